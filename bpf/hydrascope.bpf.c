@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hydrascope datapath: entry points only.
+ *  xdp_ingress - client -> server: SYN signatures, hellos, bursts, RTT stamps
+ *  tc_egress   - server -> client: SYN-ACK and handshake-flight stamps, bytes
+ * Both always pass the packet: this object observes, it never drops.
+ */
+#include "parse.h"
+#include "tcpsig.h"
+#include "track.h"
+#include "hello.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void key_from_client(struct hs_flow_key *k,
+					    const struct pkt *p)
+{
+	k->client = p->src;
+	k->server = p->dst;
+	k->cport = p->sport;
+	k->sport = p->dport;
+	k->pad = 0;
+}
+
+static __always_inline void key_from_server(struct hs_flow_key *k,
+					    const struct pkt *p)
+{
+	k->client = p->dst;
+	k->server = p->src;
+	k->cport = p->dport;
+	k->sport = p->sport;
+	k->pad = 0;
+}
+
+/* A client SYN opens (or reopens) a flow and records its signature. */
+static __always_inline void handle_syn(struct xdp_md *ctx,
+				       const struct hs_flow_key *key,
+				       const struct pkt *p, __u64 now,
+				       struct hs_stats *st)
+{
+	struct hs_tcp_sig sig;
+	struct hs_source *src;
+	struct hs_flow *f;
+	__u64 id = 0;
+
+	f = bpf_map_lookup_elem(&flows, key);
+	if (f && f->flags & HS_F_SYN && f->cli_isn == p->seq) {
+		f->last_ns = now; /* retransmitted SYN */
+		f->pkts_in++;
+		return;
+	}
+	f = flow_create(key, now, st);
+	if (!f)
+		return;
+	if (!syn_signature(ctx, p, &sig))
+		st->err_tcp_opt++;
+	id = hs_tcp_sig_id(&sig);
+	if (bpf_map_update_elem(&tcp_sigs, &id, &sig, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&tcp_sigs, &id))
+		st->sig_insert_fail++;
+	f->flags = HS_F_SYN;
+	f->cli_isn = p->seq;
+	f->sig_id = id;
+	f->last_ns = now;
+	f->pkts_in = 1;
+	f->bytes_in = p->payload_len;
+	st->syn++;
+
+	src = source_get(&key->client, now, st);
+	if (!src)
+		return;
+	src->flows++;
+	src->last_sig_id = id;
+	src->last_ns = now;
+	__sync_fetch_and_add(&src->pkts_in, 1);
+}
+
+/* Client payload: bursts, hello detection and capture, TLS RTT. */
+static __always_inline void handle_client_data(struct xdp_md *ctx,
+					       void *data, void *data_end,
+					       const struct hs_flow_key *key,
+					       struct hs_flow *f,
+					       struct hs_source *src,
+					       const struct pkt *p, __u64 now,
+					       struct hs_stats *st)
+{
+	if (cadence_update(&src->cad, now, p->payload_len))
+		st->bursts++;
+	cadence_update(&f->cad, now, p->payload_len);
+	if (f->data_pkts < 0xffff)
+		f->data_pkts++;
+
+	if (f->flags & HS_F_TLS) {
+		if (!(f->flags & HS_F_HELLO_DONE))
+			hello_segment(ctx, key, f, src, p, now, st);
+		else
+			track_client_flight(f, src, p, now, st);
+		return;
+	}
+	if (f->data_pkts > HS_HELLO_SEARCH_PKTS)
+		return;
+	if (payload_is_hello(data, data_end, p)) {
+		hello_start(ctx, key, f, src, p, now, st);
+	} else if (f->data_pkts == 1) {
+		f->flags |= HS_F_NONTLS;
+		src->nontls_flows++;
+		st->nontls_flows++;
+	}
+}
+
+/*
+ * The functions below are global (not static, not inlined) on purpose: the
+ * verifier checks each one once with generic arguments, instead of once
+ * for every path through the header parser (VLAN tags x IP versions x
+ * extension headers), which would not fit its instruction budget.
+ */
+
+/* A parsed client packet (not a SYN): flow and source updates. */
+__noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hs_flow_key key;
+	struct hs_source *src;
+	struct hs_stats *st;
+	struct hs_flow *f;
+	__u64 now;
+
+	st = get_stats();
+	if (!p || !st)
+		return 0;
+	now = now_ns();
+	key_from_client(&key, p);
+
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f) {
+		/* Flows are opened by a SYN, or mid-stream by a hello. */
+		if (!payload_is_hello(data, data_end, p))
+			return 0;
+		f = flow_create(&key, now, st);
+		if (!f)
+			return 0;
+	}
+	src = source_get(&key.client, now, st);
+	if (!src)
+		return 0;
+	if (!f->pkts_in) /* opened mid-stream */
+		src->flows++;
+
+	f->last_ns = now;
+	f->pkts_in++;
+	f->bytes_in += p->payload_len;
+	src->last_ns = now;
+	__sync_fetch_and_add(&src->pkts_in, 1);
+	__sync_fetch_and_add(&src->bytes_in, p->payload_len);
+
+	track_handshake_ack(f, src, p, now, st);
+	if (p->payload_len)
+		handle_client_data(ctx, data, data_end, &key, f, src, p, now, st);
+	if (p->flags & (TCPF_FIN | TCPF_RST))
+		f->flags |= HS_F_FIN;
+	return 0;
+}
+
+__noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
+{
+	struct hs_flow_key key;
+	struct hs_stats *st = get_stats();
+
+	if (!p || !st)
+		return 0;
+	key_from_client(&key, p);
+	handle_syn(ctx, &key, p, now_ns(), st);
+	return 0;
+}
+
+__noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p)
+{
+	if (!p)
+		return PARSE_ERR_ETH;
+	return parse_packet((void *)(long)ctx->data,
+			    (void *)(long)ctx->data_end, p);
+}
+
+__noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
+{
+	if (!p)
+		return PARSE_ERR_ETH;
+	return parse_packet((void *)(long)skb->data,
+			    (void *)(long)skb->data_end, p);
+}
+
+SEC("xdp")
+int xdp_ingress(struct xdp_md *ctx)
+{
+	struct hs_stats *st;
+	struct pkt p = {};
+	int ret;
+
+	st = get_stats();
+	if (!st)
+		return XDP_PASS;
+	st->xdp_packets++;
+	st->xdp_bytes += ctx->data_end - ctx->data;
+
+	ret = hs_parse_xdp(ctx, &p);
+	if (ret != PARSE_OK) {
+		count_parse_result(st, ret);
+		return XDP_PASS;
+	}
+	if ((p.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
+		hs_ingress_syn(ctx, &p);
+	else if (!(p.flags & TCPF_SYN)) /* a SYN-ACK: a connection we opened */
+		hs_ingress_tcp(ctx, &p);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_egress(struct __sk_buff *skb)
+{
+	struct hs_flow_key key;
+	struct hs_source *src;
+	struct hs_stats *st;
+	struct hs_flow *f;
+	struct pkt p = {};
+	__u64 now;
+
+	st = get_stats();
+	if (!st)
+		return TC_ACT_OK;
+	st->tc_packets++;
+	/* Headers are normally in the linear area; a failed parse is fine
+	 * here (egress only adds stamps and byte counts). */
+	if (hs_parse_skb(skb, &p) != PARSE_OK)
+		return TC_ACT_OK;
+	key_from_server(&key, &p);
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f)
+		return TC_ACT_OK;
+	now = now_ns();
+	f->last_ns = now;
+	f->pkts_out++;
+	f->bytes_out += p.payload_len;
+	track_server_packet(f, &p, now, st);
+	src = bpf_map_lookup_elem(&sources, &key.client);
+	if (src) {
+		__sync_fetch_and_add(&src->pkts_out, 1);
+		__sync_fetch_and_add(&src->bytes_out, p.payload_len);
+	}
+	return TC_ACT_OK;
+}

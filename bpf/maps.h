@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Maps shared by the XDP and TC programs. max_entries here are defaults;
+ * the loader sets the sizes from the command line before load.
+ */
+#ifndef HS_BPF_MAPS_H
+#define HS_BPF_MAPS_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_DEFAULT_FLOWS);
+	__type(key, struct hs_flow_key);
+	__type(value, struct hs_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_DEFAULT_SOURCES);
+	__type(key, struct hs_addr);
+	__type(value, struct hs_source);
+} sources SEC(".maps");
+
+/* Full SYN signatures by id; flows and sources refer to them by id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_DEFAULT_SIGS);
+	__type(key, __u64);
+	__type(value, struct hs_tcp_sig);
+} tcp_sigs SEC(".maps");
+
+/* Walker state of hellos in progress; entries live for one handshake. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HS_DEFAULT_HELLO_STATES);
+	__type(key, struct hs_flow_key);
+	__type(value, struct hs_hello_walk);
+} hello_walk SEC(".maps");
+
+/* Per-CPU staging area for a hello segment on its way to the ring buffer
+ * (too big for the 512-byte stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_hello_seg);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, HS_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_stats);
+} stats SEC(".maps");
+
+/* Load-time configuration and the replay clock. */
+const volatile struct hs_config cfg = {
+	.idle_gap_ns = 100ull * 1000 * 1000,
+};
+
+/* Replay feeds each packet's capture time here; 0 means live (ktime). */
+volatile __u64 replay_now_ns;
+
+static __always_inline __u64 now_ns(void)
+{
+	__u64 t = replay_now_ns;
+
+	return t ? t : bpf_ktime_get_ns();
+}
+
+static __always_inline struct hs_stats *get_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+#endif /* HS_BPF_MAPS_H */

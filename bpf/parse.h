@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bounds-checked header parsers for the packet path. Every read is checked
+ * against data_end; anything unexpected returns a reason that the caller
+ * counts before passing the packet on untouched (fail open).
+ */
+#ifndef HS_BPF_PARSE_H
+#define HS_BPF_PARSE_H
+
+#include "common.h"
+
+#define ETH_P_IP_BE bpf_htons(0x0800)
+#define ETH_P_IPV6_BE bpf_htons(0x86DD)
+#define ETH_P_8021Q_BE bpf_htons(0x8100)
+#define ETH_P_8021AD_BE bpf_htons(0x88A8)
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+#define TCPF_URG 0x20
+#define TCPF_ECE 0x40
+#define TCPF_CWR 0x80
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_NON_IP,
+	PARSE_ERR_ETH,
+	PARSE_ERR_VLAN,
+	PARSE_ERR_IPV4,
+	PARSE_ERR_IPV6,
+	PARSE_V6_EXT_LIMIT,
+	PARSE_FRAG,
+	PARSE_NON_TCP,
+	PARSE_ERR_TCP,
+};
+
+struct pkt {
+	struct hs_addr src;
+	struct hs_addr dst;
+	__u32 seq;
+	__u32 ack;
+	__u32 l4_off;      /* TCP header offset from data */
+	__u32 payload_off; /* TCP payload offset from data */
+	__u32 payload_len; /* from the IP length fields, not the frame */
+	__u32 ip_quirks;   /* HS_Q_DF, HS_Q_NZ_ID, HS_Q_ZERO_ID, HS_Q_ECN, ... */
+	__u16 sport;
+	__u16 dport;
+	__u16 win;
+	__u16 urg_ptr;
+	__u8 flags;
+	__u8 tcp_hdr_len;
+	__u8 ip_ver;
+	__u8 ttl;
+	__u8 ip_opt_len;
+	__u8 pad[3];
+};
+
+static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
+{
+	__builtin_memset(a, 0, sizeof(*a));
+	a->b[10] = 0xff;
+	a->b[11] = 0xff;
+	__builtin_memcpy(&a->b[12], &be_addr, 4);
+}
+
+static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
+				      struct pkt *p)
+{
+	struct iphdr *ip = data + off;
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > data_end)
+		return PARSE_ERR_IPV4;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen)
+		return PARSE_ERR_IPV4;
+	if (data + off + tot > data_end)
+		return PARSE_ERR_IPV4; /* truncated: length field lies */
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & 0x3fff) /* MF or a non-zero offset */
+		return PARSE_FRAG;
+	if (ip->protocol != IPPROTO_TCP)
+		return PARSE_NON_TCP;
+
+	p->ip_ver = 4;
+	p->ttl = ip->ttl;
+	p->ip_opt_len = hlen - sizeof(*ip);
+	if (frag & 0x4000) {
+		p->ip_quirks |= HS_Q_DF;
+		if (ip->id)
+			p->ip_quirks |= HS_Q_NZ_ID;
+	} else if (!ip->id) {
+		p->ip_quirks |= HS_Q_ZERO_ID;
+	}
+	if (frag & 0x8000)
+		p->ip_quirks |= HS_Q_NZ_MBZ;
+	if (ip->tos & 0x3)
+		p->ip_quirks |= HS_Q_ECN;
+	addr_from_v4(&p->src, ip->saddr);
+	addr_from_v4(&p->dst, ip->daddr);
+	p->l4_off = off + hlen;
+	p->payload_len = tot - hlen; /* TCP header subtracted later */
+	return PARSE_OK;
+}
+
+/* Walk at most HS_MAX_V6_EXT extension headers. */
+static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
+				      struct pkt *p)
+{
+	struct ipv6hdr *ip6 = data + off;
+	__u32 plen, used = 0;
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return PARSE_ERR_IPV6;
+	if (ip6->version != 6)
+		return PARSE_ERR_IPV6;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen == 0) /* jumbogram or garbage: not ours to parse */
+		return PARSE_ERR_IPV6;
+	if (data + off + sizeof(*ip6) + plen > data_end)
+		return PARSE_ERR_IPV6;
+
+	p->ip_ver = 6;
+	p->ttl = ip6->hop_limit;
+	if (ip6->flow_lbl[0] & 0x0f || ip6->flow_lbl[1] || ip6->flow_lbl[2])
+		p->ip_quirks |= HS_Q_FLOW;
+	if ((ip6->priority << 4 | ip6->flow_lbl[0] >> 4) & 0x3)
+		p->ip_quirks |= HS_Q_ECN;
+	__builtin_memcpy(p->src.b, &ip6->saddr, 16);
+	__builtin_memcpy(p->dst.b, &ip6->daddr, 16);
+
+	nh = ip6->nexthdr;
+	off += sizeof(*ip6);
+	for (i = 0; i <= HS_MAX_V6_EXT; i++) {
+		__u8 *ext = data + off;
+		__u32 elen;
+
+		if (nh == IPPROTO_TCP) {
+			if (used > plen)
+				return PARSE_ERR_IPV6;
+			p->l4_off = off;
+			p->payload_len = plen - used;
+			return PARSE_OK;
+		}
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			return PARSE_NON_TCP;
+		if (i == HS_MAX_V6_EXT)
+			break;
+		if ((void *)(ext + 8) > data_end)
+			return PARSE_ERR_IPV6;
+		if (nh == IPPROTO_FRAGMENT) {
+			/* offset or more-fragments set: a real fragment */
+			if ((ext[2] << 8 | ext[3]) & 0xfff9)
+				return PARSE_FRAG;
+			elen = 8;
+		} else {
+			elen = (ext[1] + 1) * 8;
+		}
+		nh = ext[0];
+		off += elen;
+		used += elen;
+		if (off > 0xffff)
+			return PARSE_ERR_IPV6;
+	}
+	return PARSE_V6_EXT_LIMIT;
+}
+
+static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
+{
+	struct tcphdr *th;
+	__u32 hlen;
+
+	if (p->l4_off > 0xffff)
+		return PARSE_ERR_TCP;
+	th = data + p->l4_off;
+	if ((void *)(th + 1) > data_end)
+		return PARSE_ERR_TCP;
+	hlen = th->doff * 4;
+	if (hlen < sizeof(*th) || hlen > p->payload_len)
+		return PARSE_ERR_TCP;
+	if (data + p->l4_off + hlen > data_end)
+		return PARSE_ERR_TCP;
+
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	p->seq = bpf_ntohl(th->seq);
+	p->ack = bpf_ntohl(th->ack_seq);
+	p->win = bpf_ntohs(th->window);
+	p->urg_ptr = bpf_ntohs(th->urg_ptr);
+	p->flags = ((__u8 *)th)[13];
+	p->tcp_hdr_len = hlen;
+	p->payload_off = p->l4_off + hlen;
+	p->payload_len -= hlen;
+	return PARSE_OK;
+}
+
+/* Ethernet, up to two VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, TCP. */
+static __always_inline int parse_packet(void *data, void *data_end, struct pkt *p)
+{
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth);
+	__u16 proto;
+	int i, ret;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_ERR_ETH;
+	proto = eth->h_proto;
+	for (i = 0; i < 2; i++) {
+		struct hs_vlan_hdr *vh = data + off;
+
+		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_ERR_VLAN;
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE)
+		return PARSE_ERR_VLAN; /* a third tag: beyond what we walk */
+
+	if (proto == ETH_P_IP_BE)
+		ret = parse_ipv4(data, data_end, off, p);
+	else if (proto == ETH_P_IPV6_BE)
+		ret = parse_ipv6(data, data_end, off, p);
+	else
+		return PARSE_NON_IP;
+	if (ret != PARSE_OK)
+		return ret;
+	return parse_tcp(data, data_end, p);
+}
+
+/* Count a parse failure by reason (the packet is passed regardless). */
+static __always_inline void count_parse_result(struct hs_stats *st, int ret)
+{
+	switch (ret) {
+	case PARSE_NON_IP: st->non_ip++; break;
+	case PARSE_ERR_ETH: st->err_eth++; break;
+	case PARSE_ERR_VLAN: st->err_vlan++; break;
+	case PARSE_ERR_IPV4: st->err_ipv4++; break;
+	case PARSE_ERR_IPV6: st->err_ipv6++; break;
+	case PARSE_V6_EXT_LIMIT: st->ipv6_ext_limit++; break;
+	case PARSE_FRAG: st->ip_frag++; break;
+	case PARSE_NON_TCP: st->non_tcp++; break;
+	case PARSE_ERR_TCP: st->err_tcp++; break;
+	}
+}
+
+#endif /* HS_BPF_PARSE_H */

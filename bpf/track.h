@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Flow and source bookkeeping: counters, client bursts and their cadence,
+ * and the handshake stamps that give each TLS flow a TCP RTT and a TLS RTT.
+ */
+#ifndef HS_BPF_TRACK_H
+#define HS_BPF_TRACK_H
+
+#include "maps.h"
+#include "parse.h"
+
+/* Sequence-space comparisons (RFC 1982 style). */
+static __always_inline bool seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+/* Microseconds since the flow's first packet, saturating, never 0 so that
+ * 0 can mean "not stamped". */
+static __always_inline __u32 flow_stamp_us(const struct hs_flow *f, __u64 now)
+{
+	__u64 us = now > f->first_ns ? (now - f->first_ns) / 1000 : 0;
+
+	if (us >= 0xffffffffull)
+		return 0xffffffffu;
+	return us ? us : 1;
+}
+
+static __always_inline __s64 sdiv(__s64 a, __u32 n)
+{
+	return a < 0 ? -(__s64)((__u64)-a / n) : (__s64)((__u64)a / n);
+}
+
+/* Welford's update on (mean, population variance); n counts x. Inputs are
+ * clamped by the caller so that the products fit in 63 bits. */
+static __always_inline void welford(__u64 *mean, __u64 *var, __u32 n, __u64 x)
+{
+	__s64 d = (__s64)x - (__s64)*mean;
+	__s64 m = (__s64)*mean + sdiv(d, n);
+	__s64 v = (__s64)*var + sdiv(d * ((__s64)x - m) - (__s64)*var, n);
+
+	*mean = m;
+	*var = v > 0 ? v : 0;
+}
+
+/* Account client payload; returns true when it starts a new burst. */
+static __always_inline bool cadence_update(struct hs_cadence *c, __u64 now,
+					   __u32 bytes)
+{
+	__u64 ivl;
+
+	if (c->last_data_ns && now - c->last_data_ns < cfg.idle_gap_ns) {
+		__u64 sum = (__u64)c->cur_bytes + bytes;
+
+		c->cur_bytes = sum > HS_SIZE_CLAMP ? HS_SIZE_CLAMP : sum;
+		c->last_data_ns = now;
+		return false;
+	}
+	if (c->bursts) {
+		c->size_n++;
+		welford(&c->size_mean, &c->size_var, c->size_n, c->cur_bytes);
+		ivl = (now - c->burst_start_ns) / 1000;
+		if (ivl > HS_IVL_CLAMP_US)
+			ivl = HS_IVL_CLAMP_US;
+		/* intervals so far = bursts started so far */
+		welford(&c->ivl_mean_us, &c->ivl_var_us2, c->bursts, ivl);
+	}
+	c->bursts++;
+	c->burst_start_ns = now;
+	c->last_data_ns = now;
+	c->cur_bytes = bytes > HS_SIZE_CLAMP ? HS_SIZE_CLAMP : bytes;
+	return true;
+}
+
+static __always_inline void min_u32(__u32 *dst, __u32 v)
+{
+	if (!*dst || v < *dst)
+		*dst = v;
+}
+
+static __always_inline struct hs_source *
+source_get(const struct hs_addr *a, __u64 now, struct hs_stats *st)
+{
+	struct hs_source *s = bpf_map_lookup_elem(&sources, a);
+	struct hs_source init = {};
+
+	if (s)
+		return s;
+	init.first_ns = now;
+	/* EEXIST from a racing CPU is fine: the lookup below finds it. */
+	bpf_map_update_elem(&sources, a, &init, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&sources, a);
+	if (!s)
+		st->source_insert_fail++;
+	return s;
+}
+
+static __always_inline struct hs_flow *
+flow_create(const struct hs_flow_key *k, __u64 now, struct hs_stats *st)
+{
+	struct hs_flow init = {};
+
+	init.first_ns = now;
+	if (bpf_map_update_elem(&flows, k, &init, BPF_ANY)) {
+		st->flow_insert_fail++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&flows, k);
+}
+
+/* Client's ACK of our SYN-ACK: the TCP round trip (Karn: no sample if the
+ * SYN-ACK was retransmitted). ECN/CWR/PSH bits do not matter here. */
+static __always_inline void track_handshake_ack(struct hs_flow *f,
+						struct hs_source *src,
+						const struct pkt *p, __u64 now,
+						struct hs_stats *st)
+{
+	if ((f->flags & (HS_F_SYNACK | HS_F_ACK)) != HS_F_SYNACK)
+		return;
+	if (!(p->flags & TCPF_ACK) || p->flags & (TCPF_SYN | TCPF_RST))
+		return;
+	if (p->ack != f->srv_isn + 1)
+		return;
+	f->flags |= HS_F_ACK;
+	f->ack_us = flow_stamp_us(f, now);
+	if (f->flags & HS_F_SYNACK_RTX) {
+		f->rtt_discards++;
+		src->rtt_discards++;
+		st->rtt_discards++;
+		return;
+	}
+	if (f->ack_us >= f->synack_us) {
+		min_u32(&src->min_tcp_rtt_us, f->ack_us - f->synack_us);
+		st->rtt_samples++;
+	}
+}
+
+/* The client's next flight after the server's handshake flight: TLS RTT.
+ * Only new client data (at or past the hello's end) counts. */
+static __always_inline void track_client_flight(struct hs_flow *f,
+						struct hs_source *src,
+						const struct pkt *p, __u64 now,
+						struct hs_stats *st)
+{
+	if ((f->flags & (HS_F_SRV_FLIGHT | HS_F_CLI_FLIGHT)) != HS_F_SRV_FLIGHT)
+		return;
+	if (!(f->flags & HS_F_HELLO_DONE) || seq_before(p->seq, f->hello_end))
+		return;
+	f->flags |= HS_F_CLI_FLIGHT;
+	f->cli_flight_us = flow_stamp_us(f, now);
+	if (f->flags & HS_F_SRV_RTX) {
+		f->rtt_discards++;
+		src->rtt_discards++;
+		st->rtt_discards++;
+		return;
+	}
+	if (f->cli_flight_us < f->srv_flight_us)
+		return;
+	min_u32(&src->min_tls_rtt_us, f->cli_flight_us - f->srv_flight_us);
+	st->tls_rtt_samples++;
+	if (f->synack_us && f->ack_us && !(f->flags & HS_F_SYNACK_RTX))
+		src->rtt_samples++;
+}
+
+/* Egress: the server's SYN-ACK and handshake flight. */
+static __always_inline void track_server_packet(struct hs_flow *f,
+						const struct pkt *p, __u64 now,
+						struct hs_stats *st)
+{
+	__u32 end;
+
+	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
+		if (f->flags & HS_F_SYNACK) {
+			f->flags |= HS_F_SYNACK_RTX;
+		} else {
+			f->flags |= HS_F_SYNACK;
+			f->srv_isn = p->seq;
+			f->srv_next = p->seq + 1;
+			f->synack_us = flow_stamp_us(f, now);
+			st->synack++;
+		}
+		return;
+	}
+	if (!p->payload_len)
+		return;
+	end = p->seq + p->payload_len;
+	/* Server data after the hello and before the client's next flight
+	 * is its handshake flight; the last segment of it is the stamp. */
+	if ((f->flags & (HS_F_TLS | HS_F_CLI_FLIGHT)) == HS_F_TLS) {
+		if (f->flags & HS_F_SRV_FLIGHT && seq_before(p->seq, f->srv_next))
+			f->flags |= HS_F_SRV_RTX;
+		f->flags |= HS_F_SRV_FLIGHT;
+		f->srv_flight_us = flow_stamp_us(f, now);
+	}
+	if (!f->srv_next || seq_before(f->srv_next, end))
+		f->srv_next = end;
+}
+
+#endif /* HS_BPF_TRACK_H */

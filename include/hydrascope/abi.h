@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * hydrascope kernel/userspace ABI: map keys, map values, ring buffer events
+ * and constants. Compiled by clang -target bpf (with vmlinux.h types) and by
+ * the userspace compiler (with linux/types.h). Layouts are explicit and
+ * padded by hand so that both sides agree without relying on the compiler.
+ */
+#ifndef HYDRASCOPE_ABI_H
+#define HYDRASCOPE_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever a pinned map's key or value layout changes. */
+#define HS_SCHEMA_VERSION 1
+
+#define HS_PIN_DIR "/sys/fs/bpf/hydrascope"
+
+/* Default map sizes (overridable on the command line before load). */
+#define HS_DEFAULT_FLOWS 65536
+#define HS_DEFAULT_SOURCES 65536
+#define HS_DEFAULT_SIGS 4096
+#define HS_DEFAULT_HELLO_STATES 8192
+#define HS_RINGBUF_BYTES (4u << 20)
+
+/* ClientHello capture: bytes of the hello (from its record header) that the
+ * kernel copies to userspace, over however many segments it spans. Post-
+ * quantum Chrome/Firefox hellos are ~1.8 KB; 4 KB leaves headroom. */
+#define HS_HELLO_CAP 4096
+/* Client data packets of a flow inspected for a hello: the hello may follow
+ * a SOCKS greeting or an HTTP CONNECT exchange on a relayed connection. */
+#define HS_HELLO_SEARCH_PKTS 8
+/* Segments of one hello captured at most (bounds a stream of gaps). */
+#define HS_HELLO_MAX_SEGS 16
+/* Items (header fields, cipher suites, extension headers) the in-kernel
+ * hello walker handles per packet and per hello: keeps the cost of a
+ * hostile hello with hundreds of suites linear and capped. */
+#define HS_HELLO_MAX_ITEMS 512
+/* Walker steps per packet: every item is one step, an extension body that
+ * crosses a segment end one more, so the item cap is always reached first. */
+#define HS_HELLO_STEPS_PER_PKT (2 * HS_HELLO_MAX_ITEMS + 16)
+
+/* TCP SYN option layout entries kept (p0f keeps up to 16). */
+#define HS_MAX_TCPOPTS 16
+
+/* IPv6 extension headers walked before giving up (counted, passed). */
+#define HS_MAX_V6_EXT 6
+
+/* Cadence values are clamped so that squares stay inside 64 bits. */
+#define HS_IVL_CLAMP_US (600ull * 1000 * 1000) /* 10 minutes */
+#define HS_SIZE_CLAMP (1u << 30)
+
+/* Addresses: IPv4 is stored v4-mapped (::ffff:a.b.c.d) in 16 bytes. */
+struct hs_addr {
+	__u8 b[16];
+};
+
+/* Flow key, always oriented client -> server (the client is the side that
+ * sends towards the ingress interface). */
+struct hs_flow_key {
+	struct hs_addr client;
+	struct hs_addr server;
+	__u16 cport; /* host byte order */
+	__u16 sport; /* host byte order */
+	__u32 pad;
+};
+
+/* p0f-v3 TCP SYN signature fields. */
+enum hs_tcpopt {
+	HS_OPT_EOL = 0,
+	HS_OPT_NOP = 1,
+	HS_OPT_MSS = 2,
+	HS_OPT_WS = 3,
+	HS_OPT_SOK = 4,
+	HS_OPT_SACK = 5,
+	HS_OPT_TS = 8,
+	/* anything else is stored as 0x80 | kind (p0f prints ?N) */
+};
+
+enum hs_quirk {
+	HS_Q_DF = 1 << 0,     /* df: don't fragment set */
+	HS_Q_NZ_ID = 1 << 1,  /* id+: DF set but IPID non-zero */
+	HS_Q_ZERO_ID = 1 << 2,/* id-: DF not set but IPID zero */
+	HS_Q_ECN = 1 << 3,    /* ecn: explicit congestion notification */
+	HS_Q_NZ_MBZ = 1 << 4, /* 0+: must-be-zero IP field set */
+	HS_Q_FLOW = 1 << 5,   /* flow: IPv6 flow label non-zero */
+	HS_Q_ZERO_SEQ = 1 << 6,  /* seq-: sequence number zero */
+	HS_Q_NZ_ACK = 1 << 7,    /* ack+: ACK number non-zero, flag unset */
+	HS_Q_ZERO_ACK = 1 << 8,  /* ack-: ACK number zero, flag set */
+	HS_Q_NZ_URG = 1 << 9,    /* uptr+: urgent pointer non-zero */
+	HS_Q_URG = 1 << 10,      /* urgf+: URG flag set */
+	HS_Q_PUSH = 1 << 11,     /* pushf+: PUSH flag set */
+	HS_Q_OPT_ZERO_TS1 = 1 << 12, /* ts1-: own timestamp zero */
+	HS_Q_OPT_NZ_TS2 = 1 << 13,   /* ts2+: peer timestamp non-zero */
+	HS_Q_OPT_EOL_NZ = 1 << 14,   /* opt+: non-zero data past EOL */
+	HS_Q_OPT_EXWS = 1 << 15,     /* exws: window scale > 14 */
+	HS_Q_OPT_BAD = 1 << 16,      /* bad: malformed options */
+};
+
+struct hs_tcp_sig {
+	__u8 ip_ver;    /* 4 or 6 */
+	__u8 ttl;       /* observed TTL / hop limit */
+	__u8 ip_opt_len;/* IPv4 options length in bytes */
+	__u8 wscale;    /* window scale, 0 when absent */
+	__u16 mss;      /* 0 when absent */
+	__u16 win;      /* raw window */
+	__u32 quirks;   /* enum hs_quirk bits */
+	__u8 opt_cnt;   /* entries in opts */
+	__u8 eol_pad;   /* bytes after EOL (p0f eol+N) */
+	__u8 has_ws;    /* window scale option present */
+	__u8 payload;   /* SYN carried payload (p0f pclass +) */
+	__u8 opts[HS_MAX_TCPOPTS];
+};
+
+/* Incremental cadence statistics (integer Welford on mean and variance). */
+struct hs_cadence {
+	__u64 last_data_ns;  /* last client payload */
+	__u64 burst_start_ns;/* start of the current burst */
+	__u32 bursts;        /* bursts started */
+	__u32 cur_bytes;     /* bytes in the current burst (clamped) */
+	__u64 ivl_mean_us;   /* inter-burst interval (start to start) */
+	__u64 ivl_var_us2;   /* population variance */
+	__u64 size_mean;     /* completed burst sizes in bytes */
+	__u64 size_var;
+	__u32 size_n;        /* completed bursts in size stats */
+	__u32 pad;
+};
+
+enum hs_flow_flags {
+	HS_F_SYN = 1 << 0,        /* client SYN seen */
+	HS_F_SYNACK = 1 << 1,     /* server SYN-ACK seen */
+	HS_F_SYNACK_RTX = 1 << 2, /* SYN-ACK retransmitted (Karn) */
+	HS_F_ACK = 1 << 3,        /* client handshake ACK seen */
+	HS_F_TLS = 1 << 4,        /* ClientHello seen */
+	HS_F_NONTLS = 1 << 5,     /* client data that is not TLS */
+	HS_F_HELLO_DONE = 1 << 6, /* hello capture complete */
+	HS_F_TUPLE = 1 << 7,      /* kernel tuple id complete */
+	HS_F_HELLO_GAP = 1 << 8,  /* hello out of order: kernel walk stopped */
+	HS_F_SRV_FLIGHT = 1 << 9, /* server data after the hello seen */
+	HS_F_SRV_RTX = 1 << 10,   /* server flight retransmitted (Karn) */
+	HS_F_CLI_FLIGHT = 1 << 11,/* client's second flight seen */
+	HS_F_FIN = 1 << 12,       /* FIN or RST seen */
+	HS_F_HELLO_BAD = 1 << 13, /* hello malformed for the kernel walker */
+};
+
+struct hs_flow {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 bytes_in;    /* client -> server, IP payload bytes */
+	__u64 bytes_out;   /* server -> client */
+	__u32 pkts_in;
+	__u32 pkts_out;
+	__u64 sig_id;      /* key into the tcp_sigs map, 0 if no SYN seen */
+	__u64 tuple_id;    /* fingerprint tuple id (HS_F_TUPLE) */
+	__u32 flags;       /* enum hs_flow_flags */
+	__u32 cli_isn;     /* client initial sequence number */
+	__u32 srv_isn;     /* server initial sequence number */
+	__u32 srv_next;    /* highest server sequence sent + 1 */
+	__u32 hello_seq;   /* sequence number of the hello's first byte */
+	__u32 hello_end;   /* sequence after the hello record (if known) */
+	/* handshake stamps, microseconds after first_ns */
+	__u32 synack_us;
+	__u32 ack_us;
+	__u32 hello_us;
+	__u32 srv_flight_us;
+	__u32 cli_flight_us;
+	__u16 data_pkts;   /* client data packets seen */
+	__u8 rtt_discards; /* timing samples discarded (retransmissions) */
+	__u8 hello_segs;   /* hello segments captured */
+	struct hs_cadence cad;
+};
+
+struct hs_source {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 pkts_in;
+	__u64 bytes_in;
+	__u64 pkts_out;
+	__u64 bytes_out;
+	__u32 flows;       /* flows opened (SYNs, or first packets) */
+	__u32 tls_flows;
+	__u32 nontls_flows;
+	__u32 rtt_samples; /* flows with both a TCP and a TLS RTT */
+	__u32 min_tcp_rtt_us;
+	__u32 min_tls_rtt_us;
+	__u32 min_ack_hello_us;
+	__u32 rtt_discards;
+	__u64 last_sig_id;
+	__u64 last_tuple_id;
+	struct hs_cadence cad;
+};
+
+/* Per-CPU datapath counters; one named field each so that
+ * `bpftool map dump` is readable. Userspace sums over CPUs. */
+struct hs_stats {
+	__u64 xdp_packets;
+	__u64 xdp_bytes;
+	__u64 tc_packets;
+	__u64 non_ip;        /* not IPv4/IPv6: passed */
+	__u64 err_eth;       /* truncated Ethernet header */
+	__u64 err_vlan;      /* truncated VLAN tag or > 2 tags */
+	__u64 err_ipv4;      /* truncated/bad IPv4 header */
+	__u64 err_ipv6;      /* truncated IPv6 header */
+	__u64 ipv6_ext_limit;/* more extension headers than walked */
+	__u64 ip_frag;       /* IP fragments (passed unparsed) */
+	__u64 non_tcp;       /* IP but not TCP */
+	__u64 err_tcp;       /* truncated TCP header or bad data offset */
+	__u64 err_tcp_opt;   /* malformed TCP options in a SYN */
+	__u64 syn;           /* client SYNs fingerprinted */
+	__u64 synack;        /* server SYN-ACKs stamped (egress) */
+	__u64 tls_flows;     /* flows whose client sent a ClientHello */
+	__u64 nontls_flows;  /* flows whose first client data was not TLS */
+	__u64 hello_segments;/* hello segments sent to userspace */
+	__u64 hello_bad;     /* hellos the kernel walker rejected */
+	__u64 hello_ooo;     /* hello segments out of order or retransmitted */
+	__u64 hello_item_cap;/* hellos cut at HS_HELLO_MAX_ITEMS */
+	__u64 tuple_ids;     /* tuple ids completed */
+	__u64 ringbuf_drops; /* events lost: ring buffer full */
+	__u64 flow_insert_fail;
+	__u64 source_insert_fail;
+	__u64 sig_insert_fail;
+	__u64 hello_state_fail;
+	__u64 rtt_samples;   /* TCP RTT samples taken */
+	__u64 tls_rtt_samples;
+	__u64 rtt_discards;  /* samples discarded: retransmission (Karn) */
+	__u64 bursts;        /* client bursts started */
+};
+
+/* In-kernel ClientHello walker state (kernel-private; the map is not
+ * pinned). Lives from the hello's first segment to its end. */
+enum hs_walk_phase {
+	HS_W_REC = 0,  /* 5-byte record header */
+	HS_W_HS,       /* 4-byte handshake header */
+	HS_W_SID,      /* session id length (after version and random) */
+	HS_W_CS_LEN,   /* cipher suites length */
+	HS_W_CS,       /* one cipher suite */
+	HS_W_COMP_LEN, /* compression methods length */
+	HS_W_EXT_LEN,  /* extensions length */
+	HS_W_EXT,      /* one extension header */
+	HS_W_DONE,
+	HS_W_BAD,
+};
+
+/* Order-insensitive accumulator of the tuple id (see tuple.h). */
+struct hs_tuple_acc {
+	__u64 ciphers;
+	__u64 exts;
+	__u16 items; /* cipher + extension entries seen (cap accounting) */
+	__u16 pad[3];
+};
+
+struct hs_hello_walk {
+	__u32 next_off; /* hello bytes handed to the walker so far */
+	__u32 rec_end;  /* 5 + record length, once the header is read */
+	__u32 skip;     /* bytes to skip before the next item */
+	__u32 remain;   /* bytes left in the current list */
+	__u8 phase;     /* enum hs_walk_phase */
+	__u8 carry_len; /* bytes of an item split across segments */
+	__u8 capped;    /* stopped at HS_HELLO_MAX_ITEMS or HS_HELLO_CAP */
+	__u8 pad[5];
+	__u8 carry[8];
+	struct hs_tuple_acc acc;
+};
+
+/* Ring buffer events. */
+enum hs_event_type {
+	HS_EV_HELLO_SEG = 1, /* bytes of a ClientHello segment */
+};
+
+struct hs_event_hdr {
+	__u32 type;
+	__u32 len; /* payload bytes following the header */
+};
+
+struct hs_hello_seg {
+	struct hs_event_hdr hdr;
+	struct hs_flow_key key;
+	__u64 ts_ns;
+	__u32 offset; /* of data[0] from the hello's first byte */
+	__u32 seg_len;/* TCP payload length of the segment */
+	__u8 data[HS_HELLO_CAP];
+};
+
+/* Load-time configuration (.rodata, set before load). */
+struct hs_config {
+	__u64 idle_gap_ns; /* client idle time that starts a new burst */
+};
+
+#endif /* HYDRASCOPE_ABI_H */
