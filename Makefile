@@ -37,3 +37,14 @@ $(SKEL): $(BPF_OBJ)
 .PHONY: deps-check
 deps-check:
 	@tools/install-deps.sh
+
+USER_SRC   := $(wildcard user/*.c)
+USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
+USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iuser -c $< -o $@
+
+$(BUILD)/hydrascope: $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -179,7 +179,8 @@ __noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p)
 	if (!p)
 		return PARSE_ERR_ETH;
 	return parse_packet((void *)(long)ctx->data,
-			    (void *)(long)ctx->data_end, p);
+			    (void *)(long)ctx->data_end,
+			    bpf_xdp_get_buff_len(ctx), p);
 }
 
 __noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
@@ -187,10 +188,12 @@ __noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
 	if (!p)
 		return PARSE_ERR_ETH;
 	return parse_packet((void *)(long)skb->data,
-			    (void *)(long)skb->data_end, p);
+			    (void *)(long)skb->data_end, skb->len, p);
 }
 
-SEC("xdp")
+/* xdp.frags: frames larger than a page (jumbo MTU, GRO) are seen whole;
+ * payload bytes are read with bpf_xdp_load_bytes, which follows fragments. */
+SEC("xdp.frags")
 int xdp_ingress(struct xdp_md *ctx)
 {
 	struct hs_stats *st;
@@ -201,7 +204,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	if (!st)
 		return XDP_PASS;
 	st->xdp_packets++;
-	st->xdp_bytes += ctx->data_end - ctx->data;
+	st->xdp_bytes += bpf_xdp_get_buff_len(ctx);
 
 	ret = hs_parse_xdp(ctx, &p);
 	if (ret != PARSE_OK) {

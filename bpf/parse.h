@@ -66,7 +66,7 @@ static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
 }
 
 static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
-				      struct pkt *p)
+				      __u32 total, struct pkt *p)
 {
 	struct iphdr *ip = data + off;
 	__u32 hlen, tot;
@@ -78,7 +78,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 	tot = bpf_ntohs(ip->tot_len);
 	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen)
 		return PARSE_ERR_IPV4;
-	if (data + off + tot > data_end)
+	if (off + tot > total)
 		return PARSE_ERR_IPV4; /* truncated: length field lies */
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & 0x3fff) /* MF or a non-zero offset */
@@ -109,7 +109,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 
 /* Walk at most HS_MAX_V6_EXT extension headers. */
 static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
-				      struct pkt *p)
+				      __u32 total, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = data + off;
 	__u32 plen, used = 0;
@@ -123,7 +123,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 	plen = bpf_ntohs(ip6->payload_len);
 	if (plen == 0) /* jumbogram or garbage: not ours to parse */
 		return PARSE_ERR_IPV6;
-	if (data + off + sizeof(*ip6) + plen > data_end)
+	if (off + sizeof(*ip6) + plen > total)
 		return PARSE_ERR_IPV6;
 
 	p->ip_ver = 6;
@@ -185,7 +185,7 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
 	hlen = th->doff * 4;
 	if (hlen < sizeof(*th) || hlen > p->payload_len)
 		return PARSE_ERR_TCP;
-	if (data + p->l4_off + hlen > data_end)
+	if ((void *)th + hlen > data_end) /* options must be linear */
 		return PARSE_ERR_TCP;
 
 	p->sport = bpf_ntohs(th->source);
@@ -201,8 +201,11 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
-/* Ethernet, up to two VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, TCP. */
-static __always_inline int parse_packet(void *data, void *data_end, struct pkt *p)
+/* Ethernet, up to two VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, TCP.
+ * Headers must lie in the linear part (data..data_end); length fields are
+ * checked against the whole frame (total, which includes XDP fragments). */
+static __always_inline int parse_packet(void *data, void *data_end,
+					__u32 total, struct pkt *p)
 {
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth);
@@ -226,9 +229,9 @@ static __always_inline int parse_packet(void *data, void *data_end, struct pkt *
 		return PARSE_ERR_VLAN; /* a third tag: beyond what we walk */
 
 	if (proto == ETH_P_IP_BE)
-		ret = parse_ipv4(data, data_end, off, p);
+		ret = parse_ipv4(data, data_end, off, total, p);
 	else if (proto == ETH_P_IPV6_BE)
-		ret = parse_ipv6(data, data_end, off, p);
+		ret = parse_ipv6(data, data_end, off, total, p);
 	else
 		return PARSE_NON_IP;
 	if (ret != PARSE_OK)

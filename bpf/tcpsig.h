@@ -142,6 +142,7 @@ static __always_inline bool syn_signature(struct xdp_md *ctx,
 	s->win = p->win;
 	s->quirks = p->ip_quirks;
 	s->payload = p->payload_len > 0;
+	s->hdr_len = (p->ip_ver == 4 ? 20 + p->ip_opt_len : 40) + p->tcp_hdr_len;
 	if (!p->seq)
 		s->quirks |= HS_Q_ZERO_SEQ;
 	if (p->flags & TCPF_ACK) {

@@ -8,7 +8,7 @@ PKGS=(
 	# bpftool for vmlinux.h + skeleton, libbpf, and userspace libraries.
 	make pkg-config clang-19 llvm-19 lld-19 libclang-rt-19-dev
 	bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev
-	libmicrohttpd-dev libjson-c-dev libcmocka-dev
+	libmicrohttpd-dev libjson-c-dev libcmocka-dev libssl-dev
 	# tests: netns/tc, real TLS peers, peer fingerprinters, prometheus
 	iproute2 ethtool procps openssl curl gnutls-bin tshark p0f tcpdump
 	prometheus xdp-tools

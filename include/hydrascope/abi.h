@@ -111,6 +111,8 @@ struct hs_tcp_sig {
 	__u8 has_ws;    /* window scale option present */
 	__u8 payload;   /* SYN carried payload (p0f pclass +) */
 	__u8 opts[HS_MAX_TCPOPTS];
+	__u8 hdr_len;   /* IP + TCP header bytes (p0f's MTU heuristics) */
+	__u8 pad[3];
 };
 
 /* Incremental cadence statistics (integer Welford on mean and variance). */
@@ -191,40 +193,45 @@ struct hs_source {
 	struct hs_cadence cad;
 };
 
-/* Per-CPU datapath counters; one named field each so that
- * `bpftool map dump` is readable. Userspace sums over CPUs. */
+/* Per-CPU datapath counters, one named field each so that `bpftool map
+ * dump` is readable; userspace sums over CPUs. Listed once as an X-macro
+ * so that userspace gets the names without a second list. */
+#define HS_STATS_FIELDS(X)                                                    \
+	X(xdp_packets)      /* packets seen by XDP */                         \
+	X(xdp_bytes)                                                          \
+	X(tc_packets)       /* packets seen by TC egress */                   \
+	X(non_ip)           /* not IPv4/IPv6: passed */                       \
+	X(err_eth)          /* truncated Ethernet header */                   \
+	X(err_vlan)         /* truncated VLAN tag or more than two tags */    \
+	X(err_ipv4)         /* truncated or inconsistent IPv4 header */       \
+	X(err_ipv6)         /* truncated or inconsistent IPv6 header */       \
+	X(ipv6_ext_limit)   /* more extension headers than walked */          \
+	X(ip_frag)          /* IP fragments (passed unparsed) */              \
+	X(non_tcp)          /* IP but not TCP */                              \
+	X(err_tcp)          /* truncated TCP header or bad data offset */     \
+	X(err_tcp_opt)      /* malformed TCP options in a SYN */              \
+	X(syn)              /* client SYNs fingerprinted */                   \
+	X(synack)           /* server SYN-ACKs stamped (egress) */            \
+	X(tls_flows)        /* flows whose client sent a ClientHello */       \
+	X(nontls_flows)     /* flows whose first client data was not TLS */   \
+	X(hello_segments)   /* hello segments sent to userspace */            \
+	X(hello_bad)        /* hellos the kernel walker rejected */           \
+	X(hello_ooo)        /* hello segments out of order / retransmitted */ \
+	X(hello_item_cap)   /* hellos cut at the item or capture cap */       \
+	X(tuple_ids)        /* tuple ids completed */                         \
+	X(ringbuf_drops)    /* events lost: ring buffer full */               \
+	X(flow_insert_fail)                                                   \
+	X(source_insert_fail)                                                 \
+	X(sig_insert_fail)                                                    \
+	X(hello_state_fail)                                                   \
+	X(rtt_samples)      /* TCP RTT samples taken */                       \
+	X(tls_rtt_samples)  /* TLS RTT samples taken */                       \
+	X(rtt_discards)     /* samples discarded: retransmission (Karn) */    \
+	X(bursts)           /* client bursts started */
+
+#define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
-	__u64 xdp_packets;
-	__u64 xdp_bytes;
-	__u64 tc_packets;
-	__u64 non_ip;        /* not IPv4/IPv6: passed */
-	__u64 err_eth;       /* truncated Ethernet header */
-	__u64 err_vlan;      /* truncated VLAN tag or > 2 tags */
-	__u64 err_ipv4;      /* truncated/bad IPv4 header */
-	__u64 err_ipv6;      /* truncated IPv6 header */
-	__u64 ipv6_ext_limit;/* more extension headers than walked */
-	__u64 ip_frag;       /* IP fragments (passed unparsed) */
-	__u64 non_tcp;       /* IP but not TCP */
-	__u64 err_tcp;       /* truncated TCP header or bad data offset */
-	__u64 err_tcp_opt;   /* malformed TCP options in a SYN */
-	__u64 syn;           /* client SYNs fingerprinted */
-	__u64 synack;        /* server SYN-ACKs stamped (egress) */
-	__u64 tls_flows;     /* flows whose client sent a ClientHello */
-	__u64 nontls_flows;  /* flows whose first client data was not TLS */
-	__u64 hello_segments;/* hello segments sent to userspace */
-	__u64 hello_bad;     /* hellos the kernel walker rejected */
-	__u64 hello_ooo;     /* hello segments out of order or retransmitted */
-	__u64 hello_item_cap;/* hellos cut at HS_HELLO_MAX_ITEMS */
-	__u64 tuple_ids;     /* tuple ids completed */
-	__u64 ringbuf_drops; /* events lost: ring buffer full */
-	__u64 flow_insert_fail;
-	__u64 source_insert_fail;
-	__u64 sig_insert_fail;
-	__u64 hello_state_fail;
-	__u64 rtt_samples;   /* TCP RTT samples taken */
-	__u64 tls_rtt_samples;
-	__u64 rtt_discards;  /* samples discarded: retransmission (Karn) */
-	__u64 bursts;        /* client bursts started */
+	HS_STATS_FIELDS(HS_STAT_FIELD)
 };
 
 /* In-kernel ClientHello walker state (kernel-private; the map is not

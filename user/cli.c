@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hydrascope/abi.h"
+
+#ifndef HS_DATADIR
+#define HS_DATADIR "deploy"
+#endif
+
+const char common_opts_help[] =
+	"  --flows N          flow table entries (default 65536)\n"
+	"  --sources N        source table entries (default 65536)\n"
+	"  --idle-gap MS      client idle time that starts a new burst (default 100)\n"
+	"  --p0f-db FILE      extra p0f-format signatures, searched first (repeatable)\n"
+	"  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hydrascope: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void common_opts_init(struct common_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->load.flows = HS_DEFAULT_FLOWS;
+	o->load.sources = HS_DEFAULT_SOURCES;
+	o->load.sigs = HS_DEFAULT_SIGS;
+	o->load.idle_gap_ns = 100ull * 1000 * 1000;
+}
+
+int common_opt(struct common_opts *o, const char *name, const char *val)
+{
+	uint64_t v;
+
+	if (!strcmp(name, "flows") || !strcmp(name, "sources")) {
+		if (cli_parse_u64(val, 16, 1ull << 26, &v)) {
+			cli_fail("--%s wants a number from 16 to 67108864, got '%s'",
+				 name, val ? val : "");
+			return -1;
+		}
+		if (name[0] == 'f')
+			o->load.flows = (uint32_t)v;
+		else
+			o->load.sources = (uint32_t)v;
+		return 1;
+	}
+	if (!strcmp(name, "idle-gap")) {
+		if (cli_parse_u64(val, 1, 3600 * 1000, &v)) {
+			cli_fail("--idle-gap wants milliseconds from 1 to 3600000, got '%s'",
+				 val ? val : "");
+			return -1;
+		}
+		o->load.idle_gap_ns = v * 1000 * 1000;
+		return 1;
+	}
+	if (!strcmp(name, "p0f-db")) {
+		if (!val || access(val, R_OK)) {
+			cli_fail("--p0f-db %s: %s", val ? val : "",
+				 val ? strerror(errno) : "missing file");
+			return -1;
+		}
+		if (o->n_p0f_files >= 14) {
+			cli_fail("too many --p0f-db files");
+			return -1;
+		}
+		o->p0f_files[o->n_p0f_files++] = val;
+		return 1;
+	}
+	return 0;
+}
+
+/* The supplement ships beside the binary's source tree or installed. */
+static const char *supplement_path(void)
+{
+	static const char *const candidates[] = {
+		HS_DATADIR "/p0f/hydrascope.fp",
+		"/usr/local/share/hydrascope/hydrascope.fp",
+	};
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (!access(candidates[i], R_OK))
+			return candidates[i];
+	return NULL;
+}
+
+struct p0f_db *common_load_p0f(const struct common_opts *o)
+{
+	const char *files[16];
+	size_t n = 0;
+	char err[512];
+	struct p0f_db *db;
+	int i;
+
+	for (i = 0; i < o->n_p0f_files; i++)
+		files[n++] = o->p0f_files[i];
+	if (!o->no_default_p0f) {
+		const char *sup = supplement_path();
+
+		if (sup)
+			files[n++] = sup;
+		if (!access("/etc/p0f/p0f.fp", R_OK))
+			files[n++] = "/etc/p0f/p0f.fp";
+	}
+	db = p0f_db_load(files, n, err, sizeof(err));
+	if (!db)
+		cli_fail("%s", err);
+	return db;
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * hydrascope detach: stop the running instance (its programs are held by
+ * bpf_links that close with it) and remove pins left by one that died.
+ * Idempotent: running it twice, or with nothing attached, is not an error.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "pidfile.h"
+
+int cmd_detach(int argc, char **argv)
+{
+	pid_t pid;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: hydrascope detach\n");
+			return 0;
+		}
+		return cli_fail("detach takes no argument '%s'", argv[i]);
+	}
+	pid = pidfile_running();
+	if (pid) {
+		kill(pid, SIGTERM);
+		for (i = 0; i < 100 && pidfile_running() == pid; i++)
+			usleep(50 * 1000);
+		if (pidfile_running() == pid)
+			return cli_fail("instance %d did not stop within 5 s", (int)pid);
+		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
+	}
+	loader_unpin_maps();
+	return 0;
+}

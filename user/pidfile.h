@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* One running instance per host: it owns the pinned maps. */
+#ifndef HS_USER_PIDFILE_H
+#define HS_USER_PIDFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HS_PIDFILE "/run/hydrascope.pid"
+
+/* Claim the pid file; fails (err set) if a live instance holds it. */
+int pidfile_claim(char *err, size_t errlen);
+void pidfile_release(void);
+/* pid of the running instance, or 0. */
+pid_t pidfile_running(void);
+
+#endif

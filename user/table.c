@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct slot_hdr {
+	uint64_t seq; /* insertion order; 0 = empty */
+};
+
+struct table {
+	size_t nslots, max, len, ksz, vsz, slot_sz;
+	uint64_t next_seq, evictions, evict_cursor;
+	void (*on_evict)(void *val);
+	unsigned char *slots;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static unsigned char *slot(const struct table *t, size_t i)
+{
+	return t->slots + i * t->slot_sz;
+}
+
+static struct slot_hdr *hdr(unsigned char *s)
+{
+	return (struct slot_hdr *)s;
+}
+
+static void *skey(unsigned char *s)
+{
+	return s + sizeof(struct slot_hdr);
+}
+
+static void *sval(const struct table *t, unsigned char *s)
+{
+	return s + sizeof(struct slot_hdr) + t->ksz;
+}
+
+struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
+			void (*on_evict)(void *val))
+{
+	struct table *t = calloc(1, sizeof(*t));
+	size_t align = sizeof(uint64_t);
+
+	/* keys are compared and hashed on their full size: no padding */
+	if (!t || !max_entries || key_size % align)
+		goto fail;
+	t->max = max_entries;
+	t->nslots = 16;
+	while (t->nslots < max_entries * 2)
+		t->nslots *= 2;
+	t->ksz = key_size;
+	t->vsz = val_size;
+	t->slot_sz = (sizeof(struct slot_hdr) + t->ksz + val_size + align - 1) /
+		     align * align;
+	t->on_evict = on_evict;
+	t->next_seq = 1;
+	t->slots = calloc(t->nslots, t->slot_sz);
+	if (!t->slots)
+		goto fail;
+	return t;
+fail:
+	free(t);
+	return NULL;
+}
+
+void table_free(struct table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	if (t->on_evict)
+		for (i = 0; i < t->nslots; i++)
+			if (hdr(slot(t, i))->seq)
+				t->on_evict(sval(t, slot(t, i)));
+	free(t->slots);
+	free(t);
+}
+
+static size_t find(const struct table *t, const void *key, bool *found)
+{
+	size_t mask = t->nslots - 1;
+	size_t i = hash_bytes(key, t->ksz) & mask;
+
+	for (;;) {
+		unsigned char *s = slot(t, i);
+
+		if (!hdr(s)->seq) {
+			*found = false;
+			return i;
+		}
+		if (!memcmp(skey(s), key, t->ksz)) {
+			*found = true;
+			return i;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+void *table_get(const struct table *t, const void *key)
+{
+	bool found;
+	size_t i = find(t, key, &found);
+
+	return found ? sval(t, slot(t, i)) : NULL;
+}
+
+static void remove_at(struct table *t, size_t i)
+{
+	size_t mask = t->nslots - 1, j = i;
+
+	memset(slot(t, i), 0, t->slot_sz);
+	t->len--;
+	/* backward-shift the probe run that follows */
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (!hdr(slot(t, j))->seq)
+			return;
+		home = hash_bytes(skey(slot(t, j)), t->ksz) & mask;
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			memcpy(slot(t, i), slot(t, j), t->slot_sz);
+			memset(slot(t, j), 0, t->slot_sz);
+			i = j;
+		}
+	}
+}
+
+/* Approximate FIFO in O(1): the oldest of a few dozen slots from a moving
+ * start point (as Redis samples for LRU), not a scan of the whole table. */
+static void evict_oldest(struct table *t)
+{
+	size_t i, n, oldest = 0, mask = t->nslots - 1;
+	uint64_t best = UINT64_MAX;
+
+	t->evict_cursor = (t->evict_cursor + 0x9e3779b97f4a7c15ull) & mask;
+	for (i = t->evict_cursor, n = 0; n < t->nslots; n++, i = (i + 1) & mask) {
+		uint64_t s = hdr(slot(t, i))->seq;
+
+		if (s && s < best) {
+			best = s;
+			oldest = i;
+		}
+		if (n >= 64 && best != UINT64_MAX)
+			break;
+	}
+	if (best == UINT64_MAX)
+		return;
+	if (t->on_evict)
+		t->on_evict(sval(t, slot(t, oldest)));
+	remove_at(t, oldest);
+	t->evictions++;
+}
+
+void *table_get_or_add(struct table *t, const void *key, bool *created)
+{
+	bool found;
+	size_t i;
+
+	i = find(t, key, &found);
+	if (created)
+		*created = !found;
+	if (found)
+		return sval(t, slot(t, i));
+	if (t->len >= t->max) {
+		evict_oldest(t);
+		i = find(t, key, &found);
+	}
+	hdr(slot(t, i))->seq = t->next_seq++;
+	memcpy(skey(slot(t, i)), key, t->ksz);
+	memset(sval(t, slot(t, i)), 0, t->vsz);
+	t->len++;
+	return sval(t, slot(t, i));
+}
+
+void table_del(struct table *t, const void *key)
+{
+	bool found;
+	size_t i = find(t, key, &found);
+
+	if (!found)
+		return;
+	if (t->on_evict)
+		t->on_evict(sval(t, slot(t, i)));
+	remove_at(t, i);
+}
+
+size_t table_len(const struct table *t)
+{
+	return t->len;
+}
+
+uint64_t table_evictions(const struct table *t)
+{
+	return t->evictions;
+}
+
+bool table_next(const struct table *t, size_t *pos, const void **key,
+		void **val)
+{
+	while (*pos < t->nslots) {
+		unsigned char *s = slot(t, (*pos)++);
+
+		if (hdr(s)->seq) {
+			if (key)
+				*key = skey(s);
+			if (val)
+				*val = sval(t, s);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Bounded hash table with fixed-size keys and values (open addressing,
+ * linear probing, tombstone-free deletion by backward shift). When full,
+ * an insert evicts the oldest entry and counts it: memory never grows past
+ * what the caller asked for.
+ */
+#ifndef HS_USER_TABLE_H
+#define HS_USER_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct table;
+
+/* key_size must be a multiple of 8 (keys are hashed and compared whole).
+ * on_evict (may be NULL) is called for entries pushed out or cleared. */
+struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
+			void (*on_evict)(void *val));
+void table_free(struct table *t);
+void *table_get(const struct table *t, const void *key);
+/* Existing value, or a new zeroed one (evicting the oldest when full). */
+void *table_get_or_add(struct table *t, const void *key, bool *created);
+void table_del(struct table *t, const void *key);
+size_t table_len(const struct table *t);
+uint64_t table_evictions(const struct table *t);
+/* Iterate: returns false at the end. *pos starts at 0. */
+bool table_next(const struct table *t, size_t *pos, const void **key,
+		void **val);
+
+#endif

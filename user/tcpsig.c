@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* p0f-v3 raw signature strings from the kernel's SYN fields. */
+#include "tcpsig.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hydrascope/tuple.h"
+#include "tcpsig_win.h"
+
+unsigned tcpsig_distance(const struct hs_tcp_sig *s)
+{
+	return (unsigned)(hs_initial_ttl(s->ttl) - s->ttl);
+}
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} quirk_names[] = {
+	{HS_Q_DF, "df"},          {HS_Q_NZ_ID, "id+"},
+	{HS_Q_ZERO_ID, "id-"},    {HS_Q_ECN, "ecn"},
+	{HS_Q_NZ_MBZ, "0+"},      {HS_Q_FLOW, "flow"},
+	{HS_Q_ZERO_SEQ, "seq-"},  {HS_Q_NZ_ACK, "ack+"},
+	{HS_Q_ZERO_ACK, "ack-"},  {HS_Q_NZ_URG, "uptr+"},
+	{HS_Q_URG, "urgf+"},      {HS_Q_PUSH, "pushf+"},
+	{HS_Q_OPT_ZERO_TS1, "ts1-"}, {HS_Q_OPT_NZ_TS2, "ts2+"},
+	{HS_Q_OPT_EOL_NZ, "opt+"}, {HS_Q_OPT_EXWS, "exws"},
+	{HS_Q_OPT_BAD, "bad"},
+};
+
+size_t tcpsig_quirks_format(unsigned quirks, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	out[0] = 0;
+	for (i = 0; i < sizeof(quirk_names) / sizeof(quirk_names[0]); i++)
+		if (quirks & quirk_names[i].bit && o < cap)
+			o += (size_t)snprintf(out + o, cap - o, "%s%s",
+					      o ? "," : "", quirk_names[i].name);
+	return o;
+}
+
+unsigned tcpsig_quirk_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(quirk_names) / sizeof(quirk_names[0]); i++)
+		if (!strcmp(name, quirk_names[i].name))
+			return quirk_names[i].bit;
+	return 0;
+}
+
+size_t tcpsig_layout_format(const struct hs_tcp_sig *s, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	out[0] = 0;
+	for (i = 0; i < s->opt_cnt && i < HS_MAX_TCPOPTS && o < cap; i++) {
+		const char *sep = o ? "," : "";
+		unsigned c = s->opts[i];
+
+		switch (c) {
+		case HS_OPT_EOL:
+			o += (size_t)snprintf(out + o, cap - o, "%seol+%u", sep,
+					      s->eol_pad);
+			break;
+		case HS_OPT_NOP: o += (size_t)snprintf(out + o, cap - o, "%snop", sep); break;
+		case HS_OPT_MSS: o += (size_t)snprintf(out + o, cap - o, "%smss", sep); break;
+		case HS_OPT_WS: o += (size_t)snprintf(out + o, cap - o, "%sws", sep); break;
+		case HS_OPT_SOK: o += (size_t)snprintf(out + o, cap - o, "%ssok", sep); break;
+		case HS_OPT_SACK: o += (size_t)snprintf(out + o, cap - o, "%ssack", sep); break;
+		case HS_OPT_TS: o += (size_t)snprintf(out + o, cap - o, "%sts", sep); break;
+		default:
+			o += (size_t)snprintf(out + o, cap - o, "%s?%u", sep,
+					      c & 0x7f);
+		}
+	}
+	return o;
+}
+
+void tcpsig_format(const struct hs_tcp_sig *s, char *out, size_t cap)
+{
+	char win[32], layout[256], quirks[128];
+	unsigned mult;
+	int kind = tcpsig_window_multiple(s, &mult);
+
+	if (kind == WIN_MSS)
+		snprintf(win, sizeof(win), "mss*%u", mult);
+	else if (kind == WIN_MTU)
+		snprintf(win, sizeof(win), "mtu*%u", mult);
+	else
+		snprintf(win, sizeof(win), "%u", s->win);
+	tcpsig_layout_format(s, layout, sizeof(layout));
+	tcpsig_quirks_format(s->quirks, quirks, sizeof(quirks));
+	snprintf(out, cap, "%u:%u+%u:%u:%u:%s,%u:%s:%s:%s", s->ip_ver, s->ttl,
+		 tcpsig_distance(s), s->ip_opt_len, s->mss, win, s->wscale,
+		 layout, quirks, s->payload ? "+" : "0");
+}
