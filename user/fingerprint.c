@@ -101,7 +101,6 @@ static const char *ja4_version(const struct tls_hello *h)
 
 static void ja4_alpn(const struct tls_hello *h, char out[3])
 {
-	static const char hx[] = "0123456789abcdef";
 	const uint8_t *a = h->alpn_first;
 	size_t n = h->alpn_first_len;
 
@@ -109,13 +108,15 @@ static void ja4_alpn(const struct tls_hello *h, char out[3])
 		strcpy(out, "00");
 		return;
 	}
-	if (isalnum(a[0]) && isalnum(a[n - 1]) && a[0] < 0x80 &&
-	    a[n - 1] < 0x80) {
+	if (a[0] < 0x80 && a[n - 1] < 0x80 && isalnum(a[0]) &&
+	    isalnum(a[n - 1])) {
 		out[0] = (char)a[0];
 		out[1] = (char)a[n - 1];
-	} else { /* high nibble of the first byte, low nibble of the last */
-		out[0] = hx[a[0] >> 4];
-		out[1] = hx[a[n - 1] & 15];
+	} else {
+		/* FoxIO's reference implementation prints "99" for a value
+		 * that does not start and end with an ASCII alphanumeric
+		 * (the reference outputs we check against). */
+		out[0] = out[1] = '9';
 	}
 	out[2] = 0;
 }
@@ -143,12 +144,13 @@ static char *ja4_variant(const struct tls_hello *h, const char *prefix,
 {
 	uint16_t *ciph = calloc(h->n_ciphers + 1, sizeof(*ciph));
 	uint16_t *ext = calloc(h->n_exts + 1, sizeof(*ext));
+	uint16_t *sig = calloc(h->n_sig_algs + 1, sizeof(*sig));
 	struct sbuf cs = {0}, es = {0}, raw = {0};
-	size_t nc = 0, ne = 0, i;
+	size_t nc = 0, ne = 0, ns = 0, n_hashed = 0, i;
 	char hc[13], he[13];
 	char *out = NULL;
 
-	if (!ciph || !ext)
+	if (!ciph || !ext || !sig)
 		goto out;
 	for (i = 0; i < h->n_ciphers; i++)
 		if (!hs_is_grease(h->ciphers[i]))
@@ -158,22 +160,29 @@ static char *ja4_variant(const struct tls_hello *h, const char *prefix,
 
 		if (hs_is_grease(t))
 			continue;
-		if (sorted && (t == 0x0000 || t == 0x0010))
+		if (t != 0x0000 && t != 0x0010)
+			n_hashed++;
+		else if (sorted)
 			continue;
 		ext[ne++] = t;
 	}
+	for (i = 0; i < h->n_sig_algs; i++)
+		if (!hs_is_grease(h->sig_algs[i]))
+			sig[ns++] = h->sig_algs[i];
 	if (sorted) {
 		qsort(ciph, nc, sizeof(*ciph), cmp_u16);
 		qsort(ext, ne, sizeof(*ext), cmp_u16);
 	}
 	hex_list(&cs, ciph, nc);
 	hex_list(&es, ext, ne);
-	if (h->n_sig_algs && ne) {
+	if (ns && ne) {
 		sb_printf(&es, "_");
-		hex_list(&es, h->sig_algs, h->n_sig_algs);
+		hex_list(&es, sig, ns);
 	}
 	hash12(sb_str(&cs), hc);
-	hash12(ne ? sb_str(&es) : "", he);
+	/* as the reference: no extensions besides SNI/ALPN hash to zeros,
+	 * in the original-order variant too */
+	hash12(n_hashed ? sb_str(&es) : "", he);
 	snprintf(hashed, JA4_LEN, "%s_%s_%s", prefix, hc, he);
 	sb_printf(&raw, "%s_%s_%s", prefix, sb_str(&cs), sb_str(&es));
 	if (!sb_failed(&cs) && !sb_failed(&es) && !sb_failed(&raw))
@@ -181,6 +190,7 @@ static char *ja4_variant(const struct tls_hello *h, const char *prefix,
 out:
 	free(ciph);
 	free(ext);
+	free(sig);
 	sb_free(&cs);
 	sb_free(&es);
 	sb_free(&raw);
