@@ -48,3 +48,21 @@ $(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/hydrascope/*
 
 $(BUILD)/hydrascope: $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- tests -----------------------------------------------------------
+# Userspace tests are built with ASan/UBSan; the objects under test are
+# rebuilt with the sanitizers into build/san/.
+SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
+TEST_LIBS  := $(LDLIBS) -lcmocka
+
+$(BUILD)/san/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Iuser -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*/*.h) $(wildcard user/*.h) $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Iuser -Itests/bpf -c $< -o $@
+
+$(BUILD)/test_datapath: $(BUILD)/tests/bpf/test_datapath.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)

@@ -17,17 +17,28 @@
 
 #define HELLO_BUF_MASK (HS_HELLO_CAP - 1)
 
-/* A TLS handshake record carrying a ClientHello starts the payload. */
-static __always_inline bool payload_is_hello(void *data, void *data_end,
+/* The payload starts like a TLS handshake record carrying a ClientHello.
+ * A first segment shorter than the 6 bytes that prove it is accepted on
+ * what it has (a client must not dodge fingerprinting by sending its hello
+ * in 1-byte segments); the walk rejects it later if the rest disagrees. */
+static __always_inline bool payload_is_hello(struct xdp_md *ctx,
 					     const struct pkt *p)
 {
-	__u8 *b = data + p->payload_off;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *first = data + p->payload_off;
+	__u8 b[6] = {};
+	__u32 n = p->payload_len < 6 ? p->payload_len : 6;
 
-	if (p->payload_len < 6 || p->payload_off > 0x7fff)
+	if (n < 1 || p->payload_off > 0x7fff)
 		return false;
-	if ((void *)(b + 6) > data_end)
+	/* cheap reject for the common case: one direct byte read */
+	if ((void *)(first + 1) <= data_end && *first != 0x16)
 		return false;
-	return b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04 && b[5] == 0x01;
+	if (bpf_xdp_load_bytes(ctx, p->payload_off, b, n))
+		return false;
+	return b[0] == 0x16 && (n < 2 || b[1] == 0x03) &&
+	       (n < 3 || b[2] <= 0x04) && (n < 6 || b[5] == 0x01);
 }
 
 static __always_inline __u32 walk_item_size(__u8 phase)

@@ -77,7 +77,6 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 
 /* Client payload: bursts, hello detection and capture, TLS RTT. */
 static __always_inline void handle_client_data(struct xdp_md *ctx,
-					       void *data, void *data_end,
 					       const struct hs_flow_key *key,
 					       struct hs_flow *f,
 					       struct hs_source *src,
@@ -99,7 +98,7 @@ static __always_inline void handle_client_data(struct xdp_md *ctx,
 	}
 	if (f->data_pkts > HS_HELLO_SEARCH_PKTS)
 		return;
-	if (payload_is_hello(data, data_end, p)) {
+	if (payload_is_hello(ctx, p)) {
 		hello_start(ctx, key, f, src, p, now, st);
 	} else if (f->data_pkts == 1) {
 		f->flags |= HS_F_NONTLS;
@@ -118,8 +117,6 @@ static __always_inline void handle_client_data(struct xdp_md *ctx,
 /* A parsed client packet (not a SYN): flow and source updates. */
 __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct hs_flow_key key;
 	struct hs_source *src;
 	struct hs_stats *st;
@@ -135,7 +132,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (!f) {
 		/* Flows are opened by a SYN, or mid-stream by a hello. */
-		if (!payload_is_hello(data, data_end, p))
+		if (!payload_is_hello(ctx, p))
 			return 0;
 		f = flow_create(&key, now, st);
 		if (!f)
@@ -156,7 +153,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 
 	track_handshake_ack(f, src, p, now, st);
 	if (p->payload_len)
-		handle_client_data(ctx, data, data_end, &key, f, src, p, now, st);
+		handle_client_data(ctx, &key, f, src, p, now, st);
 	if (p->flags & (TCPF_FIN | TCPF_RST))
 		f->flags |= HS_F_FIN;
 	return 0;
