@@ -66,3 +66,6 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*/*.h) $(wildcard user/*.h) $(SKE
 
 $(BUILD)/test_datapath: $(BUILD)/tests/bpf/test_datapath.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+
+$(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)

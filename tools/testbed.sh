@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# Test bed shared by the live test and the demo-capture generator: a server
+# namespace and a client namespace joined by a veth pair, a TLS server, and
+# bounded real clients. Source it; call testbed_up, then testbed_down (also
+# installed as an EXIT trap so that a failure leaves nothing behind).
+#
+# Addresses are from the benchmarking range (RFC 2544) and a ULA prefix;
+# traffic never leaves the two namespaces.
+
+TB_ID=${TB_ID:-$$}
+TB_SRV=hs-srv-$TB_ID
+TB_CLI=hs-cli-$TB_ID
+TB_SIF=hs-s$TB_ID
+TB_CIF=hs-c$TB_ID
+TB_SRV4=198.18.77.1
+TB_CLI4=198.18.77.2
+TB_SRV6=fd00:77::1
+TB_CLI6=fd00:77::2
+TB_PORT=8443
+TB_DIR=${TB_DIR:-$(mktemp -d /tmp/hydrascope-tb.XXXXXX)}
+TB_PIDS=()
+
+tb_srv() { ip netns exec "$TB_SRV" "$@"; }
+tb_cli() { ip netns exec "$TB_CLI" "$@"; }
+
+testbed_down() {
+	local p
+	for p in "${TB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${TB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	TB_PIDS=()
+	ip netns del "$TB_SRV" 2>/dev/null
+	ip netns del "$TB_CLI" 2>/dev/null
+	[ -n "${TB_KEEP_DIR:-}" ] || rm -rf "$TB_DIR"
+}
+
+testbed_up() {
+	trap testbed_down EXIT
+	ip netns add "$TB_SRV" && ip netns add "$TB_CLI" || return 1
+	ip link add "$TB_SIF" netns "$TB_SRV" type veth peer name "$TB_CIF" netns "$TB_CLI" || return 1
+	tb_srv ip link set lo up
+	tb_cli ip link set lo up
+	tb_srv ip addr add "$TB_SRV4/24" dev "$TB_SIF"
+	tb_cli ip addr add "$TB_CLI4/24" dev "$TB_CIF"
+	tb_srv ip addr add "$TB_SRV6/64" dev "$TB_SIF" nodad
+	tb_cli ip addr add "$TB_CLI6/64" dev "$TB_CIF" nodad
+	tb_srv ip link set "$TB_SIF" up
+	tb_cli ip link set "$TB_CIF" up
+	# wire-sized segments, as on a real NIC: no segmentation offloads
+	tb_srv ethtool -K "$TB_SIF" tso off gso off gro off >/dev/null 2>&1
+	tb_cli ethtool -K "$TB_CIF" tso off gso off gro off >/dev/null 2>&1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$TB_DIR/key.pem" -out "$TB_DIR/cert.pem" -days 2 \
+		-subj /CN=api.example.test >/dev/null 2>&1 || return 1
+	ip netns exec "$TB_SRV" openssl s_server -quiet -www -accept "$TB_PORT" -naccept 200 \
+		-cert "$TB_DIR/cert.pem" -key "$TB_DIR/key.pem" >/dev/null 2>&1 &
+	TB_PIDS+=($!)
+	# wait (bounded) until the server listens
+	local i
+	for i in $(seq 50); do
+		tb_srv ss -ltn 2>/dev/null | grep -q ":$TB_PORT " && return 0
+		sleep 0.1
+	done
+	echo "testbed: TLS server did not start" >&2
+	return 1
+}
+
+# Start a capture on the server side; tb_capture_stop ends it.
+tb_capture_start() {
+	ip netns exec "$TB_SRV" tcpdump -i "$TB_SIF" -U -w "$1" -s 0 tcp port "$TB_PORT" >/dev/null 2>&1 &
+	TB_CAP_PID=$!
+	TB_PIDS+=($TB_CAP_PID)
+	local i
+	for i in $(seq 50); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 0
+}
+
+tb_capture_stop() {
+	sleep 0.5
+	kill -INT "$TB_CAP_PID" 2>/dev/null
+	wait "$TB_CAP_PID" 2>/dev/null
+}
+
+# Real TLS clients, each bounded in time.
+tb_clients() {
+	local url4="https://api.example.test:$TB_PORT/" url6="https://[$TB_SRV6]:$TB_PORT/"
+	tb_cli timeout 10 curl -sk --resolve "api.example.test:$TB_PORT:$TB_SRV4" -o /dev/null "$url4"
+	tb_cli timeout 10 curl -sk -o /dev/null "$url6"
+	echo | tb_cli timeout 10 openssl s_client -connect "$TB_SRV4:$TB_PORT" \
+		-servername api.example.test -quiet >/dev/null 2>&1
+	echo | tb_cli timeout 10 gnutls-cli --insecure --port "$TB_PORT" "$TB_SRV4" >/dev/null 2>&1
+	return 0
+}
