@@ -1,15 +1,22 @@
-# hydrascope build. `make help` lists the targets.
+# hydrascope build. `make help` lists the targets; V=1 shows commands.
 CLANG      ?= clang-19
-LLVM_STRIP ?= llvm-strip-19
 BPFTOOL    ?= bpftool
 CC         := $(CLANG)
 BUILD      := build
 BPF_ARCH   := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+SHARED_TESTDATA ?= ../shared/testdata
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2)
+endif
 
 WARN       := -Wall -Wextra -Werror
-INCLUDES   := -Iinclude -I$(BUILD)
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) $(INCLUDES) -std=gnu11 -D_GNU_SOURCE
+CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -std=gnu11 -D_GNU_SOURCE
 LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lm
 
 BPF_SRC    := bpf/hydrascope.bpf.c
@@ -17,55 +24,104 @@ BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/hydrascope/*.h)
 BPF_OBJ    := $(BUILD)/hydrascope.bpf.o
 SKEL       := $(BUILD)/hydrascope.skel.h
 VMLINUX    := $(BUILD)/vmlinux.h
-
-.PHONY: all
-all: deps-check $(BUILD)/hydrascope
-
-$(BUILD):
-	@mkdir -p $@
-
-$(VMLINUX): | $(BUILD)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) $(VMLINUX)
-	$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
-		$(WARN) -Iinclude -I$(BUILD) -Ibpf -c $< -o $@
-
-$(SKEL): $(BPF_OBJ)
-	$(BPFTOOL) gen skeleton $< name hydrascope > $@.tmp && mv $@.tmp $@
-
-.PHONY: deps-check
-deps-check:
-	@tools/install-deps.sh
-
+USER_HDRS  := $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
 USER_SRC   := $(wildcard user/*.c)
 USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iuser -c $< -o $@
+.PHONY: all
+all: deps $(BUILD)/hydrascope
+
+.PHONY: help
+help:
+	@echo "hydrascope targets:"
+	@echo "  make            install missing Debian packages, build build/hydrascope"
+	@echo "  make demo       replay the bundled demo capture (tests/data/demo.pcap)"
+	@echo "  make test       unit, datapath (BPF_PROG_TEST_RUN), peer and live netns tests"
+	@echo "  make test-unit  userspace unit tests only (ASan/UBSan)"
+	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
+	@echo "  make format     clang-format the C sources in place"
+	@echo "  make clean      remove build/"
+	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA)"
+
+.PHONY: deps
+deps:
+	@tools/install-deps.sh
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+# vmlinux.h from the running kernel's BTF: CO-RE relocates field offsets
+# at load time, so the object runs on other kernels with BTF too.
+$(VMLINUX): | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
+		$(WARN) -Iinclude -I$(BUILD) -Ibpf -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name hydrascope > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
 
 $(BUILD)/hydrascope: $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests -----------------------------------------------------------
-# Userspace tests are built with ASan/UBSan; the objects under test are
-# rebuilt with the sanitizers into build/san/.
+# Test binaries and the objects they test are built with ASan/UBSan.
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
 TEST_LIBS  := $(LDLIBS) -lcmocka
+TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_datapath
 
-$(BUILD)/san/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -Iuser -c $< -o $@
+$(BUILD)/san/%.o: user/%.c $(USER_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Iuser -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*/*.h) $(wildcard user/*.h) $(SKEL)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -Iuser -Itests/bpf -c $< -o $@
+$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*/*.h) $(USER_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Iuser -Itests/bpf -c $< -o $@
 
 $(BUILD)/test_datapath: $(BUILD)/tests/bpf/test_datapath.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
 $(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+
+.PHONY: test
+test: all $(TEST_BINS)
+	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
+
+.PHONY: test-unit
+test-unit: deps $(BUILD)/test_user
+	@$(BUILD)/test_user
+
+# ---- demo ------------------------------------------------------------
+.PHONY: demo
+demo: all
+	@$(BUILD)/hydrascope replay tests/data/demo.pcap --local-net 198.18.77.1/32 \
+		--local-net fd00:77::1/128
+
+.PHONY: demo-capture
+demo-capture: all
+	@tools/gen-demo-capture.sh tests/data/demo.pcap
+
+.PHONY: format
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/hydrascope/*.h tests/*/*.c tests/*/*.h
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)

@@ -72,8 +72,12 @@ static __always_inline bool cadence_update(struct hs_cadence *c, __u64 now,
 	return true;
 }
 
+/* Keep the minimum of samples; 0 means "no sample yet", so a sample below
+ * the microsecond resolution is stored as 1. */
 static __always_inline void min_u32(__u32 *dst, __u32 v)
 {
+	if (!v)
+		v = 1;
 	if (!*dst || v < *dst)
 		*dst = v;
 }

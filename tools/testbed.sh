@@ -66,7 +66,7 @@ testbed_up() {
 
 # Start a capture on the server side; tb_capture_stop ends it.
 tb_capture_start() {
-	ip netns exec "$TB_SRV" tcpdump -i "$TB_SIF" -U -w "$1" -s 0 tcp port "$TB_PORT" >/dev/null 2>&1 &
+	ip netns exec "$TB_SRV" tcpdump -i "$TB_SIF" --immediate-mode -U -w "$1" -s 0 tcp port "$TB_PORT" >/dev/null 2>&1 &
 	TB_CAP_PID=$!
 	TB_PIDS+=($TB_CAP_PID)
 	local i

@@ -345,7 +345,7 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 		fprintf(r->out,
 			"    rtt  tcp=%s tls=%s ack->hello=%s  tuple=%016llx\n",
 			tcp, tls, ah, (unsigned long long)f->tuple_id);
-	if (f->cad.bursts)
+	if (f->cad.bursts > 1)
 		fprintf(r->out, "    bursts=%u interval mean=%.1fms\n",
 			f->cad.bursts, (double)f->cad.ivl_mean_us / 1000.0);
 }
@@ -381,15 +381,21 @@ static void source_out(const struct report_ctx *r, const struct source_rec *sr)
 	sig_lookup(r, s->last_sig_id, &sv);
 	addr_str(&sr->k, a, sizeof(a));
 	if (r->fmt == FMT_TEXT) {
+		char tcp[16], tls[16], ah[16], cvs[16];
+
+		fmt_us(tcp, sizeof(tcp), s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
+		fmt_us(tls, sizeof(tls), s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
+		fmt_us(ah, sizeof(ah), s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
+		if (cv < 0)
+			snprintf(cvs, sizeof(cvs), "-");
+		else
+			snprintf(cvs, sizeof(cvs), "%.2f", cv);
 		fprintf(r->out,
-			"%-39s flows=%u tls=%u non-tls=%u in=%llu B out=%llu B  min tcp=%.1fms tls=%.1fms ack->hello=%.1fms  bursts=%u cv=%s%.2f  os=%s\n",
+			"%-39s flows=%u tls=%u non-tls=%u in=%llu B out=%llu B  min rtt tcp=%s tls=%s ack->hello=%s  bursts=%u cv=%s  os=%s\n",
 			a, s->flows, s->tls_flows, s->nontls_flows,
 			(unsigned long long)s->bytes_in,
-			(unsigned long long)s->bytes_out,
-			s->min_tcp_rtt_us / 1000.0, s->min_tls_rtt_us / 1000.0,
-			s->min_ack_hello_us / 1000.0, s->cad.bursts,
-			cv < 0 ? "n/a " : "", cv < 0 ? 0 : cv,
-			sv.m.label ? sv.m.label : "?");
+			(unsigned long long)s->bytes_out, tcp, tls, ah,
+			s->cad.bursts, cvs, sv.m.label ? sv.m.label : "?");
 		return;
 	}
 	json_object *o = json_object_new_object();

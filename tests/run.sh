@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one summary line: "N passed, N failed".
+# Suites: userspace unit tests (cmocka, ASan/UBSan), datapath tests through
+# BPF_PROG_TEST_RUN (cmocka), peer checks against FoxIO JA4 reference
+# output, tshark JA3 and p0f on the shared captures and the demo capture,
+# and the live netns test. A missing prerequisite is a failure.
+set -u
+cd "$(dirname "$0")/.."
+SHARED_TESTDATA=${SHARED_TESTDATA:-../shared/testdata}
+total_pass=0
+total_fail=0
+mkdir -p build/test-logs
+
+# cmocka: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
+run_cmocka() {
+	local name=$1 bin=$2 log=build/test-logs/$1.log p f
+	echo "== $name"
+	"$bin" > "$log" 2>&1
+	local rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed or failed to start
+	fi
+	grep -E '^\[  (ERROR|FAILED)|^\[   LINE|ERROR: |runtime error' "$log" | head -20
+	echo "   $p passed, $f failed"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+# scripts ending with "N passed, N failed"
+run_script() {
+	local name=$1 log=build/test-logs/$1.log p f line
+	shift
+	echo "== $name"
+	"$@" > "$log" 2>&1
+	local rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		tail -5 "$log"
+	fi
+	grep '^FAIL' "$log" | head -20
+	echo "   $p passed, $f failed"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests need root (BPF, network namespaces)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+run_cmocka unit build/test_user
+run_cmocka datapath build/test_datapath
+
+caps=(tests/data/demo.pcap)
+if [ -d "$SHARED_TESTDATA/ja4" ] && [ -d "$SHARED_TESTDATA/clients" ]; then
+	caps+=("$SHARED_TESTDATA"/ja4/*.pcap "$SHARED_TESTDATA"/ja4/*.pcapng "$SHARED_TESTDATA"/clients/*.pcap)
+else
+	echo "FAIL peer checks: $SHARED_TESTDATA (JA4 reference captures) not found"
+	total_fail=$((total_fail + 1))
+fi
+run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
+run_script live timeout 180 tests/live/live_test.sh
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
