@@ -70,6 +70,7 @@ else
 	total_fail=$((total_fail + 1))
 fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
+run_script cli timeout 60 tests/cli/cli_test.sh
 run_script live timeout 180 tests/live/live_test.sh
 
 echo "$total_pass passed, $total_fail failed"

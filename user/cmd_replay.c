@@ -134,7 +134,7 @@ int cmd_replay(int argc, char **argv)
 		return 2;
 	feed = feed_open(file, local, nlocal, err, sizeof(err));
 	if (!feed) {
-		cli_fail("%s", err);
+		rc = cli_fail("%s", err);
 		goto out;
 	}
 	r.coll = collector_new(co.load.flows, 4096);

@@ -188,8 +188,8 @@ static pcap_t *open_pcap(const char *path, char *err, size_t errlen)
 	char perr[PCAP_ERRBUF_SIZE];
 	pcap_t *pc = pcap_open_offline(path, perr);
 
-	if (!pc)
-		snprintf(err, errlen, "%s: %s", path, perr);
+	if (!pc) /* libpcap's message already names the file */
+		snprintf(err, errlen, "%s", perr);
 	return pc;
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Bad flags and configuration stop with one line on stderr and exit status
+# 2, before anything is loaded, attached or pinned. A foreign XDP program
+# is never replaced silently. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+HS=$PWD/build/hydrascope
+pass=0
+fail=0
+
+# expect_usage_error "description" args...: exit 2, exactly one stderr line
+expect_usage_error() {
+	local what=$1 err rc lines
+	shift
+	err=$("$HS" "$@" 2>&1 >/dev/null)
+	rc=$?
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && [ ! -e /sys/fs/bpf/hydrascope ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $what: rc=$rc stderr=[$err]"
+	fi
+}
+
+expect_usage_error "unknown command" frobnicate
+expect_usage_error "run without --iface" run
+expect_usage_error "missing interface" run --iface hs-no-such-if0
+expect_usage_error "bad xdp mode" run --iface lo --xdp-mode turbo
+expect_usage_error "flows not a number" run --iface lo --flows many
+expect_usage_error "flows too small" run --iface lo --flows 1
+expect_usage_error "negative idle gap" replay x.pcap --idle-gap -5
+expect_usage_error "bad local net" replay x.pcap --local-net 10.0.0.0/40
+expect_usage_error "bad format" replay x.pcap --format yaml
+expect_usage_error "missing p0f file" replay x.pcap --p0f-db /nonexistent.fp
+expect_usage_error "replay of a missing file" replay /nonexistent.pcap
+expect_usage_error "unknown replay option" replay x.pcap --bogus
+expect_usage_error "detach with arguments" detach now
+
+# A foreign XDP program on the interface: refused, named, nothing changed.
+ns=hs-cli-$$
+cleanup() { ip netns del "$ns" 2>/dev/null; }
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link add hs-a type veth peer name hs-b
+ip -n "$ns" link set hs-a up
+ip -n "$ns" link set hs-b up
+ip -n "$ns" link set dev hs-a xdpgeneric obj build/hydrascope.bpf.o sec xdp.frags 2>/dev/null
+before=$(ip -n "$ns" -d link show hs-a | grep -o 'prog/xdp id [0-9]*')
+out=$(ip netns exec "$ns" "$HS" run --iface hs-a --duration 1 2>&1 >/dev/null)
+rc=$?
+after=$(ip -n "$ns" -d link show hs-a | grep -o 'prog/xdp id [0-9]*')
+if [ -n "$before" ] && [ "$rc" -ne 0 ] && [ "$before" = "$after" ] &&
+	printf '%s' "$out" | grep -q "already has an XDP program (xdp_ingress)"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL foreign XDP program: rc=$rc before=[$before] after=[$after] out=[$out]"
+fi
+if ip netns exec "$ns" bash -c "ls /sys/fs/bpf/hydrascope" >/dev/null 2>&1; then
+	fail=$((fail + 1))
+	echo "FAIL pins left after a refused attach"
+else
+	pass=$((pass + 1))
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
