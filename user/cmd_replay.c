@@ -172,15 +172,10 @@ int cmd_replay(int argc, char **argv)
 	collector_flush(r.coll);
 
 	{
-		struct map_fds m = {
-			.flows = bpf_map__fd(r.skel->maps.flows),
-			.sources = bpf_map__fd(r.skel->maps.sources),
-			.sigs = bpf_map__fd(r.skel->maps.tcp_sigs),
-			.stats = bpf_map__fd(r.skel->maps.stats),
-		};
-		struct report_ctx rc_ = {stdout, fmt, &m, r.coll, db};
-		struct hs_stats st;
+		struct map_fds m;
+		struct report_ctx rep = {stdout, fmt, &m, r.coll, db};
 
+		map_fds_from_skel(r.skel, &m);
 		if (fmt == FMT_TEXT)
 			printf("replay %s: %llu packets (%llu in, %llu out), %llu not run, %llu truncated in capture, %llu unsupported link layer\n",
 			       file, (unsigned long long)r.packets,
@@ -189,12 +184,8 @@ int cmd_replay(int argc, char **argv)
 			       (unsigned long long)r.run_errors,
 			       (unsigned long long)r.truncated,
 			       (unsigned long long)feed_skipped(feed));
-		if (!no_flows && report_flows(&rc_))
+		if (report_all(&rep, !no_flows, !no_sources))
 			goto out;
-		if (!no_sources && report_sources(&rc_))
-			goto out;
-		if (stats_read(m.stats, &st) == 0)
-			report_stats(&rc_, &st);
 	}
 	rc = r.run_errors ? 1 : 0;
 out:

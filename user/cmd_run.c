@@ -190,13 +190,10 @@ int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	{
-		struct map_fds m = {
-			.flows = bpf_map__fd(skel->maps.flows),
-			.sources = bpf_map__fd(skel->maps.sources),
-			.sigs = bpf_map__fd(skel->maps.tcp_sigs),
-			.stats = bpf_map__fd(skel->maps.stats),
-		};
+		struct map_fds m;
 		double start = mono_now(), next = start + (double)interval;
+
+		map_fds_from_skel(skel, &m);
 
 		while (!stop) {
 			double now = mono_now();
@@ -218,12 +215,8 @@ int cmd_run(int argc, char **argv)
 		collector_flush(coll);
 		{
 			struct report_ctx r = {stdout, fmt, &m, coll, db};
-			struct hs_stats st;
 
-			report_flows(&r);
-			report_sources(&r);
-			if (stats_read(m.stats, &st) == 0)
-				report_stats(&r, &st);
+			report_all(&r, true, true);
 		}
 	}
 	rc = 0;

@@ -21,6 +21,7 @@
 
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
+#include "report.h"
 #include "hydrascope/abi.h"
 
 #ifndef BPF_FS_MAGIC
@@ -278,4 +279,12 @@ void loader_unpin_maps(void)
 		unlink(path);
 	}
 	rmdir(HS_PIN_DIR);
+}
+
+void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)
+{
+	m->flows = bpf_map__fd(skel->maps.flows);
+	m->sources = bpf_map__fd(skel->maps.sources);
+	m->sigs = bpf_map__fd(skel->maps.tcp_sigs);
+	m->stats = bpf_map__fd(skel->maps.stats);
 }

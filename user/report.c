@@ -350,29 +350,9 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 			f->cad.bursts, (double)f->cad.ivl_mean_us / 1000.0);
 }
 
-int report_flows(const struct report_ctx *r)
+static void source_out(const struct report_ctx *r, const void *rec)
 {
-	size_t n, i;
-	struct flow_rec *fr = dump_map(r->maps->flows, sizeof(struct hs_flow_key),
-				       sizeof(struct hs_flow), &n);
-
-	if (!fr)
-		return -1;
-	qsort(fr, n, sizeof(*fr), cmp_flow);
-	if (r->fmt == FMT_TEXT)
-		fprintf(r->out, "flows: %zu\n", n);
-	for (i = 0; i < n; i++) {
-		if (r->fmt == FMT_JSON)
-			flow_json(r, &fr[i]);
-		else
-			flow_text(r, &fr[i]);
-	}
-	free(fr);
-	return 0;
-}
-
-static void source_out(const struct report_ctx *r, const struct source_rec *sr)
-{
+	const struct source_rec *sr = rec;
 	const struct hs_source *s = &sr->v;
 	char a[ADDR_STRLEN], tid[24];
 	double cv = cadence_cv(&s->cad);
@@ -427,20 +407,59 @@ static void source_out(const struct report_ctx *r, const struct source_rec *sr)
 	json_object_put(o);
 }
 
-int report_sources(const struct report_ctx *r)
+/* Dump a map, sort it, and print every record; the records are key then
+ * value, as dump_map() stores them. */
+static int report_map(const struct report_ctx *r, int fd, size_t ksz,
+		      size_t vsz, const char *label,
+		      int (*cmp)(const void *, const void *),
+		      void (*each)(const struct report_ctx *, const void *))
 {
 	size_t n, i;
-	struct source_rec *sr = dump_map(r->maps->sources, sizeof(struct hs_addr),
-					 sizeof(struct hs_source), &n);
+	unsigned char *recs = dump_map(fd, ksz, vsz, &n);
 
-	if (!sr)
+	if (!recs)
 		return -1;
-	qsort(sr, n, sizeof(*sr), cmp_source);
+	qsort(recs, n, ksz + vsz, cmp);
 	if (r->fmt == FMT_TEXT)
-		fprintf(r->out, "sources: %zu\n", n);
+		fprintf(r->out, "%s: %zu\n", label, n);
 	for (i = 0; i < n; i++)
-		source_out(r, &sr[i]);
-	free(sr);
+		each(r, recs + i * (ksz + vsz));
+	free(recs);
+	return 0;
+}
+
+static void flow_out(const struct report_ctx *r, const void *rec)
+{
+	if (r->fmt == FMT_JSON)
+		flow_json(r, rec);
+	else
+		flow_text(r, rec);
+}
+
+int report_flows(const struct report_ctx *r)
+{
+	return report_map(r, r->maps->flows, sizeof(struct hs_flow_key),
+			  sizeof(struct hs_flow), "flows", cmp_flow, flow_out);
+}
+
+int report_sources(const struct report_ctx *r)
+{
+	return report_map(r, r->maps->sources, sizeof(struct hs_addr),
+			  sizeof(struct hs_source), "sources", cmp_source,
+			  source_out);
+}
+
+int report_all(const struct report_ctx *r, bool flows, bool sources)
+{
+	struct hs_stats st;
+
+	if (flows && report_flows(r))
+		return -1;
+	if (sources && report_sources(r))
+		return -1;
+	if (stats_read(r->maps->stats, &st))
+		return -1;
+	report_stats(r, &st);
 	return 0;
 }
 

@@ -36,5 +36,10 @@ struct report_ctx {
 int report_flows(const struct report_ctx *r);
 int report_sources(const struct report_ctx *r);
 void report_stats(const struct report_ctx *r, const struct hs_stats *st);
+/* Flows and sources (as asked), then the counters. */
+int report_all(const struct report_ctx *r, bool flows, bool sources);
+/* The map fds of a loaded skeleton. */
+struct hydrascope;
+void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m);
 
 #endif
