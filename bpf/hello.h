@@ -125,7 +125,7 @@ bad:
 struct walk_ctx {
 	struct hs_hello_walk *w;
 	const __u8 *buf; /* this segment's captured bytes */
-	__u32 base;      /* hello offset of buf[0] */
+	__u32 base;	 /* hello offset of buf[0] */
 	__u32 pos;
 	__u32 end;
 };
@@ -165,7 +165,8 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 		for (k = 0; k < 5; k++) {
 			if (c->pos + k >= c->end)
 				break;
-			w->carry[(cl + k) & 7] = c->buf[(c->pos + k) & HELLO_BUF_MASK];
+			w->carry[(cl + k) & 7] =
+			    c->buf[(c->pos + k) & HELLO_BUF_MASK];
 		}
 		w->carry_len = cl + (c->end - c->pos);
 		c->pos = c->end;
@@ -184,9 +185,8 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 }
 
 /* Finish the flow's tuple id once the walk is over. */
-static __always_inline void walk_finish(struct hs_flow *f,
-					struct hs_hello_walk *w,
-					struct hs_stats *st)
+static __always_inline void
+walk_finish(struct hs_flow *f, struct hs_hello_walk *w, struct hs_stats *st)
 {
 	struct hs_tcp_sig *sig = NULL;
 	__u64 tcp_class = 0;
@@ -208,12 +208,10 @@ static __always_inline void walk_finish(struct hs_flow *f,
 }
 
 /* Copy this hello segment to userspace and walk it. */
-static __always_inline void hello_segment(struct xdp_md *ctx,
-					  const struct hs_flow_key *key,
-					  struct hs_flow *f,
-					  struct hs_source *src,
-					  const struct pkt *p, __u64 now,
-					  struct hs_stats *st)
+static __always_inline void
+hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
+	      struct hs_flow *f, struct hs_source *src, const struct pkt *p,
+	      __u64 now, struct hs_stats *st)
 {
 	struct hs_hello_walk *w;
 	struct hs_hello_seg *ev;
@@ -243,7 +241,8 @@ static __always_inline void hello_segment(struct xdp_md *ctx,
 	ev->ts_ns = now;
 	ev->offset = off;
 	ev->seg_len = p->payload_len;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) - sizeof(ev->data) + len, 0))
+	if (bpf_ringbuf_output(&events, ev,
+			       sizeof(*ev) - sizeof(ev->data) + len, 0))
 		st->ringbuf_drops++;
 	else
 		st->hello_segments++;
@@ -273,7 +272,8 @@ static __always_inline void hello_segment(struct xdp_md *ctx,
 		w->capped = 1; /* the rest lies beyond what we capture */
 		w->phase = HS_W_DONE;
 	}
-	if (w->phase >= HS_W_DONE && !(f->flags & (HS_F_TUPLE | HS_F_HELLO_BAD))) {
+	if (w->phase >= HS_W_DONE &&
+	    !(f->flags & (HS_F_TUPLE | HS_F_HELLO_BAD))) {
 		walk_finish(f, w, st);
 		if (f->flags & HS_F_TUPLE)
 			src->last_tuple_id = f->tuple_id;
@@ -287,11 +287,10 @@ static __always_inline void hello_segment(struct xdp_md *ctx,
 }
 
 /* First segment of a hello: set up the walk and capture it. */
-static __always_inline void hello_start(struct xdp_md *ctx,
-					const struct hs_flow_key *key,
-					struct hs_flow *f, struct hs_source *src,
-					const struct pkt *p, __u64 now,
-					struct hs_stats *st)
+static __always_inline void
+hello_start(struct xdp_md *ctx, const struct hs_flow_key *key,
+	    struct hs_flow *f, struct hs_source *src, const struct pkt *p,
+	    __u64 now, struct hs_stats *st)
 {
 	struct hs_hello_walk w = {};
 

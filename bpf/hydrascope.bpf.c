@@ -76,12 +76,10 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 }
 
 /* Client payload: bursts, hello detection and capture, TLS RTT. */
-static __always_inline void handle_client_data(struct xdp_md *ctx,
-					       const struct hs_flow_key *key,
-					       struct hs_flow *f,
-					       struct hs_source *src,
-					       const struct pkt *p, __u64 now,
-					       struct hs_stats *st)
+static __always_inline void
+handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
+		   struct hs_flow *f, struct hs_source *src,
+		   const struct pkt *p, __u64 now, struct hs_stats *st)
 {
 	if (cadence_update(&src->cad, now, p->payload_len))
 		st->bursts++;

@@ -61,7 +61,7 @@ struct {
 
 /* Load-time configuration and the replay clock. */
 const volatile struct hs_config cfg = {
-	.idle_gap_ns = 100ull * 1000 * 1000,
+    .idle_gap_ns = 100ull * 1000 * 1000,
 };
 
 /* Replay feeds each packet's capture time here; 0 means live (ktime). */

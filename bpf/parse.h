@@ -41,10 +41,10 @@ struct pkt {
 	struct hs_addr dst;
 	__u32 seq;
 	__u32 ack;
-	__u32 l4_off;      /* TCP header offset from data */
+	__u32 l4_off;	   /* TCP header offset from data */
 	__u32 payload_off; /* TCP payload offset from data */
 	__u32 payload_len; /* from the IP length fields, not the frame */
-	__u32 ip_quirks;   /* HS_Q_DF, HS_Q_NZ_ID, HS_Q_ZERO_ID, HS_Q_ECN, ... */
+	__u32 ip_quirks; /* HS_Q_DF, HS_Q_NZ_ID, HS_Q_ZERO_ID, HS_Q_ECN, ... */
 	__u16 sport;
 	__u16 dport;
 	__u16 win;
@@ -204,8 +204,8 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
 /* Ethernet, up to two VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, TCP.
  * Headers must lie in the linear part (data..data_end); length fields are
  * checked against the whole frame (total, which includes XDP fragments). */
-static __always_inline int parse_packet(void *data, void *data_end,
-					__u32 total, struct pkt *p)
+static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
+					struct pkt *p)
 {
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth);

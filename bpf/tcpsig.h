@@ -84,9 +84,7 @@ static long opt_step(__u32 n __attribute__((unused)), void *ctx)
 			goto bad;
 		sig_add_opt(s, HS_OPT_SOK);
 		break;
-	case 5:
-		sig_add_opt(s, HS_OPT_SACK);
-		break;
+	case 5: sig_add_opt(s, HS_OPT_SACK); break;
 	case 8:
 		if (len != 10)
 			goto bad;
@@ -98,8 +96,7 @@ static long opt_step(__u32 n __attribute__((unused)), void *ctx)
 		    o[(i + 9) & 63])
 			s->quirks |= HS_Q_OPT_NZ_TS2;
 		break;
-	default:
-		sig_add_opt(s, 0x80 | kind);
+	default: sig_add_opt(s, 0x80 | kind);
 	}
 	ow->i = i + len;
 	return 0;
@@ -110,9 +107,8 @@ bad:
 }
 
 /* Returns false if the options were malformed (quirk "bad" is set too). */
-static __always_inline bool parse_syn_options(struct xdp_md *ctx,
-					      const struct pkt *p,
-					      struct hs_tcp_sig *s)
+static __always_inline bool
+parse_syn_options(struct xdp_md *ctx, const struct pkt *p, struct hs_tcp_sig *s)
 {
 	struct opt_walk ow = {};
 	__u32 olen = p->tcp_hdr_len - sizeof(struct tcphdr);
@@ -131,9 +127,8 @@ static __always_inline bool parse_syn_options(struct xdp_md *ctx,
 }
 
 /* Fill a signature from a client SYN. */
-static __always_inline bool syn_signature(struct xdp_md *ctx,
-					  const struct pkt *p,
-					  struct hs_tcp_sig *s)
+static __always_inline bool
+syn_signature(struct xdp_md *ctx, const struct pkt *p, struct hs_tcp_sig *s)
 {
 	__builtin_memset(s, 0, sizeof(*s));
 	s->ip_ver = p->ip_ver;
@@ -142,7 +137,8 @@ static __always_inline bool syn_signature(struct xdp_md *ctx,
 	s->win = p->win;
 	s->quirks = p->ip_quirks;
 	s->payload = p->payload_len > 0;
-	s->hdr_len = (p->ip_ver == 4 ? 20 + p->ip_opt_len : 40) + p->tcp_hdr_len;
+	s->hdr_len =
+	    (p->ip_ver == 4 ? 20 + p->ip_opt_len : 40) + p->tcp_hdr_len;
 	if (!p->seq)
 		s->quirks |= HS_Q_ZERO_SEQ;
 	if (p->flags & TCPF_ACK) {

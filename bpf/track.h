@@ -191,7 +191,8 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 	/* Server data after the hello and before the client's next flight
 	 * is its handshake flight; the last segment of it is the stamp. */
 	if ((f->flags & (HS_F_TLS | HS_F_CLI_FLIGHT)) == HS_F_TLS) {
-		if (f->flags & HS_F_SRV_FLIGHT && seq_before(p->seq, f->srv_next))
+		if (f->flags & HS_F_SRV_FLIGHT &&
+		    seq_before(p->seq, f->srv_next))
 			f->flags |= HS_F_SRV_RTX;
 		f->flags |= HS_F_SRV_FLIGHT;
 		f->srv_flight_us = flow_stamp_us(f, now);

@@ -21,7 +21,7 @@ void addr_from_v6(struct hs_addr *a, const void *b16)
 
 bool addr_is_v4(const struct hs_addr *a)
 {
-	static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0,
+	static const unsigned char prefix[12] = {0, 0, 0, 0, 0,	   0,
 						 0, 0, 0, 0, 0xff, 0xff};
 
 	return !memcmp(a->b, prefix, sizeof(prefix));

@@ -15,11 +15,13 @@
 #endif
 
 const char common_opts_help[] =
-	"  --flows N          flow table entries (default 65536)\n"
-	"  --sources N        source table entries (default 65536)\n"
-	"  --idle-gap MS      client idle time that starts a new burst (default 100)\n"
-	"  --p0f-db FILE      extra p0f-format signatures, searched first (repeatable)\n"
-	"  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
+    "  --flows N          flow table entries (default 65536)\n"
+    "  --sources N        source table entries (default 65536)\n"
+    "  --idle-gap MS      client idle time that starts a new burst (default "
+    "100)\n"
+    "  --p0f-db FILE      extra p0f-format signatures, searched first "
+    "(repeatable)\n"
+    "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
 
 int cli_fail(const char *fmt, ...)
 {
@@ -63,8 +65,9 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 
 	if (!strcmp(name, "flows") || !strcmp(name, "sources")) {
 		if (cli_parse_u64(val, 16, 1ull << 26, &v)) {
-			cli_fail("--%s wants a number from 16 to 67108864, got '%s'",
-				 name, val ? val : "");
+			cli_fail(
+			    "--%s wants a number from 16 to 67108864, got '%s'",
+			    name, val ? val : "");
 			return -1;
 		}
 		if (name[0] == 'f')
@@ -75,7 +78,8 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 	}
 	if (!strcmp(name, "idle-gap")) {
 		if (cli_parse_u64(val, 1, 3600 * 1000, &v)) {
-			cli_fail("--idle-gap wants milliseconds from 1 to 3600000, got '%s'",
+			cli_fail("--idle-gap wants milliseconds from 1 to "
+				 "3600000, got '%s'",
 				 val ? val : "");
 			return -1;
 		}
@@ -102,8 +106,8 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 static const char *supplement_path(void)
 {
 	static const char *const candidates[] = {
-		HS_DATADIR "/p0f/hydrascope.fp",
-		"/usr/local/share/hydrascope/hydrascope.fp",
+	    HS_DATADIR "/p0f/hydrascope.fp",
+	    "/usr/local/share/hydrascope/hydrascope.fp",
 	};
 
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)

@@ -31,7 +31,8 @@ int cmd_detach(int argc, char **argv)
 		for (i = 0; i < 100 && pidfile_running() == pid; i++)
 			usleep(50 * 1000);
 		if (pidfile_running() == pid)
-			return cli_fail("instance %d did not stop within 5 s", (int)pid);
+			return cli_fail("instance %d did not stop within 5 s",
+					(int)pid);
 		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
 	}
 	loader_unpin_maps();

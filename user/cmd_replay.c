@@ -23,13 +23,13 @@
 #define MAX_LOCAL 32
 
 static const char usage[] =
-	"usage: hydrascope replay FILE [options]\n"
-	"  --local-net CIDR   prefix of the monitored host (repeatable); packets\n"
-	"                     from it go through TC egress, others through XDP.\n"
-	"                     Without it, endpoints that receive SYNs or\n"
-	"                     ClientHellos are taken as the local servers.\n"
-	"  --format text|json report format (default text)\n"
-	"  --no-flows | --no-sources   leave a section out of the report\n";
+    "usage: hydrascope replay FILE [options]\n"
+    "  --local-net CIDR   prefix of the monitored host (repeatable); packets\n"
+    "                     from it go through TC egress, others through XDP.\n"
+    "                     Without it, endpoints that receive SYNs or\n"
+    "                     ClientHellos are taken as the local servers.\n"
+    "  --format text|json report format (default text)\n"
+    "  --no-flows | --no-sources   leave a section out of the report\n";
 
 struct replay {
 	struct hydrascope *skel;
@@ -42,8 +42,9 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->frame,
 		    .data_size_in = (__u32)p->len, .repeat = 1);
-	int fd = p->dir == DIR_EGRESS ? bpf_program__fd(r->skel->progs.tc_egress)
-				      : bpf_program__fd(r->skel->progs.xdp_ingress);
+	int fd = p->dir == DIR_EGRESS
+		     ? bpf_program__fd(r->skel->progs.tc_egress)
+		     : bpf_program__fd(r->skel->progs.xdp_ingress);
 
 	/* 0 means "live clock" to the datapath */
 	r->skel->bss->replay_now_ns = p->ts_ns ? p->ts_ns : 1;
@@ -78,7 +79,8 @@ int cmd_replay(int argc, char **argv)
 
 	common_opts_init(&co);
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int c;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -87,7 +89,8 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (strncmp(a, "--", 2)) {
 			if (file)
-				return cli_fail("replay takes one capture file");
+				return cli_fail(
+				    "replay takes one capture file");
 			file = a;
 			continue;
 		}
@@ -105,8 +108,10 @@ int cmd_replay(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "local-net")) {
-			if (nlocal >= MAX_LOCAL || !val || cidr_parse(val, &local[nlocal]))
-				return cli_fail("--local-net wants a CIDR such as 10.0.0.0/8, got '%s'",
+			if (nlocal >= MAX_LOCAL || !val ||
+			    cidr_parse(val, &local[nlocal]))
+				return cli_fail("--local-net wants a CIDR such "
+						"as 10.0.0.0/8, got '%s'",
 						val ? val : "");
 			nlocal++;
 			i++;
@@ -114,8 +119,9 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (!strcmp(a, "format")) {
 			if (!val || parse_format(val, &fmt))
-				return cli_fail("--format wants text or json, got '%s'",
-						val ? val : "");
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    val ? val : "");
 			i++;
 			continue;
 		}
@@ -123,11 +129,14 @@ int cmd_replay(int argc, char **argv)
 		if (c < 0)
 			return 2;
 		if (c == 0)
-			return cli_fail("unknown replay option --%s (see replay --help)", a);
+			return cli_fail(
+			    "unknown replay option --%s (see replay --help)",
+			    a);
 		i++;
 	}
 	if (!file)
-		return cli_fail("replay needs a capture file (see replay --help)");
+		return cli_fail(
+		    "replay needs a capture file (see replay --help)");
 
 	db = common_load_p0f(&co);
 	if (!db)
@@ -177,7 +186,9 @@ int cmd_replay(int argc, char **argv)
 
 		map_fds_from_skel(r.skel, &m);
 		if (fmt == FMT_TEXT)
-			printf("replay %s: %llu packets (%llu in, %llu out), %llu not run, %llu truncated in capture, %llu unsupported link layer\n",
+			printf("replay %s: %llu packets (%llu in, %llu out), "
+			       "%llu not run, %llu truncated in capture, %llu "
+			       "unsupported link layer\n",
 			       file, (unsigned long long)r.packets,
 			       (unsigned long long)r.ingress,
 			       (unsigned long long)r.egress,

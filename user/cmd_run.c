@@ -23,13 +23,15 @@
 #include "report.h"
 
 static const char usage[] =
-	"usage: hydrascope run --iface IF [options]\n"
-	"  --iface IF               interface to attach to (ingress XDP, egress TC)\n"
-	"  --xdp-mode native|generic   default: native, falling back to generic\n"
-	"  --replace                take over a foreign XDP program on IF\n"
-	"  --interval SEC           summary line period (default 10)\n"
-	"  --duration SEC           stop after SEC seconds (default: run until signalled)\n"
-	"  --format text|json       report printed at exit (default text)\n";
+    "usage: hydrascope run --iface IF [options]\n"
+    "  --iface IF               interface to attach to (ingress XDP, egress "
+    "TC)\n"
+    "  --xdp-mode native|generic   default: native, falling back to generic\n"
+    "  --replace                take over a foreign XDP program on IF\n"
+    "  --interval SEC           summary line period (default 10)\n"
+    "  --duration SEC           stop after SEC seconds (default: run until "
+    "signalled)\n"
+    "  --format text|json       report printed at exit (default text)\n";
 
 static volatile sig_atomic_t stop;
 
@@ -56,18 +58,20 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 	if (stats_read(m->stats, &st))
 		return;
 	collector_get_stats(c, &cs);
-	fprintf(stderr,
-		"hydrascope: pkts=%llu (+%llu) syn=%llu tls_flows=%llu nontls_flows=%llu hellos=%llu rtt=%llu tls_rtt=%llu parse_err=%llu ringbuf_drops=%llu\n",
-		(unsigned long long)st.xdp_packets,
-		(unsigned long long)(st.xdp_packets - prev->xdp_packets),
-		(unsigned long long)st.syn, (unsigned long long)st.tls_flows,
-		(unsigned long long)st.nontls_flows,
-		(unsigned long long)cs.hellos,
-		(unsigned long long)st.rtt_samples,
-		(unsigned long long)st.tls_rtt_samples,
-		(unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
-				     st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
-		(unsigned long long)st.ringbuf_drops);
+	fprintf(
+	    stderr,
+	    "hydrascope: pkts=%llu (+%llu) syn=%llu tls_flows=%llu "
+	    "nontls_flows=%llu hellos=%llu rtt=%llu tls_rtt=%llu "
+	    "parse_err=%llu ringbuf_drops=%llu\n",
+	    (unsigned long long)st.xdp_packets,
+	    (unsigned long long)(st.xdp_packets - prev->xdp_packets),
+	    (unsigned long long)st.syn, (unsigned long long)st.tls_flows,
+	    (unsigned long long)st.nontls_flows, (unsigned long long)cs.hellos,
+	    (unsigned long long)st.rtt_samples,
+	    (unsigned long long)st.tls_rtt_samples,
+	    (unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
+				 st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
+	    (unsigned long long)st.ringbuf_drops);
 	*prev = st;
 }
 
@@ -91,7 +95,8 @@ int cmd_run(int argc, char **argv)
 
 	common_opts_init(&co);
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int c;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -99,7 +104,8 @@ int cmd_run(int argc, char **argv)
 			return 0;
 		}
 		if (strncmp(a, "--", 2))
-			return cli_fail("unexpected argument '%s' (see run --help)", a);
+			return cli_fail(
+			    "unexpected argument '%s' (see run --help)", a);
 		a += 2;
 		if (!strcmp(a, "replace")) {
 			replace = true;
@@ -111,7 +117,8 @@ int cmd_run(int argc, char **argv)
 		}
 		if (!strcmp(a, "iface")) {
 			if (!val || !*val)
-				return cli_fail("--iface needs an interface name");
+				return cli_fail(
+				    "--iface needs an interface name");
 			iface = val;
 		} else if (!strcmp(a, "xdp-mode")) {
 			if (val && !strcmp(val, "native"))
@@ -119,26 +126,32 @@ int cmd_run(int argc, char **argv)
 			else if (val && !strcmp(val, "generic"))
 				mode = XDP_MODE_GENERIC;
 			else
-				return cli_fail("--xdp-mode wants native or generic, got '%s'",
+				return cli_fail("--xdp-mode wants native or "
+						"generic, got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "interval")) {
 			if (cli_parse_u64(val, 1, 86400, &interval))
-				return cli_fail("--interval wants seconds from 1 to 86400, got '%s'",
+				return cli_fail("--interval wants seconds from "
+						"1 to 86400, got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "duration")) {
 			if (cli_parse_u64(val, 1, 365ull * 86400, &duration))
-				return cli_fail("--duration wants seconds (at least 1), got '%s'",
+				return cli_fail("--duration wants seconds (at "
+						"least 1), got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "format")) {
 			if (!val || parse_format(val, &fmt))
-				return cli_fail("--format wants text or json, got '%s'",
-						val ? val : "");
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    val ? val : "");
 		} else {
 			c = common_opt(&co, a, val);
 			if (c < 0)
 				return 2;
 			if (c == 0)
-				return cli_fail("unknown run option --%s (see run --help)", a);
+				return cli_fail(
+				    "unknown run option --%s (see run --help)",
+				    a);
 		}
 		i++;
 	}
@@ -169,8 +182,8 @@ int cmd_run(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), collector_on_event,
-			      coll, NULL);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
+			      collector_on_event, coll, NULL);
 	if (!rb) {
 		cli_fail("cannot open the ring buffer: %s", strerror(errno));
 		goto out;
@@ -184,7 +197,9 @@ int cmd_run(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	fprintf(stderr, "hydrascope: attached to %s (XDP %s, TC egress %s), maps pinned under %s\n",
+	fprintf(stderr,
+		"hydrascope: attached to %s (XDP %s, TC egress %s), maps "
+		"pinned under %s\n",
 		iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
 
 	signal(SIGINT, on_signal);
@@ -200,7 +215,8 @@ int cmd_run(int argc, char **argv)
 			int n = ring_buffer__poll(rb, 200);
 
 			if (n < 0 && n != -EINTR) {
-				cli_fail("ring buffer poll failed: %s", strerror(-n));
+				cli_fail("ring buffer poll failed: %s",
+					 strerror(-n));
 				break;
 			}
 			if (now >= next) {

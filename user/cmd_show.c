@@ -19,7 +19,8 @@ int cmd_show(int argc, char **argv)
 	common_opts_init(&co);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: hydrascope %s [--format text|json] [--p0f-db FILE]\n",
+			printf("usage: hydrascope %s [--format text|json] "
+			       "[--p0f-db FILE]\n",
 			       argv[0]);
 			return 0;
 		}

@@ -9,7 +9,7 @@
 
 struct reasm {
 	uint64_t ts_ns;
-	uint32_t contig;   /* bytes present from offset 0 */
+	uint32_t contig; /* bytes present from offset 0 */
 	uint16_t segments;
 	uint8_t got[HS_HELLO_CAP / 8];
 	uint8_t buf[HS_HELLO_CAP];
@@ -17,7 +17,7 @@ struct reasm {
 
 struct collector {
 	struct table *inflight; /* hs_flow_key -> struct reasm */
-	struct table *fps;      /* hs_flow_key -> struct flow_fp */
+	struct table *fps;	/* hs_flow_key -> struct flow_fp */
 	struct collector_stats st;
 };
 

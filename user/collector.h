@@ -13,24 +13,24 @@
 #include "hydrascope/abi.h"
 
 struct flow_fp {
-	uint64_t ts_ns;          /* first hello segment */
-	enum hello_err err;      /* HELLO_OK when fp is valid */
+	uint64_t ts_ns;	    /* first hello segment */
+	enum hello_err err; /* HELLO_OK when fp is valid */
 	struct tls_fp fp;
 	char sni[256];
 	char alpn[128];
-	bool tuple_valid;        /* userspace tuple accumulation done */
+	bool tuple_valid;	 /* userspace tuple accumulation done */
 	struct hs_tuple_acc acc; /* the userspace mirror of the kernel's */
 	uint16_t segments;
 };
 
 struct collector_stats {
 	uint64_t events;
-	uint64_t bad_events;     /* short or unknown events */
+	uint64_t bad_events; /* short or unknown events */
 	uint64_t segments;
-	uint64_t hellos;         /* parsed ClientHellos */
+	uint64_t hellos; /* parsed ClientHellos */
 	uint64_t hello_errors[HELLO_ERR_MAX];
-	uint64_t reasm_evictions;/* hellos in progress pushed out */
-	uint64_t fp_evictions;   /* fingerprint records pushed out */
+	uint64_t reasm_evictions; /* hellos in progress pushed out */
+	uint64_t fp_evictions;	  /* fingerprint records pushed out */
 };
 
 struct collector;

@@ -207,7 +207,8 @@ static void ja4(const struct tls_hello *h, struct tls_fp *fp)
 	for (i = 0; i < h->n_exts; i++)
 		ne += !hs_is_grease(h->exts[i].type);
 	ja4_alpn(h, alpn);
-	snprintf(fp->tls_version, sizeof(fp->tls_version), "%s", ja4_version(h));
+	snprintf(fp->tls_version, sizeof(fp->tls_version), "%s",
+		 ja4_version(h));
 	snprintf(prefix, sizeof(prefix), "t%s%c%02zu%02zu%s", fp->tls_version,
 		 h->has_sni ? 'd' : 'i', nc > 99 ? 99 : nc, ne > 99 ? 99 : ne,
 		 alpn);

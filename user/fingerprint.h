@@ -10,12 +10,12 @@
 #define JA4_LEN 37 /* 36 characters + NUL */
 
 struct tls_fp {
-	char ja3[33];      /* md5 hex */
-	char *ja3_str;     /* full JA3 string (heap) */
+	char ja3[33];  /* md5 hex */
+	char *ja3_str; /* full JA3 string (heap) */
 	char ja4[JA4_LEN];
 	char ja4_o[JA4_LEN];
-	char *ja4_r;       /* heap */
-	char *ja4_ro;      /* heap */
+	char *ja4_r;  /* heap */
+	char *ja4_ro; /* heap */
 	char tls_version[3];
 };
 

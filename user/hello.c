@@ -17,12 +17,12 @@
 #define MAX_HS_LEN (64 * 1024)
 
 static const char *const hello_errors[HELLO_ERR_MAX] = {
-	[HELLO_OK] = "ok",
-	[HELLO_INCOMPLETE] = "incomplete",
-	[HELLO_NOT_TLS] = "not_tls",
-	[HELLO_NOT_CH] = "not_client_hello",
-	[HELLO_BAD_LENGTH] = "bad_length",
-	[HELLO_TOO_MANY] = "too_many_items",
+    [HELLO_OK] = "ok",
+    [HELLO_INCOMPLETE] = "incomplete",
+    [HELLO_NOT_TLS] = "not_tls",
+    [HELLO_NOT_CH] = "not_client_hello",
+    [HELLO_BAD_LENGTH] = "bad_length",
+    [HELLO_TOO_MANY] = "too_many_items",
 };
 
 const char *hello_strerror(enum hello_err e)
@@ -228,12 +228,8 @@ static void parse_ext_body(uint16_t type, struct cur e, struct tls_hello *h)
 	bool ok = true;
 
 	switch (type) {
-	case 0x0000:
-		parse_sni(e, h);
-		return;
-	case 0x0010:
-		parse_alpn(e, h);
-		return;
+	case 0x0000: parse_sni(e, h); return;
+	case 0x0010: parse_alpn(e, h); return;
 	case 0x000a:
 		ok = parse_u16_list(&e, 2, h->groups, &h->n_groups,
 				    HELLO_MAX_LIST);
@@ -255,8 +251,7 @@ static void parse_ext_body(uint16_t type, struct cur e, struct tls_hello *h)
 	case 0x002b:
 		ok = parse_u16_list(&e, 1, h->versions, &h->n_versions, 128);
 		break;
-	default:
-		return;
+	default: return;
 	}
 	if (!ok || e.bad)
 		h->bad_ext++;
@@ -273,8 +268,8 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 	c.off = HS_HDR;
 	c.len = HS_HDR + ((size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3]);
 	h->legacy_version = (uint16_t)cur_u16(&c);
-	cur_sub(&c, 32);              /* random */
-	cur_sub(&c, cur_u8(&c));      /* session id */
+	cur_sub(&c, 32);	 /* random */
+	cur_sub(&c, cur_u8(&c)); /* session id */
 	{
 		size_t cl = cur_u16(&c);
 		struct cur cs = cur_sub(&c, cl);
@@ -286,11 +281,11 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 		while (cs.off < cs.len)
 			h->ciphers[h->n_ciphers++] = (uint16_t)cur_u16(&cs);
 	}
-	cur_sub(&c, cur_u8(&c));      /* compression methods */
+	cur_sub(&c, cur_u8(&c)); /* compression methods */
 	if (c.bad)
 		return HELLO_BAD_LENGTH;
 	if (c.off == c.len)
-		return HELLO_OK;      /* no extensions (SSLv3-style) */
+		return HELLO_OK; /* no extensions (SSLv3-style) */
 	exts = cur_sub(&c, cur_u16(&c));
 	if (exts.bad)
 		return HELLO_BAD_LENGTH;
@@ -332,8 +327,8 @@ enum hello_err hello_parse(const uint8_t *buf, size_t len, struct tls_hello *h)
 	n = join_records(buf, len, hs, MAX_HS_LEN, &complete, &multi, rec_off,
 			 64);
 	h->multi_record = multi;
-	err = complete ? parse_handshake(hs, n, rec_off[0], h) : HELLO_INCOMPLETE;
+	err =
+	    complete ? parse_handshake(hs, n, rec_off[0], h) : HELLO_INCOMPLETE;
 	free(hs);
 	return err;
 }
-

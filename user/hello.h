@@ -17,7 +17,8 @@ struct hello_ext {
 struct tls_hello {
 	uint16_t legacy_version;
 	bool multi_record; /* handshake spans several TLS records */
-	size_t n_ciphers, n_exts, n_groups, n_ec_formats, n_sig_algs, n_versions;
+	size_t n_ciphers, n_exts, n_groups, n_ec_formats, n_sig_algs,
+	    n_versions;
 	uint16_t ciphers[HELLO_MAX_LIST];
 	struct hello_ext exts[HELLO_MAX_LIST];
 	uint16_t groups[HELLO_MAX_LIST];
@@ -25,21 +26,21 @@ struct tls_hello {
 	uint16_t sig_algs[HELLO_MAX_LIST];
 	uint16_t versions[128];
 	bool has_sni;
-	char sni[256];    /* printable form of the first host_name */
+	char sni[256]; /* printable form of the first host_name */
 	bool has_alpn;
 	uint8_t alpn_first[255];
 	size_t alpn_first_len;
-	char alpn[512];   /* all ALPN values, printable, comma-separated */
+	char alpn[512];	  /* all ALPN values, printable, comma-separated */
 	unsigned bad_ext; /* extensions whose body did not parse (kept going) */
 };
 
 enum hello_err {
 	HELLO_OK = 0,
-	HELLO_INCOMPLETE,  /* more bytes needed */
-	HELLO_NOT_TLS,     /* not a handshake record */
-	HELLO_NOT_CH,      /* handshake but not a ClientHello */
-	HELLO_BAD_LENGTH,  /* a length field points outside its container */
-	HELLO_TOO_MANY,    /* a list longer than HELLO_MAX_LIST */
+	HELLO_INCOMPLETE, /* more bytes needed */
+	HELLO_NOT_TLS,	  /* not a handshake record */
+	HELLO_NOT_CH,	  /* handshake but not a ClientHello */
+	HELLO_BAD_LENGTH, /* a length field points outside its container */
+	HELLO_TOO_MANY,	  /* a list longer than HELLO_MAX_LIST */
 	HELLO_ERR_MAX
 };
 

@@ -34,7 +34,7 @@ const char *const loader_pinned_maps[] = {"flows", "sources", "tcp_sigs",
 					  "stats", NULL};
 
 struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
-					size_t errlen)
+				    size_t errlen)
 {
 	struct hydrascope *skel;
 	int ret;
@@ -55,10 +55,11 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 	skel->rodata->cfg.idle_gap_ns = o->idle_gap_ns;
 	ret = hydrascope__load(skel);
 	if (ret) {
-		snprintf(err, errlen,
-			 "cannot load BPF programs: %s%s", strerror(-ret),
-			 ret == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)"
-				       : "");
+		snprintf(err, errlen, "cannot load BPF programs: %s%s",
+			 strerror(-ret),
+			 ret == -EPERM
+			     ? " (needs root or CAP_BPF+CAP_NET_ADMIN)"
+			     : "");
 		hydrascope__destroy(skel);
 		return NULL;
 	}
@@ -128,7 +129,8 @@ static int attach_xdp(int prog_fd, int ifindex, enum xdp_mode_req mode,
 		if (fd >= 0 || mode == XDP_MODE_NATIVE) {
 			if (fd < 0)
 				snprintf(err, errlen,
-					 "native XDP attach failed: %s (try --xdp-mode generic)",
+					 "native XDP attach failed: %s (try "
+					 "--xdp-mode generic)",
 					 strerror(errno));
 			return fd;
 		}
@@ -149,8 +151,8 @@ static int attach_tc(int prog_fd, struct attachment *a, char *err,
 		    .priority = 1);
 	int ret;
 
-	a->tc_link_fd = bpf_link_create(prog_fd, a->ifindex,
-					HS_BPF_TCX_EGRESS, NULL);
+	a->tc_link_fd =
+	    bpf_link_create(prog_fd, a->ifindex, HS_BPF_TCX_EGRESS, NULL);
 	if (a->tc_link_fd >= 0) {
 		a->tc_mode = "tcx";
 		return 0;
@@ -194,7 +196,8 @@ int loader_attach(struct hydrascope *skel, const char *ifname,
 	if (current_xdp_prog(a->ifindex, cur, sizeof(cur))) {
 		if (!replace) {
 			snprintf(err, errlen,
-				 "%s already has an XDP program (%s); refusing to replace it (use --replace)",
+				 "%s already has an XDP program (%s); refusing "
+				 "to replace it (use --replace)",
 				 ifname, cur);
 			return -1;
 		}
@@ -202,7 +205,8 @@ int loader_attach(struct hydrascope *skel, const char *ifname,
 		 * held by another bpf_link cannot be removed from here */
 		if (bpf_xdp_detach(a->ifindex, 0, NULL)) {
 			snprintf(err, errlen,
-				 "cannot replace XDP program %s on %s: %s (held by a bpf_link?)",
+				 "cannot replace XDP program %s on %s: %s "
+				 "(held by a bpf_link?)",
 				 cur, ifname, strerror(errno));
 			return -1;
 		}
@@ -252,9 +256,8 @@ int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen)
 	}
 	loader_unpin_maps(); /* stale pins of a dead instance */
 	for (i = 0; loader_pinned_maps[i]; i++) {
-		struct bpf_map *m =
-			bpf_object__find_map_by_name(skel->obj,
-						     loader_pinned_maps[i]);
+		struct bpf_map *m = bpf_object__find_map_by_name(
+		    skel->obj, loader_pinned_maps[i]);
 
 		snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR,
 			 loader_pinned_maps[i]);

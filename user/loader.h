@@ -22,7 +22,7 @@ struct attachment {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	int xdp_link_fd;       /* bpf_link, or -1 */
-	int tc_link_fd;        /* tcx bpf_link, or -1 (netlink fallback) */
+	int tc_link_fd;	       /* tcx bpf_link, or -1 (netlink fallback) */
 	bool tc_netlink;       /* attached with bpf_tc_attach */
 	bool tc_created_qdisc; /* we created clsact, so we remove it */
 	const char *xdp_mode;  /* "native" / "generic" as reported */
@@ -31,7 +31,7 @@ struct attachment {
 
 /* Returns the loaded skeleton or NULL with a one-line reason in err. */
 struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
-					size_t errlen);
+				    size_t errlen);
 
 /* Attach XDP (bpf_link) and TC egress (tcx link, else netlink). Refuses a
  * foreign XDP program unless replace is set. On failure everything that

@@ -9,12 +9,12 @@
 #include "cli.h"
 
 static const char usage[] =
-	"usage: hydrascope COMMAND [options]\n"
-	"  run --iface IF        attach to an interface and profile live traffic\n"
-	"  replay FILE           run a pcap/pcapng through the same programs\n"
-	"  flows | sources | stats   read the maps of a running instance\n"
-	"  detach [--iface IF]   remove hydrascope's pinned maps (and programs)\n"
-	"Each command takes --help.\n";
+    "usage: hydrascope COMMAND [options]\n"
+    "  run --iface IF        attach to an interface and profile live traffic\n"
+    "  replay FILE           run a pcap/pcapng through the same programs\n"
+    "  flows | sources | stats   read the maps of a running instance\n"
+    "  detach [--iface IF]   remove hydrascope's pinned maps (and programs)\n"
+    "Each command takes --help.\n";
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -53,5 +53,6 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return cmd_detach(argc - 1, argv + 1);
-	return cli_fail("unknown command '%s' (see hydrascope --help)", argv[1]);
+	return cli_fail("unknown command '%s' (see hydrascope --help)",
+			argv[1]);
 }

@@ -24,7 +24,7 @@
 
 struct p0f_sig {
 	int ver, ittl, olen, mss, wsize, scale, pclass;
-	int win_kind;   /* WIN_RAW, WIN_MSS, WIN_MTU, or WIN_MOD */
+	int win_kind; /* WIN_RAW, WIN_MSS, WIN_MTU, or WIN_MOD */
 	unsigned quirks;
 	char layout[160];
 	const char *label; /* owned by the db's string pool */
@@ -110,7 +110,8 @@ static int parse_sig(char *s, struct p0f_sig *g)
 	}
 	if (p)
 		return -1; /* too many fields */
-	if (parse_int_or_any(f[0], &g->ver) || parse_int_or_any(f[1], &g->ittl) ||
+	if (parse_int_or_any(f[0], &g->ver) ||
+	    parse_int_or_any(f[1], &g->ittl) ||
 	    parse_int_or_any(f[2], &g->olen) || parse_int_or_any(f[3], &g->mss))
 		return -1;
 	w = f[4];
@@ -186,8 +187,8 @@ static int load_file(struct p0f_db *db, const char *path, char *err,
 			struct p0f_sig g = {0};
 
 			if (!label || parse_sig(trim(strchr(l, '=') + 1), &g)) {
-				snprintf(err, errlen, "%s:%u: bad signature", path,
-					 lineno);
+				snprintf(err, errlen, "%s:%u: bad signature",
+					 path, lineno);
 				fclose(fp);
 				return -1;
 			}
@@ -197,7 +198,7 @@ static int load_file(struct p0f_db *db, const char *path, char *err,
 			if (db->n == db->cap) {
 				size_t ncap = db->cap ? db->cap * 2 : 256;
 				struct p0f_sig *np =
-					realloc(db->sigs, ncap * sizeof(*np));
+				    realloc(db->sigs, ncap * sizeof(*np));
 
 				if (!np) {
 					fclose(fp);
@@ -255,12 +256,18 @@ int tcpsig_window_multiple(const struct hs_tcp_sig *s, unsigned *mult)
 	const bool ts1 = !(s->quirks & HS_Q_OPT_ZERO_TS1) &&
 			 memchr(s->opts, HS_OPT_TS, s->opt_cnt) != NULL;
 	const unsigned mss_div[] = {
-		s->mss, ts1 && s->mss > 12 ? s->mss - 12u : 0, 1460, 1448,
-		s->ip_ver == 6 ? 1440 : 0, s->ip_ver == 6 ? 1428 : 0,
+	    s->mss,
+	    ts1 && s->mss > 12 ? s->mss - 12u : 0,
+	    1460,
+	    1448,
+	    s->ip_ver == 6 ? 1440 : 0,
+	    s->ip_ver == 6 ? 1428 : 0,
 	};
 	const unsigned mtu_div[] = {
-		s->mss + 40u, s->mss + (unsigned)s->hdr_len,
-		s->ip_ver == 6 ? s->mss + 60u : 0, 1500,
+	    s->mss + 40u,
+	    s->mss + (unsigned)s->hdr_len,
+	    s->ip_ver == 6 ? s->mss + 60u : 0,
+	    1500,
 	};
 	size_t i;
 
@@ -285,13 +292,11 @@ static bool win_matches(const struct p0f_sig *g, const struct hs_tcp_sig *s)
 	if (g->wsize == ANY)
 		return true;
 	switch (g->win_kind) {
-	case WIN_MSS:
-		return s->mss && s->win == (unsigned)g->wsize * s->mss;
+	case WIN_MSS: return s->mss && s->win == (unsigned)g->wsize * s->mss;
 	case WIN_MTU:
 		return s->win == (unsigned)g->wsize * (s->mss + 40u) ||
 		       s->win == (unsigned)g->wsize * (s->mss + s->hdr_len);
-	case WIN_MOD:
-		return g->wsize && s->win % (unsigned)g->wsize == 0;
+	case WIN_MOD: return g->wsize && s->win % (unsigned)g->wsize == 0;
 	}
 	return s->win == (unsigned)g->wsize;
 }
@@ -302,8 +307,8 @@ static int sig_match(const struct p0f_sig *g, const struct hs_tcp_sig *s,
 {
 	int score = 2;
 
-	if ((g->ver != ANY && g->ver != s->ip_ver) || g->olen != s->ip_opt_len ||
-	    (g->mss != ANY && g->mss != s->mss) ||
+	if ((g->ver != ANY && g->ver != s->ip_ver) ||
+	    g->olen != s->ip_opt_len || (g->mss != ANY && g->mss != s->mss) ||
 	    (g->scale != ANY && g->scale != s->wscale) ||
 	    (g->pclass != ANY && g->pclass != s->payload) ||
 	    strcmp(g->layout, layout) || !win_matches(g, s))
@@ -361,7 +366,8 @@ void p0f_db_match(const struct p0f_db *db, const struct hs_tcp_sig *s,
 		/* at a file boundary, settle on what this file matched */
 		if (!g || g->file != file) {
 			if (generic || fuzzy) {
-				fill_match(generic ? generic : fuzzy, !generic, m);
+				fill_match(generic ? generic : fuzzy, !generic,
+					   m);
 				return;
 			}
 			if (!g)

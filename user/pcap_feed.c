@@ -131,7 +131,8 @@ static bool view(const uint8_t *fr, size_t len, struct l4view *v)
 		l4 = off + (size_t)(fr[off] & 15) * 4;
 	} else if (et == 0x86dd) {
 		if (off + 40 > len || fr[off + 6] != 6)
-			return false; /* extension headers: direction by address */
+			return false; /* extension headers: direction by address
+				       */
 		addr_from_v6(&v->src, fr + off + 8);
 		addr_from_v6(&v->dst, fr + off + 24);
 		l4 = off + 40;
@@ -193,8 +194,8 @@ static pcap_t *open_pcap(const char *path, char *err, size_t errlen)
 	return pc;
 }
 
-struct feed *feed_open(const char *path, const struct cidr *local, size_t nlocal,
-		       char *err, size_t errlen)
+struct feed *feed_open(const char *path, const struct cidr *local,
+		       size_t nlocal, char *err, size_t errlen)
 {
 	struct feed *f = calloc(1, sizeof(*f));
 	struct feed_packet *p = NULL;
@@ -228,10 +229,12 @@ struct feed *feed_open(const char *path, const struct cidr *local, size_t nlocal
 		if (rc == PCAP_ERROR_BREAK)
 			break;
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", path, pcap_geterr(f->pc));
+			snprintf(err, errlen, "%s: %s", path,
+				 pcap_geterr(f->pc));
 			goto fail;
 		}
-		if (to_frame(f, d, h->caplen, p) == 0 && view(p->frame, p->len, &v))
+		if (to_frame(f, d, h->caplen, p) == 0 &&
+		    view(p->frame, p->len, &v))
 			learn(f, &v);
 	}
 	free(p);
@@ -255,8 +258,9 @@ static enum direction direction(const struct feed *f, const uint8_t *fr,
 	if (!view(fr, len, &v))
 		return DIR_INGRESS;
 	if (f->nlocal)
-		return is_local(f, &v.src) && !is_local(f, &v.dst) ? DIR_EGRESS
-								    : DIR_INGRESS;
+		return is_local(f, &v.src) && !is_local(f, &v.dst)
+			   ? DIR_EGRESS
+			   : DIR_INGRESS;
 	if (!v.tcp)
 		return DIR_INGRESS;
 	e = ep(&v.dst, v.dport);
@@ -276,7 +280,8 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: %s", f->path, pcap_geterr(f->pc));
+			snprintf(err, errlen, "%s: %s", f->path,
+				 pcap_geterr(f->pc));
 			return -1;
 		}
 		if (to_frame(f, d, h->caplen, p)) {
@@ -285,10 +290,10 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 		}
 		p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
 			   (uint64_t)h->ts.tv_usec *
-				   (pcap_get_tstamp_precision(f->pc) ==
-						    PCAP_TSTAMP_PRECISION_NANO
-					    ? 1
-					    : 1000);
+			       (pcap_get_tstamp_precision(f->pc) ==
+					PCAP_TSTAMP_PRECISION_NANO
+				    ? 1
+				    : 1000);
 		p->truncated = h->caplen < h->len;
 		p->dir = direction(f, p->frame, p->len);
 		return 1;

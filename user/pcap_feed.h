@@ -30,8 +30,8 @@ struct feed;
 /* local: prefixes of the monitored host (its packets go out through TC).
  * With none, servers are learned in a first pass: endpoints that receive
  * a SYN or a ClientHello. */
-struct feed *feed_open(const char *path, const struct cidr *local, size_t nlocal,
-		       char *err, size_t errlen);
+struct feed *feed_open(const char *path, const struct cidr *local,
+		       size_t nlocal, char *err, size_t errlen);
 /* 1: packet read, 0: end, -1: error (err set). */
 int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen);
 void feed_close(struct feed *f);

@@ -31,7 +31,8 @@ int pidfile_claim(char *err, size_t errlen)
 
 	if (other && other != getpid()) {
 		snprintf(err, errlen,
-			 "another hydrascope instance is running (pid %d); stop it or run 'hydrascope detach'",
+			 "another hydrascope instance is running (pid %d); "
+			 "stop it or run 'hydrascope detach'",
 			 (int)other);
 		return -1;
 	}

@@ -203,9 +203,9 @@ static void sig_lookup(const struct report_ctx *r, __u64 id, struct sig_view *v)
 static void flags_str(__u32 f, char *out, size_t cap)
 {
 	static const char *const names[] = {
-		"syn", "synack", "synack_rtx", "ack", "tls", "nontls",
-		"hello_done", "tuple", "hello_gap", "srv_flight", "srv_rtx",
-		"cli_flight", "fin", "hello_bad"};
+	    "syn",     "synack",     "synack_rtx", "ack",	"tls",
+	    "nontls",  "hello_done", "tuple",	   "hello_gap", "srv_flight",
+	    "srv_rtx", "cli_flight", "fin",	   "hello_bad"};
 	size_t o = 0;
 
 	out[0] = 0;
@@ -224,8 +224,8 @@ static struct flow_rtt flow_rtts(const struct hs_flow *f)
 {
 	struct flow_rtt t = {-1, -1, -1};
 
-	if (f->flags & HS_F_ACK && f->synack_us && !(f->flags & HS_F_SYNACK_RTX) &&
-	    f->ack_us >= f->synack_us)
+	if (f->flags & HS_F_ACK && f->synack_us &&
+	    !(f->flags & HS_F_SYNACK_RTX) && f->ack_us >= f->synack_us)
 		t.tcp = (long)(f->ack_us - f->synack_us);
 	if (f->flags & HS_F_CLI_FLIGHT && !(f->flags & HS_F_SRV_RTX) &&
 	    f->cli_flight_us >= f->srv_flight_us)
@@ -243,7 +243,8 @@ static void add_opt_us(json_object *o, const char *k, long v)
 static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 {
 	const struct hs_flow *f = &fr->v;
-	const struct flow_fp *fp = r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	const struct flow_fp *fp =
+	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
 	json_object *o = json_object_new_object();
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], fl[256], tid[24];
@@ -263,15 +264,20 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	json_add_u64(o, "bytes_in", f->bytes_in);
 	json_add_u64(o, "bytes_out", f->bytes_out);
 	json_add_str(o, "flags", fl);
-	json_object_object_add(o, "tls", json_object_new_boolean(!!(f->flags & HS_F_TLS)));
+	json_object_object_add(
+	    o, "tls", json_object_new_boolean(!!(f->flags & HS_F_TLS)));
 	if (sv.ok) {
 		json_add_str(o, "tcp_sig", sv.raw);
 		json_add_u64(o, "hops", tcpsig_distance(&sv.sig));
-		json_object_object_add(o, "os", sv.m.label ? json_object_new_string(sv.m.label) : NULL);
-		json_object_object_add(o, "os_fuzzy", json_object_new_boolean(sv.m.fuzzy));
+		json_object_object_add(
+		    o, "os",
+		    sv.m.label ? json_object_new_string(sv.m.label) : NULL);
+		json_object_object_add(o, "os_fuzzy",
+				       json_object_new_boolean(sv.m.fuzzy));
 	}
 	if (f->flags & HS_F_TUPLE) {
-		snprintf(tid, sizeof(tid), "%016" PRIx64, (uint64_t)f->tuple_id);
+		snprintf(tid, sizeof(tid), "%016" PRIx64,
+			 (uint64_t)f->tuple_id);
 		json_add_str(o, "tuple_id", tid);
 	}
 	if (fp && fp->err == HELLO_OK) {
@@ -300,7 +306,8 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	add_opt_us(o, "ack_to_hello_us", t.ack_hello);
 	json_add_u64(o, "rtt_discards", f->rtt_discards);
 	add_cadence(o, &f->cad);
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
 
@@ -315,7 +322,8 @@ static void fmt_us(char *buf, size_t cap, long us)
 static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 {
 	const struct hs_flow *f = &fr->v;
-	const struct flow_fp *fp = r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	const struct flow_fp *fp =
+	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], tcp[16], tls[16], ah[16];
 	struct sig_view sv;
@@ -329,11 +337,13 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 		addr_str(&fr->k.server, b, sizeof(b)), fr->k.sport, f->pkts_in,
 		(unsigned long long)f->bytes_in, f->pkts_out,
 		(unsigned long long)f->bytes_out,
-		f->flags & HS_F_TLS ? "TLS" : (f->flags & HS_F_NONTLS ? "non-TLS" : ""));
+		f->flags & HS_F_TLS
+		    ? "TLS"
+		    : (f->flags & HS_F_NONTLS ? "non-TLS" : ""));
 	if (sv.ok)
 		fprintf(r->out, "    tcp  %s  os=%s%s hops=%u\n", sv.raw,
-			sv.m.label ? sv.m.label : "?", sv.m.fuzzy ? " (fuzzy)" : "",
-			tcpsig_distance(&sv.sig));
+			sv.m.label ? sv.m.label : "?",
+			sv.m.fuzzy ? " (fuzzy)" : "", tcpsig_distance(&sv.sig));
 	if (fp && fp->err == HELLO_OK)
 		fprintf(r->out, "    tls  ja4=%s ja3=%s sni=%s alpn=%s\n",
 			fp->fp.ja4, fp->fp.ja3, fp->sni[0] ? fp->sni : "-",
@@ -363,15 +373,20 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	if (r->fmt == FMT_TEXT) {
 		char tcp[16], tls[16], ah[16], cvs[16];
 
-		fmt_us(tcp, sizeof(tcp), s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
-		fmt_us(tls, sizeof(tls), s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
-		fmt_us(ah, sizeof(ah), s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
+		fmt_us(tcp, sizeof(tcp),
+		       s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
+		fmt_us(tls, sizeof(tls),
+		       s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
+		fmt_us(ah, sizeof(ah),
+		       s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
 		if (cv < 0)
 			snprintf(cvs, sizeof(cvs), "-");
 		else
 			snprintf(cvs, sizeof(cvs), "%.2f", cv);
 		fprintf(r->out,
-			"%-39s flows=%u tls=%u non-tls=%u in=%llu B out=%llu B  min rtt tcp=%s tls=%s ack->hello=%s  bursts=%u cv=%s  os=%s\n",
+			"%-39s flows=%u tls=%u non-tls=%u in=%llu B out=%llu B "
+			" min rtt tcp=%s tls=%s ack->hello=%s  bursts=%u cv=%s "
+			" os=%s\n",
 			a, s->flows, s->tls_flows, s->nontls_flows,
 			(unsigned long long)s->bytes_in,
 			(unsigned long long)s->bytes_out, tcp, tls, ah,
@@ -392,18 +407,23 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	json_add_u64(o, "pkts_out", s->pkts_out);
 	json_add_u64(o, "bytes_out", s->bytes_out);
 	json_add_u64(o, "rtt_samples", s->rtt_samples);
-	add_opt_us(o, "min_tcp_rtt_us", s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
-	add_opt_us(o, "min_tls_rtt_us", s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
-	add_opt_us(o, "min_ack_to_hello_us", s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
+	add_opt_us(o, "min_tcp_rtt_us",
+		   s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
+	add_opt_us(o, "min_tls_rtt_us",
+		   s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
+	add_opt_us(o, "min_ack_to_hello_us",
+		   s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
 	json_add_u64(o, "rtt_discards", s->rtt_discards);
 	if (sv.ok)
 		json_add_str(o, "tcp_sig", sv.raw);
 	if (s->last_tuple_id) {
-		snprintf(tid, sizeof(tid), "%016llx", (unsigned long long)s->last_tuple_id);
+		snprintf(tid, sizeof(tid), "%016llx",
+			 (unsigned long long)s->last_tuple_id);
 		json_add_str(o, "tuple_id", tid);
 	}
 	add_cadence(o, &s->cad);
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
 
@@ -500,6 +520,7 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		json_add_u64(o, "reasm_evictions", cs.reasm_evictions);
 		json_add_u64(o, "fp_evictions", cs.fp_evictions);
 	}
-	fprintf(r->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fprintf(r->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }

@@ -15,7 +15,7 @@ struct sbuf {
 };
 
 void sb_printf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void sb_free(struct sbuf *sb);
 /* The string ("" if empty or failed); valid until the next append. */
 const char *sb_str(const struct sbuf *sb);

@@ -149,7 +149,8 @@ static void evict_oldest(struct table *t)
 	uint64_t best = UINT64_MAX;
 
 	t->evict_cursor = (t->evict_cursor + 0x9e3779b97f4a7c15ull) & mask;
-	for (i = t->evict_cursor, n = 0; n < t->nslots; n++, i = (i + 1) & mask) {
+	for (i = t->evict_cursor, n = 0; n < t->nslots;
+	     n++, i = (i + 1) & mask) {
 		uint64_t s = hdr(slot(t, i))->seq;
 
 		if (s && s < best) {

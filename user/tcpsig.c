@@ -17,15 +17,23 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } quirk_names[] = {
-	{HS_Q_DF, "df"},          {HS_Q_NZ_ID, "id+"},
-	{HS_Q_ZERO_ID, "id-"},    {HS_Q_ECN, "ecn"},
-	{HS_Q_NZ_MBZ, "0+"},      {HS_Q_FLOW, "flow"},
-	{HS_Q_ZERO_SEQ, "seq-"},  {HS_Q_NZ_ACK, "ack+"},
-	{HS_Q_ZERO_ACK, "ack-"},  {HS_Q_NZ_URG, "uptr+"},
-	{HS_Q_URG, "urgf+"},      {HS_Q_PUSH, "pushf+"},
-	{HS_Q_OPT_ZERO_TS1, "ts1-"}, {HS_Q_OPT_NZ_TS2, "ts2+"},
-	{HS_Q_OPT_EOL_NZ, "opt+"}, {HS_Q_OPT_EXWS, "exws"},
-	{HS_Q_OPT_BAD, "bad"},
+    {HS_Q_DF, "df"},
+    {HS_Q_NZ_ID, "id+"},
+    {HS_Q_ZERO_ID, "id-"},
+    {HS_Q_ECN, "ecn"},
+    {HS_Q_NZ_MBZ, "0+"},
+    {HS_Q_FLOW, "flow"},
+    {HS_Q_ZERO_SEQ, "seq-"},
+    {HS_Q_NZ_ACK, "ack+"},
+    {HS_Q_ZERO_ACK, "ack-"},
+    {HS_Q_NZ_URG, "uptr+"},
+    {HS_Q_URG, "urgf+"},
+    {HS_Q_PUSH, "pushf+"},
+    {HS_Q_OPT_ZERO_TS1, "ts1-"},
+    {HS_Q_OPT_NZ_TS2, "ts2+"},
+    {HS_Q_OPT_EOL_NZ, "opt+"},
+    {HS_Q_OPT_EXWS, "exws"},
+    {HS_Q_OPT_BAD, "bad"},
 };
 
 size_t tcpsig_quirks_format(unsigned quirks, char *out, size_t cap)
@@ -35,8 +43,9 @@ size_t tcpsig_quirks_format(unsigned quirks, char *out, size_t cap)
 	out[0] = 0;
 	for (i = 0; i < sizeof(quirk_names) / sizeof(quirk_names[0]); i++)
 		if (quirks & quirk_names[i].bit && o < cap)
-			o += (size_t)snprintf(out + o, cap - o, "%s%s",
-					      o ? "," : "", quirk_names[i].name);
+			o +=
+			    (size_t)snprintf(out + o, cap - o, "%s%s",
+					     o ? "," : "", quirk_names[i].name);
 	return o;
 }
 
@@ -64,12 +73,24 @@ size_t tcpsig_layout_format(const struct hs_tcp_sig *s, char *out, size_t cap)
 			o += (size_t)snprintf(out + o, cap - o, "%seol+%u", sep,
 					      s->eol_pad);
 			break;
-		case HS_OPT_NOP: o += (size_t)snprintf(out + o, cap - o, "%snop", sep); break;
-		case HS_OPT_MSS: o += (size_t)snprintf(out + o, cap - o, "%smss", sep); break;
-		case HS_OPT_WS: o += (size_t)snprintf(out + o, cap - o, "%sws", sep); break;
-		case HS_OPT_SOK: o += (size_t)snprintf(out + o, cap - o, "%ssok", sep); break;
-		case HS_OPT_SACK: o += (size_t)snprintf(out + o, cap - o, "%ssack", sep); break;
-		case HS_OPT_TS: o += (size_t)snprintf(out + o, cap - o, "%sts", sep); break;
+		case HS_OPT_NOP:
+			o += (size_t)snprintf(out + o, cap - o, "%snop", sep);
+			break;
+		case HS_OPT_MSS:
+			o += (size_t)snprintf(out + o, cap - o, "%smss", sep);
+			break;
+		case HS_OPT_WS:
+			o += (size_t)snprintf(out + o, cap - o, "%sws", sep);
+			break;
+		case HS_OPT_SOK:
+			o += (size_t)snprintf(out + o, cap - o, "%ssok", sep);
+			break;
+		case HS_OPT_SACK:
+			o += (size_t)snprintf(out + o, cap - o, "%ssack", sep);
+			break;
+		case HS_OPT_TS:
+			o += (size_t)snprintf(out + o, cap - o, "%sts", sep);
+			break;
 		default:
 			o += (size_t)snprintf(out + o, cap - o, "%s?%u", sep,
 					      c & 0x7f);

@@ -23,13 +23,13 @@ void p0f_db_free(struct p0f_db *db);
 size_t p0f_db_size(const struct p0f_db *db);
 
 struct p0f_match {
-	const char *label; /* "s:unix:Linux:3.11 and newer", NULL if none */
+	const char *label;    /* "s:unix:Linux:3.11 and newer", NULL if none */
 	const char *os_class; /* "unix", "win", ... */
 	const char *name;     /* "Linux" */
 	const char *flavor;   /* "3.11 and newer" */
 	bool generic;
 	bool fuzzy;
-	const char *source;   /* file it came from */
+	const char *source; /* file it came from */
 };
 
 void p0f_db_match(const struct p0f_db *db, const struct hs_tcp_sig *s,

@@ -79,88 +79,88 @@ enum hs_tcpopt {
 };
 
 enum hs_quirk {
-	HS_Q_DF = 1 << 0,     /* df: don't fragment set */
-	HS_Q_NZ_ID = 1 << 1,  /* id+: DF set but IPID non-zero */
-	HS_Q_ZERO_ID = 1 << 2,/* id-: DF not set but IPID zero */
-	HS_Q_ECN = 1 << 3,    /* ecn: explicit congestion notification */
-	HS_Q_NZ_MBZ = 1 << 4, /* 0+: must-be-zero IP field set */
-	HS_Q_FLOW = 1 << 5,   /* flow: IPv6 flow label non-zero */
-	HS_Q_ZERO_SEQ = 1 << 6,  /* seq-: sequence number zero */
-	HS_Q_NZ_ACK = 1 << 7,    /* ack+: ACK number non-zero, flag unset */
-	HS_Q_ZERO_ACK = 1 << 8,  /* ack-: ACK number zero, flag set */
-	HS_Q_NZ_URG = 1 << 9,    /* uptr+: urgent pointer non-zero */
-	HS_Q_URG = 1 << 10,      /* urgf+: URG flag set */
-	HS_Q_PUSH = 1 << 11,     /* pushf+: PUSH flag set */
+	HS_Q_DF = 1 << 0,	     /* df: don't fragment set */
+	HS_Q_NZ_ID = 1 << 1,	     /* id+: DF set but IPID non-zero */
+	HS_Q_ZERO_ID = 1 << 2,	     /* id-: DF not set but IPID zero */
+	HS_Q_ECN = 1 << 3,	     /* ecn: explicit congestion notification */
+	HS_Q_NZ_MBZ = 1 << 4,	     /* 0+: must-be-zero IP field set */
+	HS_Q_FLOW = 1 << 5,	     /* flow: IPv6 flow label non-zero */
+	HS_Q_ZERO_SEQ = 1 << 6,	     /* seq-: sequence number zero */
+	HS_Q_NZ_ACK = 1 << 7,	     /* ack+: ACK number non-zero, flag unset */
+	HS_Q_ZERO_ACK = 1 << 8,	     /* ack-: ACK number zero, flag set */
+	HS_Q_NZ_URG = 1 << 9,	     /* uptr+: urgent pointer non-zero */
+	HS_Q_URG = 1 << 10,	     /* urgf+: URG flag set */
+	HS_Q_PUSH = 1 << 11,	     /* pushf+: PUSH flag set */
 	HS_Q_OPT_ZERO_TS1 = 1 << 12, /* ts1-: own timestamp zero */
 	HS_Q_OPT_NZ_TS2 = 1 << 13,   /* ts2+: peer timestamp non-zero */
 	HS_Q_OPT_EOL_NZ = 1 << 14,   /* opt+: non-zero data past EOL */
 	HS_Q_OPT_EXWS = 1 << 15,     /* exws: window scale > 14 */
-	HS_Q_OPT_BAD = 1 << 16,      /* bad: malformed options */
+	HS_Q_OPT_BAD = 1 << 16,	     /* bad: malformed options */
 };
 
 struct hs_tcp_sig {
-	__u8 ip_ver;    /* 4 or 6 */
-	__u8 ttl;       /* observed TTL / hop limit */
-	__u8 ip_opt_len;/* IPv4 options length in bytes */
-	__u8 wscale;    /* window scale, 0 when absent */
-	__u16 mss;      /* 0 when absent */
-	__u16 win;      /* raw window */
-	__u32 quirks;   /* enum hs_quirk bits */
-	__u8 opt_cnt;   /* entries in opts */
-	__u8 eol_pad;   /* bytes after EOL (p0f eol+N) */
-	__u8 has_ws;    /* window scale option present */
-	__u8 payload;   /* SYN carried payload (p0f pclass +) */
+	__u8 ip_ver;	 /* 4 or 6 */
+	__u8 ttl;	 /* observed TTL / hop limit */
+	__u8 ip_opt_len; /* IPv4 options length in bytes */
+	__u8 wscale;	 /* window scale, 0 when absent */
+	__u16 mss;	 /* 0 when absent */
+	__u16 win;	 /* raw window */
+	__u32 quirks;	 /* enum hs_quirk bits */
+	__u8 opt_cnt;	 /* entries in opts */
+	__u8 eol_pad;	 /* bytes after EOL (p0f eol+N) */
+	__u8 has_ws;	 /* window scale option present */
+	__u8 payload;	 /* SYN carried payload (p0f pclass +) */
 	__u8 opts[HS_MAX_TCPOPTS];
-	__u8 hdr_len;   /* IP + TCP header bytes (p0f's MTU heuristics) */
+	__u8 hdr_len; /* IP + TCP header bytes (p0f's MTU heuristics) */
 	__u8 pad[3];
 };
 
 /* Incremental cadence statistics (integer Welford on mean and variance). */
 struct hs_cadence {
-	__u64 last_data_ns;  /* last client payload */
-	__u64 burst_start_ns;/* start of the current burst */
-	__u32 bursts;        /* bursts started */
-	__u32 cur_bytes;     /* bytes in the current burst (clamped) */
-	__u64 ivl_mean_us;   /* inter-burst interval (start to start) */
-	__u64 ivl_var_us2;   /* population variance */
-	__u64 size_mean;     /* completed burst sizes in bytes */
+	__u64 last_data_ns;   /* last client payload */
+	__u64 burst_start_ns; /* start of the current burst */
+	__u32 bursts;	      /* bursts started */
+	__u32 cur_bytes;      /* bytes in the current burst (clamped) */
+	__u64 ivl_mean_us;    /* inter-burst interval (start to start) */
+	__u64 ivl_var_us2;    /* population variance */
+	__u64 size_mean;      /* completed burst sizes in bytes */
 	__u64 size_var;
-	__u32 size_n;        /* completed bursts in size stats */
+	__u32 size_n; /* completed bursts in size stats */
 	__u32 pad;
 };
 
 enum hs_flow_flags {
-	HS_F_SYN = 1 << 0,        /* client SYN seen */
-	HS_F_SYNACK = 1 << 1,     /* server SYN-ACK seen */
-	HS_F_SYNACK_RTX = 1 << 2, /* SYN-ACK retransmitted (Karn) */
-	HS_F_ACK = 1 << 3,        /* client handshake ACK seen */
-	HS_F_TLS = 1 << 4,        /* ClientHello seen */
-	HS_F_NONTLS = 1 << 5,     /* client data that is not TLS */
-	HS_F_HELLO_DONE = 1 << 6, /* hello capture complete */
-	HS_F_TUPLE = 1 << 7,      /* kernel tuple id complete */
-	HS_F_HELLO_GAP = 1 << 8,  /* hello out of order: kernel walk stopped */
-	HS_F_SRV_FLIGHT = 1 << 9, /* server data after the hello seen */
-	HS_F_SRV_RTX = 1 << 10,   /* server flight retransmitted (Karn) */
-	HS_F_CLI_FLIGHT = 1 << 11,/* client's second flight seen */
-	HS_F_FIN = 1 << 12,       /* FIN or RST seen */
-	HS_F_HELLO_BAD = 1 << 13, /* hello malformed for the kernel walker */
+	HS_F_SYN = 1 << 0,	   /* client SYN seen */
+	HS_F_SYNACK = 1 << 1,	   /* server SYN-ACK seen */
+	HS_F_SYNACK_RTX = 1 << 2,  /* SYN-ACK retransmitted (Karn) */
+	HS_F_ACK = 1 << 3,	   /* client handshake ACK seen */
+	HS_F_TLS = 1 << 4,	   /* ClientHello seen */
+	HS_F_NONTLS = 1 << 5,	   /* client data that is not TLS */
+	HS_F_HELLO_DONE = 1 << 6,  /* hello capture complete */
+	HS_F_TUPLE = 1 << 7,	   /* kernel tuple id complete */
+	HS_F_HELLO_GAP = 1 << 8,   /* hello out of order: kernel walk stopped */
+	HS_F_SRV_FLIGHT = 1 << 9,  /* server data after the hello seen */
+	HS_F_SRV_RTX = 1 << 10,	   /* server flight retransmitted (Karn) */
+	HS_F_CLI_FLIGHT = 1 << 11, /* client's second flight seen */
+	HS_F_FIN = 1 << 12,	   /* FIN or RST seen */
+	HS_F_HELLO_BAD = 1 << 13,  /* hello malformed for the kernel walker */
 };
 
 struct hs_flow {
 	__u64 first_ns;
 	__u64 last_ns;
-	__u64 bytes_in;    /* client -> server, IP payload bytes */
-	__u64 bytes_out;   /* server -> client */
+	__u64 bytes_in;	 /* client -> server, IP payload bytes */
+	__u64 bytes_out; /* server -> client */
 	__u32 pkts_in;
 	__u32 pkts_out;
-	__u64 sig_id;      /* key into the tcp_sigs map, 0 if no SYN seen */
-	__u64 tuple_id;    /* fingerprint tuple id (HS_F_TUPLE) */
-	__u32 flags;       /* enum hs_flow_flags */
-	__u32 cli_isn;     /* client initial sequence number */
-	__u32 srv_isn;     /* server initial sequence number */
-	__u32 srv_next;    /* highest server sequence sent + 1 */
-	__u32 hello_seq;   /* sequence number of the hello's first byte */
-	__u32 hello_end;   /* sequence after the hello record (if known) */
+	__u64 sig_id;	 /* key into the tcp_sigs map, 0 if no SYN seen */
+	__u64 tuple_id;	 /* fingerprint tuple id (HS_F_TUPLE) */
+	__u32 flags;	 /* enum hs_flow_flags */
+	__u32 cli_isn;	 /* client initial sequence number */
+	__u32 srv_isn;	 /* server initial sequence number */
+	__u32 srv_next;	 /* highest server sequence sent + 1 */
+	__u32 hello_seq; /* sequence number of the hello's first byte */
+	__u32 hello_end; /* sequence after the hello record (if known) */
 	/* handshake stamps, microseconds after first_ns */
 	__u32 synack_us;
 	__u32 ack_us;
@@ -180,7 +180,7 @@ struct hs_source {
 	__u64 bytes_in;
 	__u64 pkts_out;
 	__u64 bytes_out;
-	__u32 flows;       /* flows opened (SYNs, or first packets) */
+	__u32 flows; /* flows opened (SYNs, or first packets) */
 	__u32 tls_flows;
 	__u32 nontls_flows;
 	__u32 rtt_samples; /* flows with both a TCP and a TLS RTT */
@@ -196,38 +196,38 @@ struct hs_source {
 /* Per-CPU datapath counters, one named field each so that `bpftool map
  * dump` is readable; userspace sums over CPUs. Listed once as an X-macro
  * so that userspace gets the names without a second list. */
-#define HS_STATS_FIELDS(X)                                                    \
-	X(xdp_packets)      /* packets seen by XDP */                         \
-	X(xdp_bytes)                                                          \
-	X(tc_packets)       /* packets seen by TC egress */                   \
-	X(non_ip)           /* not IPv4/IPv6: passed */                       \
-	X(err_eth)          /* truncated Ethernet header */                   \
-	X(err_vlan)         /* truncated VLAN tag or more than two tags */    \
-	X(err_ipv4)         /* truncated or inconsistent IPv4 header */       \
-	X(err_ipv6)         /* truncated or inconsistent IPv6 header */       \
-	X(ipv6_ext_limit)   /* more extension headers than walked */          \
-	X(ip_frag)          /* IP fragments (passed unparsed) */              \
-	X(non_tcp)          /* IP but not TCP */                              \
-	X(err_tcp)          /* truncated TCP header or bad data offset */     \
-	X(err_tcp_opt)      /* malformed TCP options in a SYN */              \
-	X(syn)              /* client SYNs fingerprinted */                   \
-	X(synack)           /* server SYN-ACKs stamped (egress) */            \
-	X(tls_flows)        /* flows whose client sent a ClientHello */       \
-	X(nontls_flows)     /* flows whose first client data was not TLS */   \
-	X(hello_segments)   /* hello segments sent to userspace */            \
-	X(hello_bad)        /* hellos the kernel walker rejected */           \
-	X(hello_ooo)        /* hello segments out of order / retransmitted */ \
-	X(hello_item_cap)   /* hellos cut at the item or capture cap */       \
-	X(tuple_ids)        /* tuple ids completed */                         \
-	X(ringbuf_drops)    /* events lost: ring buffer full */               \
-	X(flow_insert_fail)                                                   \
-	X(source_insert_fail)                                                 \
-	X(sig_insert_fail)                                                    \
-	X(hello_state_fail)                                                   \
-	X(rtt_samples)      /* TCP RTT samples taken */                       \
-	X(tls_rtt_samples)  /* TLS RTT samples taken */                       \
-	X(rtt_discards)     /* samples discarded: retransmission (Karn) */    \
-	X(bursts)           /* client bursts started */
+#define HS_STATS_FIELDS(X)                                                     \
+	X(xdp_packets) /* packets seen by XDP */                               \
+	X(xdp_bytes)                                                           \
+	X(tc_packets)	  /* packets seen by TC egress */                      \
+	X(non_ip)	  /* not IPv4/IPv6: passed */                          \
+	X(err_eth)	  /* truncated Ethernet header */                      \
+	X(err_vlan)	  /* truncated VLAN tag or more than two tags */       \
+	X(err_ipv4)	  /* truncated or inconsistent IPv4 header */          \
+	X(err_ipv6)	  /* truncated or inconsistent IPv6 header */          \
+	X(ipv6_ext_limit) /* more extension headers than walked */             \
+	X(ip_frag)	  /* IP fragments (passed unparsed) */                 \
+	X(non_tcp)	  /* IP but not TCP */                                 \
+	X(err_tcp)	  /* truncated TCP header or bad data offset */        \
+	X(err_tcp_opt)	  /* malformed TCP options in a SYN */                 \
+	X(syn)		  /* client SYNs fingerprinted */                      \
+	X(synack)	  /* server SYN-ACKs stamped (egress) */               \
+	X(tls_flows)	  /* flows whose client sent a ClientHello */          \
+	X(nontls_flows)	  /* flows whose first client data was not TLS */      \
+	X(hello_segments) /* hello segments sent to userspace */               \
+	X(hello_bad)	  /* hellos the kernel walker rejected */              \
+	X(hello_ooo)	  /* hello segments out of order / retransmitted */    \
+	X(hello_item_cap) /* hellos cut at the item or capture cap */          \
+	X(tuple_ids)	  /* tuple ids completed */                            \
+	X(ringbuf_drops)  /* events lost: ring buffer full */                  \
+	X(flow_insert_fail)                                                    \
+	X(source_insert_fail)                                                  \
+	X(sig_insert_fail)                                                     \
+	X(hello_state_fail)                                                    \
+	X(rtt_samples)	   /* TCP RTT samples taken */                         \
+	X(tls_rtt_samples) /* TLS RTT samples taken */                         \
+	X(rtt_discards)	   /* samples discarded: retransmission (Karn) */      \
+	X(bursts)	   /* client bursts started */
 
 #define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
@@ -259,12 +259,12 @@ struct hs_tuple_acc {
 
 struct hs_hello_walk {
 	__u32 next_off; /* hello bytes handed to the walker so far */
-	__u32 rec_end;  /* 5 + record length, once the header is read */
-	__u32 skip;     /* bytes to skip before the next item */
-	__u32 remain;   /* bytes left in the current list */
-	__u8 phase;     /* enum hs_walk_phase */
+	__u32 rec_end;	/* 5 + record length, once the header is read */
+	__u32 skip;	/* bytes to skip before the next item */
+	__u32 remain;	/* bytes left in the current list */
+	__u8 phase;	/* enum hs_walk_phase */
 	__u8 carry_len; /* bytes of an item split across segments */
-	__u8 capped;    /* stopped at HS_HELLO_MAX_ITEMS or HS_HELLO_CAP */
+	__u8 capped;	/* stopped at HS_HELLO_MAX_ITEMS or HS_HELLO_CAP */
 	__u8 pad[5];
 	__u8 carry[8];
 	struct hs_tuple_acc acc;
@@ -284,8 +284,8 @@ struct hs_hello_seg {
 	struct hs_event_hdr hdr;
 	struct hs_flow_key key;
 	__u64 ts_ns;
-	__u32 offset; /* of data[0] from the hello's first byte */
-	__u32 seg_len;/* TCP payload length of the segment */
+	__u32 offset;  /* of data[0] from the hello's first byte */
+	__u32 seg_len; /* TCP payload length of the segment */
 	__u8 data[HS_HELLO_CAP];
 };
 

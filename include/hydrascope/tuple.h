@@ -35,7 +35,6 @@
 #define HS_EXT_SERVER_NAME 0x0000
 #define HS_EXT_PADDING 0x0015
 
-
 /* SplitMix64 finaliser: a strong, cheap 64-bit mixer. */
 static inline __u64 hs_mix64(__u64 x)
 {

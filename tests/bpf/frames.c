@@ -73,7 +73,8 @@ size_t frame_build(const struct frame_spec *s, uint8_t *b, size_t cap)
 			if (s->frag) {
 				*prev_nh = 44;
 				prev_nh = &b[e];
-				put16(b + e + 2, (uint16_t)(8 << 3)); /* offset 8 */
+				put16(b + e + 2,
+				      (uint16_t)(8 << 3)); /* offset 8 */
 				e += 8;
 			}
 			*prev_nh = nh;

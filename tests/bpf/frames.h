@@ -7,18 +7,18 @@
 #include <stdint.h>
 
 struct frame_spec {
-	int vlan_tags;          /* 0..3 */
-	int ipv6;               /* 0: IPv4, 1: IPv6 */
-	int v6_ext;             /* IPv6 extension headers before TCP */
-	int v4_opt_words;       /* IPv4 option words (4 bytes each) */
-	int frag;               /* set MF on IPv4 / a fragment header on v6 */
-	uint8_t l4proto;        /* 0 -> TCP (6) */
+	int vlan_tags;		  /* 0..3 */
+	int ipv6;		  /* 0: IPv4, 1: IPv6 */
+	int v6_ext;		  /* IPv6 extension headers before TCP */
+	int v4_opt_words;	  /* IPv4 option words (4 bytes each) */
+	int frag;		  /* set MF on IPv4 / a fragment header on v6 */
+	uint8_t l4proto;	  /* 0 -> TCP (6) */
 	const uint8_t *src, *dst; /* 4 or 16 bytes */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;
-	const uint8_t *opts;    /* TCP options, padded by the caller */
+	const uint8_t *opts; /* TCP options, padded by the caller */
 	size_t opts_len;
 	const uint8_t *payload;
 	size_t payload_len;
@@ -30,7 +30,7 @@ size_t frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap);
 
 /* A ClientHello record with the given cipher suites and extensions (each
  * extension gets body_len bytes of zeros, sig_algs and ALPN are added). */
-size_t hello_build(uint8_t *buf, size_t cap, const uint16_t *ciphers,
-		   size_t nc, const uint16_t *exts, size_t ne, size_t body_len);
+size_t hello_build(uint8_t *buf, size_t cap, const uint16_t *ciphers, size_t nc,
+		   const uint16_t *exts, size_t ne, size_t body_len);
 
 #endif

@@ -35,15 +35,19 @@
 static struct hydrascope *skel;
 static uint8_t frame[70000];
 static const uint8_t cli4[4] = {198, 18, 0, 2}, srv4[4] = {198, 18, 0, 1};
-static const uint8_t cli6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-static const uint8_t srv6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t cli6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+				 0,    0, 0, 0, 0, 0, 0, 2};
+static const uint8_t srv6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+				 0,    0, 0, 0, 0, 0, 0, 1};
 /* mss 1460, sok, ts, nop, ws 7 (Linux order) */
-static const uint8_t linux_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
-				       0, 0, 0, 0, 1, 3, 3, 7};
+static const uint8_t linux_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				       0, 1, 0,	   0,	 0, 0, 1, 3,  3, 7};
 
 static int load(void **state)
 {
-	struct load_opts o = {.flows = 4096, .sources = 1024, .sigs = 256,
+	struct load_opts o = {.flows = 4096,
+			      .sources = 1024,
+			      .sigs = 256,
 			      .idle_gap_ns = 100 * MS};
 	char err[256];
 
@@ -94,8 +98,12 @@ static struct hs_stats stats(void)
 
 static struct frame_spec v4_spec(uint16_t sport, uint8_t flags)
 {
-	struct frame_spec s = {.src = cli4, .dst = srv4, .sport = sport,
-			       .dport = 443, .seq = 1000, .flags = flags};
+	struct frame_spec s = {.src = cli4,
+			       .dst = srv4,
+			       .sport = sport,
+			       .dport = 443,
+			       .seq = 1000,
+			       .flags = flags};
 	return s;
 }
 
@@ -120,7 +128,8 @@ static struct hs_flow_key key_of(const struct frame_spec *s)
 		memcpy(k.client.b, s->src, 16);
 		memcpy(k.server.b, s->dst, 16);
 	} else {
-		k.client.b[10] = k.client.b[11] = k.server.b[10] = k.server.b[11] = 0xff;
+		k.client.b[10] = k.client.b[11] = k.server.b[10] =
+		    k.server.b[11] = 0xff;
 		memcpy(&k.client.b[12], s->src, 4);
 		memcpy(&k.server.b[12], s->dst, 4);
 	}
@@ -153,7 +162,8 @@ static void test_syn_signature(void **state)
 	assert_int_equal(stats().syn, before + 1);
 	assert_true(flow_get(&s, &f));
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
-					     &f.sig_id, &sig), 0);
+					     &f.sig_id, &sig),
+			 0);
 	assert_int_equal(sig.ttl, 61);
 	assert_int_equal(sig.mss, 1460);
 	assert_int_equal(sig.wscale, 7);
@@ -199,9 +209,14 @@ static void test_ipv6_extension_headers(void **state)
 
 	(void)state;
 	for (ext = 0; ext <= HS_MAX_V6_EXT + 1; ext++) {
-		struct frame_spec s = {.ipv6 = 1, .src = cli6, .dst = srv6,
-				       .sport = (uint16_t)(42000 + ext), .dport = 443,
-				       .seq = 5, .flags = 0x02, .v6_ext = ext};
+		struct frame_spec s = {.ipv6 = 1,
+				       .src = cli6,
+				       .dst = srv6,
+				       .sport = (uint16_t)(42000 + ext),
+				       .dport = 443,
+				       .seq = 5,
+				       .flags = 0x02,
+				       .v6_ext = ext};
 		size_t n = frame_build(&s, frame, sizeof(frame));
 
 		a = stats();
@@ -210,7 +225,8 @@ static void test_ipv6_extension_headers(void **state)
 		if (ext <= HS_MAX_V6_EXT)
 			assert_int_equal(b.syn, a.syn + 1);
 		else
-			assert_int_equal(b.ipv6_ext_limit, a.ipv6_ext_limit + 1);
+			assert_int_equal(b.ipv6_ext_limit,
+					 a.ipv6_ext_limit + 1);
 	}
 }
 
@@ -228,8 +244,13 @@ static void test_fragments_and_options(void **state)
 	b = stats();
 	assert_int_equal(b.ip_frag, a.ip_frag + 1);
 
-	s = (struct frame_spec){.ipv6 = 1, .src = cli6, .dst = srv6,
-				.sport = 43001, .dport = 443, .flags = 2, .frag = 1};
+	s = (struct frame_spec){.ipv6 = 1,
+				.src = cli6,
+				.dst = srv6,
+				.sport = 43001,
+				.dport = 443,
+				.flags = 2,
+				.frag = 1};
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, 4 * MS);
 	assert_int_equal(stats().ip_frag, b.ip_frag + 1);
@@ -245,8 +266,10 @@ static void test_fragments_and_options(void **state)
 		struct hs_tcp_sig sig;
 
 		assert_true(flow_get(&s, &f));
-		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
-						     &f.sig_id, &sig), 0);
+		assert_int_equal(
+		    bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
+					&f.sig_id, &sig),
+		    0);
 		assert_int_equal(sig.ip_opt_len, 8);
 	}
 }
@@ -288,8 +311,10 @@ static void truncate_all(struct frame_spec s)
 	b = stats();
 	assert_int_equal(b.xdp_packets, a.xdp_packets + n);
 	assert_int_equal(b.syn, a.syn);
-	errs_a = a.err_eth + a.err_vlan + a.err_ipv4 + a.err_ipv6 + a.err_tcp + a.non_ip;
-	errs_b = b.err_eth + b.err_vlan + b.err_ipv4 + b.err_ipv6 + b.err_tcp + b.non_ip;
+	errs_a = a.err_eth + a.err_vlan + a.err_ipv4 + a.err_ipv6 + a.err_tcp +
+		 a.non_ip;
+	errs_b = b.err_eth + b.err_vlan + b.err_ipv4 + b.err_ipv6 + b.err_tcp +
+		 b.non_ip;
 	assert_int_equal(errs_b - errs_a, n);
 }
 
@@ -302,9 +327,15 @@ static void test_truncation_every_offset(void **state)
 	s.opts_len = sizeof(linux_opts);
 	s.vlan_tags = 2;
 	truncate_all(s);
-	s = (struct frame_spec){.ipv6 = 1, .src = cli6, .dst = srv6, .sport = 44001,
-				.dport = 443, .flags = 2, .v6_ext = 3,
-				.opts = linux_opts, .opts_len = sizeof(linux_opts)};
+	s = (struct frame_spec){.ipv6 = 1,
+				.src = cli6,
+				.dst = srv6,
+				.sport = 44001,
+				.dport = 443,
+				.flags = 2,
+				.v6_ext = 3,
+				.opts = linux_opts,
+				.opts_len = sizeof(linux_opts)};
 	truncate_all(s);
 }
 
@@ -340,14 +371,14 @@ static void test_lying_lengths(void **state)
 static void test_tcp_option_garbage(void **state)
 {
 	static const uint8_t cases[][8] = {
-		{2, 0, 0, 0, 0, 0, 0, 0},     /* length 0 */
-		{2, 9, 5, 0xb4, 0, 0, 0, 0},  /* length past the end */
-		{3, 3, 20, 1, 0, 0, 0, 0},    /* ws 20 (exws), fine */
-		{0, 1, 1, 0, 0, 0, 0, 0},     /* EOL then non-zero (opt+) */
-		{8, 10, 0, 0, 0, 0, 0, 0},    /* truncated timestamp */
-		{1, 1, 1, 1, 1, 1, 1, 1},     /* all NOPs */
+	    {2, 0, 0, 0, 0, 0, 0, 0},	 /* length 0 */
+	    {2, 9, 5, 0xb4, 0, 0, 0, 0}, /* length past the end */
+	    {3, 3, 20, 1, 0, 0, 0, 0},	 /* ws 20 (exws), fine */
+	    {0, 1, 1, 0, 0, 0, 0, 0},	 /* EOL then non-zero (opt+) */
+	    {8, 10, 0, 0, 0, 0, 0, 0},	 /* truncated timestamp */
+	    {1, 1, 1, 1, 1, 1, 1, 1},	 /* all NOPs */
 	};
-	const unsigned expect[] = {HS_Q_OPT_BAD, HS_Q_OPT_BAD, HS_Q_OPT_EXWS,
+	const unsigned expect[] = {HS_Q_OPT_BAD,    HS_Q_OPT_BAD, HS_Q_OPT_EXWS,
 				   HS_Q_OPT_EOL_NZ, HS_Q_OPT_BAD, 0};
 	size_t i;
 
@@ -363,12 +394,15 @@ static void test_tcp_option_garbage(void **state)
 		n = frame_build(&s, frame, sizeof(frame));
 		ingress(frame, n, 8 * MS);
 		assert_true(flow_get(&s, &f));
-		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
-						     &f.sig_id, &sig), 0);
+		assert_int_equal(
+		    bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
+					&f.sig_id, &sig),
+		    0);
 		if (expect[i])
 			assert_true(sig.quirks & expect[i]);
 		else
-			assert_int_equal(sig.quirks & (HS_Q_OPT_BAD | HS_Q_OPT_EOL_NZ), 0);
+			assert_int_equal(
+			    sig.quirks & (HS_Q_OPT_BAD | HS_Q_OPT_EOL_NZ), 0);
 	}
 }
 
@@ -400,9 +434,8 @@ static void open_flow(struct frame_spec *s, uint64_t *t)
 	ingress(frame, n, *t += 10 * MS);
 }
 
-static void send_segments(struct frame_spec *s, const uint8_t *data,
-			  size_t len, const size_t *cuts, size_t ncuts,
-			  uint64_t *t)
+static void send_segments(struct frame_spec *s, const uint8_t *data, size_t len,
+			  const size_t *cuts, size_t ncuts, uint64_t *t)
 {
 	size_t start = 0, i;
 
@@ -434,7 +467,8 @@ static uint64_t user_tuple(const uint8_t *hello, size_t len, uint64_t sig_id)
 	assert_non_null(h);
 	assert_int_equal(hello_parse(hello, len, h), HELLO_OK);
 	assert_true(fp_tuple_acc(h, &acc));
-	if (sig_id && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs), &sig_id, &sig))
+	if (sig_id && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_sigs),
+					   &sig_id, &sig))
 		cls = hs_tcp_class_id(&sig);
 	id = hs_tuple_id(&acc, cls);
 	free(h);
@@ -443,9 +477,10 @@ static uint64_t user_tuple(const uint8_t *hello, size_t len, uint64_t sig_id)
 
 static void test_hello_split_at_every_byte(void **state)
 {
-	uint16_t ciphers[40], exts[] = {0x0a0a, 0x0000, 0x0017, 0xff01, 0x000a, 0x000b,
-					0x0023, 0x0010, 0x0005, 0x000d, 0x0012, 0x0033,
-					0x002d, 0x002b, 0x001b, 0x4469, 0x0015};
+	uint16_t ciphers[40],
+	    exts[] = {0x0a0a, 0x0000, 0x0017, 0xff01, 0x000a, 0x000b,
+		      0x0023, 0x0010, 0x0005, 0x000d, 0x0012, 0x0033,
+		      0x002d, 0x002b, 0x001b, 0x4469, 0x0015};
 	static uint8_t hello[4096];
 	size_t len, cut, i;
 	uint64_t t = 100 * MS, expect = 0;
@@ -474,14 +509,17 @@ static void test_hello_split_at_every_byte(void **state)
 /* GREASE and order do not change the id; another cipher does. */
 static void test_tuple_order_insensitive(void **state)
 {
-	uint16_t c1[] = {0x1301, 0x1302, 0x1303, 0xc02b}, c2[] = {0xc02b, 0x2a2a, 0x1303, 0x1301, 0x1302};
+	uint16_t c1[] = {0x1301, 0x1302, 0x1303, 0xc02b},
+		 c2[] = {0xc02b, 0x2a2a, 0x1303, 0x1301, 0x1302};
 	uint16_t c3[] = {0x1301, 0x1302, 0x1303, 0xc02c};
-	uint16_t e1[] = {0x0000, 0x000a, 0x0010, 0x002b}, e2[] = {0x002b, 0x0010, 0x5a5a, 0x000a, 0x0015};
+	uint16_t e1[] = {0x0000, 0x000a, 0x0010, 0x002b},
+		 e2[] = {0x002b, 0x0010, 0x5a5a, 0x000a, 0x0015};
 	static uint8_t h1[2048], h2[2048], h3[2048];
 	size_t l1 = hello_build(h1, sizeof(h1), c1, 4, e1, 4, 3);
 	size_t l2 = hello_build(h2, sizeof(h2), c2, 5, e2, 5, 3);
 	size_t l3 = hello_build(h3, sizeof(h3), c3, 4, e1, 4, 3);
-	struct frame_spec s1 = v4_spec(47001, 0), s2 = v4_spec(47002, 0), s3 = v4_spec(47003, 0);
+	struct frame_spec s1 = v4_spec(47001, 0), s2 = v4_spec(47002, 0),
+			  s3 = v4_spec(47003, 0);
 	struct hs_flow f1, f2, f3;
 	uint64_t t = 900 * MS;
 
@@ -492,7 +530,8 @@ static void test_tuple_order_insensitive(void **state)
 	send_segments(&s2, h2, l2, NULL, 0, &t);
 	open_flow(&s3, &t);
 	send_segments(&s3, h3, l3, NULL, 0, &t);
-	assert_true(flow_get(&s1, &f1) && flow_get(&s2, &f2) && flow_get(&s3, &f3));
+	assert_true(flow_get(&s1, &f1) && flow_get(&s2, &f2) &&
+		    flow_get(&s3, &f3));
 	assert_true(f1.flags & f2.flags & f3.flags & HS_F_TUPLE);
 	assert_int_equal(f1.tuple_id, f2.tuple_id);
 	assert_int_not_equal(f1.tuple_id, f3.tuple_id);
@@ -547,8 +586,9 @@ static void test_handshake_timing(void **state)
 	struct hs_flow f;
 
 	(void)state;
-	open_flow(&s, &t); /* SYN t0, SYN-ACK t0+1ms, ACK t0+11ms: TCP RTT 10ms */
-	t += 2 * MS;       /* ACK -> hello: 2.1 ms (send_segments adds 0.1) */
+	open_flow(&s,
+		  &t); /* SYN t0, SYN-ACK t0+1ms, ACK t0+11ms: TCP RTT 10ms */
+	t += 2 * MS;   /* ACK -> hello: 2.1 ms (send_segments adds 0.1) */
 	send_segments(&s, hello, len, NULL, 0, &t);
 	r = reverse(s);
 	r.flags = 0x18;
@@ -642,19 +682,19 @@ static void test_cadence(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syn_signature),
-		cmocka_unit_test(test_vlan_and_qinq),
-		cmocka_unit_test(test_ipv6_extension_headers),
-		cmocka_unit_test(test_fragments_and_options),
-		cmocka_unit_test(test_non_tcp_and_non_ip),
-		cmocka_unit_test(test_truncation_every_offset),
-		cmocka_unit_test(test_lying_lengths),
-		cmocka_unit_test(test_tcp_option_garbage),
-		cmocka_unit_test(test_hello_split_at_every_byte),
-		cmocka_unit_test(test_tuple_order_insensitive),
-		cmocka_unit_test(test_hostile_hello),
-		cmocka_unit_test(test_handshake_timing),
-		cmocka_unit_test(test_cadence),
+	    cmocka_unit_test(test_syn_signature),
+	    cmocka_unit_test(test_vlan_and_qinq),
+	    cmocka_unit_test(test_ipv6_extension_headers),
+	    cmocka_unit_test(test_fragments_and_options),
+	    cmocka_unit_test(test_non_tcp_and_non_ip),
+	    cmocka_unit_test(test_truncation_every_offset),
+	    cmocka_unit_test(test_lying_lengths),
+	    cmocka_unit_test(test_tcp_option_garbage),
+	    cmocka_unit_test(test_hello_split_at_every_byte),
+	    cmocka_unit_test(test_tuple_order_insensitive),
+	    cmocka_unit_test(test_hostile_hello),
+	    cmocka_unit_test(test_handshake_timing),
+	    cmocka_unit_test(test_cadence),
 	};
 
 	return cmocka_run_group_tests_name("datapath", tests, load, unload);

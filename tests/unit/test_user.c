@@ -42,8 +42,7 @@ static void test_hello_errors(void **state)
 	assert_int_equal(h->n_ciphers, 1);
 	assert_int_equal(h->n_exts, 1);
 	for (cut = 0; cut < n; cut++)
-		assert_int_equal(hello_parse(buf, cut, h),
-				 HELLO_INCOMPLETE);
+		assert_int_equal(hello_parse(buf, cut, h), HELLO_INCOMPLETE);
 	buf[0] = 0x17;
 	assert_int_equal(hello_parse(buf, n, h), HELLO_NOT_TLS);
 	buf[0] = 0x16;
@@ -163,31 +162,45 @@ static void test_table_bounded(void **state)
 
 static void test_tcpsig_format(void **state)
 {
-	struct hs_tcp_sig s = {.ip_ver = 4, .ttl = 126, .mss = 1460, .win = 64240,
-			       .wscale = 8, .has_ws = 1, .opt_cnt = 6,
-			       .quirks = HS_Q_DF | HS_Q_NZ_ID, .hdr_len = 52,
-			       .opts = {HS_OPT_MSS, HS_OPT_NOP, HS_OPT_WS, HS_OPT_NOP,
-					HS_OPT_NOP, HS_OPT_SOK}};
+	struct hs_tcp_sig s = {.ip_ver = 4,
+			       .ttl = 126,
+			       .mss = 1460,
+			       .win = 64240,
+			       .wscale = 8,
+			       .has_ws = 1,
+			       .opt_cnt = 6,
+			       .quirks = HS_Q_DF | HS_Q_NZ_ID,
+			       .hdr_len = 52,
+			       .opts = {HS_OPT_MSS, HS_OPT_NOP, HS_OPT_WS,
+					HS_OPT_NOP, HS_OPT_NOP, HS_OPT_SOK}};
 	char out[256];
 
 	(void)state;
 	tcpsig_format(&s, out, sizeof(out));
-	assert_string_equal(out, "4:126+2:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0");
+	assert_string_equal(
+	    out, "4:126+2:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0");
 	s.win = 65535;
 	s.opts[5] = HS_OPT_EOL;
 	s.eol_pad = 1;
 	tcpsig_format(&s, out, sizeof(out));
-	assert_string_equal(out, "4:126+2:0:1460:65535,8:mss,nop,ws,nop,nop,eol+1:df,id+:0");
+	assert_string_equal(
+	    out, "4:126+2:0:1460:65535,8:mss,nop,ws,nop,nop,eol+1:df,id+:0");
 }
 
 static void test_p0f_db(void **state)
 {
 	char path[] = "/tmp/hs-p0f-XXXXXX", err[256];
 	const char *paths[1] = {path};
-	struct hs_tcp_sig s = {.ip_ver = 4, .ttl = 60, .mss = 1460, .win = 64240,
-			       .wscale = 7, .has_ws = 1, .opt_cnt = 5,
-			       .quirks = HS_Q_DF | HS_Q_NZ_ID,
-			       .opts = {HS_OPT_MSS, HS_OPT_SOK, HS_OPT_TS, HS_OPT_NOP, HS_OPT_WS}};
+	struct hs_tcp_sig s = {
+	    .ip_ver = 4,
+	    .ttl = 60,
+	    .mss = 1460,
+	    .win = 64240,
+	    .wscale = 7,
+	    .has_ws = 1,
+	    .opt_cnt = 5,
+	    .quirks = HS_Q_DF | HS_Q_NZ_ID,
+	    .opts = {HS_OPT_MSS, HS_OPT_SOK, HS_OPT_TS, HS_OPT_NOP, HS_OPT_WS}};
 	struct p0f_match m;
 	struct p0f_db *db;
 	int fd = mkstemp(path);
@@ -198,7 +211,8 @@ static void test_p0f_db(void **state)
 	      "sig = *:64:0:*:*,*:mss,sok,ts,nop,ws:df,id+:0\n"
 	      "label = s:unix:Linux:test\n"
 	      "sig = 4:64:0:*:mss*44,7:mss,sok,ts,nop,ws:df,id+:0\n"
-	      "[http:request]\nsig = not:a:tcp:sig\n", f);
+	      "[http:request]\nsig = not:a:tcp:sig\n",
+	      f);
 	fclose(f);
 	db = p0f_db_load(paths, 1, err, sizeof(err));
 	assert_non_null(db);
@@ -226,14 +240,14 @@ static void test_p0f_db(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grease),
-		cmocka_unit_test(test_hello_errors),
-		cmocka_unit_test(test_hello_multi_record),
-		cmocka_unit_test(test_ja4_known_vector),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_table_bounded),
-		cmocka_unit_test(test_tcpsig_format),
-		cmocka_unit_test(test_p0f_db),
+	    cmocka_unit_test(test_grease),
+	    cmocka_unit_test(test_hello_errors),
+	    cmocka_unit_test(test_hello_multi_record),
+	    cmocka_unit_test(test_ja4_known_vector),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_table_bounded),
+	    cmocka_unit_test(test_tcpsig_format),
+	    cmocka_unit_test(test_p0f_db),
 	};
 
 	return cmocka_run_group_tests_name("userspace", tests, NULL, NULL);
