@@ -72,7 +72,7 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	src->flows++;
 	src->last_sig_id = id;
 	src->last_ns = now;
-	__sync_fetch_and_add(&src->pkts_in, 1);
+	src->pkts_in++;
 }
 
 /* Client payload: bursts, hello detection and capture, TLS RTT. */
@@ -146,8 +146,8 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	f->pkts_in++;
 	f->bytes_in += p->payload_len;
 	src->last_ns = now;
-	__sync_fetch_and_add(&src->pkts_in, 1);
-	__sync_fetch_and_add(&src->bytes_in, p->payload_len);
+	src->pkts_in++;
+	src->bytes_in += p->payload_len;
 
 	track_handshake_ack(f, src, p, now, st);
 	if (p->payload_len)
@@ -169,13 +169,12 @@ __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
 	return 0;
 }
 
-__noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p)
+__noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p, __u32 len)
 {
 	if (!p)
 		return PARSE_ERR_ETH;
 	return parse_packet((void *)(long)ctx->data,
-			    (void *)(long)ctx->data_end,
-			    bpf_xdp_get_buff_len(ctx), p);
+			    (void *)(long)ctx->data_end, len, p);
 }
 
 __noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
@@ -193,15 +192,17 @@ int xdp_ingress(struct xdp_md *ctx)
 {
 	struct hs_stats *st;
 	struct pkt p = {};
+	__u32 len;
 	int ret;
 
 	st = get_stats();
 	if (!st)
 		return XDP_PASS;
 	st->xdp_packets++;
-	st->xdp_bytes += bpf_xdp_get_buff_len(ctx);
+	len = bpf_xdp_get_buff_len(ctx);
+	st->xdp_bytes += len;
 
-	ret = hs_parse_xdp(ctx, &p);
+	ret = hs_parse_xdp(ctx, &p, len);
 	if (ret != PARSE_OK) {
 		count_parse_result(st, ret);
 		return XDP_PASS;
@@ -242,8 +243,8 @@ int tc_egress(struct __sk_buff *skb)
 	track_server_packet(f, &p, now, st);
 	src = bpf_map_lookup_elem(&sources, &key.client);
 	if (src) {
-		__sync_fetch_and_add(&src->pkts_out, 1);
-		__sync_fetch_and_add(&src->bytes_out, p.payload_len);
+		src->pkts_out++;
+		src->bytes_out += p.payload_len;
 	}
 	return TC_ACT_OK;
 }

@@ -2,6 +2,12 @@
 /*
  * Flow and source bookkeeping: counters, client bursts and their cadence,
  * and the handshake stamps that give each TLS flow a TCP RTT and a TLS RTT.
+ *
+ * Updates are plain read-modify-writes, not atomics: a flow's packets
+ * arrive on one RX queue (RSS hashes the 5-tuple), so flow fields do not
+ * race; a source whose flows land on several CPUs can lose an increment
+ * under contention. The counters are indicators, not accounting, and an
+ * atomic add costs more than the rest of a mid-flow packet's bookkeeping.
  */
 #ifndef HS_BPF_TRACK_H
 #define HS_BPF_TRACK_H
