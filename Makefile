@@ -40,6 +40,7 @@ help:
 	@echo "  make test       unit, datapath (BPF_PROG_TEST_RUN), peer and live netns tests"
 	@echo "  make test-unit  userspace unit tests only (ASan/UBSan)"
 	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
+	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config), FUZZ_SECONDS each"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
 	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA)"
@@ -81,6 +82,9 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
 TEST_LIBS  := $(LDLIBS) -lcmocka
 TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_datapath
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS ?= hello collector pcap config
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/san/%.o: user/%.c $(USER_HDRS)
 	$(call msg,CC-SAN,$@)
@@ -101,7 +105,7 @@ $(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o 
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
 .PHONY: test
-test: all $(TEST_BINS)
+test: all $(TEST_BINS) $(FUZZ_BINS)
 	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
 
 .PHONY: test-unit
@@ -125,3 +129,35 @@ format:
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
+
+# ---- fuzzing (clang libFuzzer + ASan/UBSan) ---------------------------
+FUZZ_SAN   := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_OBJ   := $(patsubst $(BUILD)/user/%.o,$(BUILD)/fuzzobj/%.o,$(USER_LIB_OBJ))
+
+$(BUILD)/fuzzobj/%.o: user/%.c $(USER_HDRS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(FUZZ_SAN) -Iuser -c $< -o $@
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(call msg,LD-FUZZ,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+
+.PHONY: fuzz-build fuzz
+fuzz-build: deps $(FUZZ_BINS)
+
+# Each target runs FUZZ_SECONDS from its seed corpus (copied, so the
+# committed seeds stay as they are); a crash stops with a reproducer.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+		cp -n tests/fuzz/corpus/$$t/* $(BUILD)/fuzz-corpus/$$t/ 2>/dev/null || true; \
+		echo "  FUZZ     $$t ($(FUZZ_SECONDS) s)"; \
+		$(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			-artifact_prefix=$(BUILD)/fuzz-crash-$$t- $(BUILD)/fuzz-corpus/$$t \
+			> $(BUILD)/fuzz-$$t.log 2>&1 || { tail -30 $(BUILD)/fuzz-$$t.log; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' $(BUILD)/fuzz-$$t.log | tail -1; \
+	done
+
+# keep intermediate objects of the pattern chains
+.SECONDARY:

@@ -3,7 +3,8 @@
 # Suites: userspace unit tests (cmocka, ASan/UBSan), datapath tests through
 # BPF_PROG_TEST_RUN (cmocka), peer checks against FoxIO JA4 reference
 # output, tshark JA3 and p0f on the shared captures and the demo capture,
-# and the live netns test. A missing prerequisite is a failure.
+# the CLI error paths, short libFuzzer runs of every parser of packet or
+# file bytes, and the live netns test. A missing prerequisite is a failure.
 set -u
 cd "$(dirname "$0")/.."
 SHARED_TESTDATA=${SHARED_TESTDATA:-../shared/testdata}
@@ -71,6 +72,20 @@ else
 fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
 run_script cli timeout 60 tests/cli/cli_test.sh
+
+# libFuzzer targets, FUZZ_SECONDS each from the seed corpus: one test each,
+# failed on any crash, leak or sanitizer report.
+echo "== fuzz"
+for t in hello collector pcap config; do
+	if make -s fuzz FUZZ_TARGETS=$t FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
+		> "build/test-logs/fuzz-$t.log" 2>&1; then
+		total_pass=$((total_pass + 1))
+	else
+		total_fail=$((total_fail + 1))
+		echo "FAIL fuzz target $t:"
+		tail -15 "build/test-logs/fuzz-$t.log"
+	fi
+done
 run_script live timeout 180 tests/live/live_test.sh
 
 echo "$total_pass passed, $total_fail failed"

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* libFuzzer: ClientHello parser, fingerprints and the tuple mirror. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fingerprint.h"
+#include "hello.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct hs_tuple_acc acc;
+	struct tls_fp fp;
+
+	if (!h)
+		return 0;
+	(void)hello_needed(data, size);
+	if (hello_parse(data, size, h) == HELLO_OK) {
+		if (fp_compute(h, &fp) == 0)
+			fp_free(&fp);
+		(void)fp_tuple_acc(h, &acc);
+	}
+	free(h);
+	return 0;
+}
