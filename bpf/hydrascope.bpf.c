@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * hydrascope datapath: entry points only.
- *  xdp_ingress - client -> server: SYN signatures, hellos, bursts, RTT stamps
+ *  xdp_ingress - client -> server: SYN signatures, hellos, bursts, RTT
+ *                stamps, and the blocking layer (prefix blocks, tuple rules)
  *  tc_egress   - server -> client: SYN-ACK and handshake-flight stamps, bytes
- * Both always pass the packet: this object observes, it never drops.
+ * Only the blocking layer drops, and only in enforce mode; everything else
+ * (including any packet that cannot be parsed) passes.
  */
 #include "parse.h"
 #include "tcpsig.h"
 #include "track.h"
 #include "hello.h"
+#include "verdict.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -112,7 +115,8 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
  * extension headers), which would not fit its instruction budget.
  */
 
-/* A parsed client packet (not a SYN): flow and source updates. */
+/* A parsed client packet (not a SYN): flow and source updates. Returns
+ * the XDP verdict (a flow cut by a tuple rule drops in enforce mode). */
 __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 {
 	struct hs_flow_key key;
@@ -123,7 +127,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 
 	st = get_stats();
 	if (!p || !st)
-		return 0;
+		return XDP_PASS;
 	now = now_ns();
 	key_from_client(&key, p);
 
@@ -131,14 +135,14 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	if (!f) {
 		/* Flows are opened by a SYN, or mid-stream by a hello. */
 		if (!payload_is_hello(ctx, p))
-			return 0;
+			return XDP_PASS;
 		f = flow_create(&key, now, st);
 		if (!f)
-			return 0;
+			return XDP_PASS;
 	}
 	src = source_get(&key.client, now, st);
 	if (!src)
-		return 0;
+		return XDP_PASS;
 	if (!f->pkts_in) /* opened mid-stream */
 		src->flows++;
 
@@ -154,7 +158,8 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		handle_client_data(ctx, &key, f, src, p, now, st);
 	if (p->flags & (TCPF_FIN | TCPF_RST))
 		f->flags |= HS_F_FIN;
-	return 0;
+	tuple_check(f, &key, now, st);
+	return flow_verdict(f, st);
 }
 
 __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
@@ -203,15 +208,20 @@ int xdp_ingress(struct xdp_md *ctx)
 	st->xdp_bytes += len;
 
 	ret = hs_parse_xdp(ctx, &p, len);
-	if (ret != PARSE_OK) {
+	if (ret != PARSE_OK)
 		count_parse_result(st, ret);
+	/* prefix blocks cover every IP packet whose source we could read */
+	if (p.have_addr && prefix_verdict(&p.src, now_ns(), st) == XDP_DROP)
+		return XDP_DROP;
+	if (ret != PARSE_OK)
+		return XDP_PASS;
+	if ((p.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
+		hs_ingress_syn(ctx, &p);
 		return XDP_PASS;
 	}
-	if ((p.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN)
-		hs_ingress_syn(ctx, &p);
-	else if (!(p.flags & TCPF_SYN)) /* a SYN-ACK: a connection we opened */
-		hs_ingress_tcp(ctx, &p);
-	return XDP_PASS;
+	if (p.flags & TCPF_SYN) /* a SYN-ACK: a connection we opened */
+		return XDP_PASS;
+	return hs_ingress_tcp(ctx, &p);
 }
 
 SEC("tc")

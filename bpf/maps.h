@@ -59,6 +59,29 @@ struct {
 	__type(value, struct hs_stats);
 } stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, HS_DEFAULT_BLOCKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hs_lpm_key);
+	__type(value, struct hs_block);
+} blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, HS_DEFAULT_ALLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hs_lpm_key);
+	__type(value, struct hs_allow);
+} allowlist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HS_DEFAULT_TUPLE_RULES);
+	__type(key, __u64);
+	__type(value, struct hs_tuple_rule);
+} tuple_rules SEC(".maps");
+
 /* Load-time configuration and the replay clock. */
 const volatile struct hs_config cfg = {
     .idle_gap_ns = 100ull * 1000 * 1000,

@@ -54,7 +54,8 @@ struct pkt {
 	__u8 ip_ver;
 	__u8 ttl;
 	__u8 ip_opt_len;
-	__u8 pad[3];
+	__u8 have_addr; /* src/dst valid (also for fragments and non-TCP) */
+	__u8 pad[2];
 };
 
 static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
@@ -80,6 +81,10 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 		return PARSE_ERR_IPV4;
 	if (off + tot > total)
 		return PARSE_ERR_IPV4; /* truncated: length field lies */
+	/* addresses first: the blocklist applies to every IP packet */
+	addr_from_v4(&p->src, ip->saddr);
+	addr_from_v4(&p->dst, ip->daddr);
+	p->have_addr = 1;
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & 0x3fff) /* MF or a non-zero offset */
 		return PARSE_FRAG;
@@ -100,8 +105,6 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 		p->ip_quirks |= HS_Q_NZ_MBZ;
 	if (ip->tos & 0x3)
 		p->ip_quirks |= HS_Q_ECN;
-	addr_from_v4(&p->src, ip->saddr);
-	addr_from_v4(&p->dst, ip->daddr);
 	p->l4_off = off + hlen;
 	p->payload_len = tot - hlen; /* TCP header subtracted later */
 	return PARSE_OK;
@@ -134,6 +137,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 		p->ip_quirks |= HS_Q_ECN;
 	__builtin_memcpy(p->src.b, &ip6->saddr, 16);
 	__builtin_memcpy(p->dst.b, &ip6->daddr, 16);
+	p->have_addr = 1;
 
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);

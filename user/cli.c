@@ -19,6 +19,7 @@ const char common_opts_help[] =
     "  --sources N        source table entries (default 65536)\n"
     "  --idle-gap MS      client idle time that starts a new burst (default "
     "100)\n"
+    "  --blocks N         blocklist entries (default 65536)\n"
     "  --p0f-db FILE      extra p0f-format signatures, searched first "
     "(repeatable)\n"
     "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
@@ -56,6 +57,7 @@ void common_opts_init(struct common_opts *o)
 	o->load.flows = HS_DEFAULT_FLOWS;
 	o->load.sources = HS_DEFAULT_SOURCES;
 	o->load.sigs = HS_DEFAULT_SIGS;
+	o->load.blocks = HS_DEFAULT_BLOCKS;
 	o->load.idle_gap_ns = 100ull * 1000 * 1000;
 }
 
@@ -63,6 +65,15 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 {
 	uint64_t v;
 
+	if (!strcmp(name, "blocks")) {
+		if (cli_parse_u64(val, 16, 1ull << 24, &v)) {
+			cli_fail("--blocks wants a number from 16 to 16777216, got '%s'",
+				 val ? val : "");
+			return -1;
+		}
+		o->load.blocks = (uint32_t)v;
+		return 1;
+	}
 	if (!strcmp(name, "flows") || !strcmp(name, "sources")) {
 		if (cli_parse_u64(val, 16, 1ull << 26, &v)) {
 			cli_fail(

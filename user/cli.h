@@ -36,5 +36,6 @@ int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_show(int argc, char **argv); /* flows | sources | stats */
 int cmd_detach(int argc, char **argv);
+int cmd_blocking(int argc, char **argv); /* block | allow | tuple */
 
 #endif

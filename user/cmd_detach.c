@@ -15,13 +15,19 @@
 
 int cmd_detach(int argc, char **argv)
 {
+	bool all = false;
 	pid_t pid;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: hydrascope detach\n");
+			printf("usage: hydrascope detach [--all]\n"
+			       "  --all   also remove the pinned blocklist, allowlist and tuple rules\n");
 			return 0;
+		}
+		if (!strcmp(argv[i], "--all")) {
+			all = true;
+			continue;
 		}
 		return cli_fail("detach takes no argument '%s'", argv[i]);
 	}
@@ -35,6 +41,6 @@ int cmd_detach(int argc, char **argv)
 					(int)pid);
 		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
 	}
-	loader_unpin_maps();
+	loader_unpin_maps(all);
 	return 0;
 }

@@ -28,6 +28,8 @@ static const char usage[] =
     "TC)\n"
     "  --xdp-mode native|generic   default: native, falling back to generic\n"
     "  --replace                take over a foreign XDP program on IF\n"
+    "  --enforce                drop what the blocking layer matches\n"
+    "                           (default: dry-run, count what would drop)\n"
     "  --interval SEC           summary line period (default 10)\n"
     "  --duration SEC           stop after SEC seconds (default: run until "
     "signalled)\n"
@@ -94,6 +96,7 @@ int cmd_run(int argc, char **argv)
 	int i, rc = 1;
 
 	common_opts_init(&co);
+	co.load.reuse_pins = true;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i],
 			   *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -109,6 +112,10 @@ int cmd_run(int argc, char **argv)
 		a += 2;
 		if (!strcmp(a, "replace")) {
 			replace = true;
+			continue;
+		}
+		if (!strcmp(a, "enforce")) {
+			co.load.enforce = true;
 			continue;
 		}
 		if (!strcmp(a, "no-default-p0f")) {
@@ -239,7 +246,7 @@ int cmd_run(int argc, char **argv)
 out:
 	loader_detach(&att);
 	if (pinned)
-		loader_unpin_maps();
+		loader_unpin_maps(false);
 	ring_buffer__free(rb);
 	hydrascope__destroy(skel);
 	collector_free(coll);

@@ -30,8 +30,40 @@
 /* Debian 12's uapi headers predate tcx (kernel 6.6); the values are ABI. */
 #define HS_BPF_TCX_EGRESS 47
 
-const char *const loader_pinned_maps[] = {"flows", "sources", "tcp_sigs",
-					  "stats", NULL};
+static const char *const instance_maps[] = {"flows", "sources", "tcp_sigs",
+					    "stats", NULL};
+static const char *const persistent_maps[] = {"blocklist", "allowlist",
+					      "tuple_rules", NULL};
+
+void loader_pin_path(const char *name, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%s", HS_PIN_DIR, name);
+}
+
+/* Reuse pinned blocking-layer maps so that blocks survive a restart. */
+static int reuse_persistent(struct hydrascope *skel, char *err, size_t errlen)
+{
+	char path[256];
+	int i, fd;
+
+	for (i = 0; persistent_maps[i]; i++) {
+		struct bpf_map *m =
+			bpf_object__find_map_by_name(skel->obj, persistent_maps[i]);
+
+		loader_pin_path(persistent_maps[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* not pinned yet: a new one is created */
+		if (!m || bpf_map__reuse_fd(m, fd)) {
+			snprintf(err, errlen, "cannot reuse %s: %s", path,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
 
 struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 				    size_t errlen)
@@ -52,14 +84,28 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 		hydrascope__destroy(skel);
 		return NULL;
 	}
+	if (bpf_map__set_max_entries(skel->maps.blocklist, o->blocks)) {
+		snprintf(err, errlen, "cannot size the blocklist");
+		hydrascope__destroy(skel);
+		return NULL;
+	}
 	skel->rodata->cfg.idle_gap_ns = o->idle_gap_ns;
+	skel->rodata->cfg.enforce = o->enforce;
+	if (o->reuse_pins && reuse_persistent(skel, err, errlen)) {
+		hydrascope__destroy(skel);
+		return NULL;
+	}
 	ret = hydrascope__load(skel);
 	if (ret) {
+		const char *hint = "";
+
+		if (ret == -EPERM)
+			hint = " (needs root or CAP_BPF+CAP_NET_ADMIN)";
+		else if (o->reuse_pins)
+			hint = " (pinned blocking-layer maps of another version? "
+			       "'hydrascope detach --all' removes them)";
 		snprintf(err, errlen, "cannot load BPF programs: %s%s",
-			 strerror(-ret),
-			 ret == -EPERM
-			     ? " (needs root or CAP_BPF+CAP_NET_ADMIN)"
-			     : "");
+			 strerror(-ret), hint);
 		hydrascope__destroy(skel);
 		return NULL;
 	}
@@ -244,44 +290,57 @@ void loader_detach(struct attachment *a)
 	a->tc_netlink = a->tc_created_qdisc = false;
 }
 
-int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen)
+static int pin_list(struct hydrascope *skel, const char *const *names,
+		    char *err, size_t errlen)
 {
 	char path[256];
 	int i;
 
-	if (mkdir(HS_PIN_DIR, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", HS_PIN_DIR,
-			 strerror(errno));
-		return -1;
-	}
-	loader_unpin_maps(); /* stale pins of a dead instance */
-	for (i = 0; loader_pinned_maps[i]; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(
-		    skel->obj, loader_pinned_maps[i]);
+	for (i = 0; names[i]; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, names[i]);
 
-		snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR,
-			 loader_pinned_maps[i]);
+		loader_pin_path(names[i], path, sizeof(path));
+		if (!access(path, F_OK) && names == persistent_maps)
+			continue; /* reused at load: already pinned there */
 		if (!m || bpf_map__pin(m, path)) {
 			snprintf(err, errlen, "cannot pin %s: %s", path,
 				 strerror(errno));
-			loader_unpin_maps();
 			return -1;
 		}
 	}
 	return 0;
 }
 
-void loader_unpin_maps(void)
+int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen)
+{
+	if (mkdir(HS_PIN_DIR, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", HS_PIN_DIR,
+			 strerror(errno));
+		return -1;
+	}
+	loader_unpin_maps(false); /* stale pins of a dead instance */
+	if (pin_list(skel, instance_maps, err, errlen) ||
+	    pin_list(skel, persistent_maps, err, errlen)) {
+		loader_unpin_maps(false);
+		return -1;
+	}
+	return 0;
+}
+
+void loader_unpin_maps(bool all)
 {
 	char path[256];
 	int i;
 
-	for (i = 0; loader_pinned_maps[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR,
-			 loader_pinned_maps[i]);
+	for (i = 0; instance_maps[i]; i++) {
+		loader_pin_path(instance_maps[i], path, sizeof(path));
 		unlink(path);
 	}
-	rmdir(HS_PIN_DIR);
+	for (i = 0; all && persistent_maps[i]; i++) {
+		loader_pin_path(persistent_maps[i], path, sizeof(path));
+		unlink(path);
+	}
+	rmdir(HS_PIN_DIR); /* only succeeds once empty */
 }
 
 void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)

@@ -13,7 +13,10 @@ struct load_opts {
 	uint32_t flows;
 	uint32_t sources;
 	uint32_t sigs;
+	uint32_t blocks;
 	uint64_t idle_gap_ns;
+	bool enforce;    /* drop; default is dry-run */
+	bool reuse_pins; /* take over pinned blocking-layer maps (run) */
 };
 
 enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
@@ -43,10 +46,12 @@ void loader_detach(struct attachment *a);
 
 /* Mount bpffs on /sys/fs/bpf when missing. */
 int bpffs_ensure(char *err, size_t errlen);
-/* Pin the maps operators inspect under HS_PIN_DIR; unpin removes them. */
+/* Pin the maps operators inspect under HS_PIN_DIR. Unpinning removes the
+ * per-instance maps; the blocking layer's maps (blocklist, allowlist,
+ * tuple_rules) stay, so that blocks outlive a restart, unless all is set. */
 int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen);
-void loader_unpin_maps(void);
-/* Names of the pinned maps, NULL-terminated. */
-extern const char *const loader_pinned_maps[];
+void loader_unpin_maps(bool all);
+/* Path of a pinned map by name. */
+void loader_pin_path(const char *name, char *buf, size_t cap);
 
 #endif

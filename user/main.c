@@ -13,7 +13,8 @@ static const char usage[] =
     "  run --iface IF        attach to an interface and profile live traffic\n"
     "  replay FILE           run a pcap/pcapng through the same programs\n"
     "  flows | sources | stats   read the maps of a running instance\n"
-    "  detach [--iface IF]   remove hydrascope's pinned maps (and programs)\n"
+    "  block|allow|tuple list|add|del   the blocking layer (see block --help)\n"
+    "  detach [--all]        stop the running instance, remove its pins\n"
     "Each command takes --help.\n";
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
@@ -51,6 +52,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "flows") || !strcmp(argv[1], "sources") ||
 	    !strcmp(argv[1], "stats"))
 		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "block") || !strcmp(argv[1], "allow") ||
+	    !strcmp(argv[1], "tuple"))
+		return cmd_blocking(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return cmd_detach(argc - 1, argv + 1);
 	return cli_fail("unknown command '%s' (see hydrascope --help)",

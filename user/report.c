@@ -205,7 +205,7 @@ static void flags_str(__u32 f, char *out, size_t cap)
 	static const char *const names[] = {
 	    "syn",     "synack",     "synack_rtx", "ack",	"tls",
 	    "nontls",  "hello_done", "tuple",	   "hello_gap", "srv_flight",
-	    "srv_rtx", "cli_flight", "fin",	   "hello_bad"};
+	    "srv_rtx", "cli_flight", "fin",	   "hello_bad", "cut", "cut_spared"};
 	size_t o = 0;
 
 	out[0] = 0;

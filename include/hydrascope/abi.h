@@ -22,6 +22,9 @@
 #define HS_DEFAULT_SOURCES 65536
 #define HS_DEFAULT_SIGS 4096
 #define HS_DEFAULT_HELLO_STATES 8192
+#define HS_DEFAULT_BLOCKS 65536
+#define HS_DEFAULT_ALLOWS 4096
+#define HS_DEFAULT_TUPLE_RULES 4096
 #define HS_RINGBUF_BYTES (4u << 20)
 
 /* ClientHello capture: bytes of the hello (from its record header) that the
@@ -144,6 +147,8 @@ enum hs_flow_flags {
 	HS_F_CLI_FLIGHT = 1 << 11, /* client's second flight seen */
 	HS_F_FIN = 1 << 12,	   /* FIN or RST seen */
 	HS_F_HELLO_BAD = 1 << 13,  /* hello malformed for the kernel walker */
+	HS_F_CUT = 1 << 14,        /* a tuple rule matched: client packets cut */
+	HS_F_CUT_SPARED = 1 << 15, /* a rule matched but spared (gap, allow) */
 };
 
 struct hs_flow {
@@ -227,7 +232,15 @@ struct hs_source {
 	X(rtt_samples)	   /* TCP RTT samples taken */                         \
 	X(tls_rtt_samples) /* TLS RTT samples taken */                         \
 	X(rtt_discards)	   /* samples discarded: retransmission (Karn) */      \
-	X(bursts)	   /* client bursts started */
+	X(bursts)	   /* client bursts started */ \
+	X(block_drops)      /* dropped: source in an active prefix block */   \
+	X(block_would_drop) /* dry-run: would have been dropped (prefix) */   \
+	X(block_expired)    /* packets from a block past its expiry */        \
+	X(allow_hits)       /* matched a block or rule, allowlisted: passed */\
+	X(tuple_cuts)       /* flows cut by a tuple rule */                   \
+	X(tuple_drops)      /* packets dropped: flow cut by a tuple rule */   \
+	X(tuple_would_drop) /* dry-run: would have been dropped (tuple) */    \
+	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */
 
 #define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
@@ -289,9 +302,44 @@ struct hs_hello_seg {
 	__u8 data[HS_HELLO_CAP];
 };
 
+/* Blocking layer. Keys of the LPM tries: prefix length over a 16-byte
+ * address (IPv4 v4-mapped, so an IPv4 /24 is stored as /120). */
+struct hs_lpm_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* A prefix block; it lapses by itself at expires_ns (kernel CLOCK_MONOTONIC
+ * time, 0 = no expiry) even if the daemon is gone. */
+struct hs_block {
+	__u64 expires_ns;
+	__u32 reason; /* enum hs_block_reason */
+	__u32 pad;
+};
+
+enum hs_block_reason {
+	HS_R_MANUAL = 1,
+	HS_R_INDICATOR = 2,
+};
+
+struct hs_allow {
+	__u64 added_ns;
+};
+
+/* A tuple rule: flows whose fingerprint tuple id matches are cut at their
+ * next client packet. With min_gap_us set, only flows whose TLS round trip
+ * exceeds their TCP round trip by at least that much (the relay signal). */
+struct hs_tuple_rule {
+	__u64 expires_ns;
+	__u32 min_gap_us;
+	__u32 reason;
+};
+
 /* Load-time configuration (.rodata, set before load). */
 struct hs_config {
 	__u64 idle_gap_ns; /* client idle time that starts a new burst */
+	__u32 enforce;     /* 1: drop; 0: dry-run, count what would drop */
+	__u32 pad;
 };
 
 #endif /* HYDRASCOPE_ABI_H */

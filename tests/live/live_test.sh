@@ -36,18 +36,29 @@ cat > "$TB_DIR/inner.sh" <<INNER
 set -u
 HS=$HS
 cd "$TB_DIR"
-\$HS run --iface $TB_SIF --duration 15 --interval 2 --format json > run.json 2> run.err &
+\$HS run --iface $TB_SIF --enforce --duration 30 --interval 2 --format json > run.json 2> run.err &
 echo \$! > hs.pid
 for i in \$(seq 100); do grep -q attached run.err && break; sleep 0.1; done
 touch attached
 # wait for the client side to finish (bounded), then read the pins
 for i in \$(seq 200); do [ -e clients.done ] && break; sleep 0.1; done
+# enforcement: block the client, let it try, then allowlist it
+\$HS block add $TB_CLI4/32 --ttl 60 2> block.err
+\$HS block list --format json > blocks.json
+touch blocked
+for i in \$(seq 100); do [ -e tried ] && break; sleep 0.1; done
+\$HS allow add $TB_CLI4/32 2> allow.err
+\$HS block list > blocks-after-allow.txt
+touch allowed
+for i in \$(seq 100); do [ -e retried ] && break; sleep 0.1; done
 \$HS flows --format json > flows.json 2> flows.err
 \$HS stats --format json > stats.json 2>&1
 bpftool map dump pinned /sys/fs/bpf/hydrascope/flows > bpftool-flows.txt 2>&1
 bpftool map dump pinned /sys/fs/bpf/hydrascope/stats > bpftool-stats.txt 2>&1
 \$HS detach 2> detach.err
 for i in \$(seq 100); do kill -0 \$(cat hs.pid) 2>/dev/null || break; sleep 0.1; done
+ls /sys/fs/bpf/hydrascope > pins-kept.txt 2>&1
+\$HS detach --all 2>> detach.err
 ls /sys/fs/bpf/hydrascope > pins-after.txt 2>&1
 ip -d link show $TB_SIF > link-after.txt
 tc filter show dev $TB_SIF egress > tc-after.txt 2>&1
@@ -61,6 +72,12 @@ check "hydrascope attached" test -e "$TB_DIR/attached"
 check "attach message names the XDP mode" grep -Eq "XDP (native|generic)" "$TB_DIR/run.err"
 tb_clients
 touch "$TB_DIR/clients.done"
+for i in $(seq 100); do [ -e "$TB_DIR/blocked" ] && break; sleep 0.1; done
+tb_cli timeout 3 curl -sk -o /dev/null "https://$TB_SRV4:$TB_PORT/" && blocked_ok=0 || blocked_ok=1
+touch "$TB_DIR/tried"
+for i in $(seq 100); do [ -e "$TB_DIR/allowed" ] && break; sleep 0.1; done
+tb_cli timeout 5 curl -sk -o /dev/null "https://$TB_SRV4:$TB_PORT/" && allowed_ok=1 || allowed_ok=0
+touch "$TB_DIR/retried"
 wait "$inner"
 tb_capture_stop
 
@@ -69,7 +86,13 @@ check "run exited cleanly" test -s "$J/run.json"
 check "flows command read the pinned map" grep -q '"type":"flow"' "$J/flows.json"
 check "bpftool dumps flows with BTF field names" grep -q '"pkts_in"' "$J/bpftool-flows.txt"
 check "bpftool dumps named counters" grep -q '"tls_flows"' "$J/bpftool-stats.txt"
-check "pins removed after detach" grep -q "No such file" "$J/pins-after.txt"
+check "a blocked client cannot connect (enforce)" test "$blocked_ok" = 1
+check "block list shows the block with its TTL" grep -q '"prefix":"198.18.77.2/32","expires_in_s":[0-9]' "$J/blocks.json"
+check "allowlisting lifts the block at once" bash -c "! grep -q 198.18.77.2 '$J/blocks-after-allow.txt' && grep -q 'lifted 1 block' '$J/allow.err'"
+check "the allowlisted client connects again" test "$allowed_ok" = 1
+check "drops were counted" grep -Eq '"block_drops":[1-9]' "$J/stats.json"
+check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist blocklist tuple_rules '"
+check "detach --all removes every pin" grep -q "No such file" "$J/pins-after.txt"
 check "no XDP program left" bash -c "! grep -q 'prog/xdp' '$J/link-after.txt'"
 check "no TC filter left" bash -c "! grep -q hydrascope '$J/tc-after.txt' && ! grep -q tc_egress '$J/tc-after.txt'"
 
