@@ -17,7 +17,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -std=gnu11 -D_GNU_SOURCE
-LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lm
+LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lm -lpthread
 
 BPF_SRC    := bpf/hydrascope.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/hydrascope/*.h)

@@ -4,7 +4,8 @@
 # BPF_PROG_TEST_RUN (cmocka), peer checks against FoxIO JA4 reference
 # output, tshark JA3 and p0f on the shared captures and the demo capture,
 # the CLI error paths, short libFuzzer runs of every parser of packet or
-# file bytes, and the live netns test. A missing prerequisite is a failure.
+# file bytes, the alert rules (promtool), the live netns test, and a real
+# Prometheus scraping a live instance. A missing prerequisite is a failure.
 set -u
 cd "$(dirname "$0")/.."
 SHARED_TESTDATA=${SHARED_TESTDATA:-../shared/testdata}
@@ -86,7 +87,17 @@ for t in hello collector pcap config; do
 		tail -15 "build/test-logs/fuzz-$t.log"
 	fi
 done
+echo "== alert rules"
+if (cd deploy/prometheus && promtool check rules hydrascope.rules.yml &&
+	promtool test rules hydrascope.rules.test.yml) > build/test-logs/rules.log 2>&1; then
+	total_pass=$((total_pass + 1))
+else
+	total_fail=$((total_fail + 1))
+	echo "FAIL promtool test rules:"
+	tail -20 build/test-logs/rules.log
+fi
 run_script live timeout 180 tests/live/live_test.sh
+run_script prometheus timeout 180 tests/live/prometheus_test.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

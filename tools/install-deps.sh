@@ -9,9 +9,9 @@ PKGS=(
 	make pkg-config clang-19 llvm-19 lld-19 libclang-rt-19-dev
 	bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev
 	libmicrohttpd-dev libjson-c-dev libcmocka-dev libssl-dev
-	# tests: netns/tc, real TLS peers, peer fingerprinters
+	# tests: netns/tc, real TLS peers, peer fingerprinters, prometheus
 	iproute2 ethtool procps openssl curl gnutls-bin tshark p0f tcpdump
-	python3
+	python3 prometheus
 )
 
 missing=()

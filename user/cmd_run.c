@@ -19,6 +19,7 @@
 #include "collector.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
+#include "metrics.h"
 #include "pidfile.h"
 #include "report.h"
 
@@ -28,6 +29,7 @@ static const char usage[] =
     "TC)\n"
     "  --xdp-mode native|generic   default: native, falling back to generic\n"
     "  --replace                take over a foreign XDP program on IF\n"
+    "  --metrics HOST:PORT      serve Prometheus metrics on http://HOST:PORT/metrics\n"
     "  --enforce                drop what the blocking layer matches\n"
     "                           (default: dry-run, count what would drop)\n"
     "  --interval SEC           summary line period (default 10)\n"
@@ -82,7 +84,8 @@ int cmd_run(int argc, char **argv)
 	struct common_opts co;
 	enum xdp_mode_req mode = XDP_MODE_AUTO;
 	enum out_format fmt = FMT_TEXT;
-	const char *iface = NULL;
+	const char *iface = NULL, *metrics_addr = NULL;
+	struct metrics *metrics = NULL;
 	bool replace = false;
 	uint64_t interval = 10, duration = 0;
 	struct hydrascope *skel = NULL;
@@ -127,6 +130,14 @@ int cmd_run(int argc, char **argv)
 				return cli_fail(
 				    "--iface needs an interface name");
 			iface = val;
+		} else if (!strcmp(a, "metrics")) {
+			char host[64];
+			unsigned port;
+
+			if (!val || metrics_parse_addr(val, host, sizeof(host), &port))
+				return cli_fail("--metrics wants HOST:PORT such as 127.0.0.1:9477, got '%s'",
+						val ? val : "");
+			metrics_addr = val;
 		} else if (!strcmp(a, "xdp-mode")) {
 			if (val && !strcmp(val, "native"))
 				mode = XDP_MODE_NATIVE;
@@ -209,6 +220,25 @@ int cmd_run(int argc, char **argv)
 		"pinned under %s\n",
 		iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
 
+	if (metrics_addr) {
+		struct metrics_src ms = {.ifindex = att.ifindex,
+					 .enforce = co.load.enforce};
+		struct bpf_prog_info info = {0};
+		__u32 ilen = sizeof(info);
+
+		map_fds_from_skel(skel, &ms.maps);
+		ms.blocklist_fd = bpf_map__fd(skel->maps.blocklist);
+		ms.tuple_rules_fd = bpf_map__fd(skel->maps.tuple_rules);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdp_ingress),
+					    &info, &ilen))
+			ms.xdp_prog_id = info.id;
+		metrics = metrics_start(metrics_addr, &ms, err, sizeof(err));
+		if (!metrics) {
+			cli_fail("%s", err);
+			goto out; /* rolls back the attach */
+		}
+		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n", metrics_addr);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	{
@@ -225,6 +255,12 @@ int cmd_run(int argc, char **argv)
 				cli_fail("ring buffer poll failed: %s",
 					 strerror(-n));
 				break;
+			}
+			{
+				struct collector_stats cs;
+
+				collector_get_stats(coll, &cs);
+				metrics_publish(metrics, &cs);
 			}
 			if (now >= next) {
 				summary_line(&m, coll, &prev);
@@ -244,6 +280,7 @@ int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	metrics_stop(metrics);
 	loader_detach(&att);
 	if (pinned)
 		loader_unpin_maps(false);
