@@ -22,8 +22,8 @@ static __always_inline bool allowlisted(const struct hs_addr *a)
 /* XDP_DROP or XDP_PASS for a source address. The common case (no block
  * covers it) costs one trie lookup; the allowlist is only consulted on a
  * hit. */
-static __always_inline int prefix_verdict(const struct hs_addr *src,
-					  __u64 now, struct hs_stats *st)
+static __always_inline int prefix_verdict(const struct hs_addr *src, __u64 now,
+					  struct hs_stats *st)
 {
 	struct hs_lpm_key k = {.prefixlen = 128};
 	struct hs_block *b;
@@ -66,7 +66,8 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	if (r->min_gap_us) {
 		if (!(f->flags & HS_F_CLI_FLIGHT) || !(f->flags & HS_F_ACK) ||
 		    f->flags & (HS_F_SYNACK_RTX | HS_F_SRV_RTX))
-			return; /* not measured (yet): decide on a later packet */
+			return; /* not measured (yet): decide on a later packet
+				 */
 		tcp_rtt = f->ack_us - f->synack_us;
 		tls_rtt = f->cli_flight_us - f->srv_flight_us;
 		if (tls_rtt < tcp_rtt || tls_rtt - tcp_rtt < r->min_gap_us) {

@@ -67,7 +67,8 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 
 	if (!strcmp(name, "blocks")) {
 		if (cli_parse_u64(val, 16, 1ull << 24, &v)) {
-			cli_fail("--blocks wants a number from 16 to 16777216, got '%s'",
+			cli_fail("--blocks wants a number from 16 to 16777216, "
+				 "got '%s'",
 				 val ? val : "");
 			return -1;
 		}

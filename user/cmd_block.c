@@ -22,10 +22,11 @@
 #include "hydrascope/abi.h"
 
 static const char usage[] =
-	"usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
-	"       hydrascope allow list | add CIDR | del CIDR\n"
-	"       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] | del ID\n"
-	"       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
+    "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
+    "       hydrascope allow list | add CIDR | del CIDR\n"
+    "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] | del "
+    "ID\n"
+    "       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
 
 static uint64_t mono_ns(void)
 {
@@ -76,8 +77,9 @@ static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 	else if (expires <= now)
 		fprintf(o, json ? "0" : "expired");
 	else
-		fprintf(o, json ? "%" PRIu64 : "%" PRIu64 "s",
-			(uint64_t)((expires - now + 999999999ull) / 1000000000ull));
+		fprintf(
+		    o, json ? "%" PRIu64 : "%" PRIu64 "s",
+		    (uint64_t)((expires - now + 999999999ull) / 1000000000ull));
 }
 
 /* Parse "[--ttl SEC] [--min-gap-ms N] [--format F]" from argv[from..]. */
@@ -86,7 +88,8 @@ struct opts {
 	bool json;
 };
 
-static int parse_opts(int argc, char **argv, int from, bool tuple, struct opts *o)
+static int parse_opts(int argc, char **argv, int from, bool tuple,
+		      struct opts *o)
 {
 	int i;
 
@@ -96,19 +99,23 @@ static int parse_opts(int argc, char **argv, int from, bool tuple, struct opts *
 
 		if (!strcmp(argv[i], "--ttl")) {
 			if (cli_parse_u64(v, 1, 365ull * 86400, &o->ttl_s))
-				return cli_fail("--ttl wants seconds from 1 to 31536000, got '%s'",
+				return cli_fail("--ttl wants seconds from 1 to "
+						"31536000, got '%s'",
 						v ? v : "");
 		} else if (tuple && !strcmp(argv[i], "--min-gap-ms")) {
 			if (cli_parse_u64(v, 1, 60000, &o->min_gap_ms))
-				return cli_fail("--min-gap-ms wants 1 to 60000, got '%s'",
-						v ? v : "");
+				return cli_fail(
+				    "--min-gap-ms wants 1 to 60000, got '%s'",
+				    v ? v : "");
 		} else if (!strcmp(argv[i], "--format")) {
 			if (!v || (strcmp(v, "json") && strcmp(v, "text")))
-				return cli_fail("--format wants text or json, got '%s'",
-						v ? v : "");
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    v ? v : "");
 			o->json = !strcmp(v, "json");
 		} else {
-			return cli_fail("unexpected argument '%s' (see --help)", argv[i]);
+			return cli_fail("unexpected argument '%s' (see --help)",
+					argv[i]);
 		}
 	}
 	return 0;
@@ -124,24 +131,32 @@ static int prefix_list(int fd, const char *what, bool json, bool blocks)
 		struct hs_block b = {0};
 		struct hs_allow al = {0};
 
-		if (bpf_map_lookup_elem(fd, &k, blocks ? (void *)&b : (void *)&al) == 0) {
+		if (bpf_map_lookup_elem(
+			fd, &k, blocks ? (void *)&b : (void *)&al) == 0) {
 			cidr_str(&k, s, sizeof(s));
 			if (json) {
-				printf("{\"type\":\"%s\",\"prefix\":\"%s\"", what, s);
+				printf("{\"type\":\"%s\",\"prefix\":\"%s\"",
+				       what, s);
 				if (blocks) {
 					printf(",\"expires_in_s\":");
-					print_expiry(stdout, b.expires_ns, now, true);
+					print_expiry(stdout, b.expires_ns, now,
+						     true);
 					printf(",\"reason\":\"%s\"",
-					       b.reason == HS_R_INDICATOR ? "indicator" : "manual");
+					       b.reason == HS_R_INDICATOR
+						   ? "indicator"
+						   : "manual");
 				}
 				printf("}\n");
 			} else {
 				printf("%-43s", s);
 				if (blocks) {
 					printf(" expires=");
-					print_expiry(stdout, b.expires_ns, now, false);
+					print_expiry(stdout, b.expires_ns, now,
+						     false);
 					printf(" reason=%s",
-					       b.reason == HS_R_INDICATOR ? "indicator" : "manual");
+					       b.reason == HS_R_INDICATOR
+						   ? "indicator"
+						   : "manual");
 				}
 				printf("\n");
 			}
@@ -186,7 +201,8 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 	int fd, rc = 0;
 
 	if (argc < 2)
-		return cli_fail("%s needs list, add or del (see --help)", argv[0]);
+		return cli_fail("%s needs list, add or del (see --help)",
+				argv[0]);
 	if (!strcmp(argv[1], "list")) {
 		if (parse_opts(argc, argv, 2, false, &o))
 			return 2;
@@ -197,10 +213,12 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 		return 0;
 	}
 	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
-		return cli_fail("%s: unknown action '%s' (list, add, del)", argv[0], argv[1]);
+		return cli_fail("%s: unknown action '%s' (list, add, del)",
+				argv[0], argv[1]);
 	if (argc < 3 || cidr_parse(argv[2], &c))
-		return cli_fail("%s %s wants a CIDR such as 198.51.100.0/24, got '%s'",
-				argv[0], argv[1], argc < 3 ? "" : argv[2]);
+		return cli_fail(
+		    "%s %s wants a CIDR such as 198.51.100.0/24, got '%s'",
+		    argv[0], argv[1], argc < 3 ? "" : argv[2]);
 	if (parse_opts(argc, argv, 3, false, &o))
 		return 2;
 	if (!blocks && o.ttl_s)
@@ -217,15 +235,20 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 		if (o.ttl_s)
 			b.expires_ns = mono_ns() + o.ttl_s * 1000000000ull;
 		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
-			rc = cli_fail("cannot add %s: %s%s", argv[2], strerror(errno),
-				      errno == ENOSPC ? " (blocklist full, see --blocks)" : "");
+			rc = cli_fail(
+			    "cannot add %s: %s%s", argv[2], strerror(errno),
+			    errno == ENOSPC ? " (blocklist full, see --blocks)"
+					    : "");
 	} else {
 		struct hs_allow al = {.added_ns = mono_ns()};
 
 		if (bpf_map_update_elem(fd, &k, &al, BPF_ANY))
-			rc = cli_fail("cannot add %s: %s", argv[2], strerror(errno));
+			rc = cli_fail("cannot add %s: %s", argv[2],
+				      strerror(errno));
 		else
-			fprintf(stderr, "hydrascope: allowed %s, lifted %u block(s) inside it\n",
+			fprintf(stderr,
+				"hydrascope: allowed %s, lifted %u block(s) "
+				"inside it\n",
 				argv[2], lift_covered_blocks(&c));
 	}
 	close(fd);
@@ -261,9 +284,12 @@ static int cmd_tuple(int argc, char **argv)
 			return 1;
 		while (bpf_map_get_next_key(fd, prev, &k) == 0) {
 			if (bpf_map_lookup_elem(fd, &k, &r) == 0) {
-				printf(o.json ? "{\"type\":\"tuple_rule\",\"tuple_id\":\"%016" PRIx64
-						"\",\"min_gap_us\":%u,\"expires_in_s\":"
-					      : "%016" PRIx64 " min_gap=%uus expires=",
+				printf(o.json ? "{\"type\":\"tuple_rule\","
+						"\"tuple_id\":\"%016" PRIx64
+						"\",\"min_gap_us\":%u,"
+						"\"expires_in_s\":"
+					      : "%016" PRIx64
+						" min_gap=%uus expires=",
 				       k, r.min_gap_us);
 				print_expiry(stdout, r.expires_ns, now, o.json);
 				printf(o.json ? "}\n" : "\n");
@@ -274,10 +300,12 @@ static int cmd_tuple(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
-		return cli_fail("tuple: unknown action '%s' (list, add, del)", argv[1]);
+		return cli_fail("tuple: unknown action '%s' (list, add, del)",
+				argv[1]);
 	if (argc < 3 || parse_tuple_id(argv[2], &id))
-		return cli_fail("tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[1],
-				argc < 3 ? "" : argv[2]);
+		return cli_fail(
+		    "tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[1],
+		    argc < 3 ? "" : argv[2]);
 	if (parse_opts(argc, argv, 3, true, &o))
 		return 2;
 	if ((fd = open_pinned("tuple_rules")) < 0)
@@ -300,7 +328,8 @@ static int cmd_tuple(int argc, char **argv)
 
 int cmd_blocking(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage, stdout);
 		return 0;
 	}

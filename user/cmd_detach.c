@@ -22,7 +22,8 @@ int cmd_detach(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: hydrascope detach [--all]\n"
-			       "  --all   also remove the pinned blocklist, allowlist and tuple rules\n");
+			       "  --all   also remove the pinned blocklist, "
+			       "allowlist and tuple rules\n");
 			return 0;
 		}
 		if (!strcmp(argv[i], "--all")) {

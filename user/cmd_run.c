@@ -29,7 +29,8 @@ static const char usage[] =
     "TC)\n"
     "  --xdp-mode native|generic   default: native, falling back to generic\n"
     "  --replace                take over a foreign XDP program on IF\n"
-    "  --metrics HOST:PORT      serve Prometheus metrics on http://HOST:PORT/metrics\n"
+    "  --metrics HOST:PORT      serve Prometheus metrics on "
+    "http://HOST:PORT/metrics\n"
     "  --enforce                drop what the blocking layer matches\n"
     "                           (default: dry-run, count what would drop)\n"
     "  --interval SEC           summary line period (default 10)\n"
@@ -134,9 +135,12 @@ int cmd_run(int argc, char **argv)
 			char host[64];
 			unsigned port;
 
-			if (!val || metrics_parse_addr(val, host, sizeof(host), &port))
-				return cli_fail("--metrics wants HOST:PORT such as 127.0.0.1:9477, got '%s'",
-						val ? val : "");
+			if (!val ||
+			    metrics_parse_addr(val, host, sizeof(host), &port))
+				return cli_fail(
+				    "--metrics wants HOST:PORT such as "
+				    "127.0.0.1:9477, got '%s'",
+				    val ? val : "");
 			metrics_addr = val;
 		} else if (!strcmp(a, "xdp-mode")) {
 			if (val && !strcmp(val, "native"))
@@ -229,15 +233,16 @@ int cmd_run(int argc, char **argv)
 		map_fds_from_skel(skel, &ms.maps);
 		ms.blocklist_fd = bpf_map__fd(skel->maps.blocklist);
 		ms.tuple_rules_fd = bpf_map__fd(skel->maps.tuple_rules);
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdp_ingress),
-					    &info, &ilen))
+		if (!bpf_obj_get_info_by_fd(
+			bpf_program__fd(skel->progs.xdp_ingress), &info, &ilen))
 			ms.xdp_prog_id = info.id;
 		metrics = metrics_start(metrics_addr, &ms, err, sizeof(err));
 		if (!metrics) {
 			cli_fail("%s", err);
 			goto out; /* rolls back the attach */
 		}
-		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n", metrics_addr);
+		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
+			metrics_addr);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

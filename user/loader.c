@@ -48,7 +48,7 @@ static int reuse_persistent(struct hydrascope *skel, char *err, size_t errlen)
 
 	for (i = 0; persistent_maps[i]; i++) {
 		struct bpf_map *m =
-			bpf_object__find_map_by_name(skel->obj, persistent_maps[i]);
+		    bpf_object__find_map_by_name(skel->obj, persistent_maps[i]);
 
 		loader_pin_path(persistent_maps[i], path, sizeof(path));
 		fd = bpf_obj_get(path);
@@ -102,8 +102,9 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 		if (ret == -EPERM)
 			hint = " (needs root or CAP_BPF+CAP_NET_ADMIN)";
 		else if (o->reuse_pins)
-			hint = " (pinned blocking-layer maps of another version? "
-			       "'hydrascope detach --all' removes them)";
+			hint =
+			    " (pinned blocking-layer maps of another version? "
+			    "'hydrascope detach --all' removes them)";
 		snprintf(err, errlen, "cannot load BPF programs: %s%s",
 			 strerror(-ret), hint);
 		hydrascope__destroy(skel);
@@ -297,7 +298,8 @@ static int pin_list(struct hydrascope *skel, const char *const *names,
 	int i;
 
 	for (i = 0; names[i]; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, names[i]);
+		struct bpf_map *m =
+		    bpf_object__find_map_by_name(skel->obj, names[i]);
 
 		loader_pin_path(names[i], path, sizeof(path));
 		if (!access(path, F_OK) && names == persistent_maps)

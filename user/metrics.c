@@ -53,7 +53,8 @@ int metrics_parse_addr(const char *addr, char *host, size_t hcap,
 	p = strtoul(colon + 1, &end, 10);
 	if (errno || *end || end == colon + 1 || p == 0 || p > 65535)
 		return -1;
-	if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
+	if (inet_pton(AF_INET, host, buf) != 1 &&
+	    inet_pton(AF_INET6, host, buf) != 1)
 		return -1;
 	*port = (unsigned)p;
 	return 0;
@@ -63,6 +64,12 @@ static void metric(struct sbuf *sb, const char *name, const char *type,
 		   const char *help)
 {
 	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample line: a series (name and fixed labels) and its value. */
+static void put(struct sbuf *sb, const char *series, uint64_t v)
+{
+	sb_printf(sb, "%s %llu\n", series, (unsigned long long)v);
 }
 
 static size_t map_count(int fd, size_t ksz, uint64_t now_ns,
@@ -94,7 +101,9 @@ static uint32_t map_max(int fd)
 	struct bpf_map_info info = {0};
 	uint32_t len = sizeof(info);
 
-	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)
+		   ? info.max_entries
+		   : 0;
 }
 
 static double now_s(clockid_t c)
@@ -124,8 +133,8 @@ char *metrics_render(struct metrics *m)
 	static const char *const names[] = {HS_STATS_FIELDS(HS_STAT_NAME)};
 #undef HS_STAT_NAME
 	static const char *const parse_reasons[] = {
-		"non_ip", "err_eth", "err_vlan", "err_ipv4", "err_ipv6",
-		"ipv6_ext_limit", "ip_frag", "non_tcp", "err_tcp", "err_tcp_opt"};
+	    "non_ip",	      "err_eth", "err_vlan", "err_ipv4", "err_ipv6",
+	    "ipv6_ext_limit", "ip_frag", "non_tcp",  "err_tcp",	 "err_tcp_opt"};
 	struct sbuf sb = {0};
 	struct hs_stats st;
 	struct collector_stats cs;
@@ -143,7 +152,8 @@ char *metrics_render(struct metrics *m)
 
 	metric(&sb, "hydrascope_up", "gauge", "1 while the exporter serves");
 	sb_printf(&sb, "hydrascope_up 1\n");
-	metric(&sb, "hydrascope_enforce", "gauge", "1: blocking drops; 0: dry-run");
+	metric(&sb, "hydrascope_enforce", "gauge",
+	       "1: blocking drops; 0: dry-run");
 	sb_printf(&sb, "hydrascope_enforce %d\n", m->src.enforce);
 
 	metric(&sb, "hydrascope_datapath_attached", "gauge",
@@ -153,64 +163,79 @@ char *metrics_render(struct metrics *m)
 	sb_printf(&sb, "hydrascope_datapath_attached %d\n",
 		  cur && cur == m->src.xdp_prog_id);
 
-	metric(&sb, "hydrascope_packets_total", "counter", "packets seen by hook");
-	sb_printf(&sb, "hydrascope_packets_total{hook=\"xdp\"} %llu\n",
-		  (unsigned long long)st.xdp_packets);
-	sb_printf(&sb, "hydrascope_packets_total{hook=\"tc\"} %llu\n",
-		  (unsigned long long)st.tc_packets);
+	metric(&sb, "hydrascope_packets_total", "counter",
+	       "packets seen by hook");
+	put(&sb, "hydrascope_packets_total{hook=\"xdp\"}", st.xdp_packets);
+	put(&sb, "hydrascope_packets_total{hook=\"tc\"}", st.tc_packets);
 
 	metric(&sb, "hydrascope_parse_failures_total", "counter",
 	       "packets passed unparsed, by reason");
 	for (i = 0; i < sizeof(parse_reasons) / sizeof(parse_reasons[0]); i++)
 		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
 			if (!strcmp(names[j], parse_reasons[i]))
-				sb_printf(&sb, "hydrascope_parse_failures_total{reason=\"%s\"} %llu\n",
-					  parse_reasons[i], (unsigned long long)v[j]);
+				sb_printf(&sb,
+					  "hydrascope_parse_failures_total{"
+					  "reason=\"%s\"} %llu\n",
+					  parse_reasons[i],
+					  (unsigned long long)v[j]);
 
 	/* every datapath counter under its own name (a fixed set) */
 	metric(&sb, "hydrascope_datapath_events_total", "counter",
 	       "datapath counters by name (see include/hydrascope/abi.h)");
 	for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-		sb_printf(&sb, "hydrascope_datapath_events_total{counter=\"%s\"} %llu\n",
-			  names[j], (unsigned long long)v[j]);
+		sb_printf(
+		    &sb,
+		    "hydrascope_datapath_events_total{counter=\"%s\"} %llu\n",
+		    names[j], (unsigned long long)v[j]);
 
 	metric(&sb, "hydrascope_flows_total", "counter", "flows by kind");
-	sb_printf(&sb, "hydrascope_flows_total{kind=\"tls\"} %llu\n",
-		  (unsigned long long)st.tls_flows);
-	sb_printf(&sb, "hydrascope_flows_total{kind=\"nontls\"} %llu\n",
-		  (unsigned long long)st.nontls_flows);
+	put(&sb, "hydrascope_flows_total{kind=\"tls\"}", st.tls_flows);
+	put(&sb, "hydrascope_flows_total{kind=\"nontls\"}", st.nontls_flows);
 
 	metric(&sb, "hydrascope_ringbuf_drops_total", "counter",
 	       "events lost because the ring buffer was full");
-	sb_printf(&sb, "hydrascope_ringbuf_drops_total %llu\n",
-		  (unsigned long long)st.ringbuf_drops);
+	put(&sb, "hydrascope_ringbuf_drops_total", st.ringbuf_drops);
 
 	metric(&sb, "hydrascope_dropped_packets_total", "counter",
-	       "packets the blocking layer dropped (mode=drop) or would drop (mode=dry_run)");
-	sb_printf(&sb, "hydrascope_dropped_packets_total{kind=\"prefix\",mode=\"drop\"} %llu\n",
-		  (unsigned long long)st.block_drops);
-	sb_printf(&sb, "hydrascope_dropped_packets_total{kind=\"prefix\",mode=\"dry_run\"} %llu\n",
-		  (unsigned long long)st.block_would_drop);
-	sb_printf(&sb, "hydrascope_dropped_packets_total{kind=\"tuple\",mode=\"drop\"} %llu\n",
-		  (unsigned long long)st.tuple_drops);
-	sb_printf(&sb, "hydrascope_dropped_packets_total{kind=\"tuple\",mode=\"dry_run\"} %llu\n",
-		  (unsigned long long)st.tuple_would_drop);
+	       "packets the blocking layer dropped (mode=drop) or would drop "
+	       "(mode=dry_run)");
+	{
+		const struct {
+			const char *kind, *mode;
+			uint64_t v;
+		} drops[] = {
+		    {"prefix", "drop", st.block_drops},
+		    {"prefix", "dry_run", st.block_would_drop},
+		    {"tuple", "drop", st.tuple_drops},
+		    {"tuple", "dry_run", st.tuple_would_drop},
+		};
+
+		for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+			sb_printf(
+			    &sb,
+			    "hydrascope_dropped_packets_total{kind=\"%s\","
+			    "mode=\"%s\"} %llu\n",
+			    drops[i].kind, drops[i].mode,
+			    (unsigned long long)drops[i].v);
+	}
 
 	metric(&sb, "hydrascope_hellos_parsed_total", "counter",
 	       "ClientHellos reassembled and fingerprinted");
-	sb_printf(&sb, "hydrascope_hellos_parsed_total %llu\n",
-		  (unsigned long long)cs.hellos);
+	put(&sb, "hydrascope_hellos_parsed_total", cs.hellos);
 	metric(&sb, "hydrascope_hello_errors_total", "counter",
 	       "ClientHellos rejected, by reason");
 	for (i = 1; i < HELLO_ERR_MAX; i++)
-		sb_printf(&sb, "hydrascope_hello_errors_total{reason=\"%s\"} %llu\n",
+		sb_printf(&sb,
+			  "hydrascope_hello_errors_total{reason=\"%s\"} %llu\n",
 			  hello_strerror((enum hello_err)i),
 			  (unsigned long long)cs.hello_errors[i]);
 	metric(&sb, "hydrascope_userspace_evictions_total", "counter",
 	       "entries pushed out of bounded userspace tables");
-	sb_printf(&sb, "hydrascope_userspace_evictions_total{table=\"reassembly\"} %llu\n",
-		  (unsigned long long)cs.reasm_evictions);
-	sb_printf(&sb, "hydrascope_userspace_evictions_total{table=\"fingerprints\"} %llu\n",
+	put(&sb, "hydrascope_userspace_evictions_total{table=\"reassembly\"}",
+	    cs.reasm_evictions);
+	sb_printf(&sb,
+		  "hydrascope_userspace_evictions_total{table=\"fingerprints\"}"
+		  " %llu\n",
 		  (unsigned long long)cs.fp_evictions);
 
 	{
@@ -219,29 +244,37 @@ char *metrics_render(struct metrics *m)
 			int fd;
 			size_t ksz;
 		} maps[] = {
-			{"flows", m->src.maps.flows, sizeof(struct hs_flow_key)},
-			{"sources", m->src.maps.sources, sizeof(struct hs_addr)},
-			{"tcp_sigs", m->src.maps.sigs, sizeof(__u64)},
-			{"blocklist", m->src.blocklist_fd, sizeof(struct hs_lpm_key)},
-			{"tuple_rules", m->src.tuple_rules_fd, sizeof(__u64)},
+		    {"flows", m->src.maps.flows, sizeof(struct hs_flow_key)},
+		    {"sources", m->src.maps.sources, sizeof(struct hs_addr)},
+		    {"tcp_sigs", m->src.maps.sigs, sizeof(__u64)},
+		    {"blocklist", m->src.blocklist_fd,
+		     sizeof(struct hs_lpm_key)},
+		    {"tuple_rules", m->src.tuple_rules_fd, sizeof(__u64)},
 		};
 
-		metric(&sb, "hydrascope_map_entries", "gauge", "entries in a map");
+		metric(&sb, "hydrascope_map_entries", "gauge",
+		       "entries in a map");
 		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-			sb_printf(&sb, "hydrascope_map_entries{map=\"%s\"} %zu\n",
+			sb_printf(&sb,
+				  "hydrascope_map_entries{map=\"%s\"} %zu\n",
 				  maps[i].name,
 				  map_count(maps[i].fd, maps[i].ksz, mono,
-					    !strcmp(maps[i].name, "blocklist") ? &active : NULL));
-		metric(&sb, "hydrascope_map_max_entries", "gauge", "capacity of a map");
+					    !strcmp(maps[i].name, "blocklist")
+						? &active
+						: NULL));
+		metric(&sb, "hydrascope_map_max_entries", "gauge",
+		       "capacity of a map");
 		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-			sb_printf(&sb, "hydrascope_map_max_entries{map=\"%s\"} %u\n",
+			sb_printf(&sb,
+				  "hydrascope_map_max_entries{map=\"%s\"} %u\n",
 				  maps[i].name, map_max(maps[i].fd));
 	}
 	metric(&sb, "hydrascope_blocks_active", "gauge",
 	       "prefix blocks not yet expired");
 	sb_printf(&sb, "hydrascope_blocks_active %zu\n", active);
 
-	metric(&sb, "process_resident_memory_bytes", "gauge", "resident memory");
+	metric(&sb, "process_resident_memory_bytes", "gauge",
+	       "resident memory");
 	sb_printf(&sb, "process_resident_memory_bytes %ld\n", rss_bytes());
 	metric(&sb, "process_start_time_seconds", "gauge", "start time (unix)");
 	sb_printf(&sb, "process_start_time_seconds %.3f\n", m->start_time);
@@ -271,7 +304,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (strcmp(url, "/metrics")) {
 		static char nf[] = "not found; try /metrics\n";
 
-		r = MHD_create_response_from_buffer(strlen(nf), nf, MHD_RESPMEM_PERSISTENT);
+		r = MHD_create_response_from_buffer(strlen(nf), nf,
+						    MHD_RESPMEM_PERSISTENT);
 		ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
 		MHD_destroy_response(r);
 		return ret;
@@ -279,7 +313,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	body = metrics_render(m);
 	if (!body)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
@@ -296,15 +331,18 @@ struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
 	if (!m || metrics_parse_addr(addr, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "--metrics wants HOST:PORT, got '%s'", addr);
+		snprintf(err, errlen, "--metrics wants HOST:PORT, got '%s'",
+			 addr);
 		free(m);
 		return NULL;
 	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
 		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 	} else {
-		inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr);
+		inet_pton(AF_INET6, host,
+			  &((struct sockaddr_in6 *)&ss)->sin6_addr);
 		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 		flags |= MHD_USE_IPv6;
@@ -313,10 +351,10 @@ struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
 	m->start_time = now_s(CLOCK_REALTIME);
 	pthread_mutex_init(&m->lock, NULL);
 	/* bounded: at most 16 concurrent scrapers, 10 s per connection */
-	m->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, m,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, 16u,
-				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	m->d = MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!m->d) {
 		snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
 			 strerror(errno));

@@ -203,9 +203,10 @@ static void sig_lookup(const struct report_ctx *r, __u64 id, struct sig_view *v)
 static void flags_str(__u32 f, char *out, size_t cap)
 {
 	static const char *const names[] = {
-	    "syn",     "synack",     "synack_rtx", "ack",	"tls",
-	    "nontls",  "hello_done", "tuple",	   "hello_gap", "srv_flight",
-	    "srv_rtx", "cli_flight", "fin",	   "hello_bad", "cut", "cut_spared"};
+	    "syn",	 "synack",     "synack_rtx", "ack",
+	    "tls",	 "nontls",     "hello_done", "tuple",
+	    "hello_gap", "srv_flight", "srv_rtx",    "cli_flight",
+	    "fin",	 "hello_bad",  "cut",	     "cut_spared"};
 	size_t o = 0;
 
 	out[0] = 0;

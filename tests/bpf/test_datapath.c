@@ -681,13 +681,15 @@ static void test_cadence(void **state)
 	assert_int_equal(f.cad.size_var, 0);
 }
 
-
 /* ---- blocking layer ---------------------------------------------------- */
 
 static struct hydrascope *load_mode(bool enforce)
 {
-	struct load_opts o = {.flows = 4096, .sources = 1024, .sigs = 256,
-			      .blocks = 1024, .idle_gap_ns = 100 * MS,
+	struct load_opts o = {.flows = 4096,
+			      .sources = 1024,
+			      .sigs = 256,
+			      .blocks = 1024,
+			      .idle_gap_ns = 100 * MS,
 			      .enforce = enforce};
 	char err[256];
 	struct hydrascope *s = loader_open_load(&o, err, sizeof(err));
@@ -710,8 +712,12 @@ static void lpm_put(int fd, const char *cidr, const void *val)
 
 static int syn_from(const uint8_t src[4], uint16_t port, uint64_t t)
 {
-	struct frame_spec s = {.src = src, .dst = srv4, .sport = port, .dport = 443,
-			       .seq = 1, .flags = 0x02};
+	struct frame_spec s = {.src = src,
+			       .dst = srv4,
+			       .sport = port,
+			       .dport = 443,
+			       .seq = 1,
+			       .flags = 0x02};
 	size_t n = frame_build(&s, frame, sizeof(frame));
 
 	return run_at(frame, n, false, t);
@@ -719,7 +725,8 @@ static int syn_from(const uint8_t src[4], uint16_t port, uint64_t t)
 
 static void test_prefix_blocks(void **state)
 {
-	static const uint8_t in[4] = {203, 0, 113, 9}, out[4] = {203, 0, 114, 9};
+	static const uint8_t in[4] = {203, 0, 113, 9},
+			     out[4] = {203, 0, 114, 9};
 	static const uint8_t allowed[4] = {203, 0, 113, 77};
 	struct hydrascope *dry = skel, *enf = load_mode(true);
 	struct hs_block b = {.reason = HS_R_MANUAL};
@@ -737,7 +744,8 @@ static void test_prefix_blocks(void **state)
 	assert_int_equal(syn_from(in, 1000, 5000 * MS), 1 /* XDP_DROP */);
 	assert_int_equal(syn_from(out, 1001, 5000 * MS), XDP_PASS_RC);
 	assert_int_equal(syn_from(allowed, 1002, 5000 * MS), XDP_PASS_RC);
-	assert_int_equal(syn_from(in, 1003, 10001 * MS), XDP_PASS_RC); /* lapsed */
+	assert_int_equal(syn_from(in, 1003, 10001 * MS),
+			 XDP_PASS_RC); /* lapsed */
 	z = stats();
 	assert_int_equal(z.block_drops, a.block_drops + 1);
 	assert_int_equal(z.allow_hits, a.allow_hits + 1);
@@ -758,10 +766,15 @@ static void test_prefix_blocks(void **state)
 /* A farm's hello through a relay (TLS RTT - TCP RTT = gap), from src. Returns
  * the verdict of the client's second flight. */
 static int farm_flow(const uint8_t src[4], uint16_t port, const uint8_t *hello,
-		     size_t len, uint64_t gap_ms, uint64_t *t, struct hs_flow *f)
+		     size_t len, uint64_t gap_ms, uint64_t *t,
+		     struct hs_flow *f)
 {
 	static const uint8_t flight[200], fin[64];
-	struct frame_spec s = {.src = src, .dst = srv4, .sport = port, .dport = 443}, r;
+	struct frame_spec s = {.src = src,
+			       .dst = srv4,
+			       .sport = port,
+			       .dport = 443},
+			  r;
 	size_t n;
 	int rc;
 
@@ -786,14 +799,16 @@ static int farm_flow(const uint8_t src[4], uint16_t port, const uint8_t *hello,
 
 static void test_tuple_rules(void **state)
 {
-	static const uint8_t farm1[4] = {100, 64, 1, 1}, farm2[4] = {100, 64, 99, 2};
+	static const uint8_t farm1[4] = {100, 64, 1, 1},
+			     farm2[4] = {100, 64, 99, 2};
 	static const uint8_t sdk[4] = {192, 0, 2, 10};
 	uint16_t c[] = {0x1301, 0x1302, 0x1303, 0xc02b};
 	uint16_t e[] = {0x0000, 0x000a, 0x0010, 0x002b, 0x000d};
 	static uint8_t hello[1024];
 	size_t len = hello_build(hello, sizeof(hello), c, 4, e, 5, 6);
 	struct hydrascope *dry = skel;
-	struct hs_tuple_rule rule = {.min_gap_us = 20000, .reason = HS_R_MANUAL};
+	struct hs_tuple_rule rule = {.min_gap_us = 20000,
+				     .reason = HS_R_MANUAL};
 	uint64_t t = 50000 * MS;
 	struct hs_flow f;
 	struct hs_stats a, z;
@@ -802,17 +817,23 @@ static void test_tuple_rules(void **state)
 	skel = load_mode(true);
 	assert_non_null(skel);
 	/* learn the farm's tuple id from one of its flows */
-	assert_int_equal(farm_flow(farm1, 2000, hello, len, 60, &t, &f), XDP_PASS_RC);
+	assert_int_equal(farm_flow(farm1, 2000, hello, len, 60, &t, &f),
+			 XDP_PASS_RC);
 	assert_true(f.flags & HS_F_TUPLE);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
-					     &f.tuple_id, &rule, BPF_ANY), 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
+				&f.tuple_id, &rule, BPF_ANY),
+	    0);
 	a = stats();
 	/* a never-seen exit node of the farm (relay gap 60 ms): cut at its
 	 * second flight, before any request */
-	assert_int_equal(farm_flow(farm2, 2001, hello, len, 60, &t, &f), 1 /* DROP */);
+	assert_int_equal(farm_flow(farm2, 2001, hello, len, 60, &t, &f),
+			 1 /* DROP */);
 	assert_true(f.flags & HS_F_CUT);
-	/* an SDK customer with the same client stack, direct (gap 1 ms): spared */
-	assert_int_equal(farm_flow(sdk, 2002, hello, len, 1, &t, &f), XDP_PASS_RC);
+	/* an SDK customer with the same client stack, direct (gap 1 ms): spared
+	 */
+	assert_int_equal(farm_flow(sdk, 2002, hello, len, 1, &t, &f),
+			 XDP_PASS_RC);
 	assert_false(f.flags & HS_F_CUT);
 	z = stats();
 	assert_int_equal(z.tuple_cuts, a.tuple_cuts + 1);
@@ -820,8 +841,12 @@ static void test_tuple_rules(void **state)
 	assert_int_equal(z.tuple_gap_spared, a.tuple_gap_spared + 1);
 	/* further packets of the cut flow are dropped too */
 	{
-		struct frame_spec s = {.src = farm2, .dst = srv4, .sport = 2001,
-				       .dport = 443, .flags = 0x10, .seq = 99999};
+		struct frame_spec s = {.src = farm2,
+				       .dst = srv4,
+				       .sport = 2001,
+				       .dport = 443,
+				       .flags = 0x10,
+				       .seq = 99999};
 		size_t n = frame_build(&s, frame, sizeof(frame));
 
 		assert_int_equal(run_at(frame, n, false, t += MS), 1);

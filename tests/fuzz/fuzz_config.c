@@ -38,8 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct p0f_db *db;
 
 		if (fd >= 0 && write(fd, s, size - 1) == (ssize_t)(size - 1)) {
-			struct hs_tcp_sig sig = {.ip_ver = 4, .ttl = 64, .mss = 1460,
-						 .win = 64240, .opt_cnt = 1,
+			struct hs_tcp_sig sig = {.ip_ver = 4,
+						 .ttl = 64,
+						 .mss = 1460,
+						 .win = 64240,
+						 .opt_cnt = 1,
 						 .opts = {HS_OPT_MSS}};
 			struct p0f_match m;
 

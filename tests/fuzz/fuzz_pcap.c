@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	cidr_parse("198.18.0.0/15", &local);
-	for (pass = 0; pass < 2; pass++) { /* learned servers, then --local-net */
+	for (pass = 0; pass < 2;
+	     pass++) { /* learned servers, then --local-net */
 		f = feed_open(path, &local, (size_t)pass, err, sizeof(err));
 		if (!f)
 			continue;
