@@ -211,7 +211,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	if (ret != PARSE_OK)
 		count_parse_result(st, ret);
 	/* prefix blocks cover every IP packet whose source we could read */
-	if (p.have_addr && prefix_verdict(&p.src, now_ns(), st) == XDP_DROP)
+	if (p.have_addr && prefix_verdict(&p.src, st) == XDP_DROP)
 		return XDP_DROP;
 	if (ret != PARSE_OK)
 		return XDP_PASS;

@@ -19,20 +19,25 @@ static __always_inline bool allowlisted(const struct hs_addr *a)
 	return bpf_map_lookup_elem(&allowlist, &k) != NULL;
 }
 
-/* XDP_DROP or XDP_PASS for a source address. The common case (no block
- * covers it) costs one trie lookup; the allowlist is only consulted on a
- * hit. */
-static __always_inline int prefix_verdict(const struct hs_addr *src, __u64 now,
+/* XDP_DROP or XDP_PASS for a source address. With an empty blocklist this
+ * costs one array lookup; otherwise one trie lookup when no block covers
+ * the source, and the allowlist is only consulted on a hit. */
+static __always_inline int prefix_verdict(const struct hs_addr *src,
 					  struct hs_stats *st)
 {
 	struct hs_lpm_key k = {.prefixlen = 128};
+	struct hs_block_hint *hint;
 	struct hs_block *b;
+	__u32 zero = 0;
 
+	hint = bpf_map_lookup_elem(&block_hint, &zero);
+	if (hint && !hint->prefixes)
+		return XDP_PASS; /* nothing blocked: skip the trie */
 	__builtin_memcpy(k.addr, src->b, 16);
 	b = bpf_map_lookup_elem(&blocklist, &k);
 	if (!b)
 		return XDP_PASS;
-	if (b->expires_ns && now >= b->expires_ns) {
+	if (b->expires_ns && now_ns() >= b->expires_ns) {
 		st->block_expired++;
 		return XDP_PASS;
 	}

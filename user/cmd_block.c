@@ -234,7 +234,18 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 
 		if (o.ttl_s)
 			b.expires_ns = mono_ns() + o.ttl_s * 1000000000ull;
-		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
+		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY) == 0) {
+			/* tell the datapath the trie is no longer empty */
+			int hfd = open_pinned("block_hint");
+			struct hs_block_hint h = {.prefixes = 1};
+			__u32 zero = 0;
+
+			if (hfd < 0 || bpf_map_update_elem(hfd, &zero, &h, BPF_ANY))
+				rc = cli_fail("cannot update block_hint: %s",
+					      strerror(errno));
+			if (hfd >= 0)
+				close(hfd);
+		} else
 			rc = cli_fail(
 			    "cannot add %s: %s%s", argv[2], strerror(errno),
 			    errno == ENOSPC ? " (blocklist full, see --blocks)"

@@ -210,6 +210,9 @@ int cmd_run(int argc, char **argv)
 		cli_fail("cannot open the ring buffer: %s", strerror(errno));
 		goto out;
 	}
+	/* reused blocks are enforced from the first packet */
+	loader_block_hint_sync(bpf_map__fd(skel->maps.blocklist),
+			       bpf_map__fd(skel->maps.block_hint));
 	if (loader_pin_maps(skel, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
@@ -267,6 +270,8 @@ int cmd_run(int argc, char **argv)
 				collector_get_stats(coll, &cs);
 				metrics_publish(metrics, &cs);
 			}
+			loader_block_hint_sync(bpf_map__fd(skel->maps.blocklist),
+					       bpf_map__fd(skel->maps.block_hint));
 			if (now >= next) {
 				summary_line(&m, coll, &prev);
 				next += (double)interval;

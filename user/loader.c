@@ -32,8 +32,8 @@
 
 static const char *const instance_maps[] = {"flows", "sources", "tcp_sigs",
 					    "stats", NULL};
-static const char *const persistent_maps[] = {"blocklist", "allowlist",
-					      "tuple_rules", NULL};
+static const char *const persistent_maps[] = {
+	"blocklist", "allowlist", "tuple_rules", "block_hint", NULL};
 
 void loader_pin_path(const char *name, char *buf, size_t cap)
 {
@@ -351,4 +351,19 @@ void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)
 	m->sources = bpf_map__fd(skel->maps.sources);
 	m->sigs = bpf_map__fd(skel->maps.tcp_sigs);
 	m->stats = bpf_map__fd(skel->maps.stats);
+}
+
+void loader_block_hint_sync(int blocklist_fd, int hint_fd)
+{
+	struct hs_lpm_key k;
+	struct hs_block_hint h = {0};
+	__u32 zero = 0;
+
+	h.prefixes = bpf_map_get_next_key(blocklist_fd, NULL, &k) == 0;
+	bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
+	/* a block added between the check and the write: set it again */
+	if (!h.prefixes && bpf_map_get_next_key(blocklist_fd, NULL, &k) == 0) {
+		h.prefixes = 1;
+		bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
+	}
 }

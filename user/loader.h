@@ -51,6 +51,9 @@ int bpffs_ensure(char *err, size_t errlen);
  * tuple_rules) stay, so that blocks outlive a restart, unless all is set. */
 int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen);
 void loader_unpin_maps(bool all);
+/* Keep block_hint equal to "the blocklist is not empty" (the datapath
+ * skips the trie lookup while it is empty). */
+void loader_block_hint_sync(int blocklist_fd, int hint_fd);
 /* Path of a pinned map by name. */
 void loader_pin_path(const char *name, char *buf, size_t cap);
 

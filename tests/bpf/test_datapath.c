@@ -708,6 +708,8 @@ static void lpm_put(int fd, const char *cidr, const void *val)
 	k.prefixlen = c.plen;
 	memcpy(k.addr, c.addr.b, 16);
 	assert_int_equal(bpf_map_update_elem(fd, &k, val, BPF_ANY), 0);
+	if (fd == bpf_map__fd(skel->maps.blocklist))
+		loader_block_hint_sync(fd, bpf_map__fd(skel->maps.block_hint));
 }
 
 static int syn_from(const uint8_t src[4], uint16_t port, uint64_t t)
@@ -735,8 +737,10 @@ static void test_prefix_blocks(void **state)
 
 	(void)state;
 	assert_non_null(enf);
-	/* enforce: /24 blocked until t=10s, one address of it allowlisted */
+	/* an empty blocklist is not even looked up */
 	skel = enf;
+	assert_int_equal(syn_from(in, 999, 4000 * MS), XDP_PASS_RC);
+	/* enforce: /24 blocked until t=10s, one address of it allowlisted */
 	b.expires_ns = 10000 * MS;
 	lpm_put(bpf_map__fd(skel->maps.blocklist), "203.0.113.0/24", &b);
 	lpm_put(bpf_map__fd(skel->maps.allowlist), "203.0.113.77/32", &al);
