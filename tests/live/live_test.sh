@@ -91,7 +91,7 @@ check "block list shows the block with its TTL" grep -q '"prefix":"198.18.77.2/3
 check "allowlisting lifts the block at once" bash -c "! grep -q 198.18.77.2 '$J/blocks-after-allow.txt' && grep -q 'lifted 1 block' '$J/allow.err'"
 check "the allowlisted client connects again" test "$allowed_ok" = 1
 check "drops were counted" grep -Eq '"block_drops":[1-9]' "$J/stats.json"
-check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist blocklist tuple_rules '"
+check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist block_hint blocklist tuple_rules '"
 check "detach --all removes every pin" grep -q "No such file" "$J/pins-after.txt"
 check "no XDP program left" bash -c "! grep -q 'prog/xdp' '$J/link-after.txt'"
 check "no TC filter left" bash -c "! grep -q hydrascope '$J/tc-after.txt' && ! grep -q tc_egress '$J/tc-after.txt'"
