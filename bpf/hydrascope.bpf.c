@@ -84,28 +84,33 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 		   struct hs_flow *f, struct hs_source *src,
 		   const struct pkt *p, __u64 now, struct hs_stats *st)
 {
-	if (cadence_update(&src->cad, now, p->payload_len))
-		st->bursts++;
-	cadence_update(&f->cad, now, p->payload_len);
+	bool hello = false;
+
 	if (f->data_pkts < 0xffff)
 		f->data_pkts++;
-
 	if (f->flags & HS_F_TLS) {
-		if (!(f->flags & HS_F_HELLO_DONE))
+		hello = !(f->flags & HS_F_HELLO_DONE);
+		if (hello)
 			hello_segment(ctx, key, f, src, p, now, st);
 		else
 			track_client_flight(f, src, p, now, st);
-		return;
+	} else if (f->data_pkts <= HS_HELLO_SEARCH_PKTS) {
+		hello = payload_is_hello(ctx, p);
+		if (hello) {
+			hello_start(ctx, key, f, src, p, now, st);
+		} else if (f->data_pkts == 1) {
+			f->flags |= HS_F_NONTLS;
+			src->nontls_flows++;
+			st->nontls_flows++;
+		}
 	}
-	if (f->data_pkts > HS_HELLO_SEARCH_PKTS)
+	/* Requests make the cadence, not the ClientHello: a one-request-per-
+	 * connection script then shows its true period. */
+	if (hello)
 		return;
-	if (payload_is_hello(ctx, p)) {
-		hello_start(ctx, key, f, src, p, now, st);
-	} else if (f->data_pkts == 1) {
-		f->flags |= HS_F_NONTLS;
-		src->nontls_flows++;
-		st->nontls_flows++;
-	}
+	if (cadence_update(&src->cad, now, p->payload_len))
+		st->bursts++;
+	cadence_update(&f->cad, now, p->payload_len);
 }
 
 /*

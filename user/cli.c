@@ -20,6 +20,7 @@ const char common_opts_help[] =
     "  --idle-gap MS      client idle time that starts a new burst (default "
     "100)\n"
     "  --blocks N         blocklist entries (default 65536)\n"
+    "  --config FILE      indicator thresholds, key = value (see README)\n"
     "  --p0f-db FILE      extra p0f-format signatures, searched first "
     "(repeatable)\n"
     "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
@@ -58,6 +59,7 @@ void common_opts_init(struct common_opts *o)
 	o->load.sources = HS_DEFAULT_SOURCES;
 	o->load.sigs = HS_DEFAULT_SIGS;
 	o->load.blocks = HS_DEFAULT_BLOCKS;
+	corr_config_defaults(&o->corr);
 	o->load.idle_gap_ns = 100ull * 1000 * 1000;
 }
 
@@ -65,6 +67,15 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 {
 	uint64_t v;
 
+	if (!strcmp(name, "config")) {
+		char err[512];
+
+		if (!val || corr_config_load(val, &o->corr, err, sizeof(err))) {
+			cli_fail("%s", val ? err : "--config needs a file");
+			return -1;
+		}
+		return 1;
+	}
 	if (!strcmp(name, "blocks")) {
 		if (cli_parse_u64(val, 16, 1ull << 24, &v)) {
 			cli_fail("--blocks wants a number from 16 to 16777216, "

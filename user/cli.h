@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "correlate.h"
 #include "loader.h"
 #include "tcpsig.h"
 
@@ -21,6 +22,7 @@ struct common_opts {
 	const char *p0f_files[16];
 	int n_p0f_files;
 	bool no_default_p0f;
+	struct corr_config corr; /* indicator thresholds (--config FILE) */
 };
 
 void common_opts_init(struct common_opts *o);

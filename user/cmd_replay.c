@@ -195,7 +195,8 @@ int cmd_replay(int argc, char **argv)
 			       (unsigned long long)r.run_errors,
 			       (unsigned long long)r.truncated,
 			       (unsigned long long)feed_skipped(feed));
-		if (report_all(&rep, !no_flows, !no_sources))
+		if (report_all(&rep, !no_flows, !no_sources) ||
+		    correlate(&rep, &co.corr) < 0)
 			goto out;
 	}
 	rc = r.run_errors ? 1 : 0;

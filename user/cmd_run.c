@@ -270,8 +270,9 @@ int cmd_run(int argc, char **argv)
 				collector_get_stats(coll, &cs);
 				metrics_publish(metrics, &cs);
 			}
-			loader_block_hint_sync(bpf_map__fd(skel->maps.blocklist),
-					       bpf_map__fd(skel->maps.block_hint));
+			loader_block_hint_sync(
+			    bpf_map__fd(skel->maps.blocklist),
+			    bpf_map__fd(skel->maps.block_hint));
 			if (now >= next) {
 				summary_line(&m, coll, &prev);
 				next += (double)interval;
@@ -286,6 +287,7 @@ int cmd_run(int argc, char **argv)
 			struct report_ctx r = {stdout, fmt, &m, coll, db};
 
 			report_all(&r, true, true);
+			correlate(&r, &co.corr);
 		}
 	}
 	rc = 0;

@@ -93,7 +93,7 @@ int stats_read(int fd, struct hs_stats *sum)
 }
 
 /* Load every entry of a hash map into an array (bounded by the map). */
-static void *dump_map(int fd, size_t ksz, size_t vsz, size_t *n)
+void *dump_map(int fd, size_t ksz, size_t vsz, size_t *n)
 {
 	struct bpf_map_info info = {0};
 	__u32 ilen = sizeof(info);

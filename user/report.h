@@ -22,6 +22,10 @@ int parse_format(const char *s, enum out_format *f);
 int map_fds_open_pinned(struct map_fds *m, char *err, size_t errlen);
 void map_fds_close(struct map_fds *m);
 
+/* Every entry of a hash map as key+value records (at most max_entries);
+ * NULL on error. Caller frees. */
+void *dump_map(int fd, size_t ksz, size_t vsz, size_t *n);
+
 /* Sum of the per-CPU counters. */
 int stats_read(int fd, struct hs_stats *sum);
 
