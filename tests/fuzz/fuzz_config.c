@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libFuzzer: text inputs operators give us: p0f signature files, CIDR
- * arguments, numeric flags. The first byte picks the parser. */
+/* libFuzzer: text inputs operators give us: p0f signature files,
+ * correlator config files, CIDR arguments, numeric flags. The first byte
+ * picks the parser. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,29 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "correlate.h"
 #include "tcpsig.h"
+
+/* Write the text to a memory file and return its /proc path (fd kept). */
+static int as_file(const char *s, size_t n, char *path, size_t cap)
+{
+	int fd = memfd_create("cfg", 0);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, s, n) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	snprintf(path, cap, "/proc/self/fd/%d", fd);
+	return fd;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	char path[64], err[256];
 	char *s;
+	int fd;
 
 	if (size < 1)
 		return 0;
@@ -31,13 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cidr_parse(s, &c) == 0)
 			(void)cidr_contains(&c, &a);
 		(void)cli_parse_u64(s, 0, UINT64_MAX, &v);
-	} else {
-		int fd = memfd_create("p0f", 0);
-		char path[64], err[256];
-		const char *paths[1] = {path};
-		struct p0f_db *db;
+	} else if ((fd = as_file(s, size - 1, path, sizeof(path))) >= 0) {
+		if (data[0] & 2) {
+			struct corr_config cc;
 
-		if (fd >= 0 && write(fd, s, size - 1) == (ssize_t)(size - 1)) {
+			corr_config_defaults(&cc);
+			(void)corr_config_load(path, &cc, err, sizeof(err));
+		} else {
+			const char *paths[1] = {path};
 			struct hs_tcp_sig sig = {.ip_ver = 4,
 						 .ttl = 64,
 						 .mss = 1460,
@@ -45,14 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 .opt_cnt = 1,
 						 .opts = {HS_OPT_MSS}};
 			struct p0f_match m;
+			struct p0f_db *db =
+			    p0f_db_load(paths, 1, err, sizeof(err));
 
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-			db = p0f_db_load(paths, 1, err, sizeof(err));
 			p0f_db_match(db, &sig, &m);
 			p0f_db_free(db);
 		}
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 	}
 	free(s);
 	return 0;
