@@ -16,6 +16,11 @@
  *                  Scripts with a fixed period sit near 0 (the health
  *                  checker of the scenario: 0.00); human think times give
  *                  CV 0.5-1.1 (scenario browsers).
+ * hop_anomaly      the source's SYN carries an MSS below 1400 (a tunnel or
+ *                  VPN MTU: Ethernet gives 1460, PPPoE 1452, WireGuard
+ *                  1380, IPsec and OpenVPN 1300-1400) or comes from more
+ *                  than 30 hops. Informational: VPN users and mobile
+ *                  carriers trigger it too, so it never blocks by itself.
  * farm_cluster     one tuple id shared by >= 5 sources from >= 5 distinct
  *                  /24 (/48) prefixes, each low-volume (<= 20 flows), all
  *                  in the robotic cadence band (CV <= robotic_max_cv over
@@ -31,7 +36,10 @@
 
 #include <json-c/json.h>
 
+#include <bpf/bpf.h>
+
 #include "addr.h"
+#include "tcpsig.h"
 
 void corr_config_defaults(struct corr_config *c)
 {
@@ -45,6 +53,8 @@ void corr_config_defaults(struct corr_config *c)
 	    .cluster_min_sources = 5,
 	    .cluster_min_prefixes = 5,
 	    .cluster_max_source_flows = 20,
+	    .hop_max_mss = 1400,
+	    .hop_max_hops = 30,
 	    .max_listed_sources = 100,
 	};
 }
@@ -71,6 +81,8 @@ static const struct key_def keys[] = {
     U(cluster_min_sources, 2, 1e7),
     U(cluster_min_prefixes, 1, 1e7),
     U(cluster_max_source_flows, 1, 1e9),
+    U(hop_max_mss, 0, 65535),
+    U(hop_max_hops, 1, 255),
     U(max_listed_sources, 1, 1e5),
 };
 #undef U
@@ -219,6 +231,7 @@ static int per_source(const struct report_ctx *r, const struct corr_config *c,
 	char a[ADDR_STRLEN];
 	const char *addrs[1] = {a};
 	double cv = cv_of(&v->cad);
+	struct hs_tcp_sig sig;
 	int n = 0;
 
 	addr_str(&s->k, a, sizeof(a));
@@ -248,6 +261,27 @@ static int per_source(const struct report_ctx *r, const struct corr_config *c,
 		    json_object_new_uint64(v->min_ack_hello_us));
 		json_object_object_add(e, "tls_flows",
 				       json_object_new_uint64(v->tls_flows));
+		json_object_object_add(o, "evidence", e);
+		add_sources(o, addrs, 1, 1);
+		emit(r, o);
+		n++;
+	}
+	if (v->last_sig_id &&
+	    !bpf_map_lookup_elem(r->maps->sigs, &v->last_sig_id, &sig) &&
+	    ((sig.mss && sig.mss < c->hop_max_mss) ||
+	     tcpsig_distance(&sig) > c->hop_max_hops)) {
+		json_object *o =
+		    indicator("hop_anomaly", 0.3, v->first_ns, v->last_ns);
+		json_object *e = json_object_new_object();
+		char raw[256];
+
+		tcpsig_format(&sig, raw, sizeof(raw));
+		json_object_object_add(e, "mss",
+				       json_object_new_uint64(sig.mss));
+		json_object_object_add(
+		    e, "hops", json_object_new_uint64(tcpsig_distance(&sig)));
+		json_object_object_add(e, "tcp_sig",
+				       json_object_new_string(raw));
 		json_object_object_add(o, "evidence", e);
 		add_sources(o, addrs, 1, 1);
 		emit(r, o);

@@ -25,7 +25,9 @@ struct corr_config {
 	unsigned cluster_min_sources;
 	unsigned cluster_min_prefixes;	   /* distinct /24 (v4) or /48 (v6) */
 	unsigned cluster_max_source_flows; /* "low volume" */
-	unsigned max_listed_sources;	   /* sources printed per indicator */
+	unsigned hop_max_mss;		   /* SYN MSS below this: a tunnel */
+	unsigned hop_max_hops;	     /* more hops than this: implausible */
+	unsigned max_listed_sources; /* sources printed per indicator */
 };
 
 void corr_config_defaults(struct corr_config *c);

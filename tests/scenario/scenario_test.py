@@ -67,9 +67,15 @@ def main():
     check(pop("health") <= robotic, "the health checker is robotic (and says so)")
     check(not (robotic & (pop("browser") | pop("nat") | pop("vpn"))),
           "robotic_cadence on human sources: %s" % sorted(robotic & (pop("browser") | pop("nat") | pop("vpn"))))
+    hop = by_kind(inds, "hop_anomaly")
+    check(pop("vpn") <= hop, "hop_anomaly misses the VPN user (MSS 1360)")
+    check(not (hop & (farm | pop("browser") | pop("nat") | pop("health"))),
+          "hop_anomaly on Ethernet-MSS sources: %s" % sorted(hop - pop("vpn")))
+    flagged_strong = set().union(*[set(i["sources"]) for i in inds if i["kind"] != "hop_anomaly"]) if inds else set()
+    check(not (flagged_strong & pop("vpn")), "the VPN user got more than hop_anomaly")
     flagged = set().union(*[set(i["sources"]) for i in inds]) if inds else set()
-    check(not (flagged & (pop("browser") | pop("nat") | pop("vpn"))),
-          "benign sources flagged: %s" % sorted(flagged & (pop("browser") | pop("nat") | pop("vpn"))))
+    check(not (flagged & (pop("browser") | pop("nat"))),
+          "benign sources flagged: %s" % sorted(flagged & (pop("browser") | pop("nat"))))
 
     # thresholds come from a config file
     cfg = os.path.join(d, "strict.conf")
