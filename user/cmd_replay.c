@@ -12,9 +12,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "collector.h"
+#include "decide.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "pcap_feed.h"
@@ -36,6 +38,7 @@ struct replay {
 	struct ring_buffer *rb;
 	struct collector *coll;
 	uint64_t packets, ingress, egress, truncated, run_errors;
+	uint64_t last_ts_ns; /* capture time of the last packet */
 };
 
 static int run_packet(struct replay *r, const struct feed_packet *p)
@@ -53,6 +56,7 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 		return -1;
 	}
 	r->packets++;
+	r->last_ts_ns = p->ts_ns;
 	if (p->dir == DIR_EGRESS)
 		r->egress++;
 	else
@@ -195,9 +199,21 @@ int cmd_replay(int argc, char **argv)
 			       (unsigned long long)r.run_errors,
 			       (unsigned long long)r.truncated,
 			       (unsigned long long)feed_skipped(feed));
+		json_object *found = json_object_new_array();
+		/* replay reports decisions; it does not apply them */
+		struct decide_target t = {.blocklist_fd = -1,
+					  .allowlist_fd = -1,
+					  .tuple_rules_fd = -1,
+					  .hint_fd = -1,
+					  .stamp_ns = r.last_ts_ns};
+
 		if (report_all(&rep, !no_flows, !no_sources) ||
-		    correlate(&rep, &co.corr) < 0)
+		    correlate(&rep, &co.corr, found) < 0) {
+			json_object_put(found);
 			goto out;
+		}
+		decide(&rep, &co.corr, found, &t);
+		json_object_put(found);
 	}
 	rc = r.run_errors ? 1 : 0;
 out:

@@ -14,9 +14,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "collector.h"
+#include "decide.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "metrics.h"
@@ -31,6 +33,9 @@ static const char usage[] =
     "  --replace                take over a foreign XDP program on IF\n"
     "  --metrics HOST:PORT      serve Prometheus metrics on "
     "http://HOST:PORT/metrics\n"
+    "  --decide-interval SEC    correlate and decide every SEC s (default 10)\n"
+    "  --decision-log FILE      append every indicator decision as a JSON "
+    "line\n"
     "  --enforce                drop what the blocking layer matches\n"
     "                           (default: dry-run, count what would drop)\n"
     "  --interval SEC           summary line period (default 10)\n"
@@ -80,6 +85,44 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 	*prev = st;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Correlate the maps and apply the decisions to the blocking maps. The
+ * indicators and decisions go to the decision log (stdout stays for the
+ * final report). */
+static void decide_now(struct hydrascope *skel, const struct map_fds *m,
+		       const struct collector *coll, const struct p0f_db *db,
+		       const struct corr_config *c, FILE *dlog)
+{
+	FILE *null = fopen("/dev/null", "w");
+	struct report_ctx r = {null, FMT_JSON, m, coll, db};
+	json_object *found = json_object_new_array();
+	struct timespec wall;
+	struct decide_target t = {
+	    .blocklist_fd = bpf_map__fd(skel->maps.blocklist),
+	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
+	    .tuple_rules_fd = bpf_map__fd(skel->maps.tuple_rules),
+	    .hint_fd = bpf_map__fd(skel->maps.block_hint),
+	    .now_ns = mono_ns(),
+	    .log = dlog,
+	};
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	t.stamp_ns =
+	    (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
+	if (null && found && correlate(&r, c, found) >= 0)
+		decide(&r, c, found, &t);
+	json_object_put(found);
+	if (null)
+		fclose(null);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct common_opts co;
@@ -88,7 +131,9 @@ int cmd_run(int argc, char **argv)
 	const char *iface = NULL, *metrics_addr = NULL;
 	struct metrics *metrics = NULL;
 	bool replace = false;
-	uint64_t interval = 10, duration = 0;
+	uint64_t interval = 10, duration = 0, decide_every = 10;
+	const char *decision_log = NULL;
+	FILE *dlog = NULL;
 	struct hydrascope *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct collector *coll = NULL;
@@ -131,6 +176,16 @@ int cmd_run(int argc, char **argv)
 				return cli_fail(
 				    "--iface needs an interface name");
 			iface = val;
+		} else if (!strcmp(a, "decide-interval")) {
+			if (cli_parse_u64(val, 1, 86400, &decide_every))
+				return cli_fail(
+				    "--decide-interval wants seconds from 1 to "
+				    "86400, got '%s'",
+				    val ? val : "");
+		} else if (!strcmp(a, "decision-log")) {
+			if (!val || !*val)
+				return cli_fail("--decision-log needs a file");
+			decision_log = val;
 		} else if (!strcmp(a, "metrics")) {
 			char host[64];
 			unsigned port;
@@ -185,6 +240,11 @@ int cmd_run(int argc, char **argv)
 	db = common_load_p0f(&co);
 	if (!db)
 		return 2;
+	if (decision_log && !(dlog = fopen(decision_log, "a"))) {
+		p0f_db_free(db);
+		return cli_fail("--decision-log %s: %s", decision_log,
+				strerror(errno));
+	}
 	if (pidfile_claim(err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
@@ -252,6 +312,7 @@ int cmd_run(int argc, char **argv)
 	{
 		struct map_fds m;
 		double start = mono_now(), next = start + (double)interval;
+		double next_decide = start + (double)decide_every;
 
 		map_fds_from_skel(skel, &m);
 
@@ -273,6 +334,10 @@ int cmd_run(int argc, char **argv)
 			loader_block_hint_sync(
 			    bpf_map__fd(skel->maps.blocklist),
 			    bpf_map__fd(skel->maps.block_hint));
+			if (now >= next_decide) {
+				decide_now(skel, &m, coll, db, &co.corr, dlog);
+				next_decide += (double)decide_every;
+			}
 			if (now >= next) {
 				summary_line(&m, coll, &prev);
 				next += (double)interval;
@@ -287,7 +352,7 @@ int cmd_run(int argc, char **argv)
 			struct report_ctx r = {stdout, fmt, &m, coll, db};
 
 			report_all(&r, true, true);
-			correlate(&r, &co.corr);
+			correlate(&r, &co.corr, NULL);
 		}
 	}
 	rc = 0;
@@ -302,5 +367,7 @@ out:
 	p0f_db_free(db);
 	if (have_pid)
 		pidfile_release();
+	if (dlog)
+		fclose(dlog);
 	return rc;
 }

@@ -55,6 +55,13 @@ void corr_config_defaults(struct corr_config *c)
 	    .cluster_max_source_flows = 20,
 	    .hop_max_mss = 1400,
 	    .hop_max_hops = 30,
+	    .decide_relay_min_score = 0.8,
+	    .decide_cluster_min_score = 0.6,
+	    .ttl_relay_s = 900,
+	    .ttl_cluster_s = 3600,
+	    .block_v4_prefix = 32,
+	    .block_v6_prefix = 64,
+	    .max_blocks = 10000,
 	    .max_listed_sources = 100,
 	};
 }
@@ -83,6 +90,13 @@ static const struct key_def keys[] = {
     U(cluster_max_source_flows, 1, 1e9),
     U(hop_max_mss, 0, 65535),
     U(hop_max_hops, 1, 255),
+    {"decide_relay_min_score", offsetof(struct corr_config, decide_relay_min_score), 0, 1, true},
+    {"decide_cluster_min_score", offsetof(struct corr_config, decide_cluster_min_score), 0, 1, true},
+    U(ttl_relay_s, 1, 31536000),
+    U(ttl_cluster_s, 1, 31536000),
+    U(block_v4_prefix, 8, 32),
+    U(block_v6_prefix, 16, 128),
+    U(max_blocks, 0, 1e8),
     U(max_listed_sources, 1, 1e5),
 };
 #undef U
@@ -189,12 +203,15 @@ static json_object *indicator(const char *kind, double score, uint64_t first,
 	return o;
 }
 
-static void emit(const struct report_ctx *r, json_object *o)
+/* Print an indicator and keep it in found (for decisions). */
+static void emit(const struct report_ctx *r, json_object *found, json_object *o)
 {
+	if (found)
+		json_object_array_add(found, json_object_get(o));
 	if (r->fmt == FMT_JSON) {
 		fprintf(
 		    r->out, "%s\n",
-		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object *k, *s, *src;
 
@@ -208,7 +225,7 @@ static void emit(const struct report_ctx *r, json_object *o)
 		json_object_object_get_ex(o, "evidence", &s);
 		fprintf(
 		    r->out, " %s\n",
-		    json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN));
+		    json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	json_object_put(o);
 }
@@ -225,7 +242,7 @@ static void add_sources(json_object *o, const char *const *addrs, size_t n,
 }
 
 static int per_source(const struct report_ctx *r, const struct corr_config *c,
-		      const struct src_rec *s)
+		      const struct src_rec *s, json_object *found)
 {
 	const struct hs_source *v = &s->v;
 	char a[ADDR_STRLEN];
@@ -263,7 +280,7 @@ static int per_source(const struct report_ctx *r, const struct corr_config *c,
 				       json_object_new_uint64(v->tls_flows));
 		json_object_object_add(o, "evidence", e);
 		add_sources(o, addrs, 1, 1);
-		emit(r, o);
+		emit(r, found, o);
 		n++;
 	}
 	if (v->last_sig_id &&
@@ -284,7 +301,7 @@ static int per_source(const struct report_ctx *r, const struct corr_config *c,
 				       json_object_new_string(raw));
 		json_object_object_add(o, "evidence", e);
 		add_sources(o, addrs, 1, 1);
-		emit(r, o);
+		emit(r, found, o);
 		n++;
 	}
 	if (v->cad.bursts >= c->robotic_min_bursts && cv >= 0 &&
@@ -305,7 +322,7 @@ static int per_source(const struct report_ctx *r, const struct corr_config *c,
 		    json_object_new_double(round(cv * 1e4) / 1e4));
 		json_object_object_add(o, "evidence", e);
 		add_sources(o, addrs, 1, 1);
-		emit(r, o);
+		emit(r, found, o);
 		n++;
 	}
 	return n;
@@ -327,7 +344,8 @@ static int cmp_net(const void *x, const void *y)
 
 /* Sources [lo, hi) share one tuple id: are they a farm? */
 static int cluster(const struct report_ctx *r, const struct corr_config *c,
-		   const struct src_rec *s, size_t lo, size_t hi)
+		   const struct src_rec *s, size_t lo, size_t hi,
+		   json_object *found)
 {
 	size_t n = 0, nets = 0, i;
 	unsigned char(*net)[16] = calloc(hi - lo, 16);
@@ -384,7 +402,7 @@ static int cluster(const struct report_ctx *r, const struct corr_config *c,
 				       json_object_new_string("robotic"));
 		json_object_object_add(o, "evidence", e);
 		add_sources(o, addrs, n, c->max_listed_sources);
-		emit(r, o);
+		emit(r, found, o);
 		out = 1;
 	}
 done:
@@ -394,7 +412,8 @@ done:
 	return out;
 }
 
-int correlate(const struct report_ctx *r, const struct corr_config *c)
+int correlate(const struct report_ctx *r, const struct corr_config *c,
+	      json_object *found)
 {
 	size_t n, i, lo;
 	struct src_rec *s = dump_map(r->maps->sources, sizeof(struct hs_addr),
@@ -407,14 +426,14 @@ int correlate(const struct report_ctx *r, const struct corr_config *c)
 		fprintf(r->out, "indicators:\n");
 	qsort(s, n, sizeof(*s), cmp_tuple);
 	for (i = 0; i < n; i++)
-		count += per_source(r, c, &s[i]);
+		count += per_source(r, c, &s[i], found);
 	for (lo = 0; lo < n; lo = i) {
 		for (i = lo + 1;
 		     i < n && s[i].v.last_tuple_id == s[lo].v.last_tuple_id;
 		     i++)
 			;
 		if (s[lo].v.last_tuple_id)
-			count += cluster(r, c, s, lo, i);
+			count += cluster(r, c, s, lo, i, found);
 	}
 	free(s);
 	return count;

@@ -27,6 +27,14 @@ struct corr_config {
 	unsigned cluster_max_source_flows; /* "low volume" */
 	unsigned hop_max_mss;		   /* SYN MSS below this: a tunnel */
 	unsigned hop_max_hops;	     /* more hops than this: implausible */
+	/* decisions (user/decide.c) */
+	double decide_relay_min_score;
+	double decide_cluster_min_score;
+	unsigned ttl_relay_s;
+	unsigned ttl_cluster_s;
+	unsigned block_v4_prefix;
+	unsigned block_v6_prefix;
+	unsigned max_blocks;
 	unsigned max_listed_sources; /* sources printed per indicator */
 };
 
@@ -35,8 +43,12 @@ void corr_config_defaults(struct corr_config *c);
 int corr_config_load(const char *path, struct corr_config *c, char *err,
 		     size_t errlen);
 
+struct json_object;
+
 /* Evaluate the indicators over the maps and print them (JSON lines or a
- * text section). Returns the number of indicators, -1 on error. */
-int correlate(const struct report_ctx *r, const struct corr_config *c);
+ * text section); each is also appended to found (a JSON array) unless it
+ * is NULL. Returns the number of indicators, -1 on error. */
+int correlate(const struct report_ctx *r, const struct corr_config *c,
+	      struct json_object *found);
 
 #endif

@@ -308,7 +308,7 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	json_add_u64(o, "rtt_discards", f->rtt_discards);
 	add_cadence(o, &f->cad);
 	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -424,7 +424,7 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	}
 	add_cadence(o, &s->cad);
 	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -522,6 +522,6 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		json_add_u64(o, "fp_evictions", cs.fp_evictions);
 	}
 	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }

@@ -25,11 +25,11 @@ def check(ok, what):
         print("FAIL " + what)
 
 
-def replay(cap, *extra):
+def replay(cap, *extra, kind="indicator"):
     p = subprocess.run([HS, "replay", cap, "--format", "json", "--no-flows", *extra],
                        capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, "replay exit %d: %s" % (p.returncode, p.stderr.strip()))
-    return [json.loads(l) for l in p.stdout.splitlines() if '"indicator"' in l]
+    return [o for o in map(json.loads, p.stdout.splitlines()) if o.get("type") == kind]
 
 
 def by_kind(inds, kind):
@@ -76,6 +76,19 @@ def main():
     flagged = set().union(*[set(i["sources"]) for i in inds]) if inds else set()
     check(not (flagged & (pop("browser") | pop("nat"))),
           "benign sources flagged: %s" % sorted(flagged & (pop("browser") | pop("nat"))))
+
+    # decisions: prefix blocks for relayed exit nodes, one relay-conditional
+    # tuple rule for the farm; nothing for anyone else
+    decs = replay(cap, kind="decision")
+    blocked = {d["prefix"].split("/")[0] for d in decs if d["action"] == "block_prefix"}
+    rules = [d for d in decs if d["action"] == "tuple_rule"]
+    check(len(blocked & farm) >= 0.9 * len(farm), "prefix blocks on %d of %d farm sources" % (len(blocked & farm), len(farm)))
+    check(not (blocked & others), "prefix blocks on benign sources: %s" % sorted(blocked & others))
+    check(len(rules) == 1 and clusters and rules[0]["tuple_id"] == clusters[0]["tuple_id"],
+          "expected one tuple rule for the farm's tuple")
+    check(all(r["min_gap_us"] == 10000 for r in rules), "tuple rule not conditional on the relay gap")
+    check(all(d["ttl_s"] > 0 and d["reason"] and d["indicators"] and "evidence" in d and d["time_ns"] > 0
+              and d["applied"] is False for d in decs), "decision records incomplete")
 
     # thresholds come from a config file
     cfg = os.path.join(d, "strict.conf")
