@@ -44,7 +44,16 @@ expect_usage_error "block without CIDR" block add
 
 # A foreign XDP program on the interface: refused, named, nothing changed.
 ns=hs-cli-$$
-cleanup() { ip netns del "$ns" 2>/dev/null; }
+# iproute2 creates its pin directories on bpffs when it loads an object;
+# remove the ones this test made
+made=()
+for d in ip xdp tc; do [ -e /sys/fs/bpf/$d ] || [ -L /sys/fs/bpf/$d ] || made+=("/sys/fs/bpf/$d"); done
+cleanup() {
+	ip netns del "$ns" 2>/dev/null
+	for d in "${made[@]}"; do
+		if [ -L "$d" ]; then rm -f "$d"; else rmdir "$d/globals" "$d" 2>/dev/null; fi
+	done
+}
 trap cleanup EXIT
 ip netns add "$ns"
 ip -n "$ns" link add hs-a type veth peer name hs-b
