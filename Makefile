@@ -40,6 +40,7 @@ help:
 	@echo "  make test       unit, datapath (BPF_PROG_TEST_RUN), peer and live netns tests"
 	@echo "  make test-unit  userspace unit tests only (ASan/UBSan)"
 	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
+	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS (BPF_PROG_TEST_RUN), bytes/flow"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config), FUZZ_SECONDS each"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
@@ -161,3 +162,16 @@ fuzz: fuzz-build
 
 # keep intermediate objects of the pattern chains
 .SECONDARY:
+
+# ---- benchmarks ---------------------------------------------------------
+$(BUILD)/bench_pass.bpf.o: tools/bench/pass.bpf.c $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 $(WARN) -I$(BUILD) -c $< -o $@
+
+$(BUILD)/bench_datapath: tools/bench/bench_datapath.c tests/bpf/frames.c $(USER_LIB_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/bpf $^ -o $@ $(LDLIBS)
+
+.PHONY: bench
+bench: all $(BUILD)/bench_datapath $(BUILD)/bench_pass.bpf.o
+	@$(BUILD)/bench_datapath $(BUILD)/bench.json $(BUILD)/bench_pass.bpf.o

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Datapath cost through BPF_PROG_TEST_RUN, each case against a bare
+ * XDP_PASS program measured in the same run on the same frames.
+ *
+ * Stateless cases (a mid-flow packet of a known flow, a retransmitted SYN,
+ * a blocked source, a non-TCP or unparsable frame) run with a large repeat;
+ * stateful ones (a new SYN, a ClientHello in one or two segments, a hostile
+ * hello) need a fresh flow per sample, so they run one packet per call and
+ * add up the kernel's own per-run durations. Median of ROUNDS rounds.
+ * Prints a table and writes JSON (argv[1], default build/bench.json).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "frames.h"
+#include "hydrascope/abi.h"
+#include "hydrascope.skel.h"
+#include "loader.h"
+
+#define ROUNDS 5
+#define REPEAT 2000000
+#define SAMPLES 3000
+
+static const uint8_t cli4[4] = {198, 18, 0, 2}, srv4[4] = {198, 18, 0, 1};
+static const uint8_t linux_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				       0, 1, 0,	   0,	 0, 0, 1, 3,  3, 7};
+static uint8_t frame[70000];
+
+struct progs {
+	int hs, pass;
+};
+
+/* ns per run: with repeat > 1 the kernel's average, else one run */
+static double run(int fd, const uint8_t *f, size_t len, int repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
+		    .data_size_in = (__u32)len, .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o)) {
+		perror("test_run");
+		exit(1);
+	}
+	return (double)o.duration;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return v[n / 2];
+}
+
+static size_t tcp_frame(uint16_t sport, uint8_t flags, uint32_t seq,
+			const uint8_t *payload, size_t plen, bool syn_opts,
+			const uint8_t *src)
+{
+	struct frame_spec s = {.src = src ? src : cli4,
+			       .dst = srv4,
+			       .sport = sport,
+			       .dport = 443,
+			       .seq = seq,
+			       .ack = 1,
+			       .flags = flags,
+			       .payload = payload,
+			       .payload_len = plen};
+
+	if (syn_opts) {
+		s.opts = linux_opts;
+		s.opts_len = sizeof(linux_opts);
+	}
+	return frame_build(&s, frame, sizeof(frame));
+}
+
+struct result {
+	const char *name;
+	double ns, base;
+};
+
+/* A stateless case: the same frame, REPEAT times, both programs. */
+static void repeated(const struct progs *p, const uint8_t *f, size_t len,
+		     struct result *r)
+{
+	double a[ROUNDS], b[ROUNDS];
+	uint8_t *copy = malloc(len);
+
+	memcpy(copy, f, len);
+	for (int i = 0; i < ROUNDS; i++) {
+		b[i] = run(p->pass, copy, len, REPEAT);
+		a[i] = run(p->hs, copy, len, REPEAT);
+	}
+	r->ns = median(a, ROUNDS);
+	r->base = median(b, ROUNDS);
+	free(copy);
+}
+
+/* A stateful case: prepare() sets up a fresh flow (not timed) and returns
+ * the frames to time, one test run each. */
+typedef int (*prepare_fn)(const struct progs *p, int i, uint8_t **frames,
+			  size_t *lens);
+
+static void stateful(const struct progs *p, prepare_fn prep, struct result *r)
+{
+	double a[ROUNDS], b[ROUNDS];
+	static int seq;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		double sa = 0, sb = 0;
+
+		for (int i = 0; i < SAMPLES; i++) {
+			uint8_t *fr[4];
+			size_t len[4];
+			int n = prep(p, seq++, fr, len);
+
+			for (int k = 0; k < n; k++) {
+				sb += run(p->pass, fr[k], len[k], 1);
+				sa += run(p->hs, fr[k], len[k], 1);
+				free(fr[k]);
+			}
+		}
+		a[round] = sa / SAMPLES;
+		b[round] = sb / SAMPLES;
+	}
+	r->ns = median(a, ROUNDS);
+	r->base = median(b, ROUNDS);
+}
+
+static uint8_t *dup_frame(size_t len)
+{
+	uint8_t *c = malloc(len);
+
+	memcpy(c, frame, len);
+	return c;
+}
+
+static uint8_t hello1[1024], hello2[2048], hostile[8192];
+static size_t hello1_len, hello2_len, hostile_len;
+
+static int prep_syn(const struct progs *p, int i, uint8_t **fr, size_t *len)
+{
+	(void)p;
+	len[0] = tcp_frame((uint16_t)(1024 + i % 60000), 0x02,
+			   (uint32_t)i * 7919u, NULL, 0, true, NULL);
+	fr[0] = dup_frame(len[0]);
+	return 1;
+}
+
+/* SYN and ACK (not timed), then the hello in nseg segments (timed). */
+static int hello_flow(const struct progs *p, int i, const uint8_t *h, size_t hl,
+		      int nseg, uint8_t **fr, size_t *len)
+{
+	uint16_t port = (uint16_t)(1024 + i % 60000);
+	uint32_t isn = (uint32_t)i * 104729u, seq = isn + 1;
+	size_t cut = nseg > 1 ? hl / nseg : hl, off = 0;
+	int n = 0;
+
+	len[0] = tcp_frame(port, 0x02, isn, NULL, 0, true, NULL);
+	run(p->hs, frame, len[0], 1);
+	len[0] = tcp_frame(port, 0x10, seq, NULL, 0, false, NULL);
+	run(p->hs, frame, len[0], 1);
+	while (off < hl) {
+		size_t l = hl - off < cut || n == nseg - 1 ? hl - off : cut;
+
+		len[n] = tcp_frame(port, 0x18, seq + (uint32_t)off, h + off, l,
+				   false, NULL);
+		fr[n] = dup_frame(len[n]);
+		n++;
+		off += l;
+	}
+	return n;
+}
+
+static int prep_hello1(const struct progs *p, int i, uint8_t **fr, size_t *len)
+{
+	return hello_flow(p, i, hello1, hello1_len, 1, fr, len);
+}
+
+static int prep_hello2(const struct progs *p, int i, uint8_t **fr, size_t *len)
+{
+	return hello_flow(p, i, hello2, hello2_len, 2, fr, len);
+}
+
+static int prep_hostile(const struct progs *p, int i, uint8_t **fr, size_t *len)
+{
+	return hello_flow(p, i, hostile, hostile_len, 3, fr, len);
+}
+
+static int load_pass(const char *path)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+
+	if (!o || bpf_object__load(o)) {
+		fprintf(stderr, "cannot load %s\n", path);
+		exit(1);
+	}
+	return bpf_program__fd(bpf_object__next_program(o, NULL));
+}
+
+static struct hydrascope *load_hs(bool enforce)
+{
+	struct load_opts o = {.flows = 65536,
+			      .sources = 65536,
+			      .sigs = 4096,
+			      .blocks = 1024,
+			      .idle_gap_ns = 100000000ull,
+			      .enforce = enforce};
+	char err[256];
+	struct hydrascope *s = loader_open_load(&o, err, sizeof(err));
+
+	if (!s) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	return s;
+}
+
+static long memlock(int fd)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *out = argc > 1 ? argv[1] : "build/bench.json";
+	const char *pass_obj = argc > 2 ? argv[2] : "build/bench_pass.bpf.o";
+	uint16_t ciphers[400], exts[300];
+	struct hydrascope *hs = load_hs(false), *enf = load_hs(true);
+	struct progs p = {bpf_program__fd(hs->progs.xdp_ingress),
+			  load_pass(pass_obj)};
+	struct progs pe = {bpf_program__fd(enf->progs.xdp_ingress), p.pass};
+	struct result r[10];
+	int n = 0;
+	size_t len;
+	FILE *js;
+
+	libbpf_set_print(NULL);
+	for (int i = 0; i < 400; i++)
+		ciphers[i] = (uint16_t)(0x0100 + i);
+	for (int i = 0; i < 300; i++)
+		exts[i] = (uint16_t)(0x1000 + i);
+	hello1_len = hello_build(hello1, sizeof(hello1), ciphers + 100, 16,
+				 exts, 16, 20);
+	/* a post-quantum-sized hello: 1.8 KB, two segments */
+	hello2_len = hello_build(hello2, sizeof(hello2), ciphers + 100, 16,
+				 exts, 16, 100);
+	hostile_len =
+	    hello_build(hostile, sizeof(hostile), ciphers, 400, exts, 300, 4);
+
+	/* mid-flow: a data packet of a flow whose handshake is done */
+	{
+		uint8_t *fr[4];
+		size_t l[4];
+		int k = hello_flow(&p, 999999, hello1, hello1_len, 1, fr, l);
+
+		for (int j = 0; j < k; j++) {
+			run(p.hs, fr[j], l[j], 1);
+			free(fr[j]);
+		}
+		len = tcp_frame((uint16_t)(1024 + 999999 % 60000), 0x18,
+				999999u * 104729u + 1 + (uint32_t)hello1_len,
+				hostile, 300, false, NULL);
+		r[n].name = "mid-flow data packet";
+		repeated(&p, frame, len, &r[n++]);
+	}
+	len = tcp_frame(2, 0x02, 77, NULL, 0, true, NULL);
+	run(p.hs, frame, len, 1);
+	r[n].name = "SYN (retransmitted)";
+	repeated(&p, frame, len, &r[n++]);
+	r[n].name = "SYN (new flow)";
+	stateful(&p, prep_syn, &r[n++]);
+	r[n].name = "ClientHello, 1 segment";
+	stateful(&p, prep_hello1, &r[n++]);
+	r[n].name = "ClientHello, 2 segments (1.8 KB)";
+	stateful(&p, prep_hello2, &r[n++]);
+	r[n].name = "hostile hello (400 suites, 300 ext)";
+	stateful(&p, prep_hostile, &r[n++]);
+	{
+		struct hs_lpm_key k = {.prefixlen = 96 + 24};
+		struct hs_block b = {.reason = HS_R_MANUAL};
+		struct hs_block_hint h = {.prefixes = 1};
+		__u32 zero = 0;
+
+		k.addr[10] = k.addr[11] = 0xff;
+		memcpy(&k.addr[12], cli4, 4);
+		bpf_map_update_elem(bpf_map__fd(enf->maps.blocklist), &k, &b,
+				    BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(enf->maps.block_hint), &zero,
+				    &h, BPF_ANY);
+		len = tcp_frame(5, 0x18, 1, hostile, 100, false, NULL);
+		r[n].name = "blocked source (enforce: drop)";
+		repeated(&pe, frame, len, &r[n++]);
+	}
+	{
+		struct frame_spec s = {.src = cli4, .dst = srv4, .l4proto = 17};
+
+		len = frame_build(&s, frame, sizeof(frame));
+		r[n].name = "non-TCP (UDP)";
+		repeated(&p, frame, len, &r[n++]);
+		len = tcp_frame(6, 0x18, 1, NULL, 0, false, NULL);
+		frame[14] = 0x41; /* IHL 1: unparsable */
+		r[n].name = "unparsable (bad IPv4 header)";
+		repeated(&p, frame, len, &r[n++]);
+	}
+
+	js = fopen(out, "w");
+	printf("%-38s %9s %9s %9s %7s\n", "case", "ns/pkt", "baseline", "delta",
+	       "ratio");
+	if (js)
+		fprintf(js, "{\"cases\":[");
+	for (int i = 0; i < n; i++) {
+		printf("%-38s %9.1f %9.1f %9.1f %7.2f\n", r[i].name, r[i].ns,
+		       r[i].base, r[i].ns - r[i].base,
+		       r[i].ns / (r[i].base ? r[i].base : 1));
+		if (js)
+			fprintf(js,
+				"%s{\"case\":\"%s\",\"ns\":%.1f,\"baseline_"
+				"ns\":%.1f,\"delta_ns\":%.1f}",
+				i ? "," : "", r[i].name, r[i].ns, r[i].base,
+				r[i].ns - r[i].base);
+	}
+	{
+		long fl = memlock(bpf_map__fd(hs->maps.flows));
+		long so = memlock(bpf_map__fd(hs->maps.sources));
+
+		printf("kernel map memory: %.0f B/flow (flows, %u entries), "
+		       "%.0f B/source\n",
+		       (double)fl / 65536, 65536u, (double)so / 65536);
+		if (js)
+			fprintf(js,
+				"],\"bytes_per_flow\":%.0f,\"bytes_per_"
+				"source\":%.0f}\n",
+				(double)fl / 65536, (double)so / 65536);
+	}
+	if (js)
+		fclose(js);
+	hydrascope__destroy(hs);
+	hydrascope__destroy(enf);
+	return 0;
+}
