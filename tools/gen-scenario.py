@@ -158,7 +158,7 @@ def main():
                  requests=1, req_gap=lambda: 0, rng=rng, req_size=420)
     # browsers: the same stack, direct, human think times, many /24s
     for i in range(n):
-        src = bytes([198, 18, i, 20 + i])
+        src = bytes([172, 16 + (i >> 16), (i >> 8) & 255, i & 255])
         labels[".".join(map(str, src))] = "browser"
         start = 1000.0 + rng.uniform(0, 20)
         flow(w, start, src, 50000, STACK_A, tcp_rtt=rng.uniform(0.01, 0.06),

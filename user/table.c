@@ -43,9 +43,16 @@ static void *skey(unsigned char *s)
 	return s + sizeof(struct slot_hdr);
 }
 
+/* Values live outside the slot array (allocated on insert), so an empty
+ * or sparse table costs a pointer per slot, not a value per slot. */
+static void **sval_ptr(const struct table *t, unsigned char *s)
+{
+	return (void **)(s + sizeof(struct slot_hdr) + t->ksz);
+}
+
 static void *sval(const struct table *t, unsigned char *s)
 {
-	return s + sizeof(struct slot_hdr) + t->ksz;
+	return *sval_ptr(t, s);
 }
 
 struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
@@ -63,8 +70,7 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 		t->nslots *= 2;
 	t->ksz = key_size;
 	t->vsz = val_size;
-	t->slot_sz = (sizeof(struct slot_hdr) + t->ksz + val_size + align - 1) /
-		     align * align;
+	t->slot_sz = sizeof(struct slot_hdr) + t->ksz + sizeof(void *);
 	t->on_evict = on_evict;
 	t->next_seq = 1;
 	t->slots = calloc(t->nslots, t->slot_sz);
@@ -82,10 +88,12 @@ void table_free(struct table *t)
 
 	if (!t)
 		return;
-	if (t->on_evict)
-		for (i = 0; i < t->nslots; i++)
-			if (hdr(slot(t, i))->seq)
+	for (i = 0; i < t->nslots; i++)
+		if (hdr(slot(t, i))->seq) {
+			if (t->on_evict)
 				t->on_evict(sval(t, slot(t, i)));
+			free(sval(t, slot(t, i)));
+		}
 	free(t->slots);
 	free(t);
 }
@@ -122,6 +130,7 @@ static void remove_at(struct table *t, size_t i)
 {
 	size_t mask = t->nslots - 1, j = i;
 
+	free(sval(t, slot(t, i)));
 	memset(slot(t, i), 0, t->slot_sz);
 	t->len--;
 	/* backward-shift the probe run that follows */
@@ -172,6 +181,7 @@ void *table_get_or_add(struct table *t, const void *key, bool *created)
 {
 	bool found;
 	size_t i;
+	void *v;
 
 	i = find(t, key, &found);
 	if (created)
@@ -182,11 +192,14 @@ void *table_get_or_add(struct table *t, const void *key, bool *created)
 		evict_oldest(t);
 		i = find(t, key, &found);
 	}
+	v = calloc(1, t->vsz ? t->vsz : 1);
+	if (!v)
+		return NULL;
 	hdr(slot(t, i))->seq = t->next_seq++;
 	memcpy(skey(slot(t, i)), key, t->ksz);
-	memset(sval(t, slot(t, i)), 0, t->vsz);
+	*sval_ptr(t, slot(t, i)) = v;
 	t->len++;
-	return sval(t, slot(t, i));
+	return v;
 }
 
 void table_del(struct table *t, const void *key)
