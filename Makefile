@@ -36,7 +36,7 @@ all: deps $(BUILD)/hydrascope
 help:
 	@echo "hydrascope targets:"
 	@echo "  make            install missing Debian packages, build build/hydrascope"
-	@echo "  make demo       replay the bundled demo capture (tests/data/demo.pcap)"
+	@echo "  make demo       replay the bundled capture of real clients, then a generated hydra cluster"
 	@echo "  make test       unit, datapath (BPF_PROG_TEST_RUN), peer and live netns tests"
 	@echo "  make test-unit  userspace unit tests only (ASan/UBSan)"
 	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
@@ -116,8 +116,14 @@ test-unit: deps $(BUILD)/test_user
 # ---- demo ------------------------------------------------------------
 .PHONY: demo
 demo: all
+	@echo "== real clients (curl, openssl, gnutls-cli, a scripted client) in netns"
 	@$(BUILD)/hydrascope replay tests/data/demo.pcap --local-net 198.18.77.1/32 \
 		--local-net fd00:77::1/128
+	@echo
+	@echo "== a generated hydra cluster: one client stack behind relays over many /24s,"
+	@echo "   browsers with the same stack, a corporate NAT, a health checker, a VPN user"
+	@python3 tools/gen-scenario.py $(BUILD)/demo-scenario.pcap
+	@$(BUILD)/hydrascope replay $(BUILD)/demo-scenario.pcap --no-flows --no-sources
 
 .PHONY: demo-capture
 demo-capture: all

@@ -90,8 +90,10 @@ static const struct key_def keys[] = {
     U(cluster_max_source_flows, 1, 1e9),
     U(hop_max_mss, 0, 65535),
     U(hop_max_hops, 1, 255),
-    {"decide_relay_min_score", offsetof(struct corr_config, decide_relay_min_score), 0, 1, true},
-    {"decide_cluster_min_score", offsetof(struct corr_config, decide_cluster_min_score), 0, 1, true},
+    {"decide_relay_min_score",
+     offsetof(struct corr_config, decide_relay_min_score), 0, 1, true},
+    {"decide_cluster_min_score",
+     offsetof(struct corr_config, decide_cluster_min_score), 0, 1, true},
     U(ttl_relay_s, 1, 31536000),
     U(ttl_cluster_s, 1, 31536000),
     U(block_v4_prefix, 8, 32),
@@ -209,9 +211,10 @@ static void emit(const struct report_ctx *r, json_object *found, json_object *o)
 	if (found)
 		json_object_array_add(found, json_object_get(o));
 	if (r->fmt == FMT_JSON) {
-		fprintf(
-		    r->out, "%s\n",
-		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(r->out, "%s\n",
+			json_object_to_json_string_ext(
+			    o, JSON_C_TO_STRING_PLAIN |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		json_object *k, *s, *src;
 
@@ -219,13 +222,21 @@ static void emit(const struct report_ctx *r, json_object *found, json_object *o)
 		json_object_object_get_ex(o, "score", &s);
 		fprintf(r->out, "  %-16s score=%.2f", json_object_get_string(k),
 			json_object_get_double(s));
-		if (json_object_object_get_ex(o, "sources", &src))
-			fprintf(r->out, " sources=%zu",
-				json_object_array_length(src));
+		if (json_object_object_get_ex(o, "sources", &src)) {
+			size_t n = json_object_array_length(src);
+
+			if (n == 1)
+				fprintf(r->out, " %-15s",
+					json_object_get_string(
+					    json_object_array_get_idx(src, 0)));
+			else
+				fprintf(r->out, " sources=%zu", n);
+		}
 		json_object_object_get_ex(o, "evidence", &s);
-		fprintf(
-		    r->out, " %s\n",
-		    json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(r->out, " %s\n",
+			json_object_to_json_string_ext(
+			    s, JSON_C_TO_STRING_PLAIN |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	json_object_put(o);
 }

@@ -32,10 +32,20 @@ static void record(const struct report_ctx *r, const struct decide_target *t,
 	const char *line = json_object_to_json_string_ext(
 	    d, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	if (r->fmt == FMT_JSON)
+	if (r->fmt == FMT_JSON) {
 		fprintf(r->out, "%s\n", line);
-	else
-		fprintf(r->out, "  decision %s\n", line);
+	} else {
+		const char *target = str_of(d, "prefix");
+
+		fprintf(r->out, "  decision %-12s %-18s ttl=%ss reason=%s%s\n",
+			str_of(d, "action"),
+			target ? target : str_of(d, "tuple_id"),
+			str_of(d, "ttl_s"), str_of(d, "reason"),
+			json_object_get_boolean(
+			    json_object_object_get(d, "applied"))
+			    ? " (applied)"
+			    : "");
+	}
 	if (t->log) {
 		fprintf(t->log, "%s\n", line);
 		fflush(t->log);
