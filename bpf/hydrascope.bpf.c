@@ -58,7 +58,11 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	if (!syn_signature(ctx, p, &sig))
 		st->err_tcp_opt++;
 	id = hs_tcp_sig_id(&sig);
-	if (bpf_map_update_elem(&tcp_sigs, &id, &sig, BPF_NOEXIST) &&
+	/* look up first: an LRU update takes a free node (evicting if need
+	 * be) before it finds the key exists, and most SYNs repeat a known
+	 * signature */
+	if (!bpf_map_lookup_elem(&tcp_sigs, &id) &&
+	    bpf_map_update_elem(&tcp_sigs, &id, &sig, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&tcp_sigs, &id))
 		st->sig_insert_fail++;
 	f->flags = HS_F_SYN;
