@@ -51,6 +51,11 @@ for i in \$(seq 100); do [ -e tried ] && break; sleep 0.1; done
 \$HS block list > blocks-after-allow.txt
 touch allowed
 for i in \$(seq 100); do [ -e retried ] && break; sleep 0.1; done
+# a block lapses by itself at its expiry (kernel time)
+\$HS allow del $TB_CLI4/32 2>> allow.err
+\$HS block add $TB_CLI4/32 --ttl 3 2>> block.err
+touch blocked2
+for i in \$(seq 150); do [ -e expired-tried ] && break; sleep 0.1; done
 \$HS flows --format json > flows.json 2> flows.err
 \$HS stats --format json > stats.json 2>&1
 bpftool map dump pinned /sys/fs/bpf/hydrascope/flows > bpftool-flows.txt 2>&1
@@ -78,6 +83,11 @@ touch "$TB_DIR/tried"
 for i in $(seq 100); do [ -e "$TB_DIR/allowed" ] && break; sleep 0.1; done
 tb_cli timeout 5 curl -sk -o /dev/null "https://$TB_SRV4:$TB_PORT/" && allowed_ok=1 || allowed_ok=0
 touch "$TB_DIR/retried"
+for i in $(seq 100); do [ -e "$TB_DIR/blocked2" ] && break; sleep 0.1; done
+tb_cli timeout 1 curl -sk -o /dev/null "https://$TB_SRV4:$TB_PORT/" && ttl_blocked=0 || ttl_blocked=1
+sleep 3
+tb_cli timeout 5 curl -sk -o /dev/null "https://$TB_SRV4:$TB_PORT/" && ttl_lapsed=1 || ttl_lapsed=0
+touch "$TB_DIR/expired-tried"
 wait "$inner"
 tb_capture_stop
 
@@ -90,6 +100,8 @@ check "a blocked client cannot connect (enforce)" test "$blocked_ok" = 1
 check "block list shows the block with its TTL" grep -q '"prefix":"198.18.77.2/32","expires_in_s":[0-9]' "$J/blocks.json"
 check "allowlisting lifts the block at once" bash -c "! grep -q 198.18.77.2 '$J/blocks-after-allow.txt' && grep -q 'lifted 1 block' '$J/allow.err'"
 check "the allowlisted client connects again" test "$allowed_ok" = 1
+check "a 3 s block holds at first" test "$ttl_blocked" = 1
+check "and lapses by itself after its TTL" test "$ttl_lapsed" = 1
 check "drops were counted" grep -Eq '"block_drops":[1-9]' "$J/stats.json"
 check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist block_hint blocklist tuple_rules '"
 check "detach --all removes every pin" grep -q "No such file" "$J/pins-after.txt"
