@@ -141,7 +141,41 @@ static __always_inline void walk_skip(struct walk_ctx *c)
 	w->skip -= adv;
 }
 
-/* bpf_loop callback: one item per call. Returns 1 to stop. */
+#define CS_BATCH 8
+
+/* Up to CS_BATCH whole cipher suites in one call (the common case: no
+ * carried bytes, all inside this segment and the record). Returns how many
+ * it took; the generic step handles everything else. */
+static __always_inline __u32 walk_cipher_batch(struct walk_ctx *c,
+					       struct hs_hello_walk *w)
+{
+	__u32 k;
+
+	for (k = 0; k < CS_BATCH; k++) {
+		__u32 pos = c->pos;
+		__u16 v;
+
+		if (w->phase != HS_W_CS || w->carry_len || w->remain < 2 ||
+		    c->end - pos < 2 ||
+		    (w->rec_end && c->base + pos + 2 > w->rec_end))
+			break;
+		v = (c->buf[pos & HELLO_BUF_MASK] << 8) |
+		    c->buf[(pos + 1) & HELLO_BUF_MASK];
+		if (!hs_tuple_add_cipher(&w->acc, v)) {
+			w->capped = 1;
+			w->phase = HS_W_DONE;
+			return k + 1;
+		}
+		c->pos = pos + 2;
+		w->remain -= 2;
+		if (!w->remain)
+			w->phase = HS_W_COMP_LEN;
+	}
+	return k;
+}
+
+/* bpf_loop callback: one item (or a batch of cipher suites) per call.
+ * Returns 1 to stop. */
 static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 {
 	struct walk_ctx *c = ctx;
@@ -153,6 +187,8 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 		walk_skip(c);
 	if (w->phase >= HS_W_DONE || c->pos >= c->end)
 		return 1;
+	if (walk_cipher_batch(c, w))
+		return 0;
 	/* nothing of the hello lies past its record (single-record hellos) */
 	if (w->rec_end && c->base + c->pos - w->carry_len >= w->rec_end) {
 		w->phase = w->phase == HS_W_EXT_LEN ? HS_W_DONE : HS_W_BAD;

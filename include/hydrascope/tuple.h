@@ -30,13 +30,18 @@
 
 #ifndef __VMLINUX_H__
 #include <stdbool.h>
+/* userspace: the compiler decides */
+#define HS_TUPLE_FN static inline
+#else
+/* BPF: force inlining, a BPF-to-BPF call per cipher suite is not free */
+#define HS_TUPLE_FN static __always_inline
 #endif
 
 #define HS_EXT_SERVER_NAME 0x0000
 #define HS_EXT_PADDING 0x0015
 
 /* SplitMix64 finaliser: a strong, cheap 64-bit mixer. */
-static inline __u64 hs_mix64(__u64 x)
+HS_TUPLE_FN __u64 hs_mix64(__u64 x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ull;
@@ -47,13 +52,13 @@ static inline __u64 hs_mix64(__u64 x)
 }
 
 /* RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa. */
-static inline bool hs_is_grease(__u16 v)
+HS_TUPLE_FN bool hs_is_grease(__u16 v)
 {
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
 /* Returns false once the item cap is reached: the caller stops walking. */
-static inline bool hs_tuple_add_cipher(struct hs_tuple_acc *acc, __u16 v)
+HS_TUPLE_FN bool hs_tuple_add_cipher(struct hs_tuple_acc *acc, __u16 v)
 {
 	if (acc->items >= HS_HELLO_MAX_ITEMS)
 		return false;
@@ -63,7 +68,7 @@ static inline bool hs_tuple_add_cipher(struct hs_tuple_acc *acc, __u16 v)
 	return true;
 }
 
-static inline bool hs_tuple_add_ext(struct hs_tuple_acc *acc, __u16 v)
+HS_TUPLE_FN bool hs_tuple_add_ext(struct hs_tuple_acc *acc, __u16 v)
 {
 	if (acc->items >= HS_HELLO_MAX_ITEMS)
 		return false;
@@ -74,7 +79,7 @@ static inline bool hs_tuple_add_ext(struct hs_tuple_acc *acc, __u16 v)
 }
 
 /* p0f's initial-TTL guess: the next of 32, 64, 128, 255 at or above. */
-static inline __u8 hs_initial_ttl(__u8 ttl)
+HS_TUPLE_FN __u8 hs_initial_ttl(__u8 ttl)
 {
 	if (ttl <= 32)
 		return 32;
@@ -86,14 +91,14 @@ static inline __u8 hs_initial_ttl(__u8 ttl)
 }
 
 /* Window as p0f sees it: a multiple of MSS (tagged) where it is one. */
-static inline __u32 hs_window_class(const struct hs_tcp_sig *s)
+HS_TUPLE_FN __u32 hs_window_class(const struct hs_tcp_sig *s)
 {
 	if (s->mss && s->win && s->win % s->mss == 0)
 		return 0x10000u | (s->win / s->mss);
 	return s->win;
 }
 
-static inline __u64 hs_tcp_class_id(const struct hs_tcp_sig *s)
+HS_TUPLE_FN __u64 hs_tcp_class_id(const struct hs_tcp_sig *s)
 {
 	__u64 h = hs_mix64(((__u64)hs_initial_ttl(s->ttl) << 40) |
 			   ((__u64)s->wscale << 32) | hs_window_class(s));
@@ -109,7 +114,7 @@ static inline __u64 hs_tcp_class_id(const struct hs_tcp_sig *s)
 }
 
 /* Combine the hello sets with the TCP class id (0 when no SYN was seen). */
-static inline __u64 hs_tuple_id(const struct hs_tuple_acc *acc, __u64 tcp_class)
+HS_TUPLE_FN __u64 hs_tuple_id(const struct hs_tuple_acc *acc, __u64 tcp_class)
 {
 	__u64 h = hs_mix64(acc->ciphers ^ 0x6879647261ull);
 
@@ -119,7 +124,7 @@ static inline __u64 hs_tuple_id(const struct hs_tuple_acc *acc, __u64 tcp_class)
 }
 
 /* Key of the tcp_sigs map: every raw field, so the p0f string is exact. */
-static inline __u64 hs_tcp_sig_id(const struct hs_tcp_sig *s)
+HS_TUPLE_FN __u64 hs_tcp_sig_id(const struct hs_tcp_sig *s)
 {
 	__u64 h = hs_tcp_class_id(s);
 
