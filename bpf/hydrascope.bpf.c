@@ -52,7 +52,7 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 		f->pkts_in++;
 		return;
 	}
-	f = flow_create(key, now, st);
+	f = flow_create(key, f != NULL, now, st);
 	if (!f)
 		return;
 	if (!syn_signature(ctx, p, &sig))
@@ -61,10 +61,12 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	/* look up first: an LRU update takes a free node (evicting if need
 	 * be) before it finds the key exists, and most SYNs repeat a known
 	 * signature */
-	if (!bpf_map_lookup_elem(&tcp_sigs, &id) &&
-	    bpf_map_update_elem(&tcp_sigs, &id, &sig, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&tcp_sigs, &id))
-		st->sig_insert_fail++;
+	if (!bpf_map_lookup_elem(&tcp_sigs, &id)) {
+		if (!bpf_map_update_elem(&tcp_sigs, &id, &sig, BPF_NOEXIST))
+			st->sig_inserts++;
+		else if (!bpf_map_lookup_elem(&tcp_sigs, &id))
+			st->sig_insert_fail++;
+	}
 	f->flags = HS_F_SYN;
 	f->cli_isn = p->seq;
 	f->sig_id = id;
@@ -145,7 +147,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		/* Flows are opened by a SYN, or mid-stream by a hello. */
 		if (!payload_is_hello(ctx, p))
 			return XDP_PASS;
-		f = flow_create(&key, now, st);
+		f = flow_create(&key, false, now, st);
 		if (!f)
 			return XDP_PASS;
 	}

@@ -98,15 +98,18 @@ source_get(const struct hs_addr *a, __u64 now, struct hs_stats *st)
 		return s;
 	init.first_ns = now;
 	/* EEXIST from a racing CPU is fine: the lookup below finds it. */
-	bpf_map_update_elem(&sources, a, &init, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&sources, a, &init, BPF_NOEXIST))
+		st->source_inserts++;
 	s = bpf_map_lookup_elem(&sources, a);
 	if (!s)
 		st->source_insert_fail++;
 	return s;
 }
 
-static __always_inline struct hs_flow *
-flow_create(const struct hs_flow_key *k, __u64 now, struct hs_stats *st)
+/* A new flow, or a reset of a reused 5-tuple (existed = true). */
+static __always_inline struct hs_flow *flow_create(const struct hs_flow_key *k,
+						   bool existed, __u64 now,
+						   struct hs_stats *st)
 {
 	struct hs_flow init = {};
 
@@ -115,6 +118,8 @@ flow_create(const struct hs_flow_key *k, __u64 now, struct hs_stats *st)
 		st->flow_insert_fail++;
 		return NULL;
 	}
+	if (!existed)
+		st->flow_inserts++;
 	return bpf_map_lookup_elem(&flows, k);
 }
 

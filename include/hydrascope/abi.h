@@ -147,7 +147,7 @@ enum hs_flow_flags {
 	HS_F_CLI_FLIGHT = 1 << 11, /* client's second flight seen */
 	HS_F_FIN = 1 << 12,	   /* FIN or RST seen */
 	HS_F_HELLO_BAD = 1 << 13,  /* hello malformed for the kernel walker */
-	HS_F_CUT = 1 << 14,        /* a tuple rule matched: client packets cut */
+	HS_F_CUT = 1 << 14, /* a tuple rule matched: client packets cut */
 	HS_F_CUT_SPARED = 1 << 15, /* a rule matched but spared (gap, allow) */
 };
 
@@ -225,21 +225,24 @@ struct hs_source {
 	X(hello_item_cap) /* hellos cut at the item or capture cap */          \
 	X(tuple_ids)	  /* tuple ids completed */                            \
 	X(ringbuf_drops)  /* events lost: ring buffer full */                  \
+	X(flow_inserts)	  /* new flow entries (LRU: evictions follow) */       \
+	X(source_inserts) /* new source entries */                             \
+	X(sig_inserts)	  /* new SYN signature entries */                      \
 	X(flow_insert_fail)                                                    \
 	X(source_insert_fail)                                                  \
 	X(sig_insert_fail)                                                     \
 	X(hello_state_fail)                                                    \
-	X(rtt_samples)	   /* TCP RTT samples taken */                         \
-	X(tls_rtt_samples) /* TLS RTT samples taken */                         \
-	X(rtt_discards)	   /* samples discarded: retransmission (Karn) */      \
-	X(bursts)	   /* client bursts started */ \
-	X(block_drops)      /* dropped: source in an active prefix block */   \
-	X(block_would_drop) /* dry-run: would have been dropped (prefix) */   \
-	X(block_expired)    /* packets from a block past its expiry */        \
-	X(allow_hits)       /* matched a block or rule, allowlisted: passed */\
-	X(tuple_cuts)       /* flows cut by a tuple rule */                   \
-	X(tuple_drops)      /* packets dropped: flow cut by a tuple rule */   \
-	X(tuple_would_drop) /* dry-run: would have been dropped (tuple) */    \
+	X(rtt_samples)	    /* TCP RTT samples taken */                        \
+	X(tls_rtt_samples)  /* TLS RTT samples taken */                        \
+	X(rtt_discards)	    /* samples discarded: retransmission (Karn) */     \
+	X(bursts)	    /* client bursts started */                        \
+	X(block_drops)	    /* dropped: source in an active prefix block */    \
+	X(block_would_drop) /* dry-run: would have been dropped (prefix) */    \
+	X(block_expired)    /* packets from a block past its expiry */         \
+	X(allow_hits)	    /* matched a block or rule, allowlisted: passed */ \
+	X(tuple_cuts)	    /* flows cut by a tuple rule */                    \
+	X(tuple_drops)	    /* packets dropped: flow cut by a tuple rule */    \
+	X(tuple_would_drop) /* dry-run: would have been dropped (tuple) */     \
 	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */
 
 #define HS_STAT_FIELD(name) __u64 name;
@@ -346,7 +349,7 @@ struct hs_tuple_rule {
 /* Load-time configuration (.rodata, set before load). */
 struct hs_config {
 	__u64 idle_gap_ns; /* client idle time that starts a new burst */
-	__u32 enforce;     /* 1: drop; 0: dry-run, count what would drop */
+	__u32 enforce;	   /* 1: drop; 0: dry-run, count what would drop */
 	__u32 pad;
 };
 
