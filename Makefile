@@ -17,7 +17,7 @@ endif
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
 CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -std=gnu11 -D_GNU_SOURCE
-LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lm -lpthread
+LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lm -lpthread
 
 BPF_SRC    := bpf/hydrascope.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/hydrascope/*.h)
@@ -25,7 +25,7 @@ BPF_OBJ    := $(BUILD)/hydrascope.bpf.o
 SKEL       := $(BUILD)/hydrascope.skel.h
 VMLINUX    := $(BUILD)/vmlinux.h
 USER_HDRS  := $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
-USER_SRC   := $(wildcard user/*.c)
+USER_SRC   := $(wildcard user/*.c user/indicators/*.c)
 USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
 USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
 
@@ -132,7 +132,8 @@ demo-capture: all
 
 .PHONY: format
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/hydrascope/*.h tests/*/*.c tests/*/*.h
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h user/indicators/*.c \
+		include/hydrascope/*.h tests/*/*.c tests/*/*.h tools/bench/*.c
 
 .PHONY: clean
 clean:

@@ -8,10 +8,13 @@ PKGS=(
 	# bpftool for vmlinux.h + skeleton, libbpf, and userspace libraries.
 	make pkg-config clang-19 llvm-19 lld-19 libclang-rt-19-dev
 	bpftool libbpf-dev libelf-dev zlib1g-dev libpcap-dev
-	libmicrohttpd-dev libjson-c-dev libcmocka-dev libssl-dev
+	libmicrohttpd-dev libjson-c-dev libcmocka-dev libssl-dev libmaxminddb-dev
 	# tests: netns/tc, real TLS peers, peer fingerprinters, prometheus
 	iproute2 ethtool procps openssl curl gnutls-bin tshark p0f tcpdump
 	python3 prometheus
+	# tests: MaxMind-format network databases are built with the
+	# Perl writer; mmdblookup cross-checks them
+	libmaxmind-db-writer-perl mmdb-bin
 )
 
 missing=()

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "hydrascope/abi.h"
 
 #ifndef HS_DATADIR
@@ -21,6 +23,10 @@ const char common_opts_help[] =
     "100)\n"
     "  --blocks N         blocklist entries (default 65536)\n"
     "  --config FILE      indicator thresholds, key = value (see README)\n"
+    "  --asn-db FILE      MaxMind-format network database (residential_proxy,\n"
+    "                     AS spread of clusters)\n"
+    "  --allow CIDR       never block this prefix (repeatable)\n"
+    "  --log FILE         append indicator and decision records (JSON lines)\n"
     "  --p0f-db FILE      extra p0f-format signatures, searched first "
     "(repeatable)\n"
     "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
@@ -74,6 +80,32 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 			cli_fail("%s", val ? err : "--config needs a file");
 			return -1;
 		}
+		return 1;
+	}
+	if (!strcmp(name, "asn-db") || !strcmp(name, "log")) {
+		if (!val || !*val) {
+			cli_fail("--%s needs a file", name);
+			return -1;
+		}
+		if (name[0] == 'a' && access(val, R_OK)) {
+			cli_fail("--asn-db %s: %s", val, strerror(errno));
+			return -1;
+		}
+		if (name[0] == 'a')
+			o->asn_db = val;
+		else
+			o->log = val;
+		return 1;
+	}
+	if (!strcmp(name, "allow")) {
+		if (o->n_allow >= MAX_ALLOW_OPTS || !val ||
+		    cidr_parse(val, &o->allow[o->n_allow])) {
+			cli_fail("--allow wants a CIDR such as 10.0.0.0/8 (at "
+				 "most %d), got '%s'",
+				 MAX_ALLOW_OPTS, val ? val : "");
+			return -1;
+		}
+		o->n_allow++;
 		return 1;
 	}
 	if (!strcmp(name, "blocks")) {
@@ -161,4 +193,36 @@ struct p0f_db *common_load_p0f(const struct common_opts *o)
 	if (!db)
 		cli_fail("%s", err);
 	return db;
+}
+
+struct asndb *common_open_asndb(const struct common_opts *o, bool *failed)
+{
+	struct asndb *db;
+	char err[512];
+
+	*failed = false;
+	if (!o->asn_db)
+		return NULL;
+	db = asndb_open(o->asn_db, err, sizeof(err));
+	if (!db) {
+		cli_fail("%s", err);
+		*failed = true;
+	}
+	return db;
+}
+
+int common_apply_allow(const struct common_opts *o, int allow_fd)
+{
+	for (int i = 0; i < o->n_allow; i++) {
+		struct hs_lpm_key k = {.prefixlen = o->allow[i].plen};
+		struct hs_allow v = {0};
+
+		memcpy(k.addr, o->allow[i].addr.b, 16);
+		if (bpf_map_update_elem(allow_fd, &k, &v, BPF_ANY)) {
+			cli_fail("cannot add --allow entry: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -6,9 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
+#include "asndb.h"
 #include "correlate.h"
 #include "loader.h"
 #include "tcpsig.h"
+
+#define MAX_ALLOW_OPTS 64
 
 /* Print "hydrascope: <message>" to stderr; returns 2 (usage/config error). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -23,6 +27,10 @@ struct common_opts {
 	int n_p0f_files;
 	bool no_default_p0f;
 	struct corr_config corr; /* indicator thresholds (--config FILE) */
+	const char *asn_db;	 /* --asn-db FILE */
+	const char *log;	 /* --log FILE: JSON-lines records */
+	struct cidr allow[MAX_ALLOW_OPTS]; /* --allow CIDR */
+	int n_allow;
 };
 
 void common_opts_init(struct common_opts *o);
@@ -32,6 +40,12 @@ int common_opt(struct common_opts *o, const char *name, const char *val);
 /* The p0f databases in priority order: --p0f-db files, the project's
  * supplement, /etc/p0f/p0f.fp. */
 struct p0f_db *common_load_p0f(const struct common_opts *o);
+/* The --asn-db database, NULL when none was given; *failed on error
+ * (message printed). */
+struct asndb *common_open_asndb(const struct common_opts *o, bool *failed);
+/* Write the --allow prefixes into an allowlist map. Returns 0 or -1
+ * (message printed). */
+int common_apply_allow(const struct common_opts *o, int allow_fd);
 extern const char common_opts_help[];
 
 int cmd_run(int argc, char **argv);

@@ -240,7 +240,8 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 			struct hs_block_hint h = {.prefixes = 1};
 			__u32 zero = 0;
 
-			if (hfd < 0 || bpf_map_update_elem(hfd, &zero, &h, BPF_ANY))
+			if (hfd < 0 ||
+			    bpf_map_update_elem(hfd, &zero, &h, BPF_ANY))
 				rc = cli_fail("cannot update block_hint: %s",
 					      strerror(errno));
 			if (hfd >= 0)

@@ -4,6 +4,12 @@
  * over the packets of a capture, with each packet's capture time fed to the
  * datapath through a .bss global. Repeat is 1: a larger repeat makes the
  * kernel swap the XDP dispatcher on every call, which costs ~300 us.
+ *
+ * The correlator and the policy run on packet time, as they run on kernel
+ * time live: indicators and decisions carry the packet time at which they
+ * were raised, and decisions are written to the replay's own datapath maps
+ * (dry-run), so that its would-drop counters show what they would have
+ * stopped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,15 +18,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "cli.h"
 #include "collector.h"
-#include "decide.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "pcap_feed.h"
+#include "pipeline.h"
 #include "report.h"
+#include "summary.h"
 
 #define MAX_LOCAL 32
 
@@ -37,6 +43,7 @@ struct replay {
 	struct hydrascope *skel;
 	struct ring_buffer *rb;
 	struct collector *coll;
+	struct pipeline *pl;
 	uint64_t packets, ingress, egress, truncated, run_errors;
 	uint64_t last_ts_ns; /* capture time of the last packet */
 };
@@ -48,21 +55,85 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 	int fd = p->dir == DIR_EGRESS
 		     ? bpf_program__fd(r->skel->progs.tc_egress)
 		     : bpf_program__fd(r->skel->progs.xdp_ingress);
+	uint64_t ts = p->ts_ns ? p->ts_ns : 1; /* 0 means "live clock" */
 
-	/* 0 means "live clock" to the datapath */
-	r->skel->bss->replay_now_ns = p->ts_ns ? p->ts_ns : 1;
+	r->skel->bss->replay_now_ns = ts;
 	if (bpf_prog_test_run_opts(fd, &o)) {
 		r->run_errors++;
 		return -1;
 	}
 	r->packets++;
-	r->last_ts_ns = p->ts_ns;
+	if (ts > r->last_ts_ns)
+		r->last_ts_ns = ts;
 	if (p->dir == DIR_EGRESS)
 		r->egress++;
 	else
 		r->ingress++;
 	r->truncated += p->truncated;
 	ring_buffer__consume(r->rb);
+	pipeline_step(r->pl, r->last_ts_ns);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct common_opts *co,
+		      const char **file, struct cidr *local, size_t *nlocal,
+		      enum out_format *fmt, bool *no_flows, bool *no_sources)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int c;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("%s%s", usage, common_opts_help);
+			return 1;
+		}
+		if (strncmp(a, "--", 2)) {
+			if (*file)
+				return cli_fail(
+				    "replay takes one capture file");
+			*file = a;
+			continue;
+		}
+		a += 2;
+		if (!strcmp(a, "no-flows")) {
+			*no_flows = true;
+			continue;
+		}
+		if (!strcmp(a, "no-sources")) {
+			*no_sources = true;
+			continue;
+		}
+		if (!strcmp(a, "no-default-p0f")) {
+			co->no_default_p0f = true;
+			continue;
+		}
+		if (!strcmp(a, "local-net")) {
+			if (*nlocal >= MAX_LOCAL || !val ||
+			    cidr_parse(val, &local[*nlocal]))
+				return cli_fail("--local-net wants a CIDR such "
+						"as 10.0.0.0/8, got '%s'",
+						val ? val : "");
+			(*nlocal)++;
+		} else if (!strcmp(a, "format")) {
+			if (!val || parse_format(val, fmt))
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    val ? val : "");
+		} else {
+			c = common_opt(co, a, val);
+			if (c < 0)
+				return 2;
+			if (c == 0)
+				return cli_fail("unknown replay option --%s "
+						"(see replay --help)",
+						a);
+		}
+		i++;
+	}
+	if (!*file)
+		return cli_fail(
+		    "replay needs a capture file (see replay --help)");
 	return 0;
 }
 
@@ -72,79 +143,35 @@ int cmd_replay(int argc, char **argv)
 	struct common_opts co;
 	enum out_format fmt = FMT_TEXT;
 	const char *file = NULL;
-	bool no_flows = false, no_sources = false;
+	bool no_flows = false, no_sources = false, asn_failed;
 	struct replay r = {0};
 	struct feed *feed = NULL;
 	struct feed_packet *pkt = NULL;
 	struct p0f_db *db = NULL;
+	struct asndb *asn = NULL;
+	FILE *log = NULL, *held = NULL;
 	size_t nlocal = 0;
 	char err[512];
-	int i, rc = 1;
+	int rc;
 
 	common_opts_init(&co);
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int c;
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("%s%s", usage, common_opts_help);
-			return 0;
-		}
-		if (strncmp(a, "--", 2)) {
-			if (file)
-				return cli_fail(
-				    "replay takes one capture file");
-			file = a;
-			continue;
-		}
-		a += 2;
-		if (!strcmp(a, "no-flows")) {
-			no_flows = true;
-			continue;
-		}
-		if (!strcmp(a, "no-sources")) {
-			no_sources = true;
-			continue;
-		}
-		if (!strcmp(a, "no-default-p0f")) {
-			co.no_default_p0f = true;
-			continue;
-		}
-		if (!strcmp(a, "local-net")) {
-			if (nlocal >= MAX_LOCAL || !val ||
-			    cidr_parse(val, &local[nlocal]))
-				return cli_fail("--local-net wants a CIDR such "
-						"as 10.0.0.0/8, got '%s'",
-						val ? val : "");
-			nlocal++;
-			i++;
-			continue;
-		}
-		if (!strcmp(a, "format")) {
-			if (!val || parse_format(val, &fmt))
-				return cli_fail(
-				    "--format wants text or json, got '%s'",
-				    val ? val : "");
-			i++;
-			continue;
-		}
-		c = common_opt(&co, a, val);
-		if (c < 0)
-			return 2;
-		if (c == 0)
-			return cli_fail(
-			    "unknown replay option --%s (see replay --help)",
-			    a);
-		i++;
-	}
-	if (!file)
-		return cli_fail(
-		    "replay needs a capture file (see replay --help)");
-
+	rc = parse_args(argc, argv, &co, &file, local, &nlocal, &fmt, &no_flows,
+			&no_sources);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = 1;
 	db = common_load_p0f(&co);
 	if (!db)
 		return 2;
+	asn = common_open_asndb(&co, &asn_failed);
+	if (asn_failed) {
+		rc = 2;
+		goto out;
+	}
+	if (co.log && !(log = fopen(co.log, "a"))) {
+		rc = cli_fail("--log %s: %s", co.log, strerror(errno));
+		goto out;
+	}
 	feed = feed_open(file, local, nlocal, err, sizeof(err));
 	if (!feed) {
 		rc = cli_fail("%s", err);
@@ -152,7 +179,9 @@ int cmd_replay(int argc, char **argv)
 	}
 	r.coll = collector_new(co.load.flows, 4096);
 	pkt = malloc(sizeof(*pkt));
-	if (!r.coll || !pkt) {
+	/* text: records follow the report, so they are held until then */
+	held = fmt == FMT_TEXT ? tmpfile() : stdout;
+	if (!r.coll || !pkt || !held) {
 		cli_fail("out of memory");
 		goto out;
 	}
@@ -161,11 +190,42 @@ int cmd_replay(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
+	if (common_apply_allow(&co, bpf_map__fd(r.skel->maps.allowlist)))
+		goto out;
 	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events),
 				collector_on_event, r.coll, NULL);
 	if (!r.rb) {
 		cli_fail("cannot open the ring buffer: %s", strerror(errno));
 		goto out;
+	}
+	{
+		struct pipeline_opts po = {
+		    .cfg = &co.corr,
+		    .env = {r.coll, db, asn,
+			    bpf_map__fd(r.skel->maps.tcp_sigs)},
+		    .max_flows = co.load.flows,
+		    .max_sources = co.load.sources,
+		    .flows_fd = bpf_map__fd(r.skel->maps.flows),
+		    .sources_fd = bpf_map__fd(r.skel->maps.sources),
+		    .enforce = {bpf_map__fd(r.skel->maps.blocklist),
+				bpf_map__fd(r.skel->maps.tuple_rules),
+				bpf_map__fd(r.skel->maps.block_hint)},
+		    .allowlist_fd = bpf_map__fd(r.skel->maps.allowlist),
+		    .out = {.out = held,
+			    .fmt = fmt,
+			    .log = log,
+			    .max_listed = co.corr.max_listed_sources},
+		};
+
+		r.pl = pipeline_new(&po, err, sizeof(err));
+		if (!r.pl) {
+			cli_fail("%s", err);
+			goto out;
+		}
+		if (!asn)
+			record_note(&r.pl->out, "residential_proxy",
+				    "not evaluated: no network database "
+				    "(--asn-db FILE)");
 	}
 	for (;;) {
 		int n = feed_next(feed, pkt, err, sizeof(err));
@@ -183,6 +243,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	ring_buffer__consume(r.rb);
 	collector_flush(r.coll);
+	pipeline_finish(r.pl, r.last_ts_ns);
 
 	{
 		struct map_fds m;
@@ -199,29 +260,32 @@ int cmd_replay(int argc, char **argv)
 			       (unsigned long long)r.run_errors,
 			       (unsigned long long)r.truncated,
 			       (unsigned long long)feed_skipped(feed));
-		json_object *found = json_object_new_array();
-		/* replay reports decisions; it does not apply them */
-		struct decide_target t = {.blocklist_fd = -1,
-					  .allowlist_fd = -1,
-					  .tuple_rules_fd = -1,
-					  .hint_fd = -1,
-					  .stamp_ns = r.last_ts_ns};
-
-		if (report_all(&rep, !no_flows, !no_sources) ||
-		    correlate(&rep, &co.corr, found) < 0) {
-			json_object_put(found);
+		if (report_all(&rep, !no_flows, !no_sources))
 			goto out;
+		if (fmt == FMT_TEXT) {
+			char buf[4096];
+			size_t n;
+
+			printf("indicators and decisions (packet time):\n");
+			rewind(held);
+			while ((n = fread(buf, 1, sizeof(buf), held)) > 0)
+				fwrite(buf, 1, n, stdout);
 		}
-		decide(&rep, &co.corr, found, &t);
-		json_object_put(found);
+		summary_print(stdout, fmt, r.pl, m.stats);
 	}
 	rc = r.run_errors ? 1 : 0;
 out:
+	pipeline_free(r.pl);
 	ring_buffer__free(r.rb);
 	hydrascope__destroy(r.skel);
 	collector_free(r.coll);
 	feed_close(feed);
 	free(pkt);
 	p0f_db_free(db);
+	asndb_close(asn);
+	if (log)
+		fclose(log);
+	if (held && held != stdout)
+		fclose(held);
 	return rc;
 }

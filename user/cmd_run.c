@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * hydrascope run --iface IF: load, attach XDP + TC egress, pin the maps,
- * consume the ring buffer and print a one-line summary per interval.
- * SIGINT/SIGTERM (or --duration) detach, unpin and print the report.
+ * consume the ring buffer; every eval_interval_s correlate, decide and
+ * reconcile the blocking maps (user/pipeline.c); print a one-line summary
+ * per interval. SIGINT/SIGTERM (or --duration) detach, unpin and print
+ * the report.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,16 +16,16 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "cli.h"
 #include "collector.h"
-#include "decide.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "metrics.h"
 #include "pidfile.h"
+#include "pipeline.h"
 #include "report.h"
+#include "summary.h"
 
 static const char usage[] =
     "usage: hydrascope run --iface IF [options]\n"
@@ -33,9 +35,8 @@ static const char usage[] =
     "  --replace                take over a foreign XDP program on IF\n"
     "  --metrics HOST:PORT      serve Prometheus metrics on "
     "http://HOST:PORT/metrics\n"
-    "  --decide-interval SEC    correlate and decide every SEC s (default 10)\n"
-    "  --decision-log FILE      append every indicator decision as a JSON "
-    "line\n"
+    "  --decide-interval SEC    correlate and decide every SEC s (default: "
+    "eval_interval_s, 10)\n"
     "  --enforce                drop what the blocking layer matches\n"
     "                           (default: dry-run, count what would drop)\n"
     "  --interval SEC           summary line period (default 10)\n"
@@ -51,141 +52,62 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double mono_now(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void summary_line(const struct map_fds *m, const struct collector *c,
-			 struct hs_stats *prev)
-{
-	struct collector_stats cs;
-	struct hs_stats st;
-
-	if (stats_read(m->stats, &st))
-		return;
-	collector_get_stats(c, &cs);
-	fprintf(
-	    stderr,
-	    "hydrascope: pkts=%llu (+%llu) syn=%llu tls_flows=%llu "
-	    "nontls_flows=%llu hellos=%llu rtt=%llu tls_rtt=%llu "
-	    "parse_err=%llu ringbuf_drops=%llu\n",
-	    (unsigned long long)st.xdp_packets,
-	    (unsigned long long)(st.xdp_packets - prev->xdp_packets),
-	    (unsigned long long)st.syn, (unsigned long long)st.tls_flows,
-	    (unsigned long long)st.nontls_flows, (unsigned long long)cs.hellos,
-	    (unsigned long long)st.rtt_samples,
-	    (unsigned long long)st.tls_rtt_samples,
-	    (unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
-				 st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
-	    (unsigned long long)st.ringbuf_drops);
-	*prev = st;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Correlate the maps and apply the decisions to the blocking maps. The
- * indicators and decisions go to the decision log (stdout stays for the
- * final report). */
-static void decide_now(struct hydrascope *skel, const struct map_fds *m,
-		       const struct collector *coll, const struct p0f_db *db,
-		       const struct corr_config *c, FILE *dlog)
-{
-	FILE *null = fopen("/dev/null", "w");
-	struct report_ctx r = {null, FMT_JSON, m, coll, db};
-	json_object *found = json_object_new_array();
-	struct timespec wall;
-	struct decide_target t = {
-	    .blocklist_fd = bpf_map__fd(skel->maps.blocklist),
-	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
-	    .tuple_rules_fd = bpf_map__fd(skel->maps.tuple_rules),
-	    .hint_fd = bpf_map__fd(skel->maps.block_hint),
-	    .now_ns = mono_ns(),
-	    .log = dlog,
-	};
-
-	clock_gettime(CLOCK_REALTIME, &wall);
-	t.stamp_ns =
-	    (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
-	if (null && found && correlate(&r, c, found) >= 0)
-		decide(&r, c, found, &t);
-	json_object_put(found);
-	if (null)
-		fclose(null);
-}
-
-int cmd_run(int argc, char **argv)
-{
+struct run_opts {
 	struct common_opts co;
-	enum xdp_mode_req mode = XDP_MODE_AUTO;
-	enum out_format fmt = FMT_TEXT;
-	const char *iface = NULL, *metrics_addr = NULL;
-	struct metrics *metrics = NULL;
-	bool replace = false;
-	uint64_t interval = 10, duration = 0, decide_every = 10;
-	const char *decision_log = NULL;
-	FILE *dlog = NULL;
-	struct hydrascope *skel = NULL;
-	struct ring_buffer *rb = NULL;
-	struct collector *coll = NULL;
-	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
-	struct p0f_db *db = NULL;
-	struct hs_stats prev = {0};
-	bool pinned = false, have_pid = false;
-	char err[512];
-	int i, rc = 1;
+	enum xdp_mode_req mode;
+	enum out_format fmt;
+	const char *iface, *metrics_addr;
+	bool replace;
+	uint64_t interval, duration;
+};
 
-	common_opts_init(&co);
-	co.load.reuse_pins = true;
-	for (i = 1; i < argc; i++) {
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	uint64_t v;
+
+	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i],
 			   *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int c;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			printf("%s%s", usage, common_opts_help);
-			return 0;
+			return 1;
 		}
 		if (strncmp(a, "--", 2))
 			return cli_fail(
 			    "unexpected argument '%s' (see run --help)", a);
 		a += 2;
-		if (!strcmp(a, "replace")) {
-			replace = true;
-			continue;
-		}
-		if (!strcmp(a, "enforce")) {
-			co.load.enforce = true;
-			continue;
-		}
-		if (!strcmp(a, "no-default-p0f")) {
-			co.no_default_p0f = true;
+		if (!strcmp(a, "replace") || !strcmp(a, "enforce") ||
+		    !strcmp(a, "no-default-p0f")) {
+			if (a[0] == 'r')
+				o->replace = true;
+			else if (a[0] == 'e')
+				o->co.load.enforce = true;
+			else
+				o->co.no_default_p0f = true;
 			continue;
 		}
 		if (!strcmp(a, "iface")) {
 			if (!val || !*val)
 				return cli_fail(
 				    "--iface needs an interface name");
-			iface = val;
+			o->iface = val;
 		} else if (!strcmp(a, "decide-interval")) {
-			if (cli_parse_u64(val, 1, 86400, &decide_every))
+			if (cli_parse_u64(val, 1, 3600, &v))
 				return cli_fail(
 				    "--decide-interval wants seconds from 1 to "
-				    "86400, got '%s'",
+				    "3600, got '%s'",
 				    val ? val : "");
-		} else if (!strcmp(a, "decision-log")) {
-			if (!val || !*val)
-				return cli_fail("--decision-log needs a file");
-			decision_log = val;
+			o->co.corr.eval_interval_s = (unsigned)v;
 		} else if (!strcmp(a, "metrics")) {
 			char host[64];
 			unsigned port;
@@ -196,33 +118,33 @@ int cmd_run(int argc, char **argv)
 				    "--metrics wants HOST:PORT such as "
 				    "127.0.0.1:9477, got '%s'",
 				    val ? val : "");
-			metrics_addr = val;
+			o->metrics_addr = val;
 		} else if (!strcmp(a, "xdp-mode")) {
 			if (val && !strcmp(val, "native"))
-				mode = XDP_MODE_NATIVE;
+				o->mode = XDP_MODE_NATIVE;
 			else if (val && !strcmp(val, "generic"))
-				mode = XDP_MODE_GENERIC;
+				o->mode = XDP_MODE_GENERIC;
 			else
 				return cli_fail("--xdp-mode wants native or "
 						"generic, got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "interval")) {
-			if (cli_parse_u64(val, 1, 86400, &interval))
+			if (cli_parse_u64(val, 1, 86400, &o->interval))
 				return cli_fail("--interval wants seconds from "
 						"1 to 86400, got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "duration")) {
-			if (cli_parse_u64(val, 1, 365ull * 86400, &duration))
+			if (cli_parse_u64(val, 1, 365ull * 86400, &o->duration))
 				return cli_fail("--duration wants seconds (at "
 						"least 1), got '%s'",
 						val ? val : "");
 		} else if (!strcmp(a, "format")) {
-			if (!val || parse_format(val, &fmt))
+			if (!val || parse_format(val, &o->fmt))
 				return cli_fail(
 				    "--format wants text or json, got '%s'",
 				    val ? val : "");
 		} else {
-			c = common_opt(&co, a, val);
+			c = common_opt(&o->co, a, val);
 			if (c < 0)
 				return 2;
 			if (c == 0)
@@ -232,18 +154,184 @@ int cmd_run(int argc, char **argv)
 		}
 		i++;
 	}
-	if (!iface)
+	if (!o->iface)
 		return cli_fail("run needs --iface IF (see run --help)");
-	if (!if_nametoindex(iface))
-		return cli_fail("no such interface: %s", iface);
+	if (!if_nametoindex(o->iface))
+		return cli_fail("no such interface: %s", o->iface);
+	return 0;
+}
 
-	db = common_load_p0f(&co);
+static void summary_line(const struct map_fds *m, const struct collector *c,
+			 const struct pipeline *pl, struct hs_stats *prev)
+{
+	struct collector_stats cs;
+	struct corr_stats rs;
+	struct enforce_stats es;
+	struct hs_stats st;
+
+	if (stats_read(m->stats, &st))
+		return;
+	collector_get_stats(c, &cs);
+	corr_get_stats(pl->corr, &rs);
+	enforcer_get_stats(pl->enf, &es);
+	fprintf(
+	    stderr,
+	    "hydrascope: pkts=%llu (+%llu) syn=%llu tls_flows=%llu "
+	    "hellos=%llu tls_rtt=%llu parse_err=%llu ringbuf_drops=%llu "
+	    "farms=%zu relay_share=%.2f blocks=%zu/%zu rules=%zu drops=%llu "
+	    "would_drop=%llu\n",
+	    (unsigned long long)st.xdp_packets,
+	    (unsigned long long)(st.xdp_packets - prev->xdp_packets),
+	    (unsigned long long)st.syn, (unsigned long long)st.tls_flows,
+	    (unsigned long long)cs.hellos,
+	    (unsigned long long)st.tls_rtt_samples,
+	    (unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
+				 st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
+	    (unsigned long long)st.ringbuf_drops, rs.farm_clusters,
+	    rs.relay_share, es.enforced_blocks, es.desired_blocks,
+	    es.enforced_rules,
+	    (unsigned long long)(st.block_drops + st.tuple_drops),
+	    (unsigned long long)(st.block_would_drop + st.tuple_would_drop));
+	*prev = st;
+}
+
+static void publish(struct metrics *mx, const struct collector *coll,
+		    const struct pipeline *pl)
+{
+	struct metrics_snapshot s = {0};
+
+	if (!mx)
+		return;
+	collector_get_stats(coll, &s.coll);
+	corr_get_stats(pl->corr, &s.corr);
+	policy_get_stats(pl->policy, &s.policy);
+	enforcer_get_stats(pl->enf, &s.enforce);
+	s.n_top = corr_top_clusters(pl->corr, s.top, METRICS_TOP_K);
+	s.active_blocks = s.enforce.active_blocks;
+	s.rounds = s.corr.evals;
+	metrics_publish(mx, &s);
+}
+
+static struct metrics *start_metrics(const struct run_opts *o,
+				     struct hydrascope *skel,
+				     const struct attachment *att, char *err,
+				     size_t errlen)
+{
+	struct metrics_src ms = {
+	    .stats_fd = bpf_map__fd(skel->maps.stats),
+	    .ifindex = att->ifindex,
+	    .enforce = o->co.load.enforce,
+	    .max_blocks = o->co.corr.max_blocks,
+	    .map_max = {bpf_map__max_entries(skel->maps.flows),
+			bpf_map__max_entries(skel->maps.sources),
+			bpf_map__max_entries(skel->maps.tcp_sigs)},
+	    .blocklist_max = bpf_map__max_entries(skel->maps.blocklist),
+	    .tuple_rules_max = bpf_map__max_entries(skel->maps.tuple_rules),
+	};
+	struct bpf_prog_info info = {0};
+	__u32 ilen = sizeof(info);
+
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdp_ingress),
+				    &info, &ilen))
+		ms.xdp_prog_id = info.id;
+	return metrics_start(o->metrics_addr, &ms, err, errlen);
+}
+
+static struct pipeline *
+start_pipeline(const struct run_opts *o, struct hydrascope *skel,
+	       struct collector *coll, const struct p0f_db *db,
+	       const struct asndb *asn, FILE *log, char *err, size_t errlen)
+{
+	struct pipeline_opts po = {
+	    .cfg = &o->co.corr,
+	    .env = {coll, db, asn, bpf_map__fd(skel->maps.tcp_sigs)},
+	    .max_flows = o->co.load.flows,
+	    .max_sources = o->co.load.sources,
+	    .flows_fd = bpf_map__fd(skel->maps.flows),
+	    .sources_fd = bpf_map__fd(skel->maps.sources),
+	    .enforce = {bpf_map__fd(skel->maps.blocklist),
+			bpf_map__fd(skel->maps.tuple_rules),
+			bpf_map__fd(skel->maps.block_hint)},
+	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
+	    /* live: records go to the log; stdout keeps the exit report */
+	    .out = {.fmt = FMT_JSON,
+		    .log = log,
+		    .wall_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) -
+						clock_ns(CLOCK_MONOTONIC)),
+		    .max_listed = o->co.corr.max_listed_sources},
+	    .adopt = true,
+	};
+	struct pipeline *pl = pipeline_new(&po, err, errlen);
+
+	if (pl && !asn)
+		record_note(&pl->out, "residential_proxy",
+			    "not evaluated: no network database (--asn-db "
+			    "FILE)");
+	return pl;
+}
+
+static void main_loop(const struct run_opts *o, struct hydrascope *skel,
+		      struct ring_buffer *rb, struct collector *coll,
+		      struct pipeline *pl, struct metrics *mx)
+{
+	struct map_fds m;
+	struct hs_stats prev = {0};
+	uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	uint64_t next_line = start + o->interval * 1000000000ull;
+
+	map_fds_from_skel(skel, &m);
+	while (!stop) {
+		uint64_t now;
+		int n = ring_buffer__poll(rb, 200);
+
+		if (n < 0 && n != -EINTR) {
+			cli_fail("ring buffer poll failed: %s", strerror(-n));
+			break;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		/* kernel time (bpf_ktime_get_ns) is CLOCK_MONOTONIC */
+		if (pipeline_step(pl, now))
+			publish(mx, coll, pl);
+		if (now >= next_line) {
+			summary_line(&m, coll, pl, &prev);
+			next_line += o->interval * 1000000000ull;
+		}
+		if (o->duration && now - start >= o->duration * 1000000000ull)
+			break;
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {.fmt = FMT_TEXT, .interval = 10};
+	struct metrics *metrics = NULL;
+	struct hydrascope *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct collector *coll = NULL;
+	struct pipeline *pl = NULL;
+	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
+	struct p0f_db *db = NULL;
+	struct asndb *asn = NULL;
+	FILE *log = NULL;
+	bool pinned = false, have_pid = false, asn_failed;
+	char err[512];
+	int rc;
+
+	common_opts_init(&o.co);
+	o.co.load.reuse_pins = true;
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = 2; /* until attached: a start-up error */
+	db = common_load_p0f(&o.co);
 	if (!db)
 		return 2;
-	if (decision_log && !(dlog = fopen(decision_log, "a"))) {
-		p0f_db_free(db);
-		return cli_fail("--decision-log %s: %s", decision_log,
-				strerror(errno));
+	asn = common_open_asndb(&o.co, &asn_failed);
+	if (asn_failed)
+		goto out;
+	if (o.co.log && !(log = fopen(o.co.log, "a"))) {
+		cli_fail("--log %s: %s", o.co.log, strerror(errno));
+		goto out;
 	}
 	if (pidfile_claim(err, sizeof(err))) {
 		cli_fail("%s", err);
@@ -254,20 +342,27 @@ int cmd_run(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	coll = collector_new(co.load.flows, 4096);
+	coll = collector_new(o.co.load.flows, 4096);
 	if (!coll) {
 		cli_fail("out of memory");
 		goto out;
 	}
-	skel = loader_open_load(&co.load, err, sizeof(err));
+	skel = loader_open_load(&o.co.load, err, sizeof(err));
 	if (!skel) {
 		cli_fail("%s", err);
 		goto out;
 	}
+	if (common_apply_allow(&o.co, bpf_map__fd(skel->maps.allowlist)))
+		goto out;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
 			      collector_on_event, coll, NULL);
 	if (!rb) {
 		cli_fail("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	pl = start_pipeline(&o, skel, coll, db, asn, log, err, sizeof(err));
+	if (!pl) {
+		cli_fail("%s", err);
 		goto out;
 	}
 	/* reused blocks are enforced from the first packet */
@@ -278,82 +373,38 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	pinned = true;
-	if (loader_attach(skel, iface, mode, replace, &att, err, sizeof(err))) {
+	if (loader_attach(skel, o.iface, o.mode, o.replace, &att, err,
+			  sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
 	fprintf(stderr,
 		"hydrascope: attached to %s (XDP %s, TC egress %s), maps "
 		"pinned under %s\n",
-		iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
-
-	if (metrics_addr) {
-		struct metrics_src ms = {.ifindex = att.ifindex,
-					 .enforce = co.load.enforce};
-		struct bpf_prog_info info = {0};
-		__u32 ilen = sizeof(info);
-
-		map_fds_from_skel(skel, &ms.maps);
-		ms.blocklist_fd = bpf_map__fd(skel->maps.blocklist);
-		ms.tuple_rules_fd = bpf_map__fd(skel->maps.tuple_rules);
-		if (!bpf_obj_get_info_by_fd(
-			bpf_program__fd(skel->progs.xdp_ingress), &info, &ilen))
-			ms.xdp_prog_id = info.id;
-		metrics = metrics_start(metrics_addr, &ms, err, sizeof(err));
+		o.iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
+	if (o.metrics_addr) {
+		metrics = start_metrics(&o, skel, &att, err, sizeof(err));
 		if (!metrics) {
 			cli_fail("%s", err);
 			goto out; /* rolls back the attach */
 		}
 		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
-			metrics_addr);
+			o.metrics_addr);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	main_loop(&o, skel, rb, coll, pl, metrics);
+	ring_buffer__consume(rb);
+	loader_detach(&att);
+	collector_flush(coll);
+	pipeline_finish(pl, clock_ns(CLOCK_MONOTONIC));
 	{
 		struct map_fds m;
-		double start = mono_now(), next = start + (double)interval;
-		double next_decide = start + (double)decide_every;
+		struct report_ctx r = {stdout, o.fmt, &m, coll, db};
 
 		map_fds_from_skel(skel, &m);
-
-		while (!stop) {
-			double now = mono_now();
-			int n = ring_buffer__poll(rb, 200);
-
-			if (n < 0 && n != -EINTR) {
-				cli_fail("ring buffer poll failed: %s",
-					 strerror(-n));
-				break;
-			}
-			{
-				struct collector_stats cs;
-
-				collector_get_stats(coll, &cs);
-				metrics_publish(metrics, &cs);
-			}
-			loader_block_hint_sync(
-			    bpf_map__fd(skel->maps.blocklist),
-			    bpf_map__fd(skel->maps.block_hint));
-			if (now >= next_decide) {
-				decide_now(skel, &m, coll, db, &co.corr, dlog);
-				next_decide += (double)decide_every;
-			}
-			if (now >= next) {
-				summary_line(&m, coll, &prev);
-				next += (double)interval;
-			}
-			if (duration && now - start >= (double)duration)
-				break;
-		}
-		ring_buffer__consume(rb);
-		loader_detach(&att);
-		collector_flush(coll);
-		{
-			struct report_ctx r = {stdout, fmt, &m, coll, db};
-
-			report_all(&r, true, true);
-			correlate(&r, &co.corr, NULL);
-		}
+		report_all(&r, true, true);
+		summary_print(stdout, o.fmt, pl, m.stats);
 	}
 	rc = 0;
 out:
@@ -361,13 +412,15 @@ out:
 	loader_detach(&att);
 	if (pinned)
 		loader_unpin_maps(false);
+	pipeline_free(pl);
 	ring_buffer__free(rb);
 	hydrascope__destroy(skel);
 	collector_free(coll);
 	p0f_db_free(db);
+	asndb_close(asn);
 	if (have_pid)
 		pidfile_release();
-	if (dlog)
-		fclose(dlog);
+	if (log)
+		fclose(log);
 	return rc;
 }

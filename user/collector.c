@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_family.h"
 #include "table.h"
 
 struct reasm {
@@ -73,6 +74,7 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 		c->st.hellos++;
 		snprintf(f->sni, sizeof(f->sni), "%s", h->sni);
 		snprintf(f->alpn, sizeof(f->alpn), "%s", h->alpn);
+		f->family = (uint8_t)client_family_of(h);
 		f->tuple_valid = fp_tuple_acc(h, &f->acc);
 	} else {
 		c->st.hello_errors[f->err]++;

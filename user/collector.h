@@ -18,6 +18,7 @@ struct flow_fp {
 	struct tls_fp fp;
 	char sni[256];
 	char alpn[128];
+	uint8_t family;		 /* enum client_family */
 	bool tuple_valid;	 /* userspace tuple accumulation done */
 	struct hs_tuple_acc acc; /* the userspace mirror of the kernel's */
 	uint16_t segments;

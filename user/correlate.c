@@ -1,351 +1,318 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Indicators over a snapshot of the source map.
- *
- * relay_rtt_gap    a source whose TLS round trip exceeds its TCP round trip
- *                  AND whose ClientHello trails its handshake ACK: TCP ends
- *                  at a relay, so both grow by the detour. Both are needed:
- *                  headless Chromium adds ~40 ms to the TLS round trip on a
- *                  busy host by itself, but sends its hello within ~2 ms of
- *                  the ACK (design measurements); curl and openssl add ~1 ms
- *                  to both (demo capture: ACK->hello 0.3-3 ms, TLS-TCP gap
- *                  0.3-1.9 ms on veth). Default: both >= 10 ms, minima over
- *                  >= 2 TLS flows (retransmitted samples are discarded by
- *                  the kernel).
- * robotic_cadence  inter-request interval CV <= 0.15 over >= 5 requests.
- *                  Scripts with a fixed period sit near 0 (the health
- *                  checker of the scenario: 0.00); human think times give
- *                  CV 0.5-1.1 (scenario browsers).
- * hop_anomaly      the source's SYN carries an MSS below 1400 (a tunnel or
- *                  VPN MTU: Ethernet gives 1460, PPPoE 1452, WireGuard
- *                  1380, IPsec and OpenVPN 1300-1400) or comes from more
- *                  than 30 hops. Informational: VPN users and mobile
- *                  carriers trigger it too, so it never blocks by itself.
- * farm_cluster     one tuple id shared by >= 5 sources from >= 5 distinct
- *                  /24 (/48) prefixes, each low-volume (<= 20 flows), all
- *                  in the robotic cadence band (CV <= robotic_max_cv over
- *                  >= 3 requests). Browsers share popular tuples too but
- *                  sit in the human band, so they never join.
+ * The correlator's evaluation: per-source indicators over the sources
+ * active in the window, then clusters (members grouped by cluster and
+ * cadence band) with farm_cluster and, on farms, rotation, pivot and
+ * uniform_requests. Every firing indicator reaches the sink on every
+ * evaluation (the policy renews its decisions from them); a record is
+ * "fresh" when it is new, lists new sources, is clearly stronger, or is
+ * due for a repeat (reemit_s).
  */
-#include "correlate.h"
-
-#include <errno.h>
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
-#include <bpf/bpf.h>
-
 #include "addr.h"
-#include "tcpsig.h"
+#include "corr_state.h"
+#include "hydrascope/tuple.h"
 
-void corr_config_defaults(struct corr_config *c)
+#define NS 1000000000ull
+
+struct raised {
+	uint64_t last_emit_ns;
+	double score;
+};
+
+struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
+		      size_t max_flows, size_t max_sources)
 {
-	*c = (struct corr_config){
-	    .relay_min_gap_us = 10000,
-	    .relay_min_ack_hello_us = 10000,
-	    .relay_min_flows = 2,
-	    .robotic_max_cv = 0.15,
-	    .robotic_min_bursts = 5,
-	    .band_min_bursts = 3,
-	    .cluster_min_sources = 5,
-	    .cluster_min_prefixes = 5,
-	    .cluster_max_source_flows = 20,
-	    .hop_max_mss = 1400,
-	    .hop_max_hops = 30,
-	    .decide_relay_min_score = 0.8,
-	    .decide_cluster_min_score = 0.6,
-	    .ttl_relay_s = 900,
-	    .ttl_cluster_s = 3600,
-	    .block_v4_prefix = 32,
-	    .block_v6_prefix = 64,
-	    .max_blocks = 10000,
-	    .max_listed_sources = 100,
-	};
+	struct corr *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->env = *env;
+	c->srcs = table_new(max_sources, sizeof(struct hs_addr),
+			    sizeof(struct src_state), NULL);
+	c->members = table_new(cfg->max_members, sizeof(struct member_key),
+			       sizeof(struct member), NULL);
+	c->clusters = table_new(cfg->max_clusters, sizeof(uint64_t),
+				sizeof(struct cluster_state), NULL);
+	c->shadows = table_new(max_flows, sizeof(struct hs_flow_key),
+			       sizeof(struct flow_shadow), NULL);
+	c->raised = table_new(max_sources + cfg->max_clusters, sizeof(uint64_t),
+			      sizeof(struct raised), NULL);
+	c->sigs = table_new(HS_DEFAULT_SIGS, sizeof(uint64_t),
+			    sizeof(struct sig_info), NULL);
+	if (!c->srcs || !c->members || !c->clusters || !c->shadows ||
+	    !c->raised || !c->sigs) {
+		corr_free(c);
+		return NULL;
+	}
+	return c;
 }
 
-struct key_def {
-	const char *name;
-	size_t off;
-	double min, max;
-	bool is_double;
-};
-
-#define U(field, lo, hi)                                                       \
-	{                                                                      \
-#field, offsetof(struct corr_config, field), lo, hi, false     \
-	}
-static const struct key_def keys[] = {
-    U(relay_min_gap_us, 0, 10e6),
-    U(relay_min_ack_hello_us, 0, 10e6),
-    U(relay_min_flows, 1, 1e6),
-    {"robotic_max_cv", offsetof(struct corr_config, robotic_max_cv), 0, 10,
-     true},
-    U(robotic_min_bursts, 3, 1e6),
-    U(band_min_bursts, 3, 1e6),
-    U(cluster_min_sources, 2, 1e7),
-    U(cluster_min_prefixes, 1, 1e7),
-    U(cluster_max_source_flows, 1, 1e9),
-    U(hop_max_mss, 0, 65535),
-    U(hop_max_hops, 1, 255),
-    {"decide_relay_min_score",
-     offsetof(struct corr_config, decide_relay_min_score), 0, 1, true},
-    {"decide_cluster_min_score",
-     offsetof(struct corr_config, decide_cluster_min_score), 0, 1, true},
-    U(ttl_relay_s, 1, 31536000),
-    U(ttl_cluster_s, 1, 31536000),
-    U(block_v4_prefix, 8, 32),
-    U(block_v6_prefix, 16, 128),
-    U(max_blocks, 0, 1e8),
-    U(max_listed_sources, 1, 1e5),
-};
-#undef U
-
-int corr_config_load(const char *path, struct corr_config *c, char *err,
-		     size_t errlen)
+void corr_free(struct corr *c)
 {
-	char line[512];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
+	if (!c)
+		return;
+	table_free(c->srcs);
+	table_free(c->members);
+	table_free(c->clusters);
+	table_free(c->shadows);
+	table_free(c->raised);
+	table_free(c->sigs);
+	free(c);
+}
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *k = line, *v, *end, *e;
-		const struct key_def *d = NULL;
-		double val;
-		size_t i;
+/* ---- expiry ------------------------------------------------------------ */
 
-		n++;
-		k += strspn(k, " \t");
-		if (*k == '#' || *k == '\n' || !*k)
+typedef bool (*stale_fn)(const void *val, uint64_t horizon);
+
+static bool src_stale(const void *v, uint64_t horizon)
+{
+	return ((const struct src_state *)v)->last_ns < horizon;
+}
+
+static bool member_stale(const void *v, uint64_t horizon)
+{
+	return ((const struct member *)v)->last_ns < horizon;
+}
+
+static bool cluster_stale(const void *v, uint64_t horizon)
+{
+	return ((const struct cluster_state *)v)->last_ns < horizon;
+}
+
+static bool raised_stale(const void *v, uint64_t horizon)
+{
+	return ((const struct raised *)v)->last_emit_ns < horizon;
+}
+
+/* Delete entries older than horizon (keys collected first: deleting
+ * shifts the table's probe runs under an iterator). */
+static void expire(struct table *t, size_t ksz, stale_fn stale,
+		   uint64_t horizon)
+{
+	unsigned char *keys = NULL;
+	size_t n = 0, cap = 0, pos = 0, i;
+	const void *k;
+	void *v;
+
+	while (table_next(t, &pos, &k, &v)) {
+		if (!stale(v, horizon))
 			continue;
-		v = strchr(k, '=');
-		if (!v) {
-			snprintf(err, errlen, "%s:%u: expected key = value",
-				 path, n);
-			goto bad;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			unsigned char *p = realloc(keys, nc * ksz);
+
+			if (!p)
+				break;
+			keys = p;
+			cap = nc;
 		}
-		*v++ = 0;
-		for (e = v - 2; e >= k && (*e == ' ' || *e == '\t'); e--)
-			*e = 0;
-		v += strspn(v, " \t");
-		v[strcspn(v, " \t\r\n#")] = 0;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(keys[i].name, k))
-				d = &keys[i];
-		if (!d) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path,
-				 n, k);
-			goto bad;
-		}
-		errno = 0;
-		val = strtod(v, &end);
-		if (errno || end == v || *end || val < d->min || val > d->max ||
-		    (!d->is_double && val != floor(val))) {
-			snprintf(err, errlen,
-				 "%s:%u: %s wants %s from %g to %g, got '%s'",
-				 path, n, k,
-				 d->is_double ? "a number" : "an integer",
-				 d->min, d->max, v);
-			goto bad;
-		}
-		if (d->is_double)
-			*(double *)((char *)c + d->off) = val;
-		else
-			*(unsigned *)((char *)c + d->off) = (unsigned)val;
+		memcpy(keys + n++ * ksz, k, ksz);
 	}
-	fclose(f);
-	return 0;
-bad:
-	fclose(f);
-	return -1;
+	for (i = 0; i < n; i++)
+		table_del(t, keys + i * ksz);
+	free(keys);
 }
 
-struct src_rec {
-	struct hs_addr k;
-	struct hs_source v;
+static void expire_all(struct corr *c, uint64_t now)
+{
+	uint64_t keep = 2ull * c->cfg.window_s * NS + 60 * NS;
+	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * NS
+			     ? keep
+			     : 2ull * c->cfg.reemit_s * NS;
+
+	if (now <= keep)
+		return;
+	expire(c->srcs, sizeof(struct hs_addr), src_stale, now - keep);
+	expire(c->members, sizeof(struct member_key), member_stale, now - keep);
+	expire(c->clusters, sizeof(uint64_t), cluster_stale, now - keep);
+	if (now > rkeep)
+		expire(c->raised, sizeof(uint64_t), raised_stale, now - rkeep);
+}
+
+/* ---- emission ---------------------------------------------------------- */
+
+static uint64_t subject_hash(enum ind_kind kind, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = hs_mix64(0x72616973ull + kind);
+
+	for (size_t i = 0; i < n; i++)
+		h = hs_mix64(h ^ b[i]);
+	return h;
+}
+
+/* Decide freshness, count it, hand the indicator to the sink. */
+static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
+		 const struct ind_sink *sink)
+{
+	struct raised *r = table_get(c->raised, &subject);
+	bool is_new = !r;
+
+	if (!r)
+		r = table_get_or_add(c->raised, &subject, NULL);
+	/* new members refresh a farm record (they are new detections); the
+	 * cluster annotations (rotation, pivot, uniform) repeat on time */
+	ind->fresh = is_new || !r ||
+		     (ind->kind == IND_FARM_CLUSTER && ind->n_new) ||
+		     ind->at_ns - r->last_emit_ns >= c->cfg.reemit_s * NS ||
+		     ind->score >= r->score + 0.1;
+	if (ind->cluster_id == 0 && ind->n_sources == 1)
+		ind->n_new = is_new;
+	if (ind->fresh) {
+		c->st.raised[ind->kind]++;
+		if (r) {
+			r->last_emit_ns = ind->at_ns;
+			r->score = ind->score;
+		}
+	}
+	if (sink && sink->emit)
+		sink->emit(sink->ctx, ind);
+	json_object_put(ind->evidence);
+	ind->evidence = NULL;
+}
+
+/* ---- per-source indicators ---------------------------------------------- */
+
+static const struct {
+	enum ind_kind kind;
+	source_eval_fn fn;
+} source_evals[] = {
+    {IND_RELAY_RTT_GAP, eval_relay},
+    {IND_STACK_MISMATCH, eval_stack},
+    {IND_HOP_ANOMALY, eval_hop},
+    {IND_ROBOTIC_CADENCE, eval_robotic},
+    {IND_UNIFORM_REQUESTS, eval_uniform_source},
+    {IND_RESIDENTIAL_PROXY, eval_residential},
 };
 
-static double cv_of(const struct hs_cadence *c)
+static void eval_sources(struct corr *c, uint64_t now,
+			 const struct ind_sink *sink)
 {
-	/* bursts counts requests; intervals = bursts - 1 */
-	if (c->bursts < 3 || !c->ivl_mean_us)
-		return -1;
-	return sqrt((double)c->ivl_var_us2) / (double)c->ivl_mean_us;
-}
+	uint64_t since =
+	    now > c->cfg.window_s * NS ? now - c->cfg.window_s * NS : 0;
+	size_t pos = 0, i;
+	const void *k;
+	void *v;
 
-static double clamp01(double x)
-{
-	return x < 0 ? 0 : x > 1 ? 1 : x;
-}
+	while (table_next(c->srcs, &pos, &k, &v)) {
+		const struct hs_addr *a = k;
+		struct src_state *s = v;
+		uint32_t fired = 0;
 
-/* Prefix that counts as one network: /24 for IPv4, /48 for IPv6. */
-static void net_of(const struct hs_addr *a, unsigned char out[16])
-{
-	memcpy(out, a->b, 16);
-	memset(out + (addr_is_v4(a) ? 15 : 6), 0, addr_is_v4(a) ? 1 : 10);
-}
-
-static json_object *indicator(const char *kind, double score, uint64_t first,
-			      uint64_t last)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "type", json_object_new_string("indicator"));
-	json_object_object_add(o, "kind", json_object_new_string(kind));
-	json_object_object_add(
-	    o, "score", json_object_new_double(round(score * 1000) / 1000));
-	json_object_object_add(o, "first_ns", json_object_new_uint64(first));
-	json_object_object_add(o, "last_ns", json_object_new_uint64(last));
-	return o;
-}
-
-/* Print an indicator and keep it in found (for decisions). */
-static void emit(const struct report_ctx *r, json_object *found, json_object *o)
-{
-	if (found)
-		json_object_array_add(found, json_object_get(o));
-	if (r->fmt == FMT_JSON) {
-		fprintf(r->out, "%s\n",
-			json_object_to_json_string_ext(
-			    o, JSON_C_TO_STRING_PLAIN |
-				   JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		json_object *k, *s, *src;
-
-		json_object_object_get_ex(o, "kind", &k);
-		json_object_object_get_ex(o, "score", &s);
-		fprintf(r->out, "  %-16s score=%.2f", json_object_get_string(k),
-			json_object_get_double(s));
-		if (json_object_object_get_ex(o, "sources", &src)) {
-			size_t n = json_object_array_length(src);
-
-			if (n == 1)
-				fprintf(r->out, " %-15s",
-					json_object_get_string(
-					    json_object_array_get_idx(src, 0)));
-			else
-				fprintf(r->out, " sources=%zu", n);
+		if (s->last_ns < since) {
+			s->fired = 0;
+			continue;
 		}
-		json_object_object_get_ex(o, "evidence", &s);
-		fprintf(r->out, " %s\n",
-			json_object_to_json_string_ext(
-			    s, JSON_C_TO_STRING_PLAIN |
-				   JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (c->env.asn && !s->asn_done) {
+			asndb_lookup(c->env.asn, a, &s->asn);
+			s->asn_done = true;
+		}
+		for (i = 0; i < sizeof(source_evals) / sizeof(source_evals[0]);
+		     i++) {
+			struct indicator ind = {
+			    .kind = source_evals[i].kind,
+			    .at_ns = now,
+			    .first_ns = s->first_ns,
+			    .last_ns = s->last_ns,
+			    .sources = a,
+			    .n_sources = 1,
+			};
+
+			if (!source_evals[i].fn(c, a, s, fired, &ind))
+				continue;
+			fired |= 1u << ind.kind;
+			emit(c, &ind, subject_hash(ind.kind, a, sizeof(*a)),
+			     sink);
+		}
+		s->fired = fired;
 	}
-	json_object_put(o);
 }
 
-static void add_sources(json_object *o, const char *const *addrs, size_t n,
-			unsigned cap)
-{
-	json_object *a = json_object_new_array();
+/* ---- clusters ------------------------------------------------------------ */
 
-	for (size_t i = 0; i < n && i < cap; i++)
-		json_object_array_add(a, json_object_new_string(addrs[i]));
-	json_object_object_add(o, "sources", a);
-	json_object_object_add(o, "sources_total", json_object_new_uint64(n));
+static void group_free(void *v)
+{
+	struct group *g = v;
+
+	free(g->addrs);
+	free(g->mem);
+	free(g->src);
 }
 
-static int per_source(const struct report_ctx *r, const struct corr_config *c,
-		      const struct src_rec *s, json_object *found)
+static bool group_push(struct group *g, const struct hs_addr *a,
+		       struct member *m, const struct src_state *s)
 {
-	const struct hs_source *v = &s->v;
-	char a[ADDR_STRLEN];
-	const char *addrs[1] = {a};
-	double cv = cv_of(&v->cad);
-	struct hs_tcp_sig sig;
-	int n = 0;
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 16;
+		struct hs_addr *na = realloc(g->addrs, nc * sizeof(*na));
+		struct member **nm;
+		const struct src_state **ns;
 
-	addr_str(&s->k, a, sizeof(a));
-	if (v->tls_flows >= c->relay_min_flows && v->min_tcp_rtt_us &&
-	    v->min_tls_rtt_us > v->min_tcp_rtt_us &&
-	    v->min_tls_rtt_us - v->min_tcp_rtt_us >= c->relay_min_gap_us &&
-	    v->min_ack_hello_us >= c->relay_min_ack_hello_us) {
-		unsigned gap = v->min_tls_rtt_us - v->min_tcp_rtt_us;
-		double score =
-		    clamp01(0.5 + 0.5 *
-				      (double)(gap < v->min_ack_hello_us
-						   ? gap
-						   : v->min_ack_hello_us) /
-				      (4.0 * c->relay_min_gap_us));
-		json_object *o =
-		    indicator("relay_rtt_gap", score, v->first_ns, v->last_ns);
-		json_object *e = json_object_new_object();
-
-		json_object_object_add(
-		    e, "min_tcp_rtt_us",
-		    json_object_new_uint64(v->min_tcp_rtt_us));
-		json_object_object_add(
-		    e, "min_tls_rtt_us",
-		    json_object_new_uint64(v->min_tls_rtt_us));
-		json_object_object_add(
-		    e, "min_ack_to_hello_us",
-		    json_object_new_uint64(v->min_ack_hello_us));
-		json_object_object_add(e, "tls_flows",
-				       json_object_new_uint64(v->tls_flows));
-		json_object_object_add(o, "evidence", e);
-		add_sources(o, addrs, 1, 1);
-		emit(r, found, o);
-		n++;
+		if (!na)
+			return false;
+		g->addrs = na;
+		nm = realloc(g->mem, nc * sizeof(*nm));
+		if (!nm)
+			return false;
+		g->mem = nm;
+		ns = realloc(g->src, nc * sizeof(*ns));
+		if (!ns)
+			return false;
+		g->src = ns;
+		g->cap = nc;
 	}
-	if (v->last_sig_id &&
-	    !bpf_map_lookup_elem(r->maps->sigs, &v->last_sig_id, &sig) &&
-	    ((sig.mss && sig.mss < c->hop_max_mss) ||
-	     tcpsig_distance(&sig) > c->hop_max_hops)) {
-		json_object *o =
-		    indicator("hop_anomaly", 0.3, v->first_ns, v->last_ns);
-		json_object *e = json_object_new_object();
-		char raw[256];
-
-		tcpsig_format(&sig, raw, sizeof(raw));
-		json_object_object_add(e, "mss",
-				       json_object_new_uint64(sig.mss));
-		json_object_object_add(
-		    e, "hops", json_object_new_uint64(tcpsig_distance(&sig)));
-		json_object_object_add(e, "tcp_sig",
-				       json_object_new_string(raw));
-		json_object_object_add(o, "evidence", e);
-		add_sources(o, addrs, 1, 1);
-		emit(r, found, o);
-		n++;
-	}
-	if (v->cad.bursts >= c->robotic_min_bursts && cv >= 0 &&
-	    cv <= c->robotic_max_cv) {
-		json_object *o =
-		    indicator("robotic_cadence",
-			      clamp01(1.0 - cv / c->robotic_max_cv * 0.5),
-			      v->first_ns, v->last_ns);
-		json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "requests",
-				       json_object_new_uint64(v->cad.bursts));
-		json_object_object_add(
-		    e, "interval_mean_us",
-		    json_object_new_uint64(v->cad.ivl_mean_us));
-		json_object_object_add(
-		    e, "interval_cv",
-		    json_object_new_double(round(cv * 1e4) / 1e4));
-		json_object_object_add(o, "evidence", e);
-		add_sources(o, addrs, 1, 1);
-		emit(r, found, o);
-		n++;
-	}
-	return n;
+	g->addrs[g->n] = *a;
+	g->mem[g->n] = m;
+	g->src[g->n] = s;
+	g->n++;
+	return true;
 }
 
-static int cmp_tuple(const void *x, const void *y)
+static bool member_shows(uint32_t hits, uint32_t measured, double min_share)
 {
-	const struct src_rec *a = x, *b = y;
+	return hits && (double)hits >= min_share * measured;
+}
 
-	if (a->v.last_tuple_id != b->v.last_tuple_id)
-		return a->v.last_tuple_id < b->v.last_tuple_id ? -1 : 1;
-	return memcmp(&a->k, &b->k, sizeof(a->k));
+/* Fold one member into its group (current window) or count it as a
+ * member of the previous window only. */
+static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
+		      struct member *m, const struct src_state *s, uint64_t now)
+{
+	const struct corr_config *cfg = &c->cfg;
+	uint64_t cur = now > cfg->window_s * NS ? now - cfg->window_s * NS : 0;
+	uint32_t volume = s->have_kernel ? s->k.flows : m->flows;
+
+	if (m->first_ns < cur)
+		g->prev_total++;
+	if (m->last_ns < cur) {
+		g->prev_only++;
+		return;
+	}
+	if (volume > cfg->cluster_max_source_flows)
+		return; /* not low-volume: a NAT, an office, a big customer */
+	if (!group_push(g, a, m, s))
+		return;
+	g->fresh += m->first_ns >= cur;
+	g->flows += m->flows;
+	if (!g->first_ns || m->first_ns < g->first_ns)
+		g->first_ns = m->first_ns;
+	if (m->last_ns > g->last_ns)
+		g->last_ns = m->last_ns;
+	g->relay_measured += m->relay_measured > 0;
+	g->relay_members += member_shows(m->relay_hits, m->relay_measured,
+					 cfg->relay_min_share);
+	g->stack_checked += m->stack_checked > 0;
+	g->stack_members +=
+	    member_shows(m->stack_hits, m->stack_checked, cfg->stack_min_share);
+	if (m->sizes.n) {
+		running_merge(&g->sizes, &m->sizes);
+		g->size_members++;
+	}
 }
 
 static int cmp_net(const void *x, const void *y)
@@ -353,99 +320,278 @@ static int cmp_net(const void *x, const void *y)
 	return memcmp(x, y, 16);
 }
 
-/* Sources [lo, hi) share one tuple id: are they a farm? */
-static int cluster(const struct report_ctx *r, const struct corr_config *c,
-		   const struct src_rec *s, size_t lo, size_t hi,
-		   json_object *found)
+static int cmp_u32(const void *x, const void *y)
 {
-	size_t n = 0, nets = 0, i;
-	unsigned char(*net)[16] = calloc(hi - lo, 16);
-	char(*addr)[ADDR_STRLEN] = calloc(hi - lo, ADDR_STRLEN);
-	const char **addrs = calloc(hi - lo, sizeof(*addrs));
-	uint64_t first = UINT64_MAX, last = 0, flows = 0;
-	int out = 0;
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
 
-	if (!net || !addr || !addrs)
-		goto done;
-	for (i = lo; i < hi; i++) {
-		const struct hs_source *v = &s[i].v;
-		double cv = cv_of(&v->cad);
-
-		if (v->cad.bursts < c->band_min_bursts || cv < 0 ||
-		    cv > c->robotic_max_cv ||
-		    v->flows > c->cluster_max_source_flows)
-			continue; /* not in the robotic band, or not low-volume
-				   */
-		net_of(&s[i].k, net[n]);
-		addr_str(&s[i].k, addr[n], ADDR_STRLEN);
-		addrs[n] = addr[n];
-		first = v->first_ns < first ? v->first_ns : first;
-		last = v->last_ns > last ? v->last_ns : last;
-		flows += v->flows;
-		n++;
-	}
-	if (n < c->cluster_min_sources)
-		goto done;
-	qsort(net, n, 16, cmp_net);
-	for (i = 0; i < n; i++)
-		nets += i == 0 || memcmp(net[i], net[i - 1], 16);
-	if (nets < c->cluster_min_prefixes)
-		goto done;
-	{
-		json_object *o = indicator(
-		    "farm_cluster",
-		    clamp01((double)nets / (4.0 * c->cluster_min_prefixes) +
-			    0.5),
-		    first, last);
-		json_object *e = json_object_new_object();
-		char tid[24];
-
-		snprintf(tid, sizeof(tid), "%016llx",
-			 (unsigned long long)s[lo].v.last_tuple_id);
-		json_object_object_add(o, "tuple_id",
-				       json_object_new_string(tid));
-		json_object_object_add(e, "sources", json_object_new_uint64(n));
-		json_object_object_add(e, "prefixes",
-				       json_object_new_uint64(nets));
-		json_object_object_add(e, "flows",
-				       json_object_new_uint64(flows));
-		json_object_object_add(e, "cadence_band",
-				       json_object_new_string("robotic"));
-		json_object_object_add(o, "evidence", e);
-		add_sources(o, addrs, n, c->max_listed_sources);
-		emit(r, found, o);
-		out = 1;
-	}
-done:
-	free(net);
-	free(addr);
-	free(addrs);
-	return out;
+	return (a > b) - (a < b);
 }
 
-int correlate(const struct report_ctx *r, const struct corr_config *c,
-	      json_object *found)
+static int cmp_dbl(const void *x, const void *y)
 {
-	size_t n, i, lo;
-	struct src_rec *s = dump_map(r->maps->sources, sizeof(struct hs_addr),
-				     sizeof(struct hs_source), &n);
-	int count = 0;
+	double a = *(const double *)x, b = *(const double *)y;
 
-	if (!s)
-		return -1;
-	if (r->fmt == FMT_TEXT)
-		fprintf(r->out, "indicators:\n");
-	qsort(s, n, sizeof(*s), cmp_tuple);
-	for (i = 0; i < n; i++)
-		count += per_source(r, c, &s[i], found);
-	for (lo = 0; lo < n; lo = i) {
-		for (i = lo + 1;
-		     i < n && s[i].v.last_tuple_id == s[lo].v.last_tuple_id;
-		     i++)
-			;
-		if (s[lo].v.last_tuple_id)
-			count += cluster(r, c, s, lo, i, found);
+	return (a > b) - (a < b);
+}
+
+/* Distinct prefixes and ASNs, and the median member span. */
+static void group_spread(struct group *g)
+{
+	unsigned char(*net)[16] = malloc(g->n * 16 + 1);
+	uint32_t *asn = malloc(g->n * sizeof(*asn) + 1);
+	double *span = malloc(g->n * sizeof(*span) + 1);
+	size_t i;
+
+	g->prefixes = g->asns = 0;
+	if (!net || !asn || !span)
+		goto out;
+	for (i = 0; i < g->n; i++) {
+		bool v4 = addr_is_v4(&g->addrs[i]);
+
+		/* /24 for IPv4, /48 for IPv6 */
+		memcpy(net[i], g->addrs[i].b, 16);
+		memset(net[i] + (v4 ? 15 : 6), 0, v4 ? 1 : 10);
+		asn[i] = g->src[i]->asn.asn;
+		span[i] =
+		    (double)(g->mem[i]->last_ns - g->mem[i]->first_ns) / NS;
 	}
-	free(s);
-	return count;
+	qsort(net, g->n, 16, cmp_net);
+	qsort(asn, g->n, sizeof(*asn), cmp_u32);
+	qsort(span, g->n, sizeof(*span), cmp_dbl);
+	for (i = 0; i < g->n; i++) {
+		g->prefixes += i == 0 || memcmp(net[i], net[i - 1], 16);
+		g->asns += asn[i] && (i == 0 || asn[i] != asn[i - 1]);
+	}
+	g->span_median_s = g->n ? span[g->n / 2] : 0;
+out:
+	free(net);
+	free(asn);
+	free(span);
+}
+
+static struct table *build_groups(struct corr *c, uint64_t now)
+{
+	uint64_t since = now > 2ull * c->cfg.window_s * NS
+			     ? now - 2ull * c->cfg.window_s * NS
+			     : 0;
+	struct table *groups =
+	    table_new(table_len(c->clusters) * 2 + 16, sizeof(uint64_t),
+		      sizeof(struct group), group_free);
+	size_t pos = 0;
+	const void *k;
+	void *v;
+
+	if (!groups)
+		return NULL;
+	while (table_next(c->members, &pos, &k, &v)) {
+		const struct member_key *mk = k;
+		struct member *m = v;
+		const struct src_state *s;
+		const struct cluster_state *cl;
+		enum cadence_band band;
+		struct group *g;
+		uint64_t id;
+		bool created;
+
+		if (m->last_ns < since)
+			continue;
+		s = table_get(c->srcs, &mk->addr);
+		cl = table_get(c->clusters, &mk->cluster);
+		if (!s || !cl)
+			continue;
+		band =
+		    s->have_kernel ? source_band(&c->cfg, &s->k) : BAND_SPARSE;
+		id = hs_mix64(mk->cluster ^ (0x62616e64ull + band));
+		g = table_get_or_add(groups, &id, &created);
+		if (!g)
+			continue;
+		if (created) {
+			g->id = id;
+			g->cluster = mk->cluster;
+			g->cl = cl;
+			g->band = band;
+		}
+		group_add(c, g, &mk->addr, m, s, now);
+	}
+	pos = 0;
+	while (table_next(groups, &pos, NULL, &v))
+		group_spread(v);
+	return groups;
+}
+
+/* Members not yet listed by a record of this kind come first. */
+static size_t order_new_first(struct group *g, enum ind_kind kind)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < g->n; i++) {
+		if (g->mem[i]->reported & (1u << kind))
+			continue;
+		if (i != j) {
+			struct hs_addr a = g->addrs[i];
+			struct member *m = g->mem[i];
+			const struct src_state *s = g->src[i];
+
+			g->addrs[i] = g->addrs[j];
+			g->mem[i] = g->mem[j];
+			g->src[i] = g->src[j];
+			g->addrs[j] = a;
+			g->mem[j] = m;
+			g->src[j] = s;
+		}
+		j++;
+	}
+	return j;
+}
+
+/* With relay (or mismatch) evidence only the members that show it are
+ * listed; they move to the front and the count shrinks. */
+static void keep_evidence_members(const struct corr *c, struct group *g)
+{
+	size_t i, j = 0;
+
+	if (!g->relay && !g->mismatch)
+		return;
+	for (i = 0; i < g->n; i++) {
+		const struct member *m = g->mem[i];
+		bool shows =
+		    (g->relay && member_shows(m->relay_hits, m->relay_measured,
+					      c->cfg.relay_min_share)) ||
+		    (g->mismatch &&
+		     member_shows(m->stack_hits, m->stack_checked,
+				  c->cfg.stack_min_share));
+
+		if (!shows)
+			continue;
+		g->addrs[j] = g->addrs[i];
+		g->mem[j] = g->mem[i];
+		g->src[j] = g->src[i];
+		j++;
+	}
+	g->n = j;
+}
+
+static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
+		       const struct ind_sink *sink)
+{
+	size_t i;
+
+	ind->n_new = order_new_first(g, ind->kind);
+	ind->sources = g->addrs;
+	ind->n_sources = g->n;
+	ind->first_ns = g->first_ns;
+	ind->last_ns = g->last_ns;
+	ind->cluster_id = g->id;
+	ind->tuple_id = g->cl->tuple_id;
+	ind->ja4 = g->cl->ja4;
+	ind->band = g->band;
+	emit(c, ind, subject_hash(ind->kind, &g->id, sizeof(g->id)), sink);
+	if (!ind->fresh)
+		return;
+	for (i = 0; i < g->n; i++)
+		g->mem[i]->reported |= 1u << ind->kind;
+}
+
+static void note_top(struct corr *c, const struct group *g)
+{
+	size_t k = sizeof(c->top) / sizeof(c->top[0]), i, at;
+	struct cluster_view v = {
+	    .cluster_id = g->id,
+	    .tuple_id = g->cl->tuple_id,
+	    .band = g->band,
+	    .sources = g->n,
+	    .prefixes = g->prefixes,
+	    .farm = g->farm,
+	    .score = g->farm_score,
+	};
+
+	snprintf(v.ja4, sizeof(v.ja4), "%s", g->cl->ja4);
+	/* farms first, then by size */
+	for (at = 0; at < c->n_top; at++)
+		if ((v.farm && !c->top[at].farm) ||
+		    (v.farm == c->top[at].farm &&
+		     v.sources > c->top[at].sources))
+			break;
+	if (at >= k)
+		return;
+	if (c->n_top < k)
+		c->n_top++;
+	for (i = c->n_top - 1; i > at; i--)
+		c->top[i] = c->top[i - 1];
+	c->top[at] = v;
+}
+
+static void eval_groups(struct corr *c, uint64_t now,
+			const struct ind_sink *sink)
+{
+	struct table *groups = build_groups(c, now);
+	size_t pos = 0;
+	void *v;
+
+	c->n_top = 0;
+	c->st.farm_clusters = 0;
+	c->st.cluster_sources = 0;
+	if (!groups)
+		return;
+	while (table_next(groups, &pos, NULL, &v)) {
+		struct group *g = v;
+		struct indicator ind = {.kind = IND_FARM_CLUSTER, .at_ns = now};
+
+		if (g->n && eval_farm(c, g, &ind)) {
+			size_t all = g->n;
+
+			c->st.farm_clusters++;
+			keep_evidence_members(c, g);
+			ev_u64(ind.evidence, "members_without_evidence",
+			       all - g->n);
+			emit_group(c, g, &ind, sink);
+			ind = (struct indicator){.kind = IND_ROTATION,
+						 .at_ns = now};
+			if (eval_rotation(c, g, &ind))
+				emit_group(c, g, &ind, sink);
+			ind =
+			    (struct indicator){.kind = IND_PIVOT, .at_ns = now};
+			if (eval_pivot(c, g, now, &ind))
+				emit_group(c, g, &ind, sink);
+			ind = (struct indicator){.kind = IND_UNIFORM_REQUESTS,
+						 .at_ns = now};
+			if (eval_uniform_cluster(c, g, &ind))
+				emit_group(c, g, &ind, sink);
+		}
+		c->st.cluster_sources += g->n;
+		if (g->n)
+			note_top(c, g);
+	}
+	table_free(groups);
+}
+
+void corr_eval(struct corr *c, uint64_t now_ns, const struct ind_sink *sink)
+{
+	c->st.evals++;
+	c->last_eval_ns = now_ns;
+	expire_all(c, now_ns);
+	eval_sources(c, now_ns, sink);
+	eval_groups(c, now_ns, sink);
+}
+
+void corr_get_stats(const struct corr *c, struct corr_stats *s)
+{
+	*s = c->st;
+	s->sources = table_len(c->srcs);
+	s->members = table_len(c->members);
+	s->clusters = table_len(c->clusters);
+	s->flows_tracked = table_len(c->shadows);
+	s->relay_share = c->last_samples
+			     ? (double)c->last_hits / c->last_samples
+			 : c->win_samples ? (double)c->win_hits / c->win_samples
+					  : 0;
+}
+
+size_t corr_top_clusters(const struct corr *c, struct cluster_view *out,
+			 size_t k)
+{
+	size_t n = k < c->n_top ? k : c->n_top;
+
+	memcpy(out, c->top, n * sizeof(*out));
+	return n;
 }

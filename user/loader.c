@@ -33,7 +33,7 @@
 static const char *const instance_maps[] = {"flows", "sources", "tcp_sigs",
 					    "stats", NULL};
 static const char *const persistent_maps[] = {
-	"blocklist", "allowlist", "tuple_rules", "block_hint", NULL};
+    "blocklist", "allowlist", "tuple_rules", "block_hint", NULL};
 
 void loader_pin_path(const char *name, char *buf, size_t cap)
 {

@@ -15,7 +15,7 @@ struct load_opts {
 	uint32_t sigs;
 	uint32_t blocks;
 	uint64_t idle_gap_ns;
-	bool enforce;    /* drop; default is dry-run */
+	bool enforce;	 /* drop; default is dry-run */
 	bool reuse_pins; /* take over pinned blocking-layer maps (run) */
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "cli.h"
 
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 	const char *dbg = getenv("HS_DEBUG");
 
 	libbpf_set_print(dbg && *dbg == '1' ? verbose_print : silent_print);
+	/* scores and shares: 6 significant digits, not json-c's 17 */
+	json_c_set_serialization_double_format("%.6g", JSON_C_OPTION_GLOBAL);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);

@@ -22,7 +22,7 @@ struct metrics {
 	struct MHD_Daemon *d;
 	struct metrics_src src;
 	pthread_mutex_t lock;
-	struct collector_stats cs; /* published by the main loop */
+	struct metrics_snapshot snap; /* published by the main loop */
 	uint64_t scrapes;
 	double start_time;
 };
@@ -72,38 +72,12 @@ static void put(struct sbuf *sb, const char *series, uint64_t v)
 	sb_printf(sb, "%s %llu\n", series, (unsigned long long)v);
 }
 
-static size_t map_count(int fd, size_t ksz, uint64_t now_ns,
-			size_t *active_blocks)
+/* One labelled sample: name{label="value"} v */
+static void put1(struct sbuf *sb, const char *name, const char *label,
+		 const char *value, uint64_t v)
 {
-	unsigned char key[64], next[64];
-	bool have = false;
-	size_t n = 0;
-
-	if (fd < 0 || ksz > sizeof(key))
-		return 0;
-	while (bpf_map_get_next_key(fd, have ? key : NULL, next) == 0) {
-		if (active_blocks) {
-			struct hs_block b;
-
-			if (bpf_map_lookup_elem(fd, next, &b) == 0 &&
-			    (!b.expires_ns || b.expires_ns > now_ns))
-				(*active_blocks)++;
-		}
-		memcpy(key, next, ksz);
-		have = true;
-		n++;
-	}
-	return n;
-}
-
-static uint32_t map_max(int fd)
-{
-	struct bpf_map_info info = {0};
-	uint32_t len = sizeof(info);
-
-	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)
-		   ? info.max_entries
-		   : 0;
+	sb_printf(sb, "%s{%s=\"%s\"} %llu\n", name, label, value,
+		  (unsigned long long)v);
 }
 
 static double now_s(clockid_t c)
@@ -127,152 +101,286 @@ static long rss_bytes(void)
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
-char *metrics_render(struct metrics *m)
-{
 #define HS_STAT_NAME(n) #n,
-	static const char *const names[] = {HS_STATS_FIELDS(HS_STAT_NAME)};
+static const char *const stat_names[] = {HS_STATS_FIELDS(HS_STAT_NAME)};
 #undef HS_STAT_NAME
+#define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
+
+static uint64_t stat_of(const struct hs_stats *st, const char *name)
+{
+	const uint64_t *v = (const uint64_t *)st;
+
+	for (size_t j = 0; j < N_STATS; j++)
+		if (!strcmp(stat_names[j], name))
+			return v[j];
+	return 0;
+}
+
+static void render_datapath(struct sbuf *sb, const struct metrics *m,
+			    const struct hs_stats *st)
+{
 	static const char *const parse_reasons[] = {
 	    "non_ip",	      "err_eth", "err_vlan", "err_ipv4", "err_ipv6",
 	    "ipv6_ext_limit", "ip_frag", "non_tcp",  "err_tcp",	 "err_tcp_opt"};
-	struct sbuf sb = {0};
-	struct hs_stats st;
-	struct collector_stats cs;
-	const uint64_t *v = (const uint64_t *)&st;
-	uint64_t mono = (uint64_t)(now_s(CLOCK_MONOTONIC) * 1e9);
-	size_t i, j, active = 0;
+	const uint64_t *v = (const uint64_t *)st;
 	unsigned cur = 0;
+	size_t i;
+
+	metric(sb, "hydrascope_datapath_attached", "gauge",
+	       "1 while our XDP program is the one attached to the interface");
+	if (bpf_xdp_query_id(m->src.ifindex, 0, &cur))
+		cur = 0;
+	sb_printf(sb, "hydrascope_datapath_attached %d\n",
+		  cur && cur == m->src.xdp_prog_id);
+	metric(sb, "hydrascope_packets_total", "counter",
+	       "packets seen by hook");
+	put1(sb, "hydrascope_packets_total", "hook", "xdp", st->xdp_packets);
+	put1(sb, "hydrascope_packets_total", "hook", "tc", st->tc_packets);
+	metric(sb, "hydrascope_parse_failures_total", "counter",
+	       "packets passed unparsed, by reason");
+	for (i = 0; i < sizeof(parse_reasons) / sizeof(parse_reasons[0]); i++)
+		put1(sb, "hydrascope_parse_failures_total", "reason",
+		     parse_reasons[i], stat_of(st, parse_reasons[i]));
+	/* every datapath counter under its own name (a fixed set) */
+	metric(sb, "hydrascope_datapath_events_total", "counter",
+	       "datapath counters by name (see include/hydrascope/abi.h)");
+	for (i = 0; i < N_STATS; i++)
+		put1(sb, "hydrascope_datapath_events_total", "counter",
+		     stat_names[i], v[i]);
+	metric(sb, "hydrascope_flows_total", "counter", "flows by kind");
+	put1(sb, "hydrascope_flows_total", "kind", "tls", st->tls_flows);
+	put1(sb, "hydrascope_flows_total", "kind", "nontls", st->nontls_flows);
+	metric(sb, "hydrascope_ringbuf_drops_total", "counter",
+	       "events lost because the ring buffer was full");
+	put(sb, "hydrascope_ringbuf_drops_total", st->ringbuf_drops);
+	metric(sb, "hydrascope_dropped_packets_total", "counter",
+	       "packets the blocking layer dropped (mode=drop) or would drop "
+	       "(mode=dry_run)");
+	sb_printf(sb,
+		  "hydrascope_dropped_packets_total{kind=\"prefix\",mode="
+		  "\"drop\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"prefix\",mode=\"dry_"
+		  "run\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"tuple\",mode="
+		  "\"drop\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"tuple\",mode=\"dry_"
+		  "run\"} %llu\n",
+		  (unsigned long long)st->block_drops,
+		  (unsigned long long)st->block_would_drop,
+		  (unsigned long long)st->tuple_drops,
+		  (unsigned long long)st->tuple_would_drop);
+}
+
+static void render_maps(struct sbuf *sb, const struct metrics *m,
+			const struct metrics_snapshot *s,
+			const struct hs_stats *st)
+{
+	static const char *const names[] = {"flows", "sources", "tcp_sigs"};
+	uint64_t entries[3] = {s->corr.kernel_flows, s->corr.kernel_sources,
+			       s->corr.kernel_sigs};
+	uint64_t inserts[3] = {st->flow_inserts, st->source_inserts,
+			       st->sig_inserts};
+	uint64_t fails[3] = {st->flow_insert_fail, st->source_insert_fail,
+			     st->sig_insert_fail};
+	size_t i;
+
+	metric(sb, "hydrascope_map_entries", "gauge",
+	       "entries in a map at the last sweep");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_entries", "map", names[i], entries[i]);
+	put1(sb, "hydrascope_map_entries", "map", "blocklist",
+	     s->enforce.enforced_blocks + s->enforce.manual_blocks);
+	put1(sb, "hydrascope_map_entries", "map", "tuple_rules",
+	     s->enforce.enforced_rules);
+	metric(sb, "hydrascope_map_max_entries", "gauge", "capacity of a map");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_max_entries", "map", names[i],
+		     m->src.map_max[i]);
+	put1(sb, "hydrascope_map_max_entries", "map", "blocklist",
+	     m->src.blocklist_max);
+	put1(sb, "hydrascope_map_max_entries", "map", "tuple_rules",
+	     m->src.tuple_rules_max);
+	metric(sb, "hydrascope_map_inserts_total", "counter",
+	       "entries the datapath added to an LRU map");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_inserts_total", "map", names[i],
+		     inserts[i]);
+	/* nothing but the LRU removes flows, sources or signatures, so
+	 * inserts - entries is what it evicted (LRU maps evict per CPU
+	 * before they are full) */
+	metric(sb, "hydrascope_map_evictions_total", "counter",
+	       "entries an LRU map evicted (inserts - entries)");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_evictions_total", "map", names[i],
+		     inserts[i] > entries[i] ? inserts[i] - entries[i] : 0);
+	metric(sb, "hydrascope_map_insert_failures_total", "counter",
+	       "datapath inserts that failed");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_insert_failures_total", "map",
+		     names[i], fails[i]);
+}
+
+static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	const struct collector_stats *cs = &s->coll;
+	size_t i;
+
+	metric(sb, "hydrascope_hellos_parsed_total", "counter",
+	       "ClientHellos reassembled and fingerprinted");
+	put(sb, "hydrascope_hellos_parsed_total", cs->hellos);
+	metric(sb, "hydrascope_hello_errors_total", "counter",
+	       "ClientHellos rejected, by reason");
+	for (i = 1; i < HELLO_ERR_MAX; i++)
+		put1(sb, "hydrascope_hello_errors_total", "reason",
+		     hello_strerror((enum hello_err)i), cs->hello_errors[i]);
+	metric(sb, "hydrascope_userspace_evictions_total", "counter",
+	       "entries pushed out of bounded userspace tables");
+	put1(sb, "hydrascope_userspace_evictions_total", "table", "reassembly",
+	     cs->reasm_evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table",
+	     "fingerprints", cs->fp_evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
+	     s->corr.evictions);
+	metric(sb, "hydrascope_correlator_entries", "gauge",
+	       "entries in the correlator's bounded tables");
+	put1(sb, "hydrascope_correlator_entries", "table", "sources",
+	     s->corr.sources);
+	put1(sb, "hydrascope_correlator_entries", "table", "members",
+	     s->corr.members);
+	put1(sb, "hydrascope_correlator_entries", "table", "clusters",
+	     s->corr.clusters);
+	put1(sb, "hydrascope_correlator_entries", "table", "flows",
+	     s->corr.flows_tracked);
+	metric(sb, "hydrascope_records_dropped_total", "counter",
+	       "decision records over the per-round cap, not written");
+	put(sb, "hydrascope_records_dropped_total", s->policy.records_dropped);
+	metric(sb, "hydrascope_rounds_total", "counter",
+	       "correlate-decide-reconcile rounds");
+	put(sb, "hydrascope_rounds_total", s->rounds);
+}
+
+static void render_indicators(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	uint64_t shown = 0;
+	size_t i;
+
+	metric(sb, "hydrascope_indicators_total", "counter",
+	       "indicator records raised (new, grown or repeated), by kind");
+	for (i = 0; i < IND_COUNT; i++)
+		put1(sb, "hydrascope_indicators_total", "kind",
+		     ind_kind_name((enum ind_kind)i), s->corr.raised[i]);
+	metric(sb, "hydrascope_farm_clusters", "gauge",
+	       "farm clusters firing at the last evaluation");
+	put(sb, "hydrascope_farm_clusters", s->corr.farm_clusters);
+	metric(sb, "hydrascope_relay_share", "gauge",
+	       "share of measured TLS flows with the relay signal (last "
+	       "window)");
+	sb_printf(sb, "hydrascope_relay_share %.4f\n", s->corr.relay_share);
+	metric(sb, "hydrascope_relay_samples_total", "counter",
+	       "TLS flows with a clean handshake timing");
+	put(sb, "hydrascope_relay_samples_total", s->corr.relay_samples);
+	metric(sb, "hydrascope_relay_hits_total", "counter",
+	       "... whose detour estimate passed relay_min_gap_us");
+	put(sb, "hydrascope_relay_hits_total", s->corr.relay_hits);
+	metric(sb, "hydrascope_cluster_sources", "gauge",
+	       "active low-volume sources of the largest clusters (top "
+	       "K by short id, the rest as cluster=\"other\")");
+	for (i = 0; i < s->n_top; i++) {
+		sb_printf(sb,
+			  "hydrascope_cluster_sources{cluster=\"%08x\","
+			  "band=\"%s\",farm=\"%s\"} %zu\n",
+			  (unsigned)(s->top[i].cluster_id >> 32),
+			  band_name(s->top[i].band),
+			  s->top[i].farm ? "true" : "false", s->top[i].sources);
+		shown += s->top[i].sources;
+	}
+	sb_printf(sb,
+		  "hydrascope_cluster_sources{cluster=\"other\",band=\"\","
+		  "farm=\"\"} %llu\n",
+		  (unsigned long long)(s->corr.cluster_sources > shown
+					   ? s->corr.cluster_sources - shown
+					   : 0));
+}
+
+static void render_blocking(struct sbuf *sb, const struct metrics *m,
+			    const struct metrics_snapshot *s)
+{
+	const struct enforce_stats *e = &s->enforce;
+	size_t i;
+
+	metric(sb, "hydrascope_enforce", "gauge",
+	       "1: blocking drops; 0: dry-run");
+	sb_printf(sb, "hydrascope_enforce %d\n", m->src.enforce);
+	metric(sb, "hydrascope_decisions_total", "counter",
+	       "new decisions by reason");
+	for (i = 0; i < IND_COUNT; i++)
+		if (i == IND_FARM_CLUSTER || i == IND_RESIDENTIAL_PROXY ||
+		    i == IND_RELAY_RTT_GAP)
+			put1(sb, "hydrascope_decisions_total", "reason",
+			     ind_kind_name((enum ind_kind)i),
+			     s->policy.decisions[i]);
+	metric(sb, "hydrascope_decision_renewals_total", "counter",
+	       "decisions renewed by a still-firing indicator");
+	put(sb, "hydrascope_decision_renewals_total", s->policy.renewals);
+	metric(sb, "hydrascope_decisions_refused_total", "counter",
+	       "decisions not taken");
+	put1(sb, "hydrascope_decisions_refused_total", "why", "cap",
+	     s->policy.refused_cap);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "allowlist",
+	     s->policy.refused_allow);
+	metric(sb, "hydrascope_blocks_desired", "gauge",
+	       "prefix blocks the policy wants");
+	put(sb, "hydrascope_blocks_desired", e->desired_blocks);
+	metric(sb, "hydrascope_blocks_enforced", "gauge",
+	       "indicator blocks the datapath holds as intended");
+	put(sb, "hydrascope_blocks_enforced", e->enforced_blocks);
+	metric(sb, "hydrascope_blocks_manual", "gauge",
+	       "operator blocks (hydrascope block add)");
+	put(sb, "hydrascope_blocks_manual", e->manual_blocks);
+	metric(sb, "hydrascope_blocks_cap", "gauge",
+	       "the policy's cap on indicator blocks (max_blocks)");
+	put(sb, "hydrascope_blocks_cap", m->src.max_blocks);
+	metric(sb, "hydrascope_blocks_active", "gauge",
+	       "blocklist entries not yet expired");
+	put(sb, "hydrascope_blocks_active", s->active_blocks);
+	metric(sb, "hydrascope_tuple_rules_desired", "gauge",
+	       "tuple rules the policy wants");
+	put(sb, "hydrascope_tuple_rules_desired", e->desired_rules);
+	metric(sb, "hydrascope_tuple_rules_enforced", "gauge",
+	       "tuple rules the datapath holds as intended");
+	put(sb, "hydrascope_tuple_rules_enforced", e->enforced_rules);
+	metric(sb, "hydrascope_reconcile_total", "counter",
+	       "reconcile work by kind");
+	put1(sb, "hydrascope_reconcile_total", "op", "write", e->writes);
+	put1(sb, "hydrascope_reconcile_total", "op", "delete", e->deletes);
+	put1(sb, "hydrascope_reconcile_total", "op", "write_failure",
+	     e->write_failures);
+	put1(sb, "hydrascope_reconcile_total", "op", "lifted_outside",
+	     e->lifted_outside);
+	put1(sb, "hydrascope_reconcile_total", "op", "stale_removed",
+	     e->stale_removed);
+}
+
+char *metrics_render(struct metrics *m)
+{
+	struct sbuf sb = {0};
+	struct metrics_snapshot s;
+	struct hs_stats st;
 
 	pthread_mutex_lock(&m->lock);
-	cs = m->cs;
+	s = m->snap;
 	m->scrapes++;
 	pthread_mutex_unlock(&m->lock);
-	if (stats_read(m->src.maps.stats, &st))
+	if (stats_read(m->src.stats_fd, &st))
 		memset(&st, 0, sizeof(st));
 
 	metric(&sb, "hydrascope_up", "gauge", "1 while the exporter serves");
 	sb_printf(&sb, "hydrascope_up 1\n");
-	metric(&sb, "hydrascope_enforce", "gauge",
-	       "1: blocking drops; 0: dry-run");
-	sb_printf(&sb, "hydrascope_enforce %d\n", m->src.enforce);
-
-	metric(&sb, "hydrascope_datapath_attached", "gauge",
-	       "1 while our XDP program is the one attached to the interface");
-	if (bpf_xdp_query_id(m->src.ifindex, 0, &cur))
-		cur = 0;
-	sb_printf(&sb, "hydrascope_datapath_attached %d\n",
-		  cur && cur == m->src.xdp_prog_id);
-
-	metric(&sb, "hydrascope_packets_total", "counter",
-	       "packets seen by hook");
-	put(&sb, "hydrascope_packets_total{hook=\"xdp\"}", st.xdp_packets);
-	put(&sb, "hydrascope_packets_total{hook=\"tc\"}", st.tc_packets);
-
-	metric(&sb, "hydrascope_parse_failures_total", "counter",
-	       "packets passed unparsed, by reason");
-	for (i = 0; i < sizeof(parse_reasons) / sizeof(parse_reasons[0]); i++)
-		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-			if (!strcmp(names[j], parse_reasons[i]))
-				sb_printf(&sb,
-					  "hydrascope_parse_failures_total{"
-					  "reason=\"%s\"} %llu\n",
-					  parse_reasons[i],
-					  (unsigned long long)v[j]);
-
-	/* every datapath counter under its own name (a fixed set) */
-	metric(&sb, "hydrascope_datapath_events_total", "counter",
-	       "datapath counters by name (see include/hydrascope/abi.h)");
-	for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-		sb_printf(
-		    &sb,
-		    "hydrascope_datapath_events_total{counter=\"%s\"} %llu\n",
-		    names[j], (unsigned long long)v[j]);
-
-	metric(&sb, "hydrascope_flows_total", "counter", "flows by kind");
-	put(&sb, "hydrascope_flows_total{kind=\"tls\"}", st.tls_flows);
-	put(&sb, "hydrascope_flows_total{kind=\"nontls\"}", st.nontls_flows);
-
-	metric(&sb, "hydrascope_ringbuf_drops_total", "counter",
-	       "events lost because the ring buffer was full");
-	put(&sb, "hydrascope_ringbuf_drops_total", st.ringbuf_drops);
-
-	metric(&sb, "hydrascope_dropped_packets_total", "counter",
-	       "packets the blocking layer dropped (mode=drop) or would drop "
-	       "(mode=dry_run)");
-	{
-		const struct {
-			const char *kind, *mode;
-			uint64_t v;
-		} drops[] = {
-		    {"prefix", "drop", st.block_drops},
-		    {"prefix", "dry_run", st.block_would_drop},
-		    {"tuple", "drop", st.tuple_drops},
-		    {"tuple", "dry_run", st.tuple_would_drop},
-		};
-
-		for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-			sb_printf(
-			    &sb,
-			    "hydrascope_dropped_packets_total{kind=\"%s\","
-			    "mode=\"%s\"} %llu\n",
-			    drops[i].kind, drops[i].mode,
-			    (unsigned long long)drops[i].v);
-	}
-
-	metric(&sb, "hydrascope_hellos_parsed_total", "counter",
-	       "ClientHellos reassembled and fingerprinted");
-	put(&sb, "hydrascope_hellos_parsed_total", cs.hellos);
-	metric(&sb, "hydrascope_hello_errors_total", "counter",
-	       "ClientHellos rejected, by reason");
-	for (i = 1; i < HELLO_ERR_MAX; i++)
-		sb_printf(&sb,
-			  "hydrascope_hello_errors_total{reason=\"%s\"} %llu\n",
-			  hello_strerror((enum hello_err)i),
-			  (unsigned long long)cs.hello_errors[i]);
-	metric(&sb, "hydrascope_userspace_evictions_total", "counter",
-	       "entries pushed out of bounded userspace tables");
-	put(&sb, "hydrascope_userspace_evictions_total{table=\"reassembly\"}",
-	    cs.reasm_evictions);
-	sb_printf(&sb,
-		  "hydrascope_userspace_evictions_total{table=\"fingerprints\"}"
-		  " %llu\n",
-		  (unsigned long long)cs.fp_evictions);
-
-	{
-		struct {
-			const char *name;
-			int fd;
-			size_t ksz;
-		} maps[] = {
-		    {"flows", m->src.maps.flows, sizeof(struct hs_flow_key)},
-		    {"sources", m->src.maps.sources, sizeof(struct hs_addr)},
-		    {"tcp_sigs", m->src.maps.sigs, sizeof(__u64)},
-		    {"blocklist", m->src.blocklist_fd,
-		     sizeof(struct hs_lpm_key)},
-		    {"tuple_rules", m->src.tuple_rules_fd, sizeof(__u64)},
-		};
-
-		metric(&sb, "hydrascope_map_entries", "gauge",
-		       "entries in a map");
-		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-			sb_printf(&sb,
-				  "hydrascope_map_entries{map=\"%s\"} %zu\n",
-				  maps[i].name,
-				  map_count(maps[i].fd, maps[i].ksz, mono,
-					    !strcmp(maps[i].name, "blocklist")
-						? &active
-						: NULL));
-		metric(&sb, "hydrascope_map_max_entries", "gauge",
-		       "capacity of a map");
-		for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-			sb_printf(&sb,
-				  "hydrascope_map_max_entries{map=\"%s\"} %u\n",
-				  maps[i].name, map_max(maps[i].fd));
-	}
-	metric(&sb, "hydrascope_blocks_active", "gauge",
-	       "prefix blocks not yet expired");
-	sb_printf(&sb, "hydrascope_blocks_active %zu\n", active);
-
+	render_datapath(&sb, m, &st);
+	render_maps(&sb, m, &s, &st);
+	render_userspace(&sb, &s);
+	render_indicators(&sb, &s);
+	render_blocking(&sb, m, &s);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
 	sb_printf(&sb, "process_resident_memory_bytes %ld\n", rss_bytes());
@@ -365,12 +473,12 @@ struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
 	return m;
 }
 
-void metrics_publish(struct metrics *m, const struct collector_stats *cs)
+void metrics_publish(struct metrics *m, const struct metrics_snapshot *s)
 {
 	if (!m)
 		return;
 	pthread_mutex_lock(&m->lock);
-	m->cs = *cs;
+	m->snap = *s;
 	pthread_mutex_unlock(&m->lock);
 }
 

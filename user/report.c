@@ -307,8 +307,10 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	add_opt_us(o, "ack_to_hello_us", t.ack_hello);
 	json_add_u64(o, "rtt_discards", f->rtt_discards);
 	add_cadence(o, &f->cad);
-	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -423,8 +425,10 @@ static void source_out(const struct report_ctx *r, const void *rec)
 		json_add_str(o, "tuple_id", tid);
 	}
 	add_cadence(o, &s->cad);
-	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -521,7 +525,9 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		json_add_u64(o, "reasm_evictions", cs.reasm_evictions);
 		json_add_u64(o, "fp_evictions", cs.fp_evictions);
 	}
-	fprintf(r->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }

@@ -117,3 +117,45 @@ void tcpsig_format(const struct hs_tcp_sig *s, char *out, size_t cap)
 		 tcpsig_distance(s), s->ip_opt_len, s->mss, win, s->wscale,
 		 layout, quirks, s->payload ? "+" : "0");
 }
+
+static const char *const os_names[OS_COUNT] = {
+    [OS_UNKNOWN] = "unknown", [OS_LINUX] = "linux", [OS_WINDOWS] = "windows",
+    [OS_APPLE] = "apple",     [OS_BSD] = "bsd",	    [OS_OTHER] = "other",
+    [OS_UNIX] = "unix",
+};
+
+const char *os_class_name(enum os_class c)
+{
+	return c < OS_COUNT ? os_names[c] : "unknown";
+}
+
+enum os_class tcpsig_os_class(const struct hs_tcp_sig *s,
+			      const struct p0f_match *m)
+{
+	static const struct {
+		const char *name;
+		enum os_class c;
+	} names[] = {
+	    {"Linux", OS_LINUX},     {"Android", OS_LINUX},
+	    {"Windows", OS_WINDOWS}, {"Mac OS X", OS_APPLE},
+	    {"MacOS X", OS_APPLE},   {"iOS", OS_APPLE},
+	    {"FreeBSD", OS_BSD},     {"OpenBSD", OS_BSD},
+	    {"NetBSD", OS_BSD},	     {"Solaris", OS_OTHER},
+	    {"HP-UX", OS_OTHER},     {"OpenVMS", OS_OTHER},
+	    {"Tru64", OS_OTHER},
+	};
+
+	if (m && m->label && m->name) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(m->name, names[i].name))
+				return names[i].c;
+	}
+	if (!s->ttl)
+		return OS_UNKNOWN;
+	switch (hs_initial_ttl(s->ttl)) {
+	case 128: return OS_WINDOWS;
+	case 255: return OS_OTHER;
+	case 64: return OS_UNIX;
+	}
+	return OS_UNKNOWN;
+}

@@ -36,7 +36,10 @@ expect_usage_error "missing p0f file" replay x.pcap --p0f-db /nonexistent.fp
 expect_usage_error "replay of a missing file" replay /nonexistent.pcap
 expect_usage_error "unknown replay option" replay x.pcap --bogus
 expect_usage_error "detach with arguments" detach now
-expect_usage_error "unwritable decision log" run --iface lo --decision-log /nonexistent/dir/log
+expect_usage_error "unwritable record log" run --iface lo --log /nonexistent/dir/log
+expect_usage_error "missing network database" replay tests/data/demo.pcap --asn-db /nonexistent.mmdb
+expect_usage_error "bad allowlist prefix" replay tests/data/demo.pcap --allow 10.0.0.0/33
+expect_usage_error "not a network database" replay tests/data/demo.pcap --asn-db /etc/hostname
 expect_usage_error "bad decide interval" run --iface lo --decide-interval 0
 expect_usage_error "bad metrics address" run --iface lo --metrics nowhere
 expect_usage_error "tuple id not hex" tuple add xyz
