@@ -1,29 +1,50 @@
 #!/usr/bin/env python3
 """Labelled scenario captures for the correlator's tests (stdlib only).
 
-Writes a pcap of TCP/TLS flows seen at an ingress host (server
-198.51.100.10:443) and a JSON label file beside it (OUT.labels.json) that
-maps every source address to its population. Timings are those the design
-measured on real relays: with a relay in the path TCP ends at the exit node,
-so the TLS round trip and the ACK->ClientHello delay grow by the detour,
-while the TCP round trip stays the exit node's.
+Writes OUT (a pcap of TCP/TLS flows seen at an ingress host, server
+198.51.100.10:443), OUT.labels.json (every source address -> population,
+and the scenario's key times) and OUT.networks.json (prefix -> AS number,
+organisation and network class, for tools/gen-asn-db.pl).
+
+Timings follow what real relays do: with a relay in the path TCP ends at
+the exit node, so the TLS round trip and the ACK->ClientHello delay both
+grow by the detour while the TCP round trip stays the exit node's.
 
 Populations (sizes scale with --scale):
-  farm       one client stack (one hello) behind relays: many exit nodes
-             over many /24s, detour 60-120 ms, one request per connection
-             every 2.0 s +- 1 %
-  browsers   real users sharing that same hello: direct, human cadence
-  nat        one corporate NAT address: many users, several stacks, human
-  health     one health checker: perfectly regular, direct, one address
-  vpn        a user on a VPN: small MSS, one more hop, human cadence
+  farm_res    a scripted client (OpenSSL-like hello) behind residential
+              proxies: exit nodes over many /24s of residential ISPs, half
+              Linux (home routers, phones), half Windows (proxyware PCs);
+              detour 40-120 ms; one templated request per connection every
+              2 s; each exit node used ~4 s then replaced (rotation), some
+              come back later; the campaign moves to a new endpoint (SNI)
+              330 s in (pivot)
+  farm_dc     a scripted client (Go-like hello) on cloud hosts over eight
+              /24s, direct, robotic
+  browser     real users sharing one popular Chromium hello (extension
+              order shuffled per connection), direct, human think times and
+              request sizes, over many /24s
+  nat         one corporate NAT address: many users, several stacks
+  cgnat       one mobile-carrier CGNAT address: many phones, 80-200 ms RTT
+              with +-40 ms jitter between samples
+  sdk         API customers whose SDK has the farm's exact client stack
+              (same hello, same Linux TCP stack), direct; two high-volume,
+              one low-volume
+  corp_proxy  an explicit corporate proxy: TCP from the proxy (Linux), the
+              hellos of the employees (Chromium, SChannel, Safari), a real
+              but small relay detour (2-4 ms)
+  vpn         a user on a VPN: tunnel MSS, one more hop
+  health      a health checker, perfectly regular
 """
 import argparse
 import json
+import math
 import random
 import struct
 
 SERVER = bytes([198, 51, 100, 10])
 SPORT = 443
+T0 = 1200.0  # a multiple of the default 300 s window
+SPAN = 900.0
 
 
 def csum(data):
@@ -36,52 +57,135 @@ def csum(data):
 
 
 def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", opts=b"",
-             ttl=64, win=64240, ipid=1):
+             ttl=64, win=64240, df=True):
     tcp_len = 20 + len(opts)
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                       (tcp_len // 4) << 4, flags, win, 0, 0) + opts + payload
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid, 0x4000, ttl, 6, 0,
-                     src, dst)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000 if df else 0,
+                     ttl, 6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     eth = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00"
     return eth + ip + tcp
 
 
-def syn_opts(mss):
-    # mss, sok, ts, nop, ws 7: a Linux client
-    return struct.pack("!BBH", 2, 4, mss) + b"\x04\x02" + b"\x08\x0a" + \
-        b"\0\0\0\x01\0\0\0\0" + b"\x01\x03\x03\x07"
+# ---- TCP stacks (SYN options, window, initial TTL) ------------------------
+
+def linux_syn(mss):
+    return (struct.pack("!BBH", 2, 4, mss) + b"\x04\x02" + b"\x08\x0a" +
+            b"\0\0\0\x01\0\0\0\0" + b"\x01\x03\x03\x07")
 
 
-def client_hello(ciphers, exts, sni):
+def windows_syn(mss):
+    return struct.pack("!BBH", 2, 4, mss) + b"\x01\x03\x03\x08" + b"\x01\x01\x04\x02"
+
+
+def darwin_syn(mss):
+    return (struct.pack("!BBH", 2, 4, mss) + b"\x01\x03\x03\x06" + b"\x01\x01" +
+            b"\x08\x0a\0\0\0\x01\0\0\0\0" + b"\x04\x02\x00\x00")
+
+
+STACKS = {
+    "linux": (linux_syn, 64, 64240),
+    "windows": (windows_syn, 128, 64240),
+    "darwin": (darwin_syn, 64, 65535),
+}
+
+# ---- ClientHellos ----------------------------------------------------------
+
+GREASE = 0x0A0A
+
+
+def ext_body(e, sni, alpn):
+    if e == 0x0000:
+        name = sni.encode()
+        return struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
+    if e == 0x0010:
+        lst = b"".join(bytes([len(a)]) + a.encode() for a in alpn)
+        return struct.pack("!H", len(lst)) + lst
+    if e == 0x002B:
+        return b"\x04\x03\x04\x03\x03"
+    if e == 0x000D or e == 0x0022:
+        return b"\x00\x08\x04\x03\x08\x04\x04\x01\x05\x03"
+    if e == 0x000A:
+        return b"\x00\x06\x00\x1d\x00\x17\x00\x18"
+    if e == 0x000B:
+        return b"\x01\x00"
+    if e == 0x0033:
+        return struct.pack("!HHH", 36, 0x001D, 32) + bytes(range(32))
+    if e == 0x002D:
+        return b"\x01\x01"
+    if e == 0x0005:
+        return b"\x01\x00\x00\x00\x00"
+    if e == 0xFF01:
+        return b"\x00"
+    if e == 0x001B:
+        return b"\x02\x00\x02"
+    if e == 0x001C:
+        return b"\x40\x01"
+    if e == 0x4469:
+        return b"\x00\x03\x02h2"
+    if e == 0x0015:
+        return bytes(40)
+    return b""
+
+
+def client_hello(ciphers, exts, sni, alpn, rng=None, shuffle=False):
+    exts = list(exts)
+    if shuffle and rng:
+        # Chromium randomises the order of its extensions (not GREASE)
+        inner = [e for e in exts if e != GREASE]
+        rng.shuffle(inner)
+        exts = [GREASE] + inner + [GREASE]
     body = b"\x03\x03" + bytes(32) + b"\x20" + bytes(32)
     body += struct.pack("!H", 2 * len(ciphers)) + b"".join(struct.pack("!H", c) for c in ciphers)
     body += b"\x01\x00"
     ext = b""
     for e in exts:
-        if e == 0:
-            name = sni.encode()
-            data = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
-        elif e == 0x10:
-            data = b"\x00\x0c\x02h2\x08http/1.1"
-        elif e == 0x2b:
-            data = b"\x04\x03\x04\x03\x03"
-        elif e == 0x0d:
-            data = b"\x00\x04\x04\x03\x08\x04"
-        else:
-            data = b"\x00\x02\x00\x1d" if e == 0x0a else b""
+        if e == 0x0000 and not sni:
+            continue
+        data = ext_body(e, sni, alpn)
         ext += struct.pack("!HH", e, len(data)) + data
     body += struct.pack("!H", len(ext)) + ext
     hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
-STACK_A = ([0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9],
-           [0x0000, 0x000a, 0x000b, 0x000d, 0x0010, 0x0017, 0x002b, 0x0033])
-STACK_B = ([0x1302, 0x1303, 0x1301, 0xc02c, 0xc030], [0x0000, 0x000a, 0x000d, 0x002b, 0x0033])
-STACK_C = ([0x1301, 0x1303, 0xc02b, 0x009c], [0x0000, 0x000a, 0x000d, 0x0010, 0x002b])
+# OpenSSL 3 defaults (python requests, curl): TLS 1.3 suites first, EtM
+SCRIPT = ([0x1302, 0x1303, 0x1301, 0xC02C, 0xC030, 0x009F, 0xCCA9, 0xCCA8, 0xCCAA,
+           0xC02B, 0xC02F, 0x009E, 0xC024, 0xC028, 0x006B, 0xC023, 0xC027, 0x0067,
+           0xC00A, 0xC014, 0x0039, 0xC009, 0xC013, 0x0033, 0x009D, 0x009C, 0x003D,
+           0x003C, 0x0035, 0x002F, 0x00FF],
+          [0x0000, 0x000B, 0x000A, 0x0023, 0x0010, 0x0016, 0x0017, 0x000D, 0x002B,
+           0x002D, 0x0033], ["http/1.1"])
+# Go crypto/tls: TLS 1.3 suites appended last
+GO = ([0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC009, 0xC013, 0xC00A,
+       0xC014, 0x009C, 0x009D, 0x002F, 0x0035, 0xC012, 0x000A, 0x1301, 0x1302, 0x1303],
+      [0x0000, 0x0005, 0x000A, 0x000B, 0x000D, 0xFF01, 0x0012, 0x0010, 0x0017,
+       0x002B, 0x0033, 0x002D], ["h2", "http/1.1"])
+# Chromium: GREASE, ALPS, compressed certificates
+CHROME = ([GREASE, 0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9,
+           0xCCA8, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035],
+          [GREASE, 0x0000, 0x0017, 0xFF01, 0x000A, 0x000B, 0x0023, 0x0010, 0x0005,
+           0x000D, 0x0012, 0x0033, 0x002D, 0x002B, 0x001B, 0x4469, GREASE],
+          ["h2", "http/1.1"])
+# Apple: GREASE, no ALPS, keeps ECDHE-CBC suites
+SAFARI = ([GREASE, 0x1301, 0x1302, 0x1303, 0xC02C, 0xC02B, 0xCCA9, 0xC030, 0xC02F,
+           0xCCA8, 0xC00A, 0xC009, 0xC014, 0xC013, 0x009D, 0x009C, 0x0035, 0x002F,
+           0xC008, 0xC012, 0x000A],
+          [GREASE, 0x0000, 0x0017, 0xFF01, 0x000A, 0x000B, 0x0010, 0x0005, 0x000D,
+           0x0012, 0x0033, 0x002D, 0x002B, 0x001B, 0x0015, GREASE], ["h2", "http/1.1"])
+# Windows SChannel: no ChaCha20
+SCHANNEL = ([0x1302, 0x1301, 0xC02C, 0xC02B, 0xC030, 0xC02F, 0xC024, 0xC023, 0xC028,
+             0xC027, 0xC00A, 0xC009, 0xC014, 0xC013, 0x009D, 0x009C, 0x003D, 0x003C,
+             0x0035, 0x002F, 0x000A],
+            [0x0000, 0x0005, 0x000A, 0x000B, 0x000D, 0x0023, 0x0010, 0x0017, 0x002B,
+             0x002D, 0x0033, 0xFF01], ["h2", "http/1.1"])
+FIREFOX = ([0x1301, 0x1303, 0x1302, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0xC02C, 0xC030,
+            0xC00A, 0xC009, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035],
+           [0x0000, 0x0017, 0xFF01, 0x000A, 0x000B, 0x0023, 0x0010, 0x0005, 0x0022,
+            0x0033, 0x002B, 0x000D, 0x002D, 0x001C], ["h2", "http/1.1"])
 
 
 class Writer:
@@ -103,37 +207,65 @@ class Writer:
                 f.write(struct.pack("<IIII", sec, usec, len(fr), len(fr)) + fr)
 
 
-def flow(w, t0, src, cport, stack, tcp_rtt, detour, requests, req_gap, mss=1460,
-         ttl=64, req_size=300, resp_size=1200, rng=None):
-    """One TLS connection seen at the server. Returns its end time."""
-    c_isn, s_isn = rng.randrange(1 << 32), rng.randrange(1 << 32)
-    hello = client_hello(stack[0], stack[1], "api.example.test")
-    c, s = c_isn + 1, s_isn + 1
-    t = t0
-    w.add(t, ipv4_tcp(src, SERVER, cport, SPORT, c_isn, 0, 0x02, opts=syn_opts(mss), ttl=ttl))
-    w.add(t + 0.00002, ipv4_tcp(SERVER, src, SPORT, cport, s_isn, c, 0x12, ttl=64))
-    t_ack = t + tcp_rtt
-    w.add(t_ack, ipv4_tcp(src, SERVER, cport, SPORT, c, s, 0x10, ttl=ttl))
-    # the hello leaves the client once it learns its tunnel is up
-    t_hello = t_ack + detour + 0.001
-    w.add(t_hello, ipv4_tcp(src, SERVER, cport, SPORT, c, s, 0x18, hello, ttl=ttl))
-    c += len(hello)
-    t_srv = t_hello + 0.0005
-    flight = bytes(1400)
-    w.add(t_srv, ipv4_tcp(SERVER, src, SPORT, cport, s, c, 0x18, flight))
-    s += len(flight)
-    t_cli = t_srv + tcp_rtt + detour + 0.001
-    t = t_cli
-    for i in range(requests):
-        req = bytes(req_size)
-        w.add(t, ipv4_tcp(src, SERVER, cport, SPORT, c, s, 0x18, req, ttl=ttl))
-        c += len(req)
-        resp = bytes(resp_size)
-        w.add(t + 0.01, ipv4_tcp(SERVER, src, SPORT, cport, s, c, 0x18, resp))
-        s += len(resp)
-        t += req_gap() if i + 1 < requests else 0
-    w.add(t + 0.02, ipv4_tcp(src, SERVER, cport, SPORT, c, s, 0x11, ttl=ttl))
-    return t + 0.02
+class Flow:
+    """One TLS connection as seen at the server."""
+
+    def __init__(self, w, rng, src, cport, hello, stack="linux", hops=10, mss=1460,
+                 tcp_rtt=0.02, detour=0.0, jitter=0.0, proc=0.0005):
+        self.w, self.rng, self.src, self.cport = w, rng, src, cport
+        syn_opts, ittl, self.win = STACKS[stack]
+        self.syn_opts, self.ttl = syn_opts(mss), ittl - hops
+        self.hello, self.tcp_rtt, self.detour = hello, tcp_rtt, detour
+        self.jitter, self.proc = jitter, proc
+        self.c = rng.randrange(1 << 32)
+        self.s = rng.randrange(1 << 32)
+
+    def rtt(self):
+        return max(0.0005, self.tcp_rtt + self.rng.uniform(-self.jitter, self.jitter))
+
+    def cli(self, t, flags, payload=b"", opts=b""):
+        self.w.add(t, ipv4_tcp(self.src, SERVER, self.cport, SPORT, self.c,
+                               self.s if flags != 0x02 else 0, flags, payload, opts,
+                               ttl=self.ttl, win=self.win))
+
+    def srv(self, t, flags, payload=b""):
+        self.w.add(t, ipv4_tcp(SERVER, self.src, SPORT, self.cport, self.s, self.c,
+                               flags, payload, ttl=64))
+
+    def run(self, t, requests):
+        """requests: [(gap_before_s, size)], the first gap ignored."""
+        self.cli(t, 0x02, opts=self.syn_opts)
+        self.c += 1
+        self.srv(t + 0.00002, 0x12)
+        self.s += 1
+        t_ack = t + self.rtt()
+        self.cli(t_ack, 0x10)
+        # the hello leaves once the client learns its tunnel is up: a relay
+        # adds the detour to the ACK->hello delay
+        t_hello = t_ack + self.detour + self.proc
+        self.cli(t_hello, 0x18, self.hello)
+        self.c += len(self.hello)
+        t_srv = t_hello + 0.0005
+        self.srv(t_srv, 0x18, bytes(1400))
+        self.s += 1400
+        t = t_srv + self.rtt() + self.detour + self.proc
+        for i, (gap, size) in enumerate(requests):
+            if i:
+                t += gap
+            self.cli(t, 0x18, bytes(size))
+            self.c += size
+            self.srv(t + 0.01, 0x18, bytes(1200))
+            self.s += 1200
+        self.cli(t + 0.02, 0x11)
+        return t + 0.02
+
+
+def ip(*b):
+    return bytes(b)
+
+
+def dotted(b):
+    return ".".join(map(str, b))
 
 
 def main():
@@ -144,49 +276,141 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
     w = Writer()
-    labels = {}
-    n = 24 * a.scale
+    labels, nets = {}, {}
+    port = [20000]
 
-    # farm: exit nodes in many /24s, each used a few times, robotic period
-    t = 1000.0
-    for i in range(n):
-        src = bytes([100, 64 + i // 250, i % 250, 7])
-        labels[".".join(map(str, src))] = "farm"
-        for k in range(3):
-            flow(w, t + i * 0.37 + k * 2.0, src, 40000 + k, STACK_A,
-                 tcp_rtt=rng.uniform(0.015, 0.040), detour=rng.uniform(0.060, 0.120),
-                 requests=1, req_gap=lambda: 0, rng=rng, req_size=420)
-    # browsers: the same stack, direct, human think times, many /24s
-    for i in range(n):
-        src = bytes([172, 16 + (i >> 16), (i >> 8) & 255, i & 255])
-        labels[".".join(map(str, src))] = "browser"
-        start = 1000.0 + rng.uniform(0, 20)
-        flow(w, start, src, 50000, STACK_A, tcp_rtt=rng.uniform(0.01, 0.06),
-             detour=0.0005, requests=7, rng=rng,
-             req_gap=lambda: rng.choice([0.4, 1.5, 3.0, 8.0, 12.0]) * rng.uniform(0.5, 1.5),
-             req_size=rng.randrange(200, 3000))
-    # corporate NAT: one address, many users with several stacks
-    nat = bytes([192, 0, 2, 1])
-    labels["192.0.2.1"] = "nat"
-    for u in range(3 * n):
-        stack = [STACK_A, STACK_B, STACK_C][u % 3]
-        flow(w, 1000.0 + rng.uniform(0, 30), nat, 20000 + u, stack,
-             tcp_rtt=0.03, detour=0.0007, requests=2, rng=rng,
-             req_gap=lambda: rng.uniform(0.5, 9.0), req_size=rng.randrange(200, 2000))
-    # health checker: perfectly regular, direct
-    hc = bytes([203, 0, 113, 50])
-    labels["203.0.113.50"] = "health"
-    for k in range(20):
-        flow(w, 1000.0 + k * 1.0, hc, 30000 + k, STACK_C, tcp_rtt=0.002,
-             detour=0.0003, requests=1, req_gap=lambda: 0, rng=rng, req_size=80)
-    # a user on a VPN: tunnel MSS, one more hop, human
-    vpn = bytes([203, 0, 113, 77])
-    labels["203.0.113.77"] = "vpn"
-    flow(w, 1001.0, vpn, 31000, STACK_B, tcp_rtt=0.05, detour=0.0008, requests=6,
-         rng=rng, req_gap=lambda: rng.uniform(1.0, 10.0), mss=1360, ttl=63)
+    def nport():
+        port[0] = port[0] + 1 if port[0] < 65000 else 20000
+        return port[0]
+
+    def label(src, pop):
+        labels[dotted(src)] = pop
+
+    def hello(stack, sni="api.example.test", shuffle=False):
+        c, e, alpn = stack
+        return client_hello(c, e, sni, alpn, rng, shuffle)
+
+    def human_requests(n):
+        out = []
+        for _ in range(n):
+            gap = min(40.0, max(0.3, rng.expovariate(1 / 6.0)))
+            size = int(min(8000, max(120, rng.lognormvariate(math.log(800), 0.6))))
+            out.append((gap, size))
+        return out
+
+    # farm_res: a new exit node every 3 s; each makes 3 connections 2 s
+    # apart, one templated request each; 10 % come back 400 s later
+    pivot_at = T0 + 330
+    n_exit = int(SPAN / 3.0) * a.scale
+    for i in range(n_exit):
+        src = ip(100, 64 + i // 250, i % 250, 7)
+        label(src, "farm_res")
+        nets["%s/24" % dotted(ip(100, 64 + i // 250, i % 250, 0))] = {
+            "asn": 64501 + i % 10, "org": "Home ISP %d" % (i % 10),
+            "class": "mobile" if i % 10 == 9 else "residential"}
+        stack = "windows" if i % 2 else "linux"
+        starts = [T0 + i * 3.0 / a.scale]
+        if i % 10 == 3 and starts[0] + 400 < T0 + SPAN:
+            starts.append(starts[0] + 400)
+        for s0 in starts:
+            detour = rng.uniform(0.040, 0.120)
+            for k in range(3):
+                t = s0 + k * 2.0 * rng.uniform(0.99, 1.01)
+                sni = "model-v2.example.test" if t >= pivot_at else "api.example.test"
+                Flow(w, rng, src, nport(), hello(SCRIPT, sni), stack=stack,
+                     hops=rng.randrange(6, 18), tcp_rtt=rng.uniform(0.015, 0.040),
+                     detour=detour).run(t, [(0, int(420 * rng.uniform(0.98, 1.02)))])
+
+    # farm_dc: eight cloud hosts in eight /24s, a request every 5 s
+    for i in range(8 * a.scale):
+        src = ip(10, 20 + i, 1, 5)
+        label(src, "farm_dc")
+        nets["10.%d.0.0/16" % (20 + i)] = {"asn": 64600, "org": "Cloud Co", "class": "hosting"}
+        t = T0 + rng.uniform(0, 5)
+        while t < T0 + SPAN - 10:
+            Flow(w, rng, src, nport(), hello(GO), stack="linux", hops=12,
+                 tcp_rtt=0.004).run(t, [(0, int(600 * rng.uniform(0.97, 1.03)))])
+            t += 5.0 * rng.uniform(0.99, 1.01)
+
+    # browsers: one popular hello, many /24s, human
+    n_br = 200 * a.scale
+    for i in range(n_br):
+        src = ip(172, 16 + i // 200, (i * 7) % 200, 10 + i % 200)
+        label(src, "browser")
+        nets["172.%d.0.0/16" % (16 + i // 200)] = {"asn": 64520, "org": "Cable Co",
+                                                    "class": "residential"}
+        stack = "darwin" if i % 4 == 0 else "windows"
+        t = T0 + rng.uniform(0, SPAN - 120)
+        for _ in range(rng.randrange(1, 4)):
+            t = Flow(w, rng, src, nport(), hello(CHROME, shuffle=True), stack=stack,
+                     hops=rng.randrange(8, 20), tcp_rtt=rng.uniform(0.01, 0.06)).run(
+                         t, human_requests(rng.randrange(3, 10)))
+            t += rng.uniform(1, 60)
+
+    # corporate NAT: one address, users with their own stacks
+    nat = ip(192, 0, 2, 1)
+    label(nat, "nat")
+    nets["192.0.2.0/25"] = {"asn": 64700, "org": "Example Corp", "class": "business"}
+    for u in range(60 * a.scale):
+        st, tcp = [(CHROME, "windows"), (SAFARI, "darwin"), (FIREFOX, "windows"),
+                   (SCHANNEL, "windows")][u % 4]
+        Flow(w, rng, nat, nport(), hello(st, shuffle=st is CHROME), stack=tcp, hops=9,
+             tcp_rtt=0.03).run(T0 + rng.uniform(0, SPAN - 60),
+                               human_requests(rng.randrange(2, 6)))
+
+    # mobile CGNAT: one address, phones, high and jittery RTT
+    cg = ip(198, 18, 0, 9)
+    label(cg, "cgnat")
+    nets["198.18.0.0/24"] = {"asn": 64800, "org": "Mobile Carrier", "class": "mobile"}
+    for u in range(40 * a.scale):
+        st, tcp = (SAFARI, "darwin") if u % 2 else (CHROME, "linux")
+        Flow(w, rng, cg, nport(), hello(st, shuffle=st is CHROME), stack=tcp, hops=14,
+             tcp_rtt=rng.uniform(0.08, 0.2), jitter=0.04,
+             proc=rng.uniform(0.0002, 0.002)).run(
+                 T0 + rng.uniform(0, SPAN - 60), human_requests(rng.randrange(2, 6)))
+
+    # SDK customers: the farm's client stack exactly, direct, from the cloud
+    for i, (period, count) in enumerate([(5.0, None), (5.0, None), (10.0, 4)]):
+        src = ip(10, 40 + i, 2, 9)
+        label(src, "sdk")
+        nets["10.%d.0.0/16" % (40 + i)] = {"asn": 64600, "org": "Cloud Co", "class": "hosting"}
+        t, n = T0 + 3 + i, 0
+        while t < T0 + SPAN - 10 and (count is None or n < count):
+            Flow(w, rng, src, nport(), hello(SCRIPT), stack="linux", hops=12,
+                 tcp_rtt=0.004).run(t, [(0, 420)])
+            t += period * rng.uniform(0.99, 1.01)
+            n += 1
+
+    # explicit corporate proxy: TCP from the proxy, hellos from the users
+    px = ip(192, 0, 2, 200)
+    label(px, "corp_proxy")
+    nets["192.0.2.128/25"] = {"asn": 64700, "org": "Example Corp", "class": "business"}
+    for u in range(50 * a.scale):
+        st = [CHROME, SCHANNEL, SAFARI][u % 3]
+        Flow(w, rng, px, nport(), hello(st, shuffle=st is CHROME), stack="linux", hops=7,
+             tcp_rtt=0.02, detour=rng.uniform(0.002, 0.004)).run(
+                 T0 + rng.uniform(0, SPAN - 60), human_requests(rng.randrange(2, 6)))
+
+    # a user on a VPN: tunnel MSS, one more hop
+    vpn = ip(203, 0, 113, 77)
+    label(vpn, "vpn")
+    nets["203.0.113.64/26"] = {"asn": 64900, "org": "VPN Provider", "class": "hosting"}
+    Flow(w, rng, vpn, nport(), hello(CHROME, shuffle=True), stack="linux", hops=1,
+         mss=1360, tcp_rtt=0.05).run(T0 + 30, human_requests(6))
+
+    # health checker: one request a second on fresh connections
+    hc = ip(203, 0, 113, 50)
+    label(hc, "health")
+    for k in range(int(SPAN) - 10):
+        Flow(w, rng, hc, nport(), hello(GO, sni=""), stack="linux", hops=2,
+             tcp_rtt=0.002).run(T0 + k * 1.0, [(0, 80)])
+
     w.save(a.out)
     with open(a.out + ".labels.json", "w") as f:
-        json.dump({"server": "198.51.100.10", "sources": labels}, f, indent=1)
+        json.dump({"server": "198.51.100.10", "start": T0, "end": T0 + SPAN,
+                   "pivot_at": pivot_at, "sources": labels}, f, indent=1)
+    with open(a.out + ".networks.json", "w") as f:
+        json.dump(nets, f, indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Replay-driven indicator tests on generated, labelled captures
-(tools/gen-scenario.py): which indicators fire on which sources, and which
-do not. Benign look-alikes (browsers sharing the farm's client stack, a
-corporate NAT, a health checker more regular than any farm, a VPN user)
-must not be clustered or flagged as relayed. Also checks that a config
-file changes thresholds and that a bad one stops with one line.
+"""Replay-driven correlator tests on a generated, labelled capture
+(tools/gen-scenario.py): which indicators fire on which populations, which
+do not, what the policy decides, and what the replay datapath then cuts.
+
+Benign look-alikes must not be clustered, relay-flagged or blocked: real
+browsers sharing a popular hello, a corporate NAT, a mobile CGNAT with
+jittery RTT, API customers whose SDK has the farm's exact stack, an
+explicit corporate proxy (a real but small relay detour), a VPN user and a
+health checker. Also: a network database (residential_proxy), repeat
+offenders, thresholds from a config file, bad config files.
 Ends with "N passed, N failed"."""
+import collections
 import json
 import os
 import subprocess
@@ -14,6 +19,7 @@ import tempfile
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 passed = failed = 0
+BENIGN = ("browser", "nat", "cgnat", "sdk", "corp_proxy", "vpn", "health")
 
 
 def check(ok, what):
@@ -25,80 +31,206 @@ def check(ok, what):
         print("FAIL " + what)
 
 
-def replay(cap, *extra, kind="indicator"):
-    p = subprocess.run([HS, "replay", cap, "--format", "json", "--no-flows", *extra],
-                       capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, "replay exit %d: %s" % (p.returncode, p.stderr.strip()))
-    return [o for o in map(json.loads, p.stdout.splitlines()) if o.get("type") == kind]
+def replay(cap, *extra):
+    p = subprocess.run([HS, "replay", cap, "--format", "json", "--no-sources", *extra],
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "replay exit %d: %s" % (p.returncode, p.stderr.strip()[:300]))
+    return [json.loads(l) for l in p.stdout.splitlines()]
 
 
-def by_kind(inds, kind):
-    out = set()
-    for i in inds:
-        if i["kind"] == kind:
-            out.update(i["sources"])
-    return out
+class Result:
+    def __init__(self, recs, labels):
+        self.recs, self.labels = recs, labels
+        self.ind = [r for r in recs if r.get("type") == "indicator"]
+        self.dec = [r for r in recs if r.get("type") == "decision"]
+        self.flows = [r for r in recs if r.get("type") == "flow"]
+
+    def covered(self, kind):
+        """population -> sources any record of this kind listed"""
+        out = collections.defaultdict(set)
+        for r in self.ind:
+            if r["kind"] == kind:
+                for s in r["sources"][:r["new_sources"]] if kind == "farm_cluster" else r["sources"]:
+                    out[self.labels.get(s, "?")].add(s)
+        return out
+
+    def blocked(self):
+        out = collections.defaultdict(set)
+        for d in self.dec:
+            if d["action"] == "block_prefix":
+                a = d["prefix"].split("/")[0]
+                out[self.labels.get(a, "?")].add(a)
+        return out
+
+
+def none_of(cov, pops):
+    return sorted(a for p in pops for a in cov.get(p, ()))
 
 
 def main():
     d = tempfile.mkdtemp(prefix="hs-scenario-")
     cap = os.path.join(d, "scenario.pcap")
     subprocess.run([sys.executable, "tools/gen-scenario.py", cap, "--seed", "11"], check=True)
-    labels = json.load(open(cap + ".labels.json"))["sources"]
-    pop = lambda name: {a for a, l in labels.items() if l == name}
-    farm, others = pop("farm"), {a for a, l in labels.items() if l != "farm"}
+    meta = json.load(open(cap + ".labels.json"))
+    labels = meta["sources"]
+    pop = collections.defaultdict(set)
+    for a, l in labels.items():
+        pop[l].add(a)
+    farm = pop["farm_res"]
+    r = Result(replay(cap), labels)
 
-    inds = replay(cap)
-    relay = by_kind(inds, "relay_rtt_gap")
-    robotic = by_kind(inds, "robotic_cadence")
-    clusters = [i for i in inds if i["kind"] == "farm_cluster"]
+    # relay_rtt_gap: the farm's exit nodes, nobody else (not the CGNAT's
+    # jitter, not the corporate proxy's small detour)
+    relay = r.covered("relay_rtt_gap")
+    check(len(relay["farm_res"]) >= 0.9 * len(farm),
+          "relay_rtt_gap on %d of %d farm exit nodes" % (len(relay["farm_res"]), len(farm)))
+    check(not none_of(relay, BENIGN + ("farm_dc",)),
+          "relay_rtt_gap on others: %s" % none_of(relay, BENIGN + ("farm_dc",)))
 
-    check(len(relay & farm) >= 0.9 * len(farm),
-          "relay_rtt_gap on %d of %d farm exit nodes" % (len(relay & farm), len(farm)))
-    check(not (relay & others), "relay_rtt_gap on non-farm sources: %s" % sorted(relay & others))
-    check(len(clusters) == 1, "expected one farm_cluster, got %d" % len(clusters))
-    if clusters:
-        members = set(clusters[0]["sources"])
-        check(len(members & farm) >= 0.9 * len(farm),
-              "farm_cluster holds %d of %d farm sources" % (len(members & farm), len(farm)))
-        check(not (members & others), "benign sources in the farm cluster: %s" % sorted(members & others))
-        check(clusters[0]["evidence"]["prefixes"] >= 20, "cluster spans few prefixes")
-        check(0 < clusters[0]["score"] <= 1, "cluster score out of range")
-    check(pop("health") <= robotic, "the health checker is robotic (and says so)")
-    check(not (robotic & (pop("browser") | pop("nat") | pop("vpn"))),
-          "robotic_cadence on human sources: %s" % sorted(robotic & (pop("browser") | pop("nat") | pop("vpn"))))
-    hop = by_kind(inds, "hop_anomaly")
-    check(pop("vpn") <= hop, "hop_anomaly misses the VPN user (MSS 1360)")
-    check(not (hop & (farm | pop("browser") | pop("nat") | pop("health"))),
-          "hop_anomaly on Ethernet-MSS sources: %s" % sorted(hop - pop("vpn")))
-    flagged_strong = set().union(*[set(i["sources"]) for i in inds if i["kind"] != "hop_anomaly"]) if inds else set()
-    check(not (flagged_strong & pop("vpn")), "the VPN user got more than hop_anomaly")
-    flagged = set().union(*[set(i["sources"]) for i in inds]) if inds else set()
-    check(not (flagged & (pop("browser") | pop("nat"))),
-          "benign sources flagged: %s" % sorted(flagged & (pop("browser") | pop("nat"))))
+    # farm_cluster: the residential farm (relay) and the datacenter farm
+    # (robotic), no benign source in any cluster record
+    fc = r.covered("farm_cluster")
+    check(len(fc["farm_res"]) >= 0.9 * len(farm),
+          "farm_cluster covers %d of %d farm exit nodes" % (len(fc["farm_res"]), len(farm)))
+    check(fc["farm_dc"] == pop["farm_dc"], "the datacenter farm is a cluster too")
+    check(not none_of(fc, BENIGN), "benign sources in farm clusters: %s" % none_of(fc, BENIGN))
+    first = min((i["time_ns"] for i in r.ind if i["kind"] == "farm_cluster"
+                 and set(i["sources"]) & farm), default=None)
+    check(first is not None and first / 1e9 - meta["start"] <= 60,
+          "farm detected within 60 s of its start (took %s s)" %
+          (first / 1e9 - meta["start"] if first else None))
+    farm_recs = [i for i in r.ind if i["kind"] == "farm_cluster" and set(i["sources"]) & farm]
+    check(all(i["evidence"]["prefixes"] >= 5 and 0 < i["score"] <= 1 and i["tuple_id"]
+              and "relay" in i["evidence"]["machine_evidence"] for i in farm_recs),
+          "farm records carry spread, score, tuple id and the relay evidence")
 
-    # decisions: prefix blocks for relayed exit nodes, one relay-conditional
-    # tuple rule for the farm; nothing for anyone else
-    decs = replay(cap, kind="decision")
-    blocked = {d["prefix"].split("/")[0] for d in decs if d["action"] == "block_prefix"}
-    rules = [d for d in decs if d["action"] == "tuple_rule"]
-    check(len(blocked & farm) >= 0.9 * len(farm), "prefix blocks on %d of %d farm sources" % (len(blocked & farm), len(farm)))
-    check(not (blocked & others), "prefix blocks on benign sources: %s" % sorted(blocked & others))
-    check(len(rules) == 1 and clusters and rules[0]["tuple_id"] == clusters[0]["tuple_id"],
-          "expected one tuple rule for the farm's tuple")
-    check(all(r["min_gap_us"] == 10000 for r in rules), "tuple rule not conditional on the relay gap")
-    check(all(d["ttl_s"] > 0 and d["reason"] and d["indicators"] and "evidence" in d and d["time_ns"] > 0
-              and d["applied"] is False for d in decs), "decision records incomplete")
+    # stack_mismatch: the farm's Windows exit nodes (OpenSSL hello behind a
+    # Windows SYN) and the corporate proxy (truthfully); no browser, NAT,
+    # CGNAT or SDK customer
+    sm = r.covered("stack_mismatch")
+    check(len(sm["farm_res"]) >= 0.4 * len(farm), "stack_mismatch on %d farm exit nodes" % len(sm["farm_res"]))
+    check(sm["corp_proxy"] == pop["corp_proxy"], "stack_mismatch on the explicit corporate proxy")
+    check(not none_of(sm, ("browser", "nat", "cgnat", "sdk", "vpn", "health")),
+          "stack_mismatch on %s" % none_of(sm, ("browser", "nat", "cgnat", "sdk", "vpn", "health")))
+
+    # cadence, uniformity, hops
+    rob = r.covered("robotic_cadence")
+    check(pop["health"] <= rob["health"], "the health checker is robotic (and says so)")
+    check(not none_of(rob, ("browser", "nat", "cgnat", "corp_proxy", "vpn")),
+          "robotic_cadence on humans: %s" % none_of(rob, ("browser", "nat", "cgnat", "corp_proxy", "vpn")))
+    uni = r.covered("uniform_requests")
+    farm_clusters = {i["cluster"] for i in r.ind if i["kind"] == "farm_cluster" and set(i["sources"]) & farm}
+    check(any(i["kind"] == "uniform_requests" and i.get("cluster") in farm_clusters
+              and i["evidence"]["size_cv"] <= 0.1 for i in r.ind),
+          "uniform_requests across a farm cluster (templated requests)")
+    check(not none_of(uni, ("browser", "nat", "cgnat", "corp_proxy", "vpn")),
+          "uniform_requests on humans: %s" % none_of(uni, ("browser", "nat", "cgnat", "corp_proxy", "vpn")))
+    hop = r.covered("hop_anomaly")
+    check(hop["vpn"] == pop["vpn"] and not none_of(hop, [p for p in pop if p != "vpn"]),
+          "hop_anomaly on the VPN user only")
+    strong = set()
+    for i in r.ind:
+        if i["kind"] not in ("hop_anomaly",):
+            strong |= set(i["sources"])
+    check(not (strong & pop["vpn"]), "the VPN user got more than hop_anomaly")
+
+    # rotation and pivot: on the farm only, with the endpoints it moved to
+    rot = [i for i in r.ind if i["kind"] == "rotation"]
+    piv = [i for i in r.ind if i["kind"] == "pivot"]
+    check(rot and all(set(i["sources"]) <= farm for i in rot), "rotation on the farm, only")
+    check(piv and all(set(i["sources"]) <= farm for i in piv), "pivot on the farm, only")
+    check(any("model-v2.example.test" in i["evidence"]["to"] and
+              i["time_ns"] / 1e9 - meta["pivot_at"] <= 60 for i in piv),
+          "pivot names the new endpoint within 60 s")
+
+    # decisions: blocks for farm exit nodes only, relay-conditional tuple
+    # rules for the farm's tuples, complete records
+    bl = r.blocked()
+    check(len(bl["farm_res"]) >= 0.9 * len(farm), "blocks on %d of %d farm exit nodes" % (len(bl["farm_res"]), len(farm)))
+    check(not none_of(bl, BENIGN + ("farm_dc",)), "blocks on others: %s" % none_of(bl, BENIGN + ("farm_dc",)))
+    farm_tuples = {i["tuple_id"] for i in farm_recs}
+    rules = [x for x in r.dec if x["action"] == "tuple_rule"]
+    check(rules and {x["tuple_id"] for x in rules} <= farm_tuples, "tuple rules only for farm tuples")
+    check(all(x["min_gap_us"] == 10000 for x in rules), "tuple rules are conditional on the relay gap")
+    last_packet = max(f["last_ns"] for f in r.flows)
+    check(all(x["ttl_s"] > 0 and x["reason"] and x["indicators"] and "evidence" in x
+              and meta["start"] * 1e9 <= x["time_ns"] <= last_packet and x["applied"] is True
+              for x in r.dec), "decision records complete, stamped with packet time, applied")
+
+    # the replay datapath applied the rules: every farm flow that began
+    # after its tuple's rule was cut (never-seen exit nodes included), every
+    # SDK-customer flow with the same stack was spared
+    rule_t = {x["tuple_id"]: x["time_ns"] for x in rules}
+    seen_before = collections.defaultdict(lambda: 1 << 62)
+    for f in r.flows:
+        seen_before[f["client"]] = min(seen_before[f["client"]], f["first_ns"])
+    outcome = collections.Counter()
+    for f in r.flows:
+        t = rule_t.get(f.get("tuple_id"))
+        if t is None or f["first_ns"] <= t:
+            continue
+        flags = f["flags"].split(",")
+        who = labels.get(f["client"])
+        fresh = "new" if seen_before[f["client"]] > t else "known"
+        outcome[(who, fresh, "cut" if "cut" in flags else "spared" if "cut_spared" in flags else "none")] += 1
+    check(outcome[("farm_res", "new", "cut")] > 50 and not outcome[("farm_res", "new", "none")]
+          and not outcome[("farm_res", "new", "spared")],
+          "never-seen exit nodes cut on their first connection: %s" % dict(outcome))
+    check(outcome[("sdk", "known", "spared")] > 10 and not [k for k in outcome if k[0] == "sdk" and k[2] == "cut"],
+          "the SDK customer with the farm's stack is spared: %s" % dict(outcome))
+    stats = [x for x in r.recs if x.get("type") == "stats"][0]
+    check(stats["tuple_would_drop"] > 0 and stats["tuple_drops"] == 0 and stats["block_drops"] == 0,
+          "dry-run: would-drop counted, nothing dropped")
+    check(any(x.get("type") == "note" and x["about"] == "residential_proxy" for x in r.recs),
+          "without a network database the output says residential_proxy was not evaluated")
+
+    # with a network database: residential_proxy on the exit nodes only
+    mmdb = os.path.join(d, "networks.mmdb")
+    subprocess.run(["perl", "tools/gen-asn-db.pl", cap + ".networks.json", mmdb], check=True)
+    ra = Result(replay(cap, "--asn-db", mmdb, "--no-flows"), labels)
+    rp = ra.covered("residential_proxy")
+    check(len(rp["farm_res"]) >= 0.9 * len(farm), "residential_proxy on %d of %d exit nodes" % (len(rp["farm_res"]), len(farm)))
+    check(not none_of(rp, BENIGN + ("farm_dc",)), "residential_proxy on others: %s" % none_of(rp, BENIGN + ("farm_dc",)))
+    check(max((i["evidence"].get("asns", 0) for i in ra.ind if i["kind"] == "farm_cluster"
+               and set(i["sources"]) & farm), default=0) >= 5,
+          "farm clusters count their autonomous systems")
+    check(not none_of(ra.blocked(), BENIGN + ("farm_dc",)), "no benign block with the network database")
+
+    # an allowlisted prefix is never blocked
+    rw = Result(replay(cap, "--allow", "100.64.0.0/16", "--no-flows"), labels)
+    allowed = {a for a in rw.blocked()["farm_res"] if a.startswith("100.64.")}
+    check(not allowed and rw.blocked()["farm_res"], "the allowlist wins over farm blocks: %s" % sorted(allowed)[:5])
+
+    # repeat offenders: with short TTLs, exit nodes that come back after
+    # their block lapsed get twice the TTL
+    cfg = os.path.join(d, "short.conf")
+    with open(cfg, "w") as f:
+        f.write("ttl_cluster_s = 60\nttl_relay_s = 60\nttl_jitter_pct = 0\n")
+    rr = Result(replay(cap, "--config", cfg, "--no-flows"), labels)
+    by_prefix = collections.defaultdict(list)
+    for x in rr.dec:
+        if x["action"] == "block_prefix" and not x["renewal"]:
+            by_prefix[x["prefix"]].append((x["time_ns"], x["ttl_s"], x["offences"]))
+    again = [v for v in by_prefix.values() if len(v) > 1]
+    check(again and all(v[0][1:] == (60, 1) and v[1][1:] == (120, 2) for v in again),
+          "repeat offenders: 60 s, then 120 s (%d came back)" % len(again))
+    check(all(x["expires_ns"] - x["time_ns"] == x["ttl_s"] * 1000000000 for x in rr.dec
+              if x["action"] == "block_prefix" and not x["renewal"]), "no jitter when ttl_jitter_pct = 0")
+    jit = [x["expires_ns"] - x["time_ns"] - x["ttl_s"] * 1000000000 for x in r.dec
+           if x["action"] == "block_prefix" and not x["renewal"]]
+    check(jit and min(jit) >= 0 and max(jit) <= 0.1 * 3600e9 and len(set(jit)) > len(jit) // 2,
+          "default TTLs are spread by up to 10 % (no bulk-expiry cliff)")
 
     # thresholds come from a config file
-    cfg = os.path.join(d, "strict.conf")
     with open(cfg, "w") as f:
         f.write("# demand a 500 ms detour\nrelay_min_gap_us = 500000\ncluster_min_sources = 1000\n")
-    inds2 = replay(cap, "--config", cfg)
-    check(not by_kind(inds2, "relay_rtt_gap"), "config: relay threshold ignored")
-    check(not [i for i in inds2 if i["kind"] == "farm_cluster"], "config: cluster threshold ignored")
+    r2 = Result(replay(cap, "--config", cfg, "--no-flows"), labels)
+    check(not r2.covered("relay_rtt_gap"), "config: relay threshold ignored")
+    check(not r2.covered("farm_cluster"), "config: cluster threshold ignored")
     for bad, why in (("bogus_key = 1\n", "unknown key"), ("robotic_max_cv = -1\n", "from 0"),
-                     ("relay_min_flows = 2.5\n", "an integer"), ("relay_min_flows\n", "key = value")):
+                     ("relay_min_flows = 2.5\n", "an integer"), ("relay_min_flows\n", "key = value"),
+                     ("relay_base_gap_us_netscape = 5\n", "unknown key"),
+                     ("window_s = nan\n", "window_s")):
         with open(cfg, "w") as f:
             f.write(bad)
         p = subprocess.run([HS, "replay", cap, "--config", cfg], capture_output=True, text=True)
