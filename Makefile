@@ -121,10 +121,14 @@ demo: all
 	@$(BUILD)/hydrascope replay tests/data/demo.pcap --local-net 198.18.77.1/32 \
 		--local-net fd00:77::1/128
 	@echo
-	@echo "== a generated hydra cluster: one client stack behind relays over many /24s,"
-	@echo "   browsers with the same stack, a corporate NAT, a health checker, a VPN user"
-	@python3 tools/gen-scenario.py $(BUILD)/demo-scenario.pcap
-	@$(BUILD)/hydrascope replay $(BUILD)/demo-scenario.pcap --no-flows --no-sources
+	@echo "== a generated hydra cluster: a scripted client behind rotating residential"
+	@echo "   proxies and a datacenter farm, among browsers sharing a popular stack, a"
+	@echo "   corporate NAT and proxy, a mobile CGNAT, SDK customers with the farm's"
+	@echo "   exact stack, a VPN user and a health checker (tools/gen-scenario.py)"
+	@python3 tools/gen-scenario.py $(BUILD)/demo-scenario.pcap --span 660
+	@perl tools/gen-asn-db.pl $(BUILD)/demo-scenario.pcap.networks.json $(BUILD)/demo-networks.mmdb
+	@$(BUILD)/hydrascope replay $(BUILD)/demo-scenario.pcap --no-flows --no-sources \
+		--asn-db $(BUILD)/demo-networks.mmdb
 
 .PHONY: demo-capture
 demo-capture: all

@@ -44,7 +44,6 @@ import struct
 SERVER = bytes([198, 51, 100, 10])
 SPORT = 443
 T0 = 1200.0  # a multiple of the default 300 s window
-SPAN = 900.0
 
 
 def csum(data):
@@ -273,7 +272,10 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--span", type=float, default=900.0,
+                    help="seconds of traffic (at least 400)")
     a = ap.parse_args()
+    SPAN = max(400.0, a.span)
     rng = random.Random(a.seed)
     w = Writer()
     labels, nets = {}, {}

@@ -8,20 +8,26 @@
  *    - ALPS (0x4469 or 0x44cd): Chromium (Chrome 91+, Edge, Brave, Opera,
  *      Electron). Seen in ../shared/testdata (tls3, http2-with-cookies,
  *      debian-clients Chromium 156).
- *    - ECDHE CBC-SHA suites (0xc009/0xc00a) without ALPS: Apple's stack
+ *    - ECDHE CBC-SHA suites (0xc008-0xc00a) without ALPS: Apple's stack
  *      (Safari/URLSession keep them; Chromium dropped them in 2020).
  *    - otherwise Chromium (pre-ALPS builds).
  *  No GREASE:
+ *    - TLS_AES_128_CCM_SHA256 (0x1304): GnuTLS, the only common client
+ *      stack that offers CCM by default (debian-clients gnutls-cli; it
+ *      also sends record_size_limit, so this test comes first).
  *    - record_size_limit (0x001c): NSS, Firefox (debian-clients Firefox
  *      ESR, tls12.pcap contile.services.mozilla.com).
- *    - TLS_AES_128_CCM_SHA256 (0x1304): GnuTLS, the only common client
- *      stack that offers CCM by default (debian-clients gnutls-cli).
  *    - signature_algorithms_cert (0x0032): Java's JSSE (11+).
  *    - TLS 1.3 suites offered after TLS 1.2 ones: Go's crypto/tls, which
  *      appends its TLS 1.3 suites to the list.
  *    - TLS 1.3 without any ChaCha20 suite: Windows SChannel.
  *    - encrypt_then_mac (0x0016): OpenSSL (curl, wget, python, node,
  *      openssl s_client; debian-clients curl and s_client).
+ *    - TLS 1.3 suites with the ECDHE 3DES ones (0xc008/0xc012): Apple's
+ *      SecureTransport (macos_tcp_flags.pcap, from a macOS SYN). TLS 1.2
+ *      clients with 3DES are left out: OpenSSL 1.0 offered them too
+ *      (https-connect.pcap), and a wrong "Apple" would be a false strong
+ *      mismatch.
  *    - otherwise "other".
  */
 #include "client_family.h"
@@ -119,14 +125,15 @@ enum client_family client_family_of(const struct tls_hello *h)
 	if (has_grease(h)) {
 		if (has_ext(h, 0x4469) || has_ext(h, 0x44cd))
 			return FAM_CHROMIUM;
-		if (has_cipher(h, 0xc009) || has_cipher(h, 0xc00a))
+		if (has_cipher(h, 0xc008) || has_cipher(h, 0xc009) ||
+		    has_cipher(h, 0xc00a))
 			return FAM_SAFARI;
 		return FAM_CHROMIUM;
 	}
-	if (has_ext(h, 0x001c))
-		return FAM_FIREFOX;
 	if (has_cipher(h, 0x1304))
 		return FAM_GNUTLS;
+	if (has_ext(h, 0x001c))
+		return FAM_FIREFOX;
 	if (has_ext(h, 0x0032))
 		return FAM_JAVA;
 	if (tls13_suites_last(h))
@@ -135,6 +142,8 @@ enum client_family client_family_of(const struct tls_hello *h)
 		return FAM_SCHANNEL;
 	if (has_ext(h, 0x0016))
 		return FAM_OPENSSL;
+	if (offers_tls13(h) && (has_cipher(h, 0xc008) || has_cipher(h, 0xc012)))
+		return FAM_SAFARI;
 	return FAM_OTHER;
 }
 

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "addr.h"
+#include "client_family.h"
 #include "hydrascope/tuple.h"
 
 int parse_format(const char *s, enum out_format *f)
@@ -289,6 +290,18 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 		json_add_str(o, "ja4_o", fp->fp.ja4_o);
 		json_add_str(o, "ja4_ro", fp->fp.ja4_ro);
 		json_add_str(o, "tls_version", fp->fp.tls_version);
+		json_add_str(
+		    o, "client_family",
+		    client_family_name((enum client_family)fp->family));
+		if (sv.ok) {
+			enum os_class oc = tcpsig_os_class(&sv.sig, &sv.m);
+
+			json_add_str(o, "os_class", os_class_name(oc));
+			json_object_object_add(
+			    o, "stack_implausibility",
+			    json_object_new_double(stack_implausibility(
+				(enum client_family)fp->family, oc)));
+		}
 		json_add_str(o, "sni", fp->sni);
 		json_add_str(o, "alpn", fp->alpn);
 		json_add_u64(o, "hello_segments", fp->segments);
@@ -348,9 +361,11 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 			sv.m.label ? sv.m.label : "?",
 			sv.m.fuzzy ? " (fuzzy)" : "", tcpsig_distance(&sv.sig));
 	if (fp && fp->err == HELLO_OK)
-		fprintf(r->out, "    tls  ja4=%s ja3=%s sni=%s alpn=%s\n",
+		fprintf(r->out,
+			"    tls  ja4=%s ja3=%s sni=%s alpn=%s family=%s\n",
 			fp->fp.ja4, fp->fp.ja3, fp->sni[0] ? fp->sni : "-",
-			fp->alpn[0] ? fp->alpn : "-");
+			fp->alpn[0] ? fp->alpn : "-",
+			client_family_name((enum client_family)fp->family));
 	else if (fp)
 		fprintf(r->out, "    tls  hello not parsed: %s\n",
 			hello_strerror(fp->err));

@@ -9,7 +9,10 @@ For every capture given:
     at the start of a client's data;
   * the p0f-v3 raw signature of each SYN equals what `p0f -r` prints;
   * the tuple id the kernel accumulated equals the one userspace recomputes
-    from the captured hello bytes.
+    from the captured hello bytes;
+  * no flow of a real capture pairs a TLS client family with an OS class it
+    does not run on (a false stack_mismatch), and on the Debian clients
+    capture each client gets its family (its README names the clients).
 Each check is one test; the script prints one line per failure and ends with
 "N passed, N failed". A missing peer tool is a failure, not a skip.
 """
@@ -136,6 +139,30 @@ def tuple_checks(cap, flows):
                                                              fl.get("tuple_id"), fl.get("tuple_id_user")))
 
 
+# ../shared/testdata/clients/README.md: curl and openssl s_client (OpenSSL,
+# 31 suites), gnutls-cli (29), Chromium 156 (15), Firefox ESR (16)
+DEBIAN_CLIENTS = {"31": "openssl", "29": "gnutls", "15": "chromium", "16": "firefox"}
+
+
+def family_checks(cap, flows):
+    name = os.path.basename(cap)
+    for key, fl in flows.items():
+        if "stack_implausibility" in fl:
+            check(fl["stack_implausibility"] < 0.5,
+                  "%s %s: %s on %s looks implausible (%s)" % (name, key, fl["client_family"],
+                                                             fl["os_class"], fl["stack_implausibility"]))
+    if name != "debian-clients.pcap":
+        return
+    seen = set()
+    for key, fl in flows.items():
+        if "ja4" in fl:
+            want = DEBIAN_CLIENTS.get(fl["ja4"][4:6])
+            seen.add(want)
+            check(fl["client_family"] == want, "%s %s: family %s, the client is %s" % (
+                name, key, fl["client_family"], want))
+    check(seen == set(DEBIAN_CLIENTS.values()), "%s: clients seen %s" % (name, seen))
+
+
 def main(caps):
     for cap in caps:
         flows = replay(cap)
@@ -143,6 +170,7 @@ def main(caps):
         ja3_checks(cap, flows)
         p0f_checks(cap, flows)
         tuple_checks(cap, flows)
+        family_checks(cap, flows)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or not passed else 0
 

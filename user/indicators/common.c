@@ -53,7 +53,8 @@ void ev_u64(json_object *e, const char *k, uint64_t v)
 
 void ev_dbl(json_object *e, const char *k, double v)
 {
-	json_object_object_add(e, k, json_object_new_double(round(v * 1e4) / 1e4));
+	json_object_object_add(e, k,
+			       json_object_new_double(round(v * 1e4) / 1e4));
 }
 
 void ev_str(json_object *e, const char *k, const char *v)

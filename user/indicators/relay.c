@@ -27,9 +27,9 @@ bool eval_relay(const struct corr *c, const struct hs_addr *a,
 	if (share < cfg->relay_min_share)
 		return false;
 	med = detour_median(s);
-	depth = cfg->relay_min_gap_us
-		    ? (double)(med > 0 ? med : 0) / (3.0 * cfg->relay_min_gap_us)
-		    : 1;
+	depth = cfg->relay_min_gap_us ? (double)(med > 0 ? med : 0) /
+					    (3.0 * cfg->relay_min_gap_us)
+				      : 1;
 	ind->score = clamp01(0.5 + 0.5 * share * (depth > 1 ? 1 : depth));
 	ind->relay = true;
 	ind->evidence = evidence_new();

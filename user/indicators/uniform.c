@@ -38,9 +38,9 @@ bool eval_uniform_cluster(const struct corr *c, const struct group *g,
 	if (!g->farm || g->size_members < cfg->cluster_min_sources || cv < 0 ||
 	    cv > cfg->uniform_max_cv)
 		return false;
-	ind->score = clamp01(0.5 + 0.5 * (1.0 - cv / (cfg->uniform_max_cv
-							 ? cfg->uniform_max_cv
-							 : 1)));
+	ind->score = clamp01(
+	    0.5 +
+	    0.5 * (1.0 - cv / (cfg->uniform_max_cv ? cfg->uniform_max_cv : 1)));
 	ind->evidence = evidence_new();
 	ev_u64(ind->evidence, "sources_with_sizes", g->size_members);
 	ev_u64(ind->evidence, "requests", (uint64_t)g->sizes.n);
