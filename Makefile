@@ -83,7 +83,8 @@ $(BUILD)/hydrascope: $(USER_OBJ)
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
 TEST_LIBS  := $(LDLIBS) -lcmocka
-TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_datapath
+TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_policy $(BUILD)/test_datapath \
+	      $(BUILD)/test_enforce
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS ?= hello collector pcap config
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
@@ -106,13 +107,21 @@ $(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o 
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
+$(BUILD)/test_policy: $(BUILD)/tests/unit/test_policy.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+
+$(BUILD)/test_enforce: $(BUILD)/tests/bpf/test_enforce.o $(SAN_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+
 .PHONY: test
 test: all $(TEST_BINS) $(FUZZ_BINS)
 	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
 
 .PHONY: test-unit
-test-unit: deps $(BUILD)/test_user
-	@$(BUILD)/test_user
+test-unit: deps $(BUILD)/test_user $(BUILD)/test_policy
+	@$(BUILD)/test_user && $(BUILD)/test_policy
 
 # ---- demo ------------------------------------------------------------
 .PHONY: demo

@@ -62,7 +62,9 @@ fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 run_cmocka unit build/test_user
+run_cmocka policy build/test_policy
 run_cmocka datapath build/test_datapath
+run_cmocka enforce build/test_enforce
 
 caps=(tests/data/demo.pcap)
 if [ -d "$SHARED_TESTDATA/ja4" ] && [ -d "$SHARED_TESTDATA/clients" ]; then

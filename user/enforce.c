@@ -40,9 +40,11 @@ struct enforcer *enforcer_new(const struct enforce_fds *fds)
 	e->fd = *fds;
 	if (!bpf_obj_get_info_by_fd(fds->blocklist, &info, &len))
 		max = info.max_entries;
-	e->blocks = table_new(max + 1, sizeof(struct block_key),
+	/* what the map holds, plus entries removed from outside that stay
+	 * here until the next verify notices: the table must never evict */
+	e->blocks = table_new(2 * max + 16, sizeof(struct block_key),
 			      sizeof(struct written), NULL);
-	e->rules = table_new(HS_DEFAULT_TUPLE_RULES + 1, sizeof(uint64_t),
+	e->rules = table_new(2 * HS_DEFAULT_TUPLE_RULES + 16, sizeof(uint64_t),
 			     sizeof(struct written), NULL);
 	e->bkeys = calloc(BATCH, sizeof(*e->bkeys));
 	e->bvals = calloc(BATCH, sizeof(*e->bvals));

@@ -138,22 +138,27 @@ static uint64_t key_seed(const void *p, size_t n)
 	return h;
 }
 
+/* Callers made sure of the room (record_room). */
 static void queue(struct policy *p, json_object *rec, bool rule,
 		  const struct block_key *bk, uint64_t tuple_id)
 {
-	struct pending *q;
+	struct pending *q = &p->pending[p->n_pending++];
 
-	if (p->n_pending >= MAX_PENDING) {
-		p->st.records_dropped++;
-		json_object_put(rec);
-		return;
-	}
-	q = &p->pending[p->n_pending++];
 	q->rec = rec;
 	q->rule = rule;
 	if (bk)
 		q->bk = *bk;
 	q->tuple_id = tuple_id;
+}
+
+/* Room for one more record this round? If not, it is counted as dropped
+ * (the decision itself stands) and not built at all. */
+static bool record_room(struct policy *p)
+{
+	if (p->n_pending < MAX_PENDING)
+		return true;
+	p->st.records_dropped++;
+	return false;
 }
 
 static json_object *decision_json(const struct indicator *ind,
@@ -250,7 +255,7 @@ static void block(struct policy *p, const struct indicator *ind,
 					  key_seed(&bk, sizeof(bk)));
 		d->state = DS_PENDING;
 		p->st.renewals++;
-		if (!say || !ind->fresh)
+		if (!say || !ind->fresh || !record_room(p))
 			return;
 		rec = decision_json(ind, "block_prefix", d->ttl_s,
 				    d->expires_ns, true);
@@ -291,6 +296,8 @@ static void block(struct policy *p, const struct indicator *ind,
 	    .offences = (uint16_t)(offences > 0xffff ? 0xffff : offences),
 	};
 	p->st.decisions[reason]++;
+	if (!record_room(p))
+		return;
 	rec = decision_json(ind, "block_prefix", ttl, d->expires_ns, false);
 	prefix_text(&bk.k, prefix, sizeof(prefix));
 	json_object_object_add(rec, "prefix", json_object_new_string(prefix));
@@ -340,6 +347,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 		};
 		p->st.decisions[ind->kind]++;
 	}
+	if (!record_room(p))
+		return;
 	rec =
 	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
 	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
