@@ -115,8 +115,13 @@ $(BUILD)/test_enforce: $(BUILD)/tests/bpf/test_enforce.o $(SAN_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
+# test tools: a delayed point-to-point link for relay tests (no netem here)
+$(BUILD)/delaylink: tools/delaylink.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 .PHONY: test
-test: all $(TEST_BINS) $(FUZZ_BINS)
+test: all $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/delaylink
 	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
 
 .PHONY: test-unit

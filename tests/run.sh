@@ -3,9 +3,11 @@
 # Suites: userspace unit tests (cmocka, ASan/UBSan), datapath tests through
 # BPF_PROG_TEST_RUN (cmocka), peer checks against FoxIO JA4 reference
 # output, tshark JA3 and p0f on the shared captures and the demo capture,
-# the CLI error paths, short libFuzzer runs of every parser of packet or
-# file bytes, the alert rules (promtool), the live netns test, and a real
-# Prometheus scraping a live instance. A missing prerequisite is a failure.
+# the CLI error paths, the correlator on a generated scenario, short
+# libFuzzer runs of every parser of packet or file bytes, the alert rules
+# (promtool), the live netns test, real relays behind a delayed link, and a
+# real Prometheus scraping a live instance. A missing prerequisite is a
+# failure.
 set -u
 cd "$(dirname "$0")/.."
 SHARED_TESTDATA=${SHARED_TESTDATA:-../shared/testdata}
@@ -100,6 +102,7 @@ else
 	tail -20 build/test-logs/rules.log
 fi
 run_script live timeout 180 tests/live/live_test.sh
+run_script relay timeout 240 tests/live/relay_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 
 echo "$total_pass passed, $total_fail failed"

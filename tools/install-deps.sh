@@ -15,6 +15,8 @@ PKGS=(
 	# tests: MaxMind-format network databases are built with the
 	# Perl writer; mmdblookup cross-checks them
 	libmaxmind-db-writer-perl mmdb-bin
+	# tests: a concurrent TLS server and real relays
+	nginx-light microsocks dante-server squid tinyproxy
 )
 
 missing=()
@@ -30,6 +32,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The test servers and relays run inside the tests' own namespaces: keep
+# apt from starting their system services (and binding host ports).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # tshark asks whether non-root users may capture; answer no up front.
 echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 	debconf-set-selections

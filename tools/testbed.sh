@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Test bed shared by the live test and the demo-capture generator: a server
-# namespace and a client namespace joined by a veth pair, a TLS server, and
-# bounded real clients. Source it; call testbed_up, then testbed_down (also
+# Test bed shared by the live tests and the demo-capture generator: a server
+# namespace and a client namespace joined by a veth pair, a TLS server
+# (nginx), and bounded real clients. Source it; call testbed_up, then testbed_down (also
 # installed as an EXIT trap so that a failure leaves nothing behind).
 #
 # Addresses are from the benchmarking range (RFC 2544) and a ULA prefix;
@@ -51,8 +51,30 @@ testbed_up() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$TB_DIR/key.pem" -out "$TB_DIR/cert.pem" -days 2 \
 		-subj /CN=api.example.test >/dev/null 2>&1 || return 1
-	ip netns exec "$TB_SRV" openssl s_server -quiet -www -accept "$TB_PORT" -naccept 200 \
-		-cert "$TB_DIR/cert.pem" -key "$TB_DIR/key.pem" >/dev/null 2>&1 &
+	# nginx, as on an ingress host: it serves connections concurrently,
+	# so a flow the blocking layer cuts stalls nobody else
+	mkdir -p "$TB_DIR/nginx"
+	cat > "$TB_DIR/nginx.conf" <<-NGINX
+	daemon off;
+	worker_processes 1;
+	pid $TB_DIR/nginx/nginx.pid;
+	error_log $TB_DIR/nginx/error.log;
+	events { worker_connections 256; }
+	http {
+	    access_log off;
+	    client_body_temp_path $TB_DIR/nginx;
+	    keepalive_timeout 5;
+	    server {
+	        listen $TB_PORT ssl;
+	        listen [::]:$TB_PORT ssl;
+	        ssl_certificate $TB_DIR/cert.pem;
+	        ssl_certificate_key $TB_DIR/key.pem;
+	        ssl_protocols TLSv1.2 TLSv1.3;
+	        location / { return 200 "ok\\n"; }
+	    }
+	}
+	NGINX
+	ip netns exec "$TB_SRV" nginx -c "$TB_DIR/nginx.conf" >/dev/null 2>&1 &
 	TB_PIDS+=($!)
 	# wait (bounded) until the server listens
 	local i
