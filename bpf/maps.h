@@ -89,6 +89,15 @@ struct {
 	__type(value, struct hs_block_hint);
 } block_hint SEC(".maps");
 
+/* Schema version and attachment of the pinned datapath (userspace only;
+ * pinned so that `bpftool map dump` and the next daemon can read it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_meta);
+} meta SEC(".maps");
+
 /* Load-time configuration and the replay clock. */
 const volatile struct hs_config cfg = {
     .idle_gap_ns = 100ull * 1000 * 1000,

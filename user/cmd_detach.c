@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * hydrascope detach: stop the running instance (its programs are held by
- * bpf_links that close with it) and remove pins left by one that died.
- * Idempotent: running it twice, or with nothing attached, is not an error.
+ * hydrascope detach: stop the running instance (a clean stop removes its
+ * links and instance maps), or, when none runs, remove the datapath and
+ * pins one that died left behind. Idempotent: running it twice, or with
+ * nothing attached, is not an error.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,9 @@ int cmd_detach(int argc, char **argv)
 			return cli_fail("instance %d did not stop within 5 s",
 					(int)pid);
 		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
+	} else if (loader_detach_pinned()) {
+		fprintf(stderr, "hydrascope: removed the datapath a stopped "
+				"instance left attached\n");
 	}
 	loader_unpin_maps(all);
 	return 0;

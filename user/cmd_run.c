@@ -4,7 +4,10 @@
  * consume the ring buffer; every eval_interval_s correlate, decide and
  * reconcile the blocking maps (user/pipeline.c); print a one-line summary
  * per interval. SIGINT/SIGTERM (or --duration) detach, unpin and print
- * the report.
+ * the report. SIGUSR1 hands over instead: the process exits and leaves
+ * the pinned links and maps to the next instance (`run --takeover`). If
+ * the process dies, the pinned datapath stays; the next `run` takes it
+ * over in place and keeps its state.
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +36,8 @@ static const char usage[] =
     "TC)\n"
     "  --xdp-mode native|generic   default: native, falling back to generic\n"
     "  --replace                take over a foreign XDP program on IF\n"
+    "  --takeover               replace a running instance without a gap (it\n"
+    "                           hands over its pinned links and maps)\n"
     "  --metrics HOST:PORT      serve Prometheus metrics on "
     "http://HOST:PORT/metrics\n"
     "  --decide-interval SEC    correlate and decide every SEC s (default: "
@@ -44,11 +49,12 @@ static const char usage[] =
     "signalled)\n"
     "  --format text|json       report printed at exit (default text)\n";
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, handover;
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGUSR1)
+		handover = 1;
 	stop = 1;
 }
 
@@ -65,7 +71,7 @@ struct run_opts {
 	enum xdp_mode_req mode;
 	enum out_format fmt;
 	const char *iface, *metrics_addr;
-	bool replace;
+	bool replace, takeover;
 	uint64_t interval, duration;
 };
 
@@ -86,14 +92,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			return cli_fail(
 			    "unexpected argument '%s' (see run --help)", a);
 		a += 2;
-		if (!strcmp(a, "replace") || !strcmp(a, "enforce") ||
-		    !strcmp(a, "no-default-p0f")) {
-			if (a[0] == 'r')
-				o->replace = true;
-			else if (a[0] == 'e')
-				o->co.load.enforce = true;
-			else
-				o->co.no_default_p0f = true;
+		if (!strcmp(a, "replace")) {
+			o->replace = true;
+			continue;
+		}
+		if (!strcmp(a, "takeover")) {
+			o->takeover = true;
+			continue;
+		}
+		if (!strcmp(a, "enforce")) {
+			o->co.load.enforce = true;
+			continue;
+		}
+		if (!strcmp(a, "no-default-p0f")) {
+			o->co.no_default_p0f = true;
 			continue;
 		}
 		if (!strcmp(a, "iface")) {
@@ -213,13 +225,12 @@ static void publish(struct metrics *mx, const struct collector *coll,
 }
 
 static struct metrics *start_metrics(const struct run_opts *o,
-				     struct hydrascope *skel,
-				     const struct attachment *att, char *err,
+				     struct hydrascope *skel, char *err,
 				     size_t errlen)
 {
 	struct metrics_src ms = {
 	    .stats_fd = bpf_map__fd(skel->maps.stats),
-	    .ifindex = att->ifindex,
+	    .ifindex = (int)if_nametoindex(o->iface),
 	    .enforce = o->co.load.enforce,
 	    .max_blocks = o->co.corr.max_blocks,
 	    .map_max = {bpf_map__max_entries(skel->maps.flows),
@@ -333,6 +344,10 @@ int cmd_run(int argc, char **argv)
 		cli_fail("--log %s: %s", o.co.log, strerror(errno));
 		goto out;
 	}
+	if (o.takeover && pidfile_handover(err, sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
 	if (pidfile_claim(err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
@@ -373,29 +388,40 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	pinned = true;
+	/* the last step that can fail is the attach: nothing to undo after */
+	if (o.metrics_addr) {
+		metrics = start_metrics(&o, skel, err, sizeof(err));
+		if (!metrics) {
+			cli_fail("%s", err);
+			goto out;
+		}
+	}
 	if (loader_attach(skel, o.iface, o.mode, o.replace, &att, err,
 			  sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
 	fprintf(stderr,
-		"hydrascope: attached to %s (XDP %s, TC egress %s), maps "
-		"pinned under %s\n",
+		"hydrascope: %s %s (XDP %s, TC egress %s), maps pinned under "
+		"%s\n",
+		att.xdp_took_over ? "took over the datapath on" : "attached to",
 		o.iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
-	if (o.metrics_addr) {
-		metrics = start_metrics(&o, skel, &att, err, sizeof(err));
-		if (!metrics) {
-			cli_fail("%s", err);
-			goto out; /* rolls back the attach */
-		}
+	if (metrics)
 		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
 			o.metrics_addr);
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 	main_loop(&o, skel, rb, coll, pl, metrics);
 	ring_buffer__consume(rb);
-	loader_detach(&att);
+	if (handover) {
+		/* the next instance takes the pinned links and maps over */
+		loader_release(&att);
+		pinned = false;
+		fprintf(stderr, "hydrascope: handed the datapath over\n");
+	} else {
+		loader_detach(&att);
+	}
 	collector_flush(coll);
 	pipeline_finish(pl, clock_ns(CLOCK_MONOTONIC));
 	{

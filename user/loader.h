@@ -16,7 +16,7 @@ struct load_opts {
 	uint32_t blocks;
 	uint64_t idle_gap_ns;
 	bool enforce;	 /* drop; default is dry-run */
-	bool reuse_pins; /* take over pinned blocking-layer maps (run) */
+	bool reuse_pins; /* reuse pinned maps of a previous instance (run) */
 };
 
 enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
@@ -24,8 +24,14 @@ enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
 struct attachment {
 	int ifindex;
 	char ifname[IF_NAMESIZE];
-	int xdp_link_fd;       /* bpf_link, or -1 */
-	int tc_link_fd;	       /* tcx bpf_link, or -1 (netlink fallback) */
+	int xdp_link_fd;  /* bpf_link, or -1 */
+	int tc_link_fd;	  /* tcx bpf_link, or -1 (netlink fallback) */
+	int old_xdp_prog; /* a taken-over link's previous program */
+	int old_tc_prog;
+	bool xdp_pinned; /* this instance pinned the link */
+	bool tc_pinned;
+	bool xdp_took_over; /* updated a pinned link in place */
+	bool tc_took_over;
 	bool tc_netlink;       /* attached with bpf_tc_attach */
 	bool tc_created_qdisc; /* we created clsact, so we remove it */
 	const char *xdp_mode;  /* "native" / "generic" as reported */
@@ -36,13 +42,22 @@ struct attachment {
 struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 				    size_t errlen);
 
-/* Attach XDP (bpf_link) and TC egress (tcx link, else netlink). Refuses a
- * foreign XDP program unless replace is set. On failure everything that
- * was attached is rolled back. */
+/* Attach XDP (bpf_link) and TC egress (tcx link, else netlink), pinning
+ * the links; links pinned by a previous instance are taken over in place
+ * (bpf_link_update, no gap). Refuses a foreign XDP program unless replace
+ * is set. On failure everything is rolled back (attach.c). */
 int loader_attach(struct hydrascope *skel, const char *ifname,
 		  enum xdp_mode_req mode, bool replace, struct attachment *a,
 		  char *err, size_t errlen);
+/* Remove the datapath: unpin and close the links, remove a netlink
+ * filter (and the clsact qdisc we created). Idempotent. */
 void loader_detach(struct attachment *a);
+/* Hand over: close our fds, leave the pinned links (and the datapath) in
+ * place for the next instance. */
+void loader_release(struct attachment *a);
+/* No instance running: remove the datapath its pins left behind. Returns
+ * the number of hooks it found. */
+int loader_detach_pinned(void);
 
 /* Mount bpffs on /sys/fs/bpf when missing. */
 int bpffs_ensure(char *err, size_t errlen);

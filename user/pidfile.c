@@ -32,7 +32,8 @@ int pidfile_claim(char *err, size_t errlen)
 	if (other && other != getpid()) {
 		snprintf(err, errlen,
 			 "another hydrascope instance is running (pid %d); "
-			 "stop it or run 'hydrascope detach'",
+			 "stop it ('hydrascope detach'), or replace it "
+			 "without a gap with run --takeover",
 			 (int)other);
 		return -1;
 	}
@@ -56,4 +57,27 @@ void pidfile_release(void)
 {
 	if (pidfile_running() == getpid())
 		unlink(HS_PIDFILE);
+}
+
+int pidfile_handover(char *err, size_t errlen)
+{
+	pid_t other = pidfile_running();
+	int i;
+
+	if (!other || other == getpid())
+		return 0;
+	if (kill(other, SIGUSR1)) {
+		snprintf(err, errlen, "cannot signal instance %d: %s",
+			 (int)other, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 200 && pidfile_running() == other; i++)
+		usleep(50 * 1000);
+	if (pidfile_running() == other) {
+		snprintf(err, errlen,
+			 "instance %d did not hand over within 10 s",
+			 (int)other);
+		return -1;
+	}
+	return 0;
 }

@@ -13,5 +13,8 @@ int pidfile_claim(char *err, size_t errlen);
 void pidfile_release(void);
 /* pid of the running instance, or 0. */
 pid_t pidfile_running(void);
+/* Ask the running instance, if any, to hand its datapath over (SIGUSR1)
+ * and wait (bounded) until it has exited. */
+int pidfile_handover(char *err, size_t errlen);
 
 #endif

@@ -12,10 +12,14 @@
 #include <linux/types.h>
 #endif
 
-/* Bumped whenever a pinned map's key or value layout changes. */
-#define HS_SCHEMA_VERSION 1
+/* Bumped whenever a pinned map's key or value layout changes (2: datapath
+ * insert counters in hs_stats; the meta map). */
+#define HS_SCHEMA_VERSION 2
 
 #define HS_PIN_DIR "/sys/fs/bpf/hydrascope"
+/* Pinned bpf_links, one per hook and interface: the datapath outlives a
+ * daemon that dies, and the next one takes the links over. */
+#define HS_LINK_DIR HS_PIN_DIR "/links"
 
 /* Default map sizes (overridable on the command line before load). */
 #define HS_DEFAULT_FLOWS 65536
@@ -344,6 +348,21 @@ struct hs_tuple_rule {
 	__u64 expires_ns;
 	__u32 min_gap_us;
 	__u32 reason;
+};
+
+/* Who pinned what (written by userspace; the programs do not read it). */
+enum hs_meta_flags {
+	HS_META_TC_NETLINK = 1 << 0, /* TC egress attached through netlink */
+	HS_META_TC_QDISC = 1 << 1,   /* ... on a clsact qdisc we created */
+};
+
+struct hs_meta {
+	__u32 schema_version; /* HS_SCHEMA_VERSION of the pinning build */
+	__u32 ifindex;
+	__u32 flags; /* enum hs_meta_flags */
+	__u32 pad;
+	__u64 attached_unix_ns;
+	char ifname[16];
 };
 
 /* Load-time configuration (.rodata, set before load). */
