@@ -5,8 +5,8 @@
 # output, tshark JA3 and p0f on the shared captures and the demo capture,
 # the CLI error paths, the correlator on a generated scenario, short
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
-# (promtool), the live netns test, real relays behind a delayed link, and a
-# real Prometheus scraping a live instance. A missing prerequisite is a
+# (promtool), the live netns test, real relays behind a delayed link, the
+# fault and upgrade test, and a real Prometheus scraping a live instance. A missing prerequisite is a
 # failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -103,6 +103,7 @@ else
 fi
 run_script live timeout 180 tests/live/live_test.sh
 run_script relay timeout 240 tests/live/relay_test.sh
+run_script fault timeout 240 tests/live/fault_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 
 echo "$total_pass passed, $total_fail failed"
