@@ -50,7 +50,8 @@ extern const char common_opts_help[];
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
-int cmd_show(int argc, char **argv); /* flows | sources | stats */
+int cmd_show(int argc, char **argv);   /* flows | sources | stats */
+int cmd_status(int argc, char **argv); /* status | clusters */
 int cmd_detach(int argc, char **argv);
 int cmd_blocking(int argc, char **argv); /* block | allow | tuple */
 

@@ -28,6 +28,7 @@
 #include "pidfile.h"
 #include "pipeline.h"
 #include "report.h"
+#include "status.h"
 #include "summary.h"
 
 static const char usage[] =
@@ -283,7 +284,8 @@ start_pipeline(const struct run_opts *o, struct hydrascope *skel,
 
 static void main_loop(const struct run_opts *o, struct hydrascope *skel,
 		      struct ring_buffer *rb, struct collector *coll,
-		      struct pipeline *pl, struct metrics *mx)
+		      struct pipeline *pl, struct metrics *mx,
+		      const struct attachment *att)
 {
 	struct map_fds m;
 	struct hs_stats prev = {0};
@@ -301,8 +303,10 @@ static void main_loop(const struct run_opts *o, struct hydrascope *skel,
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
 		/* kernel time (bpf_ktime_get_ns) is CLOCK_MONOTONIC */
-		if (pipeline_step(pl, now))
+		if (pipeline_step(pl, now)) {
 			publish(mx, coll, pl);
+			status_publish(pl, m.stats, att, o->co.load.enforce);
+		}
 		if (now >= next_line) {
 			summary_line(&m, coll, pl, &prev);
 			next_line += o->interval * 1000000000ull;
@@ -412,7 +416,8 @@ int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	main_loop(&o, skel, rb, coll, pl, metrics);
+	main_loop(&o, skel, rb, coll, pl, metrics, &att);
+	status_remove();
 	ring_buffer__consume(rb);
 	if (handover) {
 		/* the next instance takes the pinned links and maps over */

@@ -14,6 +14,8 @@ static const char usage[] =
     "  run --iface IF        attach to an interface and profile live traffic\n"
     "  replay FILE           run a pcap/pcapng through the same programs\n"
     "  flows | sources | stats   read the maps of a running instance\n"
+    "  status | clusters     what the running instance found (its status "
+    "file)\n"
     "  block|allow|tuple list|add|del   the blocking layer (see block --help)\n"
     "  detach [--all]        stop the running instance, remove its pins\n"
     "Each command takes --help.\n";
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "flows") || !strcmp(argv[1], "sources") ||
 	    !strcmp(argv[1], "stats"))
 		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status") || !strcmp(argv[1], "clusters"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "block") || !strcmp(argv[1], "allow") ||
 	    !strcmp(argv[1], "tuple"))
 		return cmd_blocking(argc - 1, argv + 1);

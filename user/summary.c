@@ -5,20 +5,54 @@
 
 #include <json-c/json.h>
 
-static void clusters_text(FILE *out, const struct cluster_view *v, size_t n)
+static const char *jstr(json_object *o, const char *k)
 {
-	fprintf(out, "clusters (largest, farms first):\n");
-	for (size_t i = 0; i < n; i++)
-		fprintf(out,
-			"  %016" PRIx64 " tuple=%016" PRIx64
-			" ja4=%-36s band=%-7s sources=%-5zu prefixes=%-5zu%s\n",
-			v[i].cluster_id, v[i].tuple_id,
-			v[i].ja4[0] ? v[i].ja4 : "-", band_name(v[i].band),
-			v[i].sources, v[i].prefixes, v[i].farm ? " FARM" : "");
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
+						   : "";
 }
 
-void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
-		   int stats_fd)
+static uint64_t ju64(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v)
+		   ? (uint64_t)json_object_get_int64(v)
+		   : 0;
+}
+
+void summary_clusters_text(FILE *out, json_object *summary)
+{
+	json_object *a;
+	size_t i, n;
+
+	fprintf(out, "clusters (largest, farms first):\n");
+	if (!json_object_object_get_ex(summary, "clusters", &a))
+		return;
+	n = json_object_array_length(a);
+	for (i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(a, i);
+
+		fprintf(
+		    out,
+		    "  %s tuple=%s ja4=%-36s band=%-7s sources=%-5" PRIu64
+		    " prefixes=%-5" PRIu64 "%s\n",
+		    jstr(c, "cluster"), jstr(c, "tuple_id"),
+		    *jstr(c, "ja4") ? jstr(c, "ja4") : "-", jstr(c, "band"),
+		    ju64(c, "sources"), ju64(c, "prefixes"),
+		    json_object_get_boolean(json_object_object_get(c, "farm"))
+			? " FARM"
+			: "");
+	}
+}
+
+static void add_u64(json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+json_object *summary_json(struct pipeline *pl, int stats_fd)
 {
 	struct cluster_view top[16];
 	size_t n = corr_top_clusters(pl->corr, top, 16), i;
@@ -28,30 +62,11 @@ void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 	struct hs_stats st;
 	json_object *o, *a, *k;
 
+	if (stats_read(stats_fd, &st))
+		return NULL;
 	corr_get_stats(pl->corr, &cs);
 	policy_get_stats(pl->policy, &ps);
 	enforcer_get_stats(pl->enf, &es);
-	if (stats_read(stats_fd, &st))
-		return;
-	if (fmt == FMT_TEXT) {
-		clusters_text(out, top, n);
-		fprintf(out, "indicators raised:");
-		for (i = 0; i < IND_COUNT; i++)
-			if (cs.raised[i])
-				fprintf(out, " %s=%" PRIu64,
-					ind_kind_name((enum ind_kind)i),
-					cs.raised[i]);
-		fprintf(out,
-			"\nblocking: %zu prefix blocks, %zu tuple rules "
-			"desired (%zu/%zu enforced); packets dropped "
-			"%llu, would drop %llu (dry-run)\n",
-			es.desired_blocks, es.desired_rules, es.enforced_blocks,
-			es.enforced_rules,
-			(unsigned long long)(st.block_drops + st.tuple_drops),
-			(unsigned long long)(st.block_would_drop +
-					     st.tuple_would_drop));
-		return;
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("summary"));
 	a = json_object_new_array();
@@ -69,10 +84,8 @@ void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 				       json_object_new_string(top[i].ja4));
 		json_object_object_add(
 		    c, "band", json_object_new_string(band_name(top[i].band)));
-		json_object_object_add(c, "sources",
-				       json_object_new_uint64(top[i].sources));
-		json_object_object_add(c, "prefixes",
-				       json_object_new_uint64(top[i].prefixes));
+		add_u64(c, "sources", top[i].sources);
+		add_u64(c, "prefixes", top[i].prefixes);
 		json_object_object_add(c, "farm",
 				       json_object_new_boolean(top[i].farm));
 		json_object_array_add(a, c);
@@ -80,28 +93,51 @@ void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 	json_object_object_add(o, "clusters", a);
 	k = json_object_new_object();
 	for (i = 0; i < IND_COUNT; i++)
-		json_object_object_add(k, ind_kind_name((enum ind_kind)i),
-				       json_object_new_uint64(cs.raised[i]));
+		add_u64(k, ind_kind_name((enum ind_kind)i), cs.raised[i]);
 	json_object_object_add(o, "indicators_raised", k);
-	json_object_object_add(o, "relay_samples",
-			       json_object_new_uint64(cs.relay_samples));
-	json_object_object_add(o, "relay_hits",
-			       json_object_new_uint64(cs.relay_hits));
-	json_object_object_add(o, "desired_blocks",
-			       json_object_new_uint64(es.desired_blocks));
-	json_object_object_add(o, "desired_rules",
-			       json_object_new_uint64(es.desired_rules));
-	json_object_object_add(o, "renewals",
-			       json_object_new_uint64(ps.renewals));
-	json_object_object_add(o, "refused_cap",
-			       json_object_new_uint64(ps.refused_cap));
-	json_object_object_add(o, "refused_allow",
-			       json_object_new_uint64(ps.refused_allow));
-	json_object_object_add(o, "correlator_evictions",
-			       json_object_new_uint64(cs.evictions));
-	fprintf(
-	    out, "%s\n",
-	    json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	add_u64(o, "farm_clusters", cs.farm_clusters);
+	add_u64(o, "relay_samples", cs.relay_samples);
+	add_u64(o, "relay_hits", cs.relay_hits);
+	add_u64(o, "desired_blocks", es.desired_blocks);
+	add_u64(o, "enforced_blocks", es.enforced_blocks);
+	add_u64(o, "desired_rules", es.desired_rules);
+	add_u64(o, "enforced_rules", es.enforced_rules);
+	add_u64(o, "renewals", ps.renewals);
+	add_u64(o, "refused_cap", ps.refused_cap);
+	add_u64(o, "refused_allow", ps.refused_allow);
+	add_u64(o, "correlator_evictions", cs.evictions);
+	add_u64(o, "dropped", st.block_drops + st.tuple_drops);
+	add_u64(o, "would_drop", st.block_would_drop + st.tuple_would_drop);
+	return o;
+}
+
+void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
+		   int stats_fd)
+{
+	json_object *o = summary_json(pl, stats_fd), *k;
+
+	if (!o)
+		return;
+	if (fmt == FMT_JSON) {
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(
+			    o, JSON_C_TO_STRING_PLAIN |
+				   JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	summary_clusters_text(out, o);
+	fprintf(out, "indicators raised:");
+	json_object_object_get_ex(o, "indicators_raised", &k);
+	json_object_object_foreach(k, name, val) if (json_object_get_int64(val))
+	    fprintf(out, " %s=%" PRId64, name, json_object_get_int64(val));
+	fprintf(out,
+		"\nblocking: %" PRIu64 " prefix blocks, %" PRIu64
+		" tuple rules desired (%" PRIu64 "/%" PRIu64
+		" enforced); packets dropped %" PRIu64 ", would drop %" PRIu64
+		" (dry-run)\n",
+		ju64(o, "desired_blocks"), ju64(o, "desired_rules"),
+		ju64(o, "enforced_blocks"), ju64(o, "enforced_rules"),
+		ju64(o, "dropped"), ju64(o, "would_drop"));
 	json_object_put(o);
 }

@@ -9,7 +9,13 @@
 #include "pipeline.h"
 #include "report.h"
 
+struct json_object;
+
+/* The summary as one JSON object ("type":"summary"); NULL on error. */
+struct json_object *summary_json(struct pipeline *pl, int stats_fd);
 void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 		   int stats_fd);
+/* The clusters of a summary object, for people. */
+void summary_clusters_text(FILE *out, struct json_object *summary);
 
 #endif

@@ -126,6 +126,8 @@ for i in \$(seq 100); do grep -q attached run.err && break; sleep 0.1; done
 touch attached
 for i in \$(seq 900); do [ -e done ] && break; sleep 0.1; done
 curl -s --max-time 2 http://127.0.0.1:9479/metrics > metrics.txt
+$HS status > status.txt 2>&1
+$HS clusters --format json > clusters.json 2>&1
 $HS stats --format json > stats.json 2>&1
 kill -INT \$(cat hs.pid)
 for i in \$(seq 100); do kill -0 \$(cat hs.pid) 2>/dev/null || break; sleep 0.1; done
@@ -161,6 +163,8 @@ touch "$R/done"
 wait "$inner"
 
 check "the never-seen exit node was cut" test "$new_exit" = cut
+check "status names the instance and its blocks" grep -Eq "enforcing|blocks: [1-9]" "$R/status.txt"
+check "clusters lists the farm" grep -q '"farm":true' "$R/clusters.json"
 check "the direct client with the same stack got through" test "$direct" = ok
 python3 - "$R/records.jsonl" "$R/stats.json" "$R/metrics.txt" "$DELAY_MS" > "$R/verdict.txt" <<'PY'
 import json, sys
