@@ -377,31 +377,11 @@ static int fold_source(const void *key, const void *val, void *ctx)
 	return 0;
 }
 
-/* Drop the shadows of flows the kernel no longer holds. */
-static void drop_stale_shadows(struct corr *c)
+/* Shadows of flows the kernel no longer holds (not seen by this sweep). */
+static bool shadow_stale(const void *k, const void *v, void *ctx)
 {
-	struct hs_flow_key *stale = NULL;
-	size_t n = 0, cap = 0, pos = 0, i;
-	const void *k;
-	void *v;
-
-	while (table_next(c->shadows, &pos, &k, &v)) {
-		if (((struct flow_shadow *)v)->gen == c->gen)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			void *p = realloc(stale, nc * sizeof(*stale));
-
-			if (!p)
-				break;
-			stale = p;
-			cap = nc;
-		}
-		memcpy(&stale[n++], k, sizeof(*stale));
-	}
-	for (i = 0; i < n; i++)
-		table_del(c->shadows, &stale[i]);
-	free(stale);
+	(void)k;
+	return ((const struct flow_shadow *)v)->gen != *(uint32_t *)ctx;
 }
 
 int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
@@ -430,6 +410,6 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	c->st.kernel_sources = (size_t)nsrc;
 	c->st.kernel_flows = (size_t)nflows;
 	c->st.kernel_sigs = nsigs > 0 ? (size_t)nsigs : 0;
-	drop_stale_shadows(c);
+	table_delete_if(c->shadows, shadow_stale, &c->gen);
 	return 0;
 }

@@ -67,55 +67,29 @@ void corr_free(struct corr *c)
 
 /* ---- expiry ------------------------------------------------------------ */
 
-typedef bool (*stale_fn)(const void *val, uint64_t horizon);
-
-static bool src_stale(const void *v, uint64_t horizon)
+/* Entries idle since before the horizon (ctx) go. */
+static bool src_stale(const void *k, const void *v, void *ctx)
 {
-	return ((const struct src_state *)v)->last_ns < horizon;
+	(void)k;
+	return ((const struct src_state *)v)->last_ns < *(uint64_t *)ctx;
 }
 
-static bool member_stale(const void *v, uint64_t horizon)
+static bool member_stale(const void *k, const void *v, void *ctx)
 {
-	return ((const struct member *)v)->last_ns < horizon;
+	(void)k;
+	return ((const struct member *)v)->last_ns < *(uint64_t *)ctx;
 }
 
-static bool cluster_stale(const void *v, uint64_t horizon)
+static bool cluster_stale(const void *k, const void *v, void *ctx)
 {
-	return ((const struct cluster_state *)v)->last_ns < horizon;
+	(void)k;
+	return ((const struct cluster_state *)v)->last_ns < *(uint64_t *)ctx;
 }
 
-static bool raised_stale(const void *v, uint64_t horizon)
+static bool raised_stale(const void *k, const void *v, void *ctx)
 {
-	return ((const struct raised *)v)->last_emit_ns < horizon;
-}
-
-/* Delete entries older than horizon (keys collected first: deleting
- * shifts the table's probe runs under an iterator). */
-static void expire(struct table *t, size_t ksz, stale_fn stale,
-		   uint64_t horizon)
-{
-	unsigned char *keys = NULL;
-	size_t n = 0, cap = 0, pos = 0, i;
-	const void *k;
-	void *v;
-
-	while (table_next(t, &pos, &k, &v)) {
-		if (!stale(v, horizon))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			unsigned char *p = realloc(keys, nc * ksz);
-
-			if (!p)
-				break;
-			keys = p;
-			cap = nc;
-		}
-		memcpy(keys + n++ * ksz, k, ksz);
-	}
-	for (i = 0; i < n; i++)
-		table_del(t, keys + i * ksz);
-	free(keys);
+	(void)k;
+	return ((const struct raised *)v)->last_emit_ns < *(uint64_t *)ctx;
 }
 
 static void expire_all(struct corr *c, uint64_t now)
@@ -124,14 +98,18 @@ static void expire_all(struct corr *c, uint64_t now)
 	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * NS
 			     ? keep
 			     : 2ull * c->cfg.reemit_s * NS;
+	uint64_t horizon;
 
 	if (now <= keep)
 		return;
-	expire(c->srcs, sizeof(struct hs_addr), src_stale, now - keep);
-	expire(c->members, sizeof(struct member_key), member_stale, now - keep);
-	expire(c->clusters, sizeof(uint64_t), cluster_stale, now - keep);
-	if (now > rkeep)
-		expire(c->raised, sizeof(uint64_t), raised_stale, now - rkeep);
+	horizon = now - keep;
+	table_delete_if(c->srcs, src_stale, &horizon);
+	table_delete_if(c->members, member_stale, &horizon);
+	table_delete_if(c->clusters, cluster_stale, &horizon);
+	if (now > rkeep) {
+		horizon = now - rkeep;
+		table_delete_if(c->raised, raised_stale, &horizon);
+	}
 }
 
 /* ---- emission ---------------------------------------------------------- */

@@ -162,34 +162,6 @@ static void write_blocks(struct enforcer *e, struct policy *p)
 	flush_block_writes(e, p, n);
 }
 
-/* Collect keys of a table whose entries match, then act on them. */
-static size_t collect(struct table *t, size_t ksz,
-		      bool (*pick)(const void *k, const void *v, void *ctx),
-		      void *ctx, unsigned char **out)
-{
-	unsigned char *keys = NULL;
-	size_t n = 0, cap = 0, pos = 0;
-	const void *k;
-	void *v;
-
-	while (table_next(t, &pos, &k, &v)) {
-		if (!pick(k, v, ctx))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			unsigned char *q = realloc(keys, nc * ksz);
-
-			if (!q)
-				break;
-			keys = q;
-			cap = nc;
-		}
-		memcpy(keys + n++ * ksz, k, ksz);
-	}
-	*out = keys;
-	return n;
-}
-
 static bool block_unwanted(const void *k, const void *v, void *ctx)
 {
 	struct policy *p = ctx;
@@ -206,22 +178,20 @@ static bool allow_covers(const void *k, const void *v, void *ctx)
 
 static void delete_blocks(struct enforcer *e, struct policy *p, bool verify)
 {
-	unsigned char *keys;
+	void *keys;
 	size_t n, i, j;
 
 	/* the allowlist wins: forget what it covers (new allowlist entries
 	 * are found on verify rounds; `allow add` lifts the kernel's blocks
 	 * itself at once). Still in e->blocks, so deleted just below. */
 	if (verify) {
-		n = collect(policy_blocks(p), sizeof(struct block_key),
-			    allow_covers, p, &keys);
+		n = table_collect(policy_blocks(p), allow_covers, p, &keys);
 		for (i = 0; i < n; i++)
 			policy_lift_block(p, (struct block_key *)keys + i);
 		free(keys);
 	}
 
-	n = collect(e->blocks, sizeof(struct block_key), block_unwanted, p,
-		    &keys);
+	n = table_collect(e->blocks, block_unwanted, p, &keys);
 	for (i = 0; i < n; i += BATCH) {
 		size_t m = n - i < BATCH ? n - i : BATCH;
 
@@ -284,7 +254,7 @@ static bool not_seen(const void *k, const void *v, void *ctx)
 static void verify_blocks(struct enforcer *e, struct policy *p, uint64_t now)
 {
 	struct verify_ctx vc = {.e = e, .p = p, .now = now};
-	unsigned char *gone;
+	void *gone;
 	size_t n, i;
 
 	vc.seen = table_new(table_len(e->blocks) + 16, sizeof(struct block_key),
@@ -295,8 +265,7 @@ static void verify_blocks(struct enforcer *e, struct policy *p, uint64_t now)
 		     sizeof(struct hs_block), verify_block, &vc) < 0)
 		goto out;
 	/* written by us, gone from the map: an operator removed it */
-	n = collect(e->blocks, sizeof(struct block_key), not_seen, vc.seen,
-		    &gone);
+	n = table_collect(e->blocks, not_seen, vc.seen, &gone);
 	for (i = 0; i < n; i++) {
 		policy_lift_block(p, (struct block_key *)gone + i);
 		table_del(e->blocks, (struct block_key *)gone + i);
@@ -367,12 +336,20 @@ static bool rule_unwanted(const void *k, const void *v, void *ctx)
 	return !table_get(policy_rules(ctx), k);
 }
 
+static bool rule_gone(const void *k, const void *v, void *ctx)
+{
+	struct hs_tuple_rule r;
+
+	(void)v;
+	return bpf_map_lookup_elem(*(int *)ctx, k, &r) != 0;
+}
+
 static void delete_rules(struct enforcer *e, struct policy *p, bool verify)
 {
-	unsigned char *keys;
+	void *keys;
 	size_t n, i;
 
-	n = collect(e->rules, sizeof(uint64_t), rule_unwanted, p, &keys);
+	n = table_collect(e->rules, rule_unwanted, p, &keys);
 	for (i = 0; i < n; i++) {
 		bpf_map_delete_elem(e->fd.tuple_rules, (uint64_t *)keys + i);
 		table_del(e->rules, (uint64_t *)keys + i);
@@ -382,29 +359,13 @@ static void delete_rules(struct enforcer *e, struct policy *p, bool verify)
 	if (!verify)
 		return;
 	/* rules this process wrote that are gone: removed by an operator */
-	{
-		size_t pos = 0, m = 0;
-		const void *k;
-		struct hs_tuple_rule r;
-		uint64_t *gone = NULL;
-
-		while (table_next(e->rules, &pos, &k, NULL)) {
-			if (!bpf_map_lookup_elem(e->fd.tuple_rules, k, &r))
-				continue;
-			uint64_t *q = realloc(gone, (m + 1) * sizeof(*q));
-
-			if (!q)
-				break;
-			gone = q;
-			gone[m++] = *(const uint64_t *)k;
-		}
-		for (i = 0; i < m; i++) {
-			policy_lift_rule(p, gone[i]);
-			table_del(e->rules, &gone[i]);
-		}
-		e->st.lifted_outside += m;
-		free(gone);
+	n = table_collect(e->rules, rule_gone, &e->fd.tuple_rules, &keys);
+	for (i = 0; i < n; i++) {
+		policy_lift_rule(p, ((uint64_t *)keys)[i]);
+		table_del(e->rules, (uint64_t *)keys + i);
 	}
+	e->st.lifted_outside += n;
+	free(keys);
 	e->st.enforced_rules = table_len(e->rules);
 }
 

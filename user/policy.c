@@ -388,51 +388,23 @@ void policy_on_indicator(void *ctx, const struct indicator *ind)
 	}
 }
 
-static bool block_expired(const void *v, uint64_t now)
+static bool block_expired(const void *k, const void *v, void *ctx)
 {
-	return ((const struct desired_block *)v)->expires_ns <= now;
+	(void)k;
+	return ((const struct desired_block *)v)->expires_ns <=
+	       *(uint64_t *)ctx;
 }
 
-static bool rule_expired(const void *v, uint64_t now)
+static bool rule_expired(const void *k, const void *v, void *ctx)
 {
-	return ((const struct desired_rule *)v)->expires_ns <= now;
-}
-
-static size_t drop_expired(struct table *t, size_t ksz,
-			   bool (*expired)(const void *, uint64_t),
-			   uint64_t now)
-{
-	unsigned char *keys = NULL;
-	size_t n = 0, cap = 0, pos = 0, i;
-	const void *k;
-	void *v;
-
-	while (table_next(t, &pos, &k, &v)) {
-		if (!expired(v, now))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			unsigned char *q = realloc(keys, nc * ksz);
-
-			if (!q)
-				break;
-			keys = q;
-			cap = nc;
-		}
-		memcpy(keys + n++ * ksz, k, ksz);
-	}
-	for (i = 0; i < n; i++)
-		table_del(t, keys + i * ksz);
-	free(keys);
-	return n;
+	(void)k;
+	return ((const struct desired_rule *)v)->expires_ns <= *(uint64_t *)ctx;
 }
 
 void policy_expire(struct policy *p, uint64_t now_ns)
 {
-	p->st.expired += drop_expired(p->blocks, sizeof(struct block_key),
-				      block_expired, now_ns);
-	p->st.expired +=
-	    drop_expired(p->rules, sizeof(uint64_t), rule_expired, now_ns);
+	p->st.expired += table_delete_if(p->blocks, block_expired, &now_ns);
+	p->st.expired += table_delete_if(p->rules, rule_expired, &now_ns);
 }
 
 void policy_flush(struct policy *p, struct record_out *out)

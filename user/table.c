@@ -240,3 +240,40 @@ bool table_next(const struct table *t, size_t *pos, const void **key,
 	}
 	return false;
 }
+
+size_t table_collect(const struct table *t, table_pick_fn pick, void *ctx,
+		     void **keys)
+{
+	unsigned char *out = NULL;
+	size_t n = 0, cap = 0, pos = 0;
+	const void *k;
+	void *v;
+
+	while (table_next(t, &pos, &k, &v)) {
+		if (!pick(k, v, ctx))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			unsigned char *q = realloc(out, nc * t->ksz);
+
+			if (!q)
+				break; /* the rest waits for the next call */
+			out = q;
+			cap = nc;
+		}
+		memcpy(out + n++ * t->ksz, k, t->ksz);
+	}
+	*keys = out;
+	return n;
+}
+
+size_t table_delete_if(struct table *t, table_pick_fn pick, void *ctx)
+{
+	void *keys;
+	size_t n = table_collect(t, pick, ctx, &keys);
+
+	for (size_t i = 0; i < n; i++)
+		table_del(t, (unsigned char *)keys + i * t->ksz);
+	free(keys);
+	return n;
+}

@@ -25,8 +25,17 @@ void *table_get_or_add(struct table *t, const void *key, bool *created);
 void table_del(struct table *t, const void *key);
 size_t table_len(const struct table *t);
 uint64_t table_evictions(const struct table *t);
-/* Iterate: returns false at the end. *pos starts at 0. */
+/* Iterate: returns false at the end. *pos starts at 0. Do not delete
+ * while iterating (deletion shifts probe runs): collect, then delete. */
 bool table_next(const struct table *t, size_t *pos, const void **key,
 		void **val);
+
+typedef bool (*table_pick_fn)(const void *key, const void *val, void *ctx);
+/* The keys of the entries pick() chooses, copied into *keys (caller
+ * frees); returns how many. */
+size_t table_collect(const struct table *t, table_pick_fn pick, void *ctx,
+		     void **keys);
+/* Delete the entries pick() chooses; returns how many. */
+size_t table_delete_if(struct table *t, table_pick_fn pick, void *ctx);
 
 #endif

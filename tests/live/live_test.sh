@@ -10,25 +10,9 @@ cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
 TB_KEEP_DIR=${TB_KEEP_DIR:-}
 . tools/testbed.sh
+. tests/live/lib.sh
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-
-finish() {
-	testbed_down
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
-
-if ! testbed_up; then
-	bad "test bed did not come up"
-	finish
-fi
-trap 'testbed_down' EXIT
+testbed_start
 
 # One mount namespace for everything that touches the pins: run the
 # server-side part inside a single `ip netns exec`.

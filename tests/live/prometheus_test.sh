@@ -9,18 +9,9 @@ cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
 RULES=$PWD/deploy/prometheus/hydrascope.rules.yml
 . tools/testbed.sh
+. tests/live/lib.sh
 
-pass=0
-fail=0
-check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $what"; fi; }
-finish() { testbed_down; echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]; exit $?; }
-
-if ! testbed_up; then
-	fail=$((fail + 1))
-	echo "FAIL test bed did not come up"
-	finish
-fi
-trap 'testbed_down' EXIT
+testbed_start
 
 cat > "$TB_DIR/prometheus.yml" <<CFG
 global: {scrape_interval: 1s, evaluation_interval: 1s}

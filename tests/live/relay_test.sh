@@ -17,10 +17,8 @@ set -u
 cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
 . tools/testbed.sh
+. tests/live/lib.sh
 
-pass=0
-fail=0
-check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $what"; fi; }
 FAR=hs-far-$TB_ID
 FDEV=hsf$TB_ID
 RDEV=hsr$TB_ID
@@ -30,25 +28,13 @@ relaybed_down() {
 	ip netns del "$FAR" 2>/dev/null
 	testbed_down
 }
-finish() {
-	relaybed_down
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
 
 for tool in microsocks danted squid tinyproxy "$PWD/build/delaylink"; do
-	if ! command -v "$tool" > /dev/null; then
-		fail=$((fail + 1))
-		echo "FAIL $tool is missing (tools/install-deps.sh installs it)"
-	fi
+	command -v "$tool" > /dev/null ||
+		flunk "$tool is missing (tools/install-deps.sh installs it)"
 done
-[ "$fail" -eq 0 ] || finish
-if ! testbed_up; then
-	fail=$((fail + 1))
-	echo "FAIL test bed did not come up"
-	finish
-fi
+[ "$fail" -eq 0 ] || finish relaybed_down
+testbed_start
 trap relaybed_down EXIT
 ip netns add "$FAR" && ip -n "$FAR" link set lo up
 build/delaylink "$FAR" "$FDEV" "$TB_CLI" "$RDEV" "$DELAY_MS" 150 > "$TB_DIR/delaylink.out" 2>&1 &
@@ -201,11 +187,11 @@ PY
 while read -r line; do
 	case "$line" in
 	OK) pass=$((pass + 1)) ;;
-	BAD*) fail=$((fail + 1)); echo "FAIL ${line#BAD }" ;;
+	BAD*) flunk "${line#BAD }" ;;
 	detour*) echo "$line" ;;
 	esac
 done < "$R/verdict.txt"
 if [ "$fail" -ne 0 ]; then
 	tail -5 "$R/run.err" "$R/delaylink.out" "$R"/relay-*.log 2>/dev/null
 fi
-finish
+finish relaybed_down

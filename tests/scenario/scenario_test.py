@@ -221,6 +221,11 @@ def main():
     check(jit and min(jit) >= 0 and max(jit) <= 0.1 * 3600e9 and len(set(jit)) > len(jit) // 2,
           "default TTLs are spread by up to 10 % (no bulk-expiry cliff)")
 
+    # the shipped example config holds every key at its default
+    rx = Result(replay(cap, "--config", "deploy/hydrascope.conf.example", "--no-flows"), labels)
+    summary = lambda res: [x for x in res.recs if x.get("type") == "summary"][0]["indicators_raised"]
+    check(summary(rx) == summary(r), "deploy/hydrascope.conf.example equals the defaults")
+
     # thresholds come from a config file
     with open(cfg, "w") as f:
         f.write("# demand a 500 ms detour\nrelay_min_gap_us = 500000\ncluster_min_sources = 1000\n")
