@@ -107,6 +107,27 @@ static void delete_batch(int fd, void *keys, size_t ksz, size_t n)
 
 /* ---- blocks -------------------------------------------------------------- */
 
+/* After a write: count it, remember what the map now holds, and tell the
+ * policy's entry (state, may be NULL) whether it is in place. */
+static void note_write(struct enforcer *e, bool ok, struct table *written,
+		       const void *key, uint64_t expires_ns, uint8_t *state)
+{
+	struct written *w;
+
+	if (!ok) {
+		e->st.write_failures++;
+		if (state)
+			*state = DS_FAILED;
+		return;
+	}
+	e->st.writes++;
+	w = table_get_or_add(written, key, NULL);
+	if (w)
+		w->expires_ns = expires_ns;
+	if (state)
+		*state = DS_WRITTEN;
+}
+
 static void flush_block_writes(struct enforcer *e, struct policy *p, size_t n)
 {
 	bool ok[BATCH];
@@ -117,20 +138,9 @@ static void flush_block_writes(struct enforcer *e, struct policy *p, size_t n)
 	for (i = 0; i < n; i++) {
 		struct block_key bk = {.k = e->bkeys[i]};
 		struct desired_block *d = table_get(policy_blocks(p), &bk);
-		struct written *w;
 
-		if (!ok[i]) {
-			e->st.write_failures++;
-			if (d)
-				d->state = DS_FAILED;
-			continue;
-		}
-		e->st.writes++;
-		w = table_get_or_add(e->blocks, &bk, NULL);
-		if (w)
-			w->expires_ns = e->bvals[i].expires_ns;
-		if (d)
-			d->state = DS_WRITTEN;
+		note_write(e, ok[i], e->blocks, &bk, e->bvals[i].expires_ns,
+			   d ? &d->state : NULL);
 	}
 }
 
@@ -313,20 +323,9 @@ static void write_rules(struct enforcer *e, struct policy *p)
 	for (i = 0; i < n; i++) {
 		struct desired_rule *d =
 		    table_get(policy_rules(p), &e->rkeys[i]);
-		struct written *w;
 
-		if (!ok[i]) {
-			e->st.write_failures++;
-			if (d)
-				d->state = DS_FAILED;
-			continue;
-		}
-		e->st.writes++;
-		w = table_get_or_add(e->rules, &e->rkeys[i], NULL);
-		if (w)
-			w->expires_ns = e->rvals[i].expires_ns;
-		if (d)
-			d->state = DS_WRITTEN;
+		note_write(e, ok[i], e->rules, &e->rkeys[i],
+			   e->rvals[i].expires_ns, d ? &d->state : NULL);
 	}
 }
 
