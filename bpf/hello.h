@@ -141,7 +141,8 @@ static __always_inline void walk_skip(struct walk_ctx *c)
 	w->skip -= adv;
 }
 
-#define CS_BATCH 8
+#define CS_BATCH 16
+#define EXT_BATCH 8
 
 /* Up to CS_BATCH whole cipher suites in one call (the common case: no
  * carried bytes, all inside this segment and the record). Returns how many
@@ -174,7 +175,50 @@ static __always_inline __u32 walk_cipher_batch(struct walk_ctx *c,
 	return k;
 }
 
-/* bpf_loop callback: one item (or a batch of cipher suites) per call.
+/* Up to EXT_BATCH whole extension headers in one call, each body jumped
+ * over when it lies in this segment (the common case). */
+static __always_inline __u32 walk_ext_batch(struct walk_ctx *c,
+					    struct hs_hello_walk *w)
+{
+	__u32 k;
+
+	for (k = 0; k < EXT_BATCH; k++) {
+		__u32 pos = c->pos, l;
+		__u16 v;
+
+		if (w->phase != HS_W_EXT || w->carry_len || w->skip ||
+		    c->end - pos < 4 ||
+		    (w->rec_end && c->base + pos + 4 > w->rec_end))
+			break;
+		v = (c->buf[pos & HELLO_BUF_MASK] << 8) |
+		    c->buf[(pos + 1) & HELLO_BUF_MASK];
+		l = (c->buf[(pos + 2) & HELLO_BUF_MASK] << 8) |
+		    c->buf[(pos + 3) & HELLO_BUF_MASK];
+		if (w->remain < 4 + l) {
+			w->phase = HS_W_BAD;
+			return k + 1;
+		}
+		if (!hs_tuple_add_ext(&w->acc, v)) {
+			w->capped = 1;
+			w->phase = HS_W_DONE;
+			return k + 1;
+		}
+		w->remain -= 4 + l;
+		if (!w->remain)
+			w->phase = HS_W_DONE;
+		pos += 4;
+		if (c->end - pos < l) { /* the body goes on past this segment */
+			c->pos = pos;
+			w->skip = l;
+			return k + 1;
+		}
+		c->pos = pos + l;
+	}
+	return k;
+}
+
+/* bpf_loop callback: one item (or a batch of cipher suites or extension
+ * headers) per call.
  * Returns 1 to stop. */
 static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 {
@@ -187,7 +231,7 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 		walk_skip(c);
 	if (w->phase >= HS_W_DONE || c->pos >= c->end)
 		return 1;
-	if (walk_cipher_batch(c, w))
+	if (walk_cipher_batch(c, w) || walk_ext_batch(c, w))
 		return 0;
 	/* nothing of the hello lies past its record (single-record hellos) */
 	if (w->rec_end && c->base + c->pos - w->carry_len >= w->rec_end) {
@@ -243,11 +287,13 @@ walk_finish(struct hs_flow *f, struct hs_hello_walk *w, struct hs_stats *st)
 	st->tuple_ids++;
 }
 
-/* Copy this hello segment to userspace and walk it. */
+/* Copy this hello segment to userspace and walk it. The first segment is
+ * walked in per-CPU scratch (first != NULL); only a hello that goes on in
+ * another segment keeps its walk state in hello_walk. */
 static __always_inline void
 hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	      struct hs_flow *f, struct hs_source *src, const struct pkt *p,
-	      __u64 now, struct hs_stats *st)
+	      __u64 now, struct hs_stats *st, struct hs_hello_walk *first)
 {
 	struct hs_hello_walk *w;
 	struct hs_hello_seg *ev;
@@ -283,7 +329,7 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	else
 		st->hello_segments++;
 
-	w = bpf_map_lookup_elem(&hello_walk, key);
+	w = first ? first : bpf_map_lookup_elem(&hello_walk, key);
 	if (!w)
 		return; /* walk over (or its state evicted): capture only */
 	if (off != w->next_off) {
@@ -318,7 +364,11 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	if ((w->rec_end && w->next_off >= w->rec_end) ||
 	    w->next_off >= HS_HELLO_CAP) {
 		f->flags |= HS_F_HELLO_DONE;
-		bpf_map_delete_elem(&hello_walk, key);
+		if (!first)
+			bpf_map_delete_elem(&hello_walk, key);
+	} else if (first &&
+		   bpf_map_update_elem(&hello_walk, key, first, BPF_ANY)) {
+		st->hello_state_fail++; /* later segments: capture only */
 	}
 }
 
@@ -328,7 +378,8 @@ hello_start(struct xdp_md *ctx, const struct hs_flow_key *key,
 	    struct hs_flow *f, struct hs_source *src, const struct pkt *p,
 	    __u64 now, struct hs_stats *st)
 {
-	struct hs_hello_walk w = {};
+	struct hs_hello_walk *w;
+	__u32 zero = 0;
 
 	f->flags |= HS_F_TLS;
 	f->hello_seq = p->seq;
@@ -338,9 +389,11 @@ hello_start(struct xdp_md *ctx, const struct hs_flow_key *key,
 	if (f->flags & HS_F_ACK && !(f->flags & HS_F_SYNACK_RTX) &&
 	    f->hello_us >= f->ack_us)
 		min_u32(&src->min_ack_hello_us, f->hello_us - f->ack_us);
-	if (bpf_map_update_elem(&hello_walk, key, &w, BPF_ANY))
-		st->hello_state_fail++;
-	hello_segment(ctx, key, f, src, p, now, st);
+	w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w)
+		return;
+	__builtin_memset(w, 0, sizeof(*w));
+	hello_segment(ctx, key, f, src, p, now, st, w);
 }
 
 #endif /* HS_BPF_HELLO_H */

@@ -97,7 +97,7 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 	if (f->flags & HS_F_TLS) {
 		hello = !(f->flags & HS_F_HELLO_DONE);
 		if (hello)
-			hello_segment(ctx, key, f, src, p, now, st);
+			hello_segment(ctx, key, f, src, p, now, st, NULL);
 		else
 			track_client_flight(f, src, p, now, st);
 	} else if (f->data_pkts <= HS_HELLO_SEARCH_PKTS) {
@@ -134,6 +134,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	struct hs_source *src;
 	struct hs_stats *st;
 	struct hs_flow *f;
+	bool opened;
 	__u64 now;
 
 	st = get_stats();
@@ -151,22 +152,24 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		if (!f)
 			return XDP_PASS;
 	}
-	src = source_get(&key.client, now, st);
-	if (!src)
-		return XDP_PASS;
-	if (!f->pkts_in) /* opened mid-stream */
-		src->flows++;
-
+	opened = !f->pkts_in; /* mid-stream */
 	f->last_ns = now;
 	f->pkts_in++;
 	f->bytes_in += p->payload_len;
-	src->last_ns = now;
-	src->pkts_in++;
-	src->bytes_in += p->payload_len;
-
-	track_handshake_ack(f, src, p, now, st);
-	if (p->payload_len)
-		handle_client_data(ctx, &key, f, src, p, now, st);
+	/* a pure ACK touches the flow only (see struct hs_source) */
+	if (opened || p->payload_len || p->flags & (TCPF_FIN | TCPF_RST) ||
+	    (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) {
+		src = source_get(&key.client, now, st);
+		if (!src)
+			return XDP_PASS;
+		src->flows += opened;
+		src->last_ns = now;
+		src->pkts_in++;
+		src->bytes_in += p->payload_len;
+		track_handshake_ack(f, src, p, now, st);
+		if (p->payload_len)
+			handle_client_data(ctx, &key, f, src, p, now, st);
+	}
 	if (p->flags & (TCPF_FIN | TCPF_RST))
 		f->flags |= HS_F_FIN;
 	tuple_check(f, &key, now, st);

@@ -47,6 +47,15 @@ struct {
 	__type(value, struct hs_hello_seg);
 } scratch SEC(".maps");
 
+/* Per-CPU walk state of a hello's first segment: most hellos fit in one,
+ * and then no hello_walk entry is made at all. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_hello_walk);
+} walk_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, HS_RINGBUF_BYTES);

@@ -11,10 +11,21 @@
 #include "maps.h"
 #include "parse.h"
 
+static __always_inline struct hs_block_hint *get_hint(void)
+{
+	__u32 zero = 0;
+
+	/* an array lookup: inlined by the verifier, a few ns */
+	return bpf_map_lookup_elem(&block_hint, &zero);
+}
+
 static __always_inline bool allowlisted(const struct hs_addr *a)
 {
+	struct hs_block_hint *hint = get_hint();
 	struct hs_lpm_key k = {.prefixlen = 128};
 
+	if (hint && !hint->allows)
+		return false; /* empty allowlist: skip the trie */
 	__builtin_memcpy(k.addr, a->b, 16);
 	return bpf_map_lookup_elem(&allowlist, &k) != NULL;
 }
@@ -26,11 +37,9 @@ static __always_inline int prefix_verdict(const struct hs_addr *src,
 					  struct hs_stats *st)
 {
 	struct hs_lpm_key k = {.prefixlen = 128};
-	struct hs_block_hint *hint;
+	struct hs_block_hint *hint = get_hint();
 	struct hs_block *b;
-	__u32 zero = 0;
 
-	hint = bpf_map_lookup_elem(&block_hint, &zero);
 	if (hint && !hint->prefixes)
 		return XDP_PASS; /* nothing blocked: skip the trie */
 	__builtin_memcpy(k.addr, src->b, 16);
@@ -60,14 +69,21 @@ static __always_inline void tuple_check(struct hs_flow *f,
 					const struct hs_flow_key *k, __u64 now,
 					struct hs_stats *st)
 {
+	struct hs_block_hint *hint;
 	struct hs_tuple_rule *r;
 	__u32 tcp_rtt, tls_rtt;
 
 	if (!(f->flags & HS_F_TUPLE) || f->flags & (HS_F_CUT | HS_F_CUT_SPARED))
 		return;
+	hint = get_hint();
+	if (hint && (!hint->rules || hint->rules == f->rule_gen))
+		return; /* no rules, or none for us since they last changed */
 	r = bpf_map_lookup_elem(&tuple_rules, &f->tuple_id);
-	if (!r || (r->expires_ns && now >= r->expires_ns))
+	if (!r || (r->expires_ns && now >= r->expires_ns)) {
+		if (hint)
+			f->rule_gen = hint->rules;
 		return;
+	}
 	if (r->min_gap_us) {
 		if (!(f->flags & HS_F_CLI_FLIGHT) || !(f->flags & HS_F_ACK) ||
 		    f->flags & (HS_F_SYNACK_RTX | HS_F_SRV_RTX))

@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "hydrascope/abi.h"
+#include "loader.h"
 
 static const char usage[] =
     "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
@@ -166,6 +167,22 @@ static int prefix_list(int fd, const char *what, bool json, bool blocks)
 	return 0;
 }
 
+/* Tell the running datapath what the blocking maps may hold (its
+ * block_hint; none pinned: no datapath runs, the next start syncs it). */
+static int mark_hint(enum hint_field f)
+{
+	char path[256];
+	int fd, rc;
+
+	loader_pin_path("block_hint", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = loader_hint_mark(fd, f);
+	close(fd);
+	return rc;
+}
+
 /* Remove the blocks that lie inside an allowed prefix. */
 static unsigned lift_covered_blocks(const struct cidr *allow)
 {
@@ -234,19 +251,11 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 
 		if (o.ttl_s)
 			b.expires_ns = mono_ns() + o.ttl_s * 1000000000ull;
-		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY) == 0) {
-			/* tell the datapath the trie is no longer empty */
-			int hfd = open_pinned("block_hint");
-			struct hs_block_hint h = {.prefixes = 1};
-			__u32 zero = 0;
-
-			if (hfd < 0 ||
-			    bpf_map_update_elem(hfd, &zero, &h, BPF_ANY))
-				rc = cli_fail("cannot update block_hint: %s",
-					      strerror(errno));
-			if (hfd >= 0)
-				close(hfd);
-		} else
+		/* the datapath must know the trie is no longer empty */
+		if (mark_hint(HINT_PREFIXES))
+			rc = cli_fail("cannot update block_hint: %s",
+				      strerror(errno));
+		else if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
 			rc = cli_fail(
 			    "cannot add %s: %s%s", argv[2], strerror(errno),
 			    errno == ENOSPC ? " (blocklist full, see --blocks)"
@@ -254,7 +263,12 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 	} else {
 		struct hs_allow al = {.added_ns = mono_ns()};
 
-		if (bpf_map_update_elem(fd, &k, &al, BPF_ANY))
+		/* before the entry: an allowlisted source must never meet a
+		 * hint that says the allowlist is empty */
+		if (mark_hint(HINT_ALLOWS))
+			rc = cli_fail("cannot update block_hint: %s",
+				      strerror(errno));
+		else if (bpf_map_update_elem(fd, &k, &al, BPF_ANY))
 			rc = cli_fail("cannot add %s: %s", argv[2],
 				      strerror(errno));
 		else
@@ -334,6 +348,9 @@ static int cmd_tuple(int argc, char **argv)
 		if (bpf_map_update_elem(fd, &id, &r, BPF_ANY))
 			rc = cli_fail("cannot add rule: %s", strerror(errno));
 	}
+	/* after the change: a new generation makes flows look again */
+	if (!rc && mark_hint(HINT_RULES))
+		rc = cli_fail("cannot update block_hint: %s", strerror(errno));
 	close(fd);
 	return rc;
 }

@@ -263,7 +263,8 @@ start_pipeline(const struct run_opts *o, struct hydrascope *skel,
 	    .sources_fd = bpf_map__fd(skel->maps.sources),
 	    .enforce = {bpf_map__fd(skel->maps.blocklist),
 			bpf_map__fd(skel->maps.tuple_rules),
-			bpf_map__fd(skel->maps.block_hint)},
+			bpf_map__fd(skel->maps.block_hint),
+			bpf_map__fd(skel->maps.allowlist)},
 	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
 	    /* live: records go to the log; stdout keeps the exit report */
 	    .out = {.fmt = FMT_JSON,
@@ -385,8 +386,10 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* reused blocks are enforced from the first packet */
-	loader_block_hint_sync(bpf_map__fd(skel->maps.blocklist),
-			       bpf_map__fd(skel->maps.block_hint));
+	loader_hint_sync(bpf_map__fd(skel->maps.block_hint),
+			 bpf_map__fd(skel->maps.blocklist),
+			 bpf_map__fd(skel->maps.allowlist),
+			 bpf_map__fd(skel->maps.tuple_rules));
 	if (loader_pin_maps(skel, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;

@@ -297,8 +297,8 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	struct corr *c = sc->c;
 	const struct hs_flow_key *k = key;
 	const struct hs_flow *f = val;
-	const struct flow_fp *fp = collector_lookup(c->env.coll, k);
-	const struct sig_info *si = corr_sig(c, f->sig_id);
+	const struct flow_fp *fp;
+	const struct sig_info *si;
 	enum client_family fam = FAM_UNKNOWN;
 	struct flow_shadow *sh;
 	struct src_state *s;
@@ -306,14 +306,22 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	bool created;
 
 	sh = table_get_or_add(c->shadows, k, &created);
-	s = src_get(c, &k->client);
-	if (!sh || !s)
+	if (!sh)
 		return 0;
 	if (created || sh->first_ns != f->first_ns) {
 		memset(sh, 0, sizeof(*sh));
 		sh->first_ns = f->first_ns;
 	}
 	sh->gen = c->gen;
+	/* most flows of a sweep are done and idle: one lookup is enough */
+	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
+		return 0;
+	sh->last_ns = f->last_ns;
+	s = src_get(c, &k->client);
+	if (!s)
+		return 0;
+	fp = collector_lookup(c->env.coll, k);
+	si = corr_sig(c, f->sig_id);
 	if (!s->first_ns || f->first_ns < s->first_ns)
 		s->first_ns = f->first_ns;
 	if (f->last_ns > s->last_ns)
@@ -328,8 +336,12 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 		s->os = (uint8_t)si->os;
 
 	if (!(sh->done & FOLD_MEMBER)) {
+		if (f->flags & HS_F_NONTLS) {
+			sh->done = FOLD_ALL; /* not TLS: nothing to correlate */
+			return 0;
+		}
 		if (!(f->flags & HS_F_TLS))
-			return 0; /* not (yet) TLS: nothing to correlate */
+			return 0; /* no client data yet */
 		if (!(fp && fp->err == HELLO_OK) &&
 		    sc->now - f->first_ns < FP_WAIT_NS &&
 		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD)))
@@ -410,6 +422,9 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	c->st.kernel_sources = (size_t)nsrc;
 	c->st.kernel_flows = (size_t)nflows;
 	c->st.kernel_sigs = nsigs > 0 ? (size_t)nsigs : 0;
-	table_delete_if(c->shadows, shadow_stale, &c->gen);
+	/* shadows of flows the kernel dropped: the table is bounded anyway,
+	 * so a pass every few sweeps keeps it lean at a fraction of the cost */
+	if (c->gen % 6 == 0)
+		table_delete_if(c->shadows, shadow_stale, &c->gen);
 	return 0;
 }

@@ -94,8 +94,11 @@ enum fold_bits {
 	FOLD_SIZES = 1 << 3,  /* request sizes taken (flow over) */
 };
 
+#define FOLD_ALL (FOLD_MEMBER | FOLD_RELAY | FOLD_STACK | FOLD_SIZES)
+
 struct flow_shadow {
 	uint64_t first_ns; /* tells a reused 5-tuple apart */
+	uint64_t last_ns;  /* the flow's last packet at the last sweep */
 	uint64_t cluster;
 	uint32_t done;
 	uint32_t gen; /* last sweep that saw the flow */

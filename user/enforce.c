@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 
+#include "loader.h"
 #include "mapiter.h"
 
 #define BATCH 4096
@@ -21,6 +22,7 @@ struct enforcer {
 	struct table *blocks; /* block_key -> written */
 	struct table *rules;  /* u64 -> written */
 	struct enforce_stats st;
+	bool rules_changed; /* since the hint was last marked */
 	/* batch buffers */
 	struct hs_lpm_key *bkeys;
 	struct hs_block *bvals;
@@ -320,6 +322,7 @@ static void write_rules(struct enforcer *e, struct policy *p)
 	}
 	write_batch(e->fd.tuple_rules, e->rkeys, e->rvals, sizeof(*e->rkeys),
 		    sizeof(*e->rvals), n, ok);
+	e->rules_changed |= n > 0;
 	for (i = 0; i < n; i++) {
 		struct desired_rule *d =
 		    table_get(policy_rules(p), &e->rkeys[i]);
@@ -354,6 +357,7 @@ static void delete_rules(struct enforcer *e, struct policy *p, bool verify)
 		table_del(e->rules, (uint64_t *)keys + i);
 	}
 	e->st.deletes += n;
+	e->rules_changed |= n > 0;
 	free(keys);
 	if (!verify)
 		return;
@@ -421,18 +425,6 @@ size_t enforcer_adopt(struct enforcer *e, struct policy *p, uint64_t now_ns)
 	return vc.enforced;
 }
 
-static void sync_hint(struct enforcer *e)
-{
-	struct hs_lpm_key k;
-	struct hs_block_hint h = {0};
-	__u32 zero = 0;
-
-	if (e->fd.hint < 0)
-		return;
-	h.prefixes = bpf_map_get_next_key(e->fd.blocklist, NULL, &k) == 0;
-	bpf_map_update_elem(e->fd.hint, &zero, &h, BPF_ANY);
-}
-
 void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 			bool verify)
 {
@@ -450,7 +442,15 @@ void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 	}
 	e->st.desired_blocks = table_len(policy_blocks(p));
 	e->st.desired_rules = table_len(policy_rules(p));
-	sync_hint(e);
+	if (e->fd.hint < 0)
+		return;
+	if (e->rules_changed) {
+		/* a new generation: flows look their rule up again */
+		loader_hint_mark(e->fd.hint, HINT_RULES);
+		e->rules_changed = false;
+	}
+	loader_hint_sync(e->fd.hint, e->fd.blocklist, e->fd.allowlist,
+			 e->fd.tuple_rules);
 }
 
 void enforcer_get_stats(const struct enforcer *e, struct enforce_stats *s)

@@ -17,7 +17,7 @@
 #include "policy.h"
 
 struct enforce_fds {
-	int blocklist, tuple_rules, hint;
+	int blocklist, tuple_rules, hint, allowlist;
 };
 
 struct enforce_stats {

@@ -265,17 +265,52 @@ void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)
 	m->stats = bpf_map__fd(skel->maps.stats);
 }
 
-void loader_block_hint_sync(int blocklist_fd, int hint_fd)
+int loader_hint_mark(int hint_fd, enum hint_field f)
 {
-	struct hs_lpm_key k;
 	struct hs_block_hint h = {0};
 	__u32 zero = 0;
 
-	h.prefixes = bpf_map_get_next_key(blocklist_fd, NULL, &k) == 0;
-	bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
-	/* a block added between the check and the write: set it again */
-	if (!h.prefixes && bpf_map_get_next_key(blocklist_fd, NULL, &k) == 0) {
+	bpf_map_lookup_elem(hint_fd, &zero, &h);
+	if (f == HINT_PREFIXES)
 		h.prefixes = 1;
-		bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
-	}
+	else if (f == HINT_ALLOWS)
+		h.allows = 1;
+	else
+		h.rules = h.rules + 1 ? h.rules + 1 : 1; /* 0 means none */
+	return bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
+}
+
+static bool map_empty(int fd, size_t ksz)
+{
+	unsigned char k[64];
+
+	return fd < 0 || ksz > sizeof(k) ||
+	       bpf_map_get_next_key(fd, NULL, k) != 0;
+}
+
+void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
+		      int tuple_rules_fd)
+{
+	struct hs_block_hint h = {0}, old = {0};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(hint_fd, &zero, &old);
+	h = old;
+	h.prefixes = !map_empty(blocklist_fd, sizeof(struct hs_lpm_key));
+	h.allows = !map_empty(allowlist_fd, sizeof(struct hs_lpm_key));
+	if (map_empty(tuple_rules_fd, sizeof(__u64)))
+		h.rules = 0;
+	else if (!h.rules)
+		h.rules = 1;
+	if (!memcmp(&h, &old, sizeof(h)))
+		return;
+	bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
+	/* a writer may have added an entry between the checks and the write:
+	 * mark again what is not empty now */
+	if (!h.prefixes && !map_empty(blocklist_fd, sizeof(struct hs_lpm_key)))
+		loader_hint_mark(hint_fd, HINT_PREFIXES);
+	if (!h.allows && !map_empty(allowlist_fd, sizeof(struct hs_lpm_key)))
+		loader_hint_mark(hint_fd, HINT_ALLOWS);
+	if (!h.rules && !map_empty(tuple_rules_fd, sizeof(__u64)))
+		loader_hint_mark(hint_fd, HINT_RULES);
 }

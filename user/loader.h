@@ -66,9 +66,17 @@ int bpffs_ensure(char *err, size_t errlen);
  * tuple_rules) stay, so that blocks outlive a restart, unless all is set. */
 int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen);
 void loader_unpin_maps(bool all);
-/* Keep block_hint equal to "the blocklist is not empty" (the datapath
- * skips the trie lookup while it is empty). */
-void loader_block_hint_sync(int blocklist_fd, int hint_fd);
+/* block_hint: which blocking maps may hold entries (the datapath skips
+ * lookups in empty ones). Writers mark their field: an allowlist writer
+ * before it adds (an allowlisted source must never meet a "no allowlist"
+ * hint), a rules writer after it changed a rule (the new generation makes
+ * flows look their rule up again). */
+enum hint_field { HINT_PREFIXES, HINT_ALLOWS, HINT_RULES };
+int loader_hint_mark(int hint_fd, enum hint_field f);
+/* The running instance: clear the fields of empty maps, then check them
+ * again in case a writer added something meanwhile. */
+void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
+		      int tuple_rules_fd);
 /* Path of a pinned map by name. */
 void loader_pin_path(const char *name, char *buf, size_t cap);
 

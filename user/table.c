@@ -15,17 +15,26 @@ struct table {
 	unsigned char *slots;
 };
 
+/* Keys are whole 64-bit words (key_size % 8 == 0): mix a word at a time
+ * (SplitMix64's finaliser), several times faster than a byte-wise hash on
+ * the 24- and 40-byte keys of the correlator. */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
 
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, b + i, 8);
+		h ^= w;
+		h ^= h >> 30;
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 27;
+		h *= 0x94d049bb133111ebull;
+		h ^= h >> 31;
 	}
-	return h ^ (h >> 29);
+	return h;
 }
 
 static unsigned char *slot(const struct table *t, size_t i)

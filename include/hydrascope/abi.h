@@ -179,9 +179,15 @@ struct hs_flow {
 	__u16 data_pkts;   /* client data packets seen */
 	__u8 rtt_discards; /* timing samples discarded (retransmissions) */
 	__u8 hello_segs;   /* hello segments captured */
+	__u32 rule_gen;	   /* rules generation that had no rule for us */
+	__u32 pad;
 	struct hs_cadence cad;
 };
 
+/* Per-source counters. Pure ACKs (no data, no SYN/FIN/RST, not the
+ * handshake's) are counted per flow only: they carry no request, and
+ * skipping the source lookup for them halves the cost of the commonest
+ * ingress packet of a download. */
 struct hs_source {
 	__u64 first_ns;
 	__u64 last_ns;
@@ -333,11 +339,17 @@ struct hs_allow {
 	__u64 added_ns;
 };
 
-/* Whether the blocklist may hold entries: the datapath skips the trie
- * lookup (~30 ns) while it is empty. Writers of the blocklist set it; the
- * running instance clears it when it finds the trie empty. */
+/* What the blocking maps may hold, so that the datapath skips lookups in
+ * empty ones: the blocklist trie (~30 ns), the allowlist trie, the tuple
+ * rules. A writer sets its field before it adds an entry (never a moment
+ * where an entry exists and the hint says none); the running instance
+ * clears fields when it finds the maps empty. `rules` is a generation:
+ * 0 = no rules, bumped on every change, so a flow that found no rule for
+ * its tuple need not look again until the rules change. */
 struct hs_block_hint {
 	__u32 prefixes;
+	__u32 allows;
+	__u32 rules;
 	__u32 pad;
 };
 

@@ -707,9 +707,15 @@ static void lpm_put(int fd, const char *cidr, const void *val)
 	assert_int_equal(cidr_parse(cidr, &c), 0);
 	k.prefixlen = c.plen;
 	memcpy(k.addr, c.addr.b, 16);
+	/* as the CLI does: the hint first, so that no moment has an entry the
+	 * datapath would skip */
+	assert_int_equal(
+	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint),
+			     fd == bpf_map__fd(skel->maps.blocklist)
+				 ? HINT_PREFIXES
+				 : HINT_ALLOWS),
+	    0);
 	assert_int_equal(bpf_map_update_elem(fd, &k, val, BPF_ANY), 0);
-	if (fd == bpf_map__fd(skel->maps.blocklist))
-		loader_block_hint_sync(fd, bpf_map__fd(skel->maps.block_hint));
 }
 
 static int syn_from(const uint8_t src[4], uint16_t port, uint64_t t)
@@ -827,6 +833,10 @@ static void test_tuple_rules(void **state)
 	assert_int_equal(
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
 				&f.tuple_id, &rule, BPF_ANY),
+	    0);
+	/* a rule changed: a new generation, flows look their rule up again */
+	assert_int_equal(
+	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
 	    0);
 	a = stats();
 	/* a never-seen exit node of the farm (relay gap 60 ms): cut at its

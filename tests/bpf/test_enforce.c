@@ -130,7 +130,7 @@ static void test_reconcile(void **state)
 
 	(void)state;
 	maps_open(&m, 1024);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
 	p = new_policy(1000, &m);
 	e = enforcer_new(&fds);
 	assert_non_null(e);
@@ -247,7 +247,7 @@ static void test_full_map(void **state)
 
 	(void)state;
 	maps_open(&m, 8);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
 	p = new_policy(100, &m);
 	e = enforcer_new(&fds);
 	for (uint32_t i = 0; i < 12; i++) {
@@ -314,7 +314,7 @@ static void test_million(void **state)
 
 	(void)state;
 	maps_open(&m, n + 1024);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
 	p = new_policy(n + 16, &m);
 	e = enforcer_new(&fds);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

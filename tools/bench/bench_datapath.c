@@ -206,9 +206,9 @@ static int load_pass(const char *path)
 	return bpf_program__fd(bpf_object__next_program(o, NULL));
 }
 
-static struct hydrascope *load_hs(bool enforce)
+static struct hydrascope *load_hs(bool enforce, uint32_t flows)
 {
-	struct load_opts o = {.flows = 65536,
+	struct load_opts o = {.flows = flows,
 			      .sources = 65536,
 			      .sigs = 4096,
 			      .blocks = 1024,
@@ -245,11 +245,16 @@ int main(int argc, char **argv)
 	const char *out = argc > 1 ? argv[1] : "build/bench.json";
 	const char *pass_obj = argc > 2 ? argv[2] : "build/bench_pass.bpf.o";
 	uint16_t ciphers[400], exts[300];
-	struct hydrascope *hs = load_hs(false), *enf = load_hs(true);
+	/* room for every flow the stateful cases open: no eviction */
+	struct hydrascope *hs = load_hs(false, 1u << 20),
+			  *enf = load_hs(true, 65536);
+	/* a small table kept full: every new flow evicts one */
+	struct hydrascope *full = load_hs(false, 4096);
 	struct progs p = {bpf_program__fd(hs->progs.xdp_ingress),
 			  load_pass(pass_obj)};
 	struct progs pe = {bpf_program__fd(enf->progs.xdp_ingress), p.pass};
-	struct result r[10];
+	struct progs pf = {bpf_program__fd(full->progs.xdp_ingress), p.pass};
+	struct result r[16];
 	int n = 0;
 	size_t len;
 	FILE *js;
@@ -289,6 +294,14 @@ int main(int argc, char **argv)
 	repeated(&p, frame, len, &r[n++]);
 	r[n].name = "SYN (new flow)";
 	stateful(&p, prep_syn, &r[n++]);
+	/* fill the small table past its size, then time new flows in it */
+	for (int i = 0; i < 3 * 4096; i++) {
+		len = tcp_frame((uint16_t)(1024 + i % 60000), 0x02,
+				(uint32_t)i * 31u, NULL, 0, true, cli4);
+		run(pf.hs, frame, len, 1);
+	}
+	r[n].name = "SYN (new flow, full table: LRU evicts)";
+	stateful(&pf, prep_syn, &r[n++]);
 	r[n].name = "ClientHello, 1 segment";
 	stateful(&p, prep_hello1, &r[n++]);
 	r[n].name = "ClientHello, 2 segments (1.8 KB)";
@@ -342,19 +355,22 @@ int main(int argc, char **argv)
 	{
 		long fl = memlock(bpf_map__fd(hs->maps.flows));
 		long so = memlock(bpf_map__fd(hs->maps.sources));
+		double fe = bpf_map__max_entries(hs->maps.flows);
+		double se = bpf_map__max_entries(hs->maps.sources);
 
-		printf("kernel map memory: %.0f B/flow (flows, %u entries), "
+		printf("kernel map memory: %.0f B/flow (flows, %.0f entries), "
 		       "%.0f B/source\n",
-		       (double)fl / 65536, 65536u, (double)so / 65536);
+		       (double)fl / fe, fe, (double)so / se);
 		if (js)
 			fprintf(js,
 				"],\"bytes_per_flow\":%.0f,\"bytes_per_"
 				"source\":%.0f}\n",
-				(double)fl / 65536, (double)so / 65536);
+				(double)fl / fe, (double)so / se);
 	}
 	if (js)
 		fclose(js);
 	hydrascope__destroy(hs);
 	hydrascope__destroy(enf);
+	hydrascope__destroy(full);
 	return 0;
 }
