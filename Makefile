@@ -42,7 +42,9 @@ help:
 	@echo "                  (needs root, ../shared/testdata)"
 	@echo "  make test-unit  userspace unit and policy tests only (ASan/UBSan)"
 	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
-	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS (BPF_PROG_TEST_RUN), bytes/flow"
+	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS and xdp-filter (BPF_PROG_TEST_RUN),"
+	@echo "                  memory at 100k/1M flows, replay vs tshark and p0f on >= 1M packets,"
+	@echo "                  live veth packets/s with and without hydrascope (build/bench.json)"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config), FUZZ_SECONDS each"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
@@ -85,7 +87,7 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
 TEST_LIBS  := $(LDLIBS) -lcmocka
 TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_policy $(BUILD)/test_datapath \
-	      $(BUILD)/test_enforce
+	      $(BUILD)/test_enforce $(BUILD)/hydrascope-san
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS ?= hello collector pcap config
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
@@ -107,6 +109,11 @@ $(BUILD)/test_datapath: $(BUILD)/tests/bpf/test_datapath.o $(BUILD)/tests/bpf/fr
 $(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
+
+# the product itself with ASan/UBSan (tests/scenario/sanitized_replay.sh)
+$(BUILD)/hydrascope-san: $(BUILD)/san/main.o $(SAN_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/test_policy: $(BUILD)/tests/unit/test_policy.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
 	$(call msg,LD,$@)
@@ -195,10 +202,24 @@ $(BUILD)/bench_pass.bpf.o: tools/bench/pass.bpf.c $(VMLINUX)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 $(WARN) -I$(BUILD) -c $< -o $@
 
-$(BUILD)/bench_datapath: tools/bench/bench_datapath.c tests/bpf/frames.c $(USER_LIB_OBJ)
+$(BUILD)/bench_%: tools/bench/bench_%.c tests/bpf/frames.c $(USER_LIB_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/bpf $^ -o $@ $(LDLIBS)
 
+# xdp-filter from Debian's xdp-tools, the reference of the datapath table
+XDP_FILTER_OBJ ?= /usr/lib/$(shell uname -m)-linux-gnu/bpf/xdpfilt_dny_all.o
+
+$(BUILD)/netblast: tools/bench/netblast.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 .PHONY: bench
-bench: all $(BUILD)/bench_datapath $(BUILD)/bench_pass.bpf.o
-	@$(BUILD)/bench_datapath $(BUILD)/bench.json $(BUILD)/bench_pass.bpf.o
+bench: all $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/bench_pass.bpf.o $(BUILD)/netblast
+	@$(BUILD)/bench_datapath $(BUILD)/bench-datapath.json $(BUILD)/bench_pass.bpf.o $(XDP_FILTER_OBJ)
+	@$(BUILD)/bench_memory 100000 > $(BUILD)/bench-memory-100k.json
+	@$(BUILD)/bench_memory 1000000 > $(BUILD)/bench-memory-1m.json
+	@python3 tools/bench/bench_replay.py $(BUILD)/bench-replay.pcap > $(BUILD)/bench-replay.json
+	@tools/bench/bench_live.sh > $(BUILD)/bench-live.json
+	@python3 tools/bench/report.py $(BUILD)/bench.json $(BUILD)/bench-datapath.json \
+		$(BUILD)/bench-memory-100k.json $(BUILD)/bench-memory-1m.json \
+		$(BUILD)/bench-replay.json $(BUILD)/bench-live.json

@@ -78,6 +78,7 @@ fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
 run_script cli timeout 60 tests/cli/cli_test.sh
 run_script scenario timeout 300 python3 tests/scenario/scenario_test.py
+run_script sanitized timeout 300 tests/scenario/sanitized_replay.sh
 
 # libFuzzer targets, FUZZ_SECONDS each from the seed corpus: one test each,
 # failed on any crash, leak or sanitizer report.

@@ -325,9 +325,10 @@ def main():
 
     # farm_dc: eight cloud hosts in eight /24s, a request every 5 s
     for i in range(8 * a.scale):
-        src = ip(10, 20 + i, 1, 5)
+        src = ip(10, 20 + i // 200, i % 200, 5)
         label(src, "farm_dc")
-        nets["10.%d.0.0/16" % (20 + i)] = {"asn": 64600, "org": "Cloud Co", "class": "hosting"}
+        nets["10.%d.0.0/16" % (20 + i // 200)] = {"asn": 64600, "org": "Cloud Co",
+                                                  "class": "hosting"}
         t = T0 + rng.uniform(0, 5)
         while t < T0 + SPAN - 10:
             Flow(w, rng, src, nport(), hello(GO), stack="linux", hops=12,

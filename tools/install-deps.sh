@@ -17,6 +17,8 @@ PKGS=(
 	libmaxmind-db-writer-perl mmdb-bin
 	# tests: a concurrent TLS server and real relays
 	nginx-light microsocks dante-server squid tinyproxy
+	# benchmarks: xdp-filter as a reference, bc for the live figures
+	xdp-tools bc
 )
 
 missing=()

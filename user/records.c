@@ -95,7 +95,7 @@ static void time_text(uint64_t wall_ns, char *buf, size_t cap)
 
 void record_indicator(struct record_out *o, const struct indicator *ind)
 {
-	json_object *r = json_object_new_object(), *srcs;
+	json_object *r, *srcs;
 	char a[ADDR_STRLEN], when[40], text[1024], id[24];
 	const char *ev;
 	size_t i,
@@ -103,6 +103,7 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 
 	if (!ind->fresh)
 		return;
+	r = json_object_new_object();
 	json_object_object_add(r, "type", json_object_new_string("indicator"));
 	json_object_object_add(
 	    r, "kind", json_object_new_string(ind_kind_name(ind->kind)));

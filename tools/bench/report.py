@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Merge the benchmark pieces into build/bench.json and print the memory,
+replay and live tables (bench_datapath prints its own)."""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.loads(f.read())
+
+
+def main():
+    out, datapath, mem100k, mem1m, replay, live = sys.argv[1:7]
+    res = {"datapath": load(datapath), "memory": [load(mem100k), load(mem1m)],
+           "replay": load(replay), "live": load(live)}
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+    print("\nmemory                      kernel B/flow  kernel B/source  collector B/flow  "
+          "correlator B/flow  RSS MB  sweep+eval ms")
+    for m in res["memory"]:
+        print("  %-8d flows              %6.0f %16.0f %17.0f %18.0f %7.1f %13.1f" % (
+            m["flows"], m["kernel_bytes_per_flow"], m["kernel_bytes_per_source"],
+            m["collector_bytes_per_flow"], m["correlator_bytes_per_flow"], m["rss_mb"],
+            m["sweep_and_eval_ms"]))
+    print("  (target: <= 128 B/flow in the kernel)")
+    r = res["replay"]
+    print("\nreplay of %s (%d packets)" % (r["capture"], r["packets"]))
+    for name, t in r["tools"].items():
+        print("  %-11s %8.2f s %10d packets/s  max RSS %7.1f MB" % (
+            name, t["seconds"], t["packets_per_s"], t["max_rss_mb"]))
+    print("  hydrascope / tshark: %.2fx (target: >= 5x)" % r["hydrascope_vs_tshark"])
+    print("\nlive, veth between namespaces  UDP 64 B pkt/s   TCP upload MB/s  segments/s")
+    for name, v in res["live"].items():
+        if v is None:
+            print("  %-28s (could not attach)" % name)
+            continue
+        print("  %-28s %14d %17.1f %11d" % (name, v["udp_pps"], v["tcp_mbytes_per_s"],
+                                            v["tcp_segments_per_s"]))
+    print("\nwritten: %s" % out)
+
+
+if __name__ == "__main__":
+    main()
