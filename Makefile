@@ -45,7 +45,7 @@ help:
 	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS and xdp-filter (BPF_PROG_TEST_RUN),"
 	@echo "                  memory at 100k/1M flows, replay vs tshark and p0f on >= 1M packets,"
 	@echo "                  live veth packets/s with and without hydrascope (build/bench.json)"
-	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config), FUZZ_SECONDS each"
+	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config, asndb), FUZZ_SECONDS each"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
 	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA)"
@@ -89,7 +89,7 @@ TEST_LIBS  := $(LDLIBS) -lcmocka
 TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_policy $(BUILD)/test_datapath \
 	      $(BUILD)/test_enforce $(BUILD)/hydrascope-san
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS ?= hello collector pcap config
+FUZZ_TARGETS ?= hello collector pcap config asndb
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/san/%.o: user/%.c $(USER_HDRS)
@@ -188,6 +188,7 @@ fuzz: fuzz-build
 		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
 		cp -n tests/fuzz/corpus/$$t/* $(BUILD)/fuzz-corpus/$$t/ 2>/dev/null || true; \
 		echo "  FUZZ     $$t ($(FUZZ_SECONDS) s)"; \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
 		$(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 			-artifact_prefix=$(BUILD)/fuzz-crash-$$t- $(BUILD)/fuzz-corpus/$$t \
 			> $(BUILD)/fuzz-$$t.log 2>&1 || { tail -30 $(BUILD)/fuzz-$$t.log; exit 1; }; \

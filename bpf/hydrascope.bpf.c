@@ -229,6 +229,7 @@ int xdp_ingress(struct xdp_md *ctx)
 		return XDP_DROP;
 	if (ret != PARSE_OK)
 		return XDP_PASS;
+	st->tcp_packets++;
 	if ((p.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
 		hs_ingress_syn(ctx, &p);
 		return XDP_PASS;

@@ -78,12 +78,13 @@ fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
 run_script cli timeout 60 tests/cli/cli_test.sh
 run_script scenario timeout 300 python3 tests/scenario/scenario_test.py
+run_script hostile timeout 120 python3 tests/scenario/hostile_test.py
 run_script sanitized timeout 300 tests/scenario/sanitized_replay.sh
 
 # libFuzzer targets, FUZZ_SECONDS each from the seed corpus: one test each,
 # failed on any crash, leak or sanitizer report.
 echo "== fuzz"
-for t in hello collector pcap config; do
+for t in hello collector pcap config asndb; do
 	if make -s fuzz FUZZ_TARGETS=$t FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
 		> "build/test-logs/fuzz-$t.log" 2>&1; then
 		total_pass=$((total_pass + 1))

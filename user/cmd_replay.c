@@ -18,6 +18,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "collector.h"
@@ -45,7 +46,8 @@ struct replay {
 	struct collector *coll;
 	struct pipeline *pl;
 	uint64_t packets, ingress, egress, truncated, run_errors;
-	uint64_t last_ts_ns; /* capture time of the last packet */
+	uint64_t passed, dropped; /* ingress verdicts: XDP_PASS, XDP_DROP */
+	uint64_t last_ts_ns;	  /* capture time of the last packet */
 };
 
 static int run_packet(struct replay *r, const struct feed_packet *p)
@@ -65,14 +67,41 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 	r->packets++;
 	if (ts > r->last_ts_ns)
 		r->last_ts_ns = ts;
-	if (p->dir == DIR_EGRESS)
+	if (p->dir == DIR_EGRESS) {
 		r->egress++;
-	else
+	} else {
 		r->ingress++;
+		r->passed += o.retval == XDP_PASS;
+		r->dropped += o.retval == XDP_DROP;
+	}
 	r->truncated += p->truncated;
 	ring_buffer__consume(r->rb);
 	pipeline_step(r->pl, r->last_ts_ns);
 	return 0;
+}
+
+/* {"type":"replay", ...}: what was run, and the ingress verdicts */
+static void print_replay_record(const struct replay *r, const char *file,
+				uint64_t unsupported)
+{
+	json_object *o = json_object_new_object();
+	const struct {
+		const char *k;
+		uint64_t v;
+	} f[] = {{"packets", r->packets},     {"ingress", r->ingress},
+		 {"passed", r->passed},	      {"dropped", r->dropped},
+		 {"egress", r->egress},	      {"not_run", r->run_errors},
+		 {"truncated", r->truncated}, {"unsupported", unsupported}};
+
+	json_object_object_add(o, "type", json_object_new_string("replay"));
+	json_object_object_add(o, "file", json_object_new_string(file));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		json_object_object_add(o, f[i].k,
+				       json_object_new_uint64(f[i].v));
+	printf("%s\n",
+	       json_object_to_json_string_ext(
+		   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 }
 
 static int parse_args(int argc, char **argv, struct common_opts *co,
@@ -252,15 +281,20 @@ int cmd_replay(int argc, char **argv)
 
 		map_fds_from_skel(r.skel, &m);
 		if (fmt == FMT_TEXT)
-			printf("replay %s: %llu packets (%llu in, %llu out), "
-			       "%llu not run, %llu truncated in capture, %llu "
-			       "unsupported link layer\n",
+			printf("replay %s: %llu packets (%llu in: %llu passed, "
+			       "%llu dropped; %llu out), %llu not run, %llu "
+			       "truncated in capture, %llu unsupported link "
+			       "layer\n",
 			       file, (unsigned long long)r.packets,
 			       (unsigned long long)r.ingress,
+			       (unsigned long long)r.passed,
+			       (unsigned long long)r.dropped,
 			       (unsigned long long)r.egress,
 			       (unsigned long long)r.run_errors,
 			       (unsigned long long)r.truncated,
 			       (unsigned long long)feed_skipped(feed));
+		else
+			print_replay_record(&r, file, feed_skipped(feed));
 		if (report_all(&rep, !no_flows, !no_sources))
 			goto out;
 		if (fmt == FMT_TEXT) {

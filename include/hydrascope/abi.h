@@ -223,12 +223,13 @@ struct hs_source {
 	X(ipv6_ext_limit) /* more extension headers than walked */             \
 	X(ip_frag)	  /* IP fragments (passed unparsed) */                 \
 	X(non_tcp)	  /* IP but not TCP */                                 \
-	X(err_tcp)	  /* truncated TCP header or bad data offset */        \
-	X(err_tcp_opt)	  /* malformed TCP options in a SYN */                 \
-	X(syn)		  /* client SYNs fingerprinted */                      \
-	X(synack)	  /* server SYN-ACKs stamped (egress) */               \
-	X(tls_flows)	  /* flows whose client sent a ClientHello */          \
-	X(nontls_flows)	  /* flows whose first client data was not TLS */      \
+	X(tcp_packets)	/* parsed TCP: with the reasons above, every packet */ \
+	X(err_tcp)	/* truncated TCP header or bad data offset */          \
+	X(err_tcp_opt)	/* malformed TCP options in a SYN */                   \
+	X(syn)		/* client SYNs fingerprinted */                        \
+	X(synack)	/* server SYN-ACKs stamped (egress) */                 \
+	X(tls_flows)	/* flows whose client sent a ClientHello */            \
+	X(nontls_flows) /* flows whose first client data was not TLS */        \
 	X(hello_segments) /* hello segments sent to userspace */               \
 	X(hello_bad)	  /* hellos the kernel walker rejected */              \
 	X(hello_ooo)	  /* hello segments out of order / retransmitted */    \

@@ -23,6 +23,7 @@
 #include "collector.h"
 #include "fingerprint.h"
 #include "frames.h"
+#include "mapiter.h"
 #include "hello.h"
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
@@ -869,6 +870,85 @@ static void test_tuple_rules(void **state)
 	skel = dry;
 }
 
+/* ---- resources under pressure ------------------------------------------ */
+
+/* A flood of ClientHellos with nobody reading the ring buffer: the events
+ * that do not fit are counted as drops, none goes unaccounted, every
+ * packet passes. */
+static void test_ringbuf_overflow(void **state)
+{
+	static const uint16_t c[] = {0x1301, 0x1302, 0x1303, 0xc02b};
+	static const uint16_t e[] = {0x000a, 0x000d, 0x002b, 0x0033};
+	uint8_t hello[2048];
+	size_t hl = hello_build(hello, sizeof(hello), c, 4, e, 4, 200);
+	const int n = 8000; /* ~1 KB events: more than the 4 MB ring holds */
+	static const uint8_t flooder[4] = {198, 18, 200,
+					   1}; /* new flows only */
+	struct hs_stats a, b;
+
+	(void)state;
+	a = stats();
+	for (int i = 0; i < n; i++) {
+		struct frame_spec s = v4_spec((uint16_t)(10000 + i), 0x18);
+		size_t len;
+
+		s.src = flooder;
+		s.payload = hello;
+		s.payload_len = hl;
+		s.seq = (uint32_t)i * 7u;
+		len = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, len, 1000 * MS + (uint64_t)i);
+	}
+	b = stats();
+	assert_true(b.ringbuf_drops - a.ringbuf_drops > 0);
+	assert_int_equal((b.hello_segments - a.hello_segments) +
+			     (b.ringbuf_drops - a.ringbuf_drops),
+			 n);
+	assert_int_equal(b.xdp_packets - a.xdp_packets, n);
+}
+
+/* A flow table far smaller than the flows: every SYN passes, every insert
+ * succeeds and is counted, the LRU keeps the table at its size, and the
+ * evictions (inserts - entries) are what the exporter reports. */
+static void test_lru_eviction(void **state)
+{
+	struct load_opts o = {.flows = 256,
+			      .sources = 64,
+			      .sigs = 64,
+			      .blocks = 16,
+			      .idle_gap_ns = 100 * MS};
+	struct hydrascope *saved = skel, *small;
+	const int n = 3000;
+	struct hs_stats st;
+	char err[256];
+	long entries;
+
+	(void)state;
+	small = loader_open_load(&o, err, sizeof(err));
+	assert_non_null(small);
+	skel = small;
+	for (int i = 0; i < n; i++) {
+		struct frame_spec s = v4_spec((uint16_t)(1024 + i), 0x02);
+		size_t len;
+
+		s.opts = linux_opts;
+		s.opts_len = sizeof(linux_opts);
+		s.seq = (uint32_t)i * 13u;
+		len = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, len, 1000 * MS + (uint64_t)i * 1000);
+	}
+	st = stats();
+	entries = map_count_keys(bpf_map__fd(small->maps.flows),
+				 sizeof(struct hs_flow_key));
+	assert_int_equal(st.syn, n);
+	assert_int_equal(st.flow_inserts, n);
+	assert_int_equal(st.flow_insert_fail, 0);
+	assert_true(entries > 0 && entries <= 256);
+	assert_true(st.flow_inserts - (uint64_t)entries >= (uint64_t)n - 256);
+	skel = saved;
+	hydrascope__destroy(small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -887,6 +967,8 @@ int main(void)
 	    cmocka_unit_test(test_cadence),
 	    cmocka_unit_test(test_prefix_blocks),
 	    cmocka_unit_test(test_tuple_rules),
+	    cmocka_unit_test(test_ringbuf_overflow),
+	    cmocka_unit_test(test_lru_eviction),
 	};
 
 	return cmocka_run_group_tests_name("datapath", tests, load, unload);

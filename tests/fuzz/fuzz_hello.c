@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libFuzzer: ClientHello parser, fingerprints and the tuple mirror. */
+/* libFuzzer: ClientHello parser, fingerprints, the tuple mirror and the
+ * client family (with its OS plausibility). */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "client_family.h"
 #include "fingerprint.h"
 #include "hello.h"
 
@@ -19,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fp_compute(h, &fp) == 0)
 			fp_free(&fp);
 		(void)fp_tuple_acc(h, &acc);
+		(void)stack_implausibility(client_family_of(h),
+					   (enum os_class)(size % OS_COUNT));
 	}
 	free(h);
 	return 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The product under AddressSanitizer (with leak detection) and UBSan:
-# build/hydrascope-san replays the demo capture and a generated scenario
-# with its network database, text and JSON; any sanitizer report or leak
-# fails. Ends with "N passed, N failed".
+# build/hydrascope-san replays the demo capture, the hostile corpus and a
+# generated scenario with its network database, text and JSON; any
+# sanitizer report or leak fails. Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 HS=build/hydrascope-san
@@ -25,11 +25,13 @@ run() {
 	fi
 }
 
-python3 tools/gen-scenario.py "$d/scenario.pcap" --span 500 > /dev/null &&
+python3 tools/gen-hostile.py "$d/hostile.pcap" &&
+	python3 tools/gen-scenario.py "$d/scenario.pcap" --span 500 > /dev/null &&
 	perl tools/gen-asn-db.pl "$d/scenario.pcap.networks.json" "$d/networks.mmdb" ||
 	{ echo "FAIL scenario generation"; fail=$((fail + 1)); }
 run "demo capture, text" replay tests/data/demo.pcap --local-net 198.18.77.1/32
 run "demo capture, json" replay tests/data/demo.pcap --format json
+run "hostile corpus, json" replay "$d/hostile.pcap" --format json --local-net 198.51.100.10/32
 run "scenario with a network database, json" replay "$d/scenario.pcap" --format json \
 	--asn-db "$d/networks.mmdb" --log "$d/records.jsonl"
 run "scenario, text, allowlist and a config" replay "$d/scenario.pcap" --no-flows \

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""A hostile-packet corpus (stdlib only): OUT.pcap and OUT.expect.json.
+
+Every frame goes from a client to the server 198.51.100.10 (2001:db8::10),
+except the server's SYN-ACKs of the hello flows. The categories, with the
+datapath counter each one must move (the expect file lists the counts):
+
+  trunc_v4, trunc_v6   a SYN with options cut at every byte offset past the
+                       Ethernet header: err_ipv4 / err_ipv6 / err_tcp
+  lying_v4             IPv4 IHL < 5, IHL past the frame, total length past
+                       the frame or shorter than the header: err_ipv4
+  lying_tcp            TCP data offset < 5 or past the packet: err_tcp
+  syn_options          SYN option garbage: length 0 and 1, lengths past
+                       the header, a truncated MSS, EOL followed by junk,
+                       40 NOPs, unknown kinds: counted (err_tcp_opt for
+                       malformed ones) and parsed as TCP
+  vlan_nested          3 to 6 stacked VLAN tags: err_vlan
+  v6_ext_chain         7 to 12 IPv6 extension headers: ipv6_ext_limit
+  fragments            IPv4 MF / offset, IPv6 fragment header: ip_frag
+  non_ip, non_tcp      ARP, LLDP, an unknown EtherType; UDP, ICMP, GRE
+  hello_*              flows whose ClientHello is hostile: zero-length
+                       record, record or handshake length lying, odd cipher
+                       length, extension length past its list, 1000 cipher
+                       suites, 600 extensions (past the item cap), a hello
+                       in 1-byte segments, a retransmitted first segment
+"""
+import json
+import struct
+import sys
+
+CLI4, SRV4 = bytes([203, 0, 113, 9]), bytes([198, 51, 100, 10])
+CLI6 = bytes.fromhex("20010db8000000000000000000000009")
+SRV6 = bytes.fromhex("20010db8000000000000000000000010")
+LINUX_OPTS = (struct.pack("!BBH", 2, 4, 1460) + b"\x04\x02" + b"\x08\x0a" +
+              b"\0\0\0\x01\0\0\0\0" + b"\x01\x03\x03\x07")
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(ethertype, payload, tags=0):
+    h = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02"
+    for i in range(tags):
+        h += struct.pack("!HH", 0x88A8 if i == 0 and tags > 1 else 0x8100, 100 + i)
+    return h + struct.pack("!H", ethertype) + payload
+
+
+def tcp(sport, dport, seq, ack, flags, opts=b"", payload=b"", doff=None):
+    hl = 20 + len(opts)
+    d = doff if doff is not None else hl // 4
+    return struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                       d << 4, flags, 64240, 0, 0) + opts + payload
+
+
+def ipv4(l4, proto=6, src=CLI4, dst=SRV4, ihl=5, tot=None, frag=0x4000, opts=b""):
+    total = tot if tot is not None else 20 + len(opts) + len(l4)
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total & 0xFFFF, 7, frag, 60, proto, 0,
+                    src, dst) + opts
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + l4
+
+
+def ipv6(l4, nxt=6, src=CLI6, dst=SRV6, exts=()):
+    chain = b""
+    kinds = list(exts) + [nxt]
+    for i, k in enumerate(exts):
+        if k == 44:  # a fragment header: offset 0, more fragments follow
+            chain += bytes([kinds[i + 1], 0, 0x00, 0x01]) + struct.pack("!I", 77)
+        else:  # an 8-byte options header
+            chain += bytes([kinds[i + 1], 0]) + bytes(6)
+    payload = chain + l4
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), kinds[0], 60, src, dst) + payload
+
+
+class Corpus:
+    def __init__(self):
+        self.frames = []  # (t, frame)
+        self.cats = {}
+        self.t = 1000.0
+
+    def add(self, cat, frame):
+        self.t += 0.001
+        self.frames.append((self.t, frame))
+        self.cats[cat] = self.cats.get(cat, 0) + 1
+
+    def save(self, path):
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            for t, fr in self.frames:
+                sec = int(t)
+                f.write(struct.pack("<IIII", sec, int(round((t - sec) * 1e6)), len(fr), len(fr)) + fr)
+
+
+def client_hello(ciphers, exts, ext_body=b""):
+    body = b"\x03\x03" + bytes(32) + b"\x00"
+    body += struct.pack("!H", 2 * len(ciphers)) + b"".join(struct.pack("!H", c) for c in ciphers)
+    body += b"\x01\x00"
+    ext = b"".join(struct.pack("!HH", e, len(ext_body)) + ext_body for e in exts)
+    body += struct.pack("!H", len(ext)) + ext
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def hello_flow(c, cat, port, segments, retransmit_first=False):
+    """SYN, the server's SYN-ACK, ACK, then the hello segments."""
+    isn, sisn = 1000 * port, 5000 * port
+    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn, 0, 0x02, LINUX_OPTS))))
+    c.add(cat + "_egress", eth(0x0800, ipv4(tcp(443, port, sisn, isn + 1, 0x12),
+                                            src=SRV4, dst=CLI4)))
+    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x10))))
+    off = 0
+    for i, seg in enumerate(segments):
+        c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1 + off, sisn + 1, 0x18, payload=seg))))
+        if i == 0 and retransmit_first:
+            c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x18, payload=seg))))
+        off += len(seg)
+
+
+def main():
+    out = sys.argv[1]
+    c = Corpus()
+    syn4 = eth(0x0800, ipv4(tcp(40000, 443, 1, 0, 0x02, LINUX_OPTS)))
+    for n in range(14, len(syn4)):
+        c.add("trunc_v4", syn4[:n])
+    syn6 = eth(0x86DD, ipv6(tcp(40001, 443, 1, 0, 0x02, LINUX_OPTS), exts=(0, 60)))
+    for n in range(14, len(syn6)):
+        c.add("trunc_v6", syn6[:n])
+
+    seg = tcp(40002, 443, 1, 0, 0x02, LINUX_OPTS)
+    for ihl, tot in ((4, None), (15, None), (5, 1500), (5, 19)):
+        c.add("lying_v4", eth(0x0800, ipv4(seg, ihl=ihl, tot=tot)))
+    for d in (0, 4, 15):
+        c.add("lying_tcp", eth(0x0800, ipv4(tcp(40003, 443, 1, 0, 0x18, doff=d))))
+
+    garbage = [b"\x02\x00\x00\x00", b"\x02\x01\x00\x00", b"\x03\x10\x00\x00",
+               b"\x02\x03\x05\x00", b"\x00\xff\xff\xff", b"\x01" * 40, b"\xfe\x04\x00\x00",
+               b"\x08\x0a" + bytes(8) + b"\x00\x01", b"\x02\x04\x05\xb4\x03\x03\x20\x00"]
+    for i, g in enumerate(garbage):  # one flow each: a repeated SYN is a retransmission
+        c.add("syn_options", eth(0x0800, ipv4(tcp(40010 + i, 443, 1, 0, 0x02, opts=g))))
+
+    for tags in (3, 4, 5, 6):
+        c.add("vlan_nested", eth(0x0800, ipv4(seg), tags=tags))
+    for n in range(7, 13):
+        c.add("v6_ext_chain", eth(0x86DD, ipv6(seg, exts=(0,) + (60,) * (n - 1))))
+
+    c.add("fragments", eth(0x0800, ipv4(seg, frag=0x2000)))  # MF
+    c.add("fragments", eth(0x0800, ipv4(seg, frag=0x0010)))  # offset
+    frag6 = seg
+    c.add("fragments", eth(0x86DD, ipv6(frag6, exts=(44,))))
+    c.add("fragments", eth(0x86DD, ipv6(frag6, exts=(0, 44))))
+
+    c.add("non_ip", eth(0x0806, bytes(28)))  # ARP
+    c.add("non_ip", eth(0x88CC, bytes(40)))  # LLDP
+    c.add("non_ip", eth(0x1234, bytes(40)))
+    c.add("non_tcp", eth(0x0800, ipv4(bytes(8) + b"x" * 20, proto=17)))
+    c.add("non_tcp", eth(0x0800, ipv4(b"\x08\x00" + bytes(30), proto=1)))
+    c.add("non_tcp", eth(0x0800, ipv4(bytes(24), proto=47)))
+
+    ok = client_hello([0x1301, 0x1302, 0xC02B], [0x000A, 0x000D, 0x002B], b"\x00\x02\x00\x1d")
+    hello_flow(c, "hello_zero_record", 41000, [b"\x16\x03\x01\x00\x00"])
+    hello_flow(c, "hello_record_lies", 41001, [b"\x16\x03\x01\x3e\x80" + ok[5:]])
+    lie = bytearray(ok)
+    lie[6:9] = b"\x00\xff\xff"  # handshake length past the record
+    hello_flow(c, "hello_handshake_lies", 41002, [bytes(lie)])
+    odd = bytearray(ok)
+    odd[5 + 4 + 35:5 + 4 + 37] = b"\x00\x05"  # odd cipher list length
+    hello_flow(c, "hello_odd_ciphers", 41003, [bytes(odd)])
+    ext_lie = client_hello([0x1301], [0x000A], b"\x00\x02\x00\x1d")
+    ext_lie = ext_lie[:-6] + b"\x00\x0a\x40\x00" + ext_lie[-2:]  # body past the list
+    hello_flow(c, "hello_ext_lies", 41004, [ext_lie])
+    big = client_hello([0x0100 + i for i in range(1000)], [0x000A])
+    hello_flow(c, "hello_1000_ciphers", 41005, [big[:1400], big[1400:]])
+    many = client_hello([0x1301], [0x1000 + i for i in range(600)])
+    hello_flow(c, "hello_600_exts", 41006, [many[i:i + 1400] for i in range(0, len(many), 1400)])
+    hello_flow(c, "hello_1byte_segments", 41007, [ok[i:i + 1] for i in range(40)])
+    hello_flow(c, "hello_retransmitted", 41008, [ok[:40], ok[40:]], retransmit_first=True)
+    c.save(out)
+    egress = sum(v for k, v in c.cats.items() if k.endswith("_egress"))
+    with open(out + ".expect.json", "w") as f:
+        json.dump({"categories": c.cats, "frames": len(c.frames),
+                   "ingress": len(c.frames) - egress}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
