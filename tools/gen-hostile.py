@@ -28,6 +28,8 @@ import json
 import struct
 import sys
 
+from pktlib import csum, write_pcap
+
 CLI4, SRV4 = bytes([203, 0, 113, 9]), bytes([198, 51, 100, 10])
 CLI6 = bytes.fromhex("20010db8000000000000000000000009")
 SRV6 = bytes.fromhex("20010db8000000000000000000000010")
@@ -35,13 +37,6 @@ LINUX_OPTS = (struct.pack("!BBH", 2, 4, 1460) + b"\x04\x02" + b"\x08\x0a" +
               b"\0\0\0\x01\0\0\0\0" + b"\x01\x03\x03\x07")
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def eth(ethertype, payload, tags=0):
@@ -90,11 +85,7 @@ class Corpus:
         self.cats[cat] = self.cats.get(cat, 0) + 1
 
     def save(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for t, fr in self.frames:
-                sec = int(t)
-                f.write(struct.pack("<IIII", sec, int(round((t - sec) * 1e6)), len(fr), len(fr)) + fr)
+        write_pcap(path, self.frames)
 
 
 def client_hello(ciphers, exts, ext_body=b""):

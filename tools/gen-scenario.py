@@ -41,18 +41,13 @@ import math
 import random
 import struct
 
+from pktlib import csum, write_pcap
+
 SERVER = bytes([198, 51, 100, 10])
 SPORT = 443
 T0 = 1200.0  # a multiple of the default 300 s window
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", opts=b"",
@@ -195,15 +190,7 @@ class Writer:
         self.pkts.append((t, frame))
 
     def save(self, path):
-        self.pkts.sort(key=lambda p: p[0])
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for t, fr in self.pkts:
-                sec = int(t)
-                usec = int(round((t - sec) * 1e6))
-                if usec >= 1000000:
-                    sec, usec = sec + 1, usec - 1000000
-                f.write(struct.pack("<IIII", sec, usec, len(fr), len(fr)) + fr)
+        write_pcap(path, self.pkts)
 
 
 class Flow:

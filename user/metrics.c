@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 
+#include "procfs.h"
 #include "sbuf.h"
 
 struct metrics {
@@ -86,19 +87,6 @@ static double now_s(clockid_t c)
 
 	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * sysconf(_SC_PAGESIZE);
 }
 
 #define HS_STAT_NAME(n) #n,
@@ -383,7 +371,7 @@ char *metrics_render(struct metrics *m)
 	render_blocking(&sb, m, &s);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
-	sb_printf(&sb, "process_resident_memory_bytes %ld\n", rss_bytes());
+	sb_printf(&sb, "process_resident_memory_bytes %ld\n", proc_rss_bytes());
 	metric(&sb, "process_start_time_seconds", "gauge", "start time (unix)");
 	sb_printf(&sb, "process_start_time_seconds %.3f\n", m->start_time);
 	if (sb_failed(&sb)) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hydrascope/tuple.h"
+
 struct slot_hdr {
 	uint64_t seq; /* insertion order; 0 = empty */
 };
@@ -16,8 +18,8 @@ struct table {
 };
 
 /* Keys are whole 64-bit words (key_size % 8 == 0): mix a word at a time
- * (SplitMix64's finaliser), several times faster than a byte-wise hash on
- * the 24- and 40-byte keys of the correlator. */
+ * (SplitMix64's finaliser, as the tuple id does), several times faster
+ * than a byte-wise hash on the 24- and 40-byte keys of the correlator. */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -27,12 +29,7 @@ static uint64_t hash_bytes(const void *p, size_t n)
 		uint64_t w;
 
 		memcpy(&w, b + i, 8);
-		h ^= w;
-		h ^= h >> 30;
-		h *= 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 27;
-		h *= 0x94d049bb133111ebull;
-		h ^= h >> 31;
+		h = hs_mix64(h ^ w);
 	}
 	return h;
 }

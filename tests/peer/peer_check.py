@@ -24,18 +24,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import check, summary  # noqa: E402
+
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
-passed = 0
-failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def replay(cap):
@@ -171,8 +163,7 @@ def main(caps):
         p0f_checks(cap, flows)
         tuple_checks(cap, flows)
         family_checks(cap, flows)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -11,19 +11,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import check, summary  # noqa: E402
+
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
-passed = failed = 0
 PARSE = ("non_ip", "err_eth", "err_vlan", "err_ipv4", "err_ipv6", "ipv6_ext_limit",
          "ip_frag", "non_tcp", "err_tcp", "tcp_packets")
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def main():
@@ -74,8 +67,7 @@ def main():
     mism = [f for f in flows if "tuple_id" in f and "tuple_id_user" in f
             and f["tuple_id"] != f["tuple_id_user"]]
     check(not mism, "kernel and userspace tuple ids agree on hostile hellos: %s" % mism[:2])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

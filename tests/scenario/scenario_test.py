@@ -17,18 +17,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import check, summary  # noqa: E402
+
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
-passed = failed = 0
 BENIGN = ("browser", "nat", "cgnat", "sdk", "corp_proxy", "vpn", "health")
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL " + what)
 
 
 def replay(cap, *extra):
@@ -223,8 +216,8 @@ def main():
 
     # the shipped example config holds every key at its default
     rx = Result(replay(cap, "--config", "deploy/hydrascope.conf.example", "--no-flows"), labels)
-    summary = lambda res: [x for x in res.recs if x.get("type") == "summary"][0]["indicators_raised"]
-    check(summary(rx) == summary(r), "deploy/hydrascope.conf.example equals the defaults")
+    raised = lambda res: [x for x in res.recs if x.get("type") == "summary"][0]["indicators_raised"]
+    check(raised(rx) == raised(r), "deploy/hydrascope.conf.example equals the defaults")
 
     # thresholds come from a config file
     with open(cfg, "w") as f:
@@ -241,8 +234,7 @@ def main():
         p = subprocess.run([HS, "replay", cap, "--config", cfg], capture_output=True, text=True)
         check(p.returncode == 2 and why in p.stderr and p.stderr.count("\n") == 1 and not p.stdout,
               "bad config %r: rc=%d err=%r" % (bad, p.returncode, p.stderr))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
 #include "loader.h"
+#include "procfs.h"
 
 #define ROUNDS 5
 #define REPEAT 2000000
@@ -247,22 +248,6 @@ static struct hydrascope *load_hs(bool enforce, uint32_t flows)
 	return s;
 }
 
-static long memlock(int fd)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int quiet(enum libbpf_print_level l, const char *f, va_list ap)
 {
 	(void)l;
@@ -413,8 +398,8 @@ int main(int argc, char **argv)
 	}
 	printf("(target: the issue's bound on the delta; ! = not met)\n");
 	{
-		long fl = memlock(bpf_map__fd(hs->maps.flows));
-		long so = memlock(bpf_map__fd(hs->maps.sources));
+		long fl = fd_memlock(bpf_map__fd(hs->maps.flows));
+		long so = fd_memlock(bpf_map__fd(hs->maps.sources));
 		double fe = bpf_map__max_entries(hs->maps.flows);
 		double se = bpf_map__max_entries(hs->maps.sources);
 

@@ -25,38 +25,10 @@
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
 #include "loader.h"
+#include "procfs.h"
 #include "tcpsig.h"
 
 #define BATCH 4096
-
-static long rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * sysconf(_SC_PAGESIZE);
-}
-
-static long memlock(int fd)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
 
 static double now_s(void)
 {
@@ -205,10 +177,10 @@ int main(int argc, char **argv)
 	}
 	fill_flows(bpf_map__fd(skel->maps.flows), n, t0);
 	fill_sources(bpf_map__fd(skel->maps.sources), nsrc, t0);
-	rss0 = rss_bytes();
+	rss0 = proc_rss_bytes();
 	coll = collector_new(n, 4096);
 	feed_hellos(coll, n);
-	rss1 = rss_bytes();
+	rss1 = proc_rss_bytes();
 	corr_config_defaults(&cfg);
 	cfg.max_members = n;
 	corr = corr_new(&cfg,
@@ -224,15 +196,15 @@ int main(int argc, char **argv)
 		   bpf_map__fd(skel->maps.sources), t0 + 10000000000ull, true);
 	corr_eval(corr, t0 + 10000000000ull, NULL);
 	sweep_s = now_s() - sweep_s;
-	rss2 = rss_bytes();
+	rss2 = proc_rss_bytes();
 	printf("{\"flows\":%u,\"sources\":%u,"
 	       "\"kernel_bytes_per_flow\":%.0f,"
 	       "\"kernel_bytes_per_source\":%.0f,"
 	       "\"collector_bytes_per_flow\":%.0f,"
 	       "\"correlator_bytes_per_flow\":%.0f,"
 	       "\"rss_mb\":%.1f,\"sweep_and_eval_ms\":%.1f}\n",
-	       n, nsrc, (double)memlock(bpf_map__fd(skel->maps.flows)) / n,
-	       (double)memlock(bpf_map__fd(skel->maps.sources)) / nsrc,
+	       n, nsrc, (double)fd_memlock(bpf_map__fd(skel->maps.flows)) / n,
+	       (double)fd_memlock(bpf_map__fd(skel->maps.sources)) / nsrc,
 	       (double)(rss1 - rss0) / n, (double)(rss2 - rss1) / n,
 	       (double)rss2 / 1e6, sweep_s * 1e3);
 	corr_free(corr);
