@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
+#include "json_field.h"
 #include "pcap_feed.h"
 #include "pipeline.h"
 #include "report.h"
@@ -93,11 +94,10 @@ static void print_replay_record(const struct replay *r, const char *file,
 		 {"egress", r->egress},	      {"not_run", r->run_errors},
 		 {"truncated", r->truncated}, {"unsupported", unsupported}};
 
-	json_object_object_add(o, "type", json_object_new_string("replay"));
-	json_object_object_add(o, "file", json_object_new_string(file));
+	json_set_str(o, "type", "replay");
+	json_set_str(o, "file", file);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_object_add(o, f[i].k,
-				       json_object_new_uint64(f[i].v));
+		json_set_u64(o, f[i].k, f[i].v);
 	printf("%s\n",
 	       json_object_to_json_string_ext(
 		   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -113,12 +113,7 @@ int collector_on_event(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	c->st.segments++;
-	{
-		uint64_t before = table_evictions(c->inflight);
-
-		r = table_get_or_add(c->inflight, &ev->key, &created);
-		c->st.reasm_evictions += table_evictions(c->inflight) - before;
-	}
+	r = table_get_or_add(c->inflight, &ev->key, &created);
 	if (!r)
 		return 0;
 	if (created)
@@ -158,5 +153,6 @@ const struct flow_fp *collector_lookup(const struct collector *c,
 void collector_get_stats(const struct collector *c, struct collector_stats *s)
 {
 	*s = c->st;
+	s->reasm_evictions = table_evictions(c->inflight);
 	s->fp_evictions = table_evictions(c->fps);
 }

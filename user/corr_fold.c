@@ -4,7 +4,7 @@
  * state. Each kernel flow is folded once per step (enum fold_bits), tracked
  * by a shadow entry keyed like the flow; a 5-tuple reused by a new
  * connection (another first_ns) starts over. Shadows of flows the kernel
- * no longer holds are dropped at the end of the sweep.
+ * no longer holds are dropped every few sweeps.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,16 +43,21 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id)
 	p0f_db_match(c->env.p0f, &si->sig, &m);
 	si->os = tcpsig_os_class(&si->sig, &m);
 	tcpsig_format(&si->sig, si->raw, sizeof(si->raw));
-	snprintf(si->label, sizeof(si->label), "%s", m.label ? m.label : "");
 	return si;
 }
 
-static struct src_state *src_get(struct corr *c, const struct hs_addr *a)
+/* The source's state, its first/last seen widened to [first_ns, last_ns]. */
+static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
+				   uint64_t first_ns, uint64_t last_ns)
 {
-	uint64_t ev = table_evictions(c->srcs);
 	struct src_state *s = table_get_or_add(c->srcs, a, NULL);
 
-	c->st.evictions += table_evictions(c->srcs) - ev;
+	if (!s)
+		return NULL;
+	if (!s->first_ns || first_ns < s->first_ns)
+		s->first_ns = first_ns;
+	if (last_ns > s->last_ns)
+		s->last_ns = last_ns;
 	return s;
 }
 
@@ -117,17 +122,12 @@ static struct member *member_get(struct corr *c, const struct hs_addr *a,
 				 uint64_t cluster, bool add)
 {
 	struct member_key mk;
-	uint64_t ev = table_evictions(c->members);
-	struct member *m;
 
 	memset(&mk, 0, sizeof(mk));
 	mk.addr = *a;
 	mk.cluster = cluster;
-	if (!add)
-		return table_get(c->members, &mk);
-	m = table_get_or_add(c->members, &mk, NULL);
-	c->st.evictions += table_evictions(c->members) - ev;
-	return m;
+	return add ? table_get_or_add(c->members, &mk, NULL)
+		   : table_get(c->members, &mk);
 }
 
 /* The flow joins its cluster (tuple id + JA4); returns the cluster key,
@@ -136,7 +136,7 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 			     const struct hs_flow *f, const struct flow_fp *fp)
 {
 	bool ok = fp && fp->err == HELLO_OK, created;
-	uint64_t tuple = f->flags & HS_F_TUPLE ? f->tuple_id : 0, key, ev;
+	uint64_t tuple = f->flags & HS_F_TUPLE ? f->tuple_id : 0, key;
 	struct cluster_state *cl;
 	struct member *m;
 	char ep[64];
@@ -144,19 +144,13 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 	if (!tuple && !ok)
 		return 0;
 	key = cluster_key(tuple, ok ? fp->fp.ja4 : "");
-	ev = table_evictions(c->clusters);
 	cl = table_get_or_add(c->clusters, &key, &created);
-	c->st.evictions += table_evictions(c->clusters) - ev;
 	if (!cl)
 		return 0;
 	if (created) {
 		cl->tuple_id = tuple;
-		cl->first_ns = f->first_ns;
-		if (ok) {
+		if (ok)
 			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->fp.ja4);
-			snprintf(cl->alpn, sizeof(cl->alpn), "%s", fp->alpn);
-			cl->family = fp->family;
-		}
 	}
 	if (f->last_ns > cl->last_ns)
 		cl->last_ns = f->last_ns;
@@ -168,7 +162,6 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 			m->first_ns = f->first_ns;
 		m->flows++;
 	}
-	c->st.flows_folded++;
 	return key;
 }
 
@@ -255,7 +248,6 @@ static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
 		m->stack_checked++;
 		m->stack_hits += hit;
 	}
-	c->st.stack_checks++;
 }
 
 /* Request sizes of a finished flow: its completed bursts and its last. */
@@ -317,23 +309,17 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
 		return 0;
 	sh->last_ns = f->last_ns;
-	s = src_get(c, &k->client);
+	s = src_touch(c, &k->client, f->first_ns, f->last_ns);
 	if (!s)
 		return 0;
 	fp = collector_lookup(c->env.coll, k);
 	si = corr_sig(c, f->sig_id);
-	if (!s->first_ns || f->first_ns < s->first_ns)
-		s->first_ns = f->first_ns;
-	if (f->last_ns > s->last_ns)
-		s->last_ns = f->last_ns;
 	if (si)
 		note_sig(s, si);
 	if (fp && fp->err == HELLO_OK) {
 		fam = (enum client_family)fp->family;
 		s->family = (uint8_t)fam;
 	}
-	if (si)
-		s->os = (uint8_t)si->os;
 
 	if (!(sh->done & FOLD_MEMBER)) {
 		if (f->flags & HS_F_NONTLS) {
@@ -376,16 +362,12 @@ static int fold_source(const void *key, const void *val, void *ctx)
 {
 	struct sweep_ctx *sc = ctx;
 	const struct hs_source *k = val;
-	struct src_state *s = src_get(sc->c, key);
+	struct src_state *s = src_touch(sc->c, key, k->first_ns, k->last_ns);
 
 	if (!s)
 		return 0;
 	s->k = *k;
 	s->have_kernel = true;
-	if (!s->first_ns || k->first_ns < s->first_ns)
-		s->first_ns = k->first_ns;
-	if (k->last_ns > s->last_ns)
-		s->last_ns = k->last_ns;
 	return 0;
 }
 
@@ -411,7 +393,6 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		c->win_samples = c->win_hits = 0;
 	}
 	c->gen++;
-	c->st.sweeps++;
 	nsrc = map_each(sources_fd, sizeof(struct hs_addr),
 			sizeof(struct hs_source), fold_source, &sc);
 	nflows = map_each(flows_fd, sizeof(struct hs_flow_key),

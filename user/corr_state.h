@@ -11,6 +11,7 @@
 
 #include "asndb.h"
 #include "correlate.h"
+#include "json_field.h"
 #include "table.h"
 
 /* Running mean and variance (Welford), in doubles: userspace only. */
@@ -37,7 +38,7 @@ struct src_state {
 	uint32_t stack_checked, stack_hits;
 	double stack_worst;
 	uint8_t worst_family, worst_os;
-	uint8_t family, os; /* of the last fingerprinted flow */
+	uint8_t family; /* of the last fingerprinted flow */
 	/* request sizes of finished flows */
 	struct running sizes;
 	/* the last SYN signature */
@@ -80,9 +81,7 @@ struct endpoint_window {
 struct cluster_state {
 	uint64_t tuple_id;
 	char ja4[37];
-	char alpn[24];
-	uint8_t family;
-	uint64_t first_ns, last_ns;
+	uint64_t last_ns;
 	struct endpoint_window win[2]; /* by window number parity */
 };
 
@@ -141,7 +140,6 @@ struct corr {
 	struct table *raised;	/* u64 (kind, subject) -> struct raised */
 	struct table *sigs;	/* u64 sig id -> struct sig_info */
 	uint32_t gen;
-	uint64_t last_eval_ns;
 	struct corr_stats st;
 	/* relay share: samples and hits of the current and last window */
 	uint64_t win_idx, win_samples, win_hits;
@@ -149,14 +147,12 @@ struct corr {
 	/* top clusters of the last evaluation */
 	struct cluster_view top[16];
 	size_t n_top;
-	bool asn_note_done;
 };
 
 struct sig_info {
 	struct hs_tcp_sig sig;
 	enum os_class os;
 	char raw[96];
-	char label[64];
 };
 
 /* The SYN signature behind an id (cached), NULL if unknown. */
@@ -165,9 +161,7 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id);
 /* Helpers shared by the evaluators. */
 double clamp01(double x);
 json_object *evidence_new(void);
-void ev_u64(json_object *e, const char *k, uint64_t v);
 void ev_dbl(json_object *e, const char *k, double v);
-void ev_str(json_object *e, const char *k, const char *v);
 enum cadence_band source_band(const struct corr_config *cfg,
 			      const struct hs_source *k);
 double source_cv(const struct hs_source *k);

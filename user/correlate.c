@@ -520,8 +520,8 @@ static void eval_groups(struct corr *c, uint64_t now,
 
 			c->st.farm_clusters++;
 			keep_evidence_members(c, g);
-			ev_u64(ind.evidence, "members_without_evidence",
-			       all - g->n);
+			json_set_u64(ind.evidence, "members_without_evidence",
+				     all - g->n);
 			emit_group(c, g, &ind, sink);
 			ind = (struct indicator){.kind = IND_ROTATION,
 						 .at_ns = now};
@@ -546,7 +546,6 @@ static void eval_groups(struct corr *c, uint64_t now,
 void corr_eval(struct corr *c, uint64_t now_ns, const struct ind_sink *sink)
 {
 	c->st.evals++;
-	c->last_eval_ns = now_ns;
 	expire_all(c, now_ns);
 	eval_sources(c, now_ns, sink);
 	eval_groups(c, now_ns, sink);
@@ -555,6 +554,8 @@ void corr_eval(struct corr *c, uint64_t now_ns, const struct ind_sink *sink)
 void corr_get_stats(const struct corr *c, struct corr_stats *s)
 {
 	*s = c->st;
+	s->evictions = table_evictions(c->srcs) + table_evictions(c->members) +
+		       table_evictions(c->clusters);
 	s->sources = table_len(c->srcs);
 	s->members = table_len(c->members);
 	s->clusters = table_len(c->clusters);

@@ -147,11 +147,9 @@ struct corr_env {
 };
 
 struct corr_stats {
-	uint64_t sweeps, evals;
-	uint64_t flows_folded;	    /* flows that joined a cluster */
+	uint64_t evals;
 	uint64_t relay_samples;	    /* flows with a complete timing */
 	uint64_t relay_hits;	    /* ... whose detour passed the bound */
-	uint64_t stack_checks;	    /* flows with a family and an OS class */
 	uint64_t raised[IND_COUNT]; /* fresh records by kind */
 	uint64_t evictions;	    /* entries pushed out of full tables */
 	size_t sources, members, clusters, flows_tracked;

@@ -40,7 +40,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 	}
 	policy_set_allowlist(pl->policy, o->allowlist_fd);
 	if (o->adopt)
-		pl->adopted = (size_t)-1; /* adopt at the first round */
+		pl->adopt_pending = true;
 	return pl;
 }
 
@@ -74,8 +74,10 @@ static bool start(struct pipeline *pl, uint64_t now_ns)
 	pl->started = true;
 	pl->next_eval_ns = now_ns + pl->eval_ns;
 	pl->next_verify_ns = now_ns + pl->verify_ns;
-	if (pl->adopted == (size_t)-1)
-		pl->adopted = enforcer_adopt(pl->enf, pl->policy, now_ns);
+	if (pl->adopt_pending) {
+		enforcer_adopt(pl->enf, pl->policy, now_ns);
+		pl->adopt_pending = false;
+	}
 	return true;
 }
 

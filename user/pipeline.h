@@ -34,7 +34,7 @@ struct pipeline {
 	struct record_out out;
 	int flows_fd, sources_fd;
 	uint64_t next_eval_ns, next_verify_ns, eval_ns, verify_ns;
-	size_t adopted;
+	bool adopt_pending; /* adopt the maps' blocks at the first round */
 	bool started;
 };
 

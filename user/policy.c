@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "hydrascope/tuple.h"
+#include "json_field.h"
 
 #define NS 1000000000ull
 #define MAX_PENDING 65536 /* decision records per round */
@@ -167,21 +168,17 @@ static json_object *decision_json(const struct indicator *ind,
 {
 	json_object *d = json_object_new_object(), *inds, *one;
 
-	json_object_object_add(d, "type", json_object_new_string("decision"));
+	json_set_str(d, "type", "decision");
 	/* time_ns and expires_ns are datapath clock here; the flush turns
 	 * them into wall clock */
-	json_object_object_add(d, "time_ns",
-			       json_object_new_uint64(ind->at_ns));
-	json_object_object_add(d, "action", json_object_new_string(action));
-	json_object_object_add(d, "ttl_s", json_object_new_uint64(ttl_s));
-	json_object_object_add(d, "expires_ns",
-			       json_object_new_uint64(expires_ns));
-	json_object_object_add(
-	    d, "reason", json_object_new_string(ind_kind_name(ind->kind)));
+	json_set_u64(d, "time_ns", ind->at_ns);
+	json_set_str(d, "action", action);
+	json_set_u64(d, "ttl_s", ttl_s);
+	json_set_u64(d, "expires_ns", expires_ns);
+	json_set_str(d, "reason", ind_kind_name(ind->kind));
 	inds = json_object_new_array();
 	one = json_object_new_object();
-	json_object_object_add(
-	    one, "kind", json_object_new_string(ind_kind_name(ind->kind)));
+	json_set_str(one, "kind", ind_kind_name(ind->kind));
 	json_object_object_add(
 	    one, "score",
 	    json_object_new_double(round(ind->score * 1000) / 1000));
@@ -191,8 +188,7 @@ static json_object *decision_json(const struct indicator *ind,
 		char id[24];
 
 		snprintf(id, sizeof(id), "%016" PRIx64, ind->tuple_id);
-		json_object_object_add(d, "fingerprint_tuple",
-				       json_object_new_string(id));
+		json_set_str(d, "fingerprint_tuple", id);
 	}
 	if (ind->evidence)
 		json_object_object_add(d, "evidence",
@@ -229,6 +225,24 @@ static unsigned offend(struct policy *p, const struct block_key *bk,
 	return (unsigned)lround(o->level);
 }
 
+/* The record of a new or renewed block, if the record queue has room. */
+static void record_block(struct policy *p, const struct indicator *ind,
+			 const struct block_key *bk,
+			 const struct desired_block *d, bool renewal)
+{
+	char prefix[64];
+	json_object *rec;
+
+	if (!record_room(p))
+		return;
+	rec = decision_json(ind, "block_prefix", d->ttl_s, d->expires_ns,
+			    renewal);
+	prefix_text(&bk->k, prefix, sizeof(prefix));
+	json_set_str(rec, "prefix", prefix);
+	json_set_u64(rec, "offences", d->offences);
+	queue(p, rec, false, bk, 0);
+}
+
 static void block(struct policy *p, const struct indicator *ind,
 		  const struct hs_addr *a, enum ind_kind reason)
 {
@@ -238,9 +252,6 @@ static void block(struct policy *p, const struct indicator *ind,
 	struct block_key bk;
 	unsigned offences, shift;
 	uint32_t ttl;
-	bool created;
-	char prefix[64];
-	json_object *rec;
 
 	block_key_of(cfg, a, &bk);
 	d = table_get(p->blocks, &bk);
@@ -255,16 +266,8 @@ static void block(struct policy *p, const struct indicator *ind,
 					  key_seed(&bk, sizeof(bk)));
 		d->state = DS_PENDING;
 		p->st.renewals++;
-		if (!say || !ind->fresh || !record_room(p))
-			return;
-		rec = decision_json(ind, "block_prefix", d->ttl_s,
-				    d->expires_ns, true);
-		prefix_text(&bk.k, prefix, sizeof(prefix));
-		json_object_object_add(rec, "prefix",
-				       json_object_new_string(prefix));
-		json_object_object_add(rec, "offences",
-				       json_object_new_uint64(d->offences));
-		queue(p, rec, false, &bk, 0);
+		if (say && ind->fresh)
+			record_block(p, ind, &bk, d, true);
 		return;
 	}
 	if (policy_allowlisted(p, &bk.k)) {
@@ -275,7 +278,7 @@ static void block(struct policy *p, const struct indicator *ind,
 		p->st.refused_cap++;
 		return;
 	}
-	d = table_get_or_add(p->blocks, &bk, &created);
+	d = table_get_or_add(p->blocks, &bk, NULL);
 	if (!d)
 		return;
 	offences = offend(p, &bk, now);
@@ -289,21 +292,12 @@ static void block(struct policy *p, const struct indicator *ind,
 	*d = (struct desired_block){
 	    .expires_ns = now + ttl_ns +
 			  jitter_ns(cfg, ttl_ns, key_seed(&bk, sizeof(bk))),
-	    .decided_ns = now,
 	    .ttl_s = ttl,
-	    .reason = (uint8_t)reason,
 	    .state = DS_PENDING,
 	    .offences = (uint16_t)(offences > 0xffff ? 0xffff : offences),
 	};
 	p->st.decisions[reason]++;
-	if (!record_room(p))
-		return;
-	rec = decision_json(ind, "block_prefix", ttl, d->expires_ns, false);
-	prefix_text(&bk.k, prefix, sizeof(prefix));
-	json_object_object_add(rec, "prefix", json_object_new_string(prefix));
-	json_object_object_add(rec, "offences",
-			       json_object_new_uint64(offences));
-	queue(p, rec, false, &bk, 0);
+	record_block(p, ind, &bk, d, false);
 }
 
 static void tuple_rule(struct policy *p, const struct indicator *ind)
@@ -339,10 +333,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 	} else {
 		*r = (struct desired_rule){
 		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
-		    .decided_ns = now,
 		    .ttl_s = cfg->ttl_cluster_s,
 		    .min_gap_us = cfg->relay_min_gap_us,
-		    .reason = (uint8_t)ind->kind,
 		    .state = DS_PENDING,
 		};
 		p->st.decisions[ind->kind]++;
@@ -352,9 +344,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 	rec =
 	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
 	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
-	json_object_object_add(rec, "tuple_id", json_object_new_string(tid));
-	json_object_object_add(rec, "min_gap_us",
-			       json_object_new_uint64(r->min_gap_us));
+	json_set_str(rec, "tuple_id", tid);
+	json_set_u64(rec, "min_gap_us", r->min_gap_us);
 	queue(p, rec, true, NULL, id);
 }
 
@@ -428,15 +419,15 @@ void policy_flush(struct policy *p, struct record_out *out)
 		    q->rec, "applied",
 		    json_object_new_boolean(state == DS_WRITTEN));
 		if (json_object_object_get_ex(q->rec, "time_ns", &t))
-			json_object_object_add(
+			json_set_u64(
 			    q->rec, "time_ns",
-			    json_object_new_uint64(record_wall(
-				out, (uint64_t)json_object_get_uint64(t))));
+			    record_wall(out,
+					(uint64_t)json_object_get_uint64(t)));
 		if (json_object_object_get_ex(q->rec, "expires_ns", &t))
-			json_object_object_add(
+			json_set_u64(
 			    q->rec, "expires_ns",
-			    json_object_new_uint64(record_wall(
-				out, (uint64_t)json_object_get_uint64(t))));
+			    record_wall(out,
+					(uint64_t)json_object_get_uint64(t)));
 		record_decision(out, q->rec);
 		q->rec = NULL;
 	}
@@ -470,10 +461,8 @@ void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
 		return;
 	*d = (struct desired_block){
 	    .expires_ns = b->expires_ns,
-	    .decided_ns = now_ns,
 	    .ttl_s = b->expires_ns ? (uint32_t)((b->expires_ns - now_ns) / NS)
 				   : p->cfg.ttl_max_s,
-	    .reason = IND_RELAY_RTT_GAP,
 	    .state = DS_WRITTEN,
 	    .offences = 1,
 	};
@@ -493,10 +482,8 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 		return;
 	*d = (struct desired_rule){
 	    .expires_ns = r->expires_ns,
-	    .decided_ns = now_ns,
 	    .ttl_s = p->cfg.ttl_cluster_s,
 	    .min_gap_us = r->min_gap_us,
-	    .reason = IND_FARM_CLUSTER,
 	    .state = DS_WRITTEN,
 	};
 }

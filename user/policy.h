@@ -41,19 +41,15 @@ enum desired_state {
 
 struct desired_block {
 	uint64_t expires_ns; /* datapath clock */
-	uint64_t decided_ns;
 	uint32_t ttl_s;
-	uint8_t reason; /* enum ind_kind */
-	uint8_t state;	/* enum desired_state */
+	uint8_t state; /* enum desired_state */
 	uint16_t offences;
 };
 
 struct desired_rule {
 	uint64_t expires_ns;
-	uint64_t decided_ns;
 	uint32_t ttl_s;
 	uint32_t min_gap_us;
-	uint8_t reason;
 	uint8_t state;
 };
 

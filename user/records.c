@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "addr.h"
+#include "json_field.h"
 
 uint64_t record_wall(const struct record_out *o, uint64_t datapath_ns)
 {
@@ -104,30 +105,21 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	if (!ind->fresh)
 		return;
 	r = json_object_new_object();
-	json_object_object_add(r, "type", json_object_new_string("indicator"));
-	json_object_object_add(
-	    r, "kind", json_object_new_string(ind_kind_name(ind->kind)));
+	json_set_str(r, "type", "indicator");
+	json_set_str(r, "kind", ind_kind_name(ind->kind));
 	json_object_object_add(
 	    r, "score",
 	    json_object_new_double(round(ind->score * 1000) / 1000));
-	json_object_object_add(
-	    r, "time_ns", json_object_new_uint64(record_wall(o, ind->at_ns)));
-	json_object_object_add(
-	    r, "first_ns",
-	    json_object_new_uint64(record_wall(o, ind->first_ns)));
-	json_object_object_add(
-	    r, "last_ns", json_object_new_uint64(record_wall(o, ind->last_ns)));
+	json_set_u64(r, "time_ns", record_wall(o, ind->at_ns));
+	json_set_u64(r, "first_ns", record_wall(o, ind->first_ns));
+	json_set_u64(r, "last_ns", record_wall(o, ind->last_ns));
 	if (ind->cluster_id) {
 		snprintf(id, sizeof(id), "%016" PRIx64, ind->cluster_id);
-		json_object_object_add(r, "cluster",
-				       json_object_new_string(id));
+		json_set_str(r, "cluster", id);
 		snprintf(id, sizeof(id), "%016" PRIx64, ind->tuple_id);
-		json_object_object_add(r, "tuple_id",
-				       json_object_new_string(id));
-		json_object_object_add(
-		    r, "ja4", json_object_new_string(ind->ja4 ? ind->ja4 : ""));
-		json_object_object_add(
-		    r, "band", json_object_new_string(band_name(ind->band)));
+		json_set_str(r, "tuple_id", id);
+		json_set_str(r, "ja4", ind->ja4 ? ind->ja4 : "");
+		json_set_str(r, "band", band_name(ind->band));
 	}
 	srcs = json_object_new_array();
 	for (i = 0; i < n; i++)
@@ -135,11 +127,8 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 		    srcs, json_object_new_string(
 			      addr_str(&ind->sources[i], a, sizeof(a))));
 	json_object_object_add(r, "sources", srcs);
-	json_object_object_add(
-	    r, "new_sources",
-	    json_object_new_uint64(ind->n_new < n ? ind->n_new : n));
-	json_object_object_add(r, "sources_total",
-			       json_object_new_uint64(ind->n_sources));
+	json_set_u64(r, "new_sources", ind->n_new < n ? ind->n_new : n);
+	json_set_u64(r, "sources_total", ind->n_sources);
 	json_object_object_add(r, "evidence", json_object_get(ind->evidence));
 
 	time_text(record_wall(o, ind->at_ns), when, sizeof(when));
@@ -171,19 +160,11 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	json_object_put(r);
 }
 
-static const char *str_of(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
-						   : "";
-}
-
 void record_decision(struct record_out *o, json_object *d)
 {
 	char text[512], when[40], key[96], head[160];
 	json_object *t;
-	const char *prefix = str_of(d, "prefix");
+	const char *prefix = json_field_str(d, "prefix");
 	bool renewal =
 	    json_object_get_boolean(json_object_object_get(d, "renewal"));
 	bool applied =
@@ -193,11 +174,13 @@ void record_decision(struct record_out *o, json_object *d)
 	time_text((uint64_t)json_object_get_uint64(t), when, sizeof(when));
 	snprintf(head, sizeof(head),
 		 "  %s decision %-12s ttl=%ss reason=%s%s%s", when,
-		 str_of(d, "action"), str_of(d, "ttl_s"), str_of(d, "reason"),
-		 renewal ? " (renewal)" : "", applied ? " (applied)" : "");
+		 json_field_str(d, "action"), json_field_str(d, "ttl_s"),
+		 json_field_str(d, "reason"), renewal ? " (renewal)" : "",
+		 applied ? " (applied)" : "");
 	if (!*prefix) { /* a tuple rule: a line of its own */
 		snprintf(text, sizeof(text), "%s %s min_gap_us=%s", head,
-			 str_of(d, "tuple_id"), str_of(d, "min_gap_us"));
+			 json_field_str(d, "tuple_id"),
+			 json_field_str(d, "min_gap_us"));
 		put_line(o, d, text);
 	} else {
 		put_line(o, d, NULL);
@@ -213,9 +196,9 @@ void record_note(struct record_out *o, const char *about, const char *text)
 	json_object *r = json_object_new_object();
 	char line[512];
 
-	json_object_object_add(r, "type", json_object_new_string("note"));
-	json_object_object_add(r, "about", json_object_new_string(about));
-	json_object_object_add(r, "text", json_object_new_string(text));
+	json_set_str(r, "type", "note");
+	json_set_str(r, "about", about);
+	json_set_str(r, "text", text);
 	snprintf(line, sizeof(line), "  note: %s: %s", about, text);
 	put_line(o, r, line);
 	json_object_put(r);

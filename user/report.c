@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "client_family.h"
 #include "hydrascope/tuple.h"
+#include "json_field.h"
 
 int parse_format(const char *s, enum out_format *f)
 {
@@ -161,27 +162,17 @@ static double cadence_cv(const struct hs_cadence *c)
 	return sqrt((double)c->ivl_var_us2) / (double)c->ivl_mean_us;
 }
 
-static void json_add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
-static void json_add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v));
-}
-
 static void add_cadence(json_object *o, const struct hs_cadence *c)
 {
 	double cv = cadence_cv(c);
 
-	json_add_u64(o, "bursts", c->bursts);
-	json_add_u64(o, "burst_interval_mean_us", c->ivl_mean_us);
-	json_add_u64(o, "burst_interval_var_us2", c->ivl_var_us2);
+	json_set_u64(o, "bursts", c->bursts);
+	json_set_u64(o, "burst_interval_mean_us", c->ivl_mean_us);
+	json_set_u64(o, "burst_interval_var_us2", c->ivl_var_us2);
 	json_object_object_add(o, "burst_interval_cv",
 			       cv < 0 ? NULL : json_object_new_double(cv));
-	json_add_u64(o, "burst_size_mean", c->size_mean);
-	json_add_u64(o, "burst_size_var", c->size_var);
+	json_set_u64(o, "burst_size_mean", c->size_mean);
+	json_set_u64(o, "burst_size_var", c->size_var);
 }
 
 struct sig_view {
@@ -254,23 +245,23 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 
 	sig_lookup(r, f->sig_id, &sv);
 	flags_str(f->flags, fl, sizeof(fl));
-	json_add_str(o, "type", "flow");
-	json_add_str(o, "client", addr_str(&fr->k.client, a, sizeof(a)));
-	json_add_u64(o, "cport", fr->k.cport);
-	json_add_str(o, "server", addr_str(&fr->k.server, b, sizeof(b)));
-	json_add_u64(o, "sport", fr->k.sport);
-	json_add_u64(o, "first_ns", f->first_ns);
-	json_add_u64(o, "last_ns", f->last_ns);
-	json_add_u64(o, "pkts_in", f->pkts_in);
-	json_add_u64(o, "pkts_out", f->pkts_out);
-	json_add_u64(o, "bytes_in", f->bytes_in);
-	json_add_u64(o, "bytes_out", f->bytes_out);
-	json_add_str(o, "flags", fl);
+	json_set_str(o, "type", "flow");
+	json_set_str(o, "client", addr_str(&fr->k.client, a, sizeof(a)));
+	json_set_u64(o, "cport", fr->k.cport);
+	json_set_str(o, "server", addr_str(&fr->k.server, b, sizeof(b)));
+	json_set_u64(o, "sport", fr->k.sport);
+	json_set_u64(o, "first_ns", f->first_ns);
+	json_set_u64(o, "last_ns", f->last_ns);
+	json_set_u64(o, "pkts_in", f->pkts_in);
+	json_set_u64(o, "pkts_out", f->pkts_out);
+	json_set_u64(o, "bytes_in", f->bytes_in);
+	json_set_u64(o, "bytes_out", f->bytes_out);
+	json_set_str(o, "flags", fl);
 	json_object_object_add(
 	    o, "tls", json_object_new_boolean(!!(f->flags & HS_F_TLS)));
 	if (sv.ok) {
-		json_add_str(o, "tcp_sig", sv.raw);
-		json_add_u64(o, "hops", tcpsig_distance(&sv.sig));
+		json_set_str(o, "tcp_sig", sv.raw);
+		json_set_u64(o, "hops", tcpsig_distance(&sv.sig));
 		json_object_object_add(
 		    o, "os",
 		    sv.m.label ? json_object_new_string(sv.m.label) : NULL);
@@ -280,45 +271,45 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	if (f->flags & HS_F_TUPLE) {
 		snprintf(tid, sizeof(tid), "%016" PRIx64,
 			 (uint64_t)f->tuple_id);
-		json_add_str(o, "tuple_id", tid);
+		json_set_str(o, "tuple_id", tid);
 	}
 	if (fp && fp->err == HELLO_OK) {
-		json_add_str(o, "ja3", fp->fp.ja3);
-		json_add_str(o, "ja3_str", fp->fp.ja3_str);
-		json_add_str(o, "ja4", fp->fp.ja4);
-		json_add_str(o, "ja4_r", fp->fp.ja4_r);
-		json_add_str(o, "ja4_o", fp->fp.ja4_o);
-		json_add_str(o, "ja4_ro", fp->fp.ja4_ro);
-		json_add_str(o, "tls_version", fp->fp.tls_version);
-		json_add_str(
+		json_set_str(o, "ja3", fp->fp.ja3);
+		json_set_str(o, "ja3_str", fp->fp.ja3_str);
+		json_set_str(o, "ja4", fp->fp.ja4);
+		json_set_str(o, "ja4_r", fp->fp.ja4_r);
+		json_set_str(o, "ja4_o", fp->fp.ja4_o);
+		json_set_str(o, "ja4_ro", fp->fp.ja4_ro);
+		json_set_str(o, "tls_version", fp->fp.tls_version);
+		json_set_str(
 		    o, "client_family",
 		    client_family_name((enum client_family)fp->family));
 		if (sv.ok) {
 			enum os_class oc = tcpsig_os_class(&sv.sig, &sv.m);
 
-			json_add_str(o, "os_class", os_class_name(oc));
+			json_set_str(o, "os_class", os_class_name(oc));
 			json_object_object_add(
 			    o, "stack_implausibility",
 			    json_object_new_double(stack_implausibility(
 				(enum client_family)fp->family, oc)));
 		}
-		json_add_str(o, "sni", fp->sni);
-		json_add_str(o, "alpn", fp->alpn);
-		json_add_u64(o, "hello_segments", fp->segments);
+		json_set_str(o, "sni", fp->sni);
+		json_set_str(o, "alpn", fp->alpn);
+		json_set_u64(o, "hello_segments", fp->segments);
 		if (fp->tuple_valid) {
 			__u64 cls = sv.ok ? hs_tcp_class_id(&sv.sig) : 0;
 
 			snprintf(tid, sizeof(tid), "%016" PRIx64,
 				 (uint64_t)hs_tuple_id(&fp->acc, cls));
-			json_add_str(o, "tuple_id_user", tid);
+			json_set_str(o, "tuple_id_user", tid);
 		}
 	} else if (fp) {
-		json_add_str(o, "hello_error", hello_strerror(fp->err));
+		json_set_str(o, "hello_error", hello_strerror(fp->err));
 	}
 	add_opt_us(o, "tcp_rtt_us", t.tcp);
 	add_opt_us(o, "tls_rtt_us", t.tls);
 	add_opt_us(o, "ack_to_hello_us", t.ack_hello);
-	json_add_u64(o, "rtt_discards", f->rtt_discards);
+	json_set_u64(o, "rtt_discards", f->rtt_discards);
 	add_cadence(o, &f->cad);
 	fprintf(
 	    r->out, "%s\n",
@@ -413,31 +404,31 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	}
 	json_object *o = json_object_new_object();
 
-	json_add_str(o, "type", "source");
-	json_add_str(o, "addr", a);
-	json_add_u64(o, "first_ns", s->first_ns);
-	json_add_u64(o, "last_ns", s->last_ns);
-	json_add_u64(o, "flows", s->flows);
-	json_add_u64(o, "tls_flows", s->tls_flows);
-	json_add_u64(o, "nontls_flows", s->nontls_flows);
-	json_add_u64(o, "pkts_in", s->pkts_in);
-	json_add_u64(o, "bytes_in", s->bytes_in);
-	json_add_u64(o, "pkts_out", s->pkts_out);
-	json_add_u64(o, "bytes_out", s->bytes_out);
-	json_add_u64(o, "rtt_samples", s->rtt_samples);
+	json_set_str(o, "type", "source");
+	json_set_str(o, "addr", a);
+	json_set_u64(o, "first_ns", s->first_ns);
+	json_set_u64(o, "last_ns", s->last_ns);
+	json_set_u64(o, "flows", s->flows);
+	json_set_u64(o, "tls_flows", s->tls_flows);
+	json_set_u64(o, "nontls_flows", s->nontls_flows);
+	json_set_u64(o, "pkts_in", s->pkts_in);
+	json_set_u64(o, "bytes_in", s->bytes_in);
+	json_set_u64(o, "pkts_out", s->pkts_out);
+	json_set_u64(o, "bytes_out", s->bytes_out);
+	json_set_u64(o, "rtt_samples", s->rtt_samples);
 	add_opt_us(o, "min_tcp_rtt_us",
 		   s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
 	add_opt_us(o, "min_tls_rtt_us",
 		   s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
 	add_opt_us(o, "min_ack_to_hello_us",
 		   s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
-	json_add_u64(o, "rtt_discards", s->rtt_discards);
+	json_set_u64(o, "rtt_discards", s->rtt_discards);
 	if (sv.ok)
-		json_add_str(o, "tcp_sig", sv.raw);
+		json_set_str(o, "tcp_sig", sv.raw);
 	if (s->last_tuple_id) {
 		snprintf(tid, sizeof(tid), "%016llx",
 			 (unsigned long long)s->last_tuple_id);
-		json_add_str(o, "tuple_id", tid);
+		json_set_str(o, "tuple_id", tid);
 	}
 	add_cadence(o, &s->cad);
 	fprintf(
@@ -521,24 +512,24 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 	}
 	json_object *o = json_object_new_object();
 
-	json_add_str(o, "type", "stats");
+	json_set_str(o, "type", "stats");
 	for (i = 0; i < n; i++)
-		json_add_u64(o, names[i], v[i]);
+		json_set_u64(o, names[i], v[i]);
 	if (r->coll) {
 		struct collector_stats cs;
 
 		collector_get_stats(r->coll, &cs);
-		json_add_u64(o, "hello_events", cs.events);
-		json_add_u64(o, "hellos_parsed", cs.hellos);
+		json_set_u64(o, "hello_events", cs.events);
+		json_set_u64(o, "hellos_parsed", cs.hellos);
 		for (i = 1; i < HELLO_ERR_MAX; i++) {
 			char k[64];
 
 			snprintf(k, sizeof(k), "hello_error_%s",
 				 hello_strerror((enum hello_err)i));
-			json_add_u64(o, k, cs.hello_errors[i]);
+			json_set_u64(o, k, cs.hello_errors[i]);
 		}
-		json_add_u64(o, "reasm_evictions", cs.reasm_evictions);
-		json_add_u64(o, "fp_evictions", cs.fp_evictions);
+		json_set_u64(o, "reasm_evictions", cs.reasm_evictions);
+		json_set_u64(o, "fp_evictions", cs.fp_evictions);
 	}
 	fprintf(
 	    r->out, "%s\n",

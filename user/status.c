@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "json_field.h"
 #include "summary.h"
 
 void status_publish(struct pipeline *pl, int stats_fd,
@@ -17,19 +18,15 @@ void status_publish(struct pipeline *pl, int stats_fd,
 	FILE *f;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	json_object_object_add(o, "type", json_object_new_string("status"));
+	json_set_str(o, "type", "status");
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "iface", json_object_new_string(a->ifname));
-	json_object_object_add(
-	    o, "xdp_mode",
-	    json_object_new_string(a->xdp_mode ? a->xdp_mode : ""));
-	json_object_object_add(
-	    o, "tc_mode", json_object_new_string(a->tc_mode ? a->tc_mode : ""));
+	json_set_str(o, "iface", a->ifname);
+	json_set_str(o, "xdp_mode", a->xdp_mode ? a->xdp_mode : "");
+	json_set_str(o, "tc_mode", a->tc_mode ? a->tc_mode : "");
 	json_object_object_add(o, "enforce", json_object_new_boolean(enforce));
-	json_object_object_add(
-	    o, "updated_unix_ns",
-	    json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ull +
-				   (uint64_t)ts.tv_nsec));
+	json_set_u64(o, "updated_unix_ns",
+		     (uint64_t)ts.tv_sec * 1000000000ull +
+			 (uint64_t)ts.tv_nsec);
 	s = summary_json(pl, stats_fd);
 	if (s)
 		json_object_object_add(o, "summary", s);

@@ -5,22 +5,7 @@
 
 #include <json-c/json.h>
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
-						   : "";
-}
-
-static uint64_t ju64(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v)
-		   ? (uint64_t)json_object_get_int64(v)
-		   : 0;
-}
+#include "json_field.h"
 
 void summary_clusters_text(FILE *out, json_object *summary)
 {
@@ -38,18 +23,14 @@ void summary_clusters_text(FILE *out, json_object *summary)
 		    out,
 		    "  %s tuple=%s ja4=%-36s band=%-7s sources=%-5" PRIu64
 		    " prefixes=%-5" PRIu64 "%s\n",
-		    jstr(c, "cluster"), jstr(c, "tuple_id"),
-		    *jstr(c, "ja4") ? jstr(c, "ja4") : "-", jstr(c, "band"),
-		    ju64(c, "sources"), ju64(c, "prefixes"),
+		    json_field_str(c, "cluster"), json_field_str(c, "tuple_id"),
+		    *json_field_str(c, "ja4") ? json_field_str(c, "ja4") : "-",
+		    json_field_str(c, "band"), json_field_u64(c, "sources"),
+		    json_field_u64(c, "prefixes"),
 		    json_object_get_boolean(json_object_object_get(c, "farm"))
 			? " FARM"
 			: "");
 	}
-}
-
-static void add_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
 json_object *summary_json(struct pipeline *pl, int stats_fd)
@@ -68,24 +49,20 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 	policy_get_stats(pl->policy, &ps);
 	enforcer_get_stats(pl->enf, &es);
 	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("summary"));
+	json_set_str(o, "type", "summary");
 	a = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		json_object *c = json_object_new_object();
 		char id[24];
 
 		snprintf(id, sizeof(id), "%016" PRIx64, top[i].cluster_id);
-		json_object_object_add(c, "cluster",
-				       json_object_new_string(id));
+		json_set_str(c, "cluster", id);
 		snprintf(id, sizeof(id), "%016" PRIx64, top[i].tuple_id);
-		json_object_object_add(c, "tuple_id",
-				       json_object_new_string(id));
-		json_object_object_add(c, "ja4",
-				       json_object_new_string(top[i].ja4));
-		json_object_object_add(
-		    c, "band", json_object_new_string(band_name(top[i].band)));
-		add_u64(c, "sources", top[i].sources);
-		add_u64(c, "prefixes", top[i].prefixes);
+		json_set_str(c, "tuple_id", id);
+		json_set_str(c, "ja4", top[i].ja4);
+		json_set_str(c, "band", band_name(top[i].band));
+		json_set_u64(c, "sources", top[i].sources);
+		json_set_u64(c, "prefixes", top[i].prefixes);
 		json_object_object_add(c, "farm",
 				       json_object_new_boolean(top[i].farm));
 		json_object_array_add(a, c);
@@ -93,21 +70,22 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 	json_object_object_add(o, "clusters", a);
 	k = json_object_new_object();
 	for (i = 0; i < IND_COUNT; i++)
-		add_u64(k, ind_kind_name((enum ind_kind)i), cs.raised[i]);
+		json_set_u64(k, ind_kind_name((enum ind_kind)i), cs.raised[i]);
 	json_object_object_add(o, "indicators_raised", k);
-	add_u64(o, "farm_clusters", cs.farm_clusters);
-	add_u64(o, "relay_samples", cs.relay_samples);
-	add_u64(o, "relay_hits", cs.relay_hits);
-	add_u64(o, "desired_blocks", es.desired_blocks);
-	add_u64(o, "enforced_blocks", es.enforced_blocks);
-	add_u64(o, "desired_rules", es.desired_rules);
-	add_u64(o, "enforced_rules", es.enforced_rules);
-	add_u64(o, "renewals", ps.renewals);
-	add_u64(o, "refused_cap", ps.refused_cap);
-	add_u64(o, "refused_allow", ps.refused_allow);
-	add_u64(o, "correlator_evictions", cs.evictions);
-	add_u64(o, "dropped", st.block_drops + st.tuple_drops);
-	add_u64(o, "would_drop", st.block_would_drop + st.tuple_would_drop);
+	json_set_u64(o, "farm_clusters", cs.farm_clusters);
+	json_set_u64(o, "relay_samples", cs.relay_samples);
+	json_set_u64(o, "relay_hits", cs.relay_hits);
+	json_set_u64(o, "desired_blocks", es.desired_blocks);
+	json_set_u64(o, "enforced_blocks", es.enforced_blocks);
+	json_set_u64(o, "desired_rules", es.desired_rules);
+	json_set_u64(o, "enforced_rules", es.enforced_rules);
+	json_set_u64(o, "renewals", ps.renewals);
+	json_set_u64(o, "refused_cap", ps.refused_cap);
+	json_set_u64(o, "refused_allow", ps.refused_allow);
+	json_set_u64(o, "correlator_evictions", cs.evictions);
+	json_set_u64(o, "dropped", st.block_drops + st.tuple_drops);
+	json_set_u64(o, "would_drop",
+		     st.block_would_drop + st.tuple_would_drop);
 	return o;
 }
 
@@ -136,8 +114,10 @@ void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 		" tuple rules desired (%" PRIu64 "/%" PRIu64
 		" enforced); packets dropped %" PRIu64 ", would drop %" PRIu64
 		" (dry-run)\n",
-		ju64(o, "desired_blocks"), ju64(o, "desired_rules"),
-		ju64(o, "enforced_blocks"), ju64(o, "enforced_rules"),
-		ju64(o, "dropped"), ju64(o, "would_drop"));
+		json_field_u64(o, "desired_blocks"),
+		json_field_u64(o, "desired_rules"),
+		json_field_u64(o, "enforced_blocks"),
+		json_field_u64(o, "enforced_rules"),
+		json_field_u64(o, "dropped"), json_field_u64(o, "would_drop"));
 	json_object_put(o);
 }

@@ -225,6 +225,14 @@ def main():
     r2 = Result(replay(cap, "--config", cfg, "--no-flows"), labels)
     check(not r2.covered("relay_rtt_gap"), "config: relay threshold ignored")
     check(not r2.covered("farm_cluster"), "config: cluster threshold ignored")
+    # the correlator's tables are bounded: full ones push out and count
+    summ = lambda res: [x for x in res.recs if x.get("type") == "summary"][0]
+    with open(cfg, "w") as f:
+        f.write("max_clusters = 16\nmax_members = 16\n")
+    r3 = Result(replay(cap, "--config", cfg, "--no-flows"), labels)
+    check(summ(r)["correlator_evictions"] == 0 and summ(r3)["correlator_evictions"] > 0,
+          "correlator evictions: %d at the defaults, %d with 16-entry tables" % (
+              summ(r)["correlator_evictions"], summ(r3)["correlator_evictions"]))
     for bad, why in (("bogus_key = 1\n", "unknown key"), ("robotic_max_cv = -1\n", "from 0"),
                      ("relay_min_flows = 2.5\n", "an integer"), ("relay_min_flows\n", "key = value"),
                      ("relay_base_gap_us_netscape = 5\n", "unknown key"),

@@ -24,8 +24,8 @@ bool eval_robotic(const struct corr *c, const struct hs_addr *a,
 			 ? clamp01(1.0 - 0.5 * cv / cfg->robotic_max_cv)
 			 : 1;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "requests", s->k.cad.bursts);
-	ev_u64(ind->evidence, "interval_mean_us", s->k.cad.ivl_mean_us);
+	json_set_u64(ind->evidence, "requests", s->k.cad.bursts);
+	json_set_u64(ind->evidence, "interval_mean_us", s->k.cad.ivl_mean_us);
 	ev_dbl(ind->evidence, "interval_cv", cv);
 	return true;
 }

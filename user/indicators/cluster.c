@@ -59,12 +59,12 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 	ind->score = g->farm_score;
 	ind->relay = g->relay;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "sources", g->n);
-	ev_u64(ind->evidence, "prefixes", g->prefixes);
+	json_set_u64(ind->evidence, "sources", g->n);
+	json_set_u64(ind->evidence, "prefixes", g->prefixes);
 	if (c->env.asn)
-		ev_u64(ind->evidence, "asns", g->asns);
-	ev_u64(ind->evidence, "flows", g->flows);
-	ev_str(ind->evidence, "cadence_band", band_name(g->band));
+		json_set_u64(ind->evidence, "asns", g->asns);
+	json_set_u64(ind->evidence, "flows", g->flows);
+	json_set_str(ind->evidence, "cadence_band", band_name(g->band));
 	ev_dbl(ind->evidence, "relay_share", relay);
 	ev_dbl(ind->evidence, "stack_mismatch_share", stack);
 	if (size_cv >= 0)

@@ -46,20 +46,10 @@ json_object *evidence_new(void)
 	return json_object_new_object();
 }
 
-void ev_u64(json_object *e, const char *k, uint64_t v)
-{
-	json_object_object_add(e, k, json_object_new_uint64(v));
-}
-
 void ev_dbl(json_object *e, const char *k, double v)
 {
 	json_object_object_add(e, k,
 			       json_object_new_double(round(v * 1e4) / 1e4));
-}
-
-void ev_str(json_object *e, const char *k, const char *v)
-{
-	json_object_object_add(e, k, json_object_new_string(v));
 }
 
 /* CV of inter-request intervals (bursts counts requests, so intervals are

@@ -19,8 +19,8 @@ bool eval_hop(const struct corr *c, const struct hs_addr *a,
 		return false;
 	ind->score = 0.3;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "mss", s->mss);
-	ev_u64(ind->evidence, "hops", s->hops);
-	ev_str(ind->evidence, "tcp_sig", s->tcp_sig);
+	json_set_u64(ind->evidence, "mss", s->mss);
+	json_set_u64(ind->evidence, "hops", s->hops);
+	json_set_str(ind->evidence, "tcp_sig", s->tcp_sig);
 	return true;
 }

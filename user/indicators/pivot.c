@@ -81,7 +81,7 @@ bool eval_pivot(const struct corr *c, const struct group *g, uint64_t now_ns,
 	ev_dbl(ind->evidence, "shift", shift);
 	json_object_object_add(ind->evidence, "from", mix_json(prev));
 	json_object_object_add(ind->evidence, "to", mix_json(cur));
-	ev_u64(ind->evidence, "flows_before", prev->flows);
-	ev_u64(ind->evidence, "flows_now", cur->flows);
+	json_set_u64(ind->evidence, "flows_before", prev->flows);
+	json_set_u64(ind->evidence, "flows_now", cur->flows);
 	return true;
 }

@@ -33,17 +33,20 @@ bool eval_relay(const struct corr *c, const struct hs_addr *a,
 	ind->score = clamp01(0.5 + 0.5 * share * (depth > 1 ? 1 : depth));
 	ind->relay = true;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "flows_measured", s->relay_measured);
-	ev_u64(ind->evidence, "relay_flows", s->relay_hits);
+	json_set_u64(ind->evidence, "flows_measured", s->relay_measured);
+	json_set_u64(ind->evidence, "relay_flows", s->relay_hits);
 	ev_dbl(ind->evidence, "share", share);
-	ev_u64(ind->evidence, "detour_median_us", med > 0 ? (uint64_t)med : 0);
+	json_set_u64(ind->evidence, "detour_median_us",
+		     med > 0 ? (uint64_t)med : 0);
 	if (s->have_kernel) {
-		ev_u64(ind->evidence, "min_tcp_rtt_us", s->k.min_tcp_rtt_us);
-		ev_u64(ind->evidence, "min_tls_rtt_us", s->k.min_tls_rtt_us);
-		ev_u64(ind->evidence, "min_ack_to_hello_us",
-		       s->k.min_ack_hello_us);
+		json_set_u64(ind->evidence, "min_tcp_rtt_us",
+			     s->k.min_tcp_rtt_us);
+		json_set_u64(ind->evidence, "min_tls_rtt_us",
+			     s->k.min_tls_rtt_us);
+		json_set_u64(ind->evidence, "min_ack_to_hello_us",
+			     s->k.min_ack_hello_us);
 	}
-	ev_str(ind->evidence, "client_family",
-	       client_family_name((enum client_family)s->family));
+	json_set_str(ind->evidence, "client_family",
+		     client_family_name((enum client_family)s->family));
 	return true;
 }

@@ -22,12 +22,12 @@ bool eval_residential(const struct corr *c, const struct hs_addr *a,
 	ind->score = relay && stack ? 0.95 : relay ? 0.85 : 0.7;
 	ind->relay = relay;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "asn", s->asn.asn);
-	ev_str(ind->evidence, "as_org", s->asn.org);
-	ev_str(ind->evidence, "network", net_class_name(s->asn.cls));
-	ev_str(ind->evidence, "signals",
-	       relay && stack ? "relay_rtt_gap,stack_mismatch"
-	       : relay	      ? "relay_rtt_gap"
-			      : "stack_mismatch");
+	json_set_u64(ind->evidence, "asn", s->asn.asn);
+	json_set_str(ind->evidence, "as_org", s->asn.org);
+	json_set_str(ind->evidence, "network", net_class_name(s->asn.cls));
+	json_set_str(ind->evidence, "signals",
+		     relay && stack ? "relay_rtt_gap,stack_mismatch"
+		     : relay	    ? "relay_rtt_gap"
+				    : "stack_mismatch");
 	return true;
 }

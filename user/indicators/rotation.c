@@ -28,8 +28,8 @@ bool eval_rotation(const struct corr *c, const struct group *g,
 	ind->evidence = evidence_new();
 	ev_dbl(ind->evidence, "new_share", fresh);
 	ev_dbl(ind->evidence, "departed_share", left);
-	ev_u64(ind->evidence, "members", g->n);
-	ev_u64(ind->evidence, "previous_members", g->prev_total);
+	json_set_u64(ind->evidence, "members", g->n);
+	json_set_u64(ind->evidence, "previous_members", g->prev_total);
 	ev_dbl(ind->evidence, "member_span_median_s", g->span_median_s);
 	return true;
 }

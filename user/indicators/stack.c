@@ -28,14 +28,14 @@ bool eval_stack(const struct corr *c, const struct hs_addr *a,
 		return false;
 	ind->score = clamp01(s->stack_worst * share);
 	ind->evidence = evidence_new();
-	ev_str(ind->evidence, "client_family",
-	       client_family_name((enum client_family)s->worst_family));
-	ev_str(ind->evidence, "os_class",
-	       os_class_name((enum os_class)s->worst_os));
+	json_set_str(ind->evidence, "client_family",
+		     client_family_name((enum client_family)s->worst_family));
+	json_set_str(ind->evidence, "os_class",
+		     os_class_name((enum os_class)s->worst_os));
 	if (s->have_sig)
-		ev_str(ind->evidence, "tcp_sig", s->tcp_sig);
-	ev_u64(ind->evidence, "flows_checked", s->stack_checked);
-	ev_u64(ind->evidence, "mismatched_flows", s->stack_hits);
+		json_set_str(ind->evidence, "tcp_sig", s->tcp_sig);
+	json_set_u64(ind->evidence, "flows_checked", s->stack_checked);
+	json_set_u64(ind->evidence, "mismatched_flows", s->stack_hits);
 	ev_dbl(ind->evidence, "implausibility", s->stack_worst);
 	return true;
 }

@@ -23,7 +23,7 @@ bool eval_uniform_source(const struct corr *c, const struct hs_addr *a,
 		return false;
 	ind->score = 0.4;
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "requests", (uint64_t)s->sizes.n);
+	json_set_u64(ind->evidence, "requests", (uint64_t)s->sizes.n);
 	ev_dbl(ind->evidence, "size_mean", s->sizes.mean);
 	ev_dbl(ind->evidence, "size_cv", cv);
 	return true;
@@ -42,8 +42,8 @@ bool eval_uniform_cluster(const struct corr *c, const struct group *g,
 	    0.5 +
 	    0.5 * (1.0 - cv / (cfg->uniform_max_cv ? cfg->uniform_max_cv : 1)));
 	ind->evidence = evidence_new();
-	ev_u64(ind->evidence, "sources_with_sizes", g->size_members);
-	ev_u64(ind->evidence, "requests", (uint64_t)g->sizes.n);
+	json_set_u64(ind->evidence, "sources_with_sizes", g->size_members);
+	json_set_u64(ind->evidence, "requests", (uint64_t)g->sizes.n);
 	ev_dbl(ind->evidence, "size_mean", g->sizes.mean);
 	ev_dbl(ind->evidence, "size_cv", cv);
 	return true;
