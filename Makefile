@@ -16,18 +16,20 @@ endif
 
 WARN       := -Wall -Wextra -Werror
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -std=gnu11 -D_GNU_SOURCE
+CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -Iuser -std=gnu11 -D_GNU_SOURCE
+# every object records the headers it read: an edit rebuilds its readers only
+DEPFLAGS   = -MMD -MP
 LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lm -lpthread
 
 BPF_SRC    := bpf/hydrascope.bpf.c
-BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/hydrascope/*.h)
 BPF_OBJ    := $(BUILD)/hydrascope.bpf.o
 SKEL       := $(BUILD)/hydrascope.skel.h
-VMLINUX    := $(BUILD)/vmlinux.h
-USER_HDRS  := $(wildcard user/*.h) $(wildcard include/hydrascope/*.h) $(SKEL)
-USER_SRC   := $(wildcard user/*.c user/indicators/*.c)
+# UAPI headers for the BPF target: Debian keeps asm/ under the multiarch dir
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
+	      -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
+USER_SRC   := $(sort $(shell find user -name '*.c'))
 USER_OBJ   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRC))
-USER_LIB_OBJ := $(filter-out $(BUILD)/user/main.o,$(USER_OBJ))
+USER_LIB_OBJ := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJ))
 
 .PHONY: all
 all: deps $(BUILD)/hydrascope
@@ -50,78 +52,70 @@ help:
 	@echo "  make clean      remove build/"
 	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA)"
 
-.PHONY: deps
-deps:
-	@tools/install-deps.sh
+# Dependencies by use (tools/install-deps.sh): a stamp per group, so that
+# make does not look again once a group is present.
+.PHONY: deps deps-test deps-bench
+deps: $(BUILD)/.deps-build
+deps-test: $(BUILD)/.deps-test
+deps-bench: $(BUILD)/.deps-bench
+$(BUILD)/.deps-%: tools/install-deps.sh | $(BUILD)
+	$(Q)tools/install-deps.sh $*
+	$(Q)touch $@
 
 $(BUILD):
 	$(Q)mkdir -p $@
 
-# vmlinux.h from the running kernel's BTF: CO-RE relocates field offsets
-# at load time, so the object runs on other kernels with BTF too.
-$(VMLINUX): | $(BUILD)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-
-$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) $(VMLINUX)
+$(BPF_OBJ): $(BPF_SRC) | $(BUILD)/.deps-build
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) \
-		$(WARN) -Iinclude -I$(BUILD) -Ibpf -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name hydrascope > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS)
+# The skeleton is order-only: the first build needs it before any object;
+# afterwards the .d files say which objects read it.
+$(BUILD)/user/%.o: user/%.c | $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/hydrascope: $(USER_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests -----------------------------------------------------------
-# Test binaries and the objects they test are built with ASan/UBSan.
+# Test binaries and the objects they test are built with ASan/UBSan. Every
+# tests/unit/test_*.c and tests/bpf/test_*.c is one cmocka binary (a new
+# test file needs no edit here); tests/run.sh runs them all.
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_OBJ    := $(patsubst $(BUILD)/user/%.o,$(BUILD)/san/%.o,$(USER_LIB_OBJ))
 TEST_LIBS  := $(LDLIBS) -lcmocka
-TEST_BINS  := $(BUILD)/test_user $(BUILD)/test_policy $(BUILD)/test_datapath \
-	      $(BUILD)/test_enforce $(BUILD)/hydrascope-san
+TEST_SRC   := $(sort $(wildcard tests/unit/test_*.c tests/bpf/test_*.c))
+TEST_PROGS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_BINS  := $(TEST_PROGS) $(BUILD)/hydrascope-san
 FUZZ_SECONDS ?= 10
-FUZZ_TARGETS ?= hello collector pcap config asndb
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_TARGETS))
 
-$(BUILD)/san/%.o: user/%.c $(USER_HDRS)
+$(BUILD)/san/%.o: user/%.c | $(SKEL)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(SAN) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*/*.h) $(USER_HDRS)
+$(BUILD)/tests/%.o: tests/%.c | $(SKEL)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Iuser -Itests/bpf -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(SAN) -Itests/bpf -Itests/unit -c $< -o $@
 
-$(BUILD)/test_datapath: $(BUILD)/tests/bpf/test_datapath.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
-
-$(BUILD)/test_user: $(BUILD)/tests/unit/test_user.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
 # the product itself with ASan/UBSan (tests/scenario/sanitized_replay.sh)
-$(BUILD)/hydrascope-san: $(BUILD)/san/main.o $(SAN_OBJ)
+$(BUILD)/hydrascope-san: $(BUILD)/san/cli/main.o $(SAN_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS)
-
-$(BUILD)/test_policy: $(BUILD)/tests/unit/test_policy.o $(BUILD)/tests/bpf/frames.o $(SAN_OBJ)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
-
-$(BUILD)/test_enforce: $(BUILD)/tests/bpf/test_enforce.o $(SAN_OBJ)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(TEST_LIBS)
 
 # test tools: a delayed point-to-point link for relay tests (no netem here)
 $(BUILD)/delaylink: tools/delaylink.c | $(BUILD)
@@ -129,16 +123,16 @@ $(BUILD)/delaylink: tools/delaylink.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 .PHONY: test
-test: all $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/delaylink
+test: all deps-test $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/delaylink
 	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
 
 .PHONY: test-unit
-test-unit: deps $(BUILD)/test_user $(BUILD)/test_policy
-	@$(BUILD)/test_user && $(BUILD)/test_policy
+test-unit: deps-test $(filter $(BUILD)/tests/unit/%,$(TEST_PROGS))
+	@set -e; for t in $(filter $(BUILD)/tests/unit/%,$(TEST_PROGS)); do $$t; done
 
 # ---- demo ------------------------------------------------------------
 .PHONY: demo
-demo: all
+demo: all deps-test
 	@echo "== real clients (curl, openssl, gnutls-cli, a scripted client) in netns"
 	@$(BUILD)/hydrascope replay tests/data/demo.pcap --local-net 198.18.77.1/32 \
 		--local-net fd00:77::1/128
@@ -158,8 +152,8 @@ demo-capture: all
 
 .PHONY: format
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h user/indicators/*.c \
-		include/hydrascope/*.h tests/*/*.c tests/*/*.h tools/bench/*.c
+	clang-format -i bpf/*.c bpf/*.h include/hydrascope/*.h tests/*/*.c \
+		tests/*/*.h tools/bench/*.c $(shell find user -name '*.[ch]')
 
 .PHONY: clean
 clean:
@@ -169,17 +163,17 @@ clean:
 FUZZ_SAN   := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 FUZZ_OBJ   := $(patsubst $(BUILD)/user/%.o,$(BUILD)/fuzzobj/%.o,$(USER_LIB_OBJ))
 
-$(BUILD)/fuzzobj/%.o: user/%.c $(USER_HDRS)
+$(BUILD)/fuzzobj/%.o: user/%.c | $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(FUZZ_SAN) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $(FUZZ_SAN) -c $< -o $@
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(call msg,LD-FUZZ,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
 
 .PHONY: fuzz-build fuzz
-fuzz-build: deps $(FUZZ_BINS)
+fuzz-build: deps-test $(FUZZ_BINS)
 
 # Each target runs FUZZ_SECONDS from its seed corpus (copied, so the
 # committed seeds stay as they are); a crash stops with a reproducer.
@@ -199,13 +193,13 @@ fuzz: fuzz-build
 .SECONDARY:
 
 # ---- benchmarks ---------------------------------------------------------
-$(BUILD)/bench_pass.bpf.o: tools/bench/pass.bpf.c $(VMLINUX)
+$(BUILD)/bench_pass.bpf.o: tools/bench/pass.bpf.c | $(BUILD)/.deps-build
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 $(WARN) -I$(BUILD) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench_%: tools/bench/bench_%.c tests/bpf/frames.c $(USER_LIB_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/bpf $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $^ -o $@ $(LDLIBS)
 
 # xdp-filter from Debian's xdp-tools, the reference of the datapath table
 XDP_FILTER_OBJ ?= /usr/lib/$(shell uname -m)-linux-gnu/bpf/xdpfilt_dny_all.o
@@ -215,7 +209,7 @@ $(BUILD)/netblast: tools/bench/netblast.c | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 .PHONY: bench
-bench: all $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/bench_pass.bpf.o $(BUILD)/netblast
+bench: all deps-bench $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/bench_pass.bpf.o $(BUILD)/netblast
 	@$(BUILD)/bench_datapath $(BUILD)/bench-datapath.json $(BUILD)/bench_pass.bpf.o $(XDP_FILTER_OBJ)
 	@$(BUILD)/bench_memory 100000 > $(BUILD)/bench-memory-100k.json
 	@$(BUILD)/bench_memory 1000000 > $(BUILD)/bench-memory-1m.json
@@ -224,3 +218,5 @@ bench: all $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/bench_pass.bpf
 	@python3 tools/bench/report.py $(BUILD)/bench.json $(BUILD)/bench-datapath.json \
 		$(BUILD)/bench-memory-100k.json $(BUILD)/bench-memory-1m.json \
 		$(BUILD)/bench-replay.json $(BUILD)/bench-live.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -3,19 +3,22 @@
 #ifndef HS_BPF_COMMON_H
 #define HS_BPF_COMMON_H
 
-#include "vmlinux.h"
+/* UAPI headers, not a vmlinux.h: no CO-RE read is made, so the build does
+ * not depend on the build host's kernel. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "hydrascope/abi.h"
 #include "hydrascope/tuple.h"
-
-/* uapi #defines that BTF does not carry */
-#define IPPROTO_HOPOPTS 0
-#define IPPROTO_ROUTING 43
-#define IPPROTO_FRAGMENT 44
-#define IPPROTO_DSTOPTS 60
-#define TC_ACT_OK 0
 
 struct hs_vlan_hdr {
 	__be16 h_vlan_TCI;

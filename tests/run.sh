@@ -17,7 +17,7 @@ mkdir -p build/test-logs
 
 # cmocka: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
 run_cmocka() {
-	local name=$1 bin=$2 log=build/test-logs/$1.log p f
+	local name=$1 bin=$2 log=build/test-logs/${1////-}.log p f
 	echo "== $name"
 	"$bin" > "$log" 2>&1
 	local rc=$?
@@ -63,10 +63,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
-run_cmocka unit build/test_user
-run_cmocka policy build/test_policy
-run_cmocka datapath build/test_datapath
-run_cmocka enforce build/test_enforce
+# one cmocka binary per tests/unit/test_*.c and tests/bpf/test_*.c
+for src in tests/unit/test_*.c tests/bpf/test_*.c; do
+	bin=build/${src%.c}
+	name=${src#tests/}
+	run_cmocka "${name%.c}" "$bin"
+done
 
 caps=(tests/data/demo.pcap)
 if [ -d "$SHARED_TESTDATA/ja4" ] && [ -d "$SHARED_TESTDATA/clients" ]; then
@@ -84,7 +86,9 @@ run_script sanitized timeout 300 tests/scenario/sanitized_replay.sh
 # libFuzzer targets, FUZZ_SECONDS each from the seed corpus: one test each,
 # failed on any crash, leak or sanitizer report.
 echo "== fuzz"
-for t in hello collector pcap config asndb; do
+for f in tests/fuzz/fuzz_*.c; do
+	t=${f#tests/fuzz/fuzz_}
+	t=${t%.c}
 	if make -s fuzz FUZZ_TARGETS=$t FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
 		> "build/test-logs/fuzz-$t.log" 2>&1; then
 		total_pass=$((total_pass + 1))

@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hydrascope kernel/userspace ABI: map keys, map values, ring buffer events
- * and constants. Compiled by clang -target bpf (with vmlinux.h types) and by
- * the userspace compiler (with linux/types.h). Layouts are explicit and
+ * and constants. Compiled by clang -target bpf and by the userspace
+ * compiler, both with the UAPI linux/types.h. Layouts are explicit and
  * padded by hand so that both sides agree without relying on the compiler.
  */
 #ifndef HYDRASCOPE_ABI_H
 #define HYDRASCOPE_ABI_H
 
-#ifndef __VMLINUX_H__
 #include <linux/types.h>
-#endif
 
 /* Bumped whenever a pinned map's key or value layout changes (2: datapath
  * insert counters in hs_stats; the meta map). */

@@ -28,8 +28,9 @@
 
 #include "abi.h"
 
-#ifndef __VMLINUX_H__
 #include <stdbool.h>
+
+#ifndef __bpf__
 /* userspace: the compiler decides */
 #define HS_TUPLE_FN static inline
 #else

@@ -19,17 +19,17 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "addr.h"
-#include "collector.h"
-#include "fingerprint.h"
+#include "lib/addr.h"
+#include "ingest/collector.h"
+#include "fingerprint/tls_fp.h"
 #include "frames.h"
-#include "mapiter.h"
-#include "hello.h"
+#include "datapath/mapiter.h"
+#include "fingerprint/hello.h"
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
 #include "hydrascope/tuple.h"
-#include "loader.h"
-#include "report.h"
+#include "datapath/loader.h"
+#include "output/report.h"
 
 #define XDP_PASS_RC 2
 #define MS 1000000ull

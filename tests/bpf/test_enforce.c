@@ -21,10 +21,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "addr.h"
-#include "enforce.h"
-#include "mapiter.h"
-#include "policy.h"
+#include "lib/addr.h"
+#include "decide/enforce.h"
+#include "datapath/mapiter.h"
+#include "decide/policy.h"
 
 #define NS 1000000000ull
 

@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "asndb.h"
+#include "lib/addr.h"
+#include "fingerprint/asndb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,10 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "cli.h"
-#include "correlate.h"
-#include "tcpsig.h"
+#include "lib/addr.h"
+#include "cli/cli.h"
+#include "correlate/correlate.h"
+#include "fingerprint/tcpsig.h"
 
 /* Write the text to a memory file and return its /proc path (fd kept). */
 static int as_file(const char *s, size_t n, char *path, size_t cap)

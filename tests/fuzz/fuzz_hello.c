@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "client_family.h"
-#include "fingerprint.h"
-#include "hello.h"
+#include "fingerprint/client_family.h"
+#include "fingerprint/tls_fp.h"
+#include "fingerprint/hello.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

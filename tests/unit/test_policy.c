@@ -17,14 +17,14 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "addr.h"
-#include "asndb.h"
-#include "client_family.h"
-#include "corr_state.h"
+#include "lib/addr.h"
+#include "fingerprint/asndb.h"
+#include "fingerprint/client_family.h"
+#include "correlate/state.h"
 #include "frames.h"
-#include "hello.h"
-#include "policy.h"
-#include "records.h"
+#include "fingerprint/hello.h"
+#include "decide/policy.h"
+#include "output/records.h"
 
 #define NS 1000000000ull
 

@@ -11,14 +11,14 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
-#include "collector.h"
-#include "fingerprint.h"
+#include "lib/addr.h"
+#include "ingest/collector.h"
+#include "fingerprint/tls_fp.h"
 #include "frames.h"
-#include "hello.h"
+#include "fingerprint/hello.h"
 #include "hydrascope/tuple.h"
-#include "table.h"
-#include "tcpsig.h"
+#include "lib/table.h"
+#include "fingerprint/tcpsig.h"
 
 static void test_grease(void **state)
 {

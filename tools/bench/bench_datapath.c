@@ -25,8 +25,8 @@
 #include "frames.h"
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
-#include "loader.h"
-#include "procfs.h"
+#include "datapath/loader.h"
+#include "lib/procfs.h"
 
 #define ROUNDS 5
 #define REPEAT 2000000

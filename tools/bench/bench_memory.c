@@ -18,15 +18,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "addr.h"
-#include "collector.h"
-#include "correlate.h"
+#include "lib/addr.h"
+#include "ingest/collector.h"
+#include "correlate/correlate.h"
 #include "frames.h"
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
-#include "loader.h"
-#include "procfs.h"
-#include "tcpsig.h"
+#include "datapath/loader.h"
+#include "lib/procfs.h"
+#include "fingerprint/tcpsig.h"
 
 #define BATCH 4096
 

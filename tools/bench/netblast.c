@@ -10,7 +10,6 @@
  * Every mode stops after SECONDS (and a receiver also when its sender has
  * gone); nothing else is ever addressed but ADDR.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "hydrascope/abi.h"
+
+#ifndef HS_DATADIR
+#define HS_DATADIR "deploy"
+#endif
+
+const char common_opts_help[] =
+    "  --flows N          flow table entries (default 65536)\n"
+    "  --sources N        source table entries (default 65536)\n"
+    "  --idle-gap MS      client idle time that starts a new burst (default "
+    "100)\n"
+    "  --blocks N         blocklist entries (default 65536)\n"
+    "  --config FILE      indicator thresholds, key = value (see README)\n"
+    "  --asn-db FILE      MaxMind-format network database (residential_proxy,\n"
+    "                     AS spread of clusters)\n"
+    "  --allow CIDR       never block this prefix (repeatable)\n"
+    "  --log FILE         append indicator and decision records (JSON lines)\n"
+    "  --p0f-db FILE      extra p0f-format signatures, searched first "
+    "(repeatable)\n"
+    "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hydrascope: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void common_opts_init(struct common_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->load.flows = HS_DEFAULT_FLOWS;
+	o->load.sources = HS_DEFAULT_SOURCES;
+	o->load.sigs = HS_DEFAULT_SIGS;
+	o->load.blocks = HS_DEFAULT_BLOCKS;
+	corr_config_defaults(&o->corr);
+	o->load.idle_gap_ns = 100ull * 1000 * 1000;
+}
+
+int common_opt(struct common_opts *o, const char *name, const char *val)
+{
+	uint64_t v;
+
+	if (!strcmp(name, "config")) {
+		char err[512];
+
+		if (!val || corr_config_load(val, &o->corr, err, sizeof(err))) {
+			cli_fail("%s", val ? err : "--config needs a file");
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(name, "asn-db") || !strcmp(name, "log")) {
+		if (!val || !*val) {
+			cli_fail("--%s needs a file", name);
+			return -1;
+		}
+		if (name[0] == 'a' && access(val, R_OK)) {
+			cli_fail("--asn-db %s: %s", val, strerror(errno));
+			return -1;
+		}
+		if (name[0] == 'a')
+			o->asn_db = val;
+		else
+			o->log = val;
+		return 1;
+	}
+	if (!strcmp(name, "allow")) {
+		if (o->n_allow >= MAX_ALLOW_OPTS || !val ||
+		    cidr_parse(val, &o->allow[o->n_allow])) {
+			cli_fail("--allow wants a CIDR such as 10.0.0.0/8 (at "
+				 "most %d), got '%s'",
+				 MAX_ALLOW_OPTS, val ? val : "");
+			return -1;
+		}
+		o->n_allow++;
+		return 1;
+	}
+	if (!strcmp(name, "blocks")) {
+		if (cli_parse_u64(val, 16, 1ull << 24, &v)) {
+			cli_fail("--blocks wants a number from 16 to 16777216, "
+				 "got '%s'",
+				 val ? val : "");
+			return -1;
+		}
+		o->load.blocks = (uint32_t)v;
+		return 1;
+	}
+	if (!strcmp(name, "flows") || !strcmp(name, "sources")) {
+		if (cli_parse_u64(val, 16, 1ull << 26, &v)) {
+			cli_fail(
+			    "--%s wants a number from 16 to 67108864, got '%s'",
+			    name, val ? val : "");
+			return -1;
+		}
+		if (name[0] == 'f')
+			o->load.flows = (uint32_t)v;
+		else
+			o->load.sources = (uint32_t)v;
+		return 1;
+	}
+	if (!strcmp(name, "idle-gap")) {
+		if (cli_parse_u64(val, 1, 3600 * 1000, &v)) {
+			cli_fail("--idle-gap wants milliseconds from 1 to "
+				 "3600000, got '%s'",
+				 val ? val : "");
+			return -1;
+		}
+		o->load.idle_gap_ns = v * 1000 * 1000;
+		return 1;
+	}
+	if (!strcmp(name, "p0f-db")) {
+		if (!val || access(val, R_OK)) {
+			cli_fail("--p0f-db %s: %s", val ? val : "",
+				 val ? strerror(errno) : "missing file");
+			return -1;
+		}
+		if (o->n_p0f_files >= 14) {
+			cli_fail("too many --p0f-db files");
+			return -1;
+		}
+		o->p0f_files[o->n_p0f_files++] = val;
+		return 1;
+	}
+	return 0;
+}
+
+/* The supplement ships beside the binary's source tree or installed. */
+static const char *supplement_path(void)
+{
+	static const char *const candidates[] = {
+	    HS_DATADIR "/p0f/hydrascope.fp",
+	    "/usr/local/share/hydrascope/hydrascope.fp",
+	};
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (!access(candidates[i], R_OK))
+			return candidates[i];
+	return NULL;
+}
+
+struct p0f_db *common_load_p0f(const struct common_opts *o)
+{
+	const char *files[16];
+	size_t n = 0;
+	char err[512];
+	struct p0f_db *db;
+	int i;
+
+	for (i = 0; i < o->n_p0f_files; i++)
+		files[n++] = o->p0f_files[i];
+	if (!o->no_default_p0f) {
+		const char *sup = supplement_path();
+
+		if (sup)
+			files[n++] = sup;
+		if (!access("/etc/p0f/p0f.fp", R_OK))
+			files[n++] = "/etc/p0f/p0f.fp";
+	}
+	db = p0f_db_load(files, n, err, sizeof(err));
+	if (!db)
+		cli_fail("%s", err);
+	return db;
+}
+
+struct asndb *common_open_asndb(const struct common_opts *o, bool *failed)
+{
+	struct asndb *db;
+	char err[512];
+
+	*failed = false;
+	if (!o->asn_db)
+		return NULL;
+	db = asndb_open(o->asn_db, err, sizeof(err));
+	if (!db) {
+		cli_fail("%s", err);
+		*failed = true;
+	}
+	return db;
+}
+
+int common_apply_allow(const struct common_opts *o, int allow_fd)
+{
+	for (int i = 0; i < o->n_allow; i++) {
+		struct hs_lpm_key k = {.prefixlen = o->allow[i].plen};
+		struct hs_allow v = {0};
+
+		memcpy(k.addr, o->allow[i].addr.b, 16);
+		if (bpf_map_update_elem(allow_fd, &k, &v, BPF_ANY)) {
+			cli_fail("cannot add --allow entry: %s",
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int parse_format(const char *s, enum out_format *f)
+{
+	if (!strcmp(s, "text"))
+		*f = FMT_TEXT;
+	else if (!strcmp(s, "json"))
+		*f = FMT_JSON;
+	else
+		return -1;
+	return 0;
+}

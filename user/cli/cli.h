@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Shared command-line helpers and the subcommand entry points. */
+#ifndef HS_USER_CLI_H
+#define HS_USER_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+#include "fingerprint/asndb.h"
+#include "correlate/correlate.h"
+#include "datapath/loader.h"
+#include "output/report.h"
+#include "fingerprint/tcpsig.h"
+
+#define MAX_ALLOW_OPTS 64
+
+/* Print "hydrascope: <message>" to stderr; returns 2 (usage/config error). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse an unsigned decimal in [min, max]; returns -1 if it is not one. */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Options shared by run and replay: map sizes, idle gap, p0f files. */
+struct common_opts {
+	struct load_opts load;
+	const char *p0f_files[16];
+	int n_p0f_files;
+	bool no_default_p0f;
+	struct corr_config corr; /* indicator thresholds (--config FILE) */
+	const char *asn_db;	 /* --asn-db FILE */
+	const char *log;	 /* --log FILE: JSON-lines records */
+	struct cidr allow[MAX_ALLOW_OPTS]; /* --allow CIDR */
+	int n_allow;
+};
+
+void common_opts_init(struct common_opts *o);
+/* Handle one shared option (long name without "--", its value). Returns
+ * 1 if it was one, 0 if not, -1 on a bad value (message printed). */
+int common_opt(struct common_opts *o, const char *name, const char *val);
+/* The p0f databases in priority order: --p0f-db files, the project's
+ * supplement, /etc/p0f/p0f.fp. */
+struct p0f_db *common_load_p0f(const struct common_opts *o);
+/* The --asn-db database, NULL when none was given; *failed on error
+ * (message printed). */
+struct asndb *common_open_asndb(const struct common_opts *o, bool *failed);
+/* Write the --allow prefixes into an allowlist map. Returns 0 or -1
+ * (message printed). */
+int common_apply_allow(const struct common_opts *o, int allow_fd);
+extern const char common_opts_help[];
+
+/* "text" or "json"; -1 for anything else. */
+int parse_format(const char *s, enum out_format *f);
+
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_show(int argc, char **argv);   /* flows | sources | stats */
+int cmd_status(int argc, char **argv); /* status | clusters */
+int cmd_detach(int argc, char **argv);
+int cmd_blocking(int argc, char **argv); /* block | allow | tuple */
+
+#endif

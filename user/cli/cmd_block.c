@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * hydrascope block|allow|tuple list|add|del: the blocking layer's pinned
+ * maps (the same entries `bpftool map dump pinned ...` shows).
+ *  block add CIDR [--ttl SEC]   prefix block; lapses in the kernel at expiry
+ *  allow add CIDR               allowlist; lifts the blocks it covers at once
+ *  tuple add ID [--ttl SEC] [--min-gap-ms N]   cut flows of a fingerprint
+ *                               tuple (only with a relay gap >= N ms if set)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "lib/addr.h"
+#include "cli/cli.h"
+#include "hydrascope/abi.h"
+#include "datapath/loader.h"
+
+static const char usage[] =
+    "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
+    "       hydrascope allow list | add CIDR | del CIDR\n"
+    "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] | del "
+    "ID\n"
+    "       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int open_pinned(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		cli_fail("cannot open %s: %s (start 'hydrascope run' first)",
+			 path, strerror(errno));
+	return fd;
+}
+
+static void key_of(const struct cidr *c, struct hs_lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = c->plen;
+	memcpy(k->addr, c->addr.b, 16);
+}
+
+static void cidr_str(const struct hs_lpm_key *k, char *buf, size_t cap)
+{
+	struct hs_addr a;
+	char s[ADDR_STRLEN];
+	unsigned plen = k->prefixlen;
+
+	memcpy(a.b, k->addr, 16);
+	addr_str(&a, s, sizeof(s));
+	if (addr_is_v4(&a) && plen >= 96)
+		plen -= 96;
+	snprintf(buf, cap, "%s/%u", s, plen);
+}
+
+static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
+{
+	if (!expires)
+		fprintf(o, json ? "null" : "never");
+	else if (expires <= now)
+		fprintf(o, json ? "0" : "expired");
+	else
+		fprintf(
+		    o, json ? "%" PRIu64 : "%" PRIu64 "s",
+		    (uint64_t)((expires - now + 999999999ull) / 1000000000ull));
+}
+
+/* Parse "[--ttl SEC] [--min-gap-ms N] [--format F]" from argv[from..]. */
+struct opts {
+	uint64_t ttl_s, min_gap_ms;
+	bool json;
+};
+
+static int parse_opts(int argc, char **argv, int from, bool tuple,
+		      struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = from; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--ttl")) {
+			if (cli_parse_u64(v, 1, 365ull * 86400, &o->ttl_s))
+				return cli_fail("--ttl wants seconds from 1 to "
+						"31536000, got '%s'",
+						v ? v : "");
+		} else if (tuple && !strcmp(argv[i], "--min-gap-ms")) {
+			if (cli_parse_u64(v, 1, 60000, &o->min_gap_ms))
+				return cli_fail(
+				    "--min-gap-ms wants 1 to 60000, got '%s'",
+				    v ? v : "");
+		} else if (!strcmp(argv[i], "--format")) {
+			if (!v || (strcmp(v, "json") && strcmp(v, "text")))
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    v ? v : "");
+			o->json = !strcmp(v, "json");
+		} else {
+			return cli_fail("unexpected argument '%s' (see --help)",
+					argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int prefix_list(int fd, const char *what, bool json, bool blocks)
+{
+	struct hs_lpm_key k, *prev = NULL;
+	uint64_t now = mono_ns();
+	char s[64];
+
+	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+		struct hs_block b = {0};
+		struct hs_allow al = {0};
+
+		if (bpf_map_lookup_elem(
+			fd, &k, blocks ? (void *)&b : (void *)&al) == 0) {
+			cidr_str(&k, s, sizeof(s));
+			if (json) {
+				printf("{\"type\":\"%s\",\"prefix\":\"%s\"",
+				       what, s);
+				if (blocks) {
+					printf(",\"expires_in_s\":");
+					print_expiry(stdout, b.expires_ns, now,
+						     true);
+					printf(",\"reason\":\"%s\"",
+					       b.reason == HS_R_INDICATOR
+						   ? "indicator"
+						   : "manual");
+				}
+				printf("}\n");
+			} else {
+				printf("%-43s", s);
+				if (blocks) {
+					printf(" expires=");
+					print_expiry(stdout, b.expires_ns, now,
+						     false);
+					printf(" reason=%s",
+					       b.reason == HS_R_INDICATOR
+						   ? "indicator"
+						   : "manual");
+				}
+				printf("\n");
+			}
+		}
+		prev = &k;
+	}
+	return 0;
+}
+
+/* Tell the running datapath what the blocking maps may hold (its
+ * block_hint; none pinned: no datapath runs, the next start syncs it). */
+static int mark_hint(enum hint_field f)
+{
+	char path[256];
+	int fd, rc;
+
+	loader_pin_path("block_hint", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = loader_hint_mark(fd, f);
+	close(fd);
+	return rc;
+}
+
+/* Remove the blocks that lie inside an allowed prefix. */
+static unsigned lift_covered_blocks(const struct cidr *allow)
+{
+	struct hs_lpm_key k, next;
+	unsigned lifted = 0;
+	int fd = open_pinned("blocklist");
+	bool have = false;
+
+	if (fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(fd, have ? &k : NULL, &next) == 0) {
+		struct hs_addr a;
+
+		memcpy(a.b, next.addr, 16);
+		k = next;
+		have = true;
+		if (next.prefixlen >= allow->plen && cidr_contains(allow, &a) &&
+		    bpf_map_delete_elem(fd, &next) == 0) {
+			lifted++;
+			have = false; /* the walk restarts after a delete */
+		}
+	}
+	close(fd);
+	return lifted;
+}
+
+static int cmd_prefix(int argc, char **argv, bool blocks)
+{
+	const char *map = blocks ? "blocklist" : "allowlist";
+	struct cidr c;
+	struct hs_lpm_key k;
+	struct opts o;
+	int fd, rc = 0;
+
+	if (argc < 2)
+		return cli_fail("%s needs list, add or del (see --help)",
+				argv[0]);
+	if (!strcmp(argv[1], "list")) {
+		if (parse_opts(argc, argv, 2, false, &o))
+			return 2;
+		if ((fd = open_pinned(map)) < 0)
+			return 1;
+		prefix_list(fd, blocks ? "block" : "allow", o.json, blocks);
+		close(fd);
+		return 0;
+	}
+	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
+		return cli_fail("%s: unknown action '%s' (list, add, del)",
+				argv[0], argv[1]);
+	if (argc < 3 || cidr_parse(argv[2], &c))
+		return cli_fail(
+		    "%s %s wants a CIDR such as 198.51.100.0/24, got '%s'",
+		    argv[0], argv[1], argc < 3 ? "" : argv[2]);
+	if (parse_opts(argc, argv, 3, false, &o))
+		return 2;
+	if (!blocks && o.ttl_s)
+		return cli_fail("allow entries have no TTL");
+	if ((fd = open_pinned(map)) < 0)
+		return 1;
+	key_of(&c, &k);
+	if (!strcmp(argv[1], "del")) {
+		if (bpf_map_delete_elem(fd, &k))
+			rc = cli_fail("%s: no entry %s", map, argv[2]);
+	} else if (blocks) {
+		struct hs_block b = {.reason = HS_R_MANUAL};
+
+		if (o.ttl_s)
+			b.expires_ns = mono_ns() + o.ttl_s * 1000000000ull;
+		/* the datapath must know the trie is no longer empty */
+		if (mark_hint(HINT_PREFIXES))
+			rc = cli_fail("cannot update block_hint: %s",
+				      strerror(errno));
+		else if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
+			rc = cli_fail(
+			    "cannot add %s: %s%s", argv[2], strerror(errno),
+			    errno == ENOSPC ? " (blocklist full, see --blocks)"
+					    : "");
+	} else {
+		struct hs_allow al = {.added_ns = mono_ns()};
+
+		/* before the entry: an allowlisted source must never meet a
+		 * hint that says the allowlist is empty */
+		if (mark_hint(HINT_ALLOWS))
+			rc = cli_fail("cannot update block_hint: %s",
+				      strerror(errno));
+		else if (bpf_map_update_elem(fd, &k, &al, BPF_ANY))
+			rc = cli_fail("cannot add %s: %s", argv[2],
+				      strerror(errno));
+		else
+			fprintf(stderr,
+				"hydrascope: allowed %s, lifted %u block(s) "
+				"inside it\n",
+				argv[2], lift_covered_blocks(&c));
+	}
+	close(fd);
+	return rc;
+}
+
+static int parse_tuple_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	if (!s || strlen(s) != 16)
+		return -1;
+	errno = 0;
+	*id = strtoull(s, &end, 16);
+	return errno || *end || !*id ? -1 : 0;
+}
+
+static int cmd_tuple(int argc, char **argv)
+{
+	struct hs_tuple_rule r;
+	uint64_t id, now = mono_ns();
+	struct opts o;
+	int fd, rc = 0;
+
+	if (argc < 2)
+		return cli_fail("tuple needs list, add or del (see --help)");
+	if (!strcmp(argv[1], "list")) {
+		uint64_t k, *prev = NULL;
+
+		if (parse_opts(argc, argv, 2, true, &o))
+			return 2;
+		if ((fd = open_pinned("tuple_rules")) < 0)
+			return 1;
+		while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+			if (bpf_map_lookup_elem(fd, &k, &r) == 0) {
+				printf(o.json ? "{\"type\":\"tuple_rule\","
+						"\"tuple_id\":\"%016" PRIx64
+						"\",\"min_gap_us\":%u,"
+						"\"expires_in_s\":"
+					      : "%016" PRIx64
+						" min_gap=%uus expires=",
+				       k, r.min_gap_us);
+				print_expiry(stdout, r.expires_ns, now, o.json);
+				printf(o.json ? "}\n" : "\n");
+			}
+			prev = &k;
+		}
+		close(fd);
+		return 0;
+	}
+	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
+		return cli_fail("tuple: unknown action '%s' (list, add, del)",
+				argv[1]);
+	if (argc < 3 || parse_tuple_id(argv[2], &id))
+		return cli_fail(
+		    "tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[1],
+		    argc < 3 ? "" : argv[2]);
+	if (parse_opts(argc, argv, 3, true, &o))
+		return 2;
+	if ((fd = open_pinned("tuple_rules")) < 0)
+		return 1;
+	if (!strcmp(argv[1], "del")) {
+		if (bpf_map_delete_elem(fd, &id))
+			rc = cli_fail("tuple_rules: no rule %s", argv[2]);
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.reason = HS_R_MANUAL;
+		r.min_gap_us = (uint32_t)(o.min_gap_ms * 1000);
+		if (o.ttl_s)
+			r.expires_ns = now + o.ttl_s * 1000000000ull;
+		if (bpf_map_update_elem(fd, &id, &r, BPF_ANY))
+			rc = cli_fail("cannot add rule: %s", strerror(errno));
+	}
+	/* after the change: a new generation makes flows look again */
+	if (!rc && mark_hint(HINT_RULES))
+		rc = cli_fail("cannot update block_hint: %s", strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int cmd_blocking(int argc, char **argv)
+{
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[0], "tuple"))
+		return cmd_tuple(argc, argv);
+	return cmd_prefix(argc, argv, !strcmp(argv[0], "block"));
+}

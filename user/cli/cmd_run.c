@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * hydrascope run --iface IF: load, attach XDP + TC egress, pin the maps,
+ * consume the ring buffer; every eval_interval_s correlate, decide and
+ * reconcile the blocking maps (user/pipeline.c); print a one-line summary
+ * per interval. SIGINT/SIGTERM (or --duration) detach, unpin and print
+ * the report. SIGUSR1 hands over instead: the process exits and leaves
+ * the pinned links and maps to the next instance (`run --takeover`). If
+ * the process dies, the pinned datapath stays; the next `run` takes it
+ * over in place and keeps its state.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli/cli.h"
+#include "ingest/collector.h"
+#include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
+#include "hydrascope.skel.h"
+#include "output/metrics.h"
+#include "lib/pidfile.h"
+#include "decide/pipeline.h"
+#include "output/report.h"
+#include "output/status.h"
+#include "output/summary.h"
+
+static const char usage[] =
+    "usage: hydrascope run --iface IF [options]\n"
+    "  --iface IF               interface to attach to (ingress XDP, egress "
+    "TC)\n"
+    "  --xdp-mode native|generic   default: native, falling back to generic\n"
+    "  --replace                take over a foreign XDP program on IF\n"
+    "  --takeover               replace a running instance without a gap (it\n"
+    "                           hands over its pinned links and maps)\n"
+    "  --metrics HOST:PORT      serve Prometheus metrics on "
+    "http://HOST:PORT/metrics\n"
+    "  --decide-interval SEC    correlate and decide every SEC s (default: "
+    "eval_interval_s, 10)\n"
+    "  --enforce                drop what the blocking layer matches\n"
+    "                           (default: dry-run, count what would drop)\n"
+    "  --interval SEC           summary line period (default 10)\n"
+    "  --duration SEC           stop after SEC seconds (default: run until "
+    "signalled)\n"
+    "  --format text|json       report printed at exit (default text)\n";
+
+static volatile sig_atomic_t stop, handover;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		handover = 1;
+	stop = 1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct run_opts {
+	struct common_opts co;
+	enum xdp_mode_req mode;
+	enum out_format fmt;
+	const char *iface, *metrics_addr;
+	bool replace, takeover;
+	uint64_t interval, duration;
+};
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	uint64_t v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i],
+			   *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int c;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("%s%s", usage, common_opts_help);
+			return 1;
+		}
+		if (strncmp(a, "--", 2))
+			return cli_fail(
+			    "unexpected argument '%s' (see run --help)", a);
+		a += 2;
+		if (!strcmp(a, "replace")) {
+			o->replace = true;
+			continue;
+		}
+		if (!strcmp(a, "takeover")) {
+			o->takeover = true;
+			continue;
+		}
+		if (!strcmp(a, "enforce")) {
+			o->co.load.enforce = true;
+			continue;
+		}
+		if (!strcmp(a, "no-default-p0f")) {
+			o->co.no_default_p0f = true;
+			continue;
+		}
+		if (!strcmp(a, "iface")) {
+			if (!val || !*val)
+				return cli_fail(
+				    "--iface needs an interface name");
+			o->iface = val;
+		} else if (!strcmp(a, "decide-interval")) {
+			if (cli_parse_u64(val, 1, 3600, &v))
+				return cli_fail(
+				    "--decide-interval wants seconds from 1 to "
+				    "3600, got '%s'",
+				    val ? val : "");
+			o->co.corr.eval_interval_s = (unsigned)v;
+		} else if (!strcmp(a, "metrics")) {
+			char host[64];
+			unsigned port;
+
+			if (!val ||
+			    metrics_parse_addr(val, host, sizeof(host), &port))
+				return cli_fail(
+				    "--metrics wants HOST:PORT such as "
+				    "127.0.0.1:9477, got '%s'",
+				    val ? val : "");
+			o->metrics_addr = val;
+		} else if (!strcmp(a, "xdp-mode")) {
+			if (val && !strcmp(val, "native"))
+				o->mode = XDP_MODE_NATIVE;
+			else if (val && !strcmp(val, "generic"))
+				o->mode = XDP_MODE_GENERIC;
+			else
+				return cli_fail("--xdp-mode wants native or "
+						"generic, got '%s'",
+						val ? val : "");
+		} else if (!strcmp(a, "interval")) {
+			if (cli_parse_u64(val, 1, 86400, &o->interval))
+				return cli_fail("--interval wants seconds from "
+						"1 to 86400, got '%s'",
+						val ? val : "");
+		} else if (!strcmp(a, "duration")) {
+			if (cli_parse_u64(val, 1, 365ull * 86400, &o->duration))
+				return cli_fail("--duration wants seconds (at "
+						"least 1), got '%s'",
+						val ? val : "");
+		} else if (!strcmp(a, "format")) {
+			if (!val || parse_format(val, &o->fmt))
+				return cli_fail(
+				    "--format wants text or json, got '%s'",
+				    val ? val : "");
+		} else {
+			c = common_opt(&o->co, a, val);
+			if (c < 0)
+				return 2;
+			if (c == 0)
+				return cli_fail(
+				    "unknown run option --%s (see run --help)",
+				    a);
+		}
+		i++;
+	}
+	if (!o->iface)
+		return cli_fail("run needs --iface IF (see run --help)");
+	if (!if_nametoindex(o->iface))
+		return cli_fail("no such interface: %s", o->iface);
+	return 0;
+}
+
+static void summary_line(const struct map_fds *m, const struct collector *c,
+			 const struct pipeline *pl, struct hs_stats *prev)
+{
+	struct collector_stats cs;
+	struct corr_stats rs;
+	struct enforce_stats es;
+	struct hs_stats st;
+
+	if (stats_read(m->stats, &st))
+		return;
+	collector_get_stats(c, &cs);
+	corr_get_stats(pl->corr, &rs);
+	enforcer_get_stats(pl->enf, &es);
+	fprintf(
+	    stderr,
+	    "hydrascope: pkts=%llu (+%llu) syn=%llu tls_flows=%llu "
+	    "hellos=%llu tls_rtt=%llu parse_err=%llu ringbuf_drops=%llu "
+	    "farms=%zu relay_share=%.2f blocks=%zu/%zu rules=%zu drops=%llu "
+	    "would_drop=%llu\n",
+	    (unsigned long long)st.xdp_packets,
+	    (unsigned long long)(st.xdp_packets - prev->xdp_packets),
+	    (unsigned long long)st.syn, (unsigned long long)st.tls_flows,
+	    (unsigned long long)cs.hellos,
+	    (unsigned long long)st.tls_rtt_samples,
+	    (unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
+				 st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
+	    (unsigned long long)st.ringbuf_drops, rs.farm_clusters,
+	    rs.relay_share, es.enforced_blocks, es.desired_blocks,
+	    es.enforced_rules,
+	    (unsigned long long)(st.block_drops + st.tuple_drops),
+	    (unsigned long long)(st.block_would_drop + st.tuple_would_drop));
+	*prev = st;
+}
+
+static void publish(struct metrics *mx, const struct collector *coll,
+		    const struct pipeline *pl)
+{
+	struct metrics_snapshot s = {0};
+
+	if (!mx)
+		return;
+	collector_get_stats(coll, &s.coll);
+	corr_get_stats(pl->corr, &s.corr);
+	policy_get_stats(pl->policy, &s.policy);
+	enforcer_get_stats(pl->enf, &s.enforce);
+	s.n_top = corr_top_clusters(pl->corr, s.top, METRICS_TOP_K);
+	s.active_blocks = s.enforce.active_blocks;
+	s.rounds = s.corr.evals;
+	metrics_publish(mx, &s);
+}
+
+static struct metrics *start_metrics(const struct run_opts *o,
+				     struct hydrascope *skel, char *err,
+				     size_t errlen)
+{
+	struct metrics_src ms = {
+	    .stats_fd = bpf_map__fd(skel->maps.stats),
+	    .ifindex = (int)if_nametoindex(o->iface),
+	    .enforce = o->co.load.enforce,
+	    .max_blocks = o->co.corr.max_blocks,
+	    .map_max = {bpf_map__max_entries(skel->maps.flows),
+			bpf_map__max_entries(skel->maps.sources),
+			bpf_map__max_entries(skel->maps.tcp_sigs)},
+	    .blocklist_max = bpf_map__max_entries(skel->maps.blocklist),
+	    .tuple_rules_max = bpf_map__max_entries(skel->maps.tuple_rules),
+	};
+	struct bpf_prog_info info = {0};
+	__u32 ilen = sizeof(info);
+
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdp_ingress),
+				    &info, &ilen))
+		ms.xdp_prog_id = info.id;
+	return metrics_start(o->metrics_addr, &ms, err, errlen);
+}
+
+static struct pipeline *
+start_pipeline(const struct run_opts *o, struct hydrascope *skel,
+	       struct collector *coll, const struct p0f_db *db,
+	       const struct asndb *asn, FILE *log, char *err, size_t errlen)
+{
+	struct pipeline_opts po = {
+	    .cfg = &o->co.corr,
+	    .env = {coll, db, asn, bpf_map__fd(skel->maps.tcp_sigs)},
+	    .max_flows = o->co.load.flows,
+	    .max_sources = o->co.load.sources,
+	    .flows_fd = bpf_map__fd(skel->maps.flows),
+	    .sources_fd = bpf_map__fd(skel->maps.sources),
+	    .enforce = {bpf_map__fd(skel->maps.blocklist),
+			bpf_map__fd(skel->maps.tuple_rules),
+			bpf_map__fd(skel->maps.block_hint),
+			bpf_map__fd(skel->maps.allowlist)},
+	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
+	    /* live: records go to the log; stdout keeps the exit report */
+	    .out = {.fmt = FMT_JSON,
+		    .log = log,
+		    .wall_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) -
+						clock_ns(CLOCK_MONOTONIC)),
+		    .max_listed = o->co.corr.max_listed_sources},
+	    .adopt = true,
+	};
+	struct pipeline *pl = pipeline_new(&po, err, errlen);
+
+	if (pl && !asn)
+		record_note(&pl->out, "residential_proxy",
+			    "not evaluated: no network database (--asn-db "
+			    "FILE)");
+	return pl;
+}
+
+static void main_loop(const struct run_opts *o, struct hydrascope *skel,
+		      struct ring_buffer *rb, struct collector *coll,
+		      struct pipeline *pl, struct metrics *mx,
+		      const struct attachment *att)
+{
+	struct map_fds m;
+	struct hs_stats prev = {0};
+	uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	uint64_t next_line = start + o->interval * 1000000000ull;
+
+	map_fds_from_skel(skel, &m);
+	while (!stop) {
+		uint64_t now;
+		int n = ring_buffer__poll(rb, 200);
+
+		if (n < 0 && n != -EINTR) {
+			cli_fail("ring buffer poll failed: %s", strerror(-n));
+			break;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		/* kernel time (bpf_ktime_get_ns) is CLOCK_MONOTONIC */
+		if (pipeline_step(pl, now)) {
+			publish(mx, coll, pl);
+			status_publish(pl, m.stats, att, o->co.load.enforce);
+		}
+		if (now >= next_line) {
+			summary_line(&m, coll, pl, &prev);
+			next_line += o->interval * 1000000000ull;
+		}
+		if (o->duration && now - start >= o->duration * 1000000000ull)
+			break;
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {.fmt = FMT_TEXT, .interval = 10};
+	struct metrics *metrics = NULL;
+	struct hydrascope *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct collector *coll = NULL;
+	struct pipeline *pl = NULL;
+	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
+	struct p0f_db *db = NULL;
+	struct asndb *asn = NULL;
+	FILE *log = NULL;
+	bool pinned = false, have_pid = false, asn_failed;
+	char err[512];
+	int rc;
+
+	common_opts_init(&o.co);
+	o.co.load.reuse_pins = true;
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	rc = 2; /* until attached: a start-up error */
+	db = common_load_p0f(&o.co);
+	if (!db)
+		return 2;
+	asn = common_open_asndb(&o.co, &asn_failed);
+	if (asn_failed)
+		goto out;
+	if (o.co.log && !(log = fopen(o.co.log, "a"))) {
+		cli_fail("--log %s: %s", o.co.log, strerror(errno));
+		goto out;
+	}
+	if (o.takeover && pidfile_handover(err, sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	if (pidfile_claim(err, sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	have_pid = true;
+	if (bpffs_ensure(err, sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	coll = collector_new(o.co.load.flows, 4096);
+	if (!coll) {
+		cli_fail("out of memory");
+		goto out;
+	}
+	skel = loader_open_load(&o.co.load, err, sizeof(err));
+	if (!skel) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	if (common_apply_allow(&o.co, bpf_map__fd(skel->maps.allowlist)))
+		goto out;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
+			      collector_on_event, coll, NULL);
+	if (!rb) {
+		cli_fail("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	pl = start_pipeline(&o, skel, coll, db, asn, log, err, sizeof(err));
+	if (!pl) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	/* reused blocks are enforced from the first packet */
+	loader_hint_sync(bpf_map__fd(skel->maps.block_hint),
+			 bpf_map__fd(skel->maps.blocklist),
+			 bpf_map__fd(skel->maps.allowlist),
+			 bpf_map__fd(skel->maps.tuple_rules));
+	if (loader_pin_maps(skel, err, sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	pinned = true;
+	/* the last step that can fail is the attach: nothing to undo after */
+	if (o.metrics_addr) {
+		metrics = start_metrics(&o, skel, err, sizeof(err));
+		if (!metrics) {
+			cli_fail("%s", err);
+			goto out;
+		}
+	}
+	if (loader_attach(skel, o.iface, o.mode, o.replace, &att, err,
+			  sizeof(err))) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	fprintf(stderr,
+		"hydrascope: %s %s (XDP %s, TC egress %s), maps pinned under "
+		"%s\n",
+		att.xdp_took_over ? "took over the datapath on" : "attached to",
+		o.iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
+	if (metrics)
+		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
+			o.metrics_addr);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	main_loop(&o, skel, rb, coll, pl, metrics, &att);
+	status_remove();
+	ring_buffer__consume(rb);
+	if (handover) {
+		/* the next instance takes the pinned links and maps over */
+		loader_release(&att);
+		pinned = false;
+		fprintf(stderr, "hydrascope: handed the datapath over\n");
+	} else {
+		loader_detach(&att);
+	}
+	collector_flush(coll);
+	pipeline_finish(pl, clock_ns(CLOCK_MONOTONIC));
+	{
+		struct map_fds m;
+		struct report_ctx r = {stdout, o.fmt, &m, coll, db};
+
+		map_fds_from_skel(skel, &m);
+		report_all(&r, true, true);
+		summary_print(stdout, o.fmt, pl, m.stats);
+	}
+	rc = 0;
+out:
+	metrics_stop(metrics);
+	loader_detach(&att);
+	if (pinned)
+		loader_unpin_maps(false);
+	pipeline_free(pl);
+	ring_buffer__free(rb);
+	hydrascope__destroy(skel);
+	collector_free(coll);
+	p0f_db_free(db);
+	asndb_close(asn);
+	if (have_pid)
+		pidfile_release();
+	if (log)
+		fclose(log);
+	return rc;
+}

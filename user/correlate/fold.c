@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Sweeps: fold the kernel's flows and sources maps into the correlator's
+ * state. Each kernel flow is folded once per step (enum fold_bits), tracked
+ * by a shadow entry keyed like the flow; a 5-tuple reused by a new
+ * connection (another first_ns) starts over. Shadows of flows the kernel
+ * no longer holds are dropped every few sweeps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "lib/addr.h"
+#include "ingest/collector.h"
+#include "hydrascope/tuple.h"
+#include "correlate/state.h"
+#include "datapath/mapiter.h"
+#include "fingerprint/tcpsig.h"
+
+/* How long a TLS flow waits for its fingerprint (the ring buffer event)
+ * before it joins a cluster on its kernel tuple id alone. */
+#define FP_WAIT_NS (2ull * 1000000000)
+/* A flow with no FIN is over for request sizes after this much silence. */
+#define FLOW_IDLE_NS (10ull * 1000000000)
+
+const struct sig_info *corr_sig(struct corr *c, uint64_t id)
+{
+	struct sig_info *si;
+	struct p0f_match m;
+	bool created;
+
+	if (!id)
+		return NULL;
+	si = table_get_or_add(c->sigs, &id, &created);
+	if (!si || !created)
+		return si;
+	if (bpf_map_lookup_elem(c->env.sigs_fd, &id, &si->sig)) {
+		table_del(c->sigs, &id);
+		return NULL;
+	}
+	p0f_db_match(c->env.p0f, &si->sig, &m);
+	si->os = tcpsig_os_class(&si->sig, &m);
+	tcpsig_format(&si->sig, si->raw, sizeof(si->raw));
+	return si;
+}
+
+/* The source's state, its first/last seen widened to [first_ns, last_ns]. */
+static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
+				   uint64_t first_ns, uint64_t last_ns)
+{
+	struct src_state *s = table_get_or_add(c->srcs, a, NULL);
+
+	if (!s)
+		return NULL;
+	if (!s->first_ns || first_ns < s->first_ns)
+		s->first_ns = first_ns;
+	if (last_ns > s->last_ns)
+		s->last_ns = last_ns;
+	return s;
+}
+
+static uint64_t cluster_key(uint64_t tuple_id, const char *ja4)
+{
+	uint64_t h = hs_mix64(tuple_id ^ 0x636c7573746572ull);
+
+	for (const char *p = ja4; p && *p; p++)
+		h = hs_mix64(h ^ (uint8_t)*p);
+	return h ? h : 1;
+}
+
+/* Endpoint of a flow for the pivot mix: its SNI, else server:port. */
+static void endpoint_of(const struct hs_flow_key *k, const struct flow_fp *fp,
+			char *buf, size_t cap)
+{
+	char a[ADDR_STRLEN];
+
+	if (fp && fp->err == HELLO_OK && fp->sni[0])
+		snprintf(buf, cap, "%s", fp->sni);
+	else
+		snprintf(buf, cap, "%s:%u", addr_str(&k->server, a, sizeof(a)),
+			 k->sport);
+}
+
+static void endpoint_add(struct corr *c, struct cluster_state *cl,
+			 uint64_t ts_ns, const char *name)
+{
+	uint64_t idx = ts_ns / (c->cfg.window_s * 1000000000ull), h = 5381;
+	struct endpoint_window *w = &cl->win[idx & 1];
+	int i, free_slot = -1;
+
+	if (w->idx != idx) {
+		if (w->idx > idx && w->flows)
+			return; /* an old flow folded late: its window is gone
+				 */
+		memset(w, 0, sizeof(*w));
+		w->idx = idx;
+	}
+	for (const char *p = name; *p; p++)
+		h = h * 33 + (uint8_t)*p;
+	w->flows++;
+	for (i = 0; i < PIVOT_ENDPOINTS; i++) {
+		if (w->ep[i].n && w->ep[i].h == h) {
+			w->ep[i].n++;
+			return;
+		}
+		if (!w->ep[i].n && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		w->other++;
+		return;
+	}
+	w->ep[free_slot].h = h;
+	w->ep[free_slot].n = 1;
+	snprintf(w->ep[free_slot].name, sizeof(w->ep[free_slot].name), "%s",
+		 name);
+}
+
+static struct member *member_get(struct corr *c, const struct hs_addr *a,
+				 uint64_t cluster, bool add)
+{
+	struct member_key mk;
+
+	memset(&mk, 0, sizeof(mk));
+	mk.addr = *a;
+	mk.cluster = cluster;
+	return add ? table_get_or_add(c->members, &mk, NULL)
+		   : table_get(c->members, &mk);
+}
+
+/* The flow joins its cluster (tuple id + JA4); returns the cluster key,
+ * 0 when the flow has no fingerprint at all. */
+static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
+			     const struct hs_flow *f, const struct flow_fp *fp)
+{
+	bool ok = fp && fp->err == HELLO_OK, created;
+	uint64_t tuple = f->flags & HS_F_TUPLE ? f->tuple_id : 0, key;
+	struct cluster_state *cl;
+	struct member *m;
+	char ep[64];
+
+	if (!tuple && !ok)
+		return 0;
+	key = cluster_key(tuple, ok ? fp->fp.ja4 : "");
+	cl = table_get_or_add(c->clusters, &key, &created);
+	if (!cl)
+		return 0;
+	if (created) {
+		cl->tuple_id = tuple;
+		if (ok)
+			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->fp.ja4);
+	}
+	if (f->last_ns > cl->last_ns)
+		cl->last_ns = f->last_ns;
+	endpoint_of(k, fp, ep, sizeof(ep));
+	endpoint_add(c, cl, f->first_ns, ep);
+	m = member_get(c, &k->client, key, true);
+	if (m) {
+		if (!m->first_ns || f->first_ns < m->first_ns)
+			m->first_ns = f->first_ns;
+		m->flows++;
+	}
+	return key;
+}
+
+struct flow_rtt {
+	bool ok;
+	int64_t tcp, tls, ack_hello;
+};
+
+/* A clean timing: no retransmitted SYN-ACK or server flight (Karn). */
+static struct flow_rtt flow_timing(const struct hs_flow *f)
+{
+	struct flow_rtt t = {0};
+	const __u32 need = HS_F_ACK | HS_F_CLI_FLIGHT;
+
+	if ((f->flags & need) != need ||
+	    f->flags & (HS_F_SYNACK_RTX | HS_F_SRV_RTX) || !f->synack_us ||
+	    !f->hello_us || f->ack_us < f->synack_us ||
+	    f->hello_us < f->ack_us || f->cli_flight_us < f->srv_flight_us)
+		return t;
+	t.ok = true;
+	t.tcp = (int64_t)f->ack_us - f->synack_us;
+	t.tls = (int64_t)f->cli_flight_us - f->srv_flight_us;
+	t.ack_hello = (int64_t)f->hello_us - f->ack_us;
+	return t;
+}
+
+/* Can this flow still produce a timing sample? */
+static bool timing_pending(const struct hs_flow *f, uint64_t now)
+{
+	return !(f->flags & (HS_F_CLI_FLIGHT | HS_F_FIN | HS_F_SYNACK_RTX |
+			     HS_F_SRV_RTX)) &&
+	       now - f->last_ns < FLOW_IDLE_NS;
+}
+
+static void fold_relay(struct corr *c, struct src_state *s, struct member *m,
+		       const struct hs_flow *f, enum client_family fam,
+		       uint64_t now)
+{
+	const struct corr_config *cfg = &c->cfg;
+	struct flow_rtt t = flow_timing(f);
+	int64_t gap, ack, detour;
+	bool hit;
+
+	if (!t.ok)
+		return;
+	gap = t.tls - t.tcp - (int64_t)cfg->relay_base_gap_us[fam];
+	ack = t.ack_hello - (int64_t)cfg->relay_base_ack_us;
+	detour = cfg->relay_require_ack_delay && ack < gap ? ack : gap;
+	hit = detour >= (int64_t)cfg->relay_min_gap_us;
+	s->relay_measured++;
+	s->relay_hits += hit;
+	s->detour_us[s->detour_pos] = (int32_t)(detour < INT32_MIN   ? INT32_MIN
+						: detour > INT32_MAX ? INT32_MAX
+								     : detour);
+	s->detour_pos = (uint8_t)((s->detour_pos + 1) % DETOUR_SAMPLES);
+	if (s->detour_n < DETOUR_SAMPLES)
+		s->detour_n++;
+	if (m) {
+		m->relay_measured++;
+		m->relay_hits += hit;
+	}
+	c->st.relay_samples++;
+	c->st.relay_hits += hit;
+	if (now / (cfg->window_s * 1000000000ull) == c->win_idx) {
+		c->win_samples++;
+		c->win_hits += hit;
+	}
+}
+
+static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
+		       enum client_family fam, const struct sig_info *si)
+{
+	double imp = stack_implausibility(fam, si->os);
+	bool hit = imp >= c->cfg.stack_min_implausibility;
+
+	s->stack_checked++;
+	s->stack_hits += hit;
+	if (imp > s->stack_worst) {
+		s->stack_worst = imp;
+		s->worst_family = (uint8_t)fam;
+		s->worst_os = (uint8_t)si->os;
+	}
+	if (m) {
+		m->stack_checked++;
+		m->stack_hits += hit;
+	}
+}
+
+/* Request sizes of a finished flow: its completed bursts and its last. */
+static void fold_sizes(struct src_state *s, struct member *m,
+		       const struct hs_flow *f)
+{
+	const struct hs_cadence *cad = &f->cad;
+	struct running r = {0};
+
+	if (cad->size_n) {
+		r.n = cad->size_n;
+		r.mean = (double)cad->size_mean;
+		r.m2 = (double)cad->size_var * cad->size_n;
+	}
+	if (cad->bursts > cad->size_n && cad->cur_bytes)
+		running_add(&r, cad->cur_bytes);
+	running_merge(&s->sizes, &r);
+	if (m)
+		running_merge(&m->sizes, &r);
+}
+
+static void note_sig(struct src_state *s, const struct sig_info *si)
+{
+	s->have_sig = 1;
+	s->mss = si->sig.mss;
+	s->hops = (uint8_t)tcpsig_distance(&si->sig);
+	snprintf(s->tcp_sig, sizeof(s->tcp_sig), "%s", si->raw);
+}
+
+struct sweep_ctx {
+	struct corr *c;
+	uint64_t now;
+	bool flows_over;
+};
+
+static int fold_flow(const void *key, const void *val, void *ctx)
+{
+	struct sweep_ctx *sc = ctx;
+	struct corr *c = sc->c;
+	const struct hs_flow_key *k = key;
+	const struct hs_flow *f = val;
+	const struct flow_fp *fp;
+	const struct sig_info *si;
+	enum client_family fam = FAM_UNKNOWN;
+	struct flow_shadow *sh;
+	struct src_state *s;
+	struct member *m = NULL;
+	bool created;
+
+	sh = table_get_or_add(c->shadows, k, &created);
+	if (!sh)
+		return 0;
+	if (created || sh->first_ns != f->first_ns) {
+		memset(sh, 0, sizeof(*sh));
+		sh->first_ns = f->first_ns;
+	}
+	sh->gen = c->gen;
+	/* most flows of a sweep are done and idle: one lookup is enough */
+	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
+		return 0;
+	sh->last_ns = f->last_ns;
+	s = src_touch(c, &k->client, f->first_ns, f->last_ns);
+	if (!s)
+		return 0;
+	fp = collector_lookup(c->env.coll, k);
+	si = corr_sig(c, f->sig_id);
+	if (si)
+		note_sig(s, si);
+	if (fp && fp->err == HELLO_OK) {
+		fam = (enum client_family)fp->family;
+		s->family = (uint8_t)fam;
+	}
+
+	if (!(sh->done & FOLD_MEMBER)) {
+		if (f->flags & HS_F_NONTLS) {
+			sh->done = FOLD_ALL; /* not TLS: nothing to correlate */
+			return 0;
+		}
+		if (!(f->flags & HS_F_TLS))
+			return 0; /* no client data yet */
+		if (!(fp && fp->err == HELLO_OK) &&
+		    sc->now - f->first_ns < FP_WAIT_NS &&
+		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD)))
+			return 0; /* give the fingerprint time to arrive */
+		sh->cluster = join_cluster(c, k, f, fp);
+		sh->done |= FOLD_MEMBER;
+	}
+	if (sh->cluster) {
+		m = member_get(c, &k->client, sh->cluster, false);
+		if (m && f->last_ns > m->last_ns)
+			m->last_ns = f->last_ns;
+	}
+	if (!(sh->done & FOLD_RELAY) &&
+	    (sc->flows_over || !timing_pending(f, sc->now))) {
+		fold_relay(c, s, m, f, fam, sc->now);
+		sh->done |= FOLD_RELAY;
+	}
+	if (!(sh->done & FOLD_STACK) && si && fam != FAM_UNKNOWN) {
+		fold_stack(c, s, m, fam, si);
+		sh->done |= FOLD_STACK;
+	}
+	if (!(sh->done & FOLD_SIZES) &&
+	    (sc->flows_over || f->flags & HS_F_FIN ||
+	     sc->now - f->last_ns >= FLOW_IDLE_NS)) {
+		fold_sizes(s, m, f);
+		sh->done |= FOLD_SIZES;
+	}
+	return 0;
+}
+
+static int fold_source(const void *key, const void *val, void *ctx)
+{
+	struct sweep_ctx *sc = ctx;
+	const struct hs_source *k = val;
+	struct src_state *s = src_touch(sc->c, key, k->first_ns, k->last_ns);
+
+	if (!s)
+		return 0;
+	s->k = *k;
+	s->have_kernel = true;
+	return 0;
+}
+
+/* Shadows of flows the kernel no longer holds (not seen by this sweep). */
+static bool shadow_stale(const void *k, const void *v, void *ctx)
+{
+	(void)k;
+	return ((const struct flow_shadow *)v)->gen != *(uint32_t *)ctx;
+}
+
+int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
+	       bool flows_over)
+{
+	struct sweep_ctx sc = {c, now_ns, flows_over};
+	uint64_t idx = now_ns / (c->cfg.window_s * 1000000000ull);
+	long nsrc, nflows, nsigs;
+
+	if (idx != c->win_idx) {
+		/* the relay share of the window that just ended */
+		c->last_samples = idx == c->win_idx + 1 ? c->win_samples : 0;
+		c->last_hits = idx == c->win_idx + 1 ? c->win_hits : 0;
+		c->win_idx = idx;
+		c->win_samples = c->win_hits = 0;
+	}
+	c->gen++;
+	nsrc = map_each(sources_fd, sizeof(struct hs_addr),
+			sizeof(struct hs_source), fold_source, &sc);
+	nflows = map_each(flows_fd, sizeof(struct hs_flow_key),
+			  sizeof(struct hs_flow), fold_flow, &sc);
+	nsigs = map_count_keys(c->env.sigs_fd, sizeof(__u64));
+	if (nsrc < 0 || nflows < 0)
+		return -1;
+	c->st.kernel_sources = (size_t)nsrc;
+	c->st.kernel_flows = (size_t)nflows;
+	c->st.kernel_sigs = nsigs > 0 ? (size_t)nsigs : 0;
+	/* shadows of flows the kernel dropped: the table is bounded anyway,
+	 * so a pass every few sweeps keeps it lean at a fraction of the cost */
+	if (c->gen % 6 == 0)
+		table_delete_if(c->shadows, shadow_stale, &c->gen);
+	return 0;
+}

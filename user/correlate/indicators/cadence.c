@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * robotic_cadence: the coefficient of variation of the source's
+ * inter-request intervals (a request is client payload after an idle gap;
+ * the kernel keeps count, mean and variance) is at most robotic_max_cv
+ * over at least robotic_min_bursts requests. Health checkers are robotic
+ * too: this never blocks by itself.
+ */
+#include "correlate/state.h"
+
+bool eval_robotic(const struct corr *c, const struct hs_addr *a,
+		  const struct src_state *s, uint32_t fired,
+		  struct indicator *ind)
+{
+	const struct corr_config *cfg = &c->cfg;
+	double cv = source_cv(&s->k);
+
+	(void)a;
+	(void)fired;
+	if (!s->have_kernel || s->k.cad.bursts < cfg->robotic_min_bursts ||
+	    cv < 0 || cv > cfg->robotic_max_cv)
+		return false;
+	ind->score = cfg->robotic_max_cv > 0
+			 ? clamp01(1.0 - 0.5 * cv / cfg->robotic_max_cv)
+			 : 1;
+	ind->evidence = evidence_new();
+	json_set_u64(ind->evidence, "requests", s->k.cad.bursts);
+	json_set_u64(ind->evidence, "interval_mean_us", s->k.cad.ivl_mean_us);
+	ev_dbl(ind->evidence, "interval_cv", cv);
+	return true;
+}

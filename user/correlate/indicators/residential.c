@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * residential_proxy: a source with the relay signal or a stack mismatch
+ * that the network database places in a residential or mobile network:
+ * an exit node of a residential-proxy service. Needs --asn-db; without
+ * one the report says it was not evaluated. A corporate proxy (business
+ * network) or a cloud relay (hosting) does not qualify.
+ */
+#include "correlate/state.h"
+
+bool eval_residential(const struct corr *c, const struct hs_addr *a,
+		      const struct src_state *s, uint32_t fired,
+		      struct indicator *ind)
+{
+	bool relay = fired & (1u << IND_RELAY_RTT_GAP);
+	bool stack = fired & (1u << IND_STACK_MISMATCH);
+
+	(void)a;
+	if (!c->env.asn || !(relay || stack) ||
+	    (s->asn.cls != NET_RESIDENTIAL && s->asn.cls != NET_MOBILE))
+		return false;
+	ind->score = relay && stack ? 0.95 : relay ? 0.85 : 0.7;
+	ind->relay = relay;
+	ind->evidence = evidence_new();
+	json_set_u64(ind->evidence, "asn", s->asn.asn);
+	json_set_str(ind->evidence, "as_org", s->asn.org);
+	json_set_str(ind->evidence, "network", net_class_name(s->asn.cls));
+	json_set_str(ind->evidence, "signals",
+		     relay && stack ? "relay_rtt_gap,stack_mismatch"
+		     : relay	    ? "relay_rtt_gap"
+				    : "stack_mismatch");
+	return true;
+}

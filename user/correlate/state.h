@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The correlator's internal state, shared by the engine (correlate.c) and
+ * the indicator evaluators (user/indicators/). Every table is bounded
+ * (user/table.h): when full, the oldest entry goes and is counted.
+ */
+#ifndef HS_USER_CORR_STATE_H
+#define HS_USER_CORR_STATE_H
+
+#include <json-c/json.h>
+
+#include "fingerprint/asndb.h"
+#include "correlate/correlate.h"
+#include "output/json_field.h"
+#include "lib/table.h"
+
+/* Running mean and variance (Welford), in doubles: userspace only. */
+struct running {
+	double n, mean, m2;
+};
+
+void running_add(struct running *r, double x);
+/* Pool b into a (parallel Welford). */
+void running_merge(struct running *a, const struct running *b);
+double running_cv(const struct running *r); /* -1 below 2 samples */
+
+#define DETOUR_SAMPLES 9 /* recent per-flow detour estimates, for a median */
+
+struct src_state {
+	struct hs_source k; /* the kernel's counters, last sweep */
+	bool have_kernel;
+	uint64_t first_ns, last_ns;
+	/* relay: per flow, family-aware (see relay.c) */
+	uint32_t relay_measured, relay_hits;
+	int32_t detour_us[DETOUR_SAMPLES];
+	uint8_t detour_n, detour_pos;
+	/* stack: per flow, TLS family vs the SYN's OS class */
+	uint32_t stack_checked, stack_hits;
+	double stack_worst;
+	uint8_t worst_family, worst_os;
+	uint8_t family; /* of the last fingerprinted flow */
+	/* request sizes of finished flows */
+	struct running sizes;
+	/* the last SYN signature */
+	uint16_t mss;
+	uint8_t hops, have_sig;
+	char tcp_sig[96];
+	/* network database */
+	bool asn_done;
+	struct asn_info asn;
+	uint32_t fired; /* kinds firing at the last evaluation */
+};
+
+/* One source in one cluster (fingerprint tuple + JA4). */
+struct member_key {
+	struct hs_addr addr;
+	uint64_t cluster;
+};
+
+struct member {
+	uint64_t first_ns, last_ns;
+	uint32_t flows;
+	uint32_t relay_measured, relay_hits;
+	uint32_t stack_checked, stack_hits;
+	struct running sizes;
+	uint32_t reported; /* kinds whose records listed it already */
+};
+
+/* Endpoint mix of a cluster in one window (pivot). */
+#define PIVOT_ENDPOINTS 8
+struct endpoint_window {
+	uint64_t idx; /* window number: time / window_s */
+	uint32_t flows, other;
+	struct {
+		uint64_t h;
+		uint32_t n;
+		char name[48];
+	} ep[PIVOT_ENDPOINTS];
+};
+
+struct cluster_state {
+	uint64_t tuple_id;
+	char ja4[37];
+	uint64_t last_ns;
+	struct endpoint_window win[2]; /* by window number parity */
+};
+
+/* Progress of one kernel flow through the folds. */
+enum fold_bits {
+	FOLD_MEMBER = 1 << 0, /* joined its cluster */
+	FOLD_RELAY = 1 << 1,  /* timing sample taken */
+	FOLD_STACK = 1 << 2,  /* family vs OS class checked */
+	FOLD_SIZES = 1 << 3,  /* request sizes taken (flow over) */
+};
+
+#define FOLD_ALL (FOLD_MEMBER | FOLD_RELAY | FOLD_STACK | FOLD_SIZES)
+
+struct flow_shadow {
+	uint64_t first_ns; /* tells a reused 5-tuple apart */
+	uint64_t last_ns;  /* the flow's last packet at the last sweep */
+	uint64_t cluster;
+	uint32_t done;
+	uint32_t gen; /* last sweep that saw the flow */
+};
+
+/* A cluster x cadence band, built at each evaluation. */
+struct group {
+	uint64_t id, cluster;
+	const struct cluster_state *cl;
+	enum cadence_band band;
+	/* members active in the current window (low-volume ones) */
+	size_t n, cap;
+	struct hs_addr *addrs;
+	struct member **mem;
+	const struct src_state **src;
+	/* members seen only in the previous window */
+	size_t prev_only, prev_total;
+	size_t fresh; /* first seen in the cluster in the current window */
+	uint64_t first_ns, last_ns, flows;
+	double span_median_s;
+	size_t prefixes, asns;
+	size_t relay_measured, relay_members;
+	size_t stack_checked, stack_members;
+	struct running sizes;
+	size_t size_members;
+	/* results */
+	bool farm;
+	double farm_score;
+	bool relay; /* evidence is the relay signal */
+	bool mismatch;
+};
+
+struct corr {
+	struct corr_config cfg;
+	struct corr_env env;
+	struct table *srcs;	/* hs_addr -> src_state */
+	struct table *members;	/* member_key -> member */
+	struct table *clusters; /* u64 -> cluster_state */
+	struct table *shadows;	/* hs_flow_key -> flow_shadow */
+	struct table *raised;	/* u64 (kind, subject) -> struct raised */
+	struct table *sigs;	/* u64 sig id -> struct sig_info */
+	uint32_t gen;
+	struct corr_stats st;
+	/* relay share: samples and hits of the current and last window */
+	uint64_t win_idx, win_samples, win_hits;
+	uint64_t last_samples, last_hits;
+	/* top clusters of the last evaluation */
+	struct cluster_view top[16];
+	size_t n_top;
+};
+
+struct sig_info {
+	struct hs_tcp_sig sig;
+	enum os_class os;
+	char raw[96];
+};
+
+/* The SYN signature behind an id (cached), NULL if unknown. */
+const struct sig_info *corr_sig(struct corr *c, uint64_t id);
+
+/* Helpers shared by the evaluators. */
+double clamp01(double x);
+json_object *evidence_new(void);
+void ev_dbl(json_object *e, const char *k, double v);
+enum cadence_band source_band(const struct corr_config *cfg,
+			      const struct hs_source *k);
+double source_cv(const struct hs_source *k);
+/* Median of the source's recent detour estimates (us). */
+int32_t detour_median(const struct src_state *s);
+
+/* Per-source evaluators: fill score and evidence, return true to fire.
+ * fired holds the kinds that fired before this one (in enum order). */
+typedef bool (*source_eval_fn)(const struct corr *c, const struct hs_addr *a,
+			       const struct src_state *s, uint32_t fired,
+			       struct indicator *ind);
+bool eval_relay(const struct corr *c, const struct hs_addr *a,
+		const struct src_state *s, uint32_t fired,
+		struct indicator *ind);
+bool eval_stack(const struct corr *c, const struct hs_addr *a,
+		const struct src_state *s, uint32_t fired,
+		struct indicator *ind);
+bool eval_hop(const struct corr *c, const struct hs_addr *a,
+	      const struct src_state *s, uint32_t fired, struct indicator *ind);
+bool eval_robotic(const struct corr *c, const struct hs_addr *a,
+		  const struct src_state *s, uint32_t fired,
+		  struct indicator *ind);
+bool eval_uniform_source(const struct corr *c, const struct hs_addr *a,
+			 const struct src_state *s, uint32_t fired,
+			 struct indicator *ind);
+bool eval_residential(const struct corr *c, const struct hs_addr *a,
+		      const struct src_state *s, uint32_t fired,
+		      struct indicator *ind);
+
+/* Per-group evaluators (after farm_cluster has run on the group). */
+bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind);
+bool eval_rotation(const struct corr *c, const struct group *g,
+		   struct indicator *ind);
+bool eval_pivot(const struct corr *c, const struct group *g, uint64_t now_ns,
+		struct indicator *ind);
+bool eval_uniform_cluster(const struct corr *c, const struct group *g,
+			  struct indicator *ind);
+
+#endif

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The map fds the readers share: from a loaded skeleton or from the pins
+ * of a running instance; whole-map dumps and the per-CPU counter sum. */
+#include "datapath/maps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "hydrascope.skel.h"
+
+int map_fds_open_pinned(struct map_fds *m, char *err, size_t errlen)
+{
+	const char *names[] = {"flows", "sources", "tcp_sigs", "stats"};
+	int *fds[] = {&m->flows, &m->sources, &m->sigs, &m->stats};
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		*fds[i] = -1;
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR, names[i]);
+		*fds[i] = bpf_obj_get(path);
+		if (*fds[i] < 0) {
+			snprintf(err, errlen,
+				 "cannot open %s: %s (is hydrascope running?)",
+				 path, strerror(errno));
+			map_fds_close(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void map_fds_close(struct map_fds *m)
+{
+	int *fds[] = {&m->flows, &m->sources, &m->sigs, &m->stats};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int stats_read(int fd, struct hs_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct hs_stats *per;
+	__u32 zero = 0;
+	int c;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return -1;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -1;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		free(per);
+		return -1;
+	}
+	for (c = 0; c < ncpu; c++) {
+		__u64 *d = (__u64 *)sum;
+		const __u64 *s = (const __u64 *)&per[c];
+
+		for (size_t i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+			d[i] += s[i];
+	}
+	free(per);
+	return 0;
+}
+
+/* Load every entry of a hash map into an array (bounded by the map). */
+void *dump_map(int fd, size_t ksz, size_t vsz, size_t *n)
+{
+	struct bpf_map_info info = {0};
+	__u32 ilen = sizeof(info);
+	unsigned char *buf, *key, *prev = NULL;
+	size_t cap, cnt = 0, rec = ksz + vsz;
+
+	*n = 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		return NULL;
+	cap = info.max_entries ? info.max_entries : 1;
+	buf = malloc(cap * rec);
+	key = malloc(ksz);
+	if (!buf || !key) {
+		free(buf);
+		free(key);
+		return NULL;
+	}
+	while (cnt < cap && bpf_map_get_next_key(fd, prev, key) == 0) {
+		unsigned char *r = buf + cnt * rec;
+
+		memcpy(r, key, ksz);
+		if (bpf_map_lookup_elem(fd, key, r + ksz) == 0)
+			cnt++;
+		prev = r; /* the stored copy of the key */
+	}
+	free(key);
+	*n = cnt;
+	return buf;
+}
+
+void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)
+{
+	m->flows = bpf_map__fd(skel->maps.flows);
+	m->sources = bpf_map__fd(skel->maps.sources);
+	m->sigs = bpf_map__fd(skel->maps.tcp_sigs);
+	m->stats = bpf_map__fd(skel->maps.stats);
+}

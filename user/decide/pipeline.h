@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The userspace pipeline shared by run and replay: on the datapath clock,
+ * every eval_interval_s, sweep the maps into the correlator, evaluate,
+ * hand indicators to the records and the policy, reconcile the policy's
+ * decisions into the datapath maps, then write the decision records.
+ */
+#ifndef HS_USER_PIPELINE_H
+#define HS_USER_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "correlate/correlate.h"
+#include "decide/enforce.h"
+#include "decide/policy.h"
+#include "output/records.h"
+
+struct pipeline_opts {
+	const struct corr_config *cfg;
+	struct corr_env env;
+	size_t max_flows, max_sources;
+	int flows_fd, sources_fd;
+	struct enforce_fds enforce; /* the datapath's blocking maps */
+	int allowlist_fd;
+	struct record_out out;
+	bool adopt; /* take over blocks the maps already hold (run) */
+};
+
+struct pipeline {
+	struct corr *corr;
+	struct policy *policy;
+	struct enforcer *enf;
+	struct record_out out;
+	int flows_fd, sources_fd;
+	uint64_t next_eval_ns, next_verify_ns, eval_ns, verify_ns;
+	bool adopt_pending; /* adopt the maps' blocks at the first round */
+	bool started;
+};
+
+/* NULL with a one-line reason in err. */
+struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
+			      size_t errlen);
+void pipeline_free(struct pipeline *pl);
+/* Run a round if one is due at now_ns. Returns true when one ran. */
+bool pipeline_step(struct pipeline *pl, uint64_t now_ns);
+/* A last round now, every flow counted as finished (end of a capture, or
+ * of a run). */
+void pipeline_finish(struct pipeline *pl, uint64_t now_ns);
+
+#endif

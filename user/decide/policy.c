@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "decide/policy.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "lib/addr.h"
+#include "hydrascope/tuple.h"
+#include "output/json_field.h"
+
+#define NS 1000000000ull
+#define MAX_PENDING 65536 /* decision records per round */
+
+struct offence {
+	double level; /* decays by half every offence_half_life_s */
+	uint64_t last_ns;
+};
+
+struct pending {
+	json_object *rec;
+	bool rule;
+	struct block_key bk;
+	uint64_t tuple_id;
+};
+
+struct policy {
+	struct corr_config cfg;
+	int allow_fd;
+	struct table *blocks;	 /* block_key -> desired_block */
+	struct table *rules;	 /* u64 -> desired_rule */
+	struct table *offences;	 /* block_key -> offence */
+	struct pending *pending; /* records of this round */
+	size_t n_pending;
+	struct policy_stats st;
+};
+
+struct policy *policy_new(const struct corr_config *cfg)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	size_t blocks = cfg->max_blocks ? cfg->max_blocks : 1;
+
+	if (!p)
+		return NULL;
+	p->cfg = *cfg;
+	p->allow_fd = -1;
+	/* the tables hold one more than the cap: the cap is enforced here,
+	 * never by the table evicting a live decision */
+	p->blocks = table_new(blocks + 1, sizeof(struct block_key),
+			      sizeof(struct desired_block), NULL);
+	p->rules =
+	    table_new((cfg->max_tuple_rules ? cfg->max_tuple_rules : 1) + 1,
+		      sizeof(uint64_t), sizeof(struct desired_rule), NULL);
+	/* offence history outlives blocks; bounded, oldest forgotten */
+	p->offences = table_new(2 * blocks + 16, sizeof(struct block_key),
+				sizeof(struct offence), NULL);
+	p->pending = calloc(MAX_PENDING, sizeof(*p->pending));
+	if (!p->blocks || !p->rules || !p->offences || !p->pending) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_pending; i++)
+		json_object_put(p->pending[i].rec);
+	free(p->pending);
+	table_free(p->blocks);
+	table_free(p->rules);
+	table_free(p->offences);
+	free(p);
+}
+
+void policy_set_allowlist(struct policy *p, int allow_fd)
+{
+	p->allow_fd = allow_fd;
+}
+
+bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k)
+{
+	struct hs_lpm_key q = *k;
+	struct hs_allow v;
+
+	/* an LPM lookup considers at most q.prefixlen bits: a hit is an
+	 * allowlist entry at least as wide as the prefix, covering all of it
+	 * (narrower entries inside it win in the datapath, per packet) */
+	if (p->allow_fd < 0)
+		return false;
+	return bpf_map_lookup_elem(p->allow_fd, &q, &v) == 0;
+}
+
+static void block_key_of(const struct corr_config *cfg, const struct hs_addr *a,
+			 struct block_key *bk)
+{
+	bool v4 = addr_is_v4(a);
+	unsigned plen = v4 ? 96 + cfg->block_v4_prefix : cfg->block_v6_prefix;
+
+	memset(bk, 0, sizeof(*bk));
+	bk->k.prefixlen = plen;
+	memcpy(bk->k.addr, a->b, 16);
+	for (unsigned i = plen; i < 128; i++)
+		bk->k.addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+}
+
+static void prefix_text(const struct hs_lpm_key *k, char *buf, size_t cap)
+{
+	struct hs_addr a;
+	char s[ADDR_STRLEN];
+
+	memcpy(a.b, k->addr, 16);
+	snprintf(buf, cap, "%s/%u", addr_str(&a, s, sizeof(s)),
+		 addr_is_v4(&a) ? k->prefixlen - 96 : k->prefixlen);
+}
+
+/* Deterministic jitter in [0, pct] percent of ttl, from the key. */
+static uint64_t jitter_ns(const struct corr_config *cfg, uint64_t ttl_ns,
+			  uint64_t seed)
+{
+	uint64_t span = ttl_ns / 100 * cfg->ttl_jitter_pct;
+
+	return span ? hs_mix64(seed) % (span + 1) : 0;
+}
+
+static uint64_t key_seed(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x6a6974746572ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = hs_mix64(h ^ b[i]);
+	return h;
+}
+
+/* Callers made sure of the room (record_room). */
+static void queue(struct policy *p, json_object *rec, bool rule,
+		  const struct block_key *bk, uint64_t tuple_id)
+{
+	struct pending *q = &p->pending[p->n_pending++];
+
+	q->rec = rec;
+	q->rule = rule;
+	if (bk)
+		q->bk = *bk;
+	q->tuple_id = tuple_id;
+}
+
+/* Room for one more record this round? If not, it is counted as dropped
+ * (the decision itself stands) and not built at all. */
+static bool record_room(struct policy *p)
+{
+	if (p->n_pending < MAX_PENDING)
+		return true;
+	p->st.records_dropped++;
+	return false;
+}
+
+static json_object *decision_json(const struct indicator *ind,
+				  const char *action, uint32_t ttl_s,
+				  uint64_t expires_ns, bool renewal)
+{
+	json_object *d = json_object_new_object(), *inds, *one;
+
+	json_set_str(d, "type", "decision");
+	/* time_ns and expires_ns are datapath clock here; the flush turns
+	 * them into wall clock */
+	json_set_u64(d, "time_ns", ind->at_ns);
+	json_set_str(d, "action", action);
+	json_set_u64(d, "ttl_s", ttl_s);
+	json_set_u64(d, "expires_ns", expires_ns);
+	json_set_str(d, "reason", ind_kind_name(ind->kind));
+	inds = json_object_new_array();
+	one = json_object_new_object();
+	json_set_str(one, "kind", ind_kind_name(ind->kind));
+	json_object_object_add(
+	    one, "score",
+	    json_object_new_double(round(ind->score * 1000) / 1000));
+	json_object_array_add(inds, one);
+	json_object_object_add(d, "indicators", inds);
+	if (ind->tuple_id) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%016" PRIx64, ind->tuple_id);
+		json_set_str(d, "fingerprint_tuple", id);
+	}
+	if (ind->evidence)
+		json_object_object_add(d, "evidence",
+				       json_object_get(ind->evidence));
+	json_object_object_add(d, "renewal", json_object_new_boolean(renewal));
+	return d;
+}
+
+static uint32_t base_ttl(const struct corr_config *cfg, enum ind_kind k)
+{
+	switch (k) {
+	case IND_RESIDENTIAL_PROXY: return cfg->ttl_residential_s;
+	case IND_FARM_CLUSTER:
+	case IND_ROTATION:
+	case IND_PIVOT: return cfg->ttl_cluster_s;
+	default: return cfg->ttl_relay_s;
+	}
+}
+
+/* Offences decay by half every offence_half_life_s; this one adds 1. */
+static unsigned offend(struct policy *p, const struct block_key *bk,
+		       uint64_t now)
+{
+	struct offence *o = table_get_or_add(p->offences, bk, NULL);
+	double dt;
+
+	if (!o)
+		return 1;
+	dt = o->last_ns && now > o->last_ns ? (double)(now - o->last_ns) / NS
+					    : 0;
+	o->level = o->level * pow(0.5, dt / p->cfg.offence_half_life_s) + 1;
+	o->last_ns = now;
+	/* rounded: an offence one half-life ago still counts as half */
+	return (unsigned)lround(o->level);
+}
+
+/* The record of a new or renewed block, if the record queue has room. */
+static void record_block(struct policy *p, const struct indicator *ind,
+			 const struct block_key *bk,
+			 const struct desired_block *d, bool renewal)
+{
+	char prefix[64];
+	json_object *rec;
+
+	if (!record_room(p))
+		return;
+	rec = decision_json(ind, "block_prefix", d->ttl_s, d->expires_ns,
+			    renewal);
+	prefix_text(&bk->k, prefix, sizeof(prefix));
+	json_set_str(rec, "prefix", prefix);
+	json_set_u64(rec, "offences", d->offences);
+	queue(p, rec, false, bk, 0);
+}
+
+static void block(struct policy *p, const struct indicator *ind,
+		  const struct hs_addr *a, enum ind_kind reason)
+{
+	const struct corr_config *cfg = &p->cfg;
+	uint64_t now = ind->at_ns, ttl_ns;
+	struct desired_block *d;
+	struct block_key bk;
+	unsigned offences, shift;
+	uint32_t ttl;
+
+	block_key_of(cfg, a, &bk);
+	d = table_get(p->blocks, &bk);
+	if (d && d->expires_ns > now) {
+		/* still justified: renew at the same TTL level; say so once
+		 * it has run half its course */
+		uint64_t left = d->expires_ns - now;
+		bool say = left < (uint64_t)d->ttl_s * NS / 2;
+
+		d->expires_ns = now + (uint64_t)d->ttl_s * NS +
+				jitter_ns(cfg, (uint64_t)d->ttl_s * NS,
+					  key_seed(&bk, sizeof(bk)));
+		d->state = DS_PENDING;
+		p->st.renewals++;
+		if (say && ind->fresh)
+			record_block(p, ind, &bk, d, true);
+		return;
+	}
+	if (policy_allowlisted(p, &bk.k)) {
+		p->st.refused_allow++;
+		return;
+	}
+	if (!d && table_len(p->blocks) >= cfg->max_blocks) {
+		p->st.refused_cap++;
+		return;
+	}
+	d = table_get_or_add(p->blocks, &bk, NULL);
+	if (!d)
+		return;
+	offences = offend(p, &bk, now);
+	shift = offences > 1 ? offences - 1 : 0;
+	ttl = base_ttl(cfg, reason);
+	while (shift-- && ttl < cfg->ttl_max_s)
+		ttl = ttl * 2 > cfg->ttl_max_s ? cfg->ttl_max_s : ttl * 2;
+	if (ttl > cfg->ttl_max_s)
+		ttl = cfg->ttl_max_s;
+	ttl_ns = (uint64_t)ttl * NS;
+	*d = (struct desired_block){
+	    .expires_ns = now + ttl_ns +
+			  jitter_ns(cfg, ttl_ns, key_seed(&bk, sizeof(bk))),
+	    .ttl_s = ttl,
+	    .state = DS_PENDING,
+	    .offences = (uint16_t)(offences > 0xffff ? 0xffff : offences),
+	};
+	p->st.decisions[reason]++;
+	record_block(p, ind, &bk, d, false);
+}
+
+static void tuple_rule(struct policy *p, const struct indicator *ind)
+{
+	const struct corr_config *cfg = &p->cfg;
+	uint64_t now = ind->at_ns, id = ind->tuple_id;
+	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * NS;
+	struct desired_rule *r;
+	json_object *rec;
+	char tid[24];
+	bool renewal;
+
+	if (!id)
+		return;
+	r = table_get(p->rules, &id);
+	renewal = r && r->expires_ns > now;
+	if (!r && table_len(p->rules) >= cfg->max_tuple_rules) {
+		p->st.refused_cap++;
+		return;
+	}
+	if (!r)
+		r = table_get_or_add(p->rules, &id, NULL);
+	if (!r)
+		return;
+	if (renewal) {
+		bool say = r->expires_ns - now < ttl_ns / 2;
+
+		r->expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id);
+		r->state = DS_PENDING;
+		p->st.renewals++;
+		if (!say || !ind->fresh)
+			return;
+	} else {
+		*r = (struct desired_rule){
+		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
+		    .ttl_s = cfg->ttl_cluster_s,
+		    .min_gap_us = cfg->relay_min_gap_us,
+		    .state = DS_PENDING,
+		};
+		p->st.decisions[ind->kind]++;
+	}
+	if (!record_room(p))
+		return;
+	rec =
+	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
+	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
+	json_set_str(rec, "tuple_id", tid);
+	json_set_u64(rec, "min_gap_us", r->min_gap_us);
+	queue(p, rec, true, NULL, id);
+}
+
+void policy_on_indicator(void *ctx, const struct indicator *ind)
+{
+	struct policy *p = ctx;
+	const struct corr_config *cfg = &p->cfg;
+	size_t i;
+
+	switch (ind->kind) {
+	case IND_FARM_CLUSTER:
+		if (ind->score < cfg->decide_cluster_min_score)
+			return;
+		if (ind->relay)
+			tuple_rule(p, ind);
+		if (ind->relay || cfg->decide_cluster_members)
+			for (i = 0; i < ind->n_sources; i++)
+				block(p, ind, &ind->sources[i],
+				      IND_FARM_CLUSTER);
+		return;
+	case IND_RESIDENTIAL_PROXY:
+		if (ind->score >= cfg->decide_residential_min_score)
+			block(p, ind, &ind->sources[0], ind->kind);
+		return;
+	case IND_RELAY_RTT_GAP:
+		if (cfg->decide_relay_alone &&
+		    ind->score >= cfg->decide_relay_min_score)
+			block(p, ind, &ind->sources[0], ind->kind);
+		return;
+	default: return; /* informational kinds never block */
+	}
+}
+
+static bool block_expired(const void *k, const void *v, void *ctx)
+{
+	(void)k;
+	return ((const struct desired_block *)v)->expires_ns <=
+	       *(uint64_t *)ctx;
+}
+
+static bool rule_expired(const void *k, const void *v, void *ctx)
+{
+	(void)k;
+	return ((const struct desired_rule *)v)->expires_ns <= *(uint64_t *)ctx;
+}
+
+void policy_expire(struct policy *p, uint64_t now_ns)
+{
+	p->st.expired += table_delete_if(p->blocks, block_expired, &now_ns);
+	p->st.expired += table_delete_if(p->rules, rule_expired, &now_ns);
+}
+
+void policy_flush(struct policy *p, struct record_out *out)
+{
+	for (size_t i = 0; i < p->n_pending; i++) {
+		struct pending *q = &p->pending[i];
+		json_object *t;
+		uint8_t state = DS_PENDING;
+
+		if (q->rule) {
+			struct desired_rule *r =
+			    table_get(p->rules, &q->tuple_id);
+
+			state = r ? r->state : DS_PENDING;
+		} else {
+			struct desired_block *d = table_get(p->blocks, &q->bk);
+
+			state = d ? d->state : DS_PENDING;
+		}
+		json_object_object_add(
+		    q->rec, "applied",
+		    json_object_new_boolean(state == DS_WRITTEN));
+		if (json_object_object_get_ex(q->rec, "time_ns", &t))
+			json_set_u64(
+			    q->rec, "time_ns",
+			    record_wall(out,
+					(uint64_t)json_object_get_uint64(t)));
+		if (json_object_object_get_ex(q->rec, "expires_ns", &t))
+			json_set_u64(
+			    q->rec, "expires_ns",
+			    record_wall(out,
+					(uint64_t)json_object_get_uint64(t)));
+		record_decision(out, q->rec);
+		q->rec = NULL;
+	}
+	p->n_pending = 0;
+}
+
+struct table *policy_blocks(struct policy *p)
+{
+	return p->blocks;
+}
+
+struct table *policy_rules(struct policy *p)
+{
+	return p->rules;
+}
+
+void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
+			const struct hs_block *b, uint64_t now_ns)
+{
+	struct block_key bk = {.k = *k};
+	struct desired_block *d;
+
+	if (b->expires_ns && b->expires_ns <= now_ns)
+		return;
+	if (table_len(p->blocks) >= p->cfg.max_blocks) {
+		p->st.refused_cap++;
+		return;
+	}
+	d = table_get_or_add(p->blocks, &bk, NULL);
+	if (!d)
+		return;
+	*d = (struct desired_block){
+	    .expires_ns = b->expires_ns,
+	    .ttl_s = b->expires_ns ? (uint32_t)((b->expires_ns - now_ns) / NS)
+				   : p->cfg.ttl_max_s,
+	    .state = DS_WRITTEN,
+	    .offences = 1,
+	};
+}
+
+void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
+		       const struct hs_tuple_rule *r, uint64_t now_ns)
+{
+	struct desired_rule *d;
+
+	if (r->expires_ns && r->expires_ns <= now_ns)
+		return;
+	if (table_len(p->rules) >= p->cfg.max_tuple_rules)
+		return;
+	d = table_get_or_add(p->rules, &tuple_id, NULL);
+	if (!d)
+		return;
+	*d = (struct desired_rule){
+	    .expires_ns = r->expires_ns,
+	    .ttl_s = p->cfg.ttl_cluster_s,
+	    .min_gap_us = r->min_gap_us,
+	    .state = DS_WRITTEN,
+	};
+}
+
+void policy_lift_block(struct policy *p, const struct block_key *k)
+{
+	if (table_get(p->blocks, k)) {
+		table_del(p->blocks, k);
+		p->st.lifted++;
+	}
+}
+
+void policy_lift_rule(struct policy *p, uint64_t tuple_id)
+{
+	if (table_get(p->rules, &tuple_id)) {
+		table_del(p->rules, &tuple_id);
+		p->st.lifted++;
+	}
+}
+
+void policy_get_stats(const struct policy *p, struct policy_stats *s)
+{
+	*s = p->st;
+}

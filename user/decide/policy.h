@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Policy: indicators in, the intended set of decisions out.
+ *  - farm_cluster with the relay signal (score >= decide_cluster_min_score):
+ *    a tuple rule for the cluster's tuple id, conditional on the relay gap
+ *    (a never-seen exit node of the farm is cut on its first connection, a
+ *    direct client with the same stack is not), and a prefix block for each
+ *    member that shows the signal; without the relay signal, member blocks
+ *    only with decide_cluster_members = 1;
+ *  - residential_proxy (>= decide_residential_min_score): a prefix block;
+ *  - relay_rtt_gap alone blocks only with decide_relay_alone = 1 (cloud
+ *    security proxies relay too); the other kinds never block.
+ * Each block lasts its reason's TTL, doubled per repeat offence (offences
+ * decay with offence_half_life_s), capped at ttl_max_s, and stretched by a
+ * per-prefix jitter of up to ttl_jitter_pct so that blocks made together
+ * do not all lapse together. A still-firing indicator renews its decision.
+ * The allowlist always wins; at most max_blocks blocks and max_tuple_rules
+ * rules are held (refusals are counted).
+ */
+#ifndef HS_USER_POLICY_H
+#define HS_USER_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "correlate/correlate.h"
+#include "output/records.h"
+#include "lib/table.h"
+
+/* Keys of the desired blocks (the LPM key, padded to 8 bytes). */
+struct block_key {
+	struct hs_lpm_key k;
+	uint32_t pad;
+};
+
+enum desired_state {
+	DS_PENDING = 0, /* to be written to the datapath */
+	DS_WRITTEN,	/* the datapath holds it as intended */
+	DS_FAILED,	/* a write failed: retried at the next reconcile */
+};
+
+struct desired_block {
+	uint64_t expires_ns; /* datapath clock */
+	uint32_t ttl_s;
+	uint8_t state; /* enum desired_state */
+	uint16_t offences;
+};
+
+struct desired_rule {
+	uint64_t expires_ns;
+	uint32_t ttl_s;
+	uint32_t min_gap_us;
+	uint8_t state;
+};
+
+struct policy_stats {
+	uint64_t decisions[IND_COUNT]; /* new decisions by reason */
+	uint64_t renewals;
+	uint64_t refused_cap;	/* a block or rule over its cap */
+	uint64_t refused_allow; /* the allowlist covered it */
+	uint64_t expired;
+	uint64_t lifted;	  /* removed from outside (block del, allow) */
+	uint64_t records_dropped; /* pending records over their cap */
+};
+
+struct policy;
+
+struct policy *policy_new(const struct corr_config *cfg);
+void policy_free(struct policy *p);
+/* The allowlist map (LPM trie of hs_lpm_key -> hs_allow); -1: none. */
+void policy_set_allowlist(struct policy *p, int allow_fd);
+bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k);
+/* An ind_sink callback (ctx is the policy). */
+void policy_on_indicator(void *ctx, const struct indicator *ind);
+/* Forget decisions that expired at now. */
+void policy_expire(struct policy *p, uint64_t now_ns);
+/* Write the decision records of this round (after the reconcile, so that
+ * they say whether the datapath applied them). */
+void policy_flush(struct policy *p, struct record_out *out);
+
+struct table *policy_blocks(struct policy *p); /* block_key -> desired_block */
+struct table *policy_rules(struct policy *p);  /* u64 -> desired_rule */
+/* Take over a block the datapath already holds (restart). */
+void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
+			const struct hs_block *b, uint64_t now_ns);
+void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
+		       const struct hs_tuple_rule *r, uint64_t now_ns);
+/* An operator removed it (block del, allow add): forget it. */
+void policy_lift_block(struct policy *p, const struct block_key *k);
+void policy_lift_rule(struct policy *p, uint64_t tuple_id);
+void policy_get_stats(const struct policy *p, struct policy_stats *s);
+
+#endif

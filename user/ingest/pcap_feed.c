@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "ingest/pcap_feed.h"
+
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/table.h"
+
+#define ETH_HLEN 14
+#define MAX_SERVERS 65536
+
+struct endpoint {
+	struct hs_addr addr;
+	uint16_t port;
+	uint8_t pad[6];
+};
+
+struct feed {
+	char path[4096];
+	pcap_t *pc;
+	int linktype;
+	const struct cidr *local;
+	size_t nlocal;
+	struct table *servers; /* learned when no local prefixes */
+	uint64_t skipped;
+};
+
+/* Offset of the L3 header and its EtherType for a link type, or -1. */
+static int l3_of(int linktype, const uint8_t *d, size_t len, uint16_t *etype)
+{
+	switch (linktype) {
+	case DLT_EN10MB:
+		if (len < ETH_HLEN)
+			return -1;
+		*etype = 0; /* keep the frame as it is */
+		return 0;
+	case DLT_NULL:
+	case DLT_LOOP: {
+		uint32_t fam;
+
+		if (len < 4)
+			return -1;
+		memcpy(&fam, d, 4);
+		if (linktype == DLT_LOOP)
+			fam = ntohl(fam);
+		else if (fam > 0xffff)
+			fam = __builtin_bswap32(fam);
+		*etype = fam == 2 ? 0x0800 : 0x86dd; /* AF_INET or AF_INET6 */
+		return 4;
+	}
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (len < 1)
+			return -1;
+		*etype = (d[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		return 0;
+	case DLT_LINUX_SLL:
+		if (len < 16)
+			return -1;
+		*etype = (uint16_t)(d[14] << 8 | d[15]);
+		return 16;
+	case DLT_LINUX_SLL2:
+		if (len < 20)
+			return -1;
+		*etype = (uint16_t)(d[0] << 8 | d[1]);
+		return 20;
+	}
+	return -1;
+}
+
+/* Build the Ethernet frame the datapath expects. */
+static int to_frame(struct feed *f, const uint8_t *d, size_t caplen,
+		    struct feed_packet *p)
+{
+	uint16_t etype;
+	int off = l3_of(f->linktype, d, caplen, &etype);
+
+	if (off < 0)
+		return -1;
+	if (f->linktype == DLT_EN10MB) {
+		p->len = caplen < FEED_MAX_FRAME ? caplen : FEED_MAX_FRAME;
+		memcpy(p->frame, d, p->len);
+		return 0;
+	}
+	caplen -= (size_t)off;
+	if (caplen > FEED_MAX_FRAME - ETH_HLEN)
+		caplen = FEED_MAX_FRAME - ETH_HLEN;
+	memset(p->frame, 0, 12);
+	p->frame[0] = 0x02; /* locally administered, unicast */
+	p->frame[6] = 0x02;
+	p->frame[12] = (uint8_t)(etype >> 8);
+	p->frame[13] = (uint8_t)etype;
+	memcpy(p->frame + ETH_HLEN, d + off, caplen);
+	p->len = caplen + ETH_HLEN;
+	return 0;
+}
+
+/* Minimal header walk for direction decisions (userspace, not the datapath). */
+struct l4view {
+	struct hs_addr src, dst;
+	uint16_t sport, dport;
+	uint8_t flags;
+	const uint8_t *payload;
+	size_t plen;
+	bool tcp;
+};
+
+static bool view(const uint8_t *fr, size_t len, struct l4view *v)
+{
+	size_t off = ETH_HLEN, l4;
+	uint16_t et;
+	int tags = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (len < ETH_HLEN)
+		return false;
+	et = (uint16_t)(fr[12] << 8 | fr[13]);
+	while ((et == 0x8100 || et == 0x88a8) && tags++ < 2 && off + 4 <= len) {
+		et = (uint16_t)(fr[off + 2] << 8 | fr[off + 3]);
+		off += 4;
+	}
+	if (et == 0x0800) {
+		if (off + 20 > len || fr[off + 9] != 6)
+			return false;
+		addr_from_v4(&v->src, fr + off + 12);
+		addr_from_v4(&v->dst, fr + off + 16);
+		l4 = off + (size_t)(fr[off] & 15) * 4;
+	} else if (et == 0x86dd) {
+		if (off + 40 > len || fr[off + 6] != 6)
+			return false; /* extension headers: direction by address
+				       */
+		addr_from_v6(&v->src, fr + off + 8);
+		addr_from_v6(&v->dst, fr + off + 24);
+		l4 = off + 40;
+	} else {
+		return false;
+	}
+	if (l4 + 20 > len)
+		return true;
+	v->tcp = true;
+	v->sport = (uint16_t)(fr[l4] << 8 | fr[l4 + 1]);
+	v->dport = (uint16_t)(fr[l4 + 2] << 8 | fr[l4 + 3]);
+	v->flags = fr[l4 + 13];
+	off = l4 + (size_t)(fr[l4 + 12] >> 4) * 4;
+	if (off < len) {
+		v->payload = fr + off;
+		v->plen = len - off;
+	}
+	return true;
+}
+
+static bool is_local(const struct feed *f, const struct hs_addr *a)
+{
+	for (size_t i = 0; i < f->nlocal; i++)
+		if (cidr_contains(&f->local[i], a))
+			return true;
+	return false;
+}
+
+static struct endpoint ep(const struct hs_addr *a, uint16_t port)
+{
+	struct endpoint e;
+
+	memset(&e, 0, sizeof(e));
+	e.addr = *a;
+	e.port = port;
+	return e;
+}
+
+static void learn(struct feed *f, const struct l4view *v)
+{
+	bool syn = (v->flags & 0x12) == 0x02;
+	bool hello = v->plen >= 6 && v->payload[0] == 0x16 &&
+		     v->payload[1] == 0x03 && v->payload[5] == 0x01;
+	struct endpoint e;
+
+	if (!v->tcp || !(syn || hello))
+		return;
+	e = ep(&v->dst, v->dport);
+	table_get_or_add(f->servers, &e, NULL);
+}
+
+static pcap_t *open_pcap(const char *path, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(path, perr);
+
+	if (!pc) /* libpcap's message already names the file */
+		snprintf(err, errlen, "%s", perr);
+	return pc;
+}
+
+struct feed *feed_open(const char *path, const struct cidr *local,
+		       size_t nlocal, char *err, size_t errlen)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+	struct feed_packet *p = NULL;
+
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->local = local;
+	f->nlocal = nlocal;
+	f->pc = open_pcap(path, err, errlen);
+	if (!f->pc)
+		goto fail;
+	f->linktype = pcap_datalink(f->pc);
+	if (nlocal)
+		return f;
+	/* first pass: learn the servers */
+	f->servers = table_new(MAX_SERVERS, sizeof(struct endpoint), 1, NULL);
+	p = malloc(sizeof(*p));
+	if (!f->servers || !p) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		struct l4view v;
+		int rc = pcap_next_ex(f->pc, &h, &d);
+
+		if (rc == PCAP_ERROR_BREAK)
+			break;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", path,
+				 pcap_geterr(f->pc));
+			goto fail;
+		}
+		if (to_frame(f, d, h->caplen, p) == 0 &&
+		    view(p->frame, p->len, &v))
+			learn(f, &v);
+	}
+	free(p);
+	pcap_close(f->pc);
+	f->pc = open_pcap(path, err, errlen);
+	if (!f->pc)
+		goto fail;
+	return f;
+fail:
+	free(p);
+	feed_close(f);
+	return NULL;
+}
+
+static enum direction direction(const struct feed *f, const uint8_t *fr,
+				size_t len)
+{
+	struct l4view v;
+	struct endpoint e;
+
+	if (!view(fr, len, &v))
+		return DIR_INGRESS;
+	if (f->nlocal)
+		return is_local(f, &v.src) && !is_local(f, &v.dst)
+			   ? DIR_EGRESS
+			   : DIR_INGRESS;
+	if (!v.tcp)
+		return DIR_INGRESS;
+	e = ep(&v.dst, v.dport);
+	if (table_get(f->servers, &e))
+		return DIR_INGRESS;
+	e = ep(&v.src, v.sport);
+	return table_get(f->servers, &e) ? DIR_EGRESS : DIR_INGRESS;
+}
+
+int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
+{
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		int rc = pcap_next_ex(f->pc, &h, &d);
+
+		if (rc == PCAP_ERROR_BREAK)
+			return 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", f->path,
+				 pcap_geterr(f->pc));
+			return -1;
+		}
+		if (to_frame(f, d, h->caplen, p)) {
+			f->skipped++;
+			continue;
+		}
+		p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
+			   (uint64_t)h->ts.tv_usec *
+			       (pcap_get_tstamp_precision(f->pc) ==
+					PCAP_TSTAMP_PRECISION_NANO
+				    ? 1
+				    : 1000);
+		p->truncated = h->caplen < h->len;
+		p->dir = direction(f, p->frame, p->len);
+		return 1;
+	}
+}
+
+void feed_close(struct feed *f)
+{
+	if (!f)
+		return;
+	if (f->pc)
+		pcap_close(f->pc);
+	table_free(f->servers);
+	free(f);
+}
+
+uint64_t feed_skipped(const struct feed *f)
+{
+	return f->skipped;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Capture reader for replay: every packet as an Ethernet frame (other link
+ * types get a synthetic Ethernet header), with its time and its direction
+ * relative to the monitored host.
+ */
+#ifndef HS_USER_PCAP_FEED_H
+#define HS_USER_PCAP_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+#define FEED_MAX_FRAME 65550
+
+enum direction { DIR_INGRESS = 0, DIR_EGRESS };
+
+struct feed_packet {
+	uint64_t ts_ns;
+	size_t len;
+	bool truncated; /* captured shorter than on the wire */
+	enum direction dir;
+	uint8_t frame[FEED_MAX_FRAME];
+};
+
+struct feed;
+
+/* local: prefixes of the monitored host (its packets go out through TC).
+ * With none, servers are learned in a first pass: endpoints that receive
+ * a SYN or a ClientHello. */
+struct feed *feed_open(const char *path, const struct cidr *local,
+		       size_t nlocal, char *err, size_t errlen);
+/* 1: packet read, 0: end, -1: error (err set). */
+int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen);
+void feed_close(struct feed *f);
+uint64_t feed_skipped(const struct feed *f); /* unsupported link types */
+
+#endif

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "output/metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <microhttpd.h>
+
+#include "lib/procfs.h"
+#include "lib/sbuf.h"
+
+struct metrics {
+	struct MHD_Daemon *d;
+	struct metrics_src src;
+	pthread_mutex_t lock;
+	struct metrics_snapshot snap; /* published by the main loop */
+	uint64_t scrapes;
+	double start_time;
+};
+
+int metrics_parse_addr(const char *addr, char *host, size_t hcap,
+		       unsigned *port)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t hl;
+	char *end;
+	unsigned long p;
+	unsigned char buf[16];
+
+	if (!colon || colon == addr)
+		return -1;
+	hl = (size_t)(colon - addr);
+	if (addr[0] == '[') {
+		if (hl < 3 || addr[hl - 1] != ']')
+			return -1;
+		addr++;
+		hl -= 2;
+	}
+	if (hl >= hcap)
+		return -1;
+	memcpy(host, addr, hl);
+	host[hl] = 0;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || p == 0 || p > 65535)
+		return -1;
+	if (inet_pton(AF_INET, host, buf) != 1 &&
+	    inet_pton(AF_INET6, host, buf) != 1)
+		return -1;
+	*port = (unsigned)p;
+	return 0;
+}
+
+static void metric(struct sbuf *sb, const char *name, const char *type,
+		   const char *help)
+{
+	sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample line: a series (name and fixed labels) and its value. */
+static void put(struct sbuf *sb, const char *series, uint64_t v)
+{
+	sb_printf(sb, "%s %llu\n", series, (unsigned long long)v);
+}
+
+/* One labelled sample: name{label="value"} v */
+static void put1(struct sbuf *sb, const char *name, const char *label,
+		 const char *value, uint64_t v)
+{
+	sb_printf(sb, "%s{%s=\"%s\"} %llu\n", name, label, value,
+		  (unsigned long long)v);
+}
+
+static double now_s(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define HS_STAT_NAME(n) #n,
+static const char *const stat_names[] = {HS_STATS_FIELDS(HS_STAT_NAME)};
+#undef HS_STAT_NAME
+#define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
+
+static uint64_t stat_of(const struct hs_stats *st, const char *name)
+{
+	const uint64_t *v = (const uint64_t *)st;
+
+	for (size_t j = 0; j < N_STATS; j++)
+		if (!strcmp(stat_names[j], name))
+			return v[j];
+	return 0;
+}
+
+static void render_datapath(struct sbuf *sb, const struct metrics *m,
+			    const struct hs_stats *st)
+{
+	static const char *const parse_reasons[] = {
+	    "non_ip",	      "err_eth", "err_vlan", "err_ipv4", "err_ipv6",
+	    "ipv6_ext_limit", "ip_frag", "non_tcp",  "err_tcp",	 "err_tcp_opt"};
+	const uint64_t *v = (const uint64_t *)st;
+	unsigned cur = 0;
+	size_t i;
+
+	metric(sb, "hydrascope_datapath_attached", "gauge",
+	       "1 while our XDP program is the one attached to the interface");
+	if (bpf_xdp_query_id(m->src.ifindex, 0, &cur))
+		cur = 0;
+	sb_printf(sb, "hydrascope_datapath_attached %d\n",
+		  cur && cur == m->src.xdp_prog_id);
+	metric(sb, "hydrascope_packets_total", "counter",
+	       "packets seen by hook");
+	put1(sb, "hydrascope_packets_total", "hook", "xdp", st->xdp_packets);
+	put1(sb, "hydrascope_packets_total", "hook", "tc", st->tc_packets);
+	metric(sb, "hydrascope_parse_failures_total", "counter",
+	       "packets passed unparsed, by reason");
+	for (i = 0; i < sizeof(parse_reasons) / sizeof(parse_reasons[0]); i++)
+		put1(sb, "hydrascope_parse_failures_total", "reason",
+		     parse_reasons[i], stat_of(st, parse_reasons[i]));
+	/* every datapath counter under its own name (a fixed set) */
+	metric(sb, "hydrascope_datapath_events_total", "counter",
+	       "datapath counters by name (see include/hydrascope/abi.h)");
+	for (i = 0; i < N_STATS; i++)
+		put1(sb, "hydrascope_datapath_events_total", "counter",
+		     stat_names[i], v[i]);
+	metric(sb, "hydrascope_flows_total", "counter", "flows by kind");
+	put1(sb, "hydrascope_flows_total", "kind", "tls", st->tls_flows);
+	put1(sb, "hydrascope_flows_total", "kind", "nontls", st->nontls_flows);
+	metric(sb, "hydrascope_ringbuf_drops_total", "counter",
+	       "events lost because the ring buffer was full");
+	put(sb, "hydrascope_ringbuf_drops_total", st->ringbuf_drops);
+	metric(sb, "hydrascope_dropped_packets_total", "counter",
+	       "packets the blocking layer dropped (mode=drop) or would drop "
+	       "(mode=dry_run)");
+	sb_printf(sb,
+		  "hydrascope_dropped_packets_total{kind=\"prefix\",mode="
+		  "\"drop\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"prefix\",mode=\"dry_"
+		  "run\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"tuple\",mode="
+		  "\"drop\"} %llu\n"
+		  "hydrascope_dropped_packets_total{kind=\"tuple\",mode=\"dry_"
+		  "run\"} %llu\n",
+		  (unsigned long long)st->block_drops,
+		  (unsigned long long)st->block_would_drop,
+		  (unsigned long long)st->tuple_drops,
+		  (unsigned long long)st->tuple_would_drop);
+}
+
+static void render_maps(struct sbuf *sb, const struct metrics *m,
+			const struct metrics_snapshot *s,
+			const struct hs_stats *st)
+{
+	static const char *const names[] = {"flows", "sources", "tcp_sigs"};
+	uint64_t entries[3] = {s->corr.kernel_flows, s->corr.kernel_sources,
+			       s->corr.kernel_sigs};
+	uint64_t inserts[3] = {st->flow_inserts, st->source_inserts,
+			       st->sig_inserts};
+	uint64_t fails[3] = {st->flow_insert_fail, st->source_insert_fail,
+			     st->sig_insert_fail};
+	size_t i;
+
+	metric(sb, "hydrascope_map_entries", "gauge",
+	       "entries in a map at the last sweep");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_entries", "map", names[i], entries[i]);
+	put1(sb, "hydrascope_map_entries", "map", "blocklist",
+	     s->enforce.enforced_blocks + s->enforce.manual_blocks);
+	put1(sb, "hydrascope_map_entries", "map", "tuple_rules",
+	     s->enforce.enforced_rules);
+	metric(sb, "hydrascope_map_max_entries", "gauge", "capacity of a map");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_max_entries", "map", names[i],
+		     m->src.map_max[i]);
+	put1(sb, "hydrascope_map_max_entries", "map", "blocklist",
+	     m->src.blocklist_max);
+	put1(sb, "hydrascope_map_max_entries", "map", "tuple_rules",
+	     m->src.tuple_rules_max);
+	metric(sb, "hydrascope_map_inserts_total", "counter",
+	       "entries the datapath added to an LRU map");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_inserts_total", "map", names[i],
+		     inserts[i]);
+	/* nothing but the LRU removes flows, sources or signatures, so
+	 * inserts - entries is what it evicted (LRU maps evict per CPU
+	 * before they are full) */
+	metric(sb, "hydrascope_map_evictions_total", "counter",
+	       "entries an LRU map evicted (inserts - entries)");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_evictions_total", "map", names[i],
+		     inserts[i] > entries[i] ? inserts[i] - entries[i] : 0);
+	metric(sb, "hydrascope_map_insert_failures_total", "counter",
+	       "datapath inserts that failed");
+	for (i = 0; i < 3; i++)
+		put1(sb, "hydrascope_map_insert_failures_total", "map",
+		     names[i], fails[i]);
+}
+
+static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	const struct collector_stats *cs = &s->coll;
+	size_t i;
+
+	metric(sb, "hydrascope_hellos_parsed_total", "counter",
+	       "ClientHellos reassembled and fingerprinted");
+	put(sb, "hydrascope_hellos_parsed_total", cs->hellos);
+	metric(sb, "hydrascope_hello_errors_total", "counter",
+	       "ClientHellos rejected, by reason");
+	for (i = 1; i < HELLO_ERR_MAX; i++)
+		put1(sb, "hydrascope_hello_errors_total", "reason",
+		     hello_strerror((enum hello_err)i), cs->hello_errors[i]);
+	metric(sb, "hydrascope_userspace_evictions_total", "counter",
+	       "entries pushed out of bounded userspace tables");
+	put1(sb, "hydrascope_userspace_evictions_total", "table", "reassembly",
+	     cs->reasm_evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table",
+	     "fingerprints", cs->fp_evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
+	     s->corr.evictions);
+	metric(sb, "hydrascope_correlator_entries", "gauge",
+	       "entries in the correlator's bounded tables");
+	put1(sb, "hydrascope_correlator_entries", "table", "sources",
+	     s->corr.sources);
+	put1(sb, "hydrascope_correlator_entries", "table", "members",
+	     s->corr.members);
+	put1(sb, "hydrascope_correlator_entries", "table", "clusters",
+	     s->corr.clusters);
+	put1(sb, "hydrascope_correlator_entries", "table", "flows",
+	     s->corr.flows_tracked);
+	metric(sb, "hydrascope_records_dropped_total", "counter",
+	       "decision records over the per-round cap, not written");
+	put(sb, "hydrascope_records_dropped_total", s->policy.records_dropped);
+	metric(sb, "hydrascope_rounds_total", "counter",
+	       "correlate-decide-reconcile rounds");
+	put(sb, "hydrascope_rounds_total", s->rounds);
+}
+
+static void render_indicators(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	uint64_t shown = 0;
+	size_t i;
+
+	metric(sb, "hydrascope_indicators_total", "counter",
+	       "indicator records raised (new, grown or repeated), by kind");
+	for (i = 0; i < IND_COUNT; i++)
+		put1(sb, "hydrascope_indicators_total", "kind",
+		     ind_kind_name((enum ind_kind)i), s->corr.raised[i]);
+	metric(sb, "hydrascope_farm_clusters", "gauge",
+	       "farm clusters firing at the last evaluation");
+	put(sb, "hydrascope_farm_clusters", s->corr.farm_clusters);
+	metric(sb, "hydrascope_relay_share", "gauge",
+	       "share of measured TLS flows with the relay signal (last "
+	       "window)");
+	sb_printf(sb, "hydrascope_relay_share %.4f\n", s->corr.relay_share);
+	metric(sb, "hydrascope_relay_samples_total", "counter",
+	       "TLS flows with a clean handshake timing");
+	put(sb, "hydrascope_relay_samples_total", s->corr.relay_samples);
+	metric(sb, "hydrascope_relay_hits_total", "counter",
+	       "... whose detour estimate passed relay_min_gap_us");
+	put(sb, "hydrascope_relay_hits_total", s->corr.relay_hits);
+	metric(sb, "hydrascope_cluster_sources", "gauge",
+	       "active low-volume sources of the largest clusters (top "
+	       "K by short id, the rest as cluster=\"other\")");
+	for (i = 0; i < s->n_top; i++) {
+		sb_printf(sb,
+			  "hydrascope_cluster_sources{cluster=\"%08x\","
+			  "band=\"%s\",farm=\"%s\"} %zu\n",
+			  (unsigned)(s->top[i].cluster_id >> 32),
+			  band_name(s->top[i].band),
+			  s->top[i].farm ? "true" : "false", s->top[i].sources);
+		shown += s->top[i].sources;
+	}
+	sb_printf(sb,
+		  "hydrascope_cluster_sources{cluster=\"other\",band=\"\","
+		  "farm=\"\"} %llu\n",
+		  (unsigned long long)(s->corr.cluster_sources > shown
+					   ? s->corr.cluster_sources - shown
+					   : 0));
+}
+
+static void render_blocking(struct sbuf *sb, const struct metrics *m,
+			    const struct metrics_snapshot *s)
+{
+	const struct enforce_stats *e = &s->enforce;
+	size_t i;
+
+	metric(sb, "hydrascope_enforce", "gauge",
+	       "1: blocking drops; 0: dry-run");
+	sb_printf(sb, "hydrascope_enforce %d\n", m->src.enforce);
+	metric(sb, "hydrascope_decisions_total", "counter",
+	       "new decisions by reason");
+	for (i = 0; i < IND_COUNT; i++)
+		if (i == IND_FARM_CLUSTER || i == IND_RESIDENTIAL_PROXY ||
+		    i == IND_RELAY_RTT_GAP)
+			put1(sb, "hydrascope_decisions_total", "reason",
+			     ind_kind_name((enum ind_kind)i),
+			     s->policy.decisions[i]);
+	metric(sb, "hydrascope_decision_renewals_total", "counter",
+	       "decisions renewed by a still-firing indicator");
+	put(sb, "hydrascope_decision_renewals_total", s->policy.renewals);
+	metric(sb, "hydrascope_decisions_refused_total", "counter",
+	       "decisions not taken");
+	put1(sb, "hydrascope_decisions_refused_total", "why", "cap",
+	     s->policy.refused_cap);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "allowlist",
+	     s->policy.refused_allow);
+	metric(sb, "hydrascope_blocks_desired", "gauge",
+	       "prefix blocks the policy wants");
+	put(sb, "hydrascope_blocks_desired", e->desired_blocks);
+	metric(sb, "hydrascope_blocks_enforced", "gauge",
+	       "indicator blocks the datapath holds as intended");
+	put(sb, "hydrascope_blocks_enforced", e->enforced_blocks);
+	metric(sb, "hydrascope_blocks_manual", "gauge",
+	       "operator blocks (hydrascope block add)");
+	put(sb, "hydrascope_blocks_manual", e->manual_blocks);
+	metric(sb, "hydrascope_blocks_cap", "gauge",
+	       "the policy's cap on indicator blocks (max_blocks)");
+	put(sb, "hydrascope_blocks_cap", m->src.max_blocks);
+	metric(sb, "hydrascope_blocks_active", "gauge",
+	       "blocklist entries not yet expired");
+	put(sb, "hydrascope_blocks_active", s->active_blocks);
+	metric(sb, "hydrascope_tuple_rules_desired", "gauge",
+	       "tuple rules the policy wants");
+	put(sb, "hydrascope_tuple_rules_desired", e->desired_rules);
+	metric(sb, "hydrascope_tuple_rules_enforced", "gauge",
+	       "tuple rules the datapath holds as intended");
+	put(sb, "hydrascope_tuple_rules_enforced", e->enforced_rules);
+	metric(sb, "hydrascope_reconcile_total", "counter",
+	       "reconcile work by kind");
+	put1(sb, "hydrascope_reconcile_total", "op", "write", e->writes);
+	put1(sb, "hydrascope_reconcile_total", "op", "delete", e->deletes);
+	put1(sb, "hydrascope_reconcile_total", "op", "write_failure",
+	     e->write_failures);
+	put1(sb, "hydrascope_reconcile_total", "op", "lifted_outside",
+	     e->lifted_outside);
+	put1(sb, "hydrascope_reconcile_total", "op", "stale_removed",
+	     e->stale_removed);
+}
+
+char *metrics_render(struct metrics *m)
+{
+	struct sbuf sb = {0};
+	struct metrics_snapshot s;
+	struct hs_stats st;
+
+	pthread_mutex_lock(&m->lock);
+	s = m->snap;
+	m->scrapes++;
+	pthread_mutex_unlock(&m->lock);
+	if (stats_read(m->src.stats_fd, &st))
+		memset(&st, 0, sizeof(st));
+
+	metric(&sb, "hydrascope_up", "gauge", "1 while the exporter serves");
+	sb_printf(&sb, "hydrascope_up 1\n");
+	render_datapath(&sb, m, &st);
+	render_maps(&sb, m, &s, &st);
+	render_userspace(&sb, &s);
+	render_indicators(&sb, &s);
+	render_blocking(&sb, m, &s);
+	metric(&sb, "process_resident_memory_bytes", "gauge",
+	       "resident memory");
+	sb_printf(&sb, "process_resident_memory_bytes %ld\n", proc_rss_bytes());
+	metric(&sb, "process_start_time_seconds", "gauge", "start time (unix)");
+	sb_printf(&sb, "process_start_time_seconds %.3f\n", m->start_time);
+	if (sb_failed(&sb)) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb.p;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_size, void **state)
+{
+	struct metrics *m = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *body;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)state;
+	if (strcmp(method, "GET"))
+		return MHD_NO;
+	if (strcmp(url, "/metrics")) {
+		static char nf[] = "not found; try /metrics\n";
+
+		r = MHD_create_response_from_buffer(strlen(nf), nf,
+						    MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	body = metrics_render(m);
+	if (!body)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
+			      char *err, size_t errlen)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+	struct sockaddr_storage ss = {0};
+	char host[64];
+	unsigned port;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	if (!m || metrics_parse_addr(addr, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "--metrics wants HOST:PORT, got '%s'",
+			 addr);
+		free(m);
+		return NULL;
+	}
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) ==
+	    1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	} else {
+		inet_pton(AF_INET6, host,
+			  &((struct sockaddr_in6 *)&ss)->sin6_addr);
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		flags |= MHD_USE_IPv6;
+	}
+	m->src = *src;
+	m->start_time = now_s(CLOCK_REALTIME);
+	pthread_mutex_init(&m->lock, NULL);
+	/* bounded: at most 16 concurrent scrapers, 10 s per connection */
+	m->d = MHD_start_daemon(
+	    flags, (uint16_t)port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!m->d) {
+		snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
+			 strerror(errno));
+		pthread_mutex_destroy(&m->lock);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void metrics_publish(struct metrics *m, const struct metrics_snapshot *s)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->snap = *s;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

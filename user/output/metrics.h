@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Prometheus text exposition on /metrics (libmicrohttpd, its own thread).
+ * A scrape renders the snapshot the main loop published after its last
+ * round plus the per-CPU datapath counters: it never walks a kernel map.
+ * Labels are bounded: counter names and reasons from fixed lists, map and
+ * table names, and the top METRICS_TOP_K clusters by short id plus an
+ * "other" bucket; never an address.
+ */
+#ifndef HS_USER_METRICS_H
+#define HS_USER_METRICS_H
+
+#include <stdbool.h>
+
+#include "ingest/collector.h"
+#include "correlate/correlate.h"
+#include "decide/enforce.h"
+#include "decide/policy.h"
+#include "output/report.h"
+
+#define METRICS_TOP_K 10
+
+struct metrics;
+
+struct metrics_src {
+	int stats_fd;
+	int ifindex; /* where our XDP program should be attached */
+	unsigned xdp_prog_id;
+	bool enforce;
+	unsigned max_blocks; /* the policy's cap */
+	unsigned map_max[3]; /* flows, sources, tcp_sigs */
+	unsigned blocklist_max, tuple_rules_max;
+};
+
+/* What the main loop publishes after each round. */
+struct metrics_snapshot {
+	struct collector_stats coll;
+	struct corr_stats corr;
+	struct policy_stats policy;
+	struct enforce_stats enforce;
+	struct cluster_view top[METRICS_TOP_K];
+	size_t n_top;
+	size_t active_blocks; /* unexpired entries in the blocklist */
+	uint64_t rounds;
+};
+
+/* addr is "HOST:PORT" (IPv4 or [IPv6]). NULL with err set on failure. */
+struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
+			      char *err, size_t errlen);
+void metrics_publish(struct metrics *m, const struct metrics_snapshot *s);
+void metrics_stop(struct metrics *m);
+/* Validate "HOST:PORT" without binding (for the up-front flag check). */
+int metrics_parse_addr(const char *addr, char *host, size_t hcap,
+		       unsigned *port);
+
+/* The exposition text (also used by tests). Caller frees. */
+char *metrics_render(struct metrics *m);
+
+#endif

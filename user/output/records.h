@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Indicator, decision and note records: one JSON object per line (stable
+ * field names, documented in the README) for the log and --format json,
+ * one line for people otherwise. This is the single producer of records;
+ * a consumer (another blocking layer, a fleet transport) reads the log.
+ */
+#ifndef HS_USER_RECORDS_H
+#define HS_USER_RECORDS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "correlate/correlate.h"
+#include "output/report.h"
+
+struct json_object;
+
+/* Text output groups the per-source records of one kind (and the prefix
+ * blocks of one kind) from one round into a line ("relay_rtt_gap x24: a,
+ * b, c, ..."); JSON keeps one record a line. */
+struct text_group {
+	char key[96];	 /* what the group holds; "" when empty */
+	char head[160];	 /* the line up to the list */
+	char alone[640]; /* the full line of the first, if it stays alone */
+	char list[200];	 /* the first few items */
+	unsigned n;
+	double lo, hi; /* score range */
+};
+
+struct record_out {
+	FILE *out; /* report stream, or NULL */
+	enum out_format fmt;
+	FILE *log;		/* JSON-lines log, or NULL */
+	int64_t wall_offset_ns; /* datapath clock + this = wall clock */
+	unsigned max_listed;	/* sources per record */
+	uint64_t written;	/* records written */
+	struct text_group groups[IND_COUNT + 1]; /* by kind; + blocks */
+};
+
+/* Only fresh indicators are written. */
+void record_indicator(struct record_out *o, const struct indicator *ind);
+/* Takes ownership of d. */
+void record_decision(struct record_out *o, struct json_object *d);
+void record_note(struct record_out *o, const char *about, const char *text);
+/* Write out the pending text groups (at the end of each round). */
+void record_flush(struct record_out *o);
+/* Wall-clock nanoseconds of a datapath time. */
+uint64_t record_wall(const struct record_out *o, uint64_t datapath_ns);
+
+#endif

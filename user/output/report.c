@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Reports. JSON output is one object per line with stable field names
+ * (documented in the README); text output is for people.
+ */
+#include "output/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "lib/addr.h"
+#include "fingerprint/client_family.h"
+#include "hydrascope/tuple.h"
+#include "output/json_field.h"
+
+struct flow_rec {
+	struct hs_flow_key k;
+	struct hs_flow v;
+};
+
+struct source_rec {
+	struct hs_addr k;
+	struct hs_source v;
+};
+
+static int cmp_flow(const void *a, const void *b)
+{
+	const struct flow_rec *x = a, *y = b;
+
+	if (x->v.first_ns != y->v.first_ns)
+		return x->v.first_ns < y->v.first_ns ? -1 : 1;
+	return memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+static int cmp_source(const void *a, const void *b)
+{
+	const struct source_rec *x = a, *y = b;
+
+	if (x->v.first_ns != y->v.first_ns)
+		return x->v.first_ns < y->v.first_ns ? -1 : 1;
+	return memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+/* Coefficient of variation of a cadence's intervals (-1 if < 2 samples). */
+static double cadence_cv(const struct hs_cadence *c)
+{
+	if (c->bursts < 3 || !c->ivl_mean_us)
+		return -1;
+	return sqrt((double)c->ivl_var_us2) / (double)c->ivl_mean_us;
+}
+
+static void add_cadence(json_object *o, const struct hs_cadence *c)
+{
+	double cv = cadence_cv(c);
+
+	json_set_u64(o, "bursts", c->bursts);
+	json_set_u64(o, "burst_interval_mean_us", c->ivl_mean_us);
+	json_set_u64(o, "burst_interval_var_us2", c->ivl_var_us2);
+	json_object_object_add(o, "burst_interval_cv",
+			       cv < 0 ? NULL : json_object_new_double(cv));
+	json_set_u64(o, "burst_size_mean", c->size_mean);
+	json_set_u64(o, "burst_size_var", c->size_var);
+}
+
+struct sig_view {
+	bool ok;
+	struct hs_tcp_sig sig;
+	char raw[256];
+	struct p0f_match m;
+};
+
+static void sig_lookup(const struct report_ctx *r, __u64 id, struct sig_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (!id || bpf_map_lookup_elem(r->maps->sigs, &id, &v->sig))
+		return;
+	v->ok = true;
+	tcpsig_format(&v->sig, v->raw, sizeof(v->raw));
+	p0f_db_match(r->p0f, &v->sig, &v->m);
+}
+
+static void flags_str(__u32 f, char *out, size_t cap)
+{
+	static const char *const names[] = {
+	    "syn",	 "synack",     "synack_rtx", "ack",
+	    "tls",	 "nontls",     "hello_done", "tuple",
+	    "hello_gap", "srv_flight", "srv_rtx",    "cli_flight",
+	    "fin",	 "hello_bad",  "cut",	     "cut_spared"};
+	size_t o = 0;
+
+	out[0] = 0;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & (1u << i) && o < cap)
+			o += (size_t)snprintf(out + o, cap - o, "%s%s",
+					      o ? "," : "", names[i]);
+}
+
+/* Round-trip measures of a flow in microseconds (-1: not measured). */
+struct flow_rtt {
+	long tcp, tls, ack_hello;
+};
+
+static struct flow_rtt flow_rtts(const struct hs_flow *f)
+{
+	struct flow_rtt t = {-1, -1, -1};
+
+	if (f->flags & HS_F_ACK && f->synack_us &&
+	    !(f->flags & HS_F_SYNACK_RTX) && f->ack_us >= f->synack_us)
+		t.tcp = (long)(f->ack_us - f->synack_us);
+	if (f->flags & HS_F_CLI_FLIGHT && !(f->flags & HS_F_SRV_RTX) &&
+	    f->cli_flight_us >= f->srv_flight_us)
+		t.tls = (long)(f->cli_flight_us - f->srv_flight_us);
+	if (f->flags & HS_F_ACK && f->hello_us && f->hello_us >= f->ack_us)
+		t.ack_hello = (long)(f->hello_us - f->ack_us);
+	return t;
+}
+
+static void add_opt_us(json_object *o, const char *k, long v)
+{
+	json_object_object_add(o, k, v < 0 ? NULL : json_object_new_int64(v));
+}
+
+static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
+{
+	const struct hs_flow *f = &fr->v;
+	const struct flow_fp *fp =
+	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	json_object *o = json_object_new_object();
+	struct flow_rtt t = flow_rtts(f);
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], fl[256], tid[24];
+	struct sig_view sv;
+
+	sig_lookup(r, f->sig_id, &sv);
+	flags_str(f->flags, fl, sizeof(fl));
+	json_set_str(o, "type", "flow");
+	json_set_str(o, "client", addr_str(&fr->k.client, a, sizeof(a)));
+	json_set_u64(o, "cport", fr->k.cport);
+	json_set_str(o, "server", addr_str(&fr->k.server, b, sizeof(b)));
+	json_set_u64(o, "sport", fr->k.sport);
+	json_set_u64(o, "first_ns", f->first_ns);
+	json_set_u64(o, "last_ns", f->last_ns);
+	json_set_u64(o, "pkts_in", f->pkts_in);
+	json_set_u64(o, "pkts_out", f->pkts_out);
+	json_set_u64(o, "bytes_in", f->bytes_in);
+	json_set_u64(o, "bytes_out", f->bytes_out);
+	json_set_str(o, "flags", fl);
+	json_object_object_add(
+	    o, "tls", json_object_new_boolean(!!(f->flags & HS_F_TLS)));
+	if (sv.ok) {
+		json_set_str(o, "tcp_sig", sv.raw);
+		json_set_u64(o, "hops", tcpsig_distance(&sv.sig));
+		json_object_object_add(
+		    o, "os",
+		    sv.m.label ? json_object_new_string(sv.m.label) : NULL);
+		json_object_object_add(o, "os_fuzzy",
+				       json_object_new_boolean(sv.m.fuzzy));
+	}
+	if (f->flags & HS_F_TUPLE) {
+		snprintf(tid, sizeof(tid), "%016" PRIx64,
+			 (uint64_t)f->tuple_id);
+		json_set_str(o, "tuple_id", tid);
+	}
+	if (fp && fp->err == HELLO_OK) {
+		json_set_str(o, "ja3", fp->fp.ja3);
+		json_set_str(o, "ja3_str", fp->fp.ja3_str);
+		json_set_str(o, "ja4", fp->fp.ja4);
+		json_set_str(o, "ja4_r", fp->fp.ja4_r);
+		json_set_str(o, "ja4_o", fp->fp.ja4_o);
+		json_set_str(o, "ja4_ro", fp->fp.ja4_ro);
+		json_set_str(o, "tls_version", fp->fp.tls_version);
+		json_set_str(
+		    o, "client_family",
+		    client_family_name((enum client_family)fp->family));
+		if (sv.ok) {
+			enum os_class oc = tcpsig_os_class(&sv.sig, &sv.m);
+
+			json_set_str(o, "os_class", os_class_name(oc));
+			json_object_object_add(
+			    o, "stack_implausibility",
+			    json_object_new_double(stack_implausibility(
+				(enum client_family)fp->family, oc)));
+		}
+		json_set_str(o, "sni", fp->sni);
+		json_set_str(o, "alpn", fp->alpn);
+		json_set_u64(o, "hello_segments", fp->segments);
+		if (fp->tuple_valid) {
+			__u64 cls = sv.ok ? hs_tcp_class_id(&sv.sig) : 0;
+
+			snprintf(tid, sizeof(tid), "%016" PRIx64,
+				 (uint64_t)hs_tuple_id(&fp->acc, cls));
+			json_set_str(o, "tuple_id_user", tid);
+		}
+	} else if (fp) {
+		json_set_str(o, "hello_error", hello_strerror(fp->err));
+	}
+	add_opt_us(o, "tcp_rtt_us", t.tcp);
+	add_opt_us(o, "tls_rtt_us", t.tls);
+	add_opt_us(o, "ack_to_hello_us", t.ack_hello);
+	json_set_u64(o, "rtt_discards", f->rtt_discards);
+	add_cadence(o, &f->cad);
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void fmt_us(char *buf, size_t cap, long us)
+{
+	if (us < 0)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%.3fms", (double)us / 1000.0);
+}
+
+static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
+{
+	const struct hs_flow *f = &fr->v;
+	const struct flow_fp *fp =
+	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	struct flow_rtt t = flow_rtts(f);
+	char a[ADDR_STRLEN], b[ADDR_STRLEN], tcp[16], tls[16], ah[16];
+	struct sig_view sv;
+
+	sig_lookup(r, f->sig_id, &sv);
+	fmt_us(tcp, sizeof(tcp), t.tcp);
+	fmt_us(tls, sizeof(tls), t.tls);
+	fmt_us(ah, sizeof(ah), t.ack_hello);
+	fprintf(r->out, "%s:%u -> %s:%u  in %u/%llu B  out %u/%llu B  %s\n",
+		addr_str(&fr->k.client, a, sizeof(a)), fr->k.cport,
+		addr_str(&fr->k.server, b, sizeof(b)), fr->k.sport, f->pkts_in,
+		(unsigned long long)f->bytes_in, f->pkts_out,
+		(unsigned long long)f->bytes_out,
+		f->flags & HS_F_TLS
+		    ? "TLS"
+		    : (f->flags & HS_F_NONTLS ? "non-TLS" : ""));
+	if (sv.ok)
+		fprintf(r->out, "    tcp  %s  os=%s%s hops=%u\n", sv.raw,
+			sv.m.label ? sv.m.label : "?",
+			sv.m.fuzzy ? " (fuzzy)" : "", tcpsig_distance(&sv.sig));
+	if (fp && fp->err == HELLO_OK)
+		fprintf(r->out,
+			"    tls  ja4=%s ja3=%s sni=%s alpn=%s family=%s\n",
+			fp->fp.ja4, fp->fp.ja3, fp->sni[0] ? fp->sni : "-",
+			fp->alpn[0] ? fp->alpn : "-",
+			client_family_name((enum client_family)fp->family));
+	else if (fp)
+		fprintf(r->out, "    tls  hello not parsed: %s\n",
+			hello_strerror(fp->err));
+	if (f->flags & HS_F_TLS)
+		fprintf(r->out,
+			"    rtt  tcp=%s tls=%s ack->hello=%s  tuple=%016llx\n",
+			tcp, tls, ah, (unsigned long long)f->tuple_id);
+	if (f->cad.bursts > 1)
+		fprintf(r->out, "    bursts=%u interval mean=%.1fms\n",
+			f->cad.bursts, (double)f->cad.ivl_mean_us / 1000.0);
+}
+
+static void source_out(const struct report_ctx *r, const void *rec)
+{
+	const struct source_rec *sr = rec;
+	const struct hs_source *s = &sr->v;
+	char a[ADDR_STRLEN], tid[24];
+	double cv = cadence_cv(&s->cad);
+	struct sig_view sv;
+
+	sig_lookup(r, s->last_sig_id, &sv);
+	addr_str(&sr->k, a, sizeof(a));
+	if (r->fmt == FMT_TEXT) {
+		char tcp[16], tls[16], ah[16], cvs[16];
+
+		fmt_us(tcp, sizeof(tcp),
+		       s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
+		fmt_us(tls, sizeof(tls),
+		       s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
+		fmt_us(ah, sizeof(ah),
+		       s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
+		if (cv < 0)
+			snprintf(cvs, sizeof(cvs), "-");
+		else
+			snprintf(cvs, sizeof(cvs), "%.2f", cv);
+		fprintf(r->out,
+			"%-39s flows=%u tls=%u non-tls=%u in=%llu B out=%llu B "
+			" min rtt tcp=%s tls=%s ack->hello=%s  bursts=%u cv=%s "
+			" os=%s\n",
+			a, s->flows, s->tls_flows, s->nontls_flows,
+			(unsigned long long)s->bytes_in,
+			(unsigned long long)s->bytes_out, tcp, tls, ah,
+			s->cad.bursts, cvs, sv.m.label ? sv.m.label : "?");
+		return;
+	}
+	json_object *o = json_object_new_object();
+
+	json_set_str(o, "type", "source");
+	json_set_str(o, "addr", a);
+	json_set_u64(o, "first_ns", s->first_ns);
+	json_set_u64(o, "last_ns", s->last_ns);
+	json_set_u64(o, "flows", s->flows);
+	json_set_u64(o, "tls_flows", s->tls_flows);
+	json_set_u64(o, "nontls_flows", s->nontls_flows);
+	json_set_u64(o, "pkts_in", s->pkts_in);
+	json_set_u64(o, "bytes_in", s->bytes_in);
+	json_set_u64(o, "pkts_out", s->pkts_out);
+	json_set_u64(o, "bytes_out", s->bytes_out);
+	json_set_u64(o, "rtt_samples", s->rtt_samples);
+	add_opt_us(o, "min_tcp_rtt_us",
+		   s->min_tcp_rtt_us ? (long)s->min_tcp_rtt_us : -1);
+	add_opt_us(o, "min_tls_rtt_us",
+		   s->min_tls_rtt_us ? (long)s->min_tls_rtt_us : -1);
+	add_opt_us(o, "min_ack_to_hello_us",
+		   s->min_ack_hello_us ? (long)s->min_ack_hello_us : -1);
+	json_set_u64(o, "rtt_discards", s->rtt_discards);
+	if (sv.ok)
+		json_set_str(o, "tcp_sig", sv.raw);
+	if (s->last_tuple_id) {
+		snprintf(tid, sizeof(tid), "%016llx",
+			 (unsigned long long)s->last_tuple_id);
+		json_set_str(o, "tuple_id", tid);
+	}
+	add_cadence(o, &s->cad);
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Dump a map, sort it, and print every record; the records are key then
+ * value, as dump_map() stores them. */
+static int report_map(const struct report_ctx *r, int fd, size_t ksz,
+		      size_t vsz, const char *label,
+		      int (*cmp)(const void *, const void *),
+		      void (*each)(const struct report_ctx *, const void *))
+{
+	size_t n, i;
+	unsigned char *recs = dump_map(fd, ksz, vsz, &n);
+
+	if (!recs)
+		return -1;
+	qsort(recs, n, ksz + vsz, cmp);
+	if (r->fmt == FMT_TEXT)
+		fprintf(r->out, "%s: %zu\n", label, n);
+	for (i = 0; i < n; i++)
+		each(r, recs + i * (ksz + vsz));
+	free(recs);
+	return 0;
+}
+
+static void flow_out(const struct report_ctx *r, const void *rec)
+{
+	if (r->fmt == FMT_JSON)
+		flow_json(r, rec);
+	else
+		flow_text(r, rec);
+}
+
+int report_flows(const struct report_ctx *r)
+{
+	return report_map(r, r->maps->flows, sizeof(struct hs_flow_key),
+			  sizeof(struct hs_flow), "flows", cmp_flow, flow_out);
+}
+
+int report_sources(const struct report_ctx *r)
+{
+	return report_map(r, r->maps->sources, sizeof(struct hs_addr),
+			  sizeof(struct hs_source), "sources", cmp_source,
+			  source_out);
+}
+
+int report_all(const struct report_ctx *r, bool flows, bool sources)
+{
+	struct hs_stats st;
+
+	if (flows && report_flows(r))
+		return -1;
+	if (sources && report_sources(r))
+		return -1;
+	if (stats_read(r->maps->stats, &st))
+		return -1;
+	report_stats(r, &st);
+	return 0;
+}
+
+void report_stats(const struct report_ctx *r, const struct hs_stats *st)
+{
+#define HS_STAT_NAME(n) #n,
+	static const char *const names[] = {HS_STATS_FIELDS(HS_STAT_NAME)};
+#undef HS_STAT_NAME
+	const __u64 *v = (const __u64 *)st;
+	size_t i, n = sizeof(names) / sizeof(names[0]);
+
+	if (r->fmt == FMT_TEXT) {
+		fprintf(r->out, "datapath counters:\n");
+		for (i = 0; i < n; i++)
+			if (v[i])
+				fprintf(r->out, "  %-20s %llu\n", names[i],
+					(unsigned long long)v[i]);
+		return;
+	}
+	json_object *o = json_object_new_object();
+
+	json_set_str(o, "type", "stats");
+	for (i = 0; i < n; i++)
+		json_set_u64(o, names[i], v[i]);
+	if (r->coll) {
+		struct collector_stats cs;
+
+		collector_get_stats(r->coll, &cs);
+		json_set_u64(o, "hello_events", cs.events);
+		json_set_u64(o, "hellos_parsed", cs.hellos);
+		for (i = 1; i < HELLO_ERR_MAX; i++) {
+			char k[64];
+
+			snprintf(k, sizeof(k), "hello_error_%s",
+				 hello_strerror((enum hello_err)i));
+			json_set_u64(o, k, cs.hello_errors[i]);
+		}
+		json_set_u64(o, "reasm_evictions", cs.reasm_evictions);
+		json_set_u64(o, "fp_evictions", cs.fp_evictions);
+	}
+	fprintf(
+	    r->out, "%s\n",
+	    json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}

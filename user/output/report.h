@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Flow, source and counter reports from the kernel maps (text or JSON). */
+#ifndef HS_USER_REPORT_H
+#define HS_USER_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ingest/collector.h"
+#include "datapath/maps.h"
+#include "hydrascope/abi.h"
+#include "fingerprint/tcpsig.h"
+
+enum out_format { FMT_TEXT = 0, FMT_JSON };
+
+
+struct report_ctx {
+	FILE *out;
+	enum out_format fmt;
+	const struct map_fds *maps;
+	const struct collector *coll; /* may be NULL (pinned-map readers) */
+	const struct p0f_db *p0f;     /* may be NULL */
+};
+
+int report_flows(const struct report_ctx *r);
+int report_sources(const struct report_ctx *r);
+void report_stats(const struct report_ctx *r, const struct hs_stats *st);
+/* Flows and sources (as asked), then the counters. */
+int report_all(const struct report_ctx *r, bool flows, bool sources);
+
+#endif

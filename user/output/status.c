@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "output/status.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "output/json_field.h"
+#include "output/summary.h"
+
+void status_publish(struct pipeline *pl, int stats_fd,
+		    const struct attachment *a, bool enforce)
+{
+	json_object *o = json_object_new_object(), *s;
+	struct timespec ts;
+	FILE *f;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_set_str(o, "type", "status");
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_set_str(o, "iface", a->ifname);
+	json_set_str(o, "xdp_mode", a->xdp_mode ? a->xdp_mode : "");
+	json_set_str(o, "tc_mode", a->tc_mode ? a->tc_mode : "");
+	json_object_object_add(o, "enforce", json_object_new_boolean(enforce));
+	json_set_u64(o, "updated_unix_ns",
+		     (uint64_t)ts.tv_sec * 1000000000ull +
+			 (uint64_t)ts.tv_nsec);
+	s = summary_json(pl, stats_fd);
+	if (s)
+		json_object_object_add(o, "summary", s);
+	f = fopen(HS_STATUS_FILE ".tmp", "w");
+	if (f) {
+		fprintf(
+		    f, "%s\n",
+		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		if (fclose(f) == 0)
+			rename(HS_STATUS_FILE ".tmp", HS_STATUS_FILE);
+	}
+	json_object_put(o);
+}
+
+void status_remove(void)
+{
+	unlink(HS_STATUS_FILE);
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The running instance's status file: what `hydrascope status` and
+ * `hydrascope clusters` show. Clusters and decisions live in the daemon,
+ * not in kernel maps, so the daemon rewrites this small file (top clusters,
+ * counts) after each round, atomically (write, then rename).
+ */
+#ifndef HS_USER_STATUS_H
+#define HS_USER_STATUS_H
+
+#include "datapath/loader.h"
+#include "decide/pipeline.h"
+
+#define HS_STATUS_FILE "/run/hydrascope.status.json"
+
+void status_publish(struct pipeline *pl, int stats_fd,
+		    const struct attachment *a, bool enforce);
+void status_remove(void);
+
+#endif
