@@ -20,6 +20,7 @@
 #include <linux/bpf.h>
 
 #include "lib/addr.h"
+#include "datapath/maps.h"
 #include "ingest/collector.h"
 #include "fingerprint/tls_fp.h"
 #include "frames.h"

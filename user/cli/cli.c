@@ -10,6 +10,8 @@
 
 #include <bpf/bpf.h>
 
+#include "fingerprint/asndb.h"
+#include "fingerprint/tcpsig.h"
 #include "hydrascope/abi.h"
 
 #ifndef HS_DATADIR

@@ -6,12 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/addr.h"
-#include "fingerprint/asndb.h"
 #include "correlate/correlate.h"
 #include "datapath/loader.h"
-#include "output/report.h"
-#include "fingerprint/tcpsig.h"
+#include "lib/addr.h"
+#include "output/format.h"
+
+struct asndb;
+struct p0f_db;
 
 #define MAX_ALLOW_OPTS 64
 

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "hydrascope/abi.h"
 #include "datapath/loader.h"
+#include "lib/hstime.h"
 
 static const char usage[] =
     "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
@@ -28,15 +29,6 @@ static const char usage[] =
     "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] | del "
     "ID\n"
     "       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int open_pinned(const char *name)
 {
@@ -78,9 +70,9 @@ static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 	else if (expires <= now)
 		fprintf(o, json ? "0" : "expired");
 	else
-		fprintf(
-		    o, json ? "%" PRIu64 : "%" PRIu64 "s",
-		    (uint64_t)((expires - now + 999999999ull) / 1000000000ull));
+		fprintf(o, json ? "%" PRIu64 : "%" PRIu64 "s",
+			(uint64_t)((expires - now + HS_NS_PER_SEC - 1) /
+				   HS_NS_PER_SEC));
 }
 
 /* Parse "[--ttl SEC] [--min-gap-ms N] [--format F]" from argv[from..]. */
@@ -125,7 +117,7 @@ static int parse_opts(int argc, char **argv, int from, bool tuple,
 static int prefix_list(int fd, const char *what, bool json, bool blocks)
 {
 	struct hs_lpm_key k, *prev = NULL;
-	uint64_t now = mono_ns();
+	uint64_t now = hs_clock_ns(CLOCK_MONOTONIC);
 	char s[64];
 
 	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
@@ -250,7 +242,8 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 		struct hs_block b = {.reason = HS_R_MANUAL};
 
 		if (o.ttl_s)
-			b.expires_ns = mono_ns() + o.ttl_s * 1000000000ull;
+			b.expires_ns =
+			    hs_clock_ns(CLOCK_MONOTONIC) + hs_sec_ns(o.ttl_s);
 		/* the datapath must know the trie is no longer empty */
 		if (mark_hint(HINT_PREFIXES))
 			rc = cli_fail("cannot update block_hint: %s",
@@ -261,7 +254,7 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 			    errno == ENOSPC ? " (blocklist full, see --blocks)"
 					    : "");
 	} else {
-		struct hs_allow al = {.added_ns = mono_ns()};
+		struct hs_allow al = {.added_ns = hs_clock_ns(CLOCK_MONOTONIC)};
 
 		/* before the entry: an allowlisted source must never meet a
 		 * hint that says the allowlist is empty */
@@ -295,7 +288,7 @@ static int parse_tuple_id(const char *s, uint64_t *id)
 static int cmd_tuple(int argc, char **argv)
 {
 	struct hs_tuple_rule r;
-	uint64_t id, now = mono_ns();
+	uint64_t id, now = hs_clock_ns(CLOCK_MONOTONIC);
 	struct opts o;
 	int fd, rc = 0;
 
@@ -344,7 +337,7 @@ static int cmd_tuple(int argc, char **argv)
 		r.reason = HS_R_MANUAL;
 		r.min_gap_us = (uint32_t)(o.min_gap_ms * 1000);
 		if (o.ttl_s)
-			r.expires_ns = now + o.ttl_s * 1000000000ull;
+			r.expires_ns = now + hs_sec_ns(o.ttl_s);
 		if (bpf_map_update_elem(fd, &id, &r, BPF_ANY))
 			rc = cli_fail("cannot add rule: %s", strerror(errno));
 	}

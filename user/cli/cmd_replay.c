@@ -21,14 +21,12 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "ingest/collector.h"
+#include "cli/session.h"
+#include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
-#include "output/json_field.h"
 #include "ingest/pcap_feed.h"
-#include "decide/pipeline.h"
-#include "output/report.h"
-#include "output/summary.h"
+#include "output/json_field.h"
 
 #define MAX_LOCAL 32
 
@@ -42,10 +40,7 @@ static const char usage[] =
     "  --no-flows | --no-sources   leave a section out of the report\n";
 
 struct replay {
-	struct hydrascope *skel;
-	struct ring_buffer *rb;
-	struct collector *coll;
-	struct pipeline *pl;
+	struct session ses;
 	uint64_t packets, ingress, egress, truncated, run_errors;
 	uint64_t passed, dropped; /* ingress verdicts: XDP_PASS, XDP_DROP */
 	uint64_t last_ts_ns;	  /* capture time of the last packet */
@@ -56,11 +51,11 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->frame,
 		    .data_size_in = (__u32)p->len, .repeat = 1);
 	int fd = p->dir == DIR_EGRESS
-		     ? bpf_program__fd(r->skel->progs.tc_egress)
-		     : bpf_program__fd(r->skel->progs.xdp_ingress);
+		     ? bpf_program__fd(r->ses.skel->progs.tc_egress)
+		     : bpf_program__fd(r->ses.skel->progs.xdp_ingress);
 	uint64_t ts = p->ts_ns ? p->ts_ns : 1; /* 0 means "live clock" */
 
-	r->skel->bss->replay_now_ns = ts;
+	r->ses.skel->bss->replay_now_ns = ts;
 	if (bpf_prog_test_run_opts(fd, &o)) {
 		r->run_errors++;
 		return -1;
@@ -76,8 +71,8 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 		r->dropped += o.retval == XDP_DROP;
 	}
 	r->truncated += p->truncated;
-	ring_buffer__consume(r->rb);
-	pipeline_step(r->pl, r->last_ts_ns);
+	ring_buffer__consume(r->ses.rb);
+	pipeline_step(r->ses.pl, r->last_ts_ns);
 	return 0;
 }
 
@@ -166,19 +161,65 @@ static int parse_args(int argc, char **argv, struct common_opts *co,
 	return 0;
 }
 
+static void print_replay_line(const struct replay *r, const char *file,
+			      uint64_t unsupported)
+{
+	printf("replay %s: %llu packets (%llu in: %llu passed, %llu dropped; "
+	       "%llu out), %llu not run, %llu truncated in capture, %llu "
+	       "unsupported link layer\n",
+	       file, (unsigned long long)r->packets,
+	       (unsigned long long)r->ingress, (unsigned long long)r->passed,
+	       (unsigned long long)r->dropped, (unsigned long long)r->egress,
+	       (unsigned long long)r->run_errors,
+	       (unsigned long long)r->truncated,
+	       (unsigned long long)unsupported);
+}
+
+static void copy_stream(FILE *from, FILE *to)
+{
+	char buf[4096];
+	size_t n;
+
+	rewind(from);
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
+		fwrite(buf, 1, n, to);
+}
+
+/* Every packet of the capture through the datapath, in capture order. */
+static int feed_all(struct replay *r, struct feed *feed)
+{
+	struct feed_packet *pkt = malloc(sizeof(*pkt));
+	char err[512];
+	int n;
+
+	if (!pkt) {
+		cli_fail("out of memory");
+		return 1;
+	}
+	while ((n = feed_next(feed, pkt, err, sizeof(err))) > 0)
+		if (run_packet(r, pkt) && r->run_errors == 1)
+			fprintf(
+			    stderr, "hydrascope: packet %llu not run: %s\n",
+			    (unsigned long long)(r->packets + r->run_errors),
+			    strerror(errno));
+	free(pkt);
+	if (n < 0) {
+		cli_fail("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct cidr local[MAX_LOCAL];
 	struct common_opts co;
 	enum out_format fmt = FMT_TEXT;
 	const char *file = NULL;
-	bool no_flows = false, no_sources = false, asn_failed;
+	bool no_flows = false, no_sources = false;
 	struct replay r = {0};
 	struct feed *feed = NULL;
-	struct feed_packet *pkt = NULL;
-	struct p0f_db *db = NULL;
-	struct asndb *asn = NULL;
-	FILE *log = NULL, *held = NULL;
+	FILE *held = NULL;
 	size_t nlocal = 0;
 	char err[512];
 	int rc;
@@ -188,138 +229,45 @@ int cmd_replay(int argc, char **argv)
 			&no_sources);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	rc = session_open_inputs(&r.ses, &co);
+	if (rc)
+		goto out;
 	rc = 1;
-	db = common_load_p0f(&co);
-	if (!db)
-		return 2;
-	asn = common_open_asndb(&co, &asn_failed);
-	if (asn_failed) {
-		rc = 2;
-		goto out;
-	}
-	if (co.log && !(log = fopen(co.log, "a"))) {
-		rc = cli_fail("--log %s: %s", co.log, strerror(errno));
-		goto out;
-	}
 	feed = feed_open(file, local, nlocal, err, sizeof(err));
 	if (!feed) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
-	r.coll = collector_new(co.load.flows, 4096);
-	pkt = malloc(sizeof(*pkt));
 	/* text: records follow the report, so they are held until then */
 	held = fmt == FMT_TEXT ? tmpfile() : stdout;
-	if (!r.coll || !pkt || !held) {
-		cli_fail("out of memory");
+	if (!held) {
+		cli_fail("cannot open a temporary file: %s", strerror(errno));
 		goto out;
 	}
-	r.skel = loader_open_load(&co.load, err, sizeof(err));
-	if (!r.skel) {
-		cli_fail("%s", err);
+	if (session_start(&r.ses,
+			  &(struct session_records){held, fmt, 0, false}))
+		goto out;
+	rc = feed_all(&r, feed);
+	if (rc)
+		goto out;
+	session_finish(&r.ses, r.last_ts_ns);
+	if (fmt == FMT_TEXT)
+		print_replay_line(&r, file, feed_skipped(feed));
+	else
+		print_replay_record(&r, file, feed_skipped(feed));
+	if (session_report(&r.ses, stdout, fmt, !no_flows, !no_sources)) {
+		rc = 1;
 		goto out;
 	}
-	if (common_apply_allow(&co, bpf_map__fd(r.skel->maps.allowlist)))
-		goto out;
-	r.rb = ring_buffer__new(bpf_map__fd(r.skel->maps.events),
-				collector_on_event, r.coll, NULL);
-	if (!r.rb) {
-		cli_fail("cannot open the ring buffer: %s", strerror(errno));
-		goto out;
+	if (fmt == FMT_TEXT) {
+		printf("indicators and decisions (packet time):\n");
+		copy_stream(held, stdout);
 	}
-	{
-		struct pipeline_opts po = {
-		    .cfg = &co.corr,
-		    .env = {r.coll, db, asn,
-			    bpf_map__fd(r.skel->maps.tcp_sigs)},
-		    .max_flows = co.load.flows,
-		    .max_sources = co.load.sources,
-		    .flows_fd = bpf_map__fd(r.skel->maps.flows),
-		    .sources_fd = bpf_map__fd(r.skel->maps.sources),
-		    .enforce = {bpf_map__fd(r.skel->maps.blocklist),
-				bpf_map__fd(r.skel->maps.tuple_rules),
-				bpf_map__fd(r.skel->maps.block_hint),
-				bpf_map__fd(r.skel->maps.allowlist)},
-		    .allowlist_fd = bpf_map__fd(r.skel->maps.allowlist),
-		    .out = {.out = held,
-			    .fmt = fmt,
-			    .log = log,
-			    .max_listed = co.corr.max_listed_sources},
-		};
-
-		r.pl = pipeline_new(&po, err, sizeof(err));
-		if (!r.pl) {
-			cli_fail("%s", err);
-			goto out;
-		}
-		if (!asn)
-			record_note(&r.pl->out, "residential_proxy",
-				    "not evaluated: no network database "
-				    "(--asn-db FILE)");
-	}
-	for (;;) {
-		int n = feed_next(feed, pkt, err, sizeof(err));
-
-		if (n < 0) {
-			cli_fail("%s", err);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (run_packet(&r, pkt) && r.run_errors == 1)
-			fprintf(stderr, "hydrascope: packet %llu not run: %s\n",
-				(unsigned long long)(r.packets + r.run_errors),
-				strerror(errno));
-	}
-	ring_buffer__consume(r.rb);
-	collector_flush(r.coll);
-	pipeline_finish(r.pl, r.last_ts_ns);
-
-	{
-		struct map_fds m;
-		struct report_ctx rep = {stdout, fmt, &m, r.coll, db};
-
-		map_fds_from_skel(r.skel, &m);
-		if (fmt == FMT_TEXT)
-			printf("replay %s: %llu packets (%llu in: %llu passed, "
-			       "%llu dropped; %llu out), %llu not run, %llu "
-			       "truncated in capture, %llu unsupported link "
-			       "layer\n",
-			       file, (unsigned long long)r.packets,
-			       (unsigned long long)r.ingress,
-			       (unsigned long long)r.passed,
-			       (unsigned long long)r.dropped,
-			       (unsigned long long)r.egress,
-			       (unsigned long long)r.run_errors,
-			       (unsigned long long)r.truncated,
-			       (unsigned long long)feed_skipped(feed));
-		else
-			print_replay_record(&r, file, feed_skipped(feed));
-		if (report_all(&rep, !no_flows, !no_sources))
-			goto out;
-		if (fmt == FMT_TEXT) {
-			char buf[4096];
-			size_t n;
-
-			printf("indicators and decisions (packet time):\n");
-			rewind(held);
-			while ((n = fread(buf, 1, sizeof(buf), held)) > 0)
-				fwrite(buf, 1, n, stdout);
-		}
-		summary_print(stdout, fmt, r.pl, m.stats);
-	}
+	session_summary(&r.ses, stdout, fmt);
 	rc = r.run_errors ? 1 : 0;
 out:
-	pipeline_free(r.pl);
-	ring_buffer__free(r.rb);
-	hydrascope__destroy(r.skel);
-	collector_free(r.coll);
+	session_close(&r.ses);
 	feed_close(feed);
-	free(pkt);
-	p0f_db_free(db);
-	asndb_close(asn);
-	if (log)
-		fclose(log);
 	if (held && held != stdout)
 		fclose(held);
 	return rc;

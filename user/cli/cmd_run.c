@@ -21,15 +21,16 @@
 #include <bpf/libbpf.h>
 
 #include "cli/cli.h"
-#include "ingest/collector.h"
+#include "cli/session.h"
+#include "datapath/maps.h"
+#include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
-#include "output/metrics.h"
+#include "ingest/collector.h"
+#include "lib/hstime.h"
 #include "lib/pidfile.h"
-#include "decide/pipeline.h"
-#include "output/report.h"
+#include "output/metrics.h"
 #include "output/status.h"
-#include "output/summary.h"
 
 static const char usage[] =
     "usage: hydrascope run --iface IF [options]\n"
@@ -57,14 +58,6 @@ static void on_signal(int sig)
 	if (sig == SIGUSR1)
 		handover = 1;
 	stop = 1;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct run_opts {
@@ -249,87 +242,88 @@ static struct metrics *start_metrics(const struct run_opts *o,
 	return metrics_start(o->metrics_addr, &ms, err, errlen);
 }
 
-static struct pipeline *
-start_pipeline(const struct run_opts *o, struct hydrascope *skel,
-	       struct collector *coll, const struct p0f_db *db,
-	       const struct asndb *asn, FILE *log, char *err, size_t errlen)
+static void main_loop(const struct run_opts *o, const struct session *s,
+		      struct metrics *mx, const struct attachment *att)
 {
-	struct pipeline_opts po = {
-	    .cfg = &o->co.corr,
-	    .env = {coll, db, asn, bpf_map__fd(skel->maps.tcp_sigs)},
-	    .max_flows = o->co.load.flows,
-	    .max_sources = o->co.load.sources,
-	    .flows_fd = bpf_map__fd(skel->maps.flows),
-	    .sources_fd = bpf_map__fd(skel->maps.sources),
-	    .enforce = {bpf_map__fd(skel->maps.blocklist),
-			bpf_map__fd(skel->maps.tuple_rules),
-			bpf_map__fd(skel->maps.block_hint),
-			bpf_map__fd(skel->maps.allowlist)},
-	    .allowlist_fd = bpf_map__fd(skel->maps.allowlist),
-	    /* live: records go to the log; stdout keeps the exit report */
-	    .out = {.fmt = FMT_JSON,
-		    .log = log,
-		    .wall_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) -
-						clock_ns(CLOCK_MONOTONIC)),
-		    .max_listed = o->co.corr.max_listed_sources},
-	    .adopt = true,
-	};
-	struct pipeline *pl = pipeline_new(&po, err, errlen);
-
-	if (pl && !asn)
-		record_note(&pl->out, "residential_proxy",
-			    "not evaluated: no network database (--asn-db "
-			    "FILE)");
-	return pl;
-}
-
-static void main_loop(const struct run_opts *o, struct hydrascope *skel,
-		      struct ring_buffer *rb, struct collector *coll,
-		      struct pipeline *pl, struct metrics *mx,
-		      const struct attachment *att)
-{
+	struct pipeline *pl = s->pl;
 	struct map_fds m;
 	struct hs_stats prev = {0};
-	uint64_t start = clock_ns(CLOCK_MONOTONIC);
-	uint64_t next_line = start + o->interval * 1000000000ull;
+	uint64_t start = hs_clock_ns(CLOCK_MONOTONIC);
+	uint64_t next_line = start + hs_sec_ns(o->interval);
 
-	map_fds_from_skel(skel, &m);
+	map_fds_from_skel(s->skel, &m);
 	while (!stop) {
 		uint64_t now;
-		int n = ring_buffer__poll(rb, 200);
+		int n = ring_buffer__poll(s->rb, 200);
 
 		if (n < 0 && n != -EINTR) {
 			cli_fail("ring buffer poll failed: %s", strerror(-n));
 			break;
 		}
-		now = clock_ns(CLOCK_MONOTONIC);
-		/* kernel time (bpf_ktime_get_ns) is CLOCK_MONOTONIC */
+		now = hs_clock_ns(CLOCK_MONOTONIC);
 		if (pipeline_step(pl, now)) {
-			publish(mx, coll, pl);
+			publish(mx, s->coll, pl);
 			status_publish(pl, m.stats, att, o->co.load.enforce);
 		}
 		if (now >= next_line) {
-			summary_line(&m, coll, pl, &prev);
-			next_line += o->interval * 1000000000ull;
+			summary_line(&m, s->coll, pl, &prev);
+			next_line += hs_sec_ns(o->interval);
 		}
-		if (o->duration && now - start >= o->duration * 1000000000ull)
+		if (o->duration && now - start >= hs_sec_ns(o->duration))
 			break;
 	}
+}
+
+/* Everything that can fail before the datapath is attached; the attach
+ * is the last step, so nothing needs undoing after it. */
+static int start(struct run_opts *o, struct session *s, struct metrics **mx,
+		 bool *pinned, struct attachment *att)
+{
+	struct hydrascope *skel = s->skel;
+	char err[512];
+
+	/* reused blocks are enforced from the first packet */
+	loader_hint_sync(bpf_map__fd(skel->maps.block_hint),
+			 bpf_map__fd(skel->maps.blocklist),
+			 bpf_map__fd(skel->maps.allowlist),
+			 bpf_map__fd(skel->maps.tuple_rules));
+	if (loader_pin_maps(skel, err, sizeof(err)))
+		return cli_fail("%s", err);
+	*pinned = true;
+	if (o->metrics_addr) {
+		*mx = start_metrics(o, skel, err, sizeof(err));
+		if (!*mx)
+			return cli_fail("%s", err);
+	}
+	if (loader_attach(skel, o->iface, o->mode, o->replace, att, err,
+			  sizeof(err)))
+		return cli_fail("%s", err);
+	fprintf(stderr,
+		"hydrascope: %s %s (XDP %s, TC egress %s), maps pinned under "
+		"%s\n",
+		att->xdp_took_over ? "took over the datapath on"
+				   : "attached to",
+		o->iface, att->xdp_mode, att->tc_mode, HS_PIN_DIR);
+	if (*mx)
+		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
+			o->metrics_addr);
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {.fmt = FMT_TEXT, .interval = 10};
 	struct metrics *metrics = NULL;
-	struct hydrascope *skel = NULL;
-	struct ring_buffer *rb = NULL;
-	struct collector *coll = NULL;
-	struct pipeline *pl = NULL;
+	struct session ses = {0};
 	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
-	struct p0f_db *db = NULL;
-	struct asndb *asn = NULL;
-	FILE *log = NULL;
-	bool pinned = false, have_pid = false, asn_failed;
+	bool pinned = false, have_pid = false;
+	/* live: records go to the log; stdout keeps the exit report */
+	struct session_records recs = {
+	    .fmt = FMT_JSON,
+	    .wall_offset_ns = (int64_t)(hs_clock_ns(CLOCK_REALTIME) -
+					hs_clock_ns(CLOCK_MONOTONIC)),
+	    .adopt = true,
+	};
 	char err[512];
 	int rc;
 
@@ -338,17 +332,11 @@ int cmd_run(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	rc = 2; /* until attached: a start-up error */
-	db = common_load_p0f(&o.co);
-	if (!db)
-		return 2;
-	asn = common_open_asndb(&o.co, &asn_failed);
-	if (asn_failed)
+	/* until attached: a start-up error */
+	rc = session_open_inputs(&ses, &o.co);
+	if (rc)
 		goto out;
-	if (o.co.log && !(log = fopen(o.co.log, "a"))) {
-		cli_fail("--log %s: %s", o.co.log, strerror(errno));
-		goto out;
-	}
+	rc = 2;
 	if (o.takeover && pidfile_handover(err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
@@ -362,66 +350,15 @@ int cmd_run(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	coll = collector_new(o.co.load.flows, 4096);
-	if (!coll) {
-		cli_fail("out of memory");
+	if (session_start(&ses, &recs) ||
+	    start(&o, &ses, &metrics, &pinned, &att))
 		goto out;
-	}
-	skel = loader_open_load(&o.co.load, err, sizeof(err));
-	if (!skel) {
-		cli_fail("%s", err);
-		goto out;
-	}
-	if (common_apply_allow(&o.co, bpf_map__fd(skel->maps.allowlist)))
-		goto out;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
-			      collector_on_event, coll, NULL);
-	if (!rb) {
-		cli_fail("cannot open the ring buffer: %s", strerror(errno));
-		goto out;
-	}
-	pl = start_pipeline(&o, skel, coll, db, asn, log, err, sizeof(err));
-	if (!pl) {
-		cli_fail("%s", err);
-		goto out;
-	}
-	/* reused blocks are enforced from the first packet */
-	loader_hint_sync(bpf_map__fd(skel->maps.block_hint),
-			 bpf_map__fd(skel->maps.blocklist),
-			 bpf_map__fd(skel->maps.allowlist),
-			 bpf_map__fd(skel->maps.tuple_rules));
-	if (loader_pin_maps(skel, err, sizeof(err))) {
-		cli_fail("%s", err);
-		goto out;
-	}
-	pinned = true;
-	/* the last step that can fail is the attach: nothing to undo after */
-	if (o.metrics_addr) {
-		metrics = start_metrics(&o, skel, err, sizeof(err));
-		if (!metrics) {
-			cli_fail("%s", err);
-			goto out;
-		}
-	}
-	if (loader_attach(skel, o.iface, o.mode, o.replace, &att, err,
-			  sizeof(err))) {
-		cli_fail("%s", err);
-		goto out;
-	}
-	fprintf(stderr,
-		"hydrascope: %s %s (XDP %s, TC egress %s), maps pinned under "
-		"%s\n",
-		att.xdp_took_over ? "took over the datapath on" : "attached to",
-		o.iface, att.xdp_mode, att.tc_mode, HS_PIN_DIR);
-	if (metrics)
-		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
-			o.metrics_addr);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	main_loop(&o, skel, rb, coll, pl, metrics, &att);
+	main_loop(&o, &ses, metrics, &att);
 	status_remove();
-	ring_buffer__consume(rb);
+	ring_buffer__consume(ses.rb);
 	if (handover) {
 		/* the next instance takes the pinned links and maps over */
 		loader_release(&att);
@@ -430,31 +367,17 @@ int cmd_run(int argc, char **argv)
 	} else {
 		loader_detach(&att);
 	}
-	collector_flush(coll);
-	pipeline_finish(pl, clock_ns(CLOCK_MONOTONIC));
-	{
-		struct map_fds m;
-		struct report_ctx r = {stdout, o.fmt, &m, coll, db};
-
-		map_fds_from_skel(skel, &m);
-		report_all(&r, true, true);
-		summary_print(stdout, o.fmt, pl, m.stats);
-	}
+	session_finish(&ses, hs_clock_ns(CLOCK_MONOTONIC));
+	session_report(&ses, stdout, o.fmt, true, true);
+	session_summary(&ses, stdout, o.fmt);
 	rc = 0;
 out:
 	metrics_stop(metrics);
 	loader_detach(&att);
 	if (pinned)
 		loader_unpin_maps(false);
-	pipeline_free(pl);
-	ring_buffer__free(rb);
-	hydrascope__destroy(skel);
-	collector_free(coll);
-	p0f_db_free(db);
-	asndb_close(asn);
+	session_close(&ses);
 	if (have_pid)
 		pidfile_release();
-	if (log)
-		fclose(log);
 	return rc;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "datapath/maps.h"
+#include "fingerprint/tcpsig.h"
 #include "output/report.h"
 
 int cmd_show(int argc, char **argv)

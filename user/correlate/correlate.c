@@ -15,8 +15,7 @@
 #include "lib/addr.h"
 #include "correlate/state.h"
 #include "hydrascope/tuple.h"
-
-#define NS 1000000000ull
+#include "lib/hstime.h"
 
 struct raised {
 	uint64_t last_emit_ns;
@@ -94,10 +93,11 @@ static bool raised_stale(const void *k, const void *v, void *ctx)
 
 static void expire_all(struct corr *c, uint64_t now)
 {
-	uint64_t keep = 2ull * c->cfg.window_s * NS + 60 * NS;
-	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * NS
+	uint64_t keep =
+	    2ull * c->cfg.window_s * HS_NS_PER_SEC + 60 * HS_NS_PER_SEC;
+	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * HS_NS_PER_SEC
 			     ? keep
-			     : 2ull * c->cfg.reemit_s * NS;
+			     : 2ull * c->cfg.reemit_s * HS_NS_PER_SEC;
 	uint64_t horizon;
 
 	if (now <= keep)
@@ -135,10 +135,10 @@ static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
 		r = table_get_or_add(c->raised, &subject, NULL);
 	/* new members refresh a farm record (they are new detections); the
 	 * cluster annotations (rotation, pivot, uniform) repeat on time */
-	ind->fresh = is_new || !r ||
-		     (ind->kind == IND_FARM_CLUSTER && ind->n_new) ||
-		     ind->at_ns - r->last_emit_ns >= c->cfg.reemit_s * NS ||
-		     ind->score >= r->score + 0.1;
+	ind->fresh =
+	    is_new || !r || (ind->kind == IND_FARM_CLUSTER && ind->n_new) ||
+	    ind->at_ns - r->last_emit_ns >= c->cfg.reemit_s * HS_NS_PER_SEC ||
+	    ind->score >= r->score + 0.1;
 	if (ind->cluster_id == 0 && ind->n_sources == 1)
 		ind->n_new = is_new;
 	if (ind->fresh) {
@@ -171,8 +171,9 @@ static const struct {
 static void eval_sources(struct corr *c, uint64_t now,
 			 const struct ind_sink *sink)
 {
-	uint64_t since =
-	    now > c->cfg.window_s * NS ? now - c->cfg.window_s * NS : 0;
+	uint64_t since = now > c->cfg.window_s * HS_NS_PER_SEC
+			     ? now - c->cfg.window_s * HS_NS_PER_SEC
+			     : 0;
 	size_t pos = 0, i;
 	const void *k;
 	void *v;
@@ -262,7 +263,9 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 		      struct member *m, const struct src_state *s, uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
-	uint64_t cur = now > cfg->window_s * NS ? now - cfg->window_s * NS : 0;
+	uint64_t cur = now > cfg->window_s * HS_NS_PER_SEC
+			   ? now - cfg->window_s * HS_NS_PER_SEC
+			   : 0;
 	uint32_t volume = s->have_kernel ? s->k.flows : m->flows;
 
 	if (m->first_ns < cur)
@@ -330,8 +333,8 @@ static void group_spread(struct group *g)
 		memcpy(net[i], g->addrs[i].b, 16);
 		memset(net[i] + (v4 ? 15 : 6), 0, v4 ? 1 : 10);
 		asn[i] = g->src[i]->asn.asn;
-		span[i] =
-		    (double)(g->mem[i]->last_ns - g->mem[i]->first_ns) / NS;
+		span[i] = (double)(g->mem[i]->last_ns - g->mem[i]->first_ns) /
+			  HS_NS_PER_SEC;
 	}
 	qsort(net, g->n, 16, cmp_net);
 	qsort(asn, g->n, sizeof(*asn), cmp_u32);
@@ -349,8 +352,8 @@ out:
 
 static struct table *build_groups(struct corr *c, uint64_t now)
 {
-	uint64_t since = now > 2ull * c->cfg.window_s * NS
-			     ? now - 2ull * c->cfg.window_s * NS
+	uint64_t since = now > 2ull * c->cfg.window_s * HS_NS_PER_SEC
+			     ? now - 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
 	struct table *groups =
 	    table_new(table_len(c->clusters) * 2 + 16, sizeof(uint64_t),

@@ -18,12 +18,13 @@
 #include "correlate/state.h"
 #include "datapath/mapiter.h"
 #include "fingerprint/tcpsig.h"
+#include "lib/hstime.h"
 
 /* How long a TLS flow waits for its fingerprint (the ring buffer event)
  * before it joins a cluster on its kernel tuple id alone. */
-#define FP_WAIT_NS (2ull * 1000000000)
+#define FP_WAIT_NS (2 * HS_NS_PER_SEC)
 /* A flow with no FIN is over for request sizes after this much silence. */
-#define FLOW_IDLE_NS (10ull * 1000000000)
+#define FLOW_IDLE_NS (10 * HS_NS_PER_SEC)
 
 const struct sig_info *corr_sig(struct corr *c, uint64_t id)
 {
@@ -86,7 +87,7 @@ static void endpoint_of(const struct hs_flow_key *k, const struct flow_fp *fp,
 static void endpoint_add(struct corr *c, struct cluster_state *cl,
 			 uint64_t ts_ns, const char *name)
 {
-	uint64_t idx = ts_ns / (c->cfg.window_s * 1000000000ull), h = 5381;
+	uint64_t idx = ts_ns / (c->cfg.window_s * HS_NS_PER_SEC), h = 5381;
 	struct endpoint_window *w = &cl->win[idx & 1];
 	int i, free_slot = -1;
 
@@ -225,7 +226,7 @@ static void fold_relay(struct corr *c, struct src_state *s, struct member *m,
 	}
 	c->st.relay_samples++;
 	c->st.relay_hits += hit;
-	if (now / (cfg->window_s * 1000000000ull) == c->win_idx) {
+	if (now / (cfg->window_s * HS_NS_PER_SEC) == c->win_idx) {
 		c->win_samples++;
 		c->win_hits += hit;
 	}
@@ -382,7 +383,7 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	       bool flows_over)
 {
 	struct sweep_ctx sc = {c, now_ns, flows_over};
-	uint64_t idx = now_ns / (c->cfg.window_s * 1000000000ull);
+	uint64_t idx = now_ns / (c->cfg.window_s * HS_NS_PER_SEC);
 	long nsrc, nflows, nsigs;
 
 	if (idx != c->win_idx) {

@@ -25,6 +25,7 @@
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "datapath/loader.h"
+#include "lib/hstime.h"
 
 /* Debian 12's uapi headers predate tcx (kernel 6.6); the values are ABI. */
 #define HS_BPF_TCX_EGRESS 47
@@ -289,8 +290,7 @@ static void write_meta(struct hydrascope *skel, const struct attachment *a)
 	__u32 zero = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	m.attached_unix_ns =
-	    (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	m.attached_unix_ns = hs_timespec_ns(&ts);
 	snprintf(m.ifname, sizeof(m.ifname), "%s", a->ifname);
 	bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &m, BPF_ANY);
 }

@@ -9,6 +9,7 @@
 
 #include "datapath/loader.h"
 #include "datapath/mapiter.h"
+#include "decide/policy.h"
 
 #define BATCH 4096
 

@@ -12,9 +12,10 @@
 #define HS_USER_ENFORCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "decide/policy.h"
+struct policy;
 
 struct enforce_fds {
 	int blocklist, tuple_rules, hint, allowlist;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "decide/pipeline.h"
+#include "lib/hstime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#define NS 1000000000ull
 #define VERIFY_EVERY 6 /* rounds between full reads of the maps */
 
 static void on_indicator(void *ctx, const struct indicator *ind)
@@ -27,7 +27,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 	pl->out = o->out;
 	pl->flows_fd = o->flows_fd;
 	pl->sources_fd = o->sources_fd;
-	pl->eval_ns = (uint64_t)o->cfg->eval_interval_s * NS;
+	pl->eval_ns = (uint64_t)o->cfg->eval_interval_s * HS_NS_PER_SEC;
 	pl->verify_ns = VERIFY_EVERY * pl->eval_ns;
 	pl->corr = corr_new(o->cfg, &o->env, o->max_flows, o->max_sources);
 	pl->policy = policy_new(o->cfg);

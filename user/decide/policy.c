@@ -11,9 +11,9 @@
 
 #include "lib/addr.h"
 #include "hydrascope/tuple.h"
+#include "lib/hstime.h"
 #include "output/json_field.h"
 
-#define NS 1000000000ull
 #define MAX_PENDING 65536 /* decision records per round */
 
 struct offence {
@@ -217,8 +217,9 @@ static unsigned offend(struct policy *p, const struct block_key *bk,
 
 	if (!o)
 		return 1;
-	dt = o->last_ns && now > o->last_ns ? (double)(now - o->last_ns) / NS
-					    : 0;
+	dt = o->last_ns && now > o->last_ns
+		 ? (double)(now - o->last_ns) / HS_NS_PER_SEC
+		 : 0;
 	o->level = o->level * pow(0.5, dt / p->cfg.offence_half_life_s) + 1;
 	o->last_ns = now;
 	/* rounded: an offence one half-life ago still counts as half */
@@ -259,11 +260,12 @@ static void block(struct policy *p, const struct indicator *ind,
 		/* still justified: renew at the same TTL level; say so once
 		 * it has run half its course */
 		uint64_t left = d->expires_ns - now;
-		bool say = left < (uint64_t)d->ttl_s * NS / 2;
+		bool say = left < (uint64_t)d->ttl_s * HS_NS_PER_SEC / 2;
 
-		d->expires_ns = now + (uint64_t)d->ttl_s * NS +
-				jitter_ns(cfg, (uint64_t)d->ttl_s * NS,
-					  key_seed(&bk, sizeof(bk)));
+		d->expires_ns =
+		    now + (uint64_t)d->ttl_s * HS_NS_PER_SEC +
+		    jitter_ns(cfg, (uint64_t)d->ttl_s * HS_NS_PER_SEC,
+			      key_seed(&bk, sizeof(bk)));
 		d->state = DS_PENDING;
 		p->st.renewals++;
 		if (say && ind->fresh)
@@ -288,7 +290,7 @@ static void block(struct policy *p, const struct indicator *ind,
 		ttl = ttl * 2 > cfg->ttl_max_s ? cfg->ttl_max_s : ttl * 2;
 	if (ttl > cfg->ttl_max_s)
 		ttl = cfg->ttl_max_s;
-	ttl_ns = (uint64_t)ttl * NS;
+	ttl_ns = (uint64_t)ttl * HS_NS_PER_SEC;
 	*d = (struct desired_block){
 	    .expires_ns = now + ttl_ns +
 			  jitter_ns(cfg, ttl_ns, key_seed(&bk, sizeof(bk))),
@@ -304,7 +306,7 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 {
 	const struct corr_config *cfg = &p->cfg;
 	uint64_t now = ind->at_ns, id = ind->tuple_id;
-	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * NS;
+	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * HS_NS_PER_SEC;
 	struct desired_rule *r;
 	json_object *rec;
 	char tid[24];
@@ -461,8 +463,9 @@ void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
 		return;
 	*d = (struct desired_block){
 	    .expires_ns = b->expires_ns,
-	    .ttl_s = b->expires_ns ? (uint32_t)((b->expires_ns - now_ns) / NS)
-				   : p->cfg.ttl_max_s,
+	    .ttl_s = b->expires_ns
+			 ? (uint32_t)((b->expires_ns - now_ns) / HS_NS_PER_SEC)
+			 : p->cfg.ttl_max_s,
 	    .state = DS_WRITTEN,
 	    .offences = 1,
 	};

@@ -32,8 +32,10 @@
  */
 #include "fingerprint/client_family.h"
 
+#include <stdint.h>
 #include <string.h>
 
+#include "fingerprint/hello.h"
 #include "hydrascope/tuple.h"
 
 static const char *const family_names[FAM_COUNT] = {

@@ -8,8 +8,9 @@
 #ifndef HS_USER_CLIENT_FAMILY_H
 #define HS_USER_CLIENT_FAMILY_H
 
-#include "fingerprint/hello.h"
-#include "fingerprint/tcpsig.h"
+#include "fingerprint/os_class.h"
+
+struct tls_hello;
 
 enum client_family {
 	FAM_UNKNOWN = 0, /* no hello parsed */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fingerprint/os_class.h"
 #include "hydrascope/abi.h"
 
 /* p0f's raw_sig: ver:ttl+dist:olen:mss:wsize,scale:olayout:quirks:pclass */
@@ -35,21 +36,7 @@ struct p0f_match {
 void p0f_db_match(const struct p0f_db *db, const struct hs_tcp_sig *s,
 		  struct p0f_match *m);
 
-/* OS class of the TCP side: from the p0f match's name, else (no match)
- * from the initial TTL alone (128 Windows, 64 a Unix-like, 255 gear). */
-enum os_class {
-	OS_UNKNOWN = 0,
-	OS_LINUX, /* Linux and Android (one TCP stack) */
-	OS_WINDOWS,
-	OS_APPLE, /* macOS and iOS */
-	OS_BSD,
-	OS_OTHER, /* network gear, legacy Unix */
-	OS_UNIX,  /* no p0f match, initial TTL 64: some Unix-like */
-	OS_COUNT
-};
-
 enum os_class tcpsig_os_class(const struct hs_tcp_sig *s,
 			      const struct p0f_match *m);
-const char *os_class_name(enum os_class c);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hstime.h"
 #include "lib/table.h"
 
 #define ETH_HLEN 14
@@ -288,7 +289,7 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 			f->skipped++;
 			continue;
 		}
-		p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull +
+		p->ts_ns = (uint64_t)h->ts.tv_sec * HS_NS_PER_SEC +
 			   (uint64_t)h->ts.tv_usec *
 			       (pcap_get_tstamp_precision(f->pc) ==
 					PCAP_TSTAMP_PRECISION_NANO

@@ -16,6 +16,8 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 
+#include "datapath/maps.h"
+#include "lib/hstime.h"
 #include "lib/procfs.h"
 #include "lib/sbuf.h"
 
@@ -79,14 +81,6 @@ static void put1(struct sbuf *sb, const char *name, const char *label,
 {
 	sb_printf(sb, "%s{%s=\"%s\"} %llu\n", name, label, value,
 		  (unsigned long long)v);
-}
-
-static double now_s(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 #define HS_STAT_NAME(n) #n,
@@ -444,7 +438,7 @@ struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
 		flags |= MHD_USE_IPv6;
 	}
 	m->src = *src;
-	m->start_time = now_s(CLOCK_REALTIME);
+	m->start_time = hs_clock_s(CLOCK_REALTIME);
 	pthread_mutex_init(&m->lock, NULL);
 	/* bounded: at most 16 concurrent scrapers, 10 s per connection */
 	m->d = MHD_start_daemon(

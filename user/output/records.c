@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "lib/addr.h"
+#include "lib/hstime.h"
 #include "output/json_field.h"
 
 uint64_t record_wall(const struct record_out *o, uint64_t datapath_ns)
@@ -84,14 +85,14 @@ static void put_line(struct record_out *o, json_object *rec, const char *text)
 
 static void time_text(uint64_t wall_ns, char *buf, size_t cap)
 {
-	time_t s = (time_t)(wall_ns / 1000000000ull);
+	time_t s = (time_t)(wall_ns / HS_NS_PER_SEC);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
 	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec,
-		 (unsigned)(wall_ns % 1000000000ull / 1000000));
+		 (unsigned)(wall_ns % HS_NS_PER_SEC / HS_NS_PER_MS));
 }
 
 void record_indicator(struct record_out *o, const struct indicator *ind)

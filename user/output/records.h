@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "correlate/correlate.h"
-#include "output/report.h"
+#include "output/format.h"
 
 struct json_object;
 

@@ -16,6 +16,9 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "datapath/maps.h"
+#include "fingerprint/tcpsig.h"
+#include "ingest/collector.h"
 #include "lib/addr.h"
 #include "fingerprint/client_family.h"
 #include "hydrascope/tuple.h"

@@ -6,13 +6,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "ingest/collector.h"
-#include "datapath/maps.h"
-#include "hydrascope/abi.h"
-#include "fingerprint/tcpsig.h"
+#include "output/format.h"
 
-enum out_format { FMT_TEXT = 0, FMT_JSON };
-
+struct collector;
+struct hs_stats;
+struct map_fds;
+struct p0f_db;
 
 struct report_ctx {
 	FILE *out;

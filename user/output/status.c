@@ -7,6 +7,9 @@
 
 #include <json-c/json.h>
 
+#include "datapath/loader.h"
+#include "decide/pipeline.h"
+#include "lib/hstime.h"
 #include "output/json_field.h"
 #include "output/summary.h"
 
@@ -24,9 +27,7 @@ void status_publish(struct pipeline *pl, int stats_fd,
 	json_set_str(o, "xdp_mode", a->xdp_mode ? a->xdp_mode : "");
 	json_set_str(o, "tc_mode", a->tc_mode ? a->tc_mode : "");
 	json_object_object_add(o, "enforce", json_object_new_boolean(enforce));
-	json_set_u64(o, "updated_unix_ns",
-		     (uint64_t)ts.tv_sec * 1000000000ull +
-			 (uint64_t)ts.tv_nsec);
+	json_set_u64(o, "updated_unix_ns", hs_timespec_ns(&ts));
 	s = summary_json(pl, stats_fd);
 	if (s)
 		json_object_object_add(o, "summary", s);

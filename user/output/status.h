@@ -8,8 +8,10 @@
 #ifndef HS_USER_STATUS_H
 #define HS_USER_STATUS_H
 
-#include "datapath/loader.h"
-#include "decide/pipeline.h"
+#include <stdbool.h>
+
+struct attachment;
+struct pipeline;
 
 #define HS_STATUS_FILE "/run/hydrascope.status.json"
 

@@ -5,6 +5,8 @@
 
 #include <json-c/json.h>
 
+#include "datapath/maps.h"
+#include "decide/pipeline.h"
 #include "output/json_field.h"
 
 void summary_clusters_text(FILE *out, json_object *summary)

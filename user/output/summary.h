@@ -6,8 +6,9 @@
 
 #include <stdio.h>
 
-#include "decide/pipeline.h"
-#include "output/report.h"
+#include "output/format.h"
+
+struct pipeline;
 
 struct json_object;
 

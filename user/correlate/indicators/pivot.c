@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "correlate/state.h"
+#include "lib/hstime.h"
 
 static const struct endpoint_window *window_at(const struct cluster_state *cl,
 					       uint64_t idx)
@@ -61,7 +62,7 @@ bool eval_pivot(const struct corr *c, const struct group *g, uint64_t now_ns,
 		struct indicator *ind)
 {
 	const struct corr_config *cfg = &c->cfg;
-	uint64_t idx = now_ns / (cfg->window_s * 1000000000ull);
+	uint64_t idx = now_ns / (cfg->window_s * HS_NS_PER_SEC);
 	const struct endpoint_window *cur, *prev;
 	double shift;
 

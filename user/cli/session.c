@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include "cli/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli/cli.h"
+#include "datapath/maps.h"
+#include "decide/pipeline.h"
+#include "fingerprint/asndb.h"
+#include "fingerprint/tcpsig.h"
+#include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
+#include "hydrascope.skel.h"
+#include "ingest/collector.h"
+#include "output/records.h"
+#include "output/report.h"
+#include "output/summary.h"
+
+/* Hello bytes waiting for their flow's later segments (collector.h). */
+#define SESSION_PENDING_HELLOS 4096
+
+int session_open_inputs(struct session *s, const struct common_opts *co)
+{
+	bool asn_failed;
+
+	memset(s, 0, sizeof(*s));
+	s->co = co;
+	s->p0f = common_load_p0f(co);
+	if (!s->p0f)
+		return 2;
+	s->asn = common_open_asndb(co, &asn_failed);
+	if (asn_failed)
+		return 2;
+	if (co->log && !(s->log = fopen(co->log, "a")))
+		return cli_fail("--log %s: %s", co->log, strerror(errno));
+	return 0;
+}
+
+static int start_pipeline(struct session *s, const struct session_records *r)
+{
+	const struct common_opts *co = s->co;
+	struct pipeline_opts po = {
+	    .cfg = &co->corr,
+	    .env = {s->coll, s->p0f, s->asn,
+		    bpf_map__fd(s->skel->maps.tcp_sigs)},
+	    .max_flows = co->load.flows,
+	    .max_sources = co->load.sources,
+	    .flows_fd = bpf_map__fd(s->skel->maps.flows),
+	    .sources_fd = bpf_map__fd(s->skel->maps.sources),
+	    .enforce = {bpf_map__fd(s->skel->maps.blocklist),
+			bpf_map__fd(s->skel->maps.tuple_rules),
+			bpf_map__fd(s->skel->maps.block_hint),
+			bpf_map__fd(s->skel->maps.allowlist)},
+	    .allowlist_fd = bpf_map__fd(s->skel->maps.allowlist),
+	    .out = {.out = r->out,
+		    .fmt = r->fmt,
+		    .log = s->log,
+		    .wall_offset_ns = r->wall_offset_ns,
+		    .max_listed = co->corr.max_listed_sources},
+	    .adopt = r->adopt,
+	};
+	char err[512];
+
+	s->pl = pipeline_new(&po, err, sizeof(err));
+	if (!s->pl) {
+		cli_fail("%s", err);
+		return 1;
+	}
+	if (!s->asn)
+		record_note(&s->pl->out, "residential_proxy",
+			    "not evaluated: no network database (--asn-db "
+			    "FILE)");
+	return 0;
+}
+
+int session_start(struct session *s, const struct session_records *r)
+{
+	const struct common_opts *co = s->co;
+	char err[512];
+
+	s->coll = collector_new(co->load.flows, SESSION_PENDING_HELLOS);
+	if (!s->coll) {
+		cli_fail("out of memory");
+		return 1;
+	}
+	s->skel = loader_open_load(&co->load, err, sizeof(err));
+	if (!s->skel) {
+		cli_fail("%s", err);
+		return 1;
+	}
+	if (common_apply_allow(co, bpf_map__fd(s->skel->maps.allowlist)))
+		return 1;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events),
+				 collector_on_event, s->coll, NULL);
+	if (!s->rb) {
+		cli_fail("cannot open the ring buffer: %s", strerror(errno));
+		return 1;
+	}
+	return start_pipeline(s, r);
+}
+
+void session_finish(struct session *s, uint64_t now_ns)
+{
+	ring_buffer__consume(s->rb);
+	collector_flush(s->coll);
+	pipeline_finish(s->pl, now_ns);
+}
+
+int session_report(const struct session *s, FILE *out, enum out_format fmt,
+		   bool flows, bool sources)
+{
+	struct map_fds m;
+	struct report_ctx rep = {out, fmt, &m, s->coll, s->p0f};
+
+	map_fds_from_skel(s->skel, &m);
+	return report_all(&rep, flows, sources) ? -1 : 0;
+}
+
+void session_summary(const struct session *s, FILE *out, enum out_format fmt)
+{
+	struct map_fds m;
+
+	map_fds_from_skel(s->skel, &m);
+	summary_print(out, fmt, s->pl, m.stats);
+}
+
+void session_close(struct session *s)
+{
+	pipeline_free(s->pl);
+	ring_buffer__free(s->rb);
+	hydrascope__destroy(s->skel);
+	collector_free(s->coll);
+	p0f_db_free(s->p0f);
+	asndb_close(s->asn);
+	if (s->log)
+		fclose(s->log);
+	memset(s, 0, sizeof(*s));
+}
