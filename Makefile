@@ -47,6 +47,9 @@ help:
 	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS and xdp-filter (BPF_PROG_TEST_RUN),"
 	@echo "                  memory at 100k/1M flows, replay vs tshark and p0f on >= 1M packets,"
 	@echo "                  live veth packets/s with and without hydrascope (build/bench.json)"
+	@echo "  make bench-detect-live  a live farm of real proxies (36 exits, 6 device stacks,"
+	@echo "                  detours 6-100 ms) among real users and browsers; recall, cuts,"
+	@echo "                  benign flagged/blocked (build/bench-detect-live/score.json)"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config, asndb), FUZZ_SECONDS each"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
@@ -218,5 +221,16 @@ bench: all deps-bench $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/ben
 	@python3 tools/bench/report.py $(BUILD)/bench.json $(BUILD)/bench-datapath.json \
 		$(BUILD)/bench-memory-100k.json $(BUILD)/bench-memory-1m.json \
 		$(BUILD)/bench-replay.json $(BUILD)/bench-live.json
+
+
+# Live farm testbed (tools/testbed/farm.sh): real proxies with per-exit
+# device stacks and detours, cloud members, SDK customers, real users and
+# headless browsers; hydrascope live in enforce mode. ~4 minutes.
+FARM_SECONDS ?= 150
+FARM_SEED ?= 1
+.PHONY: bench-detect-live
+bench-detect-live: all deps-bench $(BUILD)/delaylink
+	@tools/testbed/farm.sh --seconds $(FARM_SECONDS) --seed $(FARM_SEED) \
+		--out $(BUILD)/bench-detect-live
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

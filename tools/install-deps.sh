@@ -31,6 +31,8 @@ TEST_PKGS=(
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures
 	xdp-tools bc
+	# the live farm testbed's real users: headless browsers and a Go client
+	chromium firefox-esr golang-go
 )
 # the services the test packages ship; never left enabled or running
 TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter)
