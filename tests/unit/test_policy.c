@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests of the correlator's and the policy's pure logic (ASan/UBSan,
- * no kernel): running statistics, the client family markers, the config
- * file, and the policy's TTLs, repeat offences, decay, jitter, renewals
- * and caps, read back from the decision records it writes.
+ * The policy (user/decide/policy.c): TTLs, repeat offences, decay, jitter,
+ * renewals and caps, read back from the decision records it writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,166 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "lib/addr.h"
-#include "fingerprint/asndb.h"
-#include "fingerprint/client_family.h"
-#include "correlate/state.h"
-#include "frames.h"
-#include "fingerprint/hello.h"
 #include "decide/policy.h"
 #include "output/records.h"
 
 #define NS 1000000000ull
-
-static void test_running(void **state)
-{
-	struct running a = {0}, b = {0}, all = {0};
-	double xs[] = {10, 12, 9, 11, 30, 31, 29, 30};
-
-	(void)state;
-	for (int i = 0; i < 8; i++) {
-		running_add(i < 4 ? &a : &b, xs[i]);
-		running_add(&all, xs[i]);
-	}
-	running_merge(&a, &b);
-	assert_true(a.n == 8);
-	assert_true(a.mean > 20.249 && a.mean < 20.251);
-	assert_true(a.m2 > all.m2 - 1e-9 && a.m2 < all.m2 + 1e-9);
-	assert_true(running_cv(&(struct running){0}) < 0);
-	b = (struct running){0};
-	running_add(&b, 5);
-	running_add(&b, 5);
-	assert_true(running_cv(&b) == 0);
-}
-
-/* Build a hello from lists and classify it. */
-static enum client_family family_of(const uint16_t *c, size_t nc,
-				    const uint16_t *e, size_t ne)
-{
-	uint8_t buf[4096];
-	struct tls_hello *h = malloc(sizeof(*h));
-	size_t n = hello_build(buf, sizeof(buf), c, nc, e, ne, 0);
-	enum client_family f;
-
-	assert_non_null(h);
-	assert_int_equal(hello_parse(buf, n, h), HELLO_OK);
-	f = client_family_of(h);
-	free(h);
-	return f;
-}
-
-#define FAM(c, e) family_of(c, sizeof(c) / 2, e, sizeof(e) / 2)
-
-static void test_client_family(void **state)
-{
-	static const uint16_t chrome_c[] = {0x2a2a, 0x1301, 0x1302, 0x1303,
-					    0xc02b};
-	static const uint16_t chrome_e[] = {0x3a3a, 0x0000, 0x000a, 0x4469};
-	static const uint16_t safari_c[] = {0x4a4a, 0x1301, 0xc00a, 0xc009};
-	static const uint16_t safari_e[] = {0x5a5a, 0x0000, 0x000a};
-	static const uint16_t ff_c[] = {0x1301, 0x1303, 0x1302, 0xc02b};
-	static const uint16_t ff_e[] = {0x0000, 0x000a, 0x001c, 0x0022};
-	static const uint16_t gnutls_c[] = {0x1302, 0x1303, 0x1301, 0x1304};
-	static const uint16_t gnutls_e[] = {0x000a, 0x0016, 0x001c};
-	static const uint16_t go_c[] = {0xc02b, 0xc02f, 0x1301, 0x1302};
-	static const uint16_t go_e[] = {0x0000, 0x000a, 0x000d};
-	static const uint16_t sch_c[] = {0x1302, 0x1301, 0xc02c, 0xc02b};
-	static const uint16_t sch_e[] = {0x0000, 0x000a, 0x0017};
-	static const uint16_t ossl_c[] = {0x1302, 0x1303, 0x1301, 0xc02c};
-	static const uint16_t ossl_e[] = {0x0000, 0x000a, 0x0016, 0x0017};
-	static const uint16_t java_e[] = {0x0000, 0x000a, 0x0032};
-	static const uint16_t old_c[] = {0xc02f, 0xc012, 0x000a};
-	static const uint16_t old_e[] = {0x0000, 0x000a};
-
-	(void)state;
-	assert_int_equal(FAM(chrome_c, chrome_e), FAM_CHROMIUM);
-	assert_int_equal(FAM(safari_c, safari_e), FAM_SAFARI);
-	assert_int_equal(FAM(ff_c, ff_e), FAM_FIREFOX);
-	assert_int_equal(FAM(gnutls_c, gnutls_e), FAM_GNUTLS);
-	assert_int_equal(FAM(go_c, go_e), FAM_GO);
-	assert_int_equal(FAM(sch_c, sch_e), FAM_SCHANNEL);
-	assert_int_equal(FAM(ossl_c, ossl_e), FAM_OPENSSL);
-	assert_int_equal(FAM(ossl_c, java_e), FAM_JAVA);
-	/* TLS 1.2 with 3DES: not called Apple (OpenSSL 1.0 did that too) */
-	assert_int_equal(FAM(old_c, old_e), FAM_OTHER);
-	/* plausibility: Apple-only on Linux is strong, a browser anywhere
-	 * that matters is fine, a script library on Windows is weaker */
-	assert_true(stack_implausibility(FAM_SAFARI, OS_LINUX) >= 0.9);
-	assert_true(stack_implausibility(FAM_CHROMIUM, OS_LINUX) == 0);
-	assert_true(stack_implausibility(FAM_CHROMIUM, OS_WINDOWS) == 0);
-	assert_true(stack_implausibility(FAM_OPENSSL, OS_WINDOWS) == 0.5);
-	assert_true(stack_implausibility(FAM_UNKNOWN, OS_OTHER) == 0);
-	assert_int_equal(client_family_parse("go"), FAM_GO);
-	assert_int_equal(client_family_parse("netscape"), FAM_COUNT);
-}
-
-static int load_text(const char *text, struct corr_config *c, char *err,
-		     size_t errlen)
-{
-	char path[] = "/tmp/hs-cfg-XXXXXX";
-	int fd = mkstemp(path), rc;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	rc = corr_config_load(path, c, err, errlen);
-	unlink(path);
-	return rc;
-}
-
-static void test_config(void **state)
-{
-	struct corr_config c;
-	char err[256];
-
-	(void)state;
-	corr_config_defaults(&c);
-	assert_int_equal(load_text("# comment\n\nwindow_s = 60\n"
-				   "relay_base_gap_us_chromium = 55000  # x\n"
-				   "robotic_max_cv=0.2\n",
-				   &c, err, sizeof(err)),
-			 0);
-	assert_int_equal(c.window_s, 60);
-	assert_int_equal(c.relay_base_gap_us[FAM_CHROMIUM], 55000);
-	assert_true(c.robotic_max_cv == 0.2);
-	assert_int_equal(load_text("window_s = 5\n", &c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":1: window_s wants an integer from 10"));
-	assert_int_equal(load_text("a\nmax_blocks = x\n", &c, err, sizeof(err)),
-			 -1);
-	assert_non_null(strstr(err, ":1: expected key = value"));
-	assert_int_equal(
-	    load_text("relay_base_gap_us_nss = 1\n", &c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "unknown key"));
-	assert_int_equal(
-	    load_text("relay_min_share = inf\n", &c, err, sizeof(err)), -1);
-}
-
-static void test_asndb_errors(void **state)
-{
-	char err[256];
-
-	(void)state;
-	assert_null(asndb_open("/nonexistent.mmdb", err, sizeof(err)));
-	assert_non_null(strstr(err, "/nonexistent.mmdb"));
-	assert_null(asndb_open("/etc/hostname", err, sizeof(err)));
-	assert_int_equal(strchr(err, '\n') == NULL, 1);
-	/* no database: lookups answer "unknown" */
-	{
-		struct asn_info ai;
-		struct hs_addr a = {{0}};
-
-		asndb_lookup(NULL, &a, &ai);
-		assert_int_equal(ai.asn, 0);
-		assert_int_equal(ai.cls, NET_UNKNOWN);
-	}
-}
-
-/* ---- policy ---------------------------------------------------------- */
 
 struct decisions {
 	json_object *d[4096];
@@ -415,14 +262,10 @@ static void test_policy_cluster(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_running),
-	    cmocka_unit_test(test_client_family),
-	    cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_asndb_errors),
 	    cmocka_unit_test(test_policy_ttls),
 	    cmocka_unit_test(test_policy_jitter_and_cap),
 	    cmocka_unit_test(test_policy_cluster),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ClientHello parsing (user/fingerprint/hello.c): every way a hello can be
+ * cut or malformed has its own answer, and a hello over several records is
+ * joined.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fingerprint/hello.h"
+#include "frames.h"
+
+static void test_hello_errors(void **state)
+{
+	static const uint16_t c[] = {0x1301};
+	static const uint16_t e[] = {0x000a};
+	uint8_t buf[512];
+	struct tls_hello *h = malloc(sizeof(*h));
+	size_t n = hello_build(buf, sizeof(buf), c, 1, e, 1, 2);
+	size_t cut;
+
+	(void)state;
+	assert_int_equal(hello_parse(buf, n, h), HELLO_OK);
+	assert_int_equal(h->n_ciphers, 1);
+	assert_int_equal(h->n_exts, 1);
+	for (cut = 0; cut < n; cut++)
+		assert_int_equal(hello_parse(buf, cut, h), HELLO_INCOMPLETE);
+	buf[0] = 0x17;
+	assert_int_equal(hello_parse(buf, n, h), HELLO_NOT_TLS);
+	buf[0] = 0x16;
+	buf[5] = 0x02;
+	assert_int_equal(hello_parse(buf, n, h), HELLO_NOT_CH);
+	buf[5] = 0x01;
+	buf[n - 3] = 0xff; /* extension length beyond the list */
+	assert_int_equal(hello_parse(buf, n, h), HELLO_BAD_LENGTH);
+	free(h);
+}
+
+/* A hello spread over two TLS records is joined; its needed length counts
+ * both record headers. */
+static void test_hello_multi_record(void **state)
+{
+	static const uint16_t c[] = {0x1301, 0x1302};
+	static const uint16_t e[] = {0x000a, 0x002b};
+	uint8_t one[512], two[600];
+	struct tls_hello *h = malloc(sizeof(*h));
+	size_t n = hello_build(one, sizeof(one), c, 2, e, 2, 3), body = n - 5;
+	size_t split = body / 2;
+
+	(void)state;
+	/* record 1: first half, record 2: second half */
+	memcpy(two, one, 5);
+	two[3] = (uint8_t)(split >> 8);
+	two[4] = (uint8_t)split;
+	memcpy(two + 5, one + 5, split);
+	two[5 + split] = 0x16;
+	two[6 + split] = 0x03;
+	two[7 + split] = 0x01;
+	two[8 + split] = (uint8_t)((body - split) >> 8);
+	two[9 + split] = (uint8_t)(body - split);
+	memcpy(two + 10 + split, one + 5 + split, body - split);
+	assert_int_equal(hello_needed(two, n + 5), n + 5);
+	assert_int_equal(hello_parse(two, n + 5, h), HELLO_OK);
+	assert_true(h->multi_record);
+	assert_int_equal(h->n_ciphers, 2);
+	assert_int_equal(h->n_exts, 2);
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hello_errors),
+	    cmocka_unit_test(test_hello_multi_record),
+	};
+
+	return cmocka_run_group_tests_name("hello", tests, NULL, NULL);
+}
