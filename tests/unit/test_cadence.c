@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * robotic_cadence (user/correlate/indicators/cadence.c): a source whose
+ * kernel record carries hand-made request cadence (count, mean and
+ * variance of the inter-request intervals), through the sweep. With the
+ * defaults it fires from 5 requests at a coefficient of variation of at
+ * most 0.15; score 1 - 0.5 * CV / 0.15. Variances are squares of whole
+ * microseconds so that the CVs at the bound are exact.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "corr_fixture.h"
+#include "rows.h"
+
+#define SRC "198.51.100.40"
+#define MEAN 1000000ull /* 1 s between requests */
+
+struct cadence_row {
+	const char *name;
+	uint32_t requests;
+	uint64_t sd_us; /* standard deviation of the intervals */
+	bool kernel;	/* the kernel's source record was swept */
+	bool fires;
+	double score;
+};
+
+static const struct cadence_row rows[] = {
+    {"cadence: CV at robotic_max_cv over 5 requests", 5, 150000, true, true,
+     0.5},
+    {"cadence: CV 0.151, just over the bound", 5, 151000, true, false, 0},
+    {"cadence: fixed period over 4 requests, under robotic_min_bursts", 4, 0,
+     true, false, 0},
+    {"cadence: fixed period over 5 requests", 5, 0, true, true, 1.0},
+    {"cadence: CV 0.075 scores halfway", 40, 75000, true, true, 0.75},
+    {"cadence: no kernel source record, no cadence", 5, 0, false, false, 0},
+    /* benign look-alike */
+    {"benign: a browser with human think times (CV 0.6)", 30, 600000, true,
+     false, 0},
+};
+
+static void run_row(void **state)
+{
+	const struct cadence_row *r = *state;
+	struct fx *f = fx_new();
+	const struct fx_ind *g;
+
+	assert_true(f->cfg.robotic_max_cv == 0.15);
+	assert_int_equal(f->cfg.robotic_min_bursts, 5);
+	fx_flow(f, &(struct fx_flow){
+		       .client = SRC,
+		       .at_s = 100,
+		       .dur_s = 10,
+		       .fam = FAM_OPENSSL,
+		   });
+	if (r->kernel)
+		fx_source(f, &(struct fx_source){
+				 .addr = SRC,
+				 .bursts = r->requests,
+				 .ivl_mean_us = MEAN,
+				 .ivl_var_us2 = r->sd_us * r->sd_us,
+				 .first_s = 100,
+				 .last_s = 110,
+			     });
+	fx_eval(f, 120);
+	g = fx_find(f, IND_ROBOTIC_CADENCE, SRC);
+	if (!g != !r->fires) {
+		fx_dump(f);
+		fail_msg("robotic_cadence %s", g ? "fired" : "did not fire");
+	}
+	if (g) {
+		assert_score(g->score, r->score);
+		assert_int_equal(fx_ev(g, "requests"), r->requests);
+		assert_int_equal(fx_ev(g, "interval_mean_us"), MEAN);
+	}
+	fx_free(f);
+}
+
+int main(void)
+{
+	return ROWS_RUN("cadence", rows, run_row);
+}
