@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * farm_cluster (user/correlate/indicators/cluster.c, with the grouping of
+ * correlate.c): members sharing one fingerprint tuple, each a source
+ * record with the cadence of a band and one flow, through the sweep.
+ *
+ * With the defaults a cluster needs 5 low-volume members (at most 20
+ * flows each) over 5 /24s, and machine evidence: the robotic band, or at
+ * least half of the measured members carrying the relay signal (or the
+ * stack mismatch), a share counted once max(3, members / 4) were measured.
+ * Score: 0.3 + 0.3 * min(1, /24s / 10) + 0.3 * evidence (+ 0.1 for
+ * uniform sizes, see test_uniform.c). With relay or mismatch evidence only
+ * the members that show it are listed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "corr_fixture.h"
+#include "rows.h"
+
+struct cluster_row {
+	const char *name;
+	unsigned min_prefixes; /* cluster_min_prefixes; 0: the default */
+	unsigned members, prefixes;
+	enum cadence_band band;
+	unsigned measured, relayed;   /* members 0.. with a timing sample */
+	unsigned checked, mismatched; /* members 0.. with a SYN */
+	uint32_t flows0;	      /* kernel flows of member 0 (0: 1) */
+	bool fires;
+	double score;
+	size_t listed;
+};
+
+static const struct cluster_row rows[] = {
+    {"cluster: 5 robotic members over 5 /24s, both minimums at the bound", 0, 5,
+     5, BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3, 5},
+    {"cluster: 5 robotic members over 4 /24s, under cluster_min_prefixes", 0, 5,
+     4, BAND_ROBOTIC, 0, 0, 0, 0, 0, false, 0, 0},
+    {"cluster: 5 members over 4 /24s with cluster_min_prefixes 4", 4, 5, 4,
+     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3, 5},
+    {"cluster: 4 members over 4 /24s, under cluster_min_sources", 4, 4, 4,
+     BAND_ROBOTIC, 0, 0, 0, 0, 0, false, 0, 0},
+    {"cluster: 10 members over 10 /24s saturate the spread", 0, 10, 10,
+     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.9, 10},
+    {"cluster: a member with 20 flows is still low-volume", 0, 5, 5,
+     BAND_ROBOTIC, 0, 0, 0, 0, 20, true, 0.75, 5},
+    {"cluster: a member with 21 flows is not, 4 remain", 0, 5, 5, BAND_ROBOTIC,
+     0, 0, 0, 0, 21, false, 0, 0},
+    {"cluster: relay on 4 of 8 measured members, share at the bound", 0, 8, 8,
+     BAND_SPARSE, 8, 4, 0, 0, 0, true, 0.3 + 0.3 * 0.8 + 0.3 * 0.5, 4},
+    {"cluster: relay on 4 of 9 measured members", 0, 9, 9, BAND_SPARSE, 9, 4, 0,
+     0, 0, false, 0, 0},
+    {"cluster: relay on 3 of 3 measured, the fewest that count", 0, 8, 8,
+     BAND_SPARSE, 3, 3, 0, 0, 0, true, 0.3 + 0.3 * 0.8 + 0.3, 3},
+    {"cluster: relay on 2 of 2 measured is too few to count", 0, 8, 8,
+     BAND_SPARSE, 2, 2, 0, 0, 0, false, 0, 0},
+    {"cluster: relay on 3 of 3 measured of 16, under a quarter", 0, 16, 16,
+     BAND_SPARSE, 3, 3, 0, 0, 0, false, 0, 0},
+    {"cluster: relay on 4 of 4 measured of 16, a quarter", 0, 16, 16,
+     BAND_SPARSE, 4, 4, 0, 0, 0, true, 0.9, 4},
+    {"cluster: stack mismatch on 3 of 6 checked members", 0, 6, 6, BAND_SPARSE,
+     0, 0, 6, 3, 0, true, 0.3 + 0.3 * 0.6 + 0.3 * 0.5, 3},
+    {"cluster: stack mismatch on 3 of 7 checked members", 0, 7, 7, BAND_SPARSE,
+     0, 0, 7, 3, 0, false, 0, 0},
+    {"cluster: the regular band is no machine evidence", 0, 5, 5, BAND_REGULAR,
+     0, 0, 0, 0, 0, false, 0, 0},
+    /* benign look-alikes */
+    {"benign: browsers sharing a popular stack, human band over 12 /24s", 0, 12,
+     12, BAND_HUMAN, 0, 0, 0, 0, 0, false, 0, 0},
+    {"benign: SDK customers with the farm's stack, direct", 0, 8, 8,
+     BAND_SPARSE, 8, 0, 8, 0, 0, false, 0, 0},
+    {"benign: a NAT address with many users, robotic", 0, 1, 1, BAND_ROBOTIC, 0,
+     0, 0, 0, 50, false, 0, 0},
+};
+
+static void run_row(void **state)
+{
+	const struct cluster_row *r = *state;
+	struct fx *f = fx_new();
+	const struct fx_ind *g;
+	char a[32];
+
+	assert_int_equal(f->cfg.cluster_min_sources, 5);
+	assert_int_equal(f->cfg.cluster_min_prefixes, 5);
+	assert_int_equal(f->cfg.cluster_max_source_flows, 20);
+	assert_true(f->cfg.cluster_min_evidence == 0.5);
+	if (r->min_prefixes)
+		f->cfg.cluster_min_prefixes = r->min_prefixes;
+	for (unsigned i = 0; i < r->members; i++) {
+		bool timed = i < r->measured, relayed = i < r->relayed;
+
+		fx_member_addr(a, sizeof(a), i, r->prefixes);
+		fx_band_source(f, a, r->band, i == 0 ? r->flows0 : 1, 100, 110);
+		/* relayed: a 30 ms detour (OpenSSL allowance 2 ms); a
+		 * mismatch: OpenSSL behind a Windows SYN (0.5) */
+		fx_flow(f, &(struct fx_flow){
+			       .client = a,
+			       .at_s = 100,
+			       .dur_s = 10,
+			       .fam = FAM_OPENSSL,
+			       .ttl = i >= r->checked	  ? 0
+				      : i < r->mismatched ? 128
+							  : 64,
+			       .mss = 1460,
+			       .tcp_rtt_us = 20000,
+			       .tls_rtt_us = !timed    ? 0
+					     : relayed ? 20000 + 32000
+						       : 20000 + 500,
+			       .ack_hello_us = relayed ? 32000 : 500,
+			   });
+	}
+	fx_eval(f, 120);
+	g = fx_find_cluster(f, IND_FARM_CLUSTER);
+	if (!g != !r->fires) {
+		fx_dump(f);
+		fail_msg("farm_cluster %s", g ? "fired" : "did not fire");
+	}
+	if (g) {
+		assert_score(g->score, r->score);
+		assert_int_equal(g->n_sources, r->listed);
+		assert_int_equal(g->relay, r->relayed > 0);
+		assert_int_equal(fx_ev(g, "prefixes"), r->prefixes);
+		assert_int_equal(fx_ev(g, "members_without_evidence"),
+				 r->members - r->listed);
+	}
+	fx_free(f);
+}
+
+int main(void)
+{
+	return ROWS_RUN("cluster", rows, run_row);
+}
