@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Helpers shared by the indicator evaluators
- * (user/correlate/indicators/common.c): running statistics, and the
- * cadence bands and detour median the indicators read.
+ * (user/correlate/indicators/common.c): running statistics, the detour
+ * median relay_rtt_gap scores with, and the cadence bands that split
+ * clusters, as a table of hand-made kernel cadence records. With the
+ * defaults a band needs 3 requests; CV up to 0.15 is robotic, from 0.35
+ * human, between the two regular.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 #include <cmocka.h>
 
 #include "correlate/state.h"
+#include "rows.h"
 
 static void test_running(void **state)
 {
@@ -34,11 +38,81 @@ static void test_running(void **state)
 	assert_true(running_cv(&b) == 0);
 }
 
+/* The median of the recent detours: the upper middle of an even count,
+ * over the last DETOUR_SAMPLES only. */
+static void test_detour_median(void **state)
+{
+	static const int32_t samples[] = {
+	    4000, -1000, 30000, 2000, 12000, 11000, 9000, 10000, 500, 700, 800};
+	struct src_state s = {0};
+
+	(void)state;
+	assert_int_equal(detour_median(&s), 0);
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		s.detour_us[s.detour_pos] = samples[i];
+		s.detour_pos = (uint8_t)((s.detour_pos + 1) % DETOUR_SAMPLES);
+		if (s.detour_n < DETOUR_SAMPLES)
+			s.detour_n++;
+		if (i == 0)
+			assert_int_equal(detour_median(&s), 4000);
+		if (i == 3) /* -1000 2000 4000 30000 */
+			assert_int_equal(detour_median(&s), 4000);
+		if (i == 4) /* -1000 2000 4000 12000 30000 */
+			assert_int_equal(detour_median(&s), 4000);
+	}
+	/* the first two went: 500 700 800 2000 9000 10000 11000 12000 30000 */
+	assert_int_equal(detour_median(&s), 9000);
+}
+
+struct band_row {
+	const char *name;
+	unsigned min_bursts; /* band_min_bursts; 0: the default */
+	uint32_t requests;
+	uint64_t mean_us, sd_us;
+	enum cadence_band band;
+};
+
+static const struct band_row rows[] = {
+    {"band: 2 requests are too few", 0, 2, 1000000, 0, BAND_SPARSE},
+    {"band: 3 requests at CV 0 are robotic", 0, 3, 1000000, 0, BAND_ROBOTIC},
+    {"band: 3 requests with band_min_bursts 4 are too few", 4, 3, 1000000, 0,
+     BAND_SPARSE},
+    {"band: 4 requests with band_min_bursts 4", 4, 4, 1000000, 0, BAND_ROBOTIC},
+    {"band: CV at robotic_max_cv is robotic", 0, 10, 1000000, 150000,
+     BAND_ROBOTIC},
+    {"band: CV 0.151 is regular", 0, 10, 1000000, 151000, BAND_REGULAR},
+    {"band: CV 0.349 is regular", 0, 10, 1000000, 349000, BAND_REGULAR},
+    {"band: CV at human_min_cv is human", 0, 10, 1000000, 350000, BAND_HUMAN},
+    {"band: a zero mean interval tells nothing", 0, 10, 0, 0, BAND_SPARSE},
+};
+
+static void run_band(void **state)
+{
+	const struct band_row *r = *state;
+	struct corr_config cfg;
+	struct hs_source k = {0};
+
+	corr_config_defaults(&cfg);
+	assert_int_equal(cfg.band_min_bursts, 3);
+	assert_true(cfg.robotic_max_cv == 0.15);
+	assert_true(cfg.human_min_cv == 0.35);
+	if (r->min_bursts)
+		cfg.band_min_bursts = r->min_bursts;
+	k.cad.bursts = r->requests;
+	k.cad.ivl_mean_us = r->mean_us;
+	k.cad.ivl_var_us2 = r->sd_us * r->sd_us;
+	assert_string_equal(band_name(source_band(&cfg, &k)),
+			    band_name(r->band));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_running),
+	    cmocka_unit_test(test_detour_median),
 	};
 
-	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+	return rows_run("common", tests, sizeof(tests) / sizeof(tests[0]), rows,
+			sizeof(rows) / sizeof(rows[0]), sizeof(rows[0]),
+			run_band);
 }
