@@ -30,8 +30,8 @@
 #include "frames.h"
 #include "ingest/collector.h"
 #include "lib/addr.h"
+#include "lib/hstime.h"
 
-#define FX_NS 1000000000ull
 #define FX_MAX_IND 512
 #define FX_MAX_SRC 32
 /* The tuple id of every flow that names none: one shared client stack. */
@@ -242,8 +242,8 @@ static inline void fx_flow(struct fx *f, const struct fx_flow *in)
 	k.server = fx_addr(addr_is_v4(&k.client) ? "192.0.2.1" : "2001:db8::1");
 	k.cport = f->next_cport++;
 	k.sport = in->sport ? in->sport : 443;
-	fl.first_ns = (uint64_t)(in->at_s * FX_NS);
-	fl.last_ns = fl.first_ns + (uint64_t)(in->dur_s * FX_NS);
+	fl.first_ns = (uint64_t)(in->at_s * HS_NS_PER_SEC);
+	fl.last_ns = fl.first_ns + (uint64_t)(in->dur_s * HS_NS_PER_SEC);
 	fl.flags = HS_F_SYN | HS_F_SYNACK | HS_F_ACK | HS_F_TLS |
 		   HS_F_HELLO_DONE | HS_F_TUPLE | HS_F_FIN | in->flags;
 	fl.tuple_id = in->tuple_id ? in->tuple_id : FX_TUPLE;
@@ -274,8 +274,8 @@ static inline void fx_source(struct fx *f, const struct fx_source *in)
 	struct hs_addr a = fx_addr(in->addr);
 	struct hs_source s = {0};
 
-	s.first_ns = (uint64_t)(in->first_s * FX_NS);
-	s.last_ns = (uint64_t)(in->last_s * FX_NS);
+	s.first_ns = (uint64_t)(in->first_s * HS_NS_PER_SEC);
+	s.last_ns = (uint64_t)(in->last_s * HS_NS_PER_SEC);
 	s.flows = in->flows ? in->flows : 1;
 	s.tls_flows = s.flows;
 	s.cad.bursts = in->bursts;
@@ -343,7 +343,7 @@ static inline void fx_emit(void *ctx, const struct indicator *ind)
 static inline void fx_eval(struct fx *f, double now_s)
 {
 	struct ind_sink sink = {fx_emit, f};
-	uint64_t now = (uint64_t)(now_s * FX_NS);
+	uint64_t now = (uint64_t)(now_s * HS_NS_PER_SEC);
 
 	if (!f->c) {
 		f->c = corr_new(&f->cfg, &f->env, 4096, 1024);
