@@ -25,8 +25,8 @@
 #include "decide/enforce.h"
 #include "datapath/mapiter.h"
 #include "decide/policy.h"
+#include "lib/hstime.h"
 
-#define NS 1000000000ull
 
 struct maps {
 	int block, rules, hint, allow;
@@ -124,7 +124,7 @@ static void test_reconcile(void **state)
 	struct hs_lpm_key k = {.prefixlen = 128};
 	struct hs_block b;
 	struct hs_addr a;
-	uint64_t t = 1000 * NS;
+	uint64_t t = 1000 * HS_NS_PER_SEC;
 	__u32 zero = 0;
 	struct hs_block_hint hint;
 
@@ -141,7 +141,7 @@ static void test_reconcile(void **state)
 	assert_int_equal(bpf_map_update_elem(m.block, &k, &b, BPF_ANY), 0);
 	a = addr_n(998);
 	memcpy(k.addr, a.b, 16);
-	b = (struct hs_block){.expires_ns = t + 50 * NS,
+	b = (struct hs_block){.expires_ns = t + 50 * HS_NS_PER_SEC,
 			      .reason = HS_R_INDICATOR};
 	assert_int_equal(bpf_map_update_elem(m.block, &k, &b, BPF_ANY), 0);
 
@@ -162,15 +162,15 @@ static void test_reconcile(void **state)
 	memcpy(k.addr, a.b, 16);
 	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
 	assert_int_equal(b.reason, HS_R_INDICATOR);
-	assert_true(b.expires_ns == t + 100 * NS);
+	assert_true(b.expires_ns == t + 100 * HS_NS_PER_SEC);
 	assert_int_equal(bpf_map_lookup_elem(m.hint, &zero, &hint), 0);
 	assert_int_equal(hint.prefixes, 1);
 
 	/* an operator deletes one: the next verify drops it from the desired
 	 * set and it is not written back */
 	assert_int_equal(bpf_map_delete_elem(m.block, &k), 0);
-	enforcer_reconcile(e, p, t + NS, true);
-	enforcer_reconcile(e, p, t + 2 * NS, true);
+	enforcer_reconcile(e, p, t + HS_NS_PER_SEC, true);
+	enforcer_reconcile(e, p, t + 2 * HS_NS_PER_SEC, true);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.lifted_outside, 1);
 	assert_int_equal(es.desired_blocks, 9);
@@ -186,14 +186,14 @@ static void test_reconcile(void **state)
 		ak.addr[15] = 0;
 		assert_int_equal(bpf_map_update_elem(m.allow, &ak, &av, 0), 0);
 	}
-	enforcer_reconcile(e, p, t + 3 * NS, true);
+	enforcer_reconcile(e, p, t + 3 * HS_NS_PER_SEC, true);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.desired_blocks, 0);
 	assert_int_equal(count(m.block), 1); /* the manual one */
 	/* and new decisions inside it are refused */
 	a = addr_n(5);
-	block_at(p, &a, t + 4 * NS);
-	enforcer_reconcile(e, p, t + 4 * NS, false);
+	block_at(p, &a, t + 4 * HS_NS_PER_SEC);
+	enforcer_reconcile(e, p, t + 4 * HS_NS_PER_SEC, false);
 	assert_int_equal(count(m.block), 1);
 
 	/* expiry: what the policy no longer wants is deleted */
@@ -206,24 +206,24 @@ static void test_reconcile(void **state)
 		bpf_map_delete_elem(m.allow, &ak);
 	}
 	a = addr_n(300);
-	block_at(p, &a, t + 5 * NS);
-	enforcer_reconcile(e, p, t + 5 * NS, false);
+	block_at(p, &a, t + 5 * HS_NS_PER_SEC);
+	enforcer_reconcile(e, p, t + 5 * HS_NS_PER_SEC, false);
 	assert_int_equal(count(m.block), 2);
-	enforcer_reconcile(e, p, t + 106 * NS, true);
+	enforcer_reconcile(e, p, t + 106 * HS_NS_PER_SEC, true);
 	assert_int_equal(count(m.block), 1);
 	discard_records(p);
 
 	/* a restart adopts the indicator blocks it finds */
 	a = addr_n(301);
-	block_at(p, &a, t + 110 * NS);
-	enforcer_reconcile(e, p, t + 110 * NS, true);
+	block_at(p, &a, t + 110 * HS_NS_PER_SEC);
+	enforcer_reconcile(e, p, t + 110 * HS_NS_PER_SEC, true);
 	discard_records(p);
 	enforcer_free(e);
 	policy_free(p);
 	p = new_policy(1000, &m);
 	e = enforcer_new(&fds);
-	assert_int_equal(enforcer_adopt(e, p, t + 111 * NS), 1);
-	enforcer_reconcile(e, p, t + 111 * NS, true);
+	assert_int_equal(enforcer_adopt(e, p, t + 111 * HS_NS_PER_SEC), 1);
+	enforcer_reconcile(e, p, t + 111 * HS_NS_PER_SEC, true);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.desired_blocks, 1);
 	assert_int_equal(es.enforced_blocks, 1);
@@ -243,7 +243,7 @@ static void test_full_map(void **state)
 	struct policy *p;
 	struct enforcer *e;
 	struct hs_addr a;
-	uint64_t t = 1000 * NS;
+	uint64_t t = 1000 * HS_NS_PER_SEC;
 
 	(void)state;
 	maps_open(&m, 8);
@@ -278,8 +278,8 @@ static void test_full_map(void **state)
 		for (__u32 i = 0; i < n; i++)
 			bpf_map_delete_elem(m.block, &keys[i]);
 	}
-	enforcer_reconcile(e, p, t + NS, true); /* finds 4 lifted outside */
-	enforcer_reconcile(e, p, t + 2 * NS, true);
+	enforcer_reconcile(e, p, t + HS_NS_PER_SEC, true); /* finds 4 lifted outside */
+	enforcer_reconcile(e, p, t + 2 * HS_NS_PER_SEC, true);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.lifted_outside, 4);
 	assert_int_equal(es.desired_blocks, 8);
@@ -309,7 +309,7 @@ static void test_million(void **state)
 	struct policy *p;
 	struct enforcer *e;
 	struct timespec t0;
-	uint64_t t = 1000 * NS;
+	uint64_t t = 1000 * HS_NS_PER_SEC;
 	double decide_s, write_s, verify_s, expire_s;
 
 	(void)state;
@@ -329,7 +329,7 @@ static void test_million(void **state)
 	enforcer_reconcile(e, p, t, false);
 	write_s = since(&t0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enforcer_reconcile(e, p, t + NS, true);
+	enforcer_reconcile(e, p, t + HS_NS_PER_SEC, true);
 	verify_s = since(&t0);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.desired_blocks, n);
@@ -337,7 +337,7 @@ static void test_million(void **state)
 	assert_int_equal(es.write_failures, 0);
 	assert_int_equal(count(m.block), (long)n);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enforcer_reconcile(e, p, t + 200 * NS, true);
+	enforcer_reconcile(e, p, t + 200 * HS_NS_PER_SEC, true);
 	expire_s = since(&t0);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.desired_blocks, 0);

@@ -16,9 +16,9 @@
 
 #include "lib/addr.h"
 #include "decide/policy.h"
+#include "lib/hstime.h"
 #include "output/records.h"
 
-#define NS 1000000000ull
 
 struct decisions {
 	json_object *d[4096];
@@ -73,7 +73,7 @@ static void feed(struct policy *p, const char *addr, double score, uint64_t t)
 	    .kind = IND_RESIDENTIAL_PROXY,
 	    .score = score,
 	    .fresh = true,
-	    .at_ns = t * NS,
+	    .at_ns = t * HS_NS_PER_SEC,
 	    .n_sources = 1,
 	};
 
@@ -88,7 +88,7 @@ static void round_out(struct policy *p, FILE *f, uint64_t t)
 {
 	struct record_out out = {.log = f, .max_listed = 10};
 
-	policy_expire(p, t * NS);
+	policy_expire(p, t * HS_NS_PER_SEC);
 	policy_flush(p, &out);
 	fflush(f);
 }
@@ -138,7 +138,7 @@ static void test_policy_ttls(void **state)
 	assert_int_equal(num(d.d[0], "ttl_s"), 100);
 	assert_int_equal(num(d.d[0], "offences"), 1);
 	assert_int_equal(num(d.d[0], "expires_ns") - num(d.d[0], "time_ns"),
-			 100 * (int64_t)NS);
+			 100 * (int64_t)HS_NS_PER_SEC);
 	assert_string_equal(str(d.d[0], "action"), "block_prefix");
 	assert_string_equal(str(d.d[0], "reason"), "residential_proxy");
 	assert_string_equal(str(d.d[1], "prefix"), "2001:db8::/64");
@@ -190,7 +190,7 @@ static void test_policy_jitter_and_cap(void **state)
 	/* expiries spread over [ttl, ttl * 1.1]: no bulk-expiry cliff */
 	for (size_t i = 0; i < d.n; i++) {
 		int64_t j = num(d.d[i], "expires_ns") - num(d.d[i], "time_ns") -
-			    1000 * (int64_t)NS;
+			    1000 * (int64_t)HS_NS_PER_SEC;
 
 		lo = j < lo ? j : lo;
 		hi = j > hi ? j : hi;
@@ -198,8 +198,8 @@ static void test_policy_jitter_and_cap(void **state)
 					  num(d.d[i - 1], "expires_ns");
 	}
 	assert_true(lo >= 0);
-	assert_true(hi <= 100 * (int64_t)NS);
-	assert_true(hi - lo > 50 * (int64_t)NS);
+	assert_true(hi <= 100 * (int64_t)HS_NS_PER_SEC);
+	assert_true(hi - lo > 50 * (int64_t)HS_NS_PER_SEC);
 	assert_true(distinct > 150);
 	free_records(&d);
 	policy_free(p);
@@ -217,7 +217,7 @@ static void test_policy_cluster(void **state)
 	    .kind = IND_FARM_CLUSTER,
 	    .score = 0.9,
 	    .fresh = true,
-	    .at_ns = 10 * NS,
+	    .at_ns = 10 * HS_NS_PER_SEC,
 	    .sources = srcs,
 	    .n_sources = 3,
 	    .n_new = 3,
