@@ -14,69 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "correlate/thresholds.h"
 #include "fingerprint/client_family.h"
 #include "hydrascope/abi.h"
 
-/* Thresholds and limits. Defaults, and how they were chosen, are in
- * corr_config.c and the README; each can be set in a config file. */
+/* Thresholds and limits, one field per entry of HS_CORR_THRESHOLDS. */
+#define HS_THR_FIELD_UINT(name) unsigned name;
+#define HS_THR_FIELD_REAL(name) double name;
+#define HS_THR_FIELD_UINT_PER_FAMILY(name) unsigned name[FAM_COUNT];
+#define HS_THR_FIELD(name, kind, def, lo, hi, help) HS_THR_FIELD_##kind(name)
 struct corr_config {
-	/* windows */
-	unsigned window_s;	  /* activity window of every indicator */
-	unsigned eval_interval_s; /* evaluate this often (datapath clock) */
-	unsigned reemit_s;	  /* repeat a still-firing record after */
-	/* relay_rtt_gap */
-	unsigned relay_min_gap_us; /* detour estimate per flow */
-	unsigned relay_require_ack_delay;
-	unsigned relay_base_ack_us; /* direct clients send the hello within */
-	unsigned
-	    relay_base_gap_us[FAM_COUNT]; /* client processing, by family */
-	unsigned relay_min_flows;
-	double relay_min_share;
-	/* stack_mismatch */
-	double stack_min_implausibility;
-	unsigned stack_min_flows;
-	double stack_min_share;
-	/* hop_anomaly */
-	unsigned hop_max_mss;
-	unsigned hop_max_hops;
-	/* cadence bands and robotic_cadence */
-	double robotic_max_cv;
-	unsigned robotic_min_bursts;
-	unsigned band_min_bursts;
-	double human_min_cv;
-	/* uniform_requests */
-	double uniform_max_cv;
-	unsigned uniform_min_requests;
-	/* farm_cluster, rotation, pivot */
-	unsigned cluster_min_sources;
-	unsigned cluster_min_prefixes;
-	unsigned cluster_max_source_flows;
-	double cluster_min_evidence;
-	double rotation_min_churn;
-	unsigned rotation_max_span_s;
-	double pivot_min_shift;
-	unsigned pivot_min_flows;
-	/* bounded state */
-	unsigned max_clusters;
-	unsigned max_members;
-	/* decisions (user/policy.c) */
-	double decide_relay_min_score;
-	unsigned decide_relay_alone;
-	double decide_residential_min_score;
-	double decide_cluster_min_score;
-	unsigned decide_cluster_members;
-	unsigned ttl_relay_s;
-	unsigned ttl_residential_s;
-	unsigned ttl_cluster_s;
-	unsigned ttl_max_s;
-	unsigned ttl_jitter_pct;
-	unsigned offence_half_life_s;
-	unsigned block_v4_prefix;
-	unsigned block_v6_prefix;
-	unsigned max_blocks;
-	unsigned max_tuple_rules;
-	/* output */
-	unsigned max_listed_sources; /* sources printed per record */
+	HS_CORR_THRESHOLDS(HS_THR_FIELD, HS_THR_NO_GROUP)
 };
 
 void corr_config_defaults(struct corr_config *c);
