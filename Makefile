@@ -51,6 +51,8 @@ help:
 	@echo "                  detours 6-100 ms) among real users and browsers; recall, cuts,"
 	@echo "                  benign flagged/blocked (build/bench-detect-live/score.json)"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config, asndb), FUZZ_SECONDS each"
+	@echo "  make thresholds-docs  regenerate deploy/hydrascope.conf.example and the README's"
+	@echo "                  threshold table from user/correlate/thresholds.h"
 	@echo "  make format     clang-format the C sources in place"
 	@echo "  make clean      remove build/"
 	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA)"
@@ -120,13 +122,38 @@ $(BUILD)/hydrascope-san: $(BUILD)/san/cli/main.o $(SAN_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LDLIBS)
 
+# Documents generated from the threshold list (user/correlate/thresholds.h):
+# the example config, its copy among the fuzz seeds (first byte: the config
+# parser) and the README's table between its markers.
+# tests/docs/thresholds_test.sh checks that they are up to date.
+$(BUILD)/tools/%.o: tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/gen-thresholds: $(BUILD)/tools/gen-thresholds.o \
+		$(BUILD)/user/correlate/config.o $(BUILD)/user/fingerprint/client_family.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ -lm
+
+.PHONY: thresholds-docs
+thresholds-docs: $(BUILD)/gen-thresholds
+	$(Q)$(BUILD)/gen-thresholds conf > deploy/hydrascope.conf.example
+	$(Q){ printf '\002'; cat deploy/hydrascope.conf.example; } \
+		> tests/fuzz/corpus/config/corr-example
+	$(Q)$(BUILD)/gen-thresholds readme > $(BUILD)/thresholds.md
+	$(Q)awk -v t=$(BUILD)/thresholds.md '/^<!-- end of thresholds/ { skip = 0 } \
+		!skip { print } \
+		/^<!-- thresholds:/ { while ((getline l < t) > 0) print l; skip = 1 }' \
+		README.md > $(BUILD)/README.md && mv $(BUILD)/README.md README.md
+
 # test tools: a delayed point-to-point link for relay tests (no netem here)
 $(BUILD)/delaylink: tools/delaylink.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 .PHONY: test
-test: all deps-test $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/delaylink
+test: all deps-test $(TEST_BINS) $(FUZZ_BINS) $(BUILD)/delaylink $(BUILD)/gen-thresholds
 	@SHARED_TESTDATA=$(SHARED_TESTDATA) tests/run.sh
 
 .PHONY: test-unit
@@ -156,7 +183,7 @@ demo-capture: all
 .PHONY: format
 format:
 	clang-format -i bpf/*.c bpf/*.h include/hydrascope/*.h tests/*/*.c \
-		tests/*/*.h tools/bench/*.c $(shell find user -name '*.[ch]')
+		tests/*/*.h tools/*.c tools/bench/*.c $(shell find user -name '*.[ch]')
 
 .PHONY: clean
 clean:

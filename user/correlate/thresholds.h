@@ -2,8 +2,10 @@
 /*
  * The correlator and policy thresholds, listed once. From this list come
  * the fields of struct corr_config (correlate.h), the defaults and the
- * config file's keys and ranges (config.c). The groups and help lines are
- * those of deploy/hydrascope.conf.example and the README's keys.
+ * config file's keys and ranges (config.c), and, through
+ * tools/gen-thresholds.c (`make thresholds-docs`),
+ * deploy/hydrascope.conf.example and the README's threshold table;
+ * tests/docs/thresholds_test.sh fails when those two differ from the list.
  *
  * X(name, kind, default, min, max, help) is one key; S(title) starts a
  * group of the example config and the table. Kinds:
