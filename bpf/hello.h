@@ -4,11 +4,16 @@
  * in-kernel walk that accumulates the fingerprint tuple id across segments.
  *
  * The walk never looks at every byte: it reads the record and handshake
- * headers, each cipher suite and each extension header, and jumps over
- * everything else by length, so its cost is linear in the number of items
- * and capped (HS_HELLO_MAX_ITEMS). An item split across two segments is
- * carried in the walker state. Anything it cannot follow (out-of-order
- * segments, lying lengths) stops the walk and is counted; the packet passes.
+ * headers, each cipher suite, each extension header and a few ALPN bytes,
+ * and jumps over everything else by length, so its cost is linear in the
+ * number of items and capped (HS_HELLO_MAX_ITEMS). It follows the
+ * handshake message across TLS records (a record header met inside the
+ * message is read and stepped over) and across segments; an item or a
+ * record header split across either is carried in the walker state.
+ * Anything it cannot follow (out-of-order segments, lying lengths) or that
+ * goes past a bound (segments, records, steps) stops the walk, is counted
+ * by reason, and marks the flow "unfingerprintable TLS" (HS_F_UNFP); the
+ * packet passes.
  */
 #ifndef HS_BPF_HELLO_H
 #define HS_BPF_HELLO_H
@@ -44,7 +49,6 @@ static __always_inline bool payload_is_hello(struct xdp_md *ctx,
 static __always_inline __u32 walk_item_size(__u8 phase)
 {
 	switch (phase) {
-	case HS_W_REC: return 5;
 	case HS_W_HS: return 4;
 	case HS_W_SID: return 1;
 	case HS_W_CS_LEN: return 2;
@@ -52,31 +56,54 @@ static __always_inline __u32 walk_item_size(__u8 phase)
 	case HS_W_COMP_LEN: return 1;
 	case HS_W_EXT_LEN: return 2;
 	case HS_W_EXT: return 4;
+	case HS_W_ALPN: return 1;
 	}
 	return 0;
 }
 
-/* Consume one complete item b[0..size). */
-static __always_inline void walk_item(struct hs_hello_walk *w, const __u8 *b)
+/* Once the handshake length and enough record headers are known: where
+ * the message ends in the stream. */
+static __always_inline void walk_msg_end(struct hs_hello_walk *w)
 {
-	__u32 v = (b[0] << 8) | b[1];
-	__u32 l;
+	if (w->hs_want && !w->msg_end && w->hs_seen >= w->hs_want)
+		w->msg_end = w->rec_end - (w->hs_seen - w->hs_want);
+}
+
+/* After an extension header of body length l: the ALPN body's first bytes
+ * are hashed (first ALPN extension only), every other body skipped. */
+static __always_inline void walk_ext_body(struct hs_hello_walk *w, __u16 v,
+					  __u32 l)
+{
+	if (v == 0x0010 && l && !w->acc.alpn_seen) {
+		w->acc.alpn_seen = 1;
+		w->alpn_left = l < HS_ALPN_BYTES ? l : HS_ALPN_BYTES;
+		w->alpn_rest = l - w->alpn_left;
+		w->phase = HS_W_ALPN;
+		return;
+	}
+	w->skip = l;
+	if (!w->remain)
+		w->phase = HS_W_DONE;
+}
+
+/* Consume one complete item, its bytes big-endian in x from the top
+ * (b0 = x >> 24, b1 = x >> 16 & 0xff, ...). */
+static __always_inline void walk_item(struct hs_hello_walk *w, __u32 x)
+{
+	__u32 v = x >> 16, l;
+	__u8 b0 = x >> 24;
 
 	switch (w->phase) {
-	case HS_W_REC:
-		if (b[0] != 0x16 || b[1] != 0x03)
-			goto bad;
-		w->rec_end = 5 + ((b[3] << 8) | b[4]);
-		w->phase = HS_W_HS;
-		return;
 	case HS_W_HS:
-		if (b[0] != 0x01)
+		if (b0 != 0x01)
 			goto bad;
+		w->hs_want = 4 + (x & 0xffffff);
+		walk_msg_end(w);
 		w->skip = 34; /* legacy version + random */
 		w->phase = HS_W_SID;
 		return;
 	case HS_W_SID:
-		w->skip = b[0];
+		w->skip = b0;
 		w->phase = HS_W_CS_LEN;
 		return;
 	case HS_W_CS_LEN:
@@ -96,7 +123,7 @@ static __always_inline void walk_item(struct hs_hello_walk *w, const __u8 *b)
 			w->phase = HS_W_COMP_LEN;
 		return;
 	case HS_W_COMP_LEN:
-		w->skip = b[0];
+		w->skip = b0;
 		w->phase = HS_W_EXT_LEN;
 		return;
 	case HS_W_EXT_LEN:
@@ -104,7 +131,7 @@ static __always_inline void walk_item(struct hs_hello_walk *w, const __u8 *b)
 		w->phase = v ? HS_W_EXT : HS_W_DONE;
 		return;
 	case HS_W_EXT:
-		l = (b[2] << 8) | b[3];
+		l = x & 0xffff;
 		if (w->remain < 4 + l)
 			goto bad;
 		if (!hs_tuple_add_ext(&w->acc, v)) {
@@ -113,9 +140,14 @@ static __always_inline void walk_item(struct hs_hello_walk *w, const __u8 *b)
 			return;
 		}
 		w->remain -= 4 + l;
-		w->skip = l;
-		if (!w->remain)
-			w->phase = HS_W_DONE;
+		walk_ext_body(w, v, l);
+		return;
+	case HS_W_ALPN:
+		hs_tuple_add_alpn(&w->acc, b0);
+		if (--w->alpn_left)
+			return;
+		w->skip = w->alpn_rest;
+		w->phase = w->remain ? HS_W_EXT : HS_W_DONE;
 		return;
 	}
 bad:
@@ -125,146 +157,207 @@ bad:
 struct walk_ctx {
 	struct hs_hello_walk *w;
 	const __u8 *buf; /* this segment's captured bytes */
-	__u32 base;	 /* hello offset of buf[0] */
+	__u32 base;	 /* stream offset of buf[0] */
 	__u32 pos;
 	__u32 end;
 };
 
-static __always_inline void walk_skip(struct walk_ctx *c)
+/* Bytes from pos that lie in this segment and in the current record. */
+static __always_inline __u32 walk_avail(const struct walk_ctx *c,
+					const struct hs_hello_walk *w)
 {
-	struct hs_hello_walk *w = c->w;
-	__u32 adv = c->end - c->pos;
+	__u32 seg = c->end - c->pos, rec = w->rec_end - (c->base + c->pos);
 
-	if (adv > w->skip)
-		adv = w->skip;
-	c->pos += adv;
-	w->skip -= adv;
+	return seg < rec ? seg : rec;
 }
 
-#define CS_BATCH 16
+/* A record header at pos (possibly split across segments). Returns 1 to
+ * stop the walk of this segment. */
+static __always_inline long walk_rec_hdr(struct walk_ctx *c,
+					 struct hs_hello_walk *w)
+{
+	__u32 k, n = w->rh_len & 7, rlen;
+
+	for (k = 0; k < 5; k++) {
+		if (n >= 5 || c->pos >= c->end)
+			break;
+		w->rh[n & 7] = c->buf[c->pos & HELLO_BUF_MASK];
+		n++;
+		c->pos++;
+	}
+	if (n < 5) {
+		w->rh_len = n;
+		return 1; /* the rest of the header is in the next segment */
+	}
+	w->rh_len = 0;
+	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03) ||
+	    w->records >= HS_HELLO_MAX_RECORDS) {
+		if (w->phase == HS_W_DONE) {
+			/* ids are done, only the capture end was sought:
+			 * end it here */
+			w->msg_end = w->rec_end;
+		} else if (w->rh[0] != 0x16 || !w->records) {
+			w->phase = HS_W_BAD;
+		} else {
+			w->phase = HS_W_GIVEUP;
+			w->give_up = HS_U_RECORDS;
+		}
+		return 1;
+	}
+	w->records++;
+	rlen = (w->rh[3] << 8) | w->rh[4];
+	w->rec_end = c->base + c->pos + rlen;
+	w->hs_seen += rlen;
+	walk_msg_end(w);
+	return 0;
+}
+
 #define EXT_BATCH 8
 
-/* Up to CS_BATCH whole cipher suites in one call (the common case: no
- * carried bytes, all inside this segment and the record). Returns how many
- * it took; the generic step handles everything else. */
-static __always_inline __u32 walk_cipher_batch(struct walk_ctx *c,
-					       struct hs_hello_walk *w)
-{
-	__u32 k;
-
-	for (k = 0; k < CS_BATCH; k++) {
-		__u32 pos = c->pos;
-		__u16 v;
-
-		if (w->phase != HS_W_CS || w->carry_len || w->remain < 2 ||
-		    c->end - pos < 2 ||
-		    (w->rec_end && c->base + pos + 2 > w->rec_end))
-			break;
-		v = (c->buf[pos & HELLO_BUF_MASK] << 8) |
-		    c->buf[(pos + 1) & HELLO_BUF_MASK];
-		if (!hs_tuple_add_cipher(&w->acc, v)) {
-			w->capped = 1;
-			w->phase = HS_W_DONE;
-			return k + 1;
-		}
-		c->pos = pos + 2;
-		w->remain -= 2;
-		if (!w->remain)
-			w->phase = HS_W_COMP_LEN;
-	}
-	return k;
-}
-
-/* Up to EXT_BATCH whole extension headers in one call, each body jumped
- * over when it lies in this segment (the common case). */
+/* Up to EXT_BATCH whole extension headers in one call, each with a body
+ * that lies in this segment and record (the common case); the generic
+ * step takes everything else (ALPN, bodies that go on, lying lengths). */
 static __always_inline __u32 walk_ext_batch(struct walk_ctx *c,
 					    struct hs_hello_walk *w)
 {
 	__u32 k;
 
+#pragma clang loop unroll(disable)
 	for (k = 0; k < EXT_BATCH; k++) {
-		__u32 pos = c->pos, l;
+		__u32 pos = c->pos, l, avail;
 		__u16 v;
 
+		avail = walk_avail(c, w);
 		if (w->phase != HS_W_EXT || w->carry_len || w->skip ||
-		    c->end - pos < 4 ||
-		    (w->rec_end && c->base + pos + 4 > w->rec_end))
+		    avail < 4)
 			break;
 		v = (c->buf[pos & HELLO_BUF_MASK] << 8) |
 		    c->buf[(pos + 1) & HELLO_BUF_MASK];
 		l = (c->buf[(pos + 2) & HELLO_BUF_MASK] << 8) |
 		    c->buf[(pos + 3) & HELLO_BUF_MASK];
-		if (w->remain < 4 + l) {
-			w->phase = HS_W_BAD;
-			return k + 1;
-		}
+		if (v == 0x0010 || w->remain < 4 + l || avail - 4 < l)
+			break;
 		if (!hs_tuple_add_ext(&w->acc, v)) {
 			w->capped = 1;
 			w->phase = HS_W_DONE;
 			return k + 1;
 		}
 		w->remain -= 4 + l;
-		if (!w->remain)
+		c->pos = pos + 4 + l;
+		if (!w->remain) {
 			w->phase = HS_W_DONE;
-		pos += 4;
-		if (c->end - pos < l) { /* the body goes on past this segment */
-			c->pos = pos;
-			w->skip = l;
 			return k + 1;
 		}
-		c->pos = pos + l;
 	}
 	return k;
 }
 
-/* bpf_loop callback: one item (or a batch of cipher suites or extension
- * headers) per call.
+/* One item through the generic path: from carried bytes and this
+ * segment, or kept as carried bytes when it goes on past the segment or
+ * the record. */
+static __always_inline long walk_generic(struct walk_ctx *c,
+					 struct hs_hello_walk *w)
+{
+	__u32 sz = walk_item_size(w->phase), cl = w->carry_len & 7;
+	__u32 avail = walk_avail(c, w), k, x = 0;
+
+	if (cl + avail < sz) { /* split item: keep its head for what follows */
+		for (k = 0; k < 4; k++) {
+			if (k >= avail)
+				break;
+			w->carry[(cl + k) & 7] =
+			    c->buf[(c->pos + k) & HELLO_BUF_MASK];
+		}
+		w->carry_len = cl + avail;
+		c->pos += avail;
+		return 0;
+	}
+	for (k = 0; k < 4; k++) {
+		__u32 byte = 0;
+
+		if (k < cl)
+			byte = w->carry[k & 7];
+		else if (k < sz)
+			byte = c->buf[(c->pos + k - cl) & HELLO_BUF_MASK];
+		x |= byte << (24 - 8 * k);
+	}
+	c->pos += sz - cl;
+	w->carry_len = 0;
+	walk_item(w, x);
+	return 0;
+}
+
+/* The walk is over: keep following records until the message end is
+ * known, so that the capture knows where the hello ends. */
+static __always_inline long walk_over(struct walk_ctx *c,
+				      struct hs_hello_walk *w)
+{
+	if (w->phase != HS_W_DONE || w->msg_end || !w->hs_want)
+		return 1;
+	if (c->base + c->pos >= w->rec_end)
+		return walk_rec_hdr(c, w);
+	c->pos += walk_avail(c, w);
+	return 0;
+}
+
+/* bpf_loop callback: one item (or a batch of extension headers, or a
+ * record header, or a skip to the record's end) per call.
  * Returns 1 to stop. */
 static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 {
 	struct walk_ctx *c = ctx;
 	struct hs_hello_walk *w = c->w;
-	__u8 b[8] = {};
-	__u32 sz, have, k, cl;
+	__u32 avail;
 
-	if (w->skip)
-		walk_skip(c);
-	if (w->phase >= HS_W_DONE || c->pos >= c->end)
+	if (c->pos >= c->end)
 		return 1;
-	if (walk_cipher_batch(c, w) || walk_ext_batch(c, w))
+	if (w->phase >= HS_W_DONE)
+		return walk_over(c, w);
+	/* nothing of the hello lies past its handshake message */
+	if (w->msg_end && c->base + c->pos >= w->msg_end) {
+		w->phase = w->phase == HS_W_EXT_LEN && !w->carry_len && !w->skip
+			       ? HS_W_DONE
+			       : HS_W_BAD;
+		return 1;
+	}
+	if (c->base + c->pos >= w->rec_end)
+		return walk_rec_hdr(c, w);
+	if (w->skip) {
+		avail = walk_avail(c, w);
+		if (avail > w->skip)
+			avail = w->skip;
+		c->pos += avail;
+		w->skip -= avail;
 		return 0;
-	/* nothing of the hello lies past its record (single-record hellos) */
-	if (w->rec_end && c->base + c->pos - w->carry_len >= w->rec_end) {
-		w->phase = w->phase == HS_W_EXT_LEN ? HS_W_DONE : HS_W_BAD;
-		return 1;
 	}
-	sz = walk_item_size(w->phase);
-	cl = w->carry_len & 7;
-	have = cl + (c->end - c->pos);
-	if (have < sz) { /* split item: keep its head for the next segment */
-		for (k = 0; k < 5; k++) {
-			if (c->pos + k >= c->end)
-				break;
-			w->carry[(cl + k) & 7] =
-			    c->buf[(c->pos + k) & HELLO_BUF_MASK];
-		}
-		w->carry_len = cl + (c->end - c->pos);
-		c->pos = c->end;
-		return 1;
-	}
-	for (k = 0; k < 5; k++) {
-		if (k < cl)
-			b[k] = w->carry[k & 7];
-		else
-			b[k] = c->buf[(c->pos + k - cl) & HELLO_BUF_MASK];
-	}
-	c->pos += sz - cl;
-	w->carry_len = 0;
-	walk_item(w, b);
-	return 0;
+	/* a batch of extension headers; cipher suites go one a step (a
+	 * cipher batch here would push this frame past the stack budget) */
+	if (walk_ext_batch(c, w))
+		return 0;
+	return walk_generic(c, w);
 }
 
-/* Finish the flow's tuple id once the walk is over. */
+/* The flow's hello cannot be fingerprinted: say so (a signal for the
+ * policy), count it by reason. */
+static __always_inline void mark_unfp(struct hs_flow *f, __u8 reason,
+				      struct hs_stats *st)
+{
+	if (f->flags & HS_F_UNFP)
+		return;
+	f->flags |= HS_F_UNFP;
+	f->unfp_reason = reason;
+	st->hello_unfp++;
+	switch (reason) {
+	case HS_U_GAP: st->hello_gap++; break;
+	case HS_U_SEGS: st->hello_seg_limit++; break;
+	case HS_U_RECORDS: st->hello_rec_limit++; break;
+	case HS_U_BUDGET: st->hello_budget++; break;
+	case HS_U_TFO: st->hello_tfo++; break;
+	case HS_U_FRAG: st->hello_frag++; break;
+	}
+}
+
+/* Finish the flow's ids once the walk is over. */
 static __always_inline void
 walk_finish(struct hs_flow *f, struct hs_hello_walk *w, struct hs_stats *st)
 {
@@ -274,6 +367,11 @@ walk_finish(struct hs_flow *f, struct hs_hello_walk *w, struct hs_stats *st)
 	if (w->phase == HS_W_BAD) {
 		f->flags |= HS_F_HELLO_BAD;
 		st->hello_bad++;
+		mark_unfp(f, HS_U_BAD, st);
+		return;
+	}
+	if (w->phase == HS_W_GIVEUP) {
+		mark_unfp(f, w->give_up, st);
 		return;
 	}
 	if (f->sig_id)
@@ -282,9 +380,21 @@ walk_finish(struct hs_flow *f, struct hs_hello_walk *w, struct hs_stats *st)
 		tcp_class = hs_tcp_class_id(sig);
 	if (w->capped)
 		st->hello_item_cap++;
+	if (w->records > 1)
+		st->hello_multi_record++;
+	f->tls_id = hs_tls_id(&w->acc);
 	f->tuple_id = hs_tuple_id(&w->acc, tcp_class);
 	f->flags |= HS_F_TUPLE;
 	st->tuple_ids++;
+}
+
+/* Capture over: no more hello segments for this flow. */
+static __always_inline void hello_over(const struct hs_flow_key *key,
+				       struct hs_flow *f, bool stored)
+{
+	f->flags |= HS_F_HELLO_DONE;
+	if (stored)
+		bpf_map_delete_elem(&hello_walk, key);
 }
 
 /* Copy this hello segment to userspace and walk it. The first segment is
@@ -299,12 +409,21 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	struct hs_hello_seg *ev;
 	struct walk_ctx wc = {};
 	__u32 zero = 0, off, len;
+	long steps;
 
 	off = p->seq - f->hello_seq;
-	if (off >= HS_HELLO_CAP || ++f->hello_segs > HS_HELLO_MAX_SEGS) {
-		/* beyond the capture (or a stream of gaps): stop capturing */
-		f->flags |= HS_F_HELLO_DONE;
-		bpf_map_delete_elem(&hello_walk, key);
+	if (off >= HS_HELLO_CAP) {
+		/* past the capture before the hello ended: a hole */
+		st->hello_ooo++;
+		if (!(f->flags & HS_F_TUPLE))
+			mark_unfp(f, HS_U_GAP, st);
+		hello_over(key, f, !first);
+		return;
+	}
+	if (++f->hello_segs > HS_HELLO_MAX_SEGS) {
+		if (!(f->flags & HS_F_TUPLE))
+			mark_unfp(f, HS_U_SEGS, st);
+		hello_over(key, f, !first);
 		return;
 	}
 	ev = bpf_map_lookup_elem(&scratch, &zero);
@@ -330,15 +449,24 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		st->hello_segments++;
 
 	w = first ? first : bpf_map_lookup_elem(&hello_walk, key);
-	if (!w)
-		return; /* walk over (or its state evicted): capture only */
+	if (!w) {
+		/* walk state gone (evicted, or never stored) */
+		if (!(f->flags & HS_F_TUPLE))
+			mark_unfp(f, HS_U_STATE, st);
+		if (!(f->flags & HS_F_TUPLE) || !f->hello_end ||
+		    !seq_before(p->seq + p->payload_len, f->hello_end))
+			hello_over(key, f, false);
+		return;
+	}
 	if (off != w->next_off) {
 		/* retransmission (before) or a gap (after): the walk needs
 		 * bytes in order, so it stops; userspace reassembles. */
 		st->hello_ooo++;
 		if (off > w->next_off) {
 			f->flags |= HS_F_HELLO_GAP;
-			bpf_map_delete_elem(&hello_walk, key);
+			if (!(f->flags & HS_F_TUPLE))
+				mark_unfp(f, HS_U_GAP, st);
+			hello_over(key, f, true);
 		}
 		return;
 	}
@@ -346,29 +474,37 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	wc.buf = ev->data;
 	wc.base = off;
 	wc.end = len;
-	bpf_loop(HS_HELLO_STEPS_PER_PKT, walk_step, &wc, 0);
+	steps = bpf_loop(HS_HELLO_STEPS_PER_PKT, walk_step, &wc, 0);
+	if (steps >= HS_HELLO_STEPS_PER_PKT && wc.pos < wc.end &&
+	    w->phase < HS_W_DONE) {
+		w->phase = HS_W_GIVEUP;
+		w->give_up = HS_U_BUDGET;
+	}
 	w->next_off = off + len;
-	if (w->rec_end)
-		f->hello_end = f->hello_seq + w->rec_end;
+	if (w->msg_end)
+		f->hello_end = f->hello_seq + w->msg_end;
 	if (w->phase < HS_W_DONE && w->next_off >= HS_HELLO_CAP) {
 		w->capped = 1; /* the rest lies beyond what we capture */
 		w->phase = HS_W_DONE;
 	}
 	if (w->phase >= HS_W_DONE &&
-	    !(f->flags & (HS_F_TUPLE | HS_F_HELLO_BAD))) {
+	    !(f->flags & (HS_F_TUPLE | HS_F_HELLO_BAD | HS_F_UNFP))) {
 		walk_finish(f, w, st);
 		if (f->flags & HS_F_TUPLE)
 			src->last_tuple_id = f->tuple_id;
 	}
-	/* capture (and the walk state) ends with the record or the cap */
-	if ((w->rec_end && w->next_off >= w->rec_end) ||
-	    w->next_off >= HS_HELLO_CAP) {
-		f->flags |= HS_F_HELLO_DONE;
-		if (!first)
-			bpf_map_delete_elem(&hello_walk, key);
+	/* capture (and the walk state) ends with the message, the cap, or a
+	 * walk that cannot go on */
+	if ((w->msg_end && w->next_off >= w->msg_end) ||
+	    w->next_off >= HS_HELLO_CAP || w->phase > HS_W_DONE) {
+		if (!f->hello_end)
+			f->hello_end = f->hello_seq + w->next_off;
+		hello_over(key, f, !first);
 	} else if (first &&
 		   bpf_map_update_elem(&hello_walk, key, first, BPF_ANY)) {
 		st->hello_state_fail++; /* later segments: capture only */
+		if (!(f->flags & HS_F_TUPLE))
+			mark_unfp(f, HS_U_STATE, st);
 	}
 }
 

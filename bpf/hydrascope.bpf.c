@@ -69,6 +69,7 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	}
 	f->flags = HS_F_SYN;
 	f->cli_isn = p->seq;
+	f->cli_next = p->seq + 1 + p->payload_len;
 	f->sig_id = id;
 	f->last_ns = now;
 	f->pkts_in = 1;
@@ -82,6 +83,34 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	src->last_sig_id = id;
 	src->last_ns = now;
 	src->pkts_in++;
+	/* a hello in the SYN (TCP Fast Open): not walked, but a TLS flow
+	 * marked unfingerprintable, never "non-TLS" */
+	if (p->payload_len && payload_is_hello(ctx, p)) {
+		f->flags |= HS_F_TLS | HS_F_HELLO_DONE;
+		f->hello_seq = p->seq + 1;
+		f->hello_end = f->cli_next;
+		src->tls_flows++;
+		st->tls_flows++;
+		mark_unfp(f, HS_U_TFO, st);
+	}
+}
+
+/* Is this segment where the server's TCP takes the client's next bytes?
+ * ACK set, acknowledging only what the server sent, at the next sequence
+ * number (so inside the window). Flows seen mid-stream (no SYN) take the
+ * first segment as it comes. */
+static __always_inline bool client_in_sequence(const struct hs_flow *f,
+					       const struct pkt *p)
+{
+	if (!(f->flags & HS_F_SYN))
+		return !f->search_pkts || p->seq == f->cli_next;
+	if (!(p->flags & TCPF_ACK) || p->seq != f->cli_next)
+		return false;
+	if (f->flags & HS_F_SYNACK &&
+	    (seq_before(p->ack, f->srv_isn + 1) ||
+	     seq_before(f->srv_next, p->ack)))
+		return false;
+	return true;
 }
 
 /* Client payload: bursts, hello detection and capture, TLS RTT. */
@@ -99,15 +128,28 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 		if (hello)
 			hello_segment(ctx, key, f, src, p, now, st, NULL);
 		else
-			track_client_flight(f, src, p, now, st);
-	} else if (f->data_pkts <= HS_HELLO_SEARCH_PKTS) {
-		hello = payload_is_hello(ctx, p);
-		if (hello) {
-			hello_start(ctx, key, f, src, p, now, st);
-		} else if (f->data_pkts == 1) {
-			f->flags |= HS_F_NONTLS;
-			src->nontls_flows++;
-			st->nontls_flows++;
+			track_client_flight(ctx, f, src, p, now, st);
+	} else if (f->search_pkts < HS_HELLO_SEARCH_PKTS) {
+		/* a hello starts where the server's TCP takes the next
+		 * bytes; decoys it would discard are counted, not walked */
+		if (!client_in_sequence(f, p)) {
+			if (payload_is_hello(ctx, p))
+				st->hello_decoy++;
+		} else {
+			f->search_pkts++;
+			f->cli_next = p->seq + p->payload_len;
+			hello = payload_is_hello(ctx, p);
+			if (hello) {
+				hello_start(ctx, key, f, src, p, now, st);
+			} else {
+				if (f->search_pkts == 1) {
+					f->flags |= HS_F_NONTLS;
+					src->nontls_flows++;
+					st->nontls_flows++;
+				}
+				if (f->search_pkts == HS_HELLO_SEARCH_PKTS)
+					st->hello_search_end++;
+			}
 		}
 	}
 	/* Requests make the cadence, not the ClientHello: a one-request-per-
@@ -134,7 +176,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	struct hs_source *src;
 	struct hs_stats *st;
 	struct hs_flow *f;
-	bool opened;
+	bool opened, cut;
 	__u64 now;
 
 	st = get_stats();
@@ -143,11 +185,15 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	now = now_ns();
 	key_from_client(&key, p);
 
+	/* a cut flow stays cut even when the LRU evicted its flow entry */
+	cut = cut_lookup(&key, now, st);
+	if (cut && cfg.enforce)
+		return cut_verdict(st);
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (!f) {
 		/* Flows are opened by a SYN, or mid-stream by a hello. */
-		if (!payload_is_hello(ctx, p))
-			return XDP_PASS;
+		if (cut || !payload_is_hello(ctx, p))
+			return cut ? cut_verdict(st) : XDP_PASS;
 		f = flow_create(&key, false, now, st);
 		if (!f)
 			return XDP_PASS;
@@ -173,7 +219,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	if (p->flags & (TCPF_FIN | TCPF_RST))
 		f->flags |= HS_F_FIN;
 	tuple_check(f, &key, now, st);
-	return flow_verdict(f, st);
+	return cut ? cut_verdict(st) : flow_verdict(f, st);
 }
 
 __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)

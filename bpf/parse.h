@@ -28,6 +28,7 @@ enum parse_result {
 	PARSE_NON_IP,
 	PARSE_ERR_ETH,
 	PARSE_ERR_VLAN,
+	PARSE_VLAN_LIMIT,
 	PARSE_ERR_IPV4,
 	PARSE_ERR_IPV6,
 	PARSE_V6_EXT_LIMIT,
@@ -205,7 +206,8 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
-/* Ethernet, up to two VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6, TCP.
+/* Ethernet, up to HS_MAX_VLAN VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6,
+ * TCP.
  * Headers must lie in the linear part (data..data_end); length fields are
  * checked against the whole frame (total, which includes XDP fragments). */
 static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
@@ -219,7 +221,7 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 	if ((void *)(eth + 1) > data_end)
 		return PARSE_ERR_ETH;
 	proto = eth->h_proto;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < HS_MAX_VLAN; i++) {
 		struct hs_vlan_hdr *vh = data + off;
 
 		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
@@ -230,7 +232,7 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 		off += sizeof(*vh);
 	}
 	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE)
-		return PARSE_ERR_VLAN; /* a third tag: beyond what we walk */
+		return PARSE_VLAN_LIMIT; /* more tags than we walk */
 
 	if (proto == ETH_P_IP_BE)
 		ret = parse_ipv4(data, data_end, off, total, p);
@@ -250,6 +252,7 @@ static __always_inline void count_parse_result(struct hs_stats *st, int ret)
 	case PARSE_NON_IP: st->non_ip++; break;
 	case PARSE_ERR_ETH: st->err_eth++; break;
 	case PARSE_ERR_VLAN: st->err_vlan++; break;
+	case PARSE_VLAN_LIMIT: st->vlan_limit++; break;
 	case PARSE_ERR_IPV4: st->err_ipv4++; break;
 	case PARSE_ERR_IPV6: st->err_ipv6++; break;
 	case PARSE_V6_EXT_LIMIT: st->ipv6_ext_limit++; break;

@@ -151,16 +151,33 @@ static __always_inline void track_handshake_ack(struct hs_flow *f,
 }
 
 /* The client's next flight after the server's handshake flight: TLS RTT.
- * Only new client data (at or past the hello's end) counts. */
-static __always_inline void track_client_flight(struct hs_flow *f,
+ * Only new client data (at or past the hello's end) that acknowledges the
+ * server's last flight segment counts, and not a segment that holds only
+ * a ChangeCipherSpec record: a client may send that one early (TLS 1.3
+ * middlebox compatibility, or on purpose to fake a short TLS RTT). A CCS
+ * followed by another record in the same segment (CCS + Finished) counts. */
+static __always_inline void track_client_flight(struct xdp_md *ctx,
+						struct hs_flow *f,
 						struct hs_source *src,
 						const struct pkt *p, __u64 now,
 						struct hs_stats *st)
 {
+	__u8 rh[5] = {};
+
 	if ((f->flags & (HS_F_SRV_FLIGHT | HS_F_CLI_FLIGHT)) != HS_F_SRV_FLIGHT)
 		return;
 	if (!(f->flags & HS_F_HELLO_DONE) || seq_before(p->seq, f->hello_end))
 		return;
+	if (!(p->flags & TCPF_ACK) || seq_before(p->ack, f->srv_next)) {
+		st->flight_unacked++;
+		return;
+	}
+	if (p->payload_len >= 5 && p->payload_off <= 0xffff &&
+	    !bpf_xdp_load_bytes(ctx, p->payload_off, rh, 5) && rh[0] == 0x14 &&
+	    p->payload_len <= 5u + (__u32)((rh[3] << 8) | rh[4])) {
+		st->ccs_skipped++;
+		return;
+	}
 	f->flags |= HS_F_CLI_FLIGHT;
 	f->cli_flight_us = flow_stamp_us(f, now);
 	if (f->flags & HS_F_SRV_RTX) {

@@ -62,41 +62,138 @@ static __always_inline int prefix_verdict(const struct hs_addr *src,
 	return XDP_DROP;
 }
 
-/* Once the tuple id is known: does a rule cut this flow? Unconditional
- * rules decide at once; relay-conditional ones when the TLS round trip is
- * measured (the client's second flight, before its first request). */
+/* The relay test of a relay-conditional rule, the one userspace applies
+ * per flow (corr fold_relay): a clean timing (no retransmitted SYN-ACK or
+ * server flight), TLS RTT - TCP RTT >= min_gap_us (family allowance +
+ * detour bound, stored in the rule) and, when set, ACK -> ClientHello >=
+ * min_ack_hello_us. Returns 1 relay, 0 no relay, -1 not measured (yet). */
+static __always_inline int relay_test(const struct hs_flow *f,
+				      const struct hs_tuple_rule *r)
+{
+	__u32 tcp_rtt, tls_rtt;
+
+	if (!(f->flags & HS_F_CLI_FLIGHT))
+		return -1; /* decide on a later packet */
+	if (!(f->flags & HS_F_ACK) ||
+	    f->flags & (HS_F_SYNACK_RTX | HS_F_SRV_RTX) || !f->synack_us ||
+	    !f->hello_us || f->ack_us < f->synack_us ||
+	    f->hello_us < f->ack_us || f->cli_flight_us < f->srv_flight_us)
+		return 0; /* no clean timing: never proof of a relay */
+	tcp_rtt = f->ack_us - f->synack_us;
+	tls_rtt = f->cli_flight_us - f->srv_flight_us;
+	if (tls_rtt < tcp_rtt || tls_rtt - tcp_rtt < r->min_gap_us)
+		return 0;
+	if (f->hello_us - f->ack_us < r->min_ack_hello_us)
+		return 0;
+	return 1;
+}
+
+/* A live rule of the given kind for id, or NULL. */
+static __always_inline struct hs_tuple_rule *rule_get(__u64 id, __u8 kind,
+						      __u64 now)
+{
+	struct hs_tuple_rule *r = bpf_map_lookup_elem(&tuple_rules, &id);
+
+	if (!r || r->kind != kind || (r->expires_ns && now >= r->expires_ns))
+		return NULL;
+	return r;
+}
+
+/* Enter a cut flow in the cuts map, where a flood of new flows cannot
+ * evict it. Not inlined, and its value written in place: no stack on the
+ * packet path's deepest chain. */
+static const struct hs_cut cut_init;
+
+static __noinline void cut_enter(const struct hs_flow_key *k,
+				 const struct hs_tuple_rule *r, __u64 id,
+				 __u64 now, struct hs_stats *st)
+{
+	struct hs_block_hint *hint = get_hint();
+	struct hs_cut *c;
+
+	if (!k || !r || !st)
+		return;
+	if (hint && !hint->cuts)
+		hint->cuts = 1; /* before the entry: never an unseen cut */
+	if (bpf_map_update_elem(&cuts, k, &cut_init, BPF_ANY)) {
+		st->cut_insert_fail++;
+		return;
+	}
+	c = bpf_map_lookup_elem(&cuts, k);
+	if (!c) {
+		st->cut_insert_fail++;
+		return;
+	}
+	c->expires_ns = now + HS_CUT_TTL_NS;
+	c->rule_id = id;
+	c->reason = r->reason;
+	c->kind = r->kind;
+	st->cut_inserts++;
+}
+
+/* Is this client packet's flow in the cuts map? Pushes its expiry on. */
+static __always_inline bool cut_lookup(const struct hs_flow_key *k, __u64 now,
+				       struct hs_stats *st)
+{
+	struct hs_block_hint *hint = get_hint();
+	struct hs_cut *c;
+
+	if (hint && !hint->cuts)
+		return false; /* no cut ever entered: skip the lookup */
+	c = bpf_map_lookup_elem(&cuts, k);
+	if (!c)
+		return false;
+	if (now >= c->expires_ns) {
+		bpf_map_delete_elem(&cuts, k);
+		st->cut_expired++;
+		return false;
+	}
+	c->expires_ns = now + HS_CUT_TTL_NS;
+	st->cut_hits++;
+	return true;
+}
+
+/* Once the ids are known: does a rule cut this flow? A tuple-id rule is
+ * looked up first, then a TLS-id rule. Unconditional rules decide at
+ * once; relay-conditional ones when the TLS round trip is measured (the
+ * client's second flight, before its first request). */
 static __always_inline void tuple_check(struct hs_flow *f,
 					const struct hs_flow_key *k, __u64 now,
 					struct hs_stats *st)
 {
 	struct hs_block_hint *hint;
 	struct hs_tuple_rule *r;
-	__u32 tcp_rtt, tls_rtt;
+	__u64 id;
+	int relay;
 
 	if (!(f->flags & HS_F_TUPLE) || f->flags & (HS_F_CUT | HS_F_CUT_SPARED))
 		return;
 	hint = get_hint();
 	if (hint && (!hint->rules || hint->rules == f->rule_gen))
 		return; /* no rules, or none for us since they last changed */
-	r = bpf_map_lookup_elem(&tuple_rules, &f->tuple_id);
-	if (!r || (r->expires_ns && now >= r->expires_ns)) {
+	id = f->tuple_id;
+	r = rule_get(id, HS_RULE_TUPLE, now);
+	if (!r) {
+		id = f->tls_id;
+		r = rule_get(id, HS_RULE_TLS, now);
+	}
+	if (!r) {
 		if (hint)
 			f->rule_gen = hint->rules;
 		return;
 	}
-	if (r->min_gap_us) {
-		if (!(f->flags & HS_F_CLI_FLIGHT) || !(f->flags & HS_F_ACK) ||
-		    f->flags & (HS_F_SYNACK_RTX | HS_F_SRV_RTX))
-			return; /* not measured (yet): decide on a later packet
-				 */
-		tcp_rtt = f->ack_us - f->synack_us;
-		tls_rtt = f->cli_flight_us - f->srv_flight_us;
-		if (tls_rtt < tcp_rtt || tls_rtt - tcp_rtt < r->min_gap_us) {
+	if (r->min_gap_us || r->min_ack_hello_us) {
+		relay = relay_test(f, r);
+		if (relay < 0)
+			return;
+		if (!relay) {
 			st->tuple_gap_spared++;
 			f->flags |= HS_F_CUT_SPARED;
 			return;
 		}
 	}
+	if (r->kind == HS_RULE_TLS)
+		st->tls_rule_hits++;
 	if (allowlisted(&k->client)) {
 		st->allow_hits++;
 		f->flags |= HS_F_CUT_SPARED;
@@ -104,6 +201,18 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	}
 	f->flags |= HS_F_CUT;
 	st->tuple_cuts++;
+	cut_enter(k, r, id, now, st);
+}
+
+/* Verdict for a client packet of a cut flow. */
+static __always_inline int cut_verdict(struct hs_stats *st)
+{
+	if (!cfg.enforce) {
+		st->tuple_would_drop++;
+		return XDP_PASS;
+	}
+	st->tuple_drops++;
+	return XDP_DROP;
 }
 
 /* Verdict for a client packet of a flow that a tuple rule cut. */
@@ -112,12 +221,7 @@ static __always_inline int flow_verdict(const struct hs_flow *f,
 {
 	if (!(f->flags & HS_F_CUT))
 		return XDP_PASS;
-	if (!cfg.enforce) {
-		st->tuple_would_drop++;
-		return XDP_PASS;
-	}
-	st->tuple_drops++;
-	return XDP_DROP;
+	return cut_verdict(st);
 }
 
 #endif /* HS_BPF_VERDICT_H */

@@ -11,8 +11,10 @@
 #include <linux/types.h>
 
 /* Bumped whenever a pinned map's key or value layout changes (2: datapath
- * insert counters in hs_stats; the meta map). */
-#define HS_SCHEMA_VERSION 2
+ * insert counters in hs_stats; the meta map. 3: the TLS id and the hello
+ * follow state in hs_flow, rule kinds and relay bounds in hs_tuple_rule,
+ * the cuts map, adversary counters in hs_stats). */
+#define HS_SCHEMA_VERSION 3
 
 #define HS_PIN_DIR "/sys/fs/bpf/hydrascope"
 /* Pinned bpf_links, one per hook and interface: the datapath outlives a
@@ -27,30 +29,46 @@
 #define HS_DEFAULT_BLOCKS 65536
 #define HS_DEFAULT_ALLOWS 4096
 #define HS_DEFAULT_TUPLE_RULES 4096
+/* Cut flows kept apart from the LRU flow map (a flood cannot evict them). */
+#define HS_DEFAULT_CUTS 16384
+/* A cut lasts this long after the flow's last client packet. */
+#define HS_CUT_TTL_NS (3600ull * 1000 * 1000 * 1000)
 #define HS_RINGBUF_BYTES (4u << 20)
 
 /* ClientHello capture: bytes of the hello (from its record header) that the
  * kernel copies to userspace, over however many segments it spans. Post-
  * quantum Chrome/Firefox hellos are ~1.8 KB; 4 KB leaves headroom. */
 #define HS_HELLO_CAP 4096
-/* Client data packets of a flow inspected for a hello: the hello may follow
- * a SOCKS greeting or an HTTP CONNECT exchange on a relayed connection. */
+/* In-sequence client data packets of a flow inspected for a hello: the
+ * hello may follow a SOCKS greeting or an HTTP CONNECT exchange on a
+ * relayed connection. Segments the server's TCP would discard (no ACK,
+ * off sequence) are not inspected and do not use up the search. */
 #define HS_HELLO_SEARCH_PKTS 8
-/* Segments of one hello captured at most (bounds a stream of gaps). */
-#define HS_HELLO_MAX_SEGS 16
+/* Segments of one hello handled at most; past it the flow is marked
+ * unfingerprintable (browsers send a hello in one or two segments). */
+#define HS_HELLO_MAX_SEGS 64
+/* TLS records one hello may span before the walker gives up (marked
+ * unfingerprintable; browsers use one). */
+#define HS_HELLO_MAX_RECORDS 32
+/* Bytes of the (first) ALPN extension body that enter the TLS id. */
+#define HS_ALPN_BYTES 32
 /* Items (header fields, cipher suites, extension headers) the in-kernel
  * hello walker handles per packet and per hello: keeps the cost of a
  * hostile hello with hundreds of suites linear and capped. */
 #define HS_HELLO_MAX_ITEMS 512
-/* Walker steps per packet: every item is one step, an extension body that
- * crosses a segment end one more, so the item cap is always reached first. */
-#define HS_HELLO_STEPS_PER_PKT (2 * HS_HELLO_MAX_ITEMS + 16)
+/* Walker steps per packet: every item is one step, an item or body that
+ * crosses a segment or record end one more, a record header one, an ALPN
+ * byte one. Running out of steps is a give-up (counted, flagged). */
+#define HS_HELLO_STEPS_PER_PKT                                                 \
+	(2 * HS_HELLO_MAX_ITEMS + 4 * HS_HELLO_MAX_RECORDS + HS_ALPN_BYTES + 16)
 
 /* TCP SYN option layout entries kept (p0f keeps up to 16). */
 #define HS_MAX_TCPOPTS 16
 
 /* IPv6 extension headers walked before giving up (counted, passed). */
-#define HS_MAX_V6_EXT 6
+#define HS_MAX_V6_EXT 8
+/* VLAN tags (802.1Q / 802.1ad) walked before giving up (counted, passed). */
+#define HS_MAX_VLAN 4
 
 /* Cadence values are clamped so that squares stay inside 64 bits. */
 #define HS_IVL_CLAMP_US (600ull * 1000 * 1000) /* 10 minutes */
@@ -151,6 +169,22 @@ enum hs_flow_flags {
 	HS_F_HELLO_BAD = 1 << 13,  /* hello malformed for the kernel walker */
 	HS_F_CUT = 1 << 14, /* a tuple rule matched: client packets cut */
 	HS_F_CUT_SPARED = 1 << 15, /* a rule matched but spared (gap, allow) */
+	/* unfingerprintable TLS: a hello the kernel had to give up on (reason
+	 * in hs_flow.unfp_reason); browsers never send one, so it is a signal
+	 * for the policy, not an escape */
+	HS_F_UNFP = 1 << 16,
+};
+
+enum hs_unfp_reason {
+	HS_U_NONE = 0,
+	HS_U_BAD,     /* structure the walker could not follow */
+	HS_U_GAP,     /* a hole in the hello's segments (loss or evasion) */
+	HS_U_SEGS,    /* more than HS_HELLO_MAX_SEGS segments */
+	HS_U_RECORDS, /* more than HS_HELLO_MAX_RECORDS records */
+	HS_U_BUDGET,  /* walker steps of one packet used up */
+	HS_U_STATE,   /* walk state could not be kept (map full / evicted) */
+	HS_U_TFO,     /* hello carried in the SYN (TCP Fast Open) */
+	HS_U_FRAG,    /* hello in IP fragments */
 };
 
 struct hs_flow {
@@ -162,12 +196,14 @@ struct hs_flow {
 	__u32 pkts_out;
 	__u64 sig_id;	 /* key into the tcp_sigs map, 0 if no SYN seen */
 	__u64 tuple_id;	 /* fingerprint tuple id (HS_F_TUPLE) */
+	__u64 tls_id;	 /* TLS id: the tuple id without the SYN (HS_F_TUPLE) */
 	__u32 flags;	 /* enum hs_flow_flags */
 	__u32 cli_isn;	 /* client initial sequence number */
 	__u32 srv_isn;	 /* server initial sequence number */
 	__u32 srv_next;	 /* highest server sequence sent + 1 */
 	__u32 hello_seq; /* sequence number of the hello's first byte */
-	__u32 hello_end; /* sequence after the hello record (if known) */
+	__u32 hello_end; /* sequence after the hello message (if known) */
+	__u32 cli_next;	 /* next in-sequence client byte (hello search) */
 	/* handshake stamps, microseconds after first_ns */
 	__u32 synack_us;
 	__u32 ack_us;
@@ -178,7 +214,10 @@ struct hs_flow {
 	__u8 rtt_discards; /* timing samples discarded (retransmissions) */
 	__u8 hello_segs;   /* hello segments captured */
 	__u32 rule_gen;	   /* rules generation that had no rule for us */
-	__u32 pad;
+	__u8 search_pkts;  /* in-sequence data packets searched for a hello */
+	__u8 unfp_reason;  /* enum hs_unfp_reason (HS_F_UNFP) */
+	__u16 pad0;
+	__u32 pad1;
 	struct hs_cadence cad;
 };
 
@@ -215,7 +254,8 @@ struct hs_source {
 	X(tc_packets)	  /* packets seen by TC egress */                      \
 	X(non_ip)	  /* not IPv4/IPv6: passed */                          \
 	X(err_eth)	  /* truncated Ethernet header */                      \
-	X(err_vlan)	  /* truncated VLAN tag or more than two tags */       \
+	X(err_vlan)	  /* truncated VLAN tag */                             \
+	X(vlan_limit)	  /* more than HS_MAX_VLAN tags: address not read */   \
 	X(err_ipv4)	  /* truncated or inconsistent IPv4 header */          \
 	X(err_ipv6)	  /* truncated or inconsistent IPv6 header */          \
 	X(ipv6_ext_limit) /* more extension headers than walked */             \
@@ -233,6 +273,18 @@ struct hs_source {
 	X(hello_ooo)	  /* hello segments out of order / retransmitted */    \
 	X(hello_item_cap) /* hellos cut at the item or capture cap */          \
 	X(tuple_ids)	  /* tuple ids completed */                            \
+	X(hello_multi_record) /* hellos walked across several records */       \
+	X(hello_unfp)	  /* flows marked unfingerprintable TLS, any reason */ \
+	X(hello_seg_limit) /* ... more than HS_HELLO_MAX_SEGS segments */      \
+	X(hello_rec_limit) /* ... more than HS_HELLO_MAX_RECORDS records */    \
+	X(hello_budget)	   /* ... walker steps of a packet used up */          \
+	X(hello_gap)	   /* ... a hole in the hello's segments */            \
+	X(hello_tfo)	   /* ... hello in a TCP Fast Open SYN */              \
+	X(hello_frag)	   /* ... hello in an IP fragment */                   \
+	X(hello_decoy)	   /* hello-like segment off sequence or without ACK */\
+	X(hello_search_end) /* search for a hello over, none found */          \
+	X(ccs_skipped)	    /* client CCS not taken as its second flight */    \
+	X(flight_unacked)   /* client data not acking the server's flight */   \
 	X(ringbuf_drops)  /* events lost: ring buffer full */                  \
 	X(flow_inserts)	  /* new flow entries (LRU: evictions follow) */       \
 	X(source_inserts) /* new source entries */                             \
@@ -252,7 +304,12 @@ struct hs_source {
 	X(tuple_cuts)	    /* flows cut by a tuple rule */                    \
 	X(tuple_drops)	    /* packets dropped: flow cut by a tuple rule */    \
 	X(tuple_would_drop) /* dry-run: would have been dropped (tuple) */     \
-	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */
+	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */    \
+	X(tls_rule_hits)    /* flows matched by a TLS-id rule */               \
+	X(cut_inserts)	    /* cut flows entered in the cuts map */            \
+	X(cut_insert_fail)  /* ... not entered: cuts map full */               \
+	X(cut_hits)	    /* client packets of flows found in the cuts map */\
+	X(cut_expired)	    /* cuts found past their expiry (removed) */
 
 #define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
@@ -262,36 +319,52 @@ struct hs_stats {
 /* In-kernel ClientHello walker state (kernel-private; the map is not
  * pinned). Lives from the hello's first segment to its end. */
 enum hs_walk_phase {
-	HS_W_REC = 0,  /* 5-byte record header */
-	HS_W_HS,       /* 4-byte handshake header */
+	HS_W_HS = 0,   /* 4-byte handshake header */
 	HS_W_SID,      /* session id length (after version and random) */
 	HS_W_CS_LEN,   /* cipher suites length */
 	HS_W_CS,       /* one cipher suite */
 	HS_W_COMP_LEN, /* compression methods length */
 	HS_W_EXT_LEN,  /* extensions length */
 	HS_W_EXT,      /* one extension header */
+	HS_W_ALPN,     /* one byte of the ALPN body */
 	HS_W_DONE,
 	HS_W_BAD,
+	HS_W_GIVEUP, /* followable but over a bound (reason in the flow) */
 };
 
 /* Order-insensitive accumulator of the tuple id (see tuple.h). */
 struct hs_tuple_acc {
 	__u64 ciphers;
 	__u64 exts;
-	__u16 items; /* cipher + extension entries seen (cap accounting) */
-	__u16 pad[3];
+	__u64 alpn;	 /* ALPN body bytes, in order */
+	__u16 items;	 /* cipher + extension entries seen (cap accounting) */
+	__u8 alpn_seen;	 /* the (first) ALPN extension was taken */
+	__u8 alpn_bytes; /* ... bytes of it hashed */
+	__u16 pad[2];
 };
 
+/* Offsets are in the client's byte stream from the hello's first record
+ * header; record headers are followed, so the walk covers a handshake
+ * message fragmented over several records as well as segments. */
 struct hs_hello_walk {
-	__u32 next_off; /* hello bytes handed to the walker so far */
-	__u32 rec_end;	/* 5 + record length, once the header is read */
-	__u32 skip;	/* bytes to skip before the next item */
-	__u32 remain;	/* bytes left in the current list */
-	__u8 phase;	/* enum hs_walk_phase */
-	__u8 carry_len; /* bytes of an item split across segments */
-	__u8 capped;	/* stopped at HS_HELLO_MAX_ITEMS or HS_HELLO_CAP */
-	__u8 pad[5];
+	__u32 next_off;	 /* stream bytes handed to the walker so far */
+	__u32 rec_end;	 /* where the current record ends (0: before the first) */
+	__u32 msg_end;	 /* where the handshake message ends, 0 until known */
+	__u32 hs_want;	 /* 4 + handshake length, 0 until read */
+	__u32 hs_seen;	 /* record payload bytes announced so far */
+	__u32 skip;	 /* bytes to skip before the next item */
+	__u32 remain;	 /* bytes left in the current list */
+	__u32 alpn_rest; /* ALPN body bytes to skip after the hashed ones */
+	__u8 phase;	 /* enum hs_walk_phase */
+	__u8 carry_len;	 /* bytes of an item split across segments/records */
+	__u8 capped;	 /* stopped at HS_HELLO_MAX_ITEMS or HS_HELLO_CAP */
+	__u8 records;	 /* record headers read */
+	__u8 rh_len;	 /* bytes of a record header split across segments */
+	__u8 alpn_left;	 /* ALPN body bytes still to hash */
+	__u8 give_up;	 /* enum hs_unfp_reason of HS_W_GIVEUP */
+	__u8 pad;
 	__u8 carry[8];
+	__u8 rh[8];
 	struct hs_tuple_acc acc;
 };
 
@@ -349,16 +422,38 @@ struct hs_block_hint {
 	__u32 prefixes;
 	__u32 allows;
 	__u32 rules;
-	__u32 pad;
+	__u32 cuts; /* set by the datapath when it enters a cut */
 };
 
-/* A tuple rule: flows whose fingerprint tuple id matches are cut at their
- * next client packet. With min_gap_us set, only flows whose TLS round trip
- * exceeds their TCP round trip by at least that much (the relay signal). */
+/* A tuple rule, keyed by a 64-bit id that is a tuple id or a TLS id
+ * (kind): flows whose id of that kind matches are cut at their next client
+ * packet. Relay-conditional rules (min_gap_us set) apply the test
+ * userspace applies per flow (corr fold_relay): TLS RTT - TCP RTT at least
+ * min_gap_us (the client family's processing allowance + the detour bound)
+ * and, with min_ack_hello_us set, ACK -> ClientHello at least that much. */
+enum hs_rule_kind {
+	HS_RULE_TUPLE = 0, /* key is a tuple id (TLS id + SYN class) */
+	HS_RULE_TLS = 1,   /* key is a TLS id (any SYN stack) */
+};
+
 struct hs_tuple_rule {
 	__u64 expires_ns;
 	__u32 min_gap_us;
 	__u32 reason;
+	__u32 min_ack_hello_us;
+	__u8 kind; /* enum hs_rule_kind */
+	__u8 pad[3];
+};
+
+/* A cut flow (the cuts map, keyed by the flow key): lives apart from the
+ * LRU flow map so that a flood cannot evict it; lapses at expires_ns
+ * (kernel time), pushed on by every client packet of the flow. */
+struct hs_cut {
+	__u64 expires_ns;
+	__u64 rule_id; /* the id the rule matched */
+	__u32 reason;
+	__u8 kind; /* enum hs_rule_kind */
+	__u8 pad[3];
 };
 
 /* Who pinned what (written by userspace; the programs do not read it). */

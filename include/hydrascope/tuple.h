@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The fingerprint tuple id: one 64-bit id per (TLS client stack, TCP stack).
+ * The fingerprint ids: the TLS id, one 64-bit id per TLS client stack, and
+ * the tuple id, one per (TLS client stack, TCP stack).
  *
  * Compiled into the BPF program, which accumulates it while it walks a
  * ClientHello across segments, and into userspace, which recomputes it from
@@ -10,15 +11,20 @@
  * Definition:
  *  - Items are the hello's cipher suites and extension types in wire order,
  *    the first HS_HELLO_MAX_ITEMS of them (GREASE included in that count),
- *    and only extension headers lying wholly inside the first HS_HELLO_CAP
- *    bytes of the record.
+ *    and only items lying wholly inside the first HS_HELLO_CAP bytes of the
+ *    client's byte stream from the first record header (record headers of
+ *    a hello fragmented over several records count as stream bytes).
+ *  - ALPN: the first HS_ALPN_BYTES bytes of the body of the first ALPN
+ *    extension (its list length and protocol names), in order, those in
+ *    the same first HS_HELLO_CAP stream bytes, before the item cap.
  *  - GREASE values (RFC 8701), server_name (0) and padding (21) are skipped:
  *    the last two depend on how the client was pointed at the server (name
  *    vs address, name length), not on the client stack.
  *  - Each set is hashed order-insensitively as a wrapping sum of mixed
  *    values, so Chrome's extension-order randomisation and any permutation
  *    give one id and no sort is needed (linear, capped cost in the kernel).
- *  - The TCP part is the SYN's OS-class fields (initial TTL, window as a
+ *  - The TLS id combines the cipher set, the extension set and ALPN.
+ *  - The tuple id is the TLS id combined with the TCP part, the SYN's OS-class fields (initial TTL, window as a
  *    multiple of MSS where it is one, window scale, option layout, quirks);
  *    path-dependent fields (observed TTL, MSS value) are left out so that
  *    one client stack behind many exit paths keeps one id.
@@ -69,6 +75,14 @@ HS_TUPLE_FN bool hs_tuple_add_cipher(struct hs_tuple_acc *acc, __u16 v)
 	return true;
 }
 
+/* One byte of the ALPN body (the caller bounds them by HS_ALPN_BYTES). */
+HS_TUPLE_FN void hs_tuple_add_alpn(struct hs_tuple_acc *acc, __u8 b)
+{
+	acc->alpn = hs_mix64(acc->alpn ^
+			     (0x300000000ull | (__u64)acc->alpn_bytes << 8 | b));
+	acc->alpn_bytes++;
+}
+
 HS_TUPLE_FN bool hs_tuple_add_ext(struct hs_tuple_acc *acc, __u16 v)
 {
 	if (acc->items >= HS_HELLO_MAX_ITEMS)
@@ -114,14 +128,24 @@ HS_TUPLE_FN __u64 hs_tcp_class_id(const struct hs_tcp_sig *s)
 	return h;
 }
 
-/* Combine the hello sets with the TCP class id (0 when no SYN was seen). */
-HS_TUPLE_FN __u64 hs_tuple_id(const struct hs_tuple_acc *acc, __u64 tcp_class)
+/* The TLS id: the hello sets and ALPN, nothing of the TCP stack. */
+HS_TUPLE_FN __u64 hs_tls_id(const struct hs_tuple_acc *acc)
 {
-	__u64 h = hs_mix64(acc->ciphers ^ 0x6879647261ull);
+	__u64 h = hs_mix64(acc->ciphers ^ 0x746c736964ull);
 
 	h = hs_mix64(h ^ acc->exts);
-	h = hs_mix64(h ^ tcp_class);
+	h = hs_mix64(h ^ acc->alpn ^ ((__u64)acc->alpn_seen << 40));
 	return h ? h : 1; /* 0 means "none" in maps */
+}
+
+/* The tuple id: the TLS id with the TCP class id (0 when no SYN was seen);
+ * never equal to the TLS id of the same hello. */
+HS_TUPLE_FN __u64 hs_tuple_id(const struct hs_tuple_acc *acc, __u64 tcp_class)
+{
+	__u64 h = hs_mix64(hs_tls_id(acc) + 0x6879647261ull);
+
+	h = hs_mix64(h ^ tcp_class);
+	return h ? h : 1;
 }
 
 /* Key of the tcp_sigs map: every raw field, so the p0f string is exact. */

@@ -188,7 +188,11 @@ static void test_vlan_and_qinq(void **state)
 	int tags;
 
 	(void)state;
-	for (tags = 0; tags <= 3; tags++) {
+#ifndef HS_MAX_VLAN
+#define HS_MAX_VLAN 2 /* before: two tags walked, a third an error */
+#define vlan_limit err_vlan
+#endif
+	for (tags = 0; tags <= HS_MAX_VLAN + 1; tags++) {
 		struct frame_spec s = v4_spec((uint16_t)(41000 + tags), 0x02);
 		size_t n;
 
@@ -199,10 +203,10 @@ static void test_vlan_and_qinq(void **state)
 		a = stats();
 		ingress(frame, n, 2 * MS);
 		b = stats();
-		if (tags <= 2)
+		if (tags <= HS_MAX_VLAN)
 			assert_int_equal(b.syn, a.syn + 1);
 		else
-			assert_int_equal(b.err_vlan, a.err_vlan + 1);
+			assert_int_equal(b.vlan_limit, a.vlan_limit + 1);
 	}
 }
 
@@ -603,6 +607,7 @@ static void test_handshake_timing(void **state)
 	n = frame_build(&r, frame, sizeof(frame));
 	egress(frame, n, t += MS);
 	/* client's ECN/CWR-flagged pure ACK does not count as its flight */
+	s.ack = 5001 + sizeof(srv_flight); /* it acknowledges the flight */
 	s.flags = 0x90;
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, t + MS);
@@ -801,6 +806,7 @@ static int farm_flow(const uint8_t src[4], uint16_t port, const uint8_t *hello,
 	n = frame_build(&r, frame, sizeof(frame));
 	egress(frame, n, *t += MS);
 	s.flags = 0x18;
+	s.ack = 5001 + sizeof(flight); /* acknowledges the server's flight */
 	s.payload = fin;
 	s.payload_len = sizeof(fin);
 	n = frame_build(&s, frame, sizeof(frame));
@@ -867,6 +873,565 @@ static void test_tuple_rules(void **state)
 
 		assert_int_equal(run_at(frame, n, false, t += MS), 1);
 	}
+	hydrascope__destroy(skel);
+	skel = dry;
+}
+
+/* ---- adversaries (issue 10) -------------------------------------------- */
+
+/* The same ClientHello as a record stream whose handshake message is cut
+ * into records at the given message offsets (relative to the message,
+ * i.e. after the first record header). Returns the stream length. */
+static size_t records_split(const uint8_t *hello, size_t len, const size_t *at,
+			    size_t nat, uint8_t *out)
+{
+	size_t body = len - 5, start = 0, o = 0, i;
+
+	for (i = 0; i <= nat; i++) {
+		size_t end = i < nat ? at[i] : body;
+
+		if (end <= start)
+			continue;
+		out[o++] = 0x16;
+		out[o++] = 0x03;
+		out[o++] = 0x01;
+		out[o++] = (uint8_t)((end - start) >> 8);
+		out[o++] = (uint8_t)(end - start);
+		memcpy(out + o, hello + 5 + start, end - start);
+		o += end - start;
+		start = end;
+	}
+	return o;
+}
+
+static const uint16_t adv_c[] = {0x1a1a, 0x1301, 0x1302, 0x1303, 0xc02b,
+				 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8};
+static const uint16_t adv_e[] = {0x0a0a, 0x0000, 0x0017, 0xff01, 0x000a,
+				 0x000b, 0x0023, 0x0010, 0x0005, 0x000d,
+				 0x0012, 0x0033, 0x002d, 0x002b, 0x001b};
+
+/* Row 1: a hello split over several TLS records (one segment, or a record
+ * a segment), or over more than 16 segments, gets its ids, the same as
+ * the one-record hello, kernel and userspace agreeing; past the bounds
+ * (segments, records) the flow is marked unfingerprintable and counted. */
+static void test_hello_records_and_segments(void **state)
+{
+	static uint8_t hello[2048], stream[8192];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	size_t at2[] = {60}, at3[] = {3, 100, 150}, sl, i;
+	uint64_t t = 60000 * MS, expect;
+	struct frame_spec s;
+	struct hs_flow f;
+	struct hs_stats a;
+
+	(void)state;
+	/* the one-record reference */
+	s = v4_spec(51000, 0);
+	open_flow(&s, &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	expect = f.tuple_id;
+	assert_int_equal(expect, user_tuple(hello, len, f.sig_id));
+
+	/* two records in one segment */
+	sl = records_split(hello, len, at2, 1, stream);
+	s = v4_spec(51001, 0);
+	open_flow(&s, &t);
+	send_segments(&s, stream, sl, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, expect);
+	assert_int_equal(f.tuple_id, user_tuple(stream, sl, f.sig_id));
+
+	/* four records, one a segment (record headers split too) */
+	sl = records_split(hello, len, at3, 3, stream);
+	{
+		size_t cuts[] = {7, 8 + 5, 8 + 5 + 97 + 2, 8 + 5 + 97 + 5 + 50};
+
+		s = v4_spec(51002, 0);
+		open_flow(&s, &t);
+		send_segments(&s, stream, sl, cuts, 4, &t);
+	}
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, expect);
+	assert_int_equal(f.tuple_id, user_tuple(stream, sl, f.sig_id));
+
+	/* one record over 40 segments (more than the old 16) */
+	{
+		size_t cuts[39];
+
+		for (i = 0; i < 39; i++)
+			cuts[i] = (i + 1) * (len / 40);
+		s = v4_spec(51003, 0);
+		open_flow(&s, &t);
+		send_segments(&s, hello, len, cuts, 39, &t);
+	}
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, expect);
+
+	/* 6-byte records, and 3-byte segments: past the bounds, a signal */
+	{
+		size_t at[64], n = 0;
+
+		for (i = 6; i < len - 5 && n < 64; i += 6)
+			at[n++] = i;
+		sl = records_split(hello, len, at, n, stream);
+		a = stats();
+		s = v4_spec(51004, 0);
+		open_flow(&s, &t);
+		send_segments(&s, stream, sl, NULL, 0, &t);
+		assert_true(flow_get(&s, &f));
+		assert_false(f.flags & HS_F_TUPLE);
+		assert_true(f.flags & HS_F_TLS);
+		assert_false(f.flags & HS_F_NONTLS);
+#if HS_SCHEMA_VERSION >= 3
+		assert_true(f.flags & HS_F_UNFP);
+		assert_int_equal(f.unfp_reason, HS_U_RECORDS);
+		assert_int_equal(stats().hello_rec_limit, a.hello_rec_limit + 1);
+		assert_int_equal(stats().hello_unfp, a.hello_unfp + 1);
+#endif
+	}
+	{
+		static size_t cuts[700];
+		size_t n = 0;
+
+		for (i = 3; i < len && n < 700; i += 3)
+			cuts[n++] = i;
+		a = stats();
+		s = v4_spec(51005, 0);
+		open_flow(&s, &t);
+		send_segments(&s, hello, len, cuts, n, &t);
+		assert_true(flow_get(&s, &f));
+		assert_false(f.flags & HS_F_TUPLE);
+		assert_true(f.flags & HS_F_TLS);
+		/* a counter moves (before: none did) */
+		assert_true(stats().hello_segments > a.hello_segments);
+#if HS_SCHEMA_VERSION >= 3
+		assert_true(f.flags & HS_F_UNFP);
+		assert_int_equal(f.unfp_reason, HS_U_SEGS);
+		assert_int_equal(stats().hello_seg_limit, a.hello_seg_limit + 1);
+#endif
+	}
+}
+
+/* One server flight, then what the client sends: returns the flow. The
+ * client's segments ack the whole flight unless ack_flight is false. */
+static void ccs_case(uint16_t port, const uint8_t *const *segs,
+		     const size_t *lens, size_t nseg, const uint64_t *at_ms,
+		     bool ack_flight, uint64_t *t, struct hs_flow *f)
+{
+	static const uint8_t srv_flight[1200];
+	uint16_t c[] = {0x1301, 0x1302};
+	uint16_t e[] = {0x002b, 0x000a};
+	static uint8_t hello[512];
+	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n, i;
+	struct frame_spec s = v4_spec(port, 0), r;
+	uint64_t t0;
+
+	open_flow(&s, t);
+	send_segments(&s, hello, len, NULL, 0, t);
+	r = reverse(s);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = srv_flight;
+	r.payload_len = sizeof(srv_flight);
+	n = frame_build(&r, frame, sizeof(frame));
+	t0 = *t += MS;
+	egress(frame, n, t0);
+	for (i = 0; i < nseg; i++) {
+		s.flags = 0x18;
+		s.ack = ack_flight ? 5001 + sizeof(srv_flight) : 5001;
+		s.payload = segs[i];
+		s.payload_len = lens[i];
+		n = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, n, t0 + at_ms[i] * MS);
+		s.seq += (uint32_t)lens[i];
+	}
+	*t = t0 + 100 * MS;
+	assert_true(flow_get(&s, f));
+}
+
+/* Row 2: an early ChangeCipherSpec is not the client's second flight; the
+ * first non-CCS record after the server's flight, acknowledging it, is. */
+static void test_early_ccs(void **state)
+{
+	static const uint8_t ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+	static const uint8_t fin[58] = {0x17, 0x03, 0x03, 0x00, 0x35};
+	static uint8_t ccs_fin[64];
+	const uint8_t *segs[2] = {ccs, fin};
+	size_t lens[2] = {sizeof(ccs), sizeof(fin)};
+	uint64_t at[2] = {1, 50}, t = 70000 * MS;
+	struct hs_flow f;
+
+	(void)state;
+	/* early CCS 1 ms after the flight, Finished at 50 ms */
+	ccs_case(52000, segs, lens, 2, at, true, &t, &f);
+	assert_true(f.flags & HS_F_CLI_FLIGHT);
+	assert_int_equal(f.cli_flight_us - f.srv_flight_us, 50000);
+
+	/* CCS + Finished in one segment (TLS 1.3 middlebox mode) counts */
+	memcpy(ccs_fin, ccs, 6);
+	memcpy(ccs_fin + 6, fin, sizeof(fin));
+	segs[0] = ccs_fin;
+	lens[0] = sizeof(ccs_fin);
+	at[0] = 30;
+	ccs_case(52001, segs, lens, 1, at, true, &t, &f);
+	assert_true(f.flags & HS_F_CLI_FLIGHT);
+	assert_int_equal(f.cli_flight_us - f.srv_flight_us, 30000);
+
+	/* data that does not acknowledge the server's flight is not its
+	 * answer (0-RTT data, an early record) */
+	segs[0] = fin;
+	lens[0] = sizeof(fin);
+	at[0] = 2;
+	ccs_case(52002, segs, lens, 1, at, false, &t, &f);
+	assert_false(f.flags & HS_F_CLI_FLIGHT);
+}
+
+/* Row 5 (kernel part): decoy hellos the server's TCP discards (no ACK,
+ * off sequence) are not fingerprinted, junk off sequence does not use up
+ * the search, a hello in a TFO SYN marks the flow. */
+static void test_hello_decoys(void **state)
+{
+	uint16_t dc[] = {0x0005, 0x000a};
+	uint16_t de[] = {0x0000};
+	static uint8_t hello[2048], decoy[512];
+	static const uint8_t junk[40] = {0x16, 0x03};
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1), n;
+	uint64_t t = 80000 * MS;
+	struct frame_spec s = v4_spec(53000, 0);
+	struct hs_flow f;
+	struct hs_stats a;
+	int i;
+
+	(void)state;
+	a = stats();
+	open_flow(&s, &t);
+	/* decoy without ACK at the right sequence, decoy far off sequence */
+	s.flags = 0x08;
+	s.payload = decoy;
+	s.payload_len = dl;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	s.flags = 0x18;
+	s.seq += 100000;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	/* junk the server discards (off sequence), more than the search */
+	s.payload = junk;
+	s.payload_len = sizeof(junk);
+	for (i = 0; i < 12; i++) {
+		s.seq += 7777;
+		n = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, n, t += MS);
+	}
+	s.seq = 1001;
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, user_tuple(hello, len, f.sig_id));
+#if HS_SCHEMA_VERSION >= 3
+	assert_int_equal(stats().hello_decoy, a.hello_decoy + 2);
+#endif
+	(void)a;
+
+	/* a hello in a TCP Fast Open SYN: TLS, flagged, never "non-TLS" */
+	s = v4_spec(53001, 0x02);
+	s.opts = linux_opts;
+	s.opts_len = sizeof(linux_opts);
+	s.payload = hello;
+	s.payload_len = len;
+	n = frame_build(&s, frame, sizeof(frame));
+	a = stats();
+	ingress(frame, n, t += MS);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TLS);
+#if HS_SCHEMA_VERSION >= 3
+	assert_true(f.flags & HS_F_UNFP);
+	assert_int_equal(f.unfp_reason, HS_U_TFO);
+	assert_int_equal(stats().hello_tfo, a.hello_tfo + 1);
+#endif
+	(void)a;
+}
+
+/* Row 6: a cut flow stays cut through a SYN flood larger than the flow
+ * map (the LRU evicts its flow entry; the cuts map keeps it). */
+static void test_cut_survives_flood(void **state)
+{
+	struct load_opts o = {.flows = 256,
+			      .sources = 64,
+			      .sigs = 64,
+			      .blocks = 16,
+			      .idle_gap_ns = 100 * MS,
+			      .enforce = true};
+	static const uint8_t farm[4] = {100, 64, 7, 7};
+	struct hydrascope *saved = skel;
+	struct hs_tuple_rule rule = {.reason = HS_R_MANUAL};
+	static uint8_t hello[1024];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	struct frame_spec s = {.src = farm, .dst = srv4, .sport = 3000,
+			       .dport = 443};
+	uint64_t t = 90000 * MS;
+	struct hs_flow f;
+	char err[256];
+	size_t n;
+	int i;
+
+	(void)state;
+	skel = loader_open_load(&o, err, sizeof(err));
+	assert_non_null(skel);
+	/* learn the id from one flow, then a rule on it */
+	open_flow(&s, &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
+					     &f.tuple_id, &rule, BPF_ANY),
+			 0);
+	assert_int_equal(
+	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
+	    0);
+	/* its next packet: cut */
+	s.flags = 0x10;
+	n = frame_build(&s, frame, sizeof(frame));
+	assert_int_equal(run_at(frame, n, false, t += MS), 1 /* DROP */);
+	/* a flood of SYNs from elsewhere, 12x the flow map */
+	for (i = 0; i < 3000; i++) {
+		static const uint8_t flooder[4] = {198, 18, 77, 1};
+		struct frame_spec fs = v4_spec((uint16_t)(1024 + i), 0x02);
+
+		fs.src = flooder;
+		fs.seq = (uint32_t)i;
+		n = frame_build(&fs, frame, sizeof(frame));
+		ingress(frame, n, t += 1000);
+	}
+	assert_false(flow_get(&s, &f)); /* evicted from the LRU flows map */
+	/* the cut connection does not resume */
+	n = frame_build(&s, frame, sizeof(frame));
+	assert_int_equal(run_at(frame, n, false, t += MS), 1 /* DROP */);
+	s.flags = 0x18;
+	s.payload = hello; /* not even with a fresh hello */
+	s.payload_len = 100;
+	n = frame_build(&s, frame, sizeof(frame));
+	assert_int_equal(run_at(frame, n, false, t += MS), 1 /* DROP */);
+#if HS_SCHEMA_VERSION >= 3
+	assert_true(stats().cut_hits >= 2);
+	assert_int_equal(stats().cut_inserts, 1);
+#endif
+	hydrascope__destroy(skel);
+	skel = saved;
+}
+
+/* Row 11: three VLAN tags are parsed and the source address read, so a
+ * prefix block applies. */
+static void test_vlan_three_tags_blocked(void **state)
+{
+	struct hydrascope *saved = skel;
+	struct hs_block b = {.reason = HS_R_MANUAL};
+	struct frame_spec s = v4_spec(54000, 0x02);
+	size_t n;
+
+	(void)state;
+	skel = load_mode(true);
+	assert_non_null(skel);
+	lpm_put(bpf_map__fd(skel->maps.blocklist), "198.18.0.2/32", &b);
+	s.vlan_tags = 3;
+	n = frame_build(&s, frame, sizeof(frame));
+	assert_int_equal(run_at(frame, n, false, 5 * MS), 1 /* DROP */);
+	hydrascope__destroy(skel);
+	skel = saved;
+}
+
+#if HS_SCHEMA_VERSION >= 3
+/* The TLS id userspace computes from the bytes. */
+static uint64_t user_tls(const uint8_t *hello, size_t len)
+{
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct hs_tuple_acc acc;
+	uint64_t id;
+
+	assert_non_null(h);
+	assert_int_equal(hello_parse(hello, len, h), HELLO_OK);
+	assert_true(fp_tuple_acc(h, &acc));
+	id = hs_tls_id(&acc);
+	free(h);
+	return id;
+}
+#endif
+
+/* A flow from src with its own SYN stack (opts, ttl, window), the hello
+ * ack_hello_ms after the handshake ACK, the client's answer to the server
+ * flight rtt_gap_ms after the TCP RTT (10 ms). Returns the verdict of
+ * that answer (its first packet after the handshake proper). */
+static int stack_flow(const uint8_t src[4], uint16_t port,
+		      const uint8_t *opts, size_t optlen, uint8_t ttl,
+		      uint16_t win, const uint8_t *hello, size_t len,
+		      uint64_t ack_hello_ms, uint64_t rtt_gap_ms, uint64_t *t,
+		      struct hs_flow *f)
+{
+	static const uint8_t flight[200], fin[64];
+	struct frame_spec s = {.src = src, .dst = srv4, .sport = port,
+			       .dport = 443},
+			  r;
+	size_t n;
+	int rc;
+
+	s.flags = 0x02;
+	s.seq = 1000;
+	s.opts = opts;
+	s.opts_len = optlen;
+	s.ttl = ttl;
+	s.win = win;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, *t);
+	r = reverse(s);
+	r.opts = NULL;
+	r.opts_len = 0;
+	r.flags = 0x12;
+	r.seq = 5000;
+	r.ack = 1001;
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, *t += MS);
+	s.flags = 0x10;
+	s.seq = 1001;
+	s.ack = 5001;
+	s.opts = NULL;
+	s.opts_len = 0;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, *t += 10 * MS);
+	*t += ack_hello_ms * MS - MS / 10;
+	send_segments(&s, hello, len, NULL, 0, t);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = flight;
+	r.payload_len = sizeof(flight);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, *t += MS);
+	s.flags = 0x18;
+	s.ack = 5001 + sizeof(flight);
+	s.payload = fin;
+	s.payload_len = sizeof(fin);
+	n = frame_build(&s, frame, sizeof(frame));
+	rc = run_at(frame, n, false, *t += (10 + rtt_gap_ms) * MS);
+	assert_true(flow_get(&s, f));
+	return rc;
+}
+
+static const uint8_t rel_exit1[4] = {100, 64, 11, 1};
+/* Windows-like SYN: mss, nop, ws 8, nop, nop, sok */
+static const uint8_t win_opts[12] = {2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2};
+
+/* Load an enforcing datapath, learn the ids from a relayed farm member
+ * (Linux exit: TLS - TCP RTT 40 ms, ACK -> hello 40 ms) and put a
+ * relay-conditional rule on it as the policy writes one: on the TLS id,
+ * TLS - TCP RTT >= allowance 5 ms + detour 10 ms, ACK -> hello >= base
+ * 2 ms + detour 10 ms. Before the TLS id existed: on the tuple id, the
+ * gap only. */
+static struct hydrascope *relay_rule_setup(const uint8_t *hello, size_t len,
+					   uint64_t *t, struct hs_flow *f1)
+{
+	struct hydrascope *dry = skel;
+	struct hs_tuple_rule rule = {.min_gap_us = 5000 + 10000,
+				     .reason = HS_R_INDICATOR};
+	uint64_t rule_id;
+
+	skel = load_mode(true);
+	assert_non_null(skel);
+	assert_int_equal(stack_flow(rel_exit1, 4000, linux_opts,
+				    sizeof(linux_opts), 52, 64240, hello, len,
+				    40, 40, t, f1),
+			 XDP_PASS_RC);
+	assert_true(f1->flags & HS_F_TUPLE);
+#if HS_SCHEMA_VERSION >= 3
+	assert_int_equal(f1->tls_id, user_tls(hello, len));
+	rule_id = f1->tls_id;
+	rule.kind = HS_RULE_TLS;
+	rule.min_ack_hello_us = 2000 + 10000;
+#else
+	rule_id = f1->tuple_id;
+#endif
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
+					     &rule_id, &rule, BPF_ANY),
+			 0);
+	assert_int_equal(
+	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
+	    0);
+	return dry;
+}
+
+/* Row 4: the kernel's relay condition is userspace's: a direct client of
+ * the farm's stack with a slow certificate check (TLS RTT - TCP RTT 30 ms)
+ * but its hello 1 ms after the ACK is no relay for userspace, so the
+ * kernel does not cut it either; a plain direct client passes too. */
+static void test_relay_condition_is_userspace(void **state)
+{
+	static const uint8_t direct[4] = {192, 0, 2, 20},
+			     slow[4] = {192, 0, 2, 21};
+	static uint8_t hello[1024];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	uint64_t t = 100000 * MS;
+	struct hydrascope *dry;
+	struct hs_flow f1, f;
+	struct hs_stats a, z;
+
+	(void)state;
+	dry = relay_rule_setup(hello, len, &t, &f1);
+	a = stats();
+	assert_int_equal(stack_flow(slow, 4003, linux_opts, sizeof(linux_opts),
+				    60, 64240, hello, len, 1, 30, &t, &f),
+			 XDP_PASS_RC);
+	assert_false(f.flags & HS_F_CUT);
+	assert_int_equal(stack_flow(direct, 4002, linux_opts,
+				    sizeof(linux_opts), 60, 64240, hello, len, 1,
+				    1, &t, &f),
+			 XDP_PASS_RC);
+	assert_false(f.flags & HS_F_CUT);
+	z = stats();
+	assert_int_equal(z.tuple_cuts, a.tuple_cuts);
+	assert_int_equal(z.tuple_gap_spared, a.tuple_gap_spared + 2);
+	hydrascope__destroy(skel);
+	skel = dry;
+}
+
+/* Issue 9 (kernel half): a TLS-id relay rule cuts a never-seen exit with
+ * a different SYN stack on its first request (its answer to the server
+ * flight), while a direct client of the same TLS stack passes. */
+static void test_tls_id_rule_cuts_new_exit(void **state)
+{
+	static const uint8_t exit2[4] = {100, 65, 12, 2},
+			     direct[4] = {192, 0, 2, 30};
+	static uint8_t hello[1024];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	uint64_t t = 200000 * MS;
+	struct hydrascope *dry;
+	struct hs_flow f1, f;
+	struct hs_stats a, z;
+
+	(void)state;
+	dry = relay_rule_setup(hello, len, &t, &f1);
+	a = stats();
+	/* Windows SYN stack, TTL 128 */
+	assert_int_equal(stack_flow(exit2, 4001, win_opts, sizeof(win_opts),
+				    117, 65535, hello, len, 35, 35, &t, &f),
+			 1 /* DROP */);
+	assert_true(f.flags & HS_F_CUT);
+	assert_int_not_equal(f.tuple_id, f1.tuple_id); /* another SYN stack */
+	assert_int_equal(stack_flow(direct, 4004, win_opts, sizeof(win_opts),
+				    117, 65535, hello, len, 1, 1, &t, &f),
+			 XDP_PASS_RC);
+	assert_false(f.flags & HS_F_CUT);
+	z = stats();
+	assert_int_equal(z.tuple_cuts, a.tuple_cuts + 1);
+#if HS_SCHEMA_VERSION >= 3
+	assert_int_equal(z.tls_rule_hits, a.tls_rule_hits + 1);
+	assert_int_equal(z.cut_inserts, a.cut_inserts + 1);
+#endif
 	hydrascope__destroy(skel);
 	skel = dry;
 }
@@ -968,6 +1533,13 @@ int main(void)
 	    cmocka_unit_test(test_cadence),
 	    cmocka_unit_test(test_prefix_blocks),
 	    cmocka_unit_test(test_tuple_rules),
+	    cmocka_unit_test(test_hello_records_and_segments),
+	    cmocka_unit_test(test_early_ccs),
+	    cmocka_unit_test(test_hello_decoys),
+	    cmocka_unit_test(test_cut_survives_flood),
+	    cmocka_unit_test(test_vlan_three_tags_blocked),
+	    cmocka_unit_test(test_relay_condition_is_userspace),
+	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
 	    cmocka_unit_test(test_ringbuf_overflow),
 	    cmocka_unit_test(test_lru_eviction),
 	};

@@ -129,6 +129,10 @@ def tuple_checks(cap, flows):
             check(fl.get("tuple_id") == fl.get("tuple_id_user"),
                   "%s %s: kernel tuple %s != userspace %s" % (os.path.basename(cap), key,
                                                              fl.get("tuple_id"), fl.get("tuple_id_user")))
+        if "tls_id_user" in fl or "tls_id" in fl:
+            check(fl.get("tls_id") == fl.get("tls_id_user"),
+                  "%s %s: kernel TLS id %s != userspace %s" % (os.path.basename(cap), key,
+                                                              fl.get("tls_id"), fl.get("tls_id_user")))
 
 
 # ../shared/testdata/clients/README.md: curl and openssl s_client (OpenSSL,

@@ -4,8 +4,10 @@
  * maps (the same entries `bpftool map dump pinned ...` shows).
  *  block add CIDR [--ttl SEC]   prefix block; lapses in the kernel at expiry
  *  allow add CIDR               allowlist; lifts the blocks it covers at once
- *  tuple add ID [--ttl SEC] [--min-gap-ms N]   cut flows of a fingerprint
- *                               tuple (only with a relay gap >= N ms if set)
+ *  tuple add ID [--ttl SEC] [--min-gap-ms N] [--on tuple|tls]
+ *                               cut flows of a fingerprint tuple id (or of a
+ *                               TLS id, any SYN stack) (only with a relay gap
+ *                               >= N ms if set)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +28,8 @@
 static const char usage[] =
     "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
     "       hydrascope allow list | add CIDR | del CIDR\n"
-    "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] | del "
+    "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] "
+    "[--on tuple|tls] | del "
     "ID\n"
     "       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
 
@@ -79,6 +82,7 @@ static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 struct opts {
 	uint64_t ttl_s, min_gap_ms;
 	bool json;
+	bool tls; /* the ID is a TLS id (--on tls) */
 };
 
 static int parse_opts(int argc, char **argv, int from, bool tuple,
@@ -100,6 +104,12 @@ static int parse_opts(int argc, char **argv, int from, bool tuple,
 				return cli_fail(
 				    "--min-gap-ms wants 1 to 60000, got '%s'",
 				    v ? v : "");
+		} else if (tuple && !strcmp(argv[i], "--on")) {
+			if (!v || (strcmp(v, "tuple") && strcmp(v, "tls")))
+				return cli_fail(
+				    "--on wants tuple or tls, got '%s'",
+				    v ? v : "");
+			o->tls = !strcmp(v, "tls");
 		} else if (!strcmp(argv[i], "--format")) {
 			if (!v || (strcmp(v, "json") && strcmp(v, "text")))
 				return cli_fail(
@@ -311,6 +321,12 @@ static int cmd_tuple(int argc, char **argv)
 						" min_gap=%uus expires=",
 				       k, r.min_gap_us);
 				print_expiry(stdout, r.expires_ns, now, o.json);
+				if (o.json)
+					printf(",\"on\":\"%s\"",
+					       r.kind == HS_RULE_TLS ? "tls"
+								     : "tuple");
+				else if (r.kind == HS_RULE_TLS)
+					printf(" on=tls");
 				printf(o.json ? "}\n" : "\n");
 			}
 			prev = &k;
@@ -336,6 +352,7 @@ static int cmd_tuple(int argc, char **argv)
 		memset(&r, 0, sizeof(r));
 		r.reason = HS_R_MANUAL;
 		r.min_gap_us = (uint32_t)(o.min_gap_ms * 1000);
+		r.kind = o.tls ? HS_RULE_TLS : HS_RULE_TUPLE;
 		if (o.ttl_s)
 			r.expires_ns = now + hs_sec_ns(o.ttl_s);
 		if (bpf_map_update_elem(fd, &id, &r, BPF_ANY))

@@ -464,6 +464,8 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->last_ns = g->last_ns;
 	ind->cluster_id = g->id;
 	ind->tuple_id = g->cl->tuple_id;
+	ind->tls_id = g->cl->tls_id;
+	ind->family = g->cl->family;
 	ind->ja4 = g->cl->ja4;
 	ind->band = g->band;
 	emit(c, ind, subject_hash(ind->kind, &g->id, sizeof(g->id)), sink);

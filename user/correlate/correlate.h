@@ -72,6 +72,8 @@ struct indicator {
 	/* clusters */
 	uint64_t cluster_id; /* tuple, JA4 and cadence band; 0: a source */
 	uint64_t tuple_id;   /* kernel tuple id */
+	uint64_t tls_id;     /* kernel TLS id (the tuple id without the SYN) */
+	uint8_t family;	     /* enum client_family of the cluster's hello */
 	const char *ja4;
 	enum cadence_band band;
 	bool relay; /* the sources carry the relay signal */

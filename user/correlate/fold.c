@@ -150,6 +150,8 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 		return 0;
 	if (created) {
 		cl->tuple_id = tuple;
+		cl->tls_id = tuple ? f->tls_id : 0;
+		cl->family = ok ? fp->family : 0;
 		if (ok)
 			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->fp.ja4);
 	}

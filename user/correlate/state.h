@@ -80,6 +80,8 @@ struct endpoint_window {
 
 struct cluster_state {
 	uint64_t tuple_id;
+	uint64_t tls_id; /* kernel TLS id, 0 when unknown */
+	uint8_t family;	 /* enum client_family of its first hello */
 	char ja4[37];
 	uint64_t last_ns;
 	struct endpoint_window win[2]; /* by window number parity */

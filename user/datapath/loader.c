@@ -33,7 +33,7 @@ static const char *const instance_maps[] = {"flows", "sources", "tcp_sigs",
 /* The blocking layer: outlives instances (blocks survive a restart) until
  * `detach --all`. */
 static const char *const persistent_maps[] = {
-    "blocklist", "allowlist", "tuple_rules", "block_hint", NULL};
+    "blocklist", "allowlist", "tuple_rules", "block_hint", "cuts", NULL};
 
 void loader_pin_path(const char *name, char *buf, size_t cap)
 {

@@ -318,7 +318,10 @@ static void write_rules(struct enforcer *e, struct policy *p)
 		e->rvals[n] =
 		    (struct hs_tuple_rule){.expires_ns = d->expires_ns,
 					   .min_gap_us = d->min_gap_us,
-					   .reason = HS_R_INDICATOR};
+					   .reason = HS_R_INDICATOR,
+					   .min_ack_hello_us =
+					       d->min_ack_hello_us,
+					   .kind = d->kind};
 		n++;
 	}
 	write_batch(e->fd.tuple_rules, e->rkeys, e->rvals, sizeof(*e->rkeys),

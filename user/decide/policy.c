@@ -302,10 +302,16 @@ static void block(struct policy *p, const struct indicator *ind,
 	record_block(p, ind, &bk, d, false);
 }
 
+/* A relay-conditional rule for a relayed farm cluster: on its TLS id when
+ * the kernel gave one (a never-seen exit of any SYN stack is cut), else on
+ * its tuple id; the kernel applies the relay test userspace applies per
+ * flow (fold_relay), with the cluster's client family allowance. */
 static void tuple_rule(struct policy *p, const struct indicator *ind)
 {
 	const struct corr_config *cfg = &p->cfg;
-	uint64_t now = ind->at_ns, id = ind->tuple_id;
+	uint64_t now = ind->at_ns, id = ind->tls_id ? ind->tls_id : ind->tuple_id;
+	uint8_t kind = ind->tls_id ? HS_RULE_TLS : HS_RULE_TUPLE;
+	uint32_t fam = ind->family < FAM_COUNT ? ind->family : FAM_UNKNOWN;
 	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * HS_NS_PER_SEC;
 	struct desired_rule *r;
 	json_object *rec;
@@ -336,7 +342,13 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 		*r = (struct desired_rule){
 		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
 		    .ttl_s = cfg->ttl_cluster_s,
-		    .min_gap_us = cfg->relay_min_gap_us,
+		    .min_gap_us =
+			cfg->relay_base_gap_us[fam] + cfg->relay_min_gap_us,
+		    .min_ack_hello_us =
+			cfg->relay_require_ack_delay
+			    ? cfg->relay_base_ack_us + cfg->relay_min_gap_us
+			    : 0,
+		    .kind = kind,
 		    .state = DS_PENDING,
 		};
 		p->st.decisions[ind->kind]++;
@@ -347,7 +359,15 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
 	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
 	json_set_str(rec, "tuple_id", tid);
-	json_set_u64(rec, "min_gap_us", r->min_gap_us);
+	json_set_str(rec, "rule_on", r->kind == HS_RULE_TLS ? "tls_id" : "tuple_id");
+	if (ind->tuple_id) {
+		snprintf(tid, sizeof(tid), "%016" PRIx64, ind->tuple_id);
+		json_set_str(rec, "fingerprint_tuple_id", tid);
+	}
+	/* the detour bound; the kernel adds the family allowance */
+	json_set_u64(rec, "min_gap_us", cfg->relay_min_gap_us);
+	json_set_u64(rec, "tls_tcp_gap_min_us", r->min_gap_us);
+	json_set_u64(rec, "ack_hello_min_us", r->min_ack_hello_us);
 	queue(p, rec, true, NULL, id);
 }
 
@@ -487,6 +507,8 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 	    .expires_ns = r->expires_ns,
 	    .ttl_s = p->cfg.ttl_cluster_s,
 	    .min_gap_us = r->min_gap_us,
+	    .min_ack_hello_us = r->min_ack_hello_us,
+	    .kind = r->kind,
 	    .state = DS_WRITTEN,
 	};
 }

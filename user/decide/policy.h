@@ -46,10 +46,15 @@ struct desired_block {
 	uint16_t offences;
 };
 
+/* A tuple rule, keyed by its id; kind says which id (enum hs_rule_kind).
+ * min_gap_us and min_ack_hello_us are the kernel's relay bounds (family
+ * allowance + detour bound; base ACK->hello + detour bound). */
 struct desired_rule {
 	uint64_t expires_ns;
 	uint32_t ttl_s;
 	uint32_t min_gap_us;
+	uint32_t min_ack_hello_us;
+	uint8_t kind;
 	uint8_t state;
 };
 

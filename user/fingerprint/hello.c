@@ -84,7 +84,7 @@ static struct cur cur_sub(struct cur *c, size_t n)
  * Returns bytes joined; sets *complete when the hello message is whole. */
 static size_t join_records(const uint8_t *buf, size_t len, uint8_t *out,
 			   size_t cap, bool *complete, bool *multi,
-			   size_t *rec_offsets, size_t n_offsets)
+			   struct tls_hello *h)
 {
 	size_t off = 0, n = 0, rec = 0;
 
@@ -101,11 +101,14 @@ static size_t join_records(const uint8_t *buf, size_t len, uint8_t *out,
 		if (take > cap - n)
 			take = cap - n;
 		/* remember where each joined byte came from in the stream */
-		if (rec < n_offsets)
-			rec_offsets[rec] = off + REC_HDR - n;
+		if (rec < HELLO_MAX_RECMAP) {
+			h->rec_join[rec] = (uint32_t)n;
+			h->rec_stream[rec] = (uint32_t)(off + REC_HDR);
+		}
 		memcpy(out + n, buf + off + REC_HDR, take);
 		n += take;
 		rec++;
+		h->n_records = rec;
 		if (n >= HS_HDR) {
 			size_t want = HS_HDR + ((size_t)out[1] << 16 |
 						(size_t)out[2] << 8 | out[3]);
@@ -257,10 +260,10 @@ static void parse_ext_body(uint16_t type, struct cur e, struct tls_hello *h)
 		h->bad_ext++;
 }
 
-/* Parse the joined handshake message; stream_base maps its offsets back to
- * the record stream (exact for single-record hellos). */
+/* Parse the joined handshake message; offsets are kept in the joined
+ * message (rec_join/rec_stream map them to the record stream). */
 static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
-				      size_t stream_base, struct tls_hello *h)
+				      struct tls_hello *h)
 {
 	struct cur c, exts;
 
@@ -276,6 +279,7 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 
 		if (cs.bad || cl % 2)
 			return HELLO_BAD_LENGTH;
+		h->cs_off = (uint32_t)(cs.p - hs);
 		if (cl / 2 > HELLO_MAX_LIST)
 			return HELLO_TOO_MANY;
 		while (cs.off < cs.len)
@@ -299,9 +303,15 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 		if (h->n_exts >= HELLO_MAX_LIST)
 			return HELLO_TOO_MANY;
 		h->exts[h->n_exts].type = type;
-		/* stream offset; exact for single-record hellos */
-		h->exts[h->n_exts].offset = (uint32_t)(hdr_off + stream_base);
+		h->exts[h->n_exts].body_len = (uint16_t)body.len;
+		h->exts[h->n_exts].offset = (uint32_t)hdr_off;
 		h->n_exts++;
+		if (type == 0x0010 && !h->alpn_raw_len && body.len) {
+			h->alpn_raw_len = body.len < HS_ALPN_BYTES
+					      ? body.len
+					      : HS_ALPN_BYTES;
+			memcpy(h->alpn_raw, body.p, h->alpn_raw_len);
+		}
 		parse_ext_body(type, body, h);
 	}
 	return HELLO_OK;
@@ -310,7 +320,7 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 enum hello_err hello_parse(const uint8_t *buf, size_t len, struct tls_hello *h)
 {
 	uint8_t *hs;
-	size_t rec_off[64], n;
+	size_t n;
 	enum hello_err err;
 	bool complete, multi;
 
@@ -324,11 +334,9 @@ enum hello_err hello_parse(const uint8_t *buf, size_t len, struct tls_hello *h)
 	hs = malloc(MAX_HS_LEN);
 	if (!hs)
 		return HELLO_INCOMPLETE;
-	n = join_records(buf, len, hs, MAX_HS_LEN, &complete, &multi, rec_off,
-			 64);
+	n = join_records(buf, len, hs, MAX_HS_LEN, &complete, &multi, h);
 	h->multi_record = multi;
-	err =
-	    complete ? parse_handshake(hs, n, rec_off[0], h) : HELLO_INCOMPLETE;
+	err = complete ? parse_handshake(hs, n, h) : HELLO_INCOMPLETE;
 	free(hs);
 	return err;
 }

@@ -7,16 +7,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hydrascope/abi.h"
+
 #define HELLO_MAX_LIST 1024
+/* Records whose place in the stream is kept (the kernel walks at most
+ * HS_HELLO_MAX_RECORDS; one more tells where it gives up). */
+#define HELLO_MAX_RECMAP (HS_HELLO_MAX_RECORDS + 1)
 
 struct hello_ext {
 	uint16_t type;
-	uint32_t offset; /* of the extension header from the record start */
+	uint16_t body_len;
+	uint32_t offset; /* of the extension header in the joined message */
 };
 
 struct tls_hello {
 	uint16_t legacy_version;
 	bool multi_record; /* handshake spans several TLS records */
+	/* where the joined handshake message lies in the record stream: record
+	 * r's payload starts at joined offset rec_join[r], stream offset
+	 * rec_stream[r] (its header 5 bytes before) */
+	size_t n_records; /* records the message spans (may exceed the map) */
+	uint32_t rec_join[HELLO_MAX_RECMAP], rec_stream[HELLO_MAX_RECMAP];
+	uint32_t cs_off;  /* joined offset of the first cipher suite */
+	/* the first ALPN extension's body, as the TLS id takes it */
+	uint8_t alpn_raw[HS_ALPN_BYTES];
+	size_t alpn_raw_len;
 	size_t n_ciphers, n_exts, n_groups, n_ec_formats, n_sig_algs,
 	    n_versions;
 	uint16_t ciphers[HELLO_MAX_LIST];

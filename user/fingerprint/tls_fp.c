@@ -236,21 +236,57 @@ void fp_free(struct tls_fp *fp)
 	memset(fp, 0, sizeof(*fp));
 }
 
+/* Would the kernel's walk take the item whose last byte lies at joined
+ * offset x? 1 yes, 0 no: it stops there (capture or record cap), -1 no:
+ * it gives up on the hello (more records than it follows). */
+static int kernel_takes(const struct tls_hello *h, uint32_t x)
+{
+	size_t r, n = h->n_records < HELLO_MAX_RECMAP ? h->n_records
+						      : HELLO_MAX_RECMAP;
+
+	for (r = n; r-- > 1;)
+		if (h->rec_join[r] <= x)
+			break;
+	if (r >= HS_HELLO_MAX_RECORDS) {
+		/* the walk needs record header number MAX + 1: it gives up
+		 * once that header is in, unless the capture ends first */
+		if (h->rec_stream[HS_HELLO_MAX_RECORDS] <= HS_HELLO_CAP)
+			return -1;
+		return 0;
+	}
+	return h->rec_stream[r] + (x - h->rec_join[r]) + 1 <= HS_HELLO_CAP;
+}
+
 bool fp_tuple_acc(const struct tls_hello *h, struct hs_tuple_acc *acc)
 {
-	size_t i;
+	size_t i, j;
+	int take;
 
 	memset(acc, 0, sizeof(*acc));
-	if (h->multi_record)
-		return false;
-	for (i = 0; i < h->n_ciphers; i++)
+	for (i = 0; i < h->n_ciphers; i++) {
+		take = kernel_takes(h, h->cs_off + 2 * (uint32_t)i + 1);
+		if (take <= 0)
+			return take == 0;
 		if (!hs_tuple_add_cipher(acc, h->ciphers[i]))
 			return true;
+	}
 	for (i = 0; i < h->n_exts; i++) {
-		if (h->exts[i].offset + 4 > HS_HELLO_CAP)
-			return true; /* the kernel captures no further */
+		take = kernel_takes(h, h->exts[i].offset + 3);
+		if (take <= 0)
+			return take == 0;
 		if (!hs_tuple_add_ext(acc, h->exts[i].type))
 			return true;
+		if (h->exts[i].type != 0x0010 || !h->exts[i].body_len ||
+		    acc->alpn_seen)
+			continue;
+		acc->alpn_seen = 1;
+		for (j = 0; j < h->alpn_raw_len; j++) {
+			take = kernel_takes(h, h->exts[i].offset + 4 +
+						   (uint32_t)j);
+			if (take <= 0)
+				return take == 0;
+			hs_tuple_add_alpn(acc, h->alpn_raw[j]);
+		}
 	}
 	return true;
 }

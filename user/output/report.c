@@ -96,7 +96,8 @@ static void flags_str(__u32 f, char *out, size_t cap)
 	    "syn",	 "synack",     "synack_rtx", "ack",
 	    "tls",	 "nontls",     "hello_done", "tuple",
 	    "hello_gap", "srv_flight", "srv_rtx",    "cli_flight",
-	    "fin",	 "hello_bad",  "cut",	     "cut_spared"};
+	    "fin",	 "hello_bad",  "cut",	     "cut_spared",
+	    "unfingerprintable"};
 	size_t o = 0;
 
 	out[0] = 0;
@@ -170,7 +171,11 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 		snprintf(tid, sizeof(tid), "%016" PRIx64,
 			 (uint64_t)f->tuple_id);
 		json_set_str(o, "tuple_id", tid);
+		snprintf(tid, sizeof(tid), "%016" PRIx64, (uint64_t)f->tls_id);
+		json_set_str(o, "tls_id", tid);
 	}
+	if (f->flags & HS_F_UNFP)
+		json_set_u64(o, "unfp_reason", f->unfp_reason);
 	if (fp && fp->err == HELLO_OK) {
 		json_set_str(o, "ja3", fp->fp.ja3);
 		json_set_str(o, "ja3_str", fp->fp.ja3_str);
@@ -200,6 +205,9 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 			snprintf(tid, sizeof(tid), "%016" PRIx64,
 				 (uint64_t)hs_tuple_id(&fp->acc, cls));
 			json_set_str(o, "tuple_id_user", tid);
+			snprintf(tid, sizeof(tid), "%016" PRIx64,
+				 (uint64_t)hs_tls_id(&fp->acc));
+			json_set_str(o, "tls_id_user", tid);
 		}
 	} else if (fp) {
 		json_set_str(o, "hello_error", hello_strerror(fp->err));
