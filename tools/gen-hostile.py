@@ -14,8 +14,11 @@ datapath counter each one must move (the expect file lists the counts):
                        the header, a truncated MSS, EOL followed by junk,
                        40 NOPs, unknown kinds: counted (err_tcp_opt for
                        malformed ones) and parsed as TCP
-  vlan_nested          3 to 6 stacked VLAN tags: err_vlan
-  v6_ext_chain         7 to 12 IPv6 extension headers: ipv6_ext_limit
+  vlan_nested          3 and 4 stacked VLAN tags: parsed (HS_MAX_VLAN 4)
+  vlan_too_deep        5 and 6 stacked VLAN tags: vlan_limit
+  v6_ext_chain         7 and 8 IPv6 extension headers: parsed
+                       (HS_MAX_V6_EXT 8)
+  v6_ext_too_long      9 to 12 IPv6 extension headers: ipv6_ext_limit
   fragments            IPv4 MF / offset, IPv6 fragment header: ip_frag
   non_ip, non_tcp      ARP, LLDP, an unknown EtherType; UDP, ICMP, GRE
   hello_*              flows whose ClientHello is hostile: zero-length
@@ -136,9 +139,10 @@ def main():
         c.add("syn_options", eth(0x0800, ipv4(tcp(40010 + i, 443, 1, 0, 0x02, opts=g))))
 
     for tags in (3, 4, 5, 6):
-        c.add("vlan_nested", eth(0x0800, ipv4(seg), tags=tags))
+        c.add("vlan_nested" if tags <= 4 else "vlan_too_deep", eth(0x0800, ipv4(seg), tags=tags))
     for n in range(7, 13):
-        c.add("v6_ext_chain", eth(0x86DD, ipv6(seg, exts=(0,) + (60,) * (n - 1))))
+        c.add("v6_ext_chain" if n <= 8 else "v6_ext_too_long",
+              eth(0x86DD, ipv6(seg, exts=(0,) + (60,) * (n - 1))))
 
     c.add("fragments", eth(0x0800, ipv4(seg, frag=0x2000)))  # MF
     c.add("fragments", eth(0x0800, ipv4(seg, frag=0x0010)))  # offset

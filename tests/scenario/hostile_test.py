@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from checks import check, summary  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
-PARSE = ("non_ip", "err_eth", "err_vlan", "err_ipv4", "err_ipv6", "ipv6_ext_limit",
+PARSE = ("non_ip", "err_eth", "err_vlan", "vlan_limit", "err_ipv4", "err_ipv6", "ipv6_ext_limit",
          "ip_frag", "non_tcp", "err_tcp", "tcp_packets")
 
 
@@ -44,7 +44,7 @@ def main():
     outcomes = sum(st[k] for k in PARSE)
     check(outcomes == st["xdp_packets"], "each frame in one parse outcome: %d != %d" % (
         outcomes, st["xdp_packets"]))
-    for counter, c in (("err_vlan", "vlan_nested"), ("ipv6_ext_limit", "v6_ext_chain"),
+    for counter, c in (("vlan_limit", "vlan_too_deep"), ("ipv6_ext_limit", "v6_ext_too_long"),
                        ("ip_frag", "fragments"), ("non_ip", "non_ip"), ("non_tcp", "non_tcp")):
         check(st[counter] == cat[c], "%s: %d, the corpus has %d %s frames" % (
             counter, st[counter], cat[c], c))
@@ -53,8 +53,9 @@ def main():
     check(errors == malformed, "truncated and lying frames counted as errors: %d of %d" % (
         errors, malformed))
     hello_in = sum(v for k, v in cat.items() if k.startswith("hello_") and not k.endswith("_egress"))
-    check(st["tcp_packets"] == cat["syn_options"] + hello_in,
-          "parsed TCP frames: %d, expected %d" % (st["tcp_packets"], cat["syn_options"] + hello_in))
+    deep = cat["vlan_nested"] + cat["v6_ext_chain"]  # within the walked bounds
+    check(st["tcp_packets"] == cat["syn_options"] + hello_in + deep,
+          "parsed TCP frames: %d, expected %d" % (st["tcp_packets"], cat["syn_options"] + hello_in + deep))
     check(st["err_tcp_opt"] == 4, "malformed SYN option sets counted: %d of 4" % st["err_tcp_opt"])
     check(st["hello_item_cap"] == 2, "hellos past the item cap: %d of 2" % st["hello_item_cap"])
     check(st["hello_ooo"] >= 1, "the retransmitted hello segment is counted")

@@ -153,13 +153,16 @@ def main():
     # the replay datapath applied the rules: every farm flow that began
     # after its tuple's rule was cut (never-seen exit nodes included), every
     # SDK-customer flow with the same stack was spared
-    rule_t = {x["tuple_id"]: x["time_ns"] for x in rules}
+    # a rule is on the cluster's TLS id (any SYN stack) or its tuple id
+    rule_t = {(x.get("rule_on", "tuple_id"), x.get("rule_id", x["tuple_id"])): x["time_ns"] for x in rules}
     seen_before = collections.defaultdict(lambda: 1 << 62)
     for f in r.flows:
         seen_before[f["client"]] = min(seen_before[f["client"]], f["first_ns"])
     outcome = collections.Counter()
     for f in r.flows:
-        t = rule_t.get(f.get("tuple_id"))
+        ts = [rule_t.get(("tuple_id", f.get("tuple_id"))), rule_t.get(("tls_id", f.get("tls_id")))]
+        ts = [x for x in ts if x is not None]
+        t = min(ts) if ts else None
         if t is None or f["first_ns"] <= t:
             continue
         flags = f["flags"].split(",")

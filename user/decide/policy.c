@@ -357,13 +357,18 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 		return;
 	rec =
 	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
-	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
+	/* the cluster's tuple id, its TLS id, and which one the rule is on */
+	snprintf(tid, sizeof(tid), "%016" PRIx64,
+		 ind->tuple_id ? ind->tuple_id : id);
 	json_set_str(rec, "tuple_id", tid);
-	json_set_str(rec, "rule_on", r->kind == HS_RULE_TLS ? "tls_id" : "tuple_id");
-	if (ind->tuple_id) {
-		snprintf(tid, sizeof(tid), "%016" PRIx64, ind->tuple_id);
-		json_set_str(rec, "fingerprint_tuple_id", tid);
+	if (ind->tls_id) {
+		snprintf(tid, sizeof(tid), "%016" PRIx64, ind->tls_id);
+		json_set_str(rec, "tls_id", tid);
 	}
+	snprintf(tid, sizeof(tid), "%016" PRIx64, id);
+	json_set_str(rec, "rule_id", tid);
+	json_set_str(rec, "rule_on",
+		     r->kind == HS_RULE_TLS ? "tls_id" : "tuple_id");
 	/* the detour bound; the kernel adds the family allowance */
 	json_set_u64(rec, "min_gap_us", cfg->relay_min_gap_us);
 	json_set_u64(rec, "tls_tcp_gap_min_us", r->min_gap_us);
