@@ -222,6 +222,40 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	return cut ? cut_verdict(st) : flow_verdict(f, st);
 }
 
+/* A first IP fragment of a client segment: the walk cannot follow a hello
+ * in fragments, so a hello there (or a hello going on in one) marks the
+ * flow TLS and unfingerprintable, never "non-TLS". */
+__noinline int hs_ingress_frag(struct xdp_md *ctx, struct pkt *p)
+{
+	struct hs_flow_key key;
+	struct hs_source *src;
+	struct hs_stats *st = get_stats();
+	struct hs_flow *f;
+
+	if (!p || !st)
+		return 0;
+	key_from_client(&key, p);
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f || !p->payload_len || f->flags & HS_F_HELLO_DONE)
+		return 0;
+	if (!(f->flags & HS_F_TLS)) {
+		if (f->search_pkts >= HS_HELLO_SEARCH_PKTS ||
+		    !payload_is_hello(ctx, p))
+			return 0;
+		src = source_get(&key.client, now_ns(), st);
+		if (src)
+			src->tls_flows++;
+		st->tls_flows++;
+		f->flags |= HS_F_TLS;
+		f->hello_seq = p->seq;
+	}
+	f->flags |= HS_F_HELLO_DONE;
+	bpf_map_delete_elem(&hello_walk, &key);
+	if (!(f->flags & HS_F_TUPLE))
+		mark_unfp(f, HS_U_FRAG, st);
+	return 0;
+}
+
 __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
 {
 	struct hs_flow_key key;
@@ -273,8 +307,11 @@ int xdp_ingress(struct xdp_md *ctx)
 	/* prefix blocks cover every IP packet whose source we could read */
 	if (p.have_addr && prefix_verdict(&p.src, st) == XDP_DROP)
 		return XDP_DROP;
-	if (ret != PARSE_OK)
+	if (ret != PARSE_OK) {
+		if (ret == PARSE_FRAG && p.frag_first)
+			hs_ingress_frag(ctx, &p);
 		return XDP_PASS;
+	}
 	st->tcp_packets++;
 	if ((p.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN) {
 		hs_ingress_syn(ctx, &p);

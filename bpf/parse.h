@@ -56,7 +56,8 @@ struct pkt {
 	__u8 ttl;
 	__u8 ip_opt_len;
 	__u8 have_addr; /* src/dst valid (also for fragments and non-TCP) */
-	__u8 pad[2];
+	__u8 frag_first; /* a first IP fragment whose TCP header was parsed */
+	__u8 pad;
 };
 
 static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
@@ -87,10 +88,12 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 	addr_from_v4(&p->dst, ip->daddr);
 	p->have_addr = 1;
 	frag = bpf_ntohs(ip->frag_off);
-	if (frag & 0x3fff) /* MF or a non-zero offset */
+	if (frag & 0x1fff) /* a non-zero offset: no TCP header */
 		return PARSE_FRAG;
 	if (ip->protocol != IPPROTO_TCP)
-		return PARSE_NON_TCP;
+		return frag & 0x2000 ? PARSE_FRAG : PARSE_NON_TCP;
+	if (frag & 0x2000) /* MF: the first fragment, TCP header read */
+		p->frag_first = 1;
 
 	p->ip_ver = 4;
 	p->ttl = ip->ttl;
@@ -161,9 +164,12 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 		if ((void *)(ext + 8) > data_end)
 			return PARSE_ERR_IPV6;
 		if (nh == IPPROTO_FRAGMENT) {
-			/* offset or more-fragments set: a real fragment */
-			if ((ext[2] << 8 | ext[3]) & 0xfff9)
+			/* a non-zero offset: no TCP header; more-fragments
+			 * at offset 0: the first fragment, parsed on */
+			if ((ext[2] << 8 | ext[3]) & 0xfff8)
 				return PARSE_FRAG;
+			if (ext[3] & 1)
+				p->frag_first = 1;
 			elen = 8;
 		} else {
 			elen = (ext[1] + 1) * 8;
@@ -240,9 +246,21 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 		ret = parse_ipv6(data, data_end, off, total, p);
 	else
 		return PARSE_NON_IP;
+	if (ret != PARSE_OK && p->frag_first) {
+		p->frag_first = 0; /* a fragment of something we do not parse */
+		return PARSE_FRAG;
+	}
 	if (ret != PARSE_OK)
 		return ret;
-	return parse_tcp(data, data_end, p);
+	ret = parse_tcp(data, data_end, p);
+	if (p->frag_first) {
+		/* a first fragment: counted as a fragment; the TCP header
+		 * (when it parsed) lets the caller find the flow */
+		if (ret != PARSE_OK)
+			p->frag_first = 0;
+		return PARSE_FRAG;
+	}
+	return ret;
 }
 
 /* Count a parse failure by reason (the packet is passed regardless). */

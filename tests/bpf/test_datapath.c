@@ -1159,6 +1159,39 @@ static void test_hello_decoys(void **state)
 	(void)a;
 }
 
+/* Row 5 (kernel part): a hello in IP fragments is not walked, but the
+ * flow is TLS and marked unfingerprintable, never left as non-TLS. */
+static void test_hello_in_fragments(void **state)
+{
+	static uint8_t hello[2048];
+	uint64_t t = 85000 * MS;
+	struct frame_spec s = v4_spec(53500, 0);
+	struct hs_flow f;
+	struct hs_stats a;
+	size_t n;
+
+	(void)state;
+	hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	a = stats();
+	open_flow(&s, &t);
+	s.flags = 0x18;
+	s.frag = 1; /* MF, offset 0: the first fragment */
+	s.payload = hello;
+	s.payload_len = 200;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TLS);
+	assert_false(f.flags & HS_F_NONTLS);
+	assert_int_equal(stats().ip_frag, a.ip_frag + 1);
+#if HS_SCHEMA_VERSION >= 3
+	assert_true(f.flags & HS_F_UNFP);
+	assert_int_equal(f.unfp_reason, HS_U_FRAG);
+	assert_int_equal(stats().hello_frag, a.hello_frag + 1);
+#endif
+	(void)a;
+}
+
 /* Row 6: a cut flow stays cut through a SYN flood larger than the flow
  * map (the LRU evicts its flow entry; the cuts map keeps it). */
 static void test_cut_survives_flood(void **state)
@@ -1536,6 +1569,7 @@ int main(void)
 	    cmocka_unit_test(test_hello_records_and_segments),
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
+	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),
 	    cmocka_unit_test(test_relay_condition_is_userspace),

@@ -333,7 +333,7 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 			return 0; /* no client data yet */
 		if (!(fp && fp->err == HELLO_OK) &&
 		    sc->now - f->first_ns < FP_WAIT_NS &&
-		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD)))
+		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD | HS_F_UNFP)))
 			return 0; /* give the fingerprint time to arrive */
 		sh->cluster = join_cluster(c, k, f, fp);
 		sh->done |= FOLD_MEMBER;
