@@ -191,8 +191,9 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 	    (unsigned long long)st.syn, (unsigned long long)st.tls_flows,
 	    (unsigned long long)cs.hellos,
 	    (unsigned long long)st.tls_rtt_samples,
-	    (unsigned long long)(st.err_eth + st.err_vlan + st.err_ipv4 +
-				 st.err_ipv6 + st.err_tcp + st.ipv6_ext_limit),
+	    (unsigned long long)(st.err_eth + st.err_vlan + st.vlan_limit +
+				 st.err_ipv4 + st.err_ipv6 + st.err_tcp +
+				 st.ipv6_ext_limit),
 	    (unsigned long long)st.ringbuf_drops, rs.farm_clusters,
 	    rs.relay_share, es.enforced_blocks, es.desired_blocks,
 	    es.enforced_rules,

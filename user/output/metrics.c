@@ -102,8 +102,9 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 			    const struct hs_stats *st)
 {
 	static const char *const parse_reasons[] = {
-	    "non_ip",	      "err_eth", "err_vlan", "err_ipv4", "err_ipv6",
-	    "ipv6_ext_limit", "ip_frag", "non_tcp",  "err_tcp",	 "err_tcp_opt"};
+	    "non_ip",	      "err_eth",    "err_vlan", "vlan_limit",
+	    "err_ipv4",	      "err_ipv6",   "ipv6_ext_limit", "ip_frag",
+	    "non_tcp",	      "err_tcp",    "err_tcp_opt"};
 	const uint64_t *v = (const uint64_t *)st;
 	unsigned cur = 0;
 	size_t i;
