@@ -16,7 +16,9 @@
 
 #include "lib/addr.h"
 #include "decide/policy.h"
+#include "fingerprint/client_family.h"
 #include "lib/hstime.h"
+#include "lib/table.h"
 #include "output/records.h"
 
 
@@ -251,8 +253,40 @@ static void test_policy_cluster(void **state)
 	assert_string_equal(str(d.d[0], "action"), "tuple_rule");
 	assert_string_equal(str(d.d[0], "tuple_id"), "0000000000abcdef");
 	assert_int_equal(num(d.d[0], "min_gap_us"), cfg.relay_min_gap_us);
+	assert_string_equal(str(d.d[0], "rule_on"), "tuple_id");
 	assert_string_equal(str(d.d[1], "reason"), "farm_cluster");
 	assert_int_equal(num(d.d[1], "ttl_s"), cfg.ttl_cluster_s);
+	free_records(&d);
+	/* a cluster whose flows carry the kernel's TLS id: the rule goes on
+	 * the TLS id (any SYN stack), with the relay test userspace applies:
+	 * the family's allowance + the detour bound, ACK->hello bound */
+	ind.cluster_id = 8;
+	ind.tuple_id = 0xabcdf0;
+	ind.tls_id = 0x7151d;
+	ind.family = FAM_CHROMIUM;
+	policy_on_indicator(p, &ind);
+	round_out(p, f, 11);
+	read_records(f, &d); /* the file from its start: the new one is 5th */
+	assert_true(d.n >= 5);
+	assert_string_equal(str(d.d[4], "action"), "tuple_rule");
+	assert_string_equal(str(d.d[4], "rule_on"), "tls_id");
+	assert_string_equal(str(d.d[4], "rule_id"), "000000000007151d");
+	assert_string_equal(str(d.d[4], "tuple_id"), "0000000000abcdf0");
+	assert_int_equal(num(d.d[4], "tls_tcp_gap_min_us"),
+			 cfg.relay_base_gap_us[FAM_CHROMIUM] +
+			     cfg.relay_min_gap_us);
+	assert_int_equal(num(d.d[4], "ack_hello_min_us"),
+			 cfg.relay_base_ack_us + cfg.relay_min_gap_us);
+	{
+		uint64_t id = 0x7151d;
+		struct desired_rule *r = table_get(policy_rules(p), &id);
+
+		assert_non_null(r);
+		assert_int_equal(r->kind, HS_RULE_TLS);
+		assert_int_equal(r->min_gap_us,
+				 cfg.relay_base_gap_us[FAM_CHROMIUM] +
+				     cfg.relay_min_gap_us);
+	}
 	free_records(&d);
 	json_object_put(ind.evidence);
 	policy_free(p);
