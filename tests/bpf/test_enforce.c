@@ -130,7 +130,7 @@ static void test_reconcile(void **state)
 
 	(void)state;
 	maps_open(&m, 1024);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(1000, &m);
 	e = enforcer_new(&fds);
 	assert_non_null(e);
@@ -247,7 +247,7 @@ static void test_full_map(void **state)
 
 	(void)state;
 	maps_open(&m, 8);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(100, &m);
 	e = enforcer_new(&fds);
 	for (uint32_t i = 0; i < 12; i++) {
@@ -314,7 +314,7 @@ static void test_million(void **state)
 
 	(void)state;
 	maps_open(&m, n + 1024);
-	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow};
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(n + 16, &m);
 	e = enforcer_new(&fds);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -351,9 +351,51 @@ static void test_million(void **state)
 	maps_close(&m);
 }
 
+/* Lapsed cut flows that never came back are removed on verify rounds;
+ * live ones stay. */
+static void test_cut_sweep(void **state)
+{
+	struct enforce_fds fds;
+	struct enforce_stats es;
+	struct maps m;
+	struct policy *p;
+	struct enforcer *e;
+	uint64_t t = 1000 * HS_NS_PER_SEC;
+	int cuts;
+
+	(void)state;
+	maps_open(&m, 16);
+	cuts = bpf_map_create(BPF_MAP_TYPE_HASH, "cuts",
+			      sizeof(struct hs_flow_key), sizeof(struct hs_cut),
+			      600, NULL);
+	assert_true(cuts >= 0);
+	for (uint32_t i = 0; i < 500; i++) {
+		struct hs_flow_key k = {.cport = (uint16_t)(1024 + i),
+					.sport = 443};
+		struct hs_cut c = {.expires_ns = i % 2 ? t - HS_NS_PER_SEC : t + 100 * HS_NS_PER_SEC};
+
+		k.client = addr_n(i);
+		assert_int_equal(bpf_map_update_elem(cuts, &k, &c, BPF_ANY), 0);
+	}
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, cuts};
+	p = new_policy(100, &m);
+	e = enforcer_new(&fds);
+	enforcer_reconcile(e, p, t, false); /* not a verify round */
+	assert_int_equal(map_count_keys(cuts, sizeof(struct hs_flow_key)), 500);
+	enforcer_reconcile(e, p, t, true);
+	enforcer_get_stats(e, &es);
+	assert_int_equal(es.cuts_expired, 250);
+	assert_int_equal(map_count_keys(cuts, sizeof(struct hs_flow_key)), 250);
+	enforcer_free(e);
+	policy_free(p);
+	close(cuts);
+	maps_close(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cut_sweep),
 	    cmocka_unit_test(test_reconcile),
 	    cmocka_unit_test(test_full_map),
 	    cmocka_unit_test(test_million),

@@ -429,6 +429,40 @@ size_t enforcer_adopt(struct enforcer *e, struct policy *p, uint64_t now_ns)
 	return vc.enforced;
 }
 
+/* ---- cut flows ---------------------------------------------------------- */
+
+/* The datapath removes a lapsed cut when the flow sends again; a flow that
+ * went quiet leaves its entry behind. Verify rounds remove those, so the
+ * bounded cuts map keeps room for new cuts. */
+#define CUT_SWEEP 256
+
+static void sweep_cuts(struct enforcer *e, uint64_t now)
+{
+	struct hs_flow_key k, next, gone[CUT_SWEEP];
+	struct hs_cut c;
+	size_t n = 0, i;
+	bool have = false;
+
+	if (e->fd.cuts <= 0)
+		return;
+	while (!bpf_map_get_next_key(e->fd.cuts, have ? &k : NULL, &next)) {
+		k = next;
+		have = true;
+		if (bpf_map_lookup_elem(e->fd.cuts, &k, &c) || c.expires_ns > now)
+			continue;
+		gone[n++] = k;
+		if (n == CUT_SWEEP) {
+			for (i = 0; i < n; i++)
+				if (!bpf_map_delete_elem(e->fd.cuts, &gone[i]))
+					e->st.cuts_expired++;
+			n = 0;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(e->fd.cuts, &gone[i]))
+			e->st.cuts_expired++;
+}
+
 void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 			bool verify)
 {
@@ -441,6 +475,7 @@ void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 	if (verify) {
 		e->st.verifies++;
 		verify_blocks(e, p, now_ns);
+		sweep_cuts(e, now_ns);
 	} else {
 		e->st.enforced_blocks = table_len(e->blocks);
 	}

@@ -19,6 +19,7 @@ struct policy;
 
 struct enforce_fds {
 	int blocklist, tuple_rules, hint, allowlist;
+	int cuts; /* the datapath's cut flows; <= 0: none */
 };
 
 struct enforce_stats {
@@ -26,6 +27,7 @@ struct enforce_stats {
 	uint64_t writes, deletes, write_failures;
 	uint64_t lifted_outside; /* removed by an operator */
 	uint64_t stale_removed;	 /* indicator entries nobody wanted */
+	uint64_t cuts_expired;	 /* lapsed cut flows removed (verify) */
 	size_t desired_blocks, enforced_blocks;
 	size_t desired_rules, enforced_rules;
 	size_t manual_blocks;

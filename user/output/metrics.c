@@ -342,6 +342,8 @@ static void render_blocking(struct sbuf *sb, const struct metrics *m,
 	     e->lifted_outside);
 	put1(sb, "hydrascope_reconcile_total", "op", "stale_removed",
 	     e->stale_removed);
+	put1(sb, "hydrascope_reconcile_total", "op", "cuts_expired",
+	     e->cuts_expired);
 }
 
 char *metrics_render(struct metrics *m)
