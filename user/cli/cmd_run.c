@@ -287,7 +287,8 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	loader_hint_sync(bpf_map__fd(skel->maps.block_hint),
 			 bpf_map__fd(skel->maps.blocklist),
 			 bpf_map__fd(skel->maps.allowlist),
-			 bpf_map__fd(skel->maps.tuple_rules));
+			 bpf_map__fd(skel->maps.tuple_rules),
+			 bpf_map__fd(skel->maps.cuts));
 	if (loader_pin_maps(skel, err, sizeof(err)))
 		return cli_fail("%s", err);
 	*pinned = true;

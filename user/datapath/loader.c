@@ -267,6 +267,8 @@ int loader_hint_mark(int hint_fd, enum hint_field f)
 		h.prefixes = 1;
 	else if (f == HINT_ALLOWS)
 		h.allows = 1;
+	else if (f == HINT_CUTS)
+		h.cuts = 1;
 	else
 		h.rules = h.rules + 1 ? h.rules + 1 : 1; /* 0 means none */
 	return bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
@@ -281,7 +283,7 @@ static bool map_empty(int fd, size_t ksz)
 }
 
 void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
-		      int tuple_rules_fd)
+		      int tuple_rules_fd, int cuts_fd)
 {
 	struct hs_block_hint h = {0}, old = {0};
 	__u32 zero = 0;
@@ -294,6 +296,10 @@ void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
 		h.rules = 0;
 	else if (!h.rules)
 		h.rules = 1;
+	/* the datapath marks cuts itself; clear the mark once none is left
+	 * (a cut flow is also cut in its flows entry meanwhile) */
+	if (cuts_fd > 0)
+		h.cuts = !map_empty(cuts_fd, sizeof(struct hs_flow_key));
 	if (!memcmp(&h, &old, sizeof(h)))
 		return;
 	bpf_map_update_elem(hint_fd, &zero, &h, BPF_ANY);
@@ -305,4 +311,7 @@ void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
 		loader_hint_mark(hint_fd, HINT_ALLOWS);
 	if (!h.rules && !map_empty(tuple_rules_fd, sizeof(__u64)))
 		loader_hint_mark(hint_fd, HINT_RULES);
+	if (cuts_fd > 0 && !h.cuts &&
+	    !map_empty(cuts_fd, sizeof(struct hs_flow_key)))
+		loader_hint_mark(hint_fd, HINT_CUTS);
 }

@@ -71,12 +71,12 @@ void loader_unpin_maps(bool all);
  * before it adds (an allowlisted source must never meet a "no allowlist"
  * hint), a rules writer after it changed a rule (the new generation makes
  * flows look their rule up again). */
-enum hint_field { HINT_PREFIXES, HINT_ALLOWS, HINT_RULES };
+enum hint_field { HINT_PREFIXES, HINT_ALLOWS, HINT_RULES, HINT_CUTS };
 int loader_hint_mark(int hint_fd, enum hint_field f);
 /* The running instance: clear the fields of empty maps, then check them
  * again in case a writer added something meanwhile. */
 void loader_hint_sync(int hint_fd, int blocklist_fd, int allowlist_fd,
-		      int tuple_rules_fd);
+		      int tuple_rules_fd, int cuts_fd);
 /* Path of a pinned map by name. */
 void loader_pin_path(const char *name, char *buf, size_t cap);
 

@@ -489,7 +489,7 @@ void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 		e->rules_changed = false;
 	}
 	loader_hint_sync(e->fd.hint, e->fd.blocklist, e->fd.allowlist,
-			 e->fd.tuple_rules);
+			 e->fd.tuple_rules, e->fd.cuts);
 }
 
 void enforcer_get_stats(const struct enforcer *e, struct enforce_stats *s)
