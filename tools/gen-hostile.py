@@ -25,7 +25,10 @@ datapath counter each one must move (the expect file lists the counts):
                        record, record or handshake length lying, odd cipher
                        length, extension length past its list, 1000 cipher
                        suites, 600 extensions (past the item cap), a hello
-                       in 1-byte segments, a retransmitted first segment
+                       in 1-byte segments, a retransmitted first segment;
+                       and two a relay passes unchanged that must still be
+                       fingerprinted: a hello over 3 TLS records (one a
+                       segment) and one over 30 segments
 """
 import json
 import struct
@@ -175,6 +178,15 @@ def main():
     hello_flow(c, "hello_600_exts", 41006, [many[i:i + 1400] for i in range(0, len(many), 1400)])
     hello_flow(c, "hello_1byte_segments", 41007, [ok[i:i + 1] for i in range(40)])
     hello_flow(c, "hello_retransmitted", 41008, [ok[:40], ok[40:]], retransmit_first=True)
+    # fingerprintable, however cut: one record a segment (3 records), and
+    # one record over 30 segments
+    rec = b"".join(b"\x16\x03\x01" + struct.pack("!H", len(p)) + p
+                   for p in (ok[5:15], ok[15:45], ok[45:]))
+    hello_flow(c, "hello_records", 41009, [rec[:15], rec[15:50], rec[50:]])
+    wide = client_hello([0x1301 + i for i in range(40)], [0x000A, 0x000D, 0x002B, 0x0010],
+                        b"\x00\x03\x02h2")
+    step = len(wide) // 30 + 1
+    hello_flow(c, "hello_30_segments", 41010, [wide[i:i + step] for i in range(0, len(wide), step)])
     c.save(out)
     egress = sum(v for k, v in c.cats.items() if k.endswith("_egress"))
     with open(out + ".expect.json", "w") as f:

@@ -60,9 +60,18 @@ def main():
     check(st["hello_item_cap"] == 2, "hellos past the item cap: %d of 2" % st["hello_item_cap"])
     check(st["hello_ooo"] >= 1, "the retransmitted hello segment is counted")
     check(st["hello_bad"] >= 1, "malformed hellos are counted by the kernel walker")
-    check(st["tls_flows"] == 9, "nine hostile hello flows seen as TLS: %d" % st["tls_flows"])
+    check(st["tls_flows"] == 11, "eleven hostile hello flows seen as TLS: %d" % st["tls_flows"])
     errs = sum(v for k, v in st.items() if k.startswith("hello_error_"))
-    check(errs + st["hellos_parsed"] >= 9, "every hostile hello reported, parsed or with a reason")
+    check(errs + st["hellos_parsed"] >= 11, "every hostile hello reported, parsed or with a reason")
+    # cut over records or many segments: JA4 and both ids, kernel == userspace
+    for port in (41009, 41010):
+        fl = [f for f in flows if f.get("cport") == port]
+        check(fl and fl[0].get("ja4") and fl[0].get("tuple_id")
+              and fl[0].get("tuple_id") == fl[0].get("tuple_id_user")
+              and fl[0].get("tls_id") == fl[0].get("tls_id_user"),
+              "hello on port %d fingerprinted by kernel and userspace alike: %s" % (
+                  port, {k: fl[0].get(k) for k in ("ja4", "tuple_id", "tuple_id_user", "tls_id",
+                                                    "tls_id_user", "flags")} if fl else None))
     bad_sigs = [f for f in flows if ",bad:" in f.get("tcp_sig", "") or ":bad:" in f.get("tcp_sig", "")]
     check(len(bad_sigs) == 4, "four SYN signatures carry the bad quirk: %d" % len(bad_sigs))
     mism = [f for f in flows if "tuple_id" in f and "tuple_id_user" in f
