@@ -222,10 +222,12 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	return cut ? cut_verdict(st) : flow_verdict(f, st);
 }
 
-/* A first IP fragment of a client segment: the walk cannot follow a hello
- * in fragments, so a hello there (or a hello going on in one) marks the
- * flow TLS and unfingerprintable, never "non-TLS". */
-__noinline int hs_ingress_frag(struct xdp_md *ctx, struct pkt *p)
+/* A client segment the parser gave up on but whose TCP header was found
+ * (a first IP fragment, a long IPv6 extension chain): the walk cannot
+ * follow a hello there, so a hello there (or a hello going on in one)
+ * marks the flow TLS and unfingerprintable, never "non-TLS". */
+static __always_inline int ingress_unparsed(struct xdp_md *ctx, struct pkt *p,
+					    __u8 reason)
 {
 	struct hs_flow_key key;
 	struct hs_source *src;
@@ -252,8 +254,81 @@ __noinline int hs_ingress_frag(struct xdp_md *ctx, struct pkt *p)
 	f->flags |= HS_F_HELLO_DONE;
 	bpf_map_delete_elem(&hello_walk, &key);
 	if (!(f->flags & HS_F_TUPLE))
-		mark_unfp(f, HS_U_FRAG, st);
+		mark_unfp(f, reason, st);
 	return 0;
+}
+
+__noinline int hs_ingress_frag(struct xdp_md *ctx, struct pkt *p)
+{
+	if (!p)
+		return 0;
+	return ingress_unparsed(ctx, p, HS_U_FRAG);
+}
+
+struct v6_walk {
+	struct xdp_md *ctx;
+	__u32 off;  /* of the next header */
+	__u32 left; /* IPv6 payload bytes from off */
+	__u8 nh;
+	__u8 tcp;
+};
+
+static long v6_ext_step(__u32 i __attribute__((unused)), void *data)
+{
+	struct v6_walk *w = data;
+	__u8 h[2];
+	__u32 elen;
+
+	if (w->nh == IPPROTO_TCP) {
+		w->tcp = 1;
+		return 1;
+	}
+	if (w->nh != IPPROTO_HOPOPTS && w->nh != IPPROTO_ROUTING &&
+	    w->nh != IPPROTO_DSTOPTS)
+		return 1;
+	if (w->off > 0xffff || bpf_xdp_load_bytes(w->ctx, w->off, h, 2))
+		return 1;
+	elen = (h[1] + 1) * 8;
+	if (elen > w->left)
+		return 1;
+	w->nh = h[0];
+	w->off += elen;
+	w->left -= elen;
+	return 0;
+}
+
+/* An IPv6 packet past the parser's extension-header bound: walk on (up to
+ * HS_MAX_V6_EXT_DEEP, reading with bpf_xdp_load_bytes) to the TCP header,
+ * and mark a hello behind the chain. */
+__noinline int hs_ingress_v6deep(struct xdp_md *ctx, struct pkt *p)
+{
+	struct v6_walk w = {};
+	__u8 th[20];
+	__u32 hlen;
+
+	if (!p)
+		return 0;
+	w.ctx = ctx;
+	w.off = p->l4_off;
+	w.left = p->payload_len;
+	w.nh = p->v6_nh;
+	bpf_loop(HS_MAX_V6_EXT_DEEP, v6_ext_step, &w, 0);
+	if (!w.tcp || w.off > 0xffff || w.left < sizeof(th) ||
+	    bpf_xdp_load_bytes(ctx, w.off, th, sizeof(th)))
+		return 0;
+	hlen = (th[12] >> 4) * 4;
+	if (hlen < sizeof(th) || hlen > w.left)
+		return 0;
+	p->sport = (th[0] << 8) | th[1];
+	p->dport = (th[2] << 8) | th[3];
+	p->seq = ((__u32)th[4] << 24) | (th[5] << 16) | (th[6] << 8) | th[7];
+	p->flags = th[13];
+	p->l4_off = w.off;
+	p->payload_off = w.off + hlen;
+	p->payload_len = w.left - hlen;
+	if (p->flags & (TCPF_SYN | TCPF_RST))
+		return 0;
+	return ingress_unparsed(ctx, p, HS_U_V6EXT);
 }
 
 __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
@@ -310,6 +385,8 @@ int xdp_ingress(struct xdp_md *ctx)
 	if (ret != PARSE_OK) {
 		if (ret == PARSE_FRAG && p.frag_first)
 			hs_ingress_frag(ctx, &p);
+		else if (ret == PARSE_V6_EXT_LIMIT && p.ip_ver == 6)
+			hs_ingress_v6deep(ctx, &p);
 		return XDP_PASS;
 	}
 	st->tcp_packets++;

@@ -57,7 +57,7 @@ struct pkt {
 	__u8 ip_opt_len;
 	__u8 have_addr; /* src/dst valid (also for fragments and non-TCP) */
 	__u8 frag_first; /* a first IP fragment whose TCP header was parsed */
-	__u8 pad;
+	__u8 v6_nh;	 /* PARSE_V6_EXT_LIMIT: next header at l4_off */
 };
 
 static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
@@ -159,8 +159,13 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
 		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
 			return PARSE_NON_TCP;
-		if (i == HS_MAX_V6_EXT)
+		if (i == HS_MAX_V6_EXT) {
+			/* where the walk stopped, for the deep walk */
+			p->l4_off = off;
+			p->payload_len = used < plen ? plen - used : 0;
+			p->v6_nh = nh;
 			break;
+		}
 		if ((void *)(ext + 8) > data_end)
 			return PARSE_ERR_IPV6;
 		if (nh == IPPROTO_FRAGMENT) {

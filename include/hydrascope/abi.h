@@ -65,8 +65,11 @@
 /* TCP SYN option layout entries kept (p0f keeps up to 16). */
 #define HS_MAX_TCPOPTS 16
 
-/* IPv6 extension headers walked before giving up (counted, passed). */
+/* IPv6 extension headers walked before giving up (counted, passed); a
+ * slower walk goes on to HS_MAX_V6_EXT_DEEP to find the flow of a client
+ * segment and mark a hello there unfingerprintable. */
 #define HS_MAX_V6_EXT 8
+#define HS_MAX_V6_EXT_DEEP 64
 /* VLAN tags (802.1Q / 802.1ad) walked before giving up (counted, passed). */
 #define HS_MAX_VLAN 4
 
@@ -185,6 +188,7 @@ enum hs_unfp_reason {
 	HS_U_STATE,   /* walk state could not be kept (map full / evicted) */
 	HS_U_TFO,     /* hello carried in the SYN (TCP Fast Open) */
 	HS_U_FRAG,    /* hello in IP fragments */
+	HS_U_V6EXT,   /* hello behind more IPv6 extension headers than parsed */
 };
 
 struct hs_flow {
@@ -281,6 +285,7 @@ struct hs_source {
 	X(hello_gap)	   /* ... a hole in the hello's segments */            \
 	X(hello_tfo)	   /* ... hello in a TCP Fast Open SYN */              \
 	X(hello_frag)	   /* ... hello in an IP fragment */                   \
+	X(hello_v6ext)	   /* ... hello behind a long IPv6 extension chain */  \
 	X(hello_decoy)	   /* hello-like segment off sequence or without ACK */\
 	X(hello_search_end) /* search for a hello over, none found */          \
 	X(ccs_skipped)	    /* client CCS not taken as its second flight */    \

@@ -1192,6 +1192,42 @@ static void test_hello_in_fragments(void **state)
 	(void)a;
 }
 
+/* Row 5 (kernel part): a hello behind more IPv6 extension headers than
+ * the parser walks: found by the deep walk, the flow is TLS and marked
+ * unfingerprintable, never left without a verdict. */
+static void test_hello_behind_v6_chain(void **state)
+{
+	static uint8_t hello[2048];
+	uint64_t t = 86000 * MS;
+	struct frame_spec s = v4_spec(53600, 0);
+	struct hs_flow f;
+	struct hs_stats a;
+	size_t n;
+
+	(void)state;
+	hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	s.ipv6 = 1;
+	s.src = cli6;
+	s.dst = srv6;
+	a = stats();
+	open_flow(&s, &t);
+	s.flags = 0x18;
+	s.v6_ext = 12;
+	s.payload = hello;
+	s.payload_len = 300;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	assert_int_equal(stats().ipv6_ext_limit, a.ipv6_ext_limit + 1);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TLS);
+#if HS_SCHEMA_VERSION >= 3
+	assert_true(f.flags & HS_F_UNFP);
+	assert_int_equal(f.unfp_reason, HS_U_V6EXT);
+	assert_int_equal(stats().hello_v6ext, a.hello_v6ext + 1);
+#endif
+	(void)a;
+}
+
 /* Row 6: a cut flow stays cut through a SYN flood larger than the flow
  * map (the LRU evicts its flow entry; the cuts map keeps it). */
 static void test_cut_survives_flood(void **state)
@@ -1570,6 +1606,7 @@ int main(void)
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_in_fragments),
+	    cmocka_unit_test(test_hello_behind_v6_chain),
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
