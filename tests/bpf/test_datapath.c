@@ -1228,6 +1228,139 @@ static void test_hello_behind_v6_chain(void **state)
 	(void)a;
 }
 
+#if HS_SCHEMA_VERSION >= 3
+static uint32_t rnd32(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*seed >> 33);
+}
+
+/* Differential: random hellos (cipher and extension counts up to past the
+ * item cap, an ALPN body of random length, bodies of random size), cut
+ * into random TLS records and random segments: wherever the kernel gives
+ * ids they equal userspace's from the same bytes; where it gives up on
+ * records, userspace (which sees the records) agrees it cannot. */
+static void test_ids_differential(void **state)
+{
+	static uint16_t c[700], e[400];
+	static uint8_t hello[16384], stream[20000];
+	uint64_t t = 87000 * MS, seed = 0x9e3779b97f4a7c15ull;
+	int iter, agree = 0, records_out = 0, segs_out = 0;
+
+	(void)state;
+	for (iter = 0; iter < 400; iter++) {
+		size_t nc, ne, body, len, sl, i, nat = 0, ncut = 0;
+		static size_t at[80], cuts[80];
+		struct frame_spec s = v4_spec((uint16_t)(20000 + iter), 0);
+		struct hs_flow f;
+
+#define RND() rnd32(&seed)
+		nc = 1 + RND() % (iter % 4 == 0 ? 600 : 40);
+		ne = RND() % (iter % 5 == 0 ? 300 : 20);
+		body = RND() % 24;
+		for (i = 0; i < nc; i++)
+			c[i] = (uint16_t)(RND() % 7 ? 0x1300 + RND() % 64
+						   : 0x0a0a + 0x1010 * (RND() % 16));
+		for (i = 0; i < ne; i++)
+			e[i] = (uint16_t)(RND() % 6 ? RND() % 64
+						    : 0x0a0a + 0x1010 * (RND() % 16));
+		len = hello_build(hello, sizeof(hello), c, nc, e, ne, body);
+		/* one extension is ALPN with a real-looking body */
+		if (ne && body >= 4) {
+			size_t o = len - ne * (4 + body) + (RND() % ne) * (4 + body);
+
+			hello[o] = 0x00;
+			hello[o + 1] = 0x10;
+			for (i = 0; i < body; i++)
+				hello[o + 4 + i] = (uint8_t)RND();
+		}
+		/* records */
+		if (RND() % 3) {
+			nat = RND() % (RND() % 4 ? 6 : 60);
+			for (i = 0; i < nat; i++)
+				at[i] = 1 + RND() % (len - 6);
+			/* sorted, distinct enough */
+			for (i = 1; i < nat; i++) {
+				size_t k = i;
+
+				while (k && at[k - 1] > at[k]) {
+					size_t x = at[k];
+
+					at[k] = at[k - 1];
+					at[k - 1] = x;
+					k--;
+				}
+			}
+		}
+		sl = records_split(hello, len, at, nat, stream);
+		/* segments */
+		ncut = RND() % (RND() % 4 ? 5 : 75);
+		for (i = 0; i < ncut; i++)
+			cuts[i] = 1 + RND() % (sl - 1);
+		for (i = 1; i < ncut; i++) {
+			size_t k = i;
+
+			while (k && cuts[k - 1] > cuts[k]) {
+				size_t x = cuts[k];
+
+				cuts[k] = cuts[k - 1];
+				cuts[k - 1] = x;
+				k--;
+			}
+		}
+		open_flow(&s, &t);
+		send_segments(&s, stream, sl, cuts, ncut, &t);
+		assert_true(flow_get(&s, &f));
+		assert_true(f.flags & HS_F_TLS);
+		{
+			struct tls_hello *h = malloc(sizeof(*h));
+			struct hs_tuple_acc acc;
+			struct hs_tcp_sig sig;
+			uint64_t cls = 0;
+			bool uok;
+
+			assert_non_null(h);
+			assert_int_equal(hello_parse(stream, sl, h), HELLO_OK);
+			uok = fp_tuple_acc(h, &acc);
+			free(h);
+			if (!bpf_map_lookup_elem(
+				bpf_map__fd(skel->maps.tcp_sigs), &f.sig_id,
+				&sig))
+				cls = hs_tcp_class_id(&sig);
+			if (f.flags & HS_F_TUPLE) {
+				if (!uok || f.tuple_id != hs_tuple_id(&acc, cls) ||
+				    f.tls_id != hs_tls_id(&acc))
+					fail_msg("iter %d: nc %zu ne %zu body %zu "
+						 "records %zu segs %zu: kernel "
+						 "%016llx user %d %016llx",
+						 iter, nc, ne, body, nat + 1,
+						 ncut + 1,
+						 (unsigned long long)f.tuple_id,
+						 uok,
+						 (unsigned long long)hs_tuple_id(
+						     &acc, cls));
+				agree++;
+			} else {
+				assert_true(f.flags & HS_F_UNFP);
+				if (f.unfp_reason == HS_U_RECORDS) {
+					assert_false(uok);
+					records_out++;
+				} else {
+					assert_int_equal(f.unfp_reason,
+							 HS_U_SEGS);
+					segs_out++;
+				}
+			}
+		}
+	}
+	printf("differential: %d ids equal, %d past the record bound, %d past "
+	       "the segment bound\n",
+	       agree, records_out, segs_out);
+	assert_true(agree > 200);
+}
+
+#endif
+
 /* Row 6: a cut flow stays cut through a SYN flood larger than the flow
  * map (the LRU evicts its flow entry; the cuts map keeps it). */
 static void test_cut_survives_flood(void **state)
@@ -1607,6 +1740,9 @@ int main(void)
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_hello_behind_v6_chain),
+#if HS_SCHEMA_VERSION >= 3
+	    cmocka_unit_test(test_ids_differential),
+#endif
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
