@@ -212,7 +212,52 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 	return 0;
 }
 
+#define CS_BATCH 16
 #define EXT_BATCH 8
+
+/* Up to CS_BATCH whole cipher suites in one call (no carried bytes, all
+ * inside this segment, the record and the list, under the item cap): the
+ * same sums as hs_tuple_add_cipher, with few values live in the loop so
+ * that the callback's frame stays small. Returns how many it took. */
+static __always_inline __u32 walk_cipher_batch(struct walk_ctx *c,
+					       struct hs_hello_walk *w)
+{
+	const __u8 *buf = c->buf;
+	__u32 n, k, pos = c->pos;
+	__u64 sum = 0;
+
+	if (w->phase != HS_W_CS || w->carry_len)
+		return 0;
+	n = walk_avail(c, w);
+	if (n > w->remain)
+		n = w->remain;
+	n /= 2;
+	if (n > CS_BATCH)
+		n = CS_BATCH;
+	if (w->acc.items >= HS_HELLO_MAX_ITEMS)
+		return 0; /* the generic step marks the cap */
+	if (n > HS_HELLO_MAX_ITEMS - w->acc.items)
+		n = HS_HELLO_MAX_ITEMS - w->acc.items;
+#pragma clang loop unroll(disable)
+	for (k = 0; k < CS_BATCH; k++) {
+		__u16 v;
+
+		if (k >= n)
+			break;
+		v = (buf[pos & HELLO_BUF_MASK] << 8) |
+		    buf[(pos + 1) & HELLO_BUF_MASK];
+		if (!hs_is_grease(v))
+			sum += hs_mix64(0x100000000ull | v);
+		pos += 2;
+	}
+	w->acc.ciphers += sum;
+	w->acc.items += n;
+	w->remain -= 2 * n;
+	c->pos = pos;
+	if (!w->remain)
+		w->phase = HS_W_COMP_LEN;
+	return n;
+}
 
 /* Up to EXT_BATCH whole extension headers in one call, each with a body
  * that lies in this segment and record (the common case); the generic
@@ -300,8 +345,8 @@ static __always_inline long walk_over(struct walk_ctx *c,
 	return 0;
 }
 
-/* bpf_loop callback: one item (or a batch of extension headers, or a
- * record header, or a skip to the record's end) per call.
+/* bpf_loop callback: one item (or a batch of cipher suites or extension
+ * headers, or a record header, or a skip to the record's end) per call.
  * Returns 1 to stop. */
 static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 {
@@ -330,9 +375,7 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 		w->skip -= avail;
 		return 0;
 	}
-	/* a batch of extension headers; cipher suites go one a step (a
-	 * cipher batch here would push this frame past the stack budget) */
-	if (walk_ext_batch(c, w))
+	if (walk_cipher_batch(c, w) || walk_ext_batch(c, w))
 		return 0;
 	return walk_generic(c, w);
 }

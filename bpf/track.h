@@ -107,20 +107,26 @@ source_get(const struct hs_addr *a, __u64 now, struct hs_stats *st)
 }
 
 /* A new flow, or a reset of a reused 5-tuple (existed = true). */
+/* The zeroed flow entries are copied from (read-only data, not a 200-byte
+ * struct on the packet path's stack). */
+static const struct hs_flow flow_init;
+
 static __always_inline struct hs_flow *flow_create(const struct hs_flow_key *k,
 						   bool existed, __u64 now,
 						   struct hs_stats *st)
 {
-	struct hs_flow init = {};
+	struct hs_flow *f;
 
-	init.first_ns = now;
-	if (bpf_map_update_elem(&flows, k, &init, BPF_ANY)) {
+	if (bpf_map_update_elem(&flows, k, &flow_init, BPF_ANY)) {
 		st->flow_insert_fail++;
 		return NULL;
 	}
 	if (!existed)
 		st->flow_inserts++;
-	return bpf_map_lookup_elem(&flows, k);
+	f = bpf_map_lookup_elem(&flows, k);
+	if (f)
+		f->first_ns = now;
+	return f;
 }
 
 /* Client's ACK of our SYN-ACK: the TCP round trip (Karn: no sample if the
