@@ -87,7 +87,7 @@ check "the allowlisted client connects again" test "$allowed_ok" = 1
 check "a 3 s block holds at first" test "$ttl_blocked" = 1
 check "and lapses by itself after its TTL" test "$ttl_lapsed" = 1
 check "drops were counted" grep -Eq '"block_drops":[1-9]' "$J/stats.json"
-check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist block_hint blocklist tuple_rules '"
+check "detach keeps the blocking maps" bash -c "test \"\$(cat '$J/pins-kept.txt' | tr '\n' ' ')\" = 'allowlist block_hint blocklist cuts tuple_rules '"
 check "detach --all removes every pin" grep -q "No such file" "$J/pins-after.txt"
 check "no XDP program left" bash -c "! grep -q 'prog/xdp' '$J/link-after.txt'"
 check "no TC filter left" bash -c "! grep -q hydrascope '$J/tc-after.txt' && ! grep -q tc_egress '$J/tc-after.txt'"
