@@ -224,7 +224,8 @@ def main():
 
     # thresholds come from a config file
     with open(cfg, "w") as f:
-        f.write("# demand a 500 ms detour\nrelay_min_gap_us = 500000\ncluster_min_sources = 1000\n")
+        f.write("# demand a 500 ms detour\nrelay_min_gap_us = 500000\nrelay_weak_gap_us = 500000\n"
+                "cluster_min_sources = 1000\n")
     r2 = Result(replay(cap, "--config", cfg, "--no-flows"), labels)
     check(not r2.covered("relay_rtt_gap"), "config: relay threshold ignored")
     check(not r2.covered("farm_cluster"), "config: cluster threshold ignored")

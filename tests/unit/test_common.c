@@ -4,13 +4,15 @@
  * (user/correlate/indicators/common.c): running statistics, the detour
  * median relay_rtt_gap scores with, and the cadence bands that split
  * clusters, as a table of hand-made kernel cadence records. With the
- * defaults a band needs 3 requests; CV up to 0.15 is robotic, from 0.35
- * human, between the two regular.
+ * defaults a band needs 3 requests; robotic when the CV's upper confidence
+ * bound (at the level of a thousand sources) is at most 0.15, human from a
+ * CV of 0.35, regular otherwise; and the bounds behind them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -78,7 +80,12 @@ static const struct band_row rows[] = {
     {"band: 3 requests with band_min_bursts 4 are too few", 4, 3, 1000000, 0,
      BAND_SPARSE},
     {"band: 4 requests with band_min_bursts 4", 4, 4, 1000000, 0, BAND_ROBOTIC},
-    {"band: CV at robotic_max_cv is robotic", 0, 10, 1000000, 150000,
+    {"band: CV at robotic_max_cv over 10 requests is regular (its upper "
+     "bound is above)",
+     0, 10, 1000000, 150000, BAND_REGULAR},
+    {"band: CV 0.05 over 4 requests is regular (too few to be sure)", 0, 4,
+     1000000, 50000, BAND_REGULAR},
+    {"band: CV 0.01 over 60 requests is robotic", 0, 60, 1000000, 10000,
      BAND_ROBOTIC},
     {"band: CV 0.151 is regular", 0, 10, 1000000, 151000, BAND_REGULAR},
     {"band: CV 0.349 is regular", 0, 10, 1000000, 349000, BAND_REGULAR},
@@ -91,6 +98,7 @@ static void run_band(void **state)
 	const struct band_row *r = *state;
 	struct corr_config cfg;
 	struct hs_source k = {0};
+	struct corr c;
 
 	corr_config_defaults(&cfg);
 	assert_int_equal(cfg.band_min_bursts, 3);
@@ -101,8 +109,31 @@ static void run_band(void **state)
 	k.cad.bursts = r->requests;
 	k.cad.ivl_mean_us = r->mean_us;
 	k.cad.ivl_var_us2 = r->sd_us * r->sd_us;
-	assert_string_equal(band_name(source_band(&cfg, &k)),
-			    band_name(r->band));
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.n_tested_sources = 1000; /* the level of a thousand sources */
+	assert_string_equal(band_name(source_band(&c, &k)), band_name(r->band));
+}
+
+/* The statistics that must hold among thousands of sources. */
+static void test_bounds(void **state)
+{
+	(void)state;
+	/* two or three evenly spaced clicks prove nothing at a strict level */
+	assert_true(cv_upper(0.02, 2, 1e-6) > 1);
+	assert_true(cv_upper(0.02, 3, 1e-6) > 0.15);
+	/* a script's dozens of intervals do */
+	assert_true(cv_upper(0.01, 60, 1e-6) < 0.05);
+	assert_true(cv_upper(0.01, 60, 1e-6) > 0.01);
+	/* the bound tightens with the samples and loosens with the level */
+	assert_true(cv_upper(0.05, 20, 1e-6) < cv_upper(0.05, 10, 1e-6));
+	assert_true(cv_upper(0.05, 20, 1e-3) < cv_upper(0.05, 20, 1e-6));
+	/* 500 relayed members among 5,500 at a 1 % chance rate: certain;
+	 * 60 among 5,000 (expected 50): chance */
+	assert_true(binom_tail_bound(500, 5500, 0.01) < 1e-100);
+	assert_true(binom_tail_bound(60, 5000, 0.01) > 1e-3);
+	assert_true(binom_tail_bound(40, 5000, 0.01) == 1);
+	assert_true(binom_tail_bound(5, 5, 0.01) < 1e-9);
 }
 
 int main(void)
@@ -110,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_running),
 	    cmocka_unit_test(test_detour_median),
+	    cmocka_unit_test(test_bounds),
 	};
 
 	return rows_run("common", tests, sizeof(tests) / sizeof(tests[0]), rows,

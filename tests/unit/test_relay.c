@@ -4,12 +4,16 @@
  * detour of fold.c): one source's flows, each with a hand-made handshake
  * timing, through the sweep; which rows fire and with what score.
  *
- * A flow's detour is min(TLS RTT - TCP RTT - the family's allowance,
- * ACK->ClientHello - relay_base_ack_us). With the defaults the table is
- * written for: allowance 2 ms for OpenSSL, 40 ms for Chromium; base ACK
- * delay 2 ms; a flow is relayed from a 10 ms detour; the source needs 2
- * such flows making at least half of its measured ones. The score is
- * 0.5 + 0.5 * share * min(1, median detour / 30 ms).
+ * A flow's detour is ACK->ClientHello - relay_base_ack_us when the TLS
+ * RTT - TCP RTT gap corroborates it (reaches it within max(2 ms, a quarter
+ * of the delay, an eighth of the TCP RTT)), else min(that gap - the
+ * family's allowance, ACK->ClientHello - relay_base_ack_us). With the
+ * defaults the table is written for: allowance 2 ms for OpenSSL, 40 ms for
+ * Chromium; base ACK delay 2 ms; a flow is relayed from a 10 ms detour and
+ * one such flow making at least half of the source's measured ones fires;
+ * 3 flows with a detour from 3 ms (80 % of them) fire too. The score is
+ * 0.5 + 0.5 * share * min(1, median detour / 30 ms) * (0.6, 0.8, 1 for 1,
+ * 2, 3+ flows with a detour).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,9 +63,9 @@ static const struct relay_row rows[] = {
      2,
      {OSSL_DETOUR(10000), OSSL_DETOUR(10000)},
      true,
-     0.5 + 0.5 * 10000.0 / 30000,
+     0.5 + 0.5 * 10000.0 / 30000 * 0.8,
      10000},
-    {"relay: two flows 1 us under relay_min_gap_us",
+    {"relay: two flows 1 us under relay_min_gap_us (small detours need 3)",
      FAM_OPENSSL,
      false,
      2,
@@ -69,7 +73,8 @@ static const struct relay_row rows[] = {
      false,
      0,
      0},
-    {"relay: ACK->hello 1 us short, TLS gap far above: the smaller decides",
+    {"relay: ACK->hello 1 us short, TLS gap far above: the hello delay "
+     "decides",
      FAM_OPENSSL,
      false,
      2,
@@ -77,7 +82,8 @@ static const struct relay_row rows[] = {
      false,
      0,
      0},
-    {"relay: TLS gap 1 us short, ACK->hello far above",
+    {"relay: a 40 ms hello delay the TLS gap does not follow (a stalled "
+     "hello): the gap past the allowance decides, 1 us short",
      FAM_OPENSSL,
      false,
      2,
@@ -91,23 +97,23 @@ static const struct relay_row rows[] = {
      2,
      {{40000, 12000, 0}, {40000, 12000, 0}},
      true,
-     0.5 + 0.5 * 10000.0 / 30000,
+     0.5 + 0.5 * 10000.0 / 30000 * 0.8,
      10000},
-    {"relay: one relayed flow is under relay_min_flows",
+    {"relay: one relayed flow is enough (rotating exits are used once)",
      FAM_OPENSSL,
      false,
      1,
      {OSSL_DETOUR(30000)},
-     false,
-     0,
-     0},
+     true,
+     0.5 + 0.5 * 0.6,
+     30000},
     {"relay: two of four flows relayed, share at relay_min_share",
      FAM_OPENSSL,
      false,
      4,
      {OSSL_DETOUR(30000), OSSL_DIRECT, OSSL_DETOUR(30000), OSSL_DIRECT},
      true,
-     0.5 + 0.5 * 0.5,
+     0.5 + 0.5 * 0.5 * 0.8,
      30000},
     {"relay: two of five flows relayed, share under relay_min_share",
      FAM_OPENSSL,
@@ -118,7 +124,7 @@ static const struct relay_row rows[] = {
      false,
      0,
      0},
-    {"relay: a detour of three times the bound saturates the score",
+    {"relay: a detour of three times the bound over three flows saturates",
      FAM_OPENSSL,
      false,
      3,
@@ -126,6 +132,14 @@ static const struct relay_row rows[] = {
      true,
      1.0,
      30000},
+    {"relay: three flows with a small, steady 5 ms detour",
+     FAM_OPENSSL,
+     false,
+     3,
+     {OSSL_DETOUR(5000), OSSL_DETOUR(5000), OSSL_DETOUR(5000)},
+     true,
+     0.5 + 0.5 * 5000.0 / 30000,
+     5000},
     {"relay: retransmitted SYN-ACKs give no timing (Karn)",
      FAM_OPENSSL,
      false,
@@ -134,22 +148,23 @@ static const struct relay_row rows[] = {
      false,
      0,
      0},
-    {"relay: Chromium 10 ms beyond its 40 ms allowance",
+    {"relay: Chromium, a 12 ms hello delay under a 50 ms TLS gap",
      FAM_CHROMIUM,
      false,
      2,
      {{50000, 12000, 0}, {50000, 12000, 0}},
      true,
-     0.5 + 0.5 * 10000.0 / 30000,
+     0.5 + 0.5 * 10000.0 / 30000 * 0.8,
      10000},
-    {"relay: Chromium 1 us short of its allowance plus the bound",
+    {"relay: Chromium, a 40 ms hello delay the TLS gap corroborates: its "
+     "processing allowance is not taken off (a browser-mimicking farm)",
      FAM_CHROMIUM,
      false,
      2,
      {{49999, 40000, 0}, {49999, 40000, 0}},
-     false,
-     0,
-     0},
+     true,
+     0.5 + 0.5 * 0.8,
+     38000},
     /* benign look-alikes */
     {"benign: headless Chromium, 39 ms of client processing",
      FAM_CHROMIUM,
@@ -164,6 +179,14 @@ static const struct relay_row rows[] = {
      false,
      3,
      {{32000, 1500, 0}, {32000, 1500, 0}, {32000, 1500, 0}},
+     false,
+     0,
+     0},
+    {"benign: a lost hello, retransmitted 210 ms later, TLS gap 3 ms",
+     FAM_CHROMIUM,
+     false,
+     1,
+     {{3000, 210000, 0}},
      false,
      0,
      0},
@@ -188,7 +211,9 @@ static void run_row(void **state)
 	assert_int_equal(f->cfg.relay_base_ack_us, 2000);
 	assert_int_equal(f->cfg.relay_base_gap_us[FAM_OPENSSL], 2000);
 	assert_int_equal(f->cfg.relay_base_gap_us[FAM_CHROMIUM], 40000);
-	assert_int_equal(f->cfg.relay_min_flows, 2);
+	assert_int_equal(f->cfg.relay_min_flows, 1);
+	assert_int_equal(f->cfg.relay_weak_gap_us, 3000);
+	assert_int_equal(f->cfg.relay_weak_min_flows, 3);
 	assert_true(f->cfg.relay_min_share == 0.5);
 	if (r->gap_only)
 		f->cfg.relay_require_ack_delay = 0;

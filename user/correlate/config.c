@@ -158,10 +158,9 @@ const char *ind_kind_name(enum ind_kind k)
 }
 
 static const char *const band_names[BAND_COUNT] = {
-    [BAND_SPARSE] = "sparse",
-    [BAND_ROBOTIC] = "robotic",
-    [BAND_REGULAR] = "regular",
-    [BAND_HUMAN] = "human",
+    [BAND_SPARSE] = "sparse",	[BAND_ROBOTIC] = "robotic",
+    [BAND_REGULAR] = "regular", [BAND_HUMAN] = "human",
+    [BAND_ANY] = "any",
 };
 
 const char *band_name(enum cadence_band b)

@@ -8,6 +8,7 @@
  * "fresh" when it is new, lists new sources, is clearly stronger, or is
  * due for a repeat (reemit_s).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,10 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 			      sizeof(struct raised), NULL);
 	c->sigs = table_new(HS_DEFAULT_SIGS, sizeof(uint64_t),
 			    sizeof(struct sig_info), NULL);
+	c->tuple_gaps = table_new(cfg->max_clusters, sizeof(uint64_t),
+				  sizeof(struct tuple_gap), NULL);
 	if (!c->srcs || !c->members || !c->clusters || !c->shadows ||
-	    !c->raised || !c->sigs) {
+	    !c->raised || !c->sigs || !c->tuple_gaps) {
 		corr_free(c);
 		return NULL;
 	}
@@ -61,6 +64,7 @@ void corr_free(struct corr *c)
 	table_free(c->shadows);
 	table_free(c->raised);
 	table_free(c->sigs);
+	table_free(c->tuple_gaps);
 	free(c);
 }
 
@@ -91,6 +95,12 @@ static bool raised_stale(const void *k, const void *v, void *ctx)
 	return ((const struct raised *)v)->last_emit_ns < *(uint64_t *)ctx;
 }
 
+static bool tuple_gap_stale(const void *k, const void *v, void *ctx)
+{
+	(void)k;
+	return ((const struct tuple_gap *)v)->idx + 1 < *(uint64_t *)ctx;
+}
+
 static void expire_all(struct corr *c, uint64_t now)
 {
 	uint64_t keep =
@@ -106,6 +116,11 @@ static void expire_all(struct corr *c, uint64_t now)
 	table_delete_if(c->srcs, src_stale, &horizon);
 	table_delete_if(c->members, member_stale, &horizon);
 	table_delete_if(c->clusters, cluster_stale, &horizon);
+	{
+		uint64_t idx = now / (c->cfg.window_s * HS_NS_PER_SEC);
+
+		table_delete_if(c->tuple_gaps, tuple_gap_stale, &idx);
+	}
 	if (now > rkeep) {
 		horizon = now - rkeep;
 		table_delete_if(c->raised, raised_stale, &horizon);
@@ -174,10 +189,15 @@ static void eval_sources(struct corr *c, uint64_t now,
 	uint64_t since = now > c->cfg.window_s * HS_NS_PER_SEC
 			     ? now - c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
-	size_t pos = 0, i;
+	size_t pos = 0, i, tested = 0;
 	const void *k;
 	void *v;
 
+	/* the multiple-testing denominator: sources active in the window */
+	while (table_next(c->srcs, &pos, NULL, &v))
+		tested += ((struct src_state *)v)->last_ns >= since;
+	c->n_tested_sources = tested;
+	pos = 0;
 	while (table_next(c->srcs, &pos, &k, &v)) {
 		const struct hs_addr *a = k;
 		struct src_state *s = v;
@@ -221,6 +241,8 @@ static void group_free(void *v)
 	free(g->addrs);
 	free(g->mem);
 	free(g->src);
+	free(g->tuples);
+	free(g->tuple_gaps);
 }
 
 static bool group_push(struct group *g, const struct hs_addr *a,
@@ -285,8 +307,7 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 	if (m->last_ns > g->last_ns)
 		g->last_ns = m->last_ns;
 	g->relay_measured += m->relay_measured > 0;
-	g->relay_members += member_shows(m->relay_hits, m->relay_measured,
-					 cfg->relay_min_share);
+	g->relay_members += member_relayed(cfg, m);
 	g->stack_checked += m->stack_checked > 0;
 	g->stack_members +=
 	    member_shows(m->stack_hits, m->stack_checked, cfg->stack_min_share);
@@ -294,6 +315,22 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 		running_merge(&g->sizes, &m->sizes);
 		g->size_members++;
 	}
+}
+
+/* Every direct member of the cluster active in the current window,
+ * whatever its volume: what linking may pull into a relayed farm, and the
+ * denominator of the cluster's relay test. */
+static void cands_add(struct corr *c, struct group *g, const struct hs_addr *a,
+		      struct member *m, const struct src_state *s, uint64_t now)
+{
+	uint64_t cur = now > c->cfg.window_s * HS_NS_PER_SEC
+			   ? now - c->cfg.window_s * HS_NS_PER_SEC
+			   : 0;
+
+	if (m->last_ns < cur)
+		return;
+	g->peers_measured += m->relay_measured > 0;
+	group_push(g, a, m, s);
 }
 
 static int cmp_net(const void *x, const void *y)
@@ -308,11 +345,99 @@ static int cmp_u32(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
 static int cmp_dbl(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
 
 	return (a > b) - (a < b);
+}
+
+struct tuple_count {
+	uint64_t id;
+	size_t n;
+};
+
+static int cmp_count_desc(const void *x, const void *y)
+{
+	const struct tuple_count *a = x, *b = y;
+
+	return (a->n < b->n) - (a->n > b->n);
+}
+
+/* The minimum gap of a relay-conditional rule on a tuple of this group:
+ * past the family's processing, and past what the tuple's direct flows
+ * showed in this window and the last (plus the corroboration margin). */
+static uint32_t rule_gap(const struct corr *c, const struct group *g,
+			 uint64_t tuple)
+{
+	const struct corr_config *cfg = &c->cfg;
+	const struct tuple_gap *tg = table_get(c->tuple_gaps, &tuple);
+	uint64_t need =
+	    (uint64_t)cfg->relay_min_gap_us +
+	    cfg->relay_base_gap_us[g->cl->family < FAM_COUNT ? g->cl->family
+							     : FAM_UNKNOWN];
+
+	if (tg) {
+		int64_t seen =
+		    tg->cur_us > tg->prev_us ? tg->cur_us : tg->prev_us;
+
+		seen += 2 * (int64_t)cfg->relay_base_ack_us;
+		if (seen > 0 && (uint64_t)seen > need)
+			need = (uint64_t)seen;
+	}
+	return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+}
+
+/* A relay group's exit stacks and kernel tuple ids (commonest first). */
+static void group_stacks(const struct corr *c, struct group *g)
+{
+	uint64_t *syn = malloc(g->n * sizeof(*syn) + 1);
+	struct tuple_count *tc = calloc(g->n + 1, sizeof(*tc));
+	uint64_t *tid = malloc(g->n * sizeof(*tid) + 1);
+	size_t i, k = 0;
+
+	g->stacks = g->n_tuples = 0;
+	if (!syn || !tc || !tid)
+		goto out;
+	for (i = 0; i < g->n; i++) {
+		syn[i] = g->mem[i]->syn_class;
+		tid[i] = g->mem[i]->tuple_id;
+	}
+	qsort(syn, g->n, sizeof(*syn), cmp_u64);
+	qsort(tid, g->n, sizeof(*tid), cmp_u64);
+	for (i = 0; i < g->n; i++)
+		g->stacks += syn[i] && (i == 0 || syn[i] != syn[i - 1]);
+	for (i = 0; i < g->n; i++) {
+		if (!tid[i])
+			continue;
+		if (k && tc[k - 1].id == tid[i])
+			tc[k - 1].n++;
+		else
+			tc[k++] = (struct tuple_count){tid[i], 1};
+	}
+	qsort(tc, k, sizeof(*tc), cmp_count_desc);
+	free(g->tuples);
+	free(g->tuple_gaps);
+	g->tuples = malloc(k * sizeof(*g->tuples) + 1);
+	g->tuple_gaps = malloc(k * sizeof(*g->tuple_gaps) + 1);
+	if (!g->tuples || !g->tuple_gaps)
+		goto out;
+	for (i = 0; i < k; i++) {
+		g->tuples[i] = tc[i].id;
+		g->tuple_gaps[i] = rule_gap(c, g, tc[i].id);
+	}
+	g->n_tuples = k;
+out:
+	free(syn);
+	free(tc);
+	free(tid);
 }
 
 /* Distinct prefixes and ASNs, and the median member span. */
@@ -350,13 +475,49 @@ out:
 	free(span);
 }
 
+static uint64_t group_id(uint64_t cluster, enum group_kind kind,
+			 uint64_t syn_class, enum cadence_band band)
+{
+	switch (kind) {
+	case GROUP_RELAY: return hs_mix64(cluster ^ 0x72656c6179ull);
+	case GROUP_CANDS: return hs_mix64(cluster ^ 0x63616e6473ull);
+	default:
+		return hs_mix64(hs_mix64(cluster ^ syn_class) ^
+				(0x62616e64ull + band));
+	}
+}
+
+static struct group *group_at(struct table *groups, uint64_t cluster,
+			      const struct cluster_state *cl,
+			      enum group_kind kind, uint64_t syn_class,
+			      enum cadence_band band)
+{
+	uint64_t id = group_id(cluster, kind, syn_class, band);
+	bool created;
+	struct group *g = table_get_or_add(groups, &id, &created);
+
+	if (g && created) {
+		g->id = id;
+		g->cluster = cluster;
+		g->cl = cl;
+		g->kind = kind;
+		g->syn_class = syn_class;
+		g->band = band;
+	}
+	return g;
+}
+
+/* Members with the relay signal form one group per cluster, whatever
+ * their SYN stack and cadence (exits of every OS, most used once, so no
+ * band to speak of); the other members are grouped by cluster, SYN class
+ * and cadence band as before, and all of them are linking candidates. */
 static struct table *build_groups(struct corr *c, uint64_t now)
 {
 	uint64_t since = now > 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     ? now - 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
 	struct table *groups =
-	    table_new(table_len(c->clusters) * 2 + 16, sizeof(uint64_t),
+	    table_new(table_len(c->clusters) * 4 + 16, sizeof(uint64_t),
 		      sizeof(struct group), group_free);
 	size_t pos = 0;
 	const void *k;
@@ -371,8 +532,6 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		const struct cluster_state *cl;
 		enum cadence_band band;
 		struct group *g;
-		uint64_t id;
-		bool created;
 
 		if (m->last_ns < since)
 			continue;
@@ -380,23 +539,39 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		cl = table_get(c->clusters, &mk->cluster);
 		if (!s || !cl)
 			continue;
-		band =
-		    s->have_kernel ? source_band(&c->cfg, &s->k) : BAND_SPARSE;
-		id = hs_mix64(mk->cluster ^ (0x62616e64ull + band));
-		g = table_get_or_add(groups, &id, &created);
-		if (!g)
+		if (member_relayed(&c->cfg, m)) {
+			g = group_at(groups, mk->cluster, cl, GROUP_RELAY, 0,
+				     BAND_ANY);
+			if (g)
+				group_add(c, g, &mk->addr, m, s, now);
 			continue;
-		if (created) {
-			g->id = id;
-			g->cluster = mk->cluster;
-			g->cl = cl;
-			g->band = band;
 		}
-		group_add(c, g, &mk->addr, m, s, now);
+		band = s->have_kernel ? source_band(c, &s->k) : BAND_SPARSE;
+		g = group_at(groups, mk->cluster, cl, GROUP_DIRECT,
+			     m->syn_class, band);
+		if (g)
+			group_add(c, g, &mk->addr, m, s, now);
+		g = group_at(groups, mk->cluster, cl, GROUP_CANDS, 0, BAND_ANY);
+		if (g)
+			cands_add(c, g, &mk->addr, m, s, now);
 	}
 	pos = 0;
-	while (table_next(groups, &pos, NULL, &v))
-		group_spread(v);
+	while (table_next(groups, &pos, NULL, &v)) {
+		struct group *g = v;
+
+		if (g->kind == GROUP_CANDS)
+			continue;
+		group_spread(g);
+		if (g->kind == GROUP_RELAY) {
+			const struct group *cands;
+			uint64_t id =
+			    group_id(g->cluster, GROUP_CANDS, 0, BAND_ANY);
+
+			cands = table_get(groups, &id);
+			g->peers_measured = cands ? cands->peers_measured : 0;
+			group_stacks(c, g);
+		}
+	}
 	return groups;
 }
 
@@ -425,22 +600,21 @@ static size_t order_new_first(struct group *g, enum ind_kind kind)
 	return j;
 }
 
-/* With relay (or mismatch) evidence only the members that show it are
- * listed; they move to the front and the count shrinks. */
+/* With mismatch evidence (direct groups) only the members that show it
+ * are listed; they move to the front and the count shrinks. A relay group
+ * holds only members with the relay signal already. */
 static void keep_evidence_members(const struct corr *c, struct group *g)
 {
 	size_t i, j = 0;
 
-	if (!g->relay && !g->mismatch)
+	if (g->kind != GROUP_DIRECT || (!g->relay && !g->mismatch))
 		return;
 	for (i = 0; i < g->n; i++) {
 		const struct member *m = g->mem[i];
-		bool shows =
-		    (g->relay && member_shows(m->relay_hits, m->relay_measured,
-					      c->cfg.relay_min_share)) ||
-		    (g->mismatch &&
-		     member_shows(m->stack_hits, m->stack_checked,
-				  c->cfg.stack_min_share));
+		bool shows = (g->relay && member_relayed(&c->cfg, m)) ||
+			     (g->mismatch &&
+			      member_shows(m->stack_hits, m->stack_checked,
+					   c->cfg.stack_min_share));
 
 		if (!shows)
 			continue;
@@ -450,6 +624,109 @@ static void keep_evidence_members(const struct corr *c, struct group *g)
 		j++;
 	}
 	g->n = j;
+}
+
+/* ---- linked members ------------------------------------------------------ */
+
+/* Connection period of a member: the mean time between its flows' starts
+ * (-1 below two flows). Burst intervals would not do: behind a long
+ * detour a relayed flow's hello is a burst of its own. */
+static double member_period_s(const struct member *m)
+{
+	if (m->flows < 2 || m->last_start_ns <= m->first_ns)
+		return -1;
+	return (double)(m->last_start_ns - m->first_ns) / HS_NS_PER_SEC /
+	       (m->flows - 1);
+}
+
+struct farm_profile {
+	double period_s;      /* median connection period of the members */
+	struct running bytes; /* client bytes after the hello, per flow */
+	uint64_t endpoints;   /* Bloom set */
+	uint64_t first_ns, last_ns;
+};
+
+/* What a relayed farm's members do in common. Needs a period from at
+ * least three members (most exits make one connection; the rest give it). */
+static bool farm_profile(const struct group *g, struct farm_profile *p)
+{
+	double *per = malloc(g->n * sizeof(*per) + 1);
+	size_t i, n = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (!per)
+		return false;
+	for (i = 0; i < g->n; i++) {
+		const struct member *m = g->mem[i];
+		double t = member_period_s(m);
+
+		if (t > 0)
+			per[n++] = t;
+		running_merge(&p->bytes, &m->conn_bytes);
+		p->endpoints |= m->endpoints;
+	}
+	p->first_ns = g->first_ns;
+	p->last_ns = g->last_ns;
+	if (n >= 3) {
+		qsort(per, n, sizeof(*per), cmp_dbl);
+		p->period_s = per[n / 2];
+	}
+	free(per);
+	return n >= 3 && p->bytes.n >= 3 && p->endpoints;
+}
+
+/* A direct member of the farm's cluster joins it when it behaves as the
+ * farm's members do, all at once: a regular connection period within
+ * link_max_period_dev of theirs over at least link_min_intervals
+ * intervals, the same bytes per connection (within link_max_size_dev,
+ * and as uniform), only endpoints the farm uses, active while the farm
+ * is. An SDK customer with the farm's exact client stack shares the
+ * identity, not the script: its own period and its own requests. */
+static bool links(const struct corr_config *cfg, const struct farm_profile *p,
+		  const struct member *m, const struct src_state *s)
+{
+	double t = member_period_s(m), cv, pcv;
+
+	if (t <= 0 || m->flows < cfg->link_min_intervals + 1 ||
+	    fabs(t - p->period_s) > cfg->link_max_period_dev * p->period_s)
+		return false;
+	if (s->have_kernel) {
+		double scv = source_cv(&s->k);
+
+		if (scv > cfg->human_min_cv)
+			return false; /* the same mean, but human spacing */
+	}
+	if (m->conn_bytes.n < 2 || fabs(m->conn_bytes.mean - p->bytes.mean) >
+				       cfg->link_max_size_dev * p->bytes.mean)
+		return false;
+	cv = running_cv(&m->conn_bytes);
+	pcv = running_cv(&p->bytes);
+	if (cv > (pcv > cfg->uniform_max_cv ? 2 * pcv : cfg->uniform_max_cv))
+		return false;
+	if (!m->endpoints || (m->endpoints & ~p->endpoints))
+		return false;
+	return m->last_ns >= p->first_ns && m->first_ns <= p->last_ns;
+}
+
+static size_t link_members(struct corr *c, struct table *groups,
+			   struct group *g)
+{
+	uint64_t id = group_id(g->cluster, GROUP_CANDS, 0, BAND_ANY);
+	struct group *cands = table_get(groups, &id);
+	struct farm_profile p;
+	size_t i, n = 0;
+
+	if (!cands || !cands->n || !farm_profile(g, &p))
+		return 0;
+	for (i = 0; i < cands->n; i++) {
+		if (!links(&c->cfg, &p, cands->mem[i], cands->src[i]))
+			continue;
+		if (group_push(g, &cands->addrs[i], cands->mem[i],
+			       cands->src[i]))
+			n++;
+	}
+	g->linked = n;
+	return n;
 }
 
 static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
@@ -463,8 +740,11 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->first_ns = g->first_ns;
 	ind->last_ns = g->last_ns;
 	ind->cluster_id = g->id;
-	ind->tuple_id = g->cl->tuple_id;
+	ind->tuple_id = g->n_tuples ? g->tuples[0] : g->cl->tuple_id;
 	ind->tls_id = g->cl->tls_id;
+	ind->tuple_ids = g->tuples;
+	ind->tuple_min_gap_us = g->tuple_gaps;
+	ind->n_tuple_ids = g->n_tuples;
 	ind->family = g->cl->family;
 	ind->ja4 = g->cl->ja4;
 	ind->band = g->band;
@@ -480,7 +760,7 @@ static void note_top(struct corr *c, const struct group *g)
 	size_t k = sizeof(c->top) / sizeof(c->top[0]), i, at;
 	struct cluster_view v = {
 	    .cluster_id = g->id,
-	    .tuple_id = g->cl->tuple_id,
+	    .tuple_id = g->n_tuples ? g->tuples[0] : g->cl->tuple_id,
 	    .band = g->band,
 	    .sources = g->n,
 	    .prefixes = g->prefixes,
@@ -508,7 +788,7 @@ static void eval_groups(struct corr *c, uint64_t now,
 			const struct ind_sink *sink)
 {
 	struct table *groups = build_groups(c, now);
-	size_t pos = 0;
+	size_t pos = 0, tested = 0;
 	void *v;
 
 	c->n_top = 0;
@@ -516,10 +796,21 @@ static void eval_groups(struct corr *c, uint64_t now,
 	c->st.cluster_sources = 0;
 	if (!groups)
 		return;
+	/* the multiple-testing denominator: groups big enough to be tested */
+	while (table_next(groups, &pos, NULL, &v)) {
+		const struct group *g = v;
+
+		tested += g->kind != GROUP_CANDS &&
+			  g->n >= c->cfg.cluster_min_sources;
+	}
+	c->n_tested_groups = tested;
+	pos = 0;
 	while (table_next(groups, &pos, NULL, &v)) {
 		struct group *g = v;
 		struct indicator ind = {.kind = IND_FARM_CLUSTER, .at_ns = now};
 
+		if (g->kind == GROUP_CANDS)
+			continue;
 		if (g->n && eval_farm(c, g, &ind)) {
 			size_t all = g->n;
 
@@ -527,6 +818,11 @@ static void eval_groups(struct corr *c, uint64_t now,
 			keep_evidence_members(c, g);
 			json_set_u64(ind.evidence, "members_without_evidence",
 				     all - g->n);
+			if (g->kind == GROUP_RELAY) {
+				link_members(c, groups, g);
+				json_set_u64(ind.evidence, "linked_members",
+					     g->linked);
+			}
 			emit_group(c, g, &ind, sink);
 			ind = (struct indicator){.kind = IND_ROTATION,
 						 .at_ns = now};

@@ -52,6 +52,7 @@ enum cadence_band {
 	BAND_ROBOTIC,
 	BAND_REGULAR,
 	BAND_HUMAN,
+	BAND_ANY, /* a relay group: members of every band */
 	BAND_COUNT
 };
 
@@ -77,6 +78,14 @@ struct indicator {
 	const char *ja4;
 	enum cadence_band band;
 	bool relay; /* the sources carry the relay signal */
+	/* kernel tuple ids the sources used (a farm behind exits of many
+	 * OSes has one per exit stack); tuple_id is the most common */
+	const uint64_t *tuple_ids;
+	/* per tuple id: the TLS RTT - TCP RTT a relay-conditional rule should
+	 * demand (above the family's processing and above what the tuple's
+	 * direct flows showed) */
+	const uint32_t *tuple_min_gap_us;
+	size_t n_tuple_ids;
 	struct json_object *evidence;
 };
 

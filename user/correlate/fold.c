@@ -62,13 +62,47 @@ static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
 	return s;
 }
 
-static uint64_t cluster_key(uint64_t tuple_id, const char *ja4)
+/* The cluster of a flow: the real client's TLS identity, not the exit's.
+ * Behind a residential proxy the SYN is each exit device's own while the
+ * hello crosses the tunnel unchanged, so one farm is one TLS client under
+ * many SYN stacks; clustering on the full tuple split it into one small
+ * cluster per exit OS. The identity is what the kernel's TLS id takes:
+ * the cipher and extension sets (GREASE, server_name and padding out,
+ * order-insensitive: tuple.h's accumulators) and the ALPN list. The SYN
+ * class is kept per member and splits direct members again
+ * (build_groups). Without the accumulators (a multi-record hello) the JA4
+ * stands in, and without any fingerprint the kernel's tuple id. */
+static uint64_t cluster_key(const struct hs_flow *f, const struct flow_fp *fp)
 {
-	uint64_t h = hs_mix64(tuple_id ^ 0x636c7573746572ull);
+	bool ok = fp && fp->err == HELLO_OK;
+	uint64_t h;
+	const char *p;
 
-	for (const char *p = ja4; p && *p; p++)
+	if (ok && fp->tuple_valid) {
+		h = hs_mix64(fp->acc.ciphers ^ 0x746c73ull);
+		h = hs_mix64(h ^ fp->acc.exts);
+		p = fp->alpn;
+	} else if (ok) {
+		h = hs_mix64(0x6a6134ull);
+		p = fp->fp.ja4;
+	} else {
+		h = hs_mix64((f->flags & HS_F_TUPLE ? f->tuple_id : 0) ^
+			     0x636c7573746572ull);
+		p = "";
+	}
+	for (; *p; p++)
 		h = hs_mix64(h ^ (uint8_t)*p);
 	return h ? h : 1;
+}
+
+/* Two bits of a 64-bit Bloom set per endpoint. */
+static uint64_t endpoint_bits(const char *name)
+{
+	uint64_t h = 0x656e64ull;
+
+	for (const char *p = name; *p; p++)
+		h = hs_mix64(h ^ (uint8_t)*p);
+	return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
 }
 
 /* Endpoint of a flow for the pivot mix: its SNI, else server:port. */
@@ -84,11 +118,12 @@ static void endpoint_of(const struct hs_flow_key *k, const struct flow_fp *fp,
 			 k->sport);
 }
 
-static void endpoint_add(struct corr *c, struct cluster_state *cl,
+static void endpoint_add(struct corr *c, struct cluster_state *cl, bool relayed,
 			 uint64_t ts_ns, const char *name)
 {
 	uint64_t idx = ts_ns / (c->cfg.window_s * HS_NS_PER_SEC), h = 5381;
-	struct endpoint_window *w = &cl->win[idx & 1];
+	struct endpoint_window *w =
+	    relayed ? &cl->rwin[idx & 1] : &cl->win[idx & 1];
 	int i, free_slot = -1;
 
 	if (w->idx != idx) {
@@ -131,10 +166,11 @@ static struct member *member_get(struct corr *c, const struct hs_addr *a,
 		   : table_get(c->members, &mk);
 }
 
-/* The flow joins its cluster (tuple id + JA4); returns the cluster key,
- * 0 when the flow has no fingerprint at all. */
+/* The flow joins its cluster (cluster_key); returns the cluster key, 0
+ * when the flow has no fingerprint at all. */
 static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
-			     const struct hs_flow *f, const struct flow_fp *fp)
+			     const struct hs_flow *f, const struct flow_fp *fp,
+			     const struct sig_info *si)
 {
 	bool ok = fp && fp->err == HELLO_OK, created;
 	uint64_t tuple = f->flags & HS_F_TUPLE ? f->tuple_id : 0, key;
@@ -144,26 +180,33 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 
 	if (!tuple && !ok)
 		return 0;
-	key = cluster_key(tuple, ok ? fp->fp.ja4 : "");
+	key = cluster_key(f, fp);
 	cl = table_get_or_add(c->clusters, &key, &created);
 	if (!cl)
 		return 0;
 	if (created) {
 		cl->tuple_id = tuple;
 		cl->tls_id = tuple ? f->tls_id : 0;
-		cl->family = ok ? fp->family : 0;
-		if (ok)
+		if (ok) {
 			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->fp.ja4);
+			cl->family = fp->family;
+		}
 	}
 	if (f->last_ns > cl->last_ns)
 		cl->last_ns = f->last_ns;
 	endpoint_of(k, fp, ep, sizeof(ep));
-	endpoint_add(c, cl, f->first_ns, ep);
 	m = member_get(c, &k->client, key, true);
 	if (m) {
 		if (!m->first_ns || f->first_ns < m->first_ns)
 			m->first_ns = f->first_ns;
 		m->flows++;
+		if (f->first_ns > m->last_start_ns)
+			m->last_start_ns = f->first_ns;
+		m->endpoints |= endpoint_bits(ep);
+		if (tuple)
+			m->tuple_id = tuple;
+		if (si)
+			m->syn_class = hs_tcp_class_id(&si->sig);
 	}
 	return key;
 }
@@ -199,23 +242,77 @@ static bool timing_pending(const struct hs_flow *f, uint64_t now)
 	       now - f->last_ns < FLOW_IDLE_NS;
 }
 
-static void fold_relay(struct corr *c, struct src_state *s, struct member *m,
+static void note_direct_gap(struct corr *c, uint64_t tuple, int64_t gap,
+			    uint64_t now)
+{
+	uint64_t idx = now / (c->cfg.window_s * HS_NS_PER_SEC);
+	struct tuple_gap *g = table_get_or_add(c->tuple_gaps, &tuple, NULL);
+
+	if (!g)
+		return;
+	if (g->idx != idx) {
+		g->prev_us = g->idx + 1 == idx ? g->cur_us : 0;
+		g->cur_us = 0;
+		g->idx = idx;
+	}
+	if (gap > g->cur_us)
+		g->cur_us = gap;
+}
+
+/* How far the TLS gap may fall short of the ACK->hello delay and still
+ * corroborate it: the TCP and TLS round trips are two samples of the exit's
+ * path, which jitters (a quarter of the delay, at least relay_base_ack_us). */
+static int64_t corroborate_tol(const struct corr_config *cfg, int64_t ack_hello)
+{
+	int64_t q = ack_hello / 4;
+
+	return q > (int64_t)cfg->relay_base_ack_us
+		   ? q
+		   : (int64_t)cfg->relay_base_ack_us;
+}
+
+/* Returns whether the flow showed a detour (at least the small bound). */
+static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
 		       const struct hs_flow *f, enum client_family fam,
 		       uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
 	struct flow_rtt t = flow_timing(f);
 	int64_t gap, ack, detour;
-	bool hit;
+	bool hit, weak;
 
 	if (!t.ok)
-		return;
+		return false;
 	gap = t.tls - t.tcp - (int64_t)cfg->relay_base_gap_us[fam];
 	ack = t.ack_hello - (int64_t)cfg->relay_base_ack_us;
-	detour = cfg->relay_require_ack_delay && ack < gap ? ack : gap;
+	if (!cfg->relay_require_ack_delay)
+		detour = gap;
+	else if (t.tls - t.tcp + corroborate_tol(cfg, t.ack_hello) >=
+		 t.ack_hello)
+		/* a relay adds the detour to both: the ACK->hello delay
+		 * measures it (direct clients send the hello within ~2 ms,
+		 * whatever their TLS processing) and the TLS round trip,
+		 * which also carries the client's processing, corroborates
+		 * it. So the family's processing allowance is not taken off
+		 * here: a browser-mimicking farm behind 8-40 ms detours would
+		 * hide under Chromium's 40 ms. */
+		detour = ack;
+	else
+		/* the hello came late but the TLS round trip did not grow
+		 * with it (a lost and retransmitted hello, a stall between
+		 * ACK and hello): trust the gap only past the processing */
+		detour = ack < gap ? ack : gap;
 	hit = detour >= (int64_t)cfg->relay_min_gap_us;
+	/* the small bound never exceeds the strong one */
+	weak =
+	    detour >= (int64_t)(cfg->relay_weak_gap_us < cfg->relay_min_gap_us
+				    ? cfg->relay_weak_gap_us
+				    : cfg->relay_min_gap_us);
+	if (!weak && f->flags & HS_F_TUPLE)
+		note_direct_gap(c, f->tuple_id, t.tls - t.tcp, now);
 	s->relay_measured++;
 	s->relay_hits += hit;
+	s->relay_weak += weak;
 	s->detour_us[s->detour_pos] = (int32_t)(detour < INT32_MIN   ? INT32_MIN
 						: detour > INT32_MAX ? INT32_MAX
 								     : detour);
@@ -225,6 +322,7 @@ static void fold_relay(struct corr *c, struct src_state *s, struct member *m,
 	if (m) {
 		m->relay_measured++;
 		m->relay_hits += hit;
+		m->relay_weak += weak;
 	}
 	c->st.relay_samples++;
 	c->st.relay_hits += hit;
@@ -232,6 +330,7 @@ static void fold_relay(struct corr *c, struct src_state *s, struct member *m,
 		c->win_samples++;
 		c->win_hits += hit;
 	}
+	return weak;
 }
 
 static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
@@ -253,23 +352,35 @@ static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
 	}
 }
 
-/* Request sizes of a finished flow: its completed bursts and its last. */
+/* Request sizes of a finished flow: its completed bursts and its last;
+ * and the client's bytes after its hello (a burst split depends on the
+ * path: behind a long detour the hello is a burst of its own, on a short
+ * path it merges with the first request, so linking compares these). */
 static void fold_sizes(struct src_state *s, struct member *m,
 		       const struct hs_flow *f)
 {
 	const struct hs_cadence *cad = &f->cad;
 	struct running r = {0};
+	double total = 0;
 
 	if (cad->size_n) {
 		r.n = cad->size_n;
 		r.mean = (double)cad->size_mean;
 		r.m2 = (double)cad->size_var * cad->size_n;
+		total = (double)cad->size_mean * cad->size_n;
 	}
-	if (cad->bursts > cad->size_n && cad->cur_bytes)
+	if (cad->bursts > cad->size_n && cad->cur_bytes) {
 		running_add(&r, cad->cur_bytes);
+		total += cad->cur_bytes;
+	}
 	running_merge(&s->sizes, &r);
-	if (m)
-		running_merge(&m->sizes, &r);
+	if (!m)
+		return;
+	running_merge(&m->sizes, &r);
+	if (f->flags & HS_F_TLS && f->hello_end > f->hello_seq &&
+	    total > (double)(f->hello_end - f->hello_seq))
+		running_add(&m->conn_bytes,
+			    total - (double)(f->hello_end - f->hello_seq));
 }
 
 static void note_sig(struct src_state *s, const struct sig_info *si)
@@ -335,7 +446,7 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 		    sc->now - f->first_ns < FP_WAIT_NS &&
 		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD | HS_F_UNFP)))
 			return 0; /* give the fingerprint time to arrive */
-		sh->cluster = join_cluster(c, k, f, fp);
+		sh->cluster = join_cluster(c, k, f, fp, si);
 		sh->done |= FOLD_MEMBER;
 	}
 	if (sh->cluster) {
@@ -345,7 +456,19 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	}
 	if (!(sh->done & FOLD_RELAY) &&
 	    (sc->flows_over || !timing_pending(f, sc->now))) {
-		fold_relay(c, s, m, f, fam, sc->now);
+		bool relayed = fold_relay(c, s, m, f, fam, sc->now);
+		struct cluster_state *cl =
+		    sh->cluster ? table_get(c->clusters, &sh->cluster) : NULL;
+
+		/* the endpoint mix is kept apart for relayed flows: a farm's
+		 * pivot shows in its exits' flows, not diluted by the direct
+		 * users of the same client library */
+		if (cl) {
+			char ep[64];
+
+			endpoint_of(k, fp, ep, sizeof(ep));
+			endpoint_add(c, cl, relayed, f->first_ns, ep);
+		}
 		sh->done |= FOLD_RELAY;
 	}
 	if (!(sh->done & FOLD_STACK) && si && fam != FAM_UNKNOWN) {

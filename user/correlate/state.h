@@ -32,6 +32,7 @@ struct src_state {
 	uint64_t first_ns, last_ns;
 	/* relay: per flow, family-aware (see relay.c) */
 	uint32_t relay_measured, relay_hits;
+	uint32_t relay_weak; /* flows with a small but consistent detour */
 	int32_t detour_us[DETOUR_SAMPLES];
 	uint8_t detour_n, detour_pos;
 	/* stack: per flow, TLS family vs the SYN's OS class */
@@ -51,7 +52,7 @@ struct src_state {
 	uint32_t fired; /* kinds firing at the last evaluation */
 };
 
-/* One source in one cluster (fingerprint tuple + JA4). */
+/* One source in one cluster (the TLS client identity, see fold.c). */
 struct member_key {
 	struct hs_addr addr;
 	uint64_t cluster;
@@ -60,10 +61,15 @@ struct member_key {
 struct member {
 	uint64_t first_ns, last_ns;
 	uint32_t flows;
-	uint32_t relay_measured, relay_hits;
+	uint32_t relay_measured, relay_hits, relay_weak;
 	uint32_t stack_checked, stack_hits;
 	struct running sizes;
-	uint32_t reported; /* kinds whose records listed it already */
+	uint64_t syn_class;	/* SYN OS-class id (0: none seen), last flow */
+	uint64_t tuple_id;	/* the kernel's tuple id, last flow */
+	uint64_t endpoints;	/* 64-bit Bloom set of the endpoints it used */
+	uint64_t last_start_ns; /* start of its latest flow (period) */
+	struct running conn_bytes; /* client bytes after the hello, per flow */
+	uint32_t reported;	   /* kinds whose records listed it already */
 };
 
 /* Endpoint mix of a cluster in one window (pivot). */
@@ -79,12 +85,13 @@ struct endpoint_window {
 };
 
 struct cluster_state {
-	uint64_t tuple_id;
-	uint64_t tls_id; /* kernel TLS id, 0 when unknown */
-	uint8_t family;	 /* enum client_family of its first hello */
+	uint64_t tuple_id; /* of the first flow (a TLS cluster has several) */
+	uint64_t tls_id;   /* kernel TLS id, 0 when unknown */
+	uint8_t family;	   /* enum client_family of its first hello */
 	char ja4[37];
 	uint64_t last_ns;
-	struct endpoint_window win[2]; /* by window number parity */
+	/* by window number parity: flows without and with a detour */
+	struct endpoint_window win[2], rwin[2];
 };
 
 /* Progress of one kernel flow through the folds. */
@@ -105,10 +112,19 @@ struct flow_shadow {
 	uint32_t gen; /* last sweep that saw the flow */
 };
 
-/* A cluster x cadence band, built at each evaluation. */
+/* What a group holds (see build_groups in correlate.c). */
+enum group_kind {
+	GROUP_DIRECT, /* cluster x SYN class x cadence band */
+	GROUP_RELAY,  /* the cluster's members with the relay signal */
+	GROUP_CANDS,  /* every direct member of the cluster (linking) */
+};
+
+/* A group of members of one cluster, built at each evaluation. */
 struct group {
 	uint64_t id, cluster;
 	const struct cluster_state *cl;
+	enum group_kind kind;
+	uint64_t syn_class;
 	enum cadence_band band;
 	/* members active in the current window (low-volume ones) */
 	size_t n, cap;
@@ -125,6 +141,12 @@ struct group {
 	size_t stack_checked, stack_members;
 	struct running sizes;
 	size_t size_members;
+	size_t stacks;	      /* distinct SYN classes (relay groups) */
+	uint64_t *tuples;     /* distinct kernel tuple ids, commonest first */
+	uint32_t *tuple_gaps; /* the rule's minimum gap for each */
+	size_t n_tuples;
+	size_t peers_measured; /* direct members of the cluster with timing */
+	size_t linked;	       /* direct members that joined (relay groups) */
 	/* results */
 	bool farm;
 	double farm_score;
@@ -135,20 +157,33 @@ struct group {
 struct corr {
 	struct corr_config cfg;
 	struct corr_env env;
-	struct table *srcs;	/* hs_addr -> src_state */
-	struct table *members;	/* member_key -> member */
-	struct table *clusters; /* u64 -> cluster_state */
-	struct table *shadows;	/* hs_flow_key -> flow_shadow */
-	struct table *raised;	/* u64 (kind, subject) -> struct raised */
-	struct table *sigs;	/* u64 sig id -> struct sig_info */
+	struct table *srcs;	  /* hs_addr -> src_state */
+	struct table *members;	  /* member_key -> member */
+	struct table *clusters;	  /* u64 -> cluster_state */
+	struct table *shadows;	  /* hs_flow_key -> flow_shadow */
+	struct table *raised;	  /* u64 (kind, subject) -> struct raised */
+	struct table *sigs;	  /* u64 sig id -> struct sig_info */
+	struct table *tuple_gaps; /* u64 tuple id -> struct tuple_gap */
 	uint32_t gen;
 	struct corr_stats st;
 	/* relay share: samples and hits of the current and last window */
 	uint64_t win_idx, win_samples, win_hits;
 	uint64_t last_samples, last_hits;
+	/* sources and groups tested at the last evaluation (the multiple-
+	 * testing denominators) */
+	size_t n_tested_sources, n_tested_groups;
 	/* top clusters of the last evaluation */
 	struct cluster_view top[16];
 	size_t n_top;
+};
+
+/* The largest TLS RTT - TCP RTT of flows without the relay signal, per
+ * kernel tuple id and window: a relay-conditional rule on that tuple is
+ * set above it, so that it cannot cut the tuple's direct clients (a
+ * jittery mobile path, a slow client). */
+struct tuple_gap {
+	uint64_t idx; /* window of cur */
+	int64_t cur_us, prev_us;
 };
 
 struct sig_info {
@@ -164,8 +199,15 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id);
 double clamp01(double x);
 json_object *evidence_new(void);
 void ev_dbl(json_object *e, const char *k, double v);
-enum cadence_band source_band(const struct corr_config *cfg,
-			      const struct hs_source *k);
+enum cadence_band source_band(const struct corr *c, const struct hs_source *k);
+/* Upper confidence bound of a CV from k intervals at level 1 - alpha. */
+double cv_upper(double cv, unsigned k, double alpha);
+/* Upper bound of P(X >= k), X ~ Binomial(n, p) (Chernoff). */
+double binom_tail_bound(size_t k, size_t n, double p);
+/* The relay signal of a member: strong flows, or small consistent ones. */
+bool member_relayed(const struct corr_config *cfg, const struct member *m);
+/* Per-test false-alarm level for n tests within the alert budget. */
+double test_alpha(const struct corr_config *cfg, size_t n);
 double source_cv(const struct hs_source *k);
 /* Median of the source's recent detour estimates (us). */
 int32_t detour_median(const struct src_state *s);

@@ -19,13 +19,18 @@
  * example config, where the name alone does not say what the suffix is).
  *
  * How the defaults were chosen (measurements in the README):
- *  - relay: a flow's detour estimate is min(TLS RTT - TCP RTT - the
- *    family's client processing, ACK->ClientHello - 2 ms). With a relay
- *    both grow by the detour; client processing only grows the first
- *    (headless Chromium ~40 ms, Go ~20 ms on a busy host, curl/openssl
- *    ~1 ms), network jitter (CGNAT) only moves one of the two samples.
- *    Real proxies in netns tracked the configured detour within ~3 ms;
- *    direct clients stay under 3 ms. Bound: 10 ms.
+ *  - relay: a flow's detour estimate is ACK->ClientHello - 2 ms when the
+ *    TLS RTT - TCP RTT gap grew by as much (within the path's jitter),
+ *    else min(that gap - the family's client processing, ACK->hello -
+ *    2 ms). With a relay both grow by the detour; client processing only
+ *    grows the gap (headless Chromium ~40 ms, Go ~20 ms on a busy host,
+ *    curl/openssl ~1 ms), network jitter (CGNAT) only moves one of the two
+ *    samples. Real proxies in netns tracked the configured detour within
+ *    ~3 ms; direct clients stay under 3 ms. Bound: 10 ms; 3 ms where
+ *    several flows or a cluster's members agree. One flow suffices:
+ *    rotating farms use most exits once.
+ *  - multiple testing: among thousands of sources a rare pattern shows by
+ *    chance; alert_budget bounds the expected chance hits per window.
  *  - robotic: fixed-period scripts give CV < 0.05, human think times
  *    0.5-1.1; bound 0.15, humans from 0.35.
  *  - uniform: templated requests of one script vary by < 5 % in size;
@@ -62,9 +67,17 @@
 	  "relay_base_ack_us")                                                 \
 	X(relay_base_ack_us, UINT, 2000, 0, 10e6,                              \
 	  "direct clients send the ClientHello within this of the ACK")        \
-	X(relay_min_flows, UINT, 2, 1, 1e6, "relay hits a source needs")       \
+	X(relay_min_flows, UINT, 1, 1, 1e6,                                    \
+	  "relay hits a source needs (one: rotating exits are used once)")     \
 	X(relay_min_share, REAL, 0.5, 0, 1,                                    \
 	  "share of its measured flows a source (or member) needs as hits")    \
+	X(relay_weak_gap_us, UINT, 3000, 0, 10e6,                              \
+	  "small detour that counts when several flows (or a cluster's "       \
+	  "members) agree")                                                    \
+	X(relay_weak_min_flows, UINT, 3, 1, 1e6,                               \
+	  "small-detour flows a source needs (80 % of its flows)")             \
+	X(relay_chance_rate, REAL, 0.01, 1e-6, 0.5,                            \
+	  "share of a cluster's direct members that look relayed by chance")   \
 	X(relay_base_gap_us, UINT_PER_FAMILY, HS_RELAY_BASE_GAP_US_DEFAULTS,   \
 	  0, 10e6,                                                             \
 	  "client processing added to TLS RTT - TCP RTT, by TLS client "       \
@@ -89,6 +102,9 @@
 	  "requests a cadence band needs (fewer: sparse)")                     \
 	X(human_min_cv, REAL, 0.35, 0, 10,                                     \
 	  "inter-request CV from this: the human band")                        \
+	X(alert_budget, REAL, 0.01, 1e-9, 100,                                 \
+	  "chance hits allowed per window over every source and group "        \
+	  "tested")                                                            \
 	S("uniform_requests")                                                  \
 	X(uniform_max_cv, REAL, 0.1, 0, 10,                                    \
 	  "request-size CV up to this fires")                                  \
@@ -111,6 +127,14 @@
 	X(pivot_min_shift, REAL, 0.5, 0, 1,                                    \
 	  "total variation distance of the endpoint mix between windows")      \
 	X(pivot_min_flows, UINT, 20, 1, 1e9, "flows each window needs")        \
+	X(link_min_intervals, UINT, 4, 2, 1e6,                                 \
+	  "connection intervals a direct member needs to link to a relayed "   \
+	  "farm")                                                              \
+	X(link_max_period_dev, REAL, 0.1, 0, 1,                                \
+	  "largest relative period difference of a linked member or a "        \
+	  "robotic farm's members")                                            \
+	X(link_max_size_dev, REAL, 0.15, 0, 10,                                \
+	  "largest relative bytes-per-connection difference of the same")      \
 	S("bounded state")                                                     \
 	X(max_clusters, UINT, 16384, 16, 1e7, "clusters tracked")              \
 	X(max_members, UINT, 131072, 16, 1e8,                                  \

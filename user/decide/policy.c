@@ -304,13 +304,14 @@ static void block(struct policy *p, const struct indicator *ind,
 
 /* A relay-conditional rule for a relayed farm cluster: on its TLS id when
  * the kernel gave one (a never-seen exit of any SYN stack is cut), else on
- * its tuple id; the kernel applies the relay test userspace applies per
- * flow (fold_relay), with the cluster's client family allowance. */
-static void tuple_rule(struct policy *p, const struct indicator *ind)
+ * one of its tuple ids (tuple_rules); the kernel applies the relay test
+ * userspace applies per flow (fold_relay), with the cluster's client
+ * family allowance. */
+static void tuple_rule(struct policy *p, const struct indicator *ind,
+		       uint64_t id, uint8_t kind)
 {
 	const struct corr_config *cfg = &p->cfg;
-	uint64_t now = ind->at_ns, id = ind->tls_id ? ind->tls_id : ind->tuple_id;
-	uint8_t kind = ind->tls_id ? HS_RULE_TLS : HS_RULE_TUPLE;
+	uint64_t now = ind->at_ns;
 	uint32_t fam = ind->family < FAM_COUNT ? ind->family : FAM_UNKNOWN;
 	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * HS_NS_PER_SEC;
 	struct desired_rule *r;
@@ -359,7 +360,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 	    decision_json(ind, "tuple_rule", r->ttl_s, r->expires_ns, renewal);
 	/* the cluster's tuple id, its TLS id, and which one the rule is on */
 	snprintf(tid, sizeof(tid), "%016" PRIx64,
-		 ind->tuple_id ? ind->tuple_id : id);
+		 r->kind == HS_RULE_TUPLE || !ind->tuple_id ? id
+							    : ind->tuple_id);
 	json_set_str(rec, "tuple_id", tid);
 	if (ind->tls_id) {
 		snprintf(tid, sizeof(tid), "%016" PRIx64, ind->tls_id);
@@ -376,6 +378,28 @@ static void tuple_rule(struct policy *p, const struct indicator *ind)
 	queue(p, rec, true, NULL, id);
 }
 
+/* The kernel's TLS id is the farm's client whatever the exit's SYN: one
+ * rule on it cuts a never-seen exit of any OS. Without one (a hello the
+ * kernel could not walk whole) a rule per kernel tuple id of the farm's
+ * relayed members, i.e. per exit stack seen, commonest first, up to a
+ * quarter of the rule budget per farm. */
+static void tuple_rules(struct policy *p, const struct indicator *ind)
+{
+	const struct corr_config *cfg = &p->cfg;
+	size_t i, cap = cfg->max_tuple_rules / 4 ? cfg->max_tuple_rules / 4 : 1;
+
+	if (ind->tls_id) {
+		tuple_rule(p, ind, ind->tls_id, HS_RULE_TLS);
+		return;
+	}
+	if (!ind->n_tuple_ids) {
+		tuple_rule(p, ind, ind->tuple_id, HS_RULE_TUPLE);
+		return;
+	}
+	for (i = 0; i < ind->n_tuple_ids && i < cap; i++)
+		tuple_rule(p, ind, ind->tuple_ids[i], HS_RULE_TUPLE);
+}
+
 void policy_on_indicator(void *ctx, const struct indicator *ind)
 {
 	struct policy *p = ctx;
@@ -387,7 +411,7 @@ void policy_on_indicator(void *ctx, const struct indicator *ind)
 		if (ind->score < cfg->decide_cluster_min_score)
 			return;
 		if (ind->relay)
-			tuple_rule(p, ind);
+			tuple_rules(p, ind);
 		if (ind->relay || cfg->decide_cluster_members)
 			for (i = 0; i < ind->n_sources; i++)
 				block(p, ind, &ind->sources[i],

@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * farm_cluster: one fingerprint tuple (kernel tuple id: the hello's cipher
- * and extension sets plus the SYN's OS-class fields; JA4, so ALPN; and the
- * cadence band) shared in the current window by at least
- * cluster_min_sources low-volume sources over at least
- * cluster_min_prefixes distinct /24 (v4) or /48 (v6) prefixes, with
- * machine evidence:
- *  - the band is robotic, or
- *  - at least cluster_min_evidence of the members measured carry the relay
- *    signal, or the stack mismatch.
- * Browsers sharing a popular tuple sit in the human band with neither
- * signal, so they never form one. When the evidence is the relay signal
- * (or the mismatch), only members that show it are listed: a direct
- * customer whose SDK shares the farm's tuple is not swept in.
+ * farm_cluster: many low-volume sources of one client, spread over at
+ * least cluster_min_prefixes distinct /24 (v4) or /48 (v6) prefixes, with
+ * machine evidence. A cluster is the real client's TLS identity (fold.c:
+ * cipher and extension sets, ALPN), not the exit's SYN. Two kinds of
+ * groups are tested (correlate.c builds them):
+ *
+ *  - relay groups: the cluster's members with the relay signal, whatever
+ *    their SYN stack or cadence (rotating farms use most exits once, each
+ *    exit device has its own TCP stack). Their samples are pooled: the
+ *    test is whether that many members of the cluster show a detour when
+ *    direct clients show one at relay_chance_rate at most, a binomial tail
+ *    (a Chernoff bound) below the per-group level that keeps the expected
+ *    chance farms among all groups tested within alert_budget. A popular
+ *    browser hello shared by thousands of direct users and a few hundred
+ *    exits of a browser-mimicking farm passes; a handful of slow clients
+ *    among the thousands does not. Many SYN stacks under one TLS client
+ *    raise the score: that is what exits look like.
+ *  - direct groups (cluster x SYN class x cadence band): the robotic band
+ *    (a confidence bound on the CV, common.c), or at least
+ *    cluster_min_evidence of the checked members with the stack mismatch;
+ *    only the members that show it are listed. Browsers sit in the human
+ *    or regular band with no mismatch.
  */
+#include <math.h>
+
 #include "correlate/state.h"
 
 static double share_of(size_t hits, size_t measured, size_t n)
@@ -25,32 +36,49 @@ static double share_of(size_t hits, size_t measured, size_t n)
 	return measured >= need ? (double)hits / measured : 0;
 }
 
+/* The relay group's pooled test; p receives the bound. */
+static bool relay_pooled(const struct corr *c, const struct group *g, double *p)
+{
+	const struct corr_config *cfg = &c->cfg;
+	size_t n = g->relay_members, all = g->relay_members + g->peers_measured;
+
+	*p = binom_tail_bound(n, all, cfg->relay_chance_rate);
+	return *p <= test_alpha(cfg, c->n_tested_groups);
+}
+
 bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 {
 	const struct corr_config *cfg = &c->cfg;
-	double relay = share_of(g->relay_members, g->relay_measured, g->n);
-	double stack = share_of(g->stack_members, g->stack_checked, g->n);
-	double ev = 0, spread, size_cv;
+	double relay = 0, stack = 0, ev = 0, spread, size_cv, p = 1, stacks;
 	json_object *kinds;
 
 	g->farm = false;
+	g->relay = g->mismatch = false;
 	if (g->n < cfg->cluster_min_sources ||
 	    g->prefixes < cfg->cluster_min_prefixes)
 		return false;
-	g->relay = relay >= cfg->cluster_min_evidence;
-	g->mismatch = stack >= cfg->cluster_min_evidence;
-	if (g->band == BAND_ROBOTIC)
-		ev = 1;
-	if (g->relay && relay > ev)
-		ev = relay;
-	if (g->mismatch && stack > ev)
-		ev = stack;
+	if (g->kind == GROUP_RELAY) {
+		relay = g->relay_measured
+			    ? (double)g->relay_members / g->relay_measured
+			    : 0;
+		g->relay = relay_pooled(c, g, &p);
+		ev = g->relay ? 1 : 0;
+	} else {
+		stack = share_of(g->stack_members, g->stack_checked, g->n);
+		g->mismatch = stack >= cfg->cluster_min_evidence;
+		if (g->band == BAND_ROBOTIC)
+			ev = 1;
+		if (g->mismatch && stack > ev)
+			ev = stack;
+	}
 	if (ev <= 0)
 		return false;
 	spread = (double)g->prefixes / (2.0 * cfg->cluster_min_prefixes);
 	size_cv = running_cv(&g->sizes);
+	/* exits of several OSes under one TLS client */
+	stacks = g->kind == GROUP_RELAY && g->stacks >= 3 ? 0.1 : 0;
 	g->farm_score =
-	    clamp01(0.3 + 0.3 * (spread > 1 ? 1 : spread) + 0.3 * ev +
+	    clamp01(0.3 + 0.3 * (spread > 1 ? 1 : spread) + 0.3 * ev + stacks +
 		    (size_cv >= 0 && size_cv <= cfg->uniform_max_cv &&
 			     g->size_members >= cfg->cluster_min_sources
 			 ? 0.1
@@ -67,6 +95,15 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 	json_set_str(ind->evidence, "cadence_band", band_name(g->band));
 	ev_dbl(ind->evidence, "relay_share", relay);
 	ev_dbl(ind->evidence, "stack_mismatch_share", stack);
+	if (g->kind == GROUP_RELAY) {
+		json_set_u64(ind->evidence, "direct_members_measured",
+			     g->peers_measured);
+		json_object_object_add(
+		    ind->evidence, "relay_chance_bound",
+		    json_object_new_double(p < 1e-300 ? 0 : p));
+		json_set_u64(ind->evidence, "exit_stacks", g->stacks);
+		json_set_u64(ind->evidence, "tuple_ids", g->n_tuples);
+	}
 	if (size_cv >= 0)
 		ev_dbl(ind->evidence, "request_size_cv", size_cv);
 	kinds = json_object_new_array();
@@ -77,6 +114,9 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 	if (g->mismatch)
 		json_object_array_add(kinds,
 				      json_object_new_string("stack_mismatch"));
+	if (stacks > 0)
+		json_object_array_add(kinds,
+				      json_object_new_string("exit_stacks"));
 	json_object_object_add(ind->evidence, "machine_evidence", kinds);
 	return true;
 }

@@ -4,7 +4,8 @@
  * address and port) from one window to the next, as a campaign does when
  * it redirects to a newly released model. Total variation distance of the
  * two mixes (top PIVOT_ENDPOINTS endpoints plus "other") of at least
- * pivot_min_shift, with pivot_min_flows flows in each window.
+ * pivot_min_shift, with pivot_min_flows flows in each window. A relayed
+ * farm is judged on its cluster's relayed flows only.
  */
 #include <math.h>
 #include <string.h>
@@ -12,10 +13,12 @@
 #include "correlate/state.h"
 #include "lib/hstime.h"
 
-static const struct endpoint_window *window_at(const struct cluster_state *cl,
+static const struct endpoint_window *window_at(const struct group *g,
 					       uint64_t idx)
 {
-	const struct endpoint_window *w = &cl->win[idx & 1];
+	const struct endpoint_window *w = g->kind == GROUP_RELAY
+					      ? &g->cl->rwin[idx & 1]
+					      : &g->cl->win[idx & 1];
 
 	return w->idx == idx && w->flows ? w : NULL;
 }
@@ -68,8 +71,8 @@ bool eval_pivot(const struct corr *c, const struct group *g, uint64_t now_ns,
 
 	if (!g->farm || !idx)
 		return false;
-	cur = window_at(g->cl, idx);
-	prev = window_at(g->cl, idx - 1);
+	cur = window_at(g, idx);
+	prev = window_at(g, idx - 1);
 	if (!cur || !prev || cur->flows < cfg->pivot_min_flows ||
 	    prev->flows < cfg->pivot_min_flows)
 		return false;
