@@ -12,6 +12,8 @@
  * checked members mismatched (a share counted once max(3, members / 4)
  * were checked). Score: 0.3 + 0.3 * min(1, /24s / 10) + 0.3 * evidence
  * (+ 0.1 for uniform sizes, see test_uniform.c; + 0.1 for 3 exit stacks).
+ * A robotic group is one schedule: its members here connect every 3 s with
+ * the same request, so they earn the uniform bonus.
  * With mismatch evidence only the members that show it are listed.
  */
 #include <setjmp.h>
@@ -39,17 +41,17 @@ struct cluster_row {
 
 static const struct cluster_row rows[] = {
     {"cluster: 5 robotic members over 5 /24s, both minimums at the bound", 0, 5,
-     5, BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3, 5},
+     5, BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3 + 0.1, 5},
     {"cluster: 5 robotic members over 4 /24s, under cluster_min_prefixes", 0, 5,
      4, BAND_ROBOTIC, 0, 0, 0, 0, 0, false, 0, 0},
     {"cluster: 5 members over 4 /24s with cluster_min_prefixes 4", 4, 5, 4,
-     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3, 5},
+     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.3 + 0.3 * 0.5 + 0.3 + 0.1, 5},
     {"cluster: 4 members over 4 /24s, under cluster_min_sources", 4, 4, 4,
      BAND_ROBOTIC, 0, 0, 0, 0, 0, false, 0, 0},
     {"cluster: 10 members over 10 /24s saturate the spread", 0, 10, 10,
-     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 0.9, 10},
+     BAND_ROBOTIC, 0, 0, 0, 0, 0, true, 1.0, 10},
     {"cluster: a member with 20 flows is still low-volume", 0, 5, 5,
-     BAND_ROBOTIC, 0, 0, 0, 0, 20, true, 0.75, 5},
+     BAND_ROBOTIC, 0, 0, 0, 0, 20, true, 0.85, 5},
     {"cluster: a member with 21 flows is not, 4 remain", 0, 5, 5, BAND_ROBOTIC,
      0, 0, 0, 0, 21, false, 0, 0},
     /* relayed members form one group whatever their stack and band:
@@ -73,6 +75,8 @@ static const struct cluster_row rows[] = {
      12, BAND_HUMAN, 0, 0, 0, 0, 0, false, 0, 0},
     {"benign: SDK customers with the farm's stack, direct", 0, 8, 8,
      BAND_SPARSE, 8, 0, 8, 0, 0, false, 0, 0},
+    {"benign: 5 slow clients among 60 direct members of one client", 0, 60, 60,
+     BAND_SPARSE, 60, 5, 0, 0, 0, false, 0, 0},
 
     {"benign: a NAT address with many users, robotic", 0, 1, 1, BAND_ROBOTIC, 0,
      0, 0, 0, 50, false, 0, 0},
@@ -113,6 +117,17 @@ static void run_row(void **state)
 						       : 20000 + 500,
 			       .ack_hello_us = relayed ? 32000 : 500,
 			   });
+		/* a robotic farm is one script: every member makes a
+		 * connection every 3 s with the same 400-byte request */
+		for (unsigned k = 0; r->band == BAND_ROBOTIC && k < 3; k++)
+			fx_flow(f, &(struct fx_flow){
+				       .client = a,
+				       .at_s = 101 + 3 * k,
+				       .dur_s = 1,
+				       .fam = FAM_OPENSSL,
+				       .req_n = 1,
+				       .req_mean = 400,
+				   });
 	}
 	fx_eval(f, 120);
 	g = fx_find_cluster(f, IND_FARM_CLUSTER);

@@ -61,6 +61,9 @@ static void flows(struct fx *f, unsigned n, uint16_t port, double t0,
 			       .dur_s = 1,
 			       .fam = FAM_OPENSSL,
 			       .sport = port,
+			       /* one script: the same request every time */
+			       .req_n = 1,
+			       .req_mean = 400,
 			   });
 	}
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rotation (user/correlate/indicators/rotation.c): a robotic farm whose
+ * rotation (user/correlate/indicators/rotation.c): a farm of relayed exits
+ * (the rows' robotic band; the human band is direct visitors) whose
  * members are new in the current window, carried over from the previous
  * one, or gone, through the sweep. Evaluated at 1000 s with 300 s windows:
  * new members connect at 800 s, carried ones at 690 s and 705 s, departed
@@ -57,11 +58,16 @@ static void member(struct fx *f, unsigned i, enum cadence_band band,
 
 	fx_member_addr(a, sizeof(a), i, 32);
 	fx_band_source(f, a, band, 2, at_s, at_s + dur_s);
+	/* the farm's members are exits (relayed, a 30 ms detour): one relay
+	 * group whatever their cadence; the human band is direct visitors */
 	fx_flow(f, &(struct fx_flow){
 		       .client = a,
 		       .at_s = at_s,
 		       .dur_s = dur_s,
 		       .fam = FAM_OPENSSL,
+		       .tcp_rtt_us = 20000,
+		       .tls_rtt_us = band == BAND_ROBOTIC ? 20000 + 32000 : 0,
+		       .ack_hello_us = band == BAND_ROBOTIC ? 32000 : 0,
 		   });
 }
 

@@ -85,6 +85,14 @@ static void run_row(void **state)
 				       .req_n = i < r->sized ? r->requests : 0,
 				       .req_mean = 1000,
 				       .req_var = r->sd * r->sd,
+				       /* the farm (the rows' robotic band) is
+					* relayed exits: one relay group */
+				       .tcp_rtt_us = 20000,
+				       .tls_rtt_us = r->band == BAND_ROBOTIC
+							 ? 20000 + 32000
+							 : 0,
+				       .ack_hello_us =
+					   r->band == BAND_ROBOTIC ? 32000 : 0,
 				   });
 		}
 		fx_eval(f, 120);

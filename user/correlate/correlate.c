@@ -371,9 +371,15 @@ static int cmp_count_desc(const void *x, const void *y)
 	return (a->n < b->n) - (a->n > b->n);
 }
 
-/* The minimum gap of a relay-conditional rule on a tuple of this group:
- * past the family's processing, and past what the tuple's direct flows
- * showed in this window and the last (plus the corroboration margin). */
+/* The minimum gap of a relay-conditional rule on a tuple of this group,
+ * or 0 for no rule. The kernel tests the TLS RTT - TCP RTT gap alone (no
+ * ACK->hello), so the rule demands the family's processing on top of
+ * relay_min_gap_us, and clears what the tuple's direct flows showed in
+ * this window and the last by a margin (a quarter, at least twice
+ * relay_base_ack_us). Where direct flows already reach the family's bound
+ * (mobile users with tens of ms of path jitter share a browser-mimicking
+ * farm's tuple) a gap-only rule would cut them: none, and the policy lifts
+ * one it set before; the farm's listed exits are still blocked. */
 static uint32_t rule_gap(const struct corr *c, const struct group *g,
 			 uint64_t tuple)
 {
@@ -387,10 +393,14 @@ static uint32_t rule_gap(const struct corr *c, const struct group *g,
 	if (tg) {
 		int64_t seen =
 		    tg->cur_us > tg->prev_us ? tg->cur_us : tg->prev_us;
+		int64_t margin = seen / 4 > 2 * (int64_t)cfg->relay_base_ack_us
+				     ? seen / 4
+				     : 2 * (int64_t)cfg->relay_base_ack_us;
 
-		seen += 2 * (int64_t)cfg->relay_base_ack_us;
-		if (seen > 0 && (uint64_t)seen > need)
-			need = (uint64_t)seen;
+		if (seen > 0 && (uint64_t)seen >= need)
+			return 0;
+		if (seen > 0 && (uint64_t)(seen + margin) > need)
+			need = (uint64_t)(seen + margin);
 	}
 	return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
 }
@@ -507,6 +517,47 @@ static struct group *group_at(struct table *groups, uint64_t cluster,
 	return g;
 }
 
+/* The group a member belongs to (its candidates' group aside). */
+static uint64_t member_group(struct corr *c, const struct member_key *mk,
+			     const struct member *m)
+{
+	const struct src_state *s;
+
+	if (member_relayed(&c->cfg, m))
+		return group_id(mk->cluster, GROUP_RELAY, 0, BAND_ANY);
+	s = table_get(c->srcs, &mk->addr);
+	return group_id(mk->cluster, GROUP_DIRECT, m->syn_class,
+			s && s->have_kernel ? source_band(c, &s->k)
+					    : BAND_SPARSE);
+}
+
+/* How many distinct groups the members make (an upper bound: members
+ * whose source or cluster is gone are counted too). */
+static size_t count_groups(struct corr *c, uint64_t since)
+{
+	size_t n = table_len(c->members), i = 0, pos = 0, distinct = 0;
+	uint64_t *ids = malloc(2 * n * sizeof(*ids) + 1);
+	const void *k;
+	void *v;
+
+	if (!ids)
+		return 2 * n;
+	while (table_next(c->members, &pos, &k, &v) && i + 2 <= 2 * n) {
+		const struct member_key *mk = k;
+		const struct member *m = v;
+
+		if (m->last_ns < since)
+			continue;
+		ids[i++] = member_group(c, mk, m);
+		ids[i++] = group_id(mk->cluster, GROUP_CANDS, 0, BAND_ANY);
+	}
+	qsort(ids, i, sizeof(*ids), cmp_u64);
+	for (size_t j = 0; j < i; j++)
+		distinct += j == 0 || ids[j] != ids[j - 1];
+	free(ids);
+	return distinct;
+}
+
 /* Members with the relay signal form one group per cluster, whatever
  * their SYN stack and cadence (exits of every OS, most used once, so no
  * band to speak of); the other members are grouped by cluster, SYN class
@@ -516,13 +567,15 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 	uint64_t since = now > 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     ? now - 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
-	struct table *groups =
-	    table_new(table_len(c->clusters) * 4 + 16, sizeof(uint64_t),
-		      sizeof(struct group), group_free);
+	struct table *groups;
 	size_t pos = 0;
 	const void *k;
 	void *v;
 
+	/* a bounded table evicts when full: size it to the groups there are,
+	 * or a big cluster would lose members half-way through the build */
+	groups = table_new(count_groups(c, since) + 16, sizeof(uint64_t),
+			   sizeof(struct group), group_free);
 	if (!groups)
 		return NULL;
 	while (table_next(c->members, &pos, &k, &v)) {
@@ -639,6 +692,161 @@ static double member_period_s(const struct member *m)
 	       (m->flows - 1);
 }
 
+/* ---- one script, one schedule ----------------------------------------------
+ */
+
+/* A member's schedule for coherence: its connection period (else its
+ * burst interval) and its bytes per connection (else per burst). */
+static void member_schedule(const struct member *m, const struct src_state *s,
+			    double *period, double *bytes)
+{
+	*period = member_period_s(m);
+	if (*period <= 0 && s->have_kernel && s->k.cad.ivl_mean_us)
+		*period = (double)s->k.cad.ivl_mean_us / 1e6;
+	*bytes = m->conn_bytes.n ? m->conn_bytes.mean : m->sizes.mean;
+}
+
+/* Recount a group's totals after its member list was cut down. */
+static void group_recount(const struct corr *c, struct group *g, uint64_t now)
+{
+	const struct corr_config *cfg = &c->cfg;
+	uint64_t cur = now > cfg->window_s * HS_NS_PER_SEC
+			   ? now - cfg->window_s * HS_NS_PER_SEC
+			   : 0;
+	size_t i;
+
+	g->fresh = g->flows = g->first_ns = g->last_ns = 0;
+	g->relay_measured = g->relay_members = 0;
+	g->stack_checked = g->stack_members = g->size_members = 0;
+	memset(&g->sizes, 0, sizeof(g->sizes));
+	for (i = 0; i < g->n; i++) {
+		const struct member *m = g->mem[i];
+
+		g->fresh += m->first_ns >= cur;
+		g->flows += m->flows;
+		if (!g->first_ns || m->first_ns < g->first_ns)
+			g->first_ns = m->first_ns;
+		if (m->last_ns > g->last_ns)
+			g->last_ns = m->last_ns;
+		g->relay_measured += m->relay_measured > 0;
+		g->relay_members += member_relayed(cfg, m);
+		g->stack_checked += m->stack_checked > 0;
+		g->stack_members += member_shows(
+		    m->stack_hits, m->stack_checked, cfg->stack_min_share);
+		if (m->sizes.n) {
+			running_merge(&g->sizes, &m->sizes);
+			g->size_members++;
+		}
+	}
+	group_spread(g);
+}
+
+/* Is the densest schedule box more than chance? Its background is the
+ * density of members around it (periods and sizes within three times the
+ * tolerances, the box itself left out: eight boxes' worth), at least
+ * COHERENT_MIN_BG; the count in the box must be unlikely under a Poisson
+ * of that mean (Chernoff bound) at the per-group level of alert_budget.
+ * Many customers of one SDK polling every ~minute with ~1 KB payloads
+ * fill the neighbourhood too; one script's workers stand alone. */
+#define COHERENT_MIN_BG 0.1
+static bool coherent_beyond_chance(const struct corr *c, const double *per,
+				   const double *byt, size_t n, size_t a,
+				   size_t in_box)
+{
+	const struct corr_config *cfg = &c->cfg;
+	double dp = cfg->link_max_period_dev * per[a];
+	double db = cfg->link_max_size_dev * byt[a], bg, p;
+	size_t j, wide = 0;
+
+	/* every member with a schedule, uniform or not, makes background */
+	for (j = 0; j < n; j++)
+		wide += per[j] > 0 && byt[j] > 0 &&
+			fabs(per[j] - per[a]) <= 3 * dp &&
+			fabs(byt[j] - byt[a]) <= 3 * db;
+	bg = wide > in_box ? (double)(wide - in_box) / 8 : 0;
+	if (bg < COHERENT_MIN_BG)
+		bg = COHERENT_MIN_BG;
+	/* P(X >= k), X ~ Poisson(bg), k > bg: e^-bg (e bg / k)^k */
+	p = (double)in_box > bg ? exp(-bg + in_box * (1 + log(bg / in_box)))
+				: 1;
+	return p <= test_alpha(cfg, c->n_tested_groups);
+}
+
+/* A robotic direct group is many regular clients of one library; a farm
+ * is one script run by many workers: one period and one request template.
+ * Keep the largest subset whose members agree with one of them on the
+ * period (link_max_period_dev) and on bytes per connection
+ * (link_max_size_dev), each member's own requests uniform (CV at most
+ * 3 x uniform_max_cv, over 3 flows at least), and the box denser than
+ * its neighbourhood beyond chance. Independent API customers polling on
+ * their own schedules with their own payloads fall apart; so do health
+ * checkers. */
+#define COHERENT_ANCHORS 2048
+static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
+{
+	const struct corr_config *cfg = &c->cfg;
+	double *per = malloc(g->n * sizeof(*per) + 1);
+	double *byt = malloc(g->n * sizeof(*byt) + 1);
+	bool *ok = malloc(g->n * sizeof(*ok) + 1);
+	size_t i, j, best = 0, best_i = 0, k = 0;
+
+	if (!per || !byt || !ok)
+		goto out;
+	for (i = 0; i < g->n; i++) {
+		double cv;
+
+		member_schedule(g->mem[i], g->src[i], &per[i], &byt[i]);
+		/* a template repeats: a member whose own requests vary widely
+		 * (an API client with assorted calls) has no template */
+		cv = running_cv(g->mem[i]->conn_bytes.n ? &g->mem[i]->conn_bytes
+							: &g->mem[i]->sizes);
+		ok[i] = per[i] > 0 && byt[i] > 0 && cv >= 0 &&
+			cv <= 3 * cfg->uniform_max_cv &&
+			(g->mem[i]->conn_bytes.n ? g->mem[i]->conn_bytes.n
+						 : g->mem[i]->sizes.n) >= 3;
+	}
+	for (i = 0; i < g->n && i < COHERENT_ANCHORS; i++) {
+		size_t n = 0;
+
+		if (!ok[i])
+			continue;
+		for (j = 0; j < g->n; j++)
+			n += ok[j] &&
+			     fabs(per[j] - per[i]) <=
+				 cfg->link_max_period_dev * per[i] &&
+			     fabs(byt[j] - byt[i]) <=
+				 cfg->link_max_size_dev * byt[i];
+		if (n > best) {
+			best = n;
+			best_i = i;
+		}
+	}
+	if (best && !coherent_beyond_chance(c, per, byt, g->n, best_i, best))
+		best = 0;
+	for (j = 0; j < g->n; j++) {
+		if (!best || !ok[j] ||
+		    fabs(per[j] - per[best_i]) >
+			cfg->link_max_period_dev * per[best_i] ||
+		    fabs(byt[j] - byt[best_i]) >
+			cfg->link_max_size_dev * byt[best_i])
+			continue;
+		g->addrs[k] = g->addrs[j];
+		g->mem[k] = g->mem[j];
+		g->src[k] = g->src[j];
+		k++;
+	}
+	g->n = k;
+	if (best) {
+		g->period_s = per[best_i];
+		g->conn_bytes = byt[best_i];
+	}
+	group_recount(c, g, now);
+out:
+	free(per);
+	free(byt);
+	free(ok);
+}
+
 struct farm_profile {
 	double period_s;      /* median connection period of the members */
 	struct running bytes; /* client bytes after the hello, per flow */
@@ -718,6 +926,8 @@ static size_t link_members(struct corr *c, struct table *groups,
 
 	if (!cands || !cands->n || !farm_profile(g, &p))
 		return 0;
+	g->period_s = p.period_s;
+	g->conn_bytes = p.bytes.mean;
 	for (i = 0; i < cands->n; i++) {
 		if (!links(&c->cfg, &p, cands->mem[i], cands->src[i]))
 			continue;
@@ -811,6 +1021,9 @@ static void eval_groups(struct corr *c, uint64_t now,
 
 		if (g->kind == GROUP_CANDS)
 			continue;
+		if (g->kind == GROUP_DIRECT && g->band == BAND_ROBOTIC &&
+		    g->n >= c->cfg.cluster_min_sources)
+			keep_coherent(c, g, now);
 		if (g->n && eval_farm(c, g, &ind)) {
 			size_t all = g->n;
 
@@ -822,6 +1035,13 @@ static void eval_groups(struct corr *c, uint64_t now,
 				link_members(c, groups, g);
 				json_set_u64(ind.evidence, "linked_members",
 					     g->linked);
+				if (g->period_s > 0) {
+					ev_dbl(ind.evidence, "period_s",
+					       g->period_s);
+					ev_dbl(ind.evidence,
+					       "bytes_per_connection",
+					       g->conn_bytes);
+				}
 			}
 			emit_group(c, g, &ind, sink);
 			ind = (struct indicator){.kind = IND_ROTATION,

@@ -352,10 +352,10 @@ static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
 	}
 }
 
-/* Request sizes of a finished flow: its completed bursts and its last;
- * and the client's bytes after its hello (a burst split depends on the
- * path: behind a long detour the hello is a burst of its own, on a short
- * path it merges with the first request, so linking compares these). */
+/* Request sizes of a finished flow: its completed bursts and its last
+ * (the kernel counts requests, not the ClientHello); and the client's
+ * bytes per connection, which linking compares (one script, one
+ * template, however the path splits it into bursts). */
 static void fold_sizes(struct src_state *s, struct member *m,
 		       const struct hs_flow *f)
 {
@@ -377,10 +377,8 @@ static void fold_sizes(struct src_state *s, struct member *m,
 	if (!m)
 		return;
 	running_merge(&m->sizes, &r);
-	if (f->flags & HS_F_TLS && f->hello_end > f->hello_seq &&
-	    total > (double)(f->hello_end - f->hello_seq))
-		running_add(&m->conn_bytes,
-			    total - (double)(f->hello_end - f->hello_seq));
+	if (total > 0)
+		running_add(&m->conn_bytes, total);
 }
 
 static void note_sig(struct src_state *s, const struct sig_info *si)

@@ -147,6 +147,8 @@ struct group {
 	size_t n_tuples;
 	size_t peers_measured; /* direct members of the cluster with timing */
 	size_t linked;	       /* direct members that joined (relay groups) */
+	/* the shared schedule (coherent direct groups, linked relay groups) */
+	double period_s, conn_bytes;
 	/* results */
 	bool farm;
 	double farm_score;
@@ -206,7 +208,8 @@ double cv_upper(double cv, unsigned k, double alpha);
 double binom_tail_bound(size_t k, size_t n, double p);
 /* The relay signal of a member: strong flows, or small consistent ones. */
 bool member_relayed(const struct corr_config *cfg, const struct member *m);
-/* Per-test false-alarm level for n tests within the alert budget. */
+/* Per-test false-alarm level for n tests per evaluation, within the
+ * alert budget (expected chance hits per window). */
 double test_alpha(const struct corr_config *cfg, size_t n);
 double source_cv(const struct hs_source *k);
 /* Median of the source's recent detour estimates (us). */

@@ -106,6 +106,10 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 	}
 	if (size_cv >= 0)
 		ev_dbl(ind->evidence, "request_size_cv", size_cv);
+	if (g->period_s > 0) {
+		ev_dbl(ind->evidence, "period_s", g->period_s);
+		ev_dbl(ind->evidence, "bytes_per_connection", g->conn_bytes);
+	}
 	kinds = json_object_new_array();
 	if (g->band == BAND_ROBOTIC)
 		json_object_array_add(kinds, json_object_new_string("robotic"));

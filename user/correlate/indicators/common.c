@@ -140,9 +140,17 @@ double binom_tail_bound(size_t k, size_t n, double p)
 	return exp(-(double)n * kl);
 }
 
+/* alert_budget is the expected number of chance hits per window: n tests
+ * at every evaluation, window_s / eval_interval_s evaluations a window
+ * (the same sources and groups are tested again and again). */
 double test_alpha(const struct corr_config *cfg, size_t n)
 {
-	return cfg->alert_budget / (double)(n ? n : 1);
+	double evals = cfg->eval_interval_s
+			   ? (double)cfg->window_s / cfg->eval_interval_s
+			   : 1;
+
+	return cfg->alert_budget /
+	       ((double)(n ? n : 1) * (evals > 1 ? evals : 1));
 }
 
 bool member_relayed(const struct corr_config *cfg, const struct member *m)
