@@ -50,6 +50,9 @@ help:
 	@echo "  make bench-detect-live  a live farm of real proxies (36 exits, 6 device stacks,"
 	@echo "                  detours 6-100 ms) among real users and browsers; recall, cuts,"
 	@echo "                  benign flagged/blocked (build/bench-detect-live/score.json)"
+	@echo "  make bench-detect  detection on held-out generated farms (>= 500 farm, >= 5,000 benign"
+	@echo "                  sources, several seeds): recall, time to flag, benign flagged/blocked,"
+	@echo "                  relay per detour (build/bench-detect.json); SEEDS=1,2,3"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config, asndb), FUZZ_SECONDS each"
 	@echo "  make thresholds-docs  regenerate deploy/hydrascope.conf.example and the README's"
 	@echo "                  threshold table from user/correlate/thresholds.h"
@@ -237,6 +240,13 @@ XDP_FILTER_OBJ ?= /usr/lib/$(shell uname -m)-linux-gnu/bpf/xdpfilt_dny_all.o
 $(BUILD)/netblast: tools/bench/netblast.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# detection quality on generated, labelled farms (not in make test: a
+# short version is tests/scenario/detect_test.py)
+SEEDS ?= 1,2,3
+.PHONY: bench-detect
+bench-detect: all
+	@python3 tools/bench/bench_detect.py --seeds $(SEEDS) --classic --json $(BUILD)/bench-detect.json
 
 .PHONY: bench
 bench: all deps-bench $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/bench_pass.bpf.o $(BUILD)/netblast

@@ -34,6 +34,34 @@ Populations (sizes scale with --scale):
               but small relay detour (2-4 ms)
   vpn         a user on a VPN: tunnel MSS, one more hop
   health      a health checker, perfectly regular
+
+--mix variety (held-out traffic the correlator was not tuned on; sizes set by
+--farm, --mimic, --benign; defaults 500 / 300 / 5000):
+  farm_rot    a scripted client (OpenSSL-like hello) through rotating
+              residential exits: each exit makes 1-5 connections (60 % ONE),
+              one templated request each, on the worker's period; exit
+              devices run Windows, Android, Linux, PPPoE Linux (MSS 1452) or
+              old embedded stacks (TTL 255, ECN); detours 5-120 ms (half on
+              5/10/20/50/100 ms exactly, for the per-detour table); the
+              campaign pivots to a new endpoint half-way
+  farm_direct the same script on a few cloud VMs, direct (no relay): same
+              period, request sizes, endpoints and times (linked members)
+  farm_mimic  a farm sending a current Chromium's exact ClientHello
+              (post-quantum key share, two segments, shuffled extensions)
+              through rotating exits of every OS, detours 8-40 ms, with
+              headless Chromium's own TLS processing (10-40 ms)
+  browser     Chromium (current hello, mostly), Firefox, Safari users on
+              Windows, macOS, Linux and Android stacks; human think times;
+              TLS processing by family; a few busy hosts send the hello a
+              few ms late; mobile users on jittery paths (+-30 ms)
+  sdk         API customers whose SDK is the farm's exact client stack, in
+              their own cloud /24s, each with its own period (some with the
+              farm's period but other requests, some with its requests but
+              another period) and its own request sizes
+  api         Go and Java API clients (20 ms TLS processing), regular or not
+  nat, cgnat, corp_proxy, vpn, health  as above (several health checkers)
+labels: sources (population), detour_ms (relayed sources), first (time of
+each source's first connection).
 """
 import argparse
 import json
@@ -80,10 +108,22 @@ def darwin_syn(mss):
             b"\x08\x0a\0\0\0\x01\0\0\0\0" + b"\x04\x02\x00\x00")
 
 
+def android_syn(mss):
+    return (struct.pack("!BBH", 2, 4, mss) + b"\x04\x02" + b"\x08\x0a" +
+            b"\0\0\0\x01\0\0\0\0" + b"\x01\x03\x03\x09")
+
+
+def embedded_syn(mss):
+    # old embedded Linux 2.4 / busybox: MSS, SACK, no timestamps, small window
+    return struct.pack("!BBH", 2, 4, mss) + b"\x01\x01\x04\x02"
+
+
 STACKS = {
     "linux": (linux_syn, 64, 64240),
     "windows": (windows_syn, 128, 64240),
     "darwin": (darwin_syn, 64, 65535),
+    "android": (android_syn, 64, 65535),
+    "embedded": (embedded_syn, 255, 5840),
 }
 
 # ---- ClientHellos ----------------------------------------------------------
@@ -91,7 +131,7 @@ STACKS = {
 GREASE = 0x0A0A
 
 
-def ext_body(e, sni, alpn):
+def ext_body(e, sni, alpn, pq=False):
     if e == 0x0000:
         name = sni.encode()
         return struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
@@ -106,8 +146,18 @@ def ext_body(e, sni, alpn):
         return b"\x00\x06\x00\x1d\x00\x17\x00\x18"
     if e == 0x000B:
         return b"\x01\x00"
+    if e == 0x0033 and pq:
+        # X25519MLKEM768 (1216 bytes) and X25519, as current Chromium sends
+        ks = struct.pack("!HH", 0x11EC, 1216) + bytes(1216) + struct.pack("!HH", 0x001D, 32) + bytes(32)
+        return struct.pack("!H", len(ks)) + ks
     if e == 0x0033:
         return struct.pack("!HHH", 36, 0x001D, 32) + bytes(range(32))
+    if e == 0x000A and pq:
+        return b"\x00\x0a\x0a\x0a\x11\xec\x00\x1d\x00\x17\x00\x18"
+    if e == 0x44CD:
+        return b"\x00\x03\x02h2"
+    if e == 0xFE0D:
+        return b"\x00\x00\x01\x00\x01\x9a\x00\x20" + bytes(32) + b"\x00\xd0" + bytes(208)
     if e == 0x002D:
         return b"\x01\x01"
     if e == 0x0005:
@@ -125,7 +175,7 @@ def ext_body(e, sni, alpn):
     return b""
 
 
-def client_hello(ciphers, exts, sni, alpn, rng=None, shuffle=False):
+def client_hello(ciphers, exts, sni, alpn, rng=None, shuffle=False, pq=False):
     exts = list(exts)
     if shuffle and rng:
         # Chromium randomises the order of its extensions (not GREASE)
@@ -139,7 +189,7 @@ def client_hello(ciphers, exts, sni, alpn, rng=None, shuffle=False):
     for e in exts:
         if e == 0x0000 and not sni:
             continue
-        data = ext_body(e, sni, alpn)
+        data = ext_body(e, sni, alpn, pq)
         ext += struct.pack("!HH", e, len(data)) + data
     body += struct.pack("!H", len(ext)) + ext
     hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
@@ -176,6 +226,12 @@ SCHANNEL = ([0x1302, 0x1301, 0xC02C, 0xC02B, 0xC030, 0xC02F, 0xC024, 0xC023, 0xC
              0x0035, 0x002F, 0x000A],
             [0x0000, 0x0005, 0x000A, 0x000B, 0x000D, 0x0023, 0x0010, 0x0017, 0x002B,
              0x002D, 0x0033, 0xFF01], ["h2", "http/1.1"])
+# Chromium 131+: ML-KEM key share, new ALPS codepoint, ECH GREASE
+CHROME_PQ = ([GREASE, 0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9,
+              0xCCA8, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035],
+             [GREASE, 0x0000, 0x0017, 0xFF01, 0x000A, 0x000B, 0x0023, 0x0010, 0x0005,
+              0x000D, 0x0012, 0x0033, 0x002D, 0x002B, 0x001B, 0x44CD, 0xFE0D, GREASE],
+             ["h2", "http/1.1"])
 FIREFOX = ([0x1301, 0x1303, 0x1302, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0xC02C, 0xC030,
             0xC00A, 0xC009, 0xC013, 0xC014, 0x009C, 0x009D, 0x002F, 0x0035],
            [0x0000, 0x0017, 0xFF01, 0x000A, 0x000B, 0x0023, 0x0010, 0x0005, 0x0022,
@@ -197,9 +253,14 @@ class Flow:
     """One TLS connection as seen at the server."""
 
     def __init__(self, w, rng, src, cport, hello, stack="linux", hops=10, mss=1460,
-                 tcp_rtt=0.02, detour=0.0, jitter=0.0, proc=0.0005):
+                 tcp_rtt=0.02, detour=0.0, jitter=0.0, proc=0.0005, tls_proc=None,
+                 ecn=False):
         self.w, self.rng, self.src, self.cport = w, rng, src, cport
         syn_opts, ittl, self.win = STACKS[stack]
+        self.mss, self.syn_flags = mss, 0xC2 if ecn else 0x02
+        # proc: connect() -> hello (ACK->hello); tls_proc: server flight ->
+        # the client's next flight (certificate checks etc.), proc if unset
+        self.tls_proc = proc if tls_proc is None else tls_proc
         self.syn_opts, self.ttl = syn_opts(mss), ittl - hops
         self.hello, self.tcp_rtt, self.detour = hello, tcp_rtt, detour
         self.jitter, self.proc = jitter, proc
@@ -211,7 +272,7 @@ class Flow:
 
     def cli(self, t, flags, payload=b"", opts=b""):
         self.w.add(t, ipv4_tcp(self.src, SERVER, self.cport, SPORT, self.c,
-                               self.s if flags != 0x02 else 0, flags, payload, opts,
+                               self.s if not flags & 0x02 else 0, flags, payload, opts,
                                ttl=self.ttl, win=self.win))
 
     def srv(self, t, flags, payload=b""):
@@ -220,7 +281,7 @@ class Flow:
 
     def run(self, t, requests):
         """requests: [(gap_before_s, size)], the first gap ignored."""
-        self.cli(t, 0x02, opts=self.syn_opts)
+        self.cli(t, self.syn_flags, opts=self.syn_opts)
         self.c += 1
         self.srv(t + 0.00002, 0x12)
         self.s += 1
@@ -229,12 +290,16 @@ class Flow:
         # the hello leaves once the client learns its tunnel is up: a relay
         # adds the detour to the ACK->hello delay
         t_hello = t_ack + self.detour + self.proc
-        self.cli(t_hello, 0x18, self.hello)
-        self.c += len(self.hello)
+        # a hello longer than the MSS (post-quantum key shares) is two
+        # segments back to back, as on a real wire
+        for off in range(0, len(self.hello), self.mss):
+            seg = self.hello[off:off + self.mss]
+            self.cli(t_hello + (0.00003 if off else 0), 0x18, seg)
+            self.c += len(seg)
         t_srv = t_hello + 0.0005
         self.srv(t_srv, 0x18, bytes(1400))
         self.s += 1400
-        t = t_srv + self.rtt() + self.detour + self.proc
+        t = t_srv + self.rtt() + self.detour + self.tls_proc
         for i, (gap, size) in enumerate(requests):
             if i:
                 t += gap
@@ -254,15 +319,244 @@ def dotted(b):
     return ".".join(map(str, b))
 
 
+# ---- --mix variety ----------------------------------------------------------
+
+EXIT_STACKS = [  # (stack, mss, ecn, hops range): exit devices of a proxy network
+    ("windows", 1460, False, (8, 20)),    # proxyware PCs
+    ("android", 1400, False, (10, 22)),   # phones (carrier MTU)
+    ("linux", 1460, False, (6, 18)),      # home routers, boxes
+    ("linux", 1452, False, (6, 18)),      # PPPoE DSL
+    ("embedded", 1460, True, (4, 14)),    # old embedded devices, TTL 255, ECN
+    ("darwin", 1460, False, (8, 20)),
+]
+DETOUR_BINS = [0.005, 0.010, 0.020, 0.050, 0.100]
+
+
+def lognorm(rng, median, sigma, lo, hi):
+    return min(hi, max(lo, rng.lognormvariate(math.log(median), sigma)))
+
+
+def variety(a, rng, w, labels, nets, nport, span):
+    """Held-out populations (see the module docstring)."""
+    extra = {"detour_ms": {}, "first": {}}
+    used = set()
+
+    def addr(pool):
+        """A fresh address from pool: (first octet, second octet range)."""
+        o1, (lo, hi) = pool
+        while True:
+            b = bytes([o1, rng.randrange(lo, hi), rng.randrange(0, 256), rng.randrange(2, 254)])
+            if b not in used:
+                used.add(b)
+                return b
+
+    def label(src, pop, t, cls, asn, org):
+        labels[dotted(src)] = pop
+        k = dotted(src)
+        extra["first"][k] = min(t, extra["first"].get(k, t))
+        nets["%s/24" % dotted(src[:3] + b"\0")] = {"asn": asn, "org": org, "class": cls}
+
+    def hello(st, sni="api.example.test", shuffle=False, pq=False):
+        c, e, alpn = st
+        return client_hello(c, e, sni, alpn, rng, shuffle, pq)
+
+    def human_requests(n):
+        out = []
+        for _ in range(n):
+            gap = min(40.0, max(0.3, rng.expovariate(1 / 6.0)))
+            size = int(min(8000, max(120, rng.lognormvariate(math.log(800), 0.6))))
+            out.append((gap, size))
+        return out
+
+    t_end = T0 + span - 5
+    pivot_at = T0 + span / 2
+
+    def rotating_farm(pop, n_exits, st, pq, shuffle, period, size, detour_of, proc_of,
+                      tls_proc_of, pool, pivot):
+        """Workers on a fixed period, each through a new exit after 1-5
+        connections (60 % one); returns when n_exits exits were used."""
+        mean_uses = 0.6 * 1 + 0.4 * 3.5
+        workers = max(2, int(math.ceil(n_exits * mean_uses * period / (span - 20))))
+        made = 0
+        ts = [T0 + rng.uniform(0, period) for _ in range(workers)]
+        while made < n_exits:
+            k = min(range(workers), key=lambda i: ts[i])
+            t = ts[k]
+            if t > t_end:
+                break
+            src = addr(pool)
+            made += 1
+            stack, mss, ecn, hops = rng.choice(EXIT_STACKS)
+            detour = detour_of()
+            label(src, pop, t, "mobile" if stack == "android" else "residential",
+                  64501 + rng.randrange(40), "Home ISP")
+            extra["detour_ms"][dotted(src)] = round(detour * 1000, 2)
+            uses = 1 if rng.random() < 0.6 else rng.randrange(2, 6)
+            hop = rng.randrange(*hops)
+            rtt = rng.uniform(0.010, 0.060)
+            for _ in range(uses):
+                sni = "model-v2.example.test" if pivot and t >= pivot_at else "api.example.test"
+                Flow(w, rng, src, nport(), hello(st, sni, shuffle, pq), stack=stack, hops=hop,
+                     mss=mss, ecn=ecn, tcp_rtt=rtt, jitter=0.002, detour=detour,
+                     proc=proc_of(), tls_proc=tls_proc_of()).run(
+                         t, [(0, int(size * rng.uniform(0.98, 1.02)))])
+                t += period * rng.uniform(0.99, 1.01)
+            ts[k] = t
+
+    def detour_rot():
+        if rng.random() < 0.5:
+            return rng.choice(DETOUR_BINS) * rng.uniform(0.97, 1.03)
+        return rng.uniform(0.005, 0.120)
+
+    # the scripted farm through rotating exits, and its direct cloud VMs
+    rotating_farm("farm_rot", a.farm, SCRIPT, False, False, 2.0, 420, detour_rot,
+                  lambda: rng.uniform(0.0003, 0.0015), lambda: rng.uniform(0.0005, 0.002),
+                  (100, (64, 128)), True)
+    for i in range(max(3, a.farm // 100)):
+        src = addr((10, (60, 70)))
+        t = T0 + rng.uniform(0, 2.0)
+        label(src, "farm_direct", t, "hosting", 64600, "Cloud Co")
+        while t < t_end:
+            sni = "model-v2.example.test" if t >= pivot_at else "api.example.test"
+            Flow(w, rng, src, nport(), hello(SCRIPT, sni), stack="linux", hops=12,
+                 tcp_rtt=rng.uniform(0.002, 0.006), proc=0.0005).run(
+                     t, [(0, int(420 * rng.uniform(0.98, 1.02)))])
+            t += 2.0 * rng.uniform(0.99, 1.01)
+
+    # the browser-mimicking farm: a current Chromium's hello, small detours,
+    # headless Chromium's processing on the farm's hosts
+    rotating_farm("farm_mimic", a.mimic, CHROME_PQ, True, True, 3.0, 900,
+                  lambda: rng.uniform(0.008, 0.040),
+                  lambda: rng.uniform(0.0003, 0.0015), lambda: rng.uniform(0.010, 0.040),
+                  (100, (128, 192)), False)
+
+    # benign: browsers (77 %), SDK customers (8 %), API clients (10 %), the rest
+    n_sdk = int(a.benign * 0.08)
+    n_api = int(a.benign * 0.10)
+    n_br = a.benign - n_sdk - n_api - 8
+    for i in range(n_br):
+        r = rng.random()
+        mobile = rng.random() < 0.2
+        if r < 0.65:
+            st, fam, pq = (CHROME_PQ if rng.random() < 0.8 else CHROME), "chromium", None
+            pq = st is CHROME_PQ
+            tls_proc = lognorm(rng, 0.008, 0.7, 0.002, 0.035)
+        elif r < 0.82:
+            st, fam, pq = FIREFOX, "firefox", False
+            tls_proc = lognorm(rng, 0.005, 0.6, 0.001, 0.018)
+        else:
+            st, fam, pq = SAFARI, "safari", False
+            tls_proc = lognorm(rng, 0.004, 0.6, 0.001, 0.018)
+        if mobile:
+            stack = "darwin" if st is SAFARI else "android"
+        else:
+            stack = {"chromium": rng.choice(["windows", "windows", "darwin", "linux"]),
+                     "firefox": rng.choice(["windows", "linux"]), "safari": "darwin"}[fam]
+        src = addr((172, (16, 32)) if not mobile else (198, (19, 20)))
+        t = T0 + rng.uniform(0, span - 60)
+        label(src, "browser", t, "mobile" if mobile else "residential", 64520, "Cable Co")
+        rtt = rng.uniform(0.040, 0.150) if mobile else rng.uniform(0.005, 0.080)
+        jit = 0.030 if mobile else 0.002
+        for _ in range(rng.randrange(1, 4)):
+            # most hosts hand the hello over within ~1 ms; a busy one
+            # sometimes takes a few
+            proc = rng.uniform(0.0002, 0.0015) if rng.random() > 0.02 else rng.uniform(0.002, 0.004)
+            t = Flow(w, rng, src, nport(), hello(st, shuffle=st in (CHROME, CHROME_PQ), pq=pq),
+                     stack=stack, hops=rng.randrange(8, 20), mss=1400 if mobile else 1460,
+                     tcp_rtt=rtt, jitter=jit, proc=proc, tls_proc=tls_proc * rng.uniform(0.8, 1.2)
+                     ).run(t, human_requests(rng.randrange(2, 9)))
+            t += rng.uniform(1, 120)
+            if t > t_end:
+                break
+
+    # SDK customers: the farm's exact stack, their own schedule and requests
+    for i in range(n_sdk):
+        src = addr((10, (70, 120)))
+        kind = rng.random()
+        if kind < 0.05:      # the farm's period, not its requests
+            period, size = 2.0, int(rng.uniform(600, 3000))
+        elif kind < 0.10:    # the farm's requests, not its period
+            period, size = rng.uniform(5.0, 120.0), 420
+        else:
+            period, size = rng.choice([5, 10, 15, 30, 60, 90, 120, 300]) * rng.uniform(0.8, 1.2), \
+                int(rng.uniform(150, 3000))
+        regular = rng.random() < 0.7
+        t = T0 + rng.uniform(0, min(period, span / 2))
+        label(src, "sdk", t, "hosting", 64600, "Cloud Co")
+        while t < t_end:
+            Flow(w, rng, src, nport(), hello(SCRIPT), stack="linux", hops=12,
+                 tcp_rtt=rng.uniform(0.002, 0.010), proc=0.0005).run(
+                     t, [(0, int(size * rng.uniform(0.97, 1.03)))])
+            t += period * (rng.uniform(0.99, 1.01) if regular else rng.uniform(0.3, 1.7))
+
+    # Go and Java API clients: 20 ms of TLS processing, some regular
+    for i in range(n_api):
+        src = addr((10, (120, 160)))
+        st = GO
+        period = rng.choice([20, 45, 60, 120]) * rng.uniform(0.8, 1.2)
+        regular = rng.random() < 0.5
+        t = T0 + rng.uniform(0, min(period, span / 2))
+        label(src, "api", t, "hosting", 64610, "Other Cloud")
+        while t < t_end:
+            Flow(w, rng, src, nport(), hello(st), stack="linux", hops=12,
+                 tcp_rtt=rng.uniform(0.002, 0.030), proc=0.0006,
+                 tls_proc=rng.uniform(0.005, 0.020)).run(
+                     t, [(0, int(rng.uniform(200, 1500)))])
+            t += period * (rng.uniform(0.99, 1.01) if regular else rng.uniform(0.3, 1.7))
+
+    # corporate NAT, mobile CGNAT, corporate proxy, VPN, health checkers
+    nat = ip(192, 0, 2, 1)
+    label(nat, "nat", T0, "business", 64700, "Example Corp")
+    for u in range(max(20, a.benign // 80)):
+        st, tcp = [(CHROME_PQ, "windows"), (SAFARI, "darwin"), (FIREFOX, "windows"),
+                   (SCHANNEL, "windows")][u % 4]
+        Flow(w, rng, nat, nport(), hello(st, shuffle=st is CHROME_PQ, pq=st is CHROME_PQ),
+             stack=tcp, hops=9, tcp_rtt=0.03, tls_proc=rng.uniform(0.002, 0.030)).run(
+                 T0 + rng.uniform(0, span - 60), human_requests(rng.randrange(2, 6)))
+    cg = ip(198, 18, 0, 9)
+    label(cg, "cgnat", T0, "mobile", 64800, "Mobile Carrier")
+    for u in range(max(20, a.benign // 100)):
+        st, tcp = (SAFARI, "darwin") if u % 2 else (CHROME_PQ, "android")
+        Flow(w, rng, cg, nport(), hello(st, shuffle=st is CHROME_PQ, pq=st is CHROME_PQ),
+             stack=tcp, hops=14, mss=1400, tcp_rtt=rng.uniform(0.08, 0.2), jitter=0.04,
+             proc=rng.uniform(0.0002, 0.002), tls_proc=rng.uniform(0.003, 0.030)).run(
+                 T0 + rng.uniform(0, span - 60), human_requests(rng.randrange(2, 6)))
+    px = ip(192, 0, 2, 200)
+    label(px, "corp_proxy", T0, "business", 64700, "Example Corp")
+    for u in range(max(20, a.benign // 100)):
+        st = [CHROME_PQ, SCHANNEL, SAFARI][u % 3]
+        Flow(w, rng, px, nport(), hello(st, shuffle=st is CHROME_PQ, pq=st is CHROME_PQ),
+             stack="linux", hops=7, tcp_rtt=0.02, detour=rng.uniform(0.002, 0.004),
+             tls_proc=rng.uniform(0.002, 0.020)).run(
+                 T0 + rng.uniform(0, span - 60), human_requests(rng.randrange(2, 6)))
+    vpn = ip(203, 0, 113, 77)
+    label(vpn, "vpn", T0 + 30, "hosting", 64900, "VPN Provider")
+    Flow(w, rng, vpn, nport(), hello(CHROME_PQ, shuffle=True, pq=True), stack="linux", hops=1,
+         mss=1360, tcp_rtt=0.05, tls_proc=0.01).run(T0 + 30, human_requests(6))
+    for h, period in enumerate([1.0, 5.0, 10.0, 30.0, 60.0]):
+        hc = ip(203, 0, 113, 50 + h)
+        label(hc, "health", T0, "hosting", 64900, "Monitoring")
+        t = T0 + h
+        while t < t_end:
+            Flow(w, rng, hc, nport(), hello(GO, sni=""), stack="linux", hops=2,
+                 tcp_rtt=0.002).run(t, [(0, 80)])
+            t += period
+    return pivot_at, extra
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--span", type=float, default=900.0,
-                    help="seconds of traffic (at least 400)")
+                    help="seconds of traffic (at least 400; 200 with --mix variety)")
+    ap.add_argument("--mix", choices=["classic", "variety"], default="classic")
+    ap.add_argument("--farm", type=int, default=500, help="variety: farm_rot exits")
+    ap.add_argument("--mimic", type=int, default=300, help="variety: farm_mimic exits")
+    ap.add_argument("--benign", type=int, default=5000, help="variety: benign sources")
     a = ap.parse_args()
-    SPAN = max(400.0, a.span)
+    SPAN = max(200.0 if a.mix == "variety" else 400.0, a.span)
     rng = random.Random(a.seed)
     w = Writer()
     labels, nets = {}, {}
@@ -278,6 +572,16 @@ def main():
     def hello(stack, sni="api.example.test", shuffle=False):
         c, e, alpn = stack
         return client_hello(c, e, sni, alpn, rng, shuffle)
+
+    if a.mix == "variety":
+        pivot_at, extra = variety(a, rng, w, labels, nets, nport, SPAN)
+        w.save(a.out)
+        with open(a.out + ".labels.json", "w") as f:
+            json.dump({"server": "198.51.100.10", "start": T0, "end": T0 + SPAN,
+                       "pivot_at": pivot_at, "sources": labels, **extra}, f, indent=1)
+        with open(a.out + ".networks.json", "w") as f:
+            json.dump(nets, f, indent=1, sort_keys=True)
+        return
 
     def human_requests(n):
         out = []
