@@ -375,7 +375,8 @@ static int cmp_count_desc(const void *x, const void *y)
  * or 0 for no rule. The kernel tests the TLS RTT - TCP RTT gap alone (no
  * ACK->hello), so the rule demands the family's processing on top of
  * relay_min_gap_us, and clears what the tuple's direct flows showed in
- * this window and the last by a margin (a quarter, at least twice
+ * this window and the last (their largest gap, and their mean plus a few
+ * standard deviations) by a margin (a quarter, at least twice
  * relay_base_ack_us). Where direct flows already reach the family's bound
  * (mobile users with tens of ms of path jitter share a browser-mimicking
  * farm's tuple) a gap-only rule would cut them: none, and the policy lifts
@@ -389,19 +390,30 @@ static uint32_t rule_gap(const struct corr *c, const struct group *g,
 	    (uint64_t)cfg->relay_min_gap_us +
 	    cfg->relay_base_gap_us[g->cl->family < FAM_COUNT ? g->cl->family
 							     : FAM_UNKNOWN];
+	struct running r = {0};
+	double seen, tail, margin;
 
-	if (tg) {
-		int64_t seen =
-		    tg->cur_us > tg->prev_us ? tg->cur_us : tg->prev_us;
-		int64_t margin = seen / 4 > 2 * (int64_t)cfg->relay_base_ack_us
-				     ? seen / 4
-				     : 2 * (int64_t)cfg->relay_base_ack_us;
+	if (!tg)
+		return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
+	running_merge(&r, &tg->cur);
+	running_merge(&r, &tg->prev);
+	seen = (double)(tg->cur_us > tg->prev_us ? tg->cur_us : tg->prev_us);
+	/* the largest gap seen understates the tail of a few samples: also
+	 * mean + (4 + 8/n) sd, the sd at least the mean with one sample */
+	if (r.n >= 1) {
+		double sd = r.n >= 2 ? sqrt(r.m2 / r.n) : fabs(r.mean);
 
-		if (seen > 0 && (uint64_t)seen >= need)
-			return 0;
-		if (seen > 0 && (uint64_t)(seen + margin) > need)
-			need = (uint64_t)(seen + margin);
+		tail = r.mean + (4.0 + 8.0 / r.n) * sd;
+		if (tail > seen)
+			seen = tail;
 	}
+	if (seen > 0 && seen >= (double)need)
+		return 0;
+	margin = seen / 4 > 2.0 * cfg->relay_base_ack_us
+		     ? seen / 4
+		     : 2.0 * cfg->relay_base_ack_us;
+	if (seen > 0 && seen + margin > (double)need)
+		need = (uint64_t)(seen + margin);
 	return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
 }
 
@@ -751,11 +763,10 @@ static void group_recount(const struct corr *c, struct group *g, uint64_t now)
 #define COHERENT_MIN_BG 0.1
 static bool coherent_beyond_chance(const struct corr *c, const double *per,
 				   const double *byt, size_t n, size_t a,
-				   size_t in_box)
+				   double dp, double db, size_t in_box)
 {
 	const struct corr_config *cfg = &c->cfg;
-	double dp = cfg->link_max_period_dev * per[a];
-	double db = cfg->link_max_size_dev * byt[a], bg, p;
+	double bg, p;
 	size_t j, wide = 0;
 
 	/* every member with a schedule, uniform or not, makes background */
@@ -787,13 +798,15 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 	const struct corr_config *cfg = &c->cfg;
 	double *per = malloc(g->n * sizeof(*per) + 1);
 	double *byt = malloc(g->n * sizeof(*byt) + 1);
+	double *tp = malloc(g->n * sizeof(*tp) + 1);
+	double *tb = malloc(g->n * sizeof(*tb) + 1);
 	bool *ok = malloc(g->n * sizeof(*ok) + 1);
 	size_t i, j, best = 0, best_i = 0, k = 0;
 
-	if (!per || !byt || !ok)
+	if (!per || !byt || !tp || !tb || !ok)
 		goto out;
 	for (i = 0; i < g->n; i++) {
-		double cv;
+		double cv, scv;
 
 		member_schedule(g->mem[i], g->src[i], &per[i], &byt[i]);
 		/* a template repeats: a member whose own requests vary widely
@@ -804,6 +817,15 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 			cv <= 3 * cfg->uniform_max_cv &&
 			(g->mem[i]->conn_bytes.n ? g->mem[i]->conn_bytes.n
 						 : g->mem[i]->sizes.n) >= 3;
+		/* the box around a member is as tight as its own precision
+		 * allows (three of its CVs, 2-3 % at least), the configured
+		 * deviations at most: a template repeated within 1 % is not
+		 * matched by whatever lies within 15 % */
+		scv = g->src[i]->have_kernel ? source_cv(&g->src[i]->k) : -1;
+		tp[i] = per[i] * fmin(cfg->link_max_period_dev,
+				      fmax(0.02, scv >= 0 ? 3 * scv : 1));
+		tb[i] = byt[i] * fmin(cfg->link_max_size_dev,
+				      fmax(0.03, cv >= 0 ? 3 * cv : 1));
 	}
 	for (i = 0; i < g->n && i < COHERENT_ANCHORS; i++) {
 		size_t n = 0;
@@ -811,24 +833,20 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 		if (!ok[i])
 			continue;
 		for (j = 0; j < g->n; j++)
-			n += ok[j] &&
-			     fabs(per[j] - per[i]) <=
-				 cfg->link_max_period_dev * per[i] &&
-			     fabs(byt[j] - byt[i]) <=
-				 cfg->link_max_size_dev * byt[i];
+			n += ok[j] && fabs(per[j] - per[i]) <= tp[i] &&
+			     fabs(byt[j] - byt[i]) <= tb[i];
 		if (n > best) {
 			best = n;
 			best_i = i;
 		}
 	}
-	if (best && !coherent_beyond_chance(c, per, byt, g->n, best_i, best))
+	if (best && !coherent_beyond_chance(c, per, byt, g->n, best_i,
+					    tp[best_i], tb[best_i], best))
 		best = 0;
 	for (j = 0; j < g->n; j++) {
 		if (!best || !ok[j] ||
-		    fabs(per[j] - per[best_i]) >
-			cfg->link_max_period_dev * per[best_i] ||
-		    fabs(byt[j] - byt[best_i]) >
-			cfg->link_max_size_dev * byt[best_i])
+		    fabs(per[j] - per[best_i]) > tp[best_i] ||
+		    fabs(byt[j] - byt[best_i]) > tb[best_i])
 			continue;
 		g->addrs[k] = g->addrs[j];
 		g->mem[k] = g->mem[j];
@@ -844,6 +862,8 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 out:
 	free(per);
 	free(byt);
+	free(tp);
+	free(tb);
 	free(ok);
 }
 

@@ -251,12 +251,17 @@ static void note_direct_gap(struct corr *c, uint64_t tuple, int64_t gap,
 	if (!g)
 		return;
 	if (g->idx != idx) {
-		g->prev_us = g->idx + 1 == idx ? g->cur_us : 0;
+		bool last = g->idx + 1 == idx;
+
+		g->prev_us = last ? g->cur_us : 0;
+		g->prev = last ? g->cur : (struct running){0};
 		g->cur_us = 0;
+		g->cur = (struct running){0};
 		g->idx = idx;
 	}
 	if (gap > g->cur_us)
 		g->cur_us = gap;
+	running_add(&g->cur, (double)gap);
 }
 
 /* How far the TLS gap may fall short of the ACK->hello delay and still

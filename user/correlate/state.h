@@ -180,12 +180,14 @@ struct corr {
 };
 
 /* The largest TLS RTT - TCP RTT of flows without the relay signal, per
- * kernel tuple id and window: a relay-conditional rule on that tuple is
- * set above it, so that it cannot cut the tuple's direct clients (a
- * jittery mobile path, a slow client). */
+ * kernel tuple id and window, and their mean and variance: a
+ * relay-conditional rule on that tuple is set above their tail, so that it
+ * cannot cut the tuple's direct clients (a jittery mobile path, a slow
+ * client). */
 struct tuple_gap {
-	uint64_t idx; /* window of cur */
-	int64_t cur_us, prev_us;
+	uint64_t idx;		  /* window of cur */
+	int64_t cur_us, prev_us;  /* largest gap */
+	struct running cur, prev; /* their distribution (us) */
 };
 
 struct sig_info {
