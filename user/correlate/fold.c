@@ -266,14 +266,19 @@ static void note_direct_gap(struct corr *c, uint64_t tuple, int64_t gap,
 
 /* How far the TLS gap may fall short of the ACK->hello delay and still
  * corroborate it: the TCP and TLS round trips are two samples of the exit's
- * path, which jitters (a quarter of the delay, at least relay_base_ack_us). */
-static int64_t corroborate_tol(const struct corr_config *cfg, int64_t ack_hello)
+ * path, whose jitter grows with the path (an eighth of the TCP round trip)
+ * and with the delay itself (a quarter), relay_base_ack_us at least. A lost
+ * and retransmitted hello (hundreds of ms) stays far outside. */
+static int64_t corroborate_tol(const struct corr_config *cfg, int64_t ack_hello,
+			       int64_t tcp_rtt)
 {
-	int64_t q = ack_hello / 4;
+	int64_t q = ack_hello / 4, r = tcp_rtt / 8, t = cfg->relay_base_ack_us;
 
-	return q > (int64_t)cfg->relay_base_ack_us
-		   ? q
-		   : (int64_t)cfg->relay_base_ack_us;
+	if (q > t)
+		t = q;
+	if (r > t)
+		t = r;
+	return t;
 }
 
 /* Returns whether the flow showed a detour (at least the small bound). */
@@ -292,7 +297,7 @@ static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
 	ack = t.ack_hello - (int64_t)cfg->relay_base_ack_us;
 	if (!cfg->relay_require_ack_delay)
 		detour = gap;
-	else if (t.tls - t.tcp + corroborate_tol(cfg, t.ack_hello) >=
+	else if (t.tls - t.tcp + corroborate_tol(cfg, t.ack_hello, t.tcp) >=
 		 t.ack_hello)
 		/* a relay adds the detour to both: the ACK->hello delay
 		 * measures it (direct clients send the hello within ~2 ms,
