@@ -397,7 +397,7 @@ def variety(a, rng, w, labels, nets, nport, span):
             for _ in range(uses):
                 sni = "model-v2.example.test" if pivot and t >= pivot_at else "api.example.test"
                 Flow(w, rng, src, nport(), hello(st, sni, shuffle, pq), stack=stack, hops=hop,
-                     mss=mss, ecn=ecn, tcp_rtt=rtt, jitter=0.002, detour=detour,
+                     mss=mss, ecn=ecn, tcp_rtt=rtt, jitter=a.exit_jitter, detour=detour,
                      proc=proc_of(), tls_proc=tls_proc_of()).run(
                          t, [(0, int(size * rng.uniform(0.98, 1.02)))])
                 t += period * rng.uniform(0.99, 1.01)
@@ -409,19 +409,19 @@ def variety(a, rng, w, labels, nets, nport, span):
         return rng.uniform(0.005, 0.120)
 
     # the scripted farm through rotating exits, and its direct cloud VMs
-    rotating_farm("farm_rot", a.farm, SCRIPT, False, False, 2.0, 420, detour_rot,
+    rotating_farm("farm_rot", a.farm, SCRIPT, False, False, a.farm_period, a.farm_bytes, detour_rot,
                   lambda: rng.uniform(0.0003, 0.0015), lambda: rng.uniform(0.0005, 0.002),
                   (100, (64, 128)), True)
     for i in range(max(3, a.farm // 100)):
         src = addr((10, (60, 70)))
-        t = T0 + rng.uniform(0, 2.0)
+        t = T0 + rng.uniform(0, a.farm_period)
         label(src, "farm_direct", t, "hosting", 64600, "Cloud Co")
         while t < t_end:
             sni = "model-v2.example.test" if t >= pivot_at else "api.example.test"
             Flow(w, rng, src, nport(), hello(SCRIPT, sni), stack="linux", hops=12,
                  tcp_rtt=rng.uniform(0.002, 0.006), proc=0.0005).run(
-                     t, [(0, int(420 * rng.uniform(0.98, 1.02)))])
-            t += 2.0 * rng.uniform(0.99, 1.01)
+                     t, [(0, int(a.farm_bytes * rng.uniform(0.98, 1.02)))])
+            t += a.farm_period * rng.uniform(0.99, 1.01)
 
     # the browser-mimicking farm: a current Chromium's hello, small detours,
     # headless Chromium's processing on the farm's hosts
@@ -474,9 +474,9 @@ def variety(a, rng, w, labels, nets, nport, span):
         src = addr((10, (70, 120)))
         kind = rng.random()
         if kind < 0.05:      # the farm's period, not its requests
-            period, size = 2.0, int(rng.uniform(600, 3000))
+            period, size = a.farm_period, int(rng.uniform(600, 3000))
         elif kind < 0.10:    # the farm's requests, not its period
-            period, size = rng.uniform(5.0, 120.0), 420
+            period, size = rng.uniform(5.0, 120.0), a.farm_bytes
         else:
             period, size = rng.choice([5, 10, 15, 30, 60, 90, 120, 300]) * rng.uniform(0.8, 1.2), \
                 int(rng.uniform(150, 3000))
@@ -555,6 +555,11 @@ def main():
     ap.add_argument("--farm", type=int, default=500, help="variety: farm_rot exits")
     ap.add_argument("--mimic", type=int, default=300, help="variety: farm_mimic exits")
     ap.add_argument("--benign", type=int, default=5000, help="variety: benign sources")
+    ap.add_argument("--farm-period", type=float, default=2.0,
+                    help="variety: seconds between a farm worker's requests")
+    ap.add_argument("--farm-bytes", type=int, default=420, help="variety: the farm's template")
+    ap.add_argument("--exit-jitter", type=float, default=0.002,
+                    help="variety: exit path jitter per round trip (s)")
     a = ap.parse_args()
     SPAN = max(200.0 if a.mix == "variety" else 400.0, a.span)
     rng = random.Random(a.seed)

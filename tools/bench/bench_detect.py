@@ -7,7 +7,8 @@ population, benign blocked or cut, farm sources blocked or cut, and relay
 detection per emulated detour (5/10/20/50/100 ms); --json writes the same.
 
   tools/bench/bench_detect.py [--seeds 1,2,3] [--farm 500] [--mimic 300]
-      [--benign 5000] [--span 900] [--classic] [--json OUT] [--keep DIR]
+      [--benign 5000] [--span 900] [--classic] [--gen "GEN-SCENARIO OPTIONS"]
+      [--json OUT] [--keep DIR]
 
 "Flagged" (recall) means listed in a record that names the source a farm
 member, relay or residential exit: farm_cluster, relay_rtt_gap,
@@ -31,11 +32,11 @@ BENIGN = ("browser", "sdk", "api", "nat", "cgnat", "corp_proxy", "vpn", "health"
 DETOUR_BINS = (5, 10, 20, 50, 100)
 
 
-def generate(out, mix, seed, farm, mimic, benign, span):
+def generate(out, mix, seed, farm, mimic, benign, span, extra=()):
     cmd = [sys.executable, "tools/gen-scenario.py", out, "--seed", str(seed), "--mix", mix,
            "--span", str(span)]
     if mix == "variety":
-        cmd += ["--farm", str(farm), "--mimic", str(mimic), "--benign", str(benign)]
+        cmd += ["--farm", str(farm), "--mimic", str(mimic), "--benign", str(benign), *extra]
     subprocess.run(cmd, check=True)
     subprocess.run(["perl", "tools/gen-asn-db.pl", out + ".networks.json", out + ".mmdb"],
                    check=True)
@@ -72,12 +73,12 @@ def analyse(recs, labels):
         pops[p].add(a)
     farm_pops = sorted(p for p in pops if p.startswith("farm_"))
     benign = set().union(*(pops[p] for p in BENIGN if p in pops))
-    first = {}
+    # a source's first connection: from the labels (the flow records at the
+    # end of a replay are what the LRU flow map still held)
+    first = dict(labels.get("first", {}))
     for r in recs:
-        if r.get("type") == "flow":
+        if r.get("type") == "flow" and r["client"] not in labels.get("first", {}):
             first[r["client"]] = min(first.get(r["client"], 1 << 62), r["first_ns"] / 1e9)
-    for a, t in labels.get("first", {}).items():
-        first.setdefault(a, t)
 
     flag_t = {}                                   # source -> first flag time
     kinds = collections.defaultdict(set)          # kind -> sources
@@ -174,6 +175,8 @@ def main():
     ap.add_argument("--benign", type=int, default=5000)
     ap.add_argument("--span", type=float, default=900)
     ap.add_argument("--classic", action="store_true", help="also the classic scenario (seed 11)")
+    ap.add_argument("--gen", default="", help="more tools/gen-scenario.py options for the variety "
+                    "mix, e.g. \"--farm-period 6.5 --exit-jitter 0.006\"")
     ap.add_argument("--json")
     ap.add_argument("--keep", help="keep the captures in this directory")
     a = ap.parse_args()
@@ -185,7 +188,7 @@ def main():
     report = {}
     for mix, seed in runs:
         cap = os.path.join(work, "%s-%d.pcap" % (mix, seed))
-        labels = generate(cap, mix, seed, a.farm, a.mimic, a.benign, a.span)
+        labels = generate(cap, mix, seed, a.farm, a.mimic, a.benign, a.span, a.gen.split())
         recs, secs = replay(cap, work)
         res = analyse(recs, labels)
         res["replay_s"] = round(secs, 1)

@@ -869,6 +869,8 @@ out:
 
 struct farm_profile {
 	double period_s;      /* median connection period of the members */
+	double period_tol;    /* how far a linked member's may be (s) */
+	double bytes_tol;     /* ... and its bytes per connection */
 	struct running bytes; /* client bytes after the hello, per flow */
 	uint64_t endpoints;   /* Bloom set */
 	uint64_t first_ns, last_ns;
@@ -876,7 +878,8 @@ struct farm_profile {
 
 /* What a relayed farm's members do in common. Needs a period from at
  * least three members (most exits make one connection; the rest give it). */
-static bool farm_profile(const struct group *g, struct farm_profile *p)
+static bool farm_profile(const struct corr *c, const struct group *g,
+			 struct farm_profile *p)
 {
 	double *per = malloc(g->n * sizeof(*per) + 1);
 	size_t i, n = 0;
@@ -896,27 +899,41 @@ static bool farm_profile(const struct group *g, struct farm_profile *p)
 	p->first_ns = g->first_ns;
 	p->last_ns = g->last_ns;
 	if (n >= 3) {
+		/* the tolerances follow the farm's own precision (three robust
+		 * deviations: the interquartile range over 1.349, and the
+		 * bytes' CV; 2 % and 3 % at least), the configured deviations
+		 * at most: a template repeated within 2 % is not matched by
+		 * whatever lies within 15 % */
+		double rs, bcv = running_cv(&p->bytes);
+
 		qsort(per, n, sizeof(*per), cmp_dbl);
 		p->period_s = per[n / 2];
+		rs = (per[3 * n / 4] - per[n / 4]) / 1.349 / p->period_s;
+		p->period_tol = p->period_s * fmin(c->cfg.link_max_period_dev,
+						   fmax(0.02, 3 * rs));
+		p->bytes_tol =
+		    p->bytes.mean * fmin(c->cfg.link_max_size_dev,
+					 fmax(0.03, bcv >= 0 ? 3 * bcv : 1));
 	}
 	free(per);
 	return n >= 3 && p->bytes.n >= 3 && p->endpoints;
 }
 
 /* A direct member of the farm's cluster joins it when it behaves as the
- * farm's members do, all at once: a regular connection period within
- * link_max_period_dev of theirs over at least link_min_intervals
- * intervals, the same bytes per connection (within link_max_size_dev,
- * and as uniform), only endpoints the farm uses, active while the farm
- * is. An SDK customer with the farm's exact client stack shares the
- * identity, not the script: its own period and its own requests. */
+ * farm's members do, all at once: a regular connection period within the
+ * farm's precision (link_max_period_dev at most) over at least
+ * link_min_intervals intervals, the same bytes per connection (within the
+ * farm's precision, link_max_size_dev at most, and as uniform), only endpoints
+ * the farm uses, active while the farm is. An SDK customer with the farm's
+ * exact client stack shares the identity, not the script: its own period and
+ * its own requests. */
 static bool links(const struct corr_config *cfg, const struct farm_profile *p,
 		  const struct member *m, const struct src_state *s)
 {
 	double t = member_period_s(m), cv, pcv;
 
 	if (t <= 0 || m->flows < cfg->link_min_intervals + 1 ||
-	    fabs(t - p->period_s) > cfg->link_max_period_dev * p->period_s)
+	    fabs(t - p->period_s) > p->period_tol)
 		return false;
 	if (s->have_kernel) {
 		double scv = source_cv(&s->k);
@@ -924,8 +941,8 @@ static bool links(const struct corr_config *cfg, const struct farm_profile *p,
 		if (scv > cfg->human_min_cv)
 			return false; /* the same mean, but human spacing */
 	}
-	if (m->conn_bytes.n < 2 || fabs(m->conn_bytes.mean - p->bytes.mean) >
-				       cfg->link_max_size_dev * p->bytes.mean)
+	if (m->conn_bytes.n < 2 ||
+	    fabs(m->conn_bytes.mean - p->bytes.mean) > p->bytes_tol)
 		return false;
 	cv = running_cv(&m->conn_bytes);
 	pcv = running_cv(&p->bytes);
@@ -944,7 +961,7 @@ static size_t link_members(struct corr *c, struct table *groups,
 	struct farm_profile p;
 	size_t i, n = 0;
 
-	if (!cands || !cands->n || !farm_profile(g, &p))
+	if (!cands || !cands->n || !farm_profile(c, g, &p))
 		return 0;
 	g->period_s = p.period_s;
 	g->conn_bytes = p.bytes.mean;
