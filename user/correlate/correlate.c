@@ -243,6 +243,7 @@ static void group_free(void *v)
 	free(g->src);
 	free(g->tuples);
 	free(g->tuple_gaps);
+	free(g->linked_addrs);
 }
 
 static bool group_push(struct group *g, const struct hs_addr *a,
@@ -965,12 +966,16 @@ static size_t link_members(struct corr *c, struct table *groups,
 		return 0;
 	g->period_s = p.period_s;
 	g->conn_bytes = p.bytes.mean;
+	free(g->linked_addrs);
+	g->linked_addrs = malloc(cands->n * sizeof(*g->linked_addrs) + 1);
+	if (!g->linked_addrs)
+		return 0;
 	for (i = 0; i < cands->n; i++) {
 		if (!links(&c->cfg, &p, cands->mem[i], cands->src[i]))
 			continue;
 		if (group_push(g, &cands->addrs[i], cands->mem[i],
 			       cands->src[i]))
-			n++;
+			g->linked_addrs[n++] = cands->addrs[i];
 	}
 	g->linked = n;
 	return n;
@@ -992,6 +997,8 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->tuple_ids = g->tuples;
 	ind->tuple_min_gap_us = g->tuple_gaps;
 	ind->n_tuple_ids = g->n_tuples;
+	ind->linked = g->linked_addrs;
+	ind->n_linked = g->linked_addrs ? g->linked : 0;
 	ind->family = g->cl->family;
 	ind->ja4 = g->cl->ja4;
 	ind->band = g->band;

@@ -86,6 +86,10 @@ struct indicator {
 	 * direct flows showed) */
 	const uint32_t *tuple_min_gap_us;
 	size_t n_tuple_ids;
+	/* sources that joined a relayed farm by behaviour alone (direct, no
+	 * relay signal of their own): listed, blocked only as direct members */
+	const struct hs_addr *linked;
+	size_t n_linked;
 	struct json_object *evidence;
 };
 

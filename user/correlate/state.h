@@ -147,6 +147,7 @@ struct group {
 	size_t n_tuples;
 	size_t peers_measured; /* direct members of the cluster with timing */
 	size_t linked;	       /* direct members that joined (relay groups) */
+	struct hs_addr *linked_addrs; /* ... their addresses */
 	/* the shared schedule (coherent direct groups, linked relay groups) */
 	double period_s, conn_bytes;
 	/* results */

@@ -400,6 +400,14 @@ static void tuple_rules(struct policy *p, const struct indicator *ind)
 		tuple_rule(p, ind, ind->tuple_ids[i], HS_RULE_TUPLE);
 }
 
+static bool is_linked(const struct indicator *ind, const struct hs_addr *a)
+{
+	for (size_t i = 0; i < ind->n_linked; i++)
+		if (!memcmp(&ind->linked[i], a, sizeof(*a)))
+			return true;
+	return false;
+}
+
 void policy_on_indicator(void *ctx, const struct indicator *ind)
 {
 	struct policy *p = ctx;
@@ -413,9 +421,15 @@ void policy_on_indicator(void *ctx, const struct indicator *ind)
 		if (ind->relay)
 			tuple_rules(p, ind);
 		if (ind->relay || cfg->decide_cluster_members)
-			for (i = 0; i < ind->n_sources; i++)
+			for (i = 0; i < ind->n_sources; i++) {
+				/* a member linked by behaviour alone has no
+				 * relay signal of its own: a direct member */
+				if (!cfg->decide_cluster_members &&
+				    is_linked(ind, &ind->sources[i]))
+					continue;
 				block(p, ind, &ind->sources[i],
 				      IND_FARM_CLUSTER);
+			}
 		return;
 	case IND_RESIDENTIAL_PROXY:
 		if (ind->score >= cfg->decide_residential_min_score)
