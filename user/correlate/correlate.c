@@ -761,39 +761,63 @@ static void group_recount(const struct corr *c, struct group *g, uint64_t now)
  * of that mean (Chernoff bound) at the per-group level of alert_budget.
  * Many customers of one SDK polling every ~minute with ~1 KB payloads
  * fill the neighbourhood too; one script's workers stand alone. */
-#define COHERENT_MIN_BG 0.1
-static bool coherent_beyond_chance(const struct corr *c, const double *per,
-				   const double *byt, size_t n, size_t a,
-				   double dp, double db, size_t in_box)
-{
-	const struct corr_config *cfg = &c->cfg;
-	double bg, p;
-	size_t j, wide = 0;
+#define COHERENT_ANCHORS 2048
+struct per_idx {
+	double per;
+	size_t idx;
+};
 
-	/* every member with a schedule, uniform or not, makes background */
-	for (j = 0; j < n; j++)
-		wide += per[j] > 0 && byt[j] > 0 &&
-			fabs(per[j] - per[a]) <= 3 * dp &&
-			fabs(byt[j] - byt[a]) <= 3 * db;
-	bg = wide > in_box ? (double)(wide - in_box) / 8 : 0;
+static int cmp_per_idx(const void *x, const void *y)
+{
+	double a = ((const struct per_idx *)x)->per;
+	double b = ((const struct per_idx *)y)->per;
+
+	return (a > b) - (a < b);
+}
+
+#define COHERENT_MIN_BG 0.1
+static double box_chance(size_t in_box, size_t wide)
+{
+	double bg = wide > in_box ? (double)(wide - in_box) / 8 : 0;
+
 	if (bg < COHERENT_MIN_BG)
 		bg = COHERENT_MIN_BG;
 	/* P(X >= k), X ~ Poisson(bg), k > bg: e^-bg (e bg / k)^k */
-	p = (double)in_box > bg ? exp(-bg + in_box * (1 + log(bg / in_box)))
-				: 1;
-	return p <= test_alpha(cfg, c->n_tested_groups);
+	return (double)in_box > bg
+		   ? exp(-bg + (double)in_box * (1 + log(bg / (double)in_box)))
+		   : 1;
+}
+
+/* Members within [lo, hi] of period in a period-sorted array whose bytes
+ * lie within db of b. */
+static size_t count_window(const struct per_idx *o, size_t n, const double *byt,
+			   double lo, double hi, double b, double db)
+{
+	size_t l = 0, r = n, k = 0;
+
+	while (l < r) { /* the first at or above lo */
+		size_t mid = (l + r) / 2;
+
+		if (o[mid].per < lo)
+			l = mid + 1;
+		else
+			r = mid;
+	}
+	for (; l < n && o[l].per <= hi; l++)
+		k += fabs(byt[o[l].idx] - b) <= db;
+	return k;
 }
 
 /* A robotic direct group is many regular clients of one library; a farm
  * is one script run by many workers: one period and one request template.
- * Keep the largest subset whose members agree with one of them on the
- * period (link_max_period_dev) and on bytes per connection
- * (link_max_size_dev), each member's own requests uniform (CV at most
- * 3 x uniform_max_cv, over 3 flows at least), and the box denser than
- * its neighbourhood beyond chance. Independent API customers polling on
- * their own schedules with their own payloads fall apart; so do health
- * checkers. */
-#define COHERENT_ANCHORS 2048
+ * Keep the subset whose members agree with one of them on the period and
+ * on bytes per connection (within three of that member's CVs, 2 % and
+ * 3 % at least, link_max_period_dev and link_max_size_dev at most), each
+ * member's own requests uniform (CV at most 3 x uniform_max_cv, over 3
+ * flows at least): of the boxes with cluster_min_sources members, the one
+ * least likely given its neighbourhood, if beyond chance. Independent API
+ * customers polling on their own schedules with their own payloads fall apart;
+ * so do health checkers. */
 static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
@@ -802,9 +826,12 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 	double *tp = malloc(g->n * sizeof(*tp) + 1);
 	double *tb = malloc(g->n * sizeof(*tb) + 1);
 	bool *ok = malloc(g->n * sizeof(*ok) + 1);
-	size_t i, j, best = 0, best_i = 0, k = 0;
+	struct per_idx *ord = malloc(g->n * sizeof(*ord) + 1);
+	struct per_idx *all = malloc(g->n * sizeof(*all) + 1);
+	size_t i, j, best = 0, best_i = 0, k = 0, n_ok = 0, n_all = 0, step;
+	double best_p = 2;
 
-	if (!per || !byt || !tp || !tb || !ok)
+	if (!per || !byt || !tp || !tb || !ok || !ord || !all)
 		goto out;
 	for (i = 0; i < g->n; i++) {
 		double cv, scv;
@@ -828,21 +855,38 @@ static void keep_coherent(const struct corr *c, struct group *g, uint64_t now)
 		tb[i] = byt[i] * fmin(cfg->link_max_size_dev,
 				      fmax(0.03, cv >= 0 ? 3 * cv : 1));
 	}
-	for (i = 0; i < g->n && i < COHERENT_ANCHORS; i++) {
-		size_t n = 0;
+	/* members by period (the uniform ones, and all with a schedule for
+	 * the background); anchors spread over them, each counting only the
+	 * members within its period windows: O(n log n + anchors x window),
+	 * not O(n^2). The most significant box wins, not the fullest: ties
+	 * between boxes do not depend on table order. */
+	for (i = 0; i < g->n; i++) {
+		if (ok[i])
+			ord[n_ok++] = (struct per_idx){per[i], i};
+		if (per[i] > 0 && byt[i] > 0)
+			all[n_all++] = (struct per_idx){per[i], i};
+	}
+	qsort(ord, n_ok, sizeof(*ord), cmp_per_idx);
+	qsort(all, n_all, sizeof(*all), cmp_per_idx);
+	step = n_ok / COHERENT_ANCHORS + 1;
+	for (size_t q = 0; q < n_ok; q += step) {
+		size_t a = ord[q].idx, n, wide;
+		double p;
 
-		if (!ok[i])
+		n = count_window(ord, n_ok, byt, per[a] - tp[a], per[a] + tp[a],
+				 byt[a], tb[a]);
+		if (n < c->cfg.cluster_min_sources)
 			continue;
-		for (j = 0; j < g->n; j++)
-			n += ok[j] && fabs(per[j] - per[i]) <= tp[i] &&
-			     fabs(byt[j] - byt[i]) <= tb[i];
-		if (n > best) {
+		wide = count_window(all, n_all, byt, per[a] - 3 * tp[a],
+				    per[a] + 3 * tp[a], byt[a], 3 * tb[a]);
+		p = box_chance(n, wide);
+		if (p < best_p || (p == best_p && n > best)) {
+			best_p = p;
 			best = n;
-			best_i = i;
+			best_i = a;
 		}
 	}
-	if (best && !coherent_beyond_chance(c, per, byt, g->n, best_i,
-					    tp[best_i], tb[best_i], best))
+	if (best && best_p > test_alpha(cfg, c->n_tested_groups))
 		best = 0;
 	for (j = 0; j < g->n; j++) {
 		if (!best || !ok[j] ||
@@ -866,6 +910,8 @@ out:
 	free(tp);
 	free(tb);
 	free(ok);
+	free(ord);
+	free(all);
 }
 
 struct farm_profile {
