@@ -53,7 +53,7 @@ def replay(cap, workdir):
                         "--format", "json", "--no-sources"],
                        capture_output=True, text=True, timeout=1800)
     if p.returncode:
-        raise SystemExit("replay failed: %s" % p.stderr.strip()[:500])
+        raise SystemExit("replay failed (exit %d): %s" % (p.returncode, p.stderr.strip()[:500]))
     return [json.loads(l) for l in p.stdout.splitlines()], time.time() - t
 
 
