@@ -9,7 +9,7 @@ VPN, health checkers) replayed and scored by tools/bench/bench_detect.py.
 Asserts recall within 60 s on every farm population, no benign source in a
 farm_cluster, relay_rtt_gap or residential_proxy record, none blocked or
 cut, and the records' own story (relay farms name their exits' stacks,
-tuple rules ask more than the family's processing). Ends with
+rules are on the farm's TLS id with the relay test). Ends with
 "N passed, N failed"."""
 import json
 import os
@@ -56,8 +56,10 @@ def main():
     check(any(r["evidence"].get("linked_members", 0) > 0 for r in relayed),
           "direct cloud members linked to the relayed farm")
     rules = [r for r in recs if r.get("type") == "decision" and r["action"] == "tuple_rule"]
-    check(rules and all(r["min_gap_us"] >= 12000 for r in rules),
-          "tuple rules demand the detour bound plus the family's processing")
+    check(rules and all(r["rule_on"] == "tls_id" and r["tls_tcp_gap_min_us"] >= 12000
+                        and r["ack_hello_min_us"] >= 12000 for r in rules),
+          "one rule per farm, on its TLS id, with the relay test (the family's processing, "
+          "the ACK->hello bound)")
     json.dump(res, open(os.path.join(d, "detect.json"), "w"), indent=1)
     return summary()
 

@@ -44,10 +44,8 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 			      sizeof(struct raised), NULL);
 	c->sigs = table_new(HS_DEFAULT_SIGS, sizeof(uint64_t),
 			    sizeof(struct sig_info), NULL);
-	c->tuple_gaps = table_new(cfg->max_clusters, sizeof(uint64_t),
-				  sizeof(struct tuple_gap), NULL);
 	if (!c->srcs || !c->members || !c->clusters || !c->shadows ||
-	    !c->raised || !c->sigs || !c->tuple_gaps) {
+	    !c->raised || !c->sigs) {
 		corr_free(c);
 		return NULL;
 	}
@@ -64,7 +62,6 @@ void corr_free(struct corr *c)
 	table_free(c->shadows);
 	table_free(c->raised);
 	table_free(c->sigs);
-	table_free(c->tuple_gaps);
 	free(c);
 }
 
@@ -95,12 +92,6 @@ static bool raised_stale(const void *k, const void *v, void *ctx)
 	return ((const struct raised *)v)->last_emit_ns < *(uint64_t *)ctx;
 }
 
-static bool tuple_gap_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct tuple_gap *)v)->idx + 1 < *(uint64_t *)ctx;
-}
-
 static void expire_all(struct corr *c, uint64_t now)
 {
 	uint64_t keep =
@@ -116,11 +107,6 @@ static void expire_all(struct corr *c, uint64_t now)
 	table_delete_if(c->srcs, src_stale, &horizon);
 	table_delete_if(c->members, member_stale, &horizon);
 	table_delete_if(c->clusters, cluster_stale, &horizon);
-	{
-		uint64_t idx = now / (c->cfg.window_s * HS_NS_PER_SEC);
-
-		table_delete_if(c->tuple_gaps, tuple_gap_stale, &idx);
-	}
 	if (now > rkeep) {
 		horizon = now - rkeep;
 		table_delete_if(c->raised, raised_stale, &horizon);
@@ -242,7 +228,6 @@ static void group_free(void *v)
 	free(g->mem);
 	free(g->src);
 	free(g->tuples);
-	free(g->tuple_gaps);
 	free(g->linked_addrs);
 }
 
@@ -372,54 +357,8 @@ static int cmp_count_desc(const void *x, const void *y)
 	return (a->n < b->n) - (a->n > b->n);
 }
 
-/* The minimum gap of a relay-conditional rule on a tuple of this group,
- * or 0 for no rule. The kernel tests the TLS RTT - TCP RTT gap alone (no
- * ACK->hello), so the rule demands the family's processing on top of
- * relay_min_gap_us, and clears what the tuple's direct flows showed in
- * this window and the last (their largest gap, and their mean plus a few
- * standard deviations) by a margin (a quarter, at least twice
- * relay_base_ack_us). Where direct flows already reach the family's bound
- * (mobile users with tens of ms of path jitter share a browser-mimicking
- * farm's tuple) a gap-only rule would cut them: none, and the policy lifts
- * one it set before; the farm's listed exits are still blocked. */
-static uint32_t rule_gap(const struct corr *c, const struct group *g,
-			 uint64_t tuple)
-{
-	const struct corr_config *cfg = &c->cfg;
-	const struct tuple_gap *tg = table_get(c->tuple_gaps, &tuple);
-	uint64_t need =
-	    (uint64_t)cfg->relay_min_gap_us +
-	    cfg->relay_base_gap_us[g->cl->family < FAM_COUNT ? g->cl->family
-							     : FAM_UNKNOWN];
-	struct running r = {0};
-	double seen, tail, margin;
-
-	if (!tg)
-		return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
-	running_merge(&r, &tg->cur);
-	running_merge(&r, &tg->prev);
-	seen = (double)(tg->cur_us > tg->prev_us ? tg->cur_us : tg->prev_us);
-	/* the largest gap seen understates the tail of a few samples: also
-	 * mean + (4 + 8/n) sd, the sd at least the mean with one sample */
-	if (r.n >= 1) {
-		double sd = r.n >= 2 ? sqrt(r.m2 / r.n) : fabs(r.mean);
-
-		tail = r.mean + (4.0 + 8.0 / r.n) * sd;
-		if (tail > seen)
-			seen = tail;
-	}
-	if (seen > 0 && seen >= (double)need)
-		return 0;
-	margin = seen / 4 > 2.0 * cfg->relay_base_ack_us
-		     ? seen / 4
-		     : 2.0 * cfg->relay_base_ack_us;
-	if (seen > 0 && seen + margin > (double)need)
-		need = (uint64_t)(seen + margin);
-	return need > UINT32_MAX ? UINT32_MAX : (uint32_t)need;
-}
-
 /* A relay group's exit stacks and kernel tuple ids (commonest first). */
-static void group_stacks(const struct corr *c, struct group *g)
+static void group_stacks(struct group *g)
 {
 	uint64_t *syn = malloc(g->n * sizeof(*syn) + 1);
 	struct tuple_count *tc = calloc(g->n + 1, sizeof(*tc));
@@ -447,15 +386,11 @@ static void group_stacks(const struct corr *c, struct group *g)
 	}
 	qsort(tc, k, sizeof(*tc), cmp_count_desc);
 	free(g->tuples);
-	free(g->tuple_gaps);
 	g->tuples = malloc(k * sizeof(*g->tuples) + 1);
-	g->tuple_gaps = malloc(k * sizeof(*g->tuple_gaps) + 1);
-	if (!g->tuples || !g->tuple_gaps)
+	if (!g->tuples)
 		goto out;
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < k; i++)
 		g->tuples[i] = tc[i].id;
-		g->tuple_gaps[i] = rule_gap(c, g, tc[i].id);
-	}
 	g->n_tuples = k;
 out:
 	free(syn);
@@ -635,7 +570,7 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 
 			cands = table_get(groups, &id);
 			g->peers_measured = cands ? cands->peers_measured : 0;
-			group_stacks(c, g);
+			group_stacks(g);
 		}
 	}
 	return groups;
@@ -1041,7 +976,6 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->tuple_id = g->n_tuples ? g->tuples[0] : g->cl->tuple_id;
 	ind->tls_id = g->cl->tls_id;
 	ind->tuple_ids = g->tuples;
-	ind->tuple_min_gap_us = g->tuple_gaps;
 	ind->n_tuple_ids = g->n_tuples;
 	ind->linked = g->linked_addrs;
 	ind->n_linked = g->linked_addrs ? g->linked : 0;

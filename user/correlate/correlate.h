@@ -81,10 +81,6 @@ struct indicator {
 	/* kernel tuple ids the sources used (a farm behind exits of many
 	 * OSes has one per exit stack); tuple_id is the most common */
 	const uint64_t *tuple_ids;
-	/* per tuple id: the TLS RTT - TCP RTT a relay-conditional rule should
-	 * demand (above the family's processing and above what the tuple's
-	 * direct flows showed) */
-	const uint32_t *tuple_min_gap_us;
 	size_t n_tuple_ids;
 	/* sources that joined a relayed farm by behaviour alone (direct, no
 	 * relay signal of their own): listed, blocked only as direct members */

@@ -242,28 +242,6 @@ static bool timing_pending(const struct hs_flow *f, uint64_t now)
 	       now - f->last_ns < FLOW_IDLE_NS;
 }
 
-static void note_direct_gap(struct corr *c, uint64_t tuple, int64_t gap,
-			    uint64_t now)
-{
-	uint64_t idx = now / (c->cfg.window_s * HS_NS_PER_SEC);
-	struct tuple_gap *g = table_get_or_add(c->tuple_gaps, &tuple, NULL);
-
-	if (!g)
-		return;
-	if (g->idx != idx) {
-		bool last = g->idx + 1 == idx;
-
-		g->prev_us = last ? g->cur_us : 0;
-		g->prev = last ? g->cur : (struct running){0};
-		g->cur_us = 0;
-		g->cur = (struct running){0};
-		g->idx = idx;
-	}
-	if (gap > g->cur_us)
-		g->cur_us = gap;
-	running_add(&g->cur, (double)gap);
-}
-
 /* How far the TLS gap may fall short of the ACK->hello delay and still
  * corroborate it: the TCP and TLS round trips are two samples of the exit's
  * path, whose jitter grows with the path (an eighth of the TCP round trip)
@@ -318,8 +296,6 @@ static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
 	    detour >= (int64_t)(cfg->relay_weak_gap_us < cfg->relay_min_gap_us
 				    ? cfg->relay_weak_gap_us
 				    : cfg->relay_min_gap_us);
-	if (!weak && f->flags & HS_F_TUPLE)
-		note_direct_gap(c, f->tuple_id, t.tls - t.tcp, now);
 	s->relay_measured++;
 	s->relay_hits += hit;
 	s->relay_weak += weak;

@@ -141,9 +141,8 @@ struct group {
 	size_t stack_checked, stack_members;
 	struct running sizes;
 	size_t size_members;
-	size_t stacks;	      /* distinct SYN classes (relay groups) */
-	uint64_t *tuples;     /* distinct kernel tuple ids, commonest first */
-	uint32_t *tuple_gaps; /* the rule's minimum gap for each */
+	size_t stacks;	  /* distinct SYN classes (relay groups) */
+	uint64_t *tuples; /* distinct kernel tuple ids, commonest first */
 	size_t n_tuples;
 	size_t peers_measured; /* direct members of the cluster with timing */
 	size_t linked;	       /* direct members that joined (relay groups) */
@@ -160,13 +159,12 @@ struct group {
 struct corr {
 	struct corr_config cfg;
 	struct corr_env env;
-	struct table *srcs;	  /* hs_addr -> src_state */
-	struct table *members;	  /* member_key -> member */
-	struct table *clusters;	  /* u64 -> cluster_state */
-	struct table *shadows;	  /* hs_flow_key -> flow_shadow */
-	struct table *raised;	  /* u64 (kind, subject) -> struct raised */
-	struct table *sigs;	  /* u64 sig id -> struct sig_info */
-	struct table *tuple_gaps; /* u64 tuple id -> struct tuple_gap */
+	struct table *srcs;	/* hs_addr -> src_state */
+	struct table *members;	/* member_key -> member */
+	struct table *clusters; /* u64 -> cluster_state */
+	struct table *shadows;	/* hs_flow_key -> flow_shadow */
+	struct table *raised;	/* u64 (kind, subject) -> struct raised */
+	struct table *sigs;	/* u64 sig id -> struct sig_info */
 	uint32_t gen;
 	struct corr_stats st;
 	/* relay share: samples and hits of the current and last window */
@@ -178,17 +176,6 @@ struct corr {
 	/* top clusters of the last evaluation */
 	struct cluster_view top[16];
 	size_t n_top;
-};
-
-/* The largest TLS RTT - TCP RTT of flows without the relay signal, per
- * kernel tuple id and window, and their mean and variance: a
- * relay-conditional rule on that tuple is set above their tail, so that it
- * cannot cut the tuple's direct clients (a jittery mobile path, a slow
- * client). */
-struct tuple_gap {
-	uint64_t idx;		  /* window of cur */
-	int64_t cur_us, prev_us;  /* largest gap */
-	struct running cur, prev; /* their distribution (us) */
 };
 
 struct sig_info {
