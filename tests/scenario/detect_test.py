@@ -13,6 +13,7 @@ rules are on the farm's TLS id with the relay test). Ends with
 "N passed, N failed"."""
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -27,6 +28,15 @@ SEED = 5
 
 def main():
     d = tempfile.mkdtemp(prefix="hs-detect-")
+    try:
+        return run(d)
+    finally:
+        # the capture is ~40 MB: kept only when asked (HS_KEEP=1)
+        if not os.environ.get("HS_KEEP"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def run(d):
     cap = os.path.join(d, "variety.pcap")
     labels = bench_detect.generate(cap, "variety", SEED, farm=120, mimic=60, benign=1200, span=300)
     recs, secs = bench_detect.replay(cap, d)
@@ -60,7 +70,6 @@ def main():
                         and r["ack_hello_min_us"] >= 12000 for r in rules),
           "one rule per farm, on its TLS id, with the relay test (the family's processing, "
           "the ACK->hello bound)")
-    json.dump(res, open(os.path.join(d, "detect.json"), "w"), indent=1)
     return summary()
 
 

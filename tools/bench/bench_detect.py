@@ -20,6 +20,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -182,6 +183,14 @@ def main():
     a = ap.parse_args()
     work = a.keep or tempfile.mkdtemp(prefix="hs-bench-detect-")
     os.makedirs(work, exist_ok=True)
+    try:
+        run_all(a, work)
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_all(a, work):
     runs = [("variety", int(s)) for s in a.seeds.split(",") if s]
     if a.classic:
         runs.append(("classic", 11))
