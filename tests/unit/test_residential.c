@@ -4,7 +4,8 @@
  * with the relay signal or a stack mismatch (each fed as flows through the
  * sweep, as in test_relay.c and test_stack.c) that the network database
  * (tests/data/unit-networks.mmdb) places in a residential or mobile
- * network. Scores: both signals 0.95, relay 0.85, mismatch alone 0.7.
+ * network. Scores: both signals 0.95, relay 0.85, mismatch alone 0.7;
+ * relay on one flow only 0.6 (listed, below decide_residential_min_score).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,8 +43,11 @@ static const struct residential_row rows[] = {
      "residential", "relay_rtt_gap,stack_mismatch"},
     {"residential: relay exit in a mobile network", MOBILE, false, 2, false,
      true, 0.85, "mobile", "relay_rtt_gap"},
-    {"residential: one relayed flow of two is enough (exits used once)", HOME,
-     false, 1, false, true, 0.85, "residential", "relay_rtt_gap"},
+    {"residential: one relayed flow of two lists the source, not blockable",
+     HOME, false, 1, false, true, 0.6, "residential", "relay_rtt_gap"},
+    {"residential: one relayed flow and a stack mismatch is blockable", HOME,
+     false, 1, true, true, 0.95, "residential",
+     "relay_rtt_gap,stack_mismatch"},
     {"residential: no network database, not evaluated", HOME, true, 2, true,
      false, 0, NULL, NULL},
     {"residential: address not in the database", UNLISTED, false, 2, true,
