@@ -212,6 +212,8 @@ static int prep_hostile(const struct progs *p, int i, uint8_t **fr, size_t *len)
 static int load_prog(const char *path, bool required)
 {
 	struct bpf_object *o;
+	struct bpf_map *m;
+	long err;
 
 	if (!path || access(path, R_OK)) {
 		if (required) {
@@ -221,8 +223,18 @@ static int load_prog(const char *path, bool required)
 		return -1;
 	}
 	o = bpf_object__open_file(path, NULL);
-	if (!o || bpf_object__load(o)) {
-		fprintf(stderr, "cannot load %s\n", path);
+	err = libbpf_get_error(o);
+	if (!err) {
+		/* xdp-tools declares its maps LIBBPF_PIN_BY_NAME: libbpf then
+		 * pins them under /sys/fs/bpf at load, which fails (-EINVAL)
+		 * where no bpffs is mounted there (a fresh machine) and
+		 * otherwise shares the maps with whatever earlier run pinned
+		 * the same names. The benchmark wants private maps: unpin. */
+		bpf_object__for_each_map(m, o) bpf_map__set_pin_path(m, NULL);
+		err = bpf_object__load(o);
+	}
+	if (err) {
+		fprintf(stderr, "cannot load %s: %s\n", path, strerror(-err));
 		if (required)
 			exit(1);
 		return -1;
