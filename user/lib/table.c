@@ -6,15 +6,39 @@
 
 #include "hydrascope/tuple.h"
 
-struct slot_hdr {
-	uint64_t seq; /* insertion order; 0 = empty */
+/*
+ * Layout. The probe array holds 8-byte slots (entry index + 32 bits of the
+ * key's hash); keys and values live in fixed-size entries allocated in
+ * chunks, so that a table costs per entry its key, its value, a sequence
+ * number and two small slots (the probe array stays at most half full),
+ * not a malloc'd block plus a fat slot. At a million flows that is the
+ * difference between ~170 and ~60 bytes of overhead per entry.
+ *
+ * Slot positions, probing, backward-shift deletion and the eviction
+ * sample are those of the slot-per-entry table this replaces: iteration
+ * order (which the correlator's records follow) stays the same.
+ */
+struct slot {
+	uint32_t ent; /* entry index + 1; 0 = empty */
+	uint32_t tag; /* low 32 bits of the key's hash (home slot, filter) */
 };
 
+/* Entry: [seq][key][value]; seq 0 marks a free entry. */
+struct entry_hdr {
+	uint64_t seq; /* insertion order */
+};
+
+#define CHUNK_BYTES (64u * 1024)
+
 struct table {
-	size_t nslots, max, len, ksz, vsz, slot_sz;
+	size_t nslots, max, len, ksz, vsz, esz;
 	uint64_t next_seq, evictions, evict_cursor;
 	void (*on_evict)(void *val);
-	unsigned char *slots;
+	struct slot *slots;
+	/* entries: chunks of per_chunk entries, allocated as they fill */
+	unsigned char **chunks;
+	size_t per_chunk, nchunks, used; /* used: entries ever handed out */
+	uint32_t free_head;		 /* free entry index + 1; 0 = none */
 };
 
 /* Keys are whole 64-bit words (key_size % 8 == 0): mix a word at a time
@@ -34,31 +58,61 @@ static uint64_t hash_bytes(const void *p, size_t n)
 	return h;
 }
 
-static unsigned char *slot(const struct table *t, size_t i)
+static unsigned char *entry(const struct table *t, uint32_t idx)
 {
-	return t->slots + i * t->slot_sz;
+	return t->chunks[idx / t->per_chunk] + (idx % t->per_chunk) * t->esz;
 }
 
-static struct slot_hdr *hdr(unsigned char *s)
+static struct entry_hdr *ehdr(unsigned char *e)
 {
-	return (struct slot_hdr *)s;
+	return (struct entry_hdr *)e;
 }
 
-static void *skey(unsigned char *s)
+static void *ekey(unsigned char *e)
 {
-	return s + sizeof(struct slot_hdr);
+	return e + sizeof(struct entry_hdr);
 }
 
-/* Values live outside the slot array (allocated on insert), so an empty
- * or sparse table costs a pointer per slot, not a value per slot. */
-static void **sval_ptr(const struct table *t, unsigned char *s)
+static void *eval(const struct table *t, unsigned char *e)
 {
-	return (void **)(s + sizeof(struct slot_hdr) + t->ksz);
+	return e + sizeof(struct entry_hdr) + t->ksz;
 }
 
-static void *sval(const struct table *t, unsigned char *s)
+static unsigned char *slot_entry(const struct table *t, size_t i)
 {
-	return *sval_ptr(t, s);
+	return entry(t, t->slots[i].ent - 1);
+}
+
+/* A zeroed entry: a freed one, or the next of the current chunk. */
+static uint32_t entry_alloc(struct table *t)
+{
+	uint32_t idx;
+
+	if (t->free_head) {
+		idx = t->free_head - 1;
+		memcpy(&t->free_head, ekey(entry(t, idx)), sizeof(uint32_t));
+		memset(entry(t, idx), 0, t->esz);
+		return idx;
+	}
+	if (t->used / t->per_chunk >= t->nchunks)
+		return UINT32_MAX;
+	if (t->used % t->per_chunk == 0) {
+		unsigned char *c = calloc(t->per_chunk, t->esz);
+
+		if (!c)
+			return UINT32_MAX;
+		t->chunks[t->used / t->per_chunk] = c;
+	}
+	return (uint32_t)t->used++;
+}
+
+static void entry_release(struct table *t, uint32_t idx)
+{
+	unsigned char *e = entry(t, idx);
+
+	ehdr(e)->seq = 0;
+	memcpy(ekey(e), &t->free_head, sizeof(uint32_t));
+	t->free_head = idx + 1;
 }
 
 struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
@@ -67,8 +121,10 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 	struct table *t = calloc(1, sizeof(*t));
 	size_t align = sizeof(uint64_t);
 
-	/* keys are compared and hashed on their full size: no padding */
-	if (!t || !max_entries || key_size % align)
+	/* keys are compared and hashed on their full size: no padding; the
+	 * key area of a free entry holds the free list link */
+	if (!t || !max_entries || key_size % align || !key_size ||
+	    max_entries >= UINT32_MAX)
 		goto fail;
 	t->max = max_entries;
 	t->nslots = 16;
@@ -76,14 +132,25 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 		t->nslots *= 2;
 	t->ksz = key_size;
 	t->vsz = val_size;
-	t->slot_sz = sizeof(struct slot_hdr) + t->ksz + sizeof(void *);
+	/* values start 8-byte aligned, as every value type here needs */
+	t->esz = sizeof(struct entry_hdr) + t->ksz +
+		 (val_size + align - 1) / align * align;
+	t->per_chunk = CHUNK_BYTES / t->esz ? CHUNK_BYTES / t->esz : 1;
+	if (t->per_chunk > max_entries)
+		t->per_chunk = max_entries;
+	t->nchunks = (max_entries + t->per_chunk - 1) / t->per_chunk;
 	t->on_evict = on_evict;
 	t->next_seq = 1;
-	t->slots = calloc(t->nslots, t->slot_sz);
-	if (!t->slots)
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	t->chunks = calloc(t->nchunks, sizeof(*t->chunks));
+	if (!t->slots || !t->chunks)
 		goto fail;
 	return t;
 fail:
+	if (t) {
+		free(t->slots);
+		free(t->chunks);
+	}
 	free(t);
 	return NULL;
 }
@@ -94,29 +161,33 @@ void table_free(struct table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->nslots; i++)
-		if (hdr(slot(t, i))->seq) {
-			if (t->on_evict)
-				t->on_evict(sval(t, slot(t, i)));
-			free(sval(t, slot(t, i)));
-		}
+	if (t->on_evict)
+		for (i = 0; i < t->nslots; i++)
+			if (t->slots[i].ent)
+				t->on_evict(eval(t, slot_entry(t, i)));
+	for (i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
 	free(t->slots);
 	free(t);
 }
 
-static size_t find(const struct table *t, const void *key, bool *found)
+static size_t find(const struct table *t, const void *key, uint64_t h,
+		   bool *found)
 {
 	size_t mask = t->nslots - 1;
-	size_t i = hash_bytes(key, t->ksz) & mask;
+	size_t i = h & mask;
+	uint32_t tag = (uint32_t)h;
 
 	for (;;) {
-		unsigned char *s = slot(t, i);
+		const struct slot *s = &t->slots[i];
 
-		if (!hdr(s)->seq) {
+		if (!s->ent) {
 			*found = false;
 			return i;
 		}
-		if (!memcmp(skey(s), key, t->ksz)) {
+		if (s->tag == tag &&
+		    !memcmp(ekey(slot_entry(t, i)), key, t->ksz)) {
 			*found = true;
 			return i;
 		}
@@ -127,30 +198,31 @@ static size_t find(const struct table *t, const void *key, bool *found)
 void *table_get(const struct table *t, const void *key)
 {
 	bool found;
-	size_t i = find(t, key, &found);
+	size_t i = find(t, key, hash_bytes(key, t->ksz), &found);
 
-	return found ? sval(t, slot(t, i)) : NULL;
+	return found ? eval(t, slot_entry(t, i)) : NULL;
 }
 
 static void remove_at(struct table *t, size_t i)
 {
 	size_t mask = t->nslots - 1, j = i;
 
-	free(sval(t, slot(t, i)));
-	memset(slot(t, i), 0, t->slot_sz);
+	entry_release(t, t->slots[i].ent - 1);
+	t->slots[i] = (struct slot){0, 0};
 	t->len--;
-	/* backward-shift the probe run that follows */
+	/* backward-shift the probe run that follows (the tag holds the low
+	 * hash bits, hence the home slot: nslots <= 2^32) */
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & mask;
-		if (!hdr(slot(t, j))->seq)
+		if (!t->slots[j].ent)
 			return;
-		home = hash_bytes(skey(slot(t, j)), t->ksz) & mask;
+		home = t->slots[j].tag & mask;
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
-			memcpy(slot(t, i), slot(t, j), t->slot_sz);
-			memset(slot(t, j), 0, t->slot_sz);
+			t->slots[i] = t->slots[j];
+			t->slots[j] = (struct slot){0, 0};
 			i = j;
 		}
 	}
@@ -166,7 +238,7 @@ static void evict_oldest(struct table *t)
 	t->evict_cursor = (t->evict_cursor + 0x9e3779b97f4a7c15ull) & mask;
 	for (i = t->evict_cursor, n = 0; n < t->nslots;
 	     n++, i = (i + 1) & mask) {
-		uint64_t s = hdr(slot(t, i))->seq;
+		uint64_t s = t->slots[i].ent ? ehdr(slot_entry(t, i))->seq : 0;
 
 		if (s && s < best) {
 			best = s;
@@ -178,45 +250,48 @@ static void evict_oldest(struct table *t)
 	if (best == UINT64_MAX)
 		return;
 	if (t->on_evict)
-		t->on_evict(sval(t, slot(t, oldest)));
+		t->on_evict(eval(t, slot_entry(t, oldest)));
 	remove_at(t, oldest);
 	t->evictions++;
 }
 
 void *table_get_or_add(struct table *t, const void *key, bool *created)
 {
+	uint64_t h = hash_bytes(key, t->ksz);
+	unsigned char *e;
+	uint32_t idx;
 	bool found;
 	size_t i;
-	void *v;
 
-	i = find(t, key, &found);
+	i = find(t, key, h, &found);
 	if (created)
 		*created = !found;
 	if (found)
-		return sval(t, slot(t, i));
+		return eval(t, slot_entry(t, i));
 	if (t->len >= t->max) {
 		evict_oldest(t);
-		i = find(t, key, &found);
+		i = find(t, key, h, &found);
 	}
-	v = calloc(1, t->vsz ? t->vsz : 1);
-	if (!v)
+	idx = entry_alloc(t);
+	if (idx == UINT32_MAX)
 		return NULL;
-	hdr(slot(t, i))->seq = t->next_seq++;
-	memcpy(skey(slot(t, i)), key, t->ksz);
-	*sval_ptr(t, slot(t, i)) = v;
+	e = entry(t, idx);
+	ehdr(e)->seq = t->next_seq++;
+	memcpy(ekey(e), key, t->ksz);
+	t->slots[i] = (struct slot){idx + 1, (uint32_t)h};
 	t->len++;
-	return v;
+	return eval(t, e);
 }
 
 void table_del(struct table *t, const void *key)
 {
 	bool found;
-	size_t i = find(t, key, &found);
+	size_t i = find(t, key, hash_bytes(key, t->ksz), &found);
 
 	if (!found)
 		return;
 	if (t->on_evict)
-		t->on_evict(sval(t, slot(t, i)));
+		t->on_evict(eval(t, slot_entry(t, i)));
 	remove_at(t, i);
 }
 
@@ -234,13 +309,15 @@ bool table_next(const struct table *t, size_t *pos, const void **key,
 		void **val)
 {
 	while (*pos < t->nslots) {
-		unsigned char *s = slot(t, (*pos)++);
+		size_t i = (*pos)++;
 
-		if (hdr(s)->seq) {
+		if (t->slots[i].ent) {
+			unsigned char *e = slot_entry(t, i);
+
 			if (key)
-				*key = skey(s);
+				*key = ekey(e);
 			if (val)
-				*val = sval(t, s);
+				*val = eval(t, e);
 			return true;
 		}
 	}
