@@ -72,7 +72,7 @@ static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
  * class is kept per member and splits direct members again
  * (build_groups). Without the accumulators (a multi-record hello) the JA4
  * stands in, and without any fingerprint the kernel's tuple id. */
-static uint64_t cluster_key(const struct hs_flow *f, const struct flow_fp *fp)
+static uint64_t cluster_key(const struct hs_flow *f, const struct fp_view *fp)
 {
 	bool ok = fp && fp->err == HELLO_OK;
 	uint64_t h;
@@ -84,7 +84,7 @@ static uint64_t cluster_key(const struct hs_flow *f, const struct flow_fp *fp)
 		p = fp->alpn;
 	} else if (ok) {
 		h = hs_mix64(0x6a6134ull);
-		p = fp->fp.ja4;
+		p = fp->ja4;
 	} else {
 		h = hs_mix64((f->flags & HS_F_TUPLE ? f->tuple_id : 0) ^
 			     0x636c7573746572ull);
@@ -106,12 +106,13 @@ static uint64_t endpoint_bits(const char *name)
 }
 
 /* Endpoint of a flow for the pivot mix: its SNI, else server:port. */
-static void endpoint_of(const struct hs_flow_key *k, const struct flow_fp *fp,
+static void endpoint_of(const struct hs_flow_key *k, const struct fp_view *fp,
 			char *buf, size_t cap)
 {
 	char a[ADDR_STRLEN];
 
-	if (fp && fp->err == HELLO_OK && fp->sni[0])
+	/* an SNI dropped at the collector's budget: the server, as without */
+	if (fp && fp->err == HELLO_OK && fp->sni && fp->sni[0])
 		snprintf(buf, cap, "%s", fp->sni);
 	else
 		snprintf(buf, cap, "%s:%u", addr_str(&k->server, a, sizeof(a)),
@@ -169,7 +170,7 @@ static struct member *member_get(struct corr *c, const struct hs_addr *a,
 /* The flow joins its cluster (cluster_key); returns the cluster key, 0
  * when the flow has no fingerprint at all. */
 static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
-			     const struct hs_flow *f, const struct flow_fp *fp,
+			     const struct hs_flow *f, const struct fp_view *fp,
 			     const struct sig_info *si)
 {
 	bool ok = fp && fp->err == HELLO_OK, created;
@@ -188,7 +189,7 @@ static uint64_t join_cluster(struct corr *c, const struct hs_flow_key *k,
 		cl->tuple_id = tuple;
 		cl->tls_id = tuple ? f->tls_id : 0;
 		if (ok) {
-			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->fp.ja4);
+			snprintf(cl->ja4, sizeof(cl->ja4), "%s", fp->ja4);
 			cl->family = fp->family;
 		}
 	}
@@ -387,7 +388,8 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	struct corr *c = sc->c;
 	const struct hs_flow_key *k = key;
 	const struct hs_flow *f = val;
-	const struct flow_fp *fp;
+	const struct fp_view *fp;
+	struct fp_view view;
 	const struct sig_info *si;
 	enum client_family fam = FAM_UNKNOWN;
 	struct flow_shadow *sh;
@@ -410,7 +412,7 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	s = src_touch(c, &k->client, f->first_ns, f->last_ns);
 	if (!s)
 		return 0;
-	fp = collector_lookup(c->env.coll, k);
+	fp = collector_view(c->env.coll, k, &view) ? &view : NULL;
 	si = corr_sig(c, f->sig_id);
 	if (si)
 		note_sig(s, si);

@@ -17,7 +17,6 @@
 #include <openssl/evp.h>
 
 #include "hydrascope/tuple.h"
-#include "lib/sbuf.h"
 
 static void digest_hex(const EVP_MD *md, const char *s, char *out, size_t nhex)
 {
@@ -35,43 +34,203 @@ static void digest_hex(const EVP_MD *md, const char *s, char *out, size_t nhex)
 	out[nhex] = 0;
 }
 
-static void ja3(const struct tls_hello *h, struct tls_fp *fp)
-{
-	struct sbuf sb = {0};
-	const char *sep;
-	size_t i;
+/*
+ * The packed fields: everything the raw strings are made of, GREASE
+ * removed, in wire order, native byte order (it never leaves the process):
+ *   u16 legacy_version, u16 counts of ciphers, extensions, groups,
+ *   signature algorithms and EC point formats, then the u16 lists in that
+ *   order and the u8 formats last (so every u16 sits at an even offset).
+ * A few hundred bytes where the three strings take ~3x as many; a hostile
+ * hello's fields are ~4 KB against ~22 KB of strings.
+ */
+struct fields {
+	uint16_t legacy_version;
+	size_t nc, ne, ng, ns, nf;
+	const uint16_t *ciphers, *exts, *groups, *sigs;
+	const uint8_t *formats;
+};
 
-	sb_printf(&sb, "%u,", h->legacy_version);
-	for (sep = "", i = 0; i < h->n_ciphers; i++)
-		if (!hs_is_grease(h->ciphers[i])) {
-			sb_printf(&sb, "%s%u", sep, h->ciphers[i]);
-			sep = "-";
+#define FIELDS_HDR 12
+
+static size_t pack_u16(uint8_t *out, const uint16_t *v, size_t n, bool strip)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strip || !hs_is_grease(v[i])) {
+			memcpy(out + 2 * k, &v[i], 2);
+			k++;
 		}
-	sb_printf(&sb, ",");
-	for (sep = "", i = 0; i < h->n_exts; i++)
-		if (!hs_is_grease(h->exts[i].type)) {
-			sb_printf(&sb, "%s%u", sep, h->exts[i].type);
-			sep = "-";
-		}
-	sb_printf(&sb, ",");
-	for (sep = "", i = 0; i < h->n_groups; i++)
-		if (!hs_is_grease(h->groups[i])) {
-			sb_printf(&sb, "%s%u", sep, h->groups[i]);
-			sep = "-";
-		}
-	sb_printf(&sb, ",");
-	for (sep = "", i = 0; i < h->n_ec_formats; i++) {
-		sb_printf(&sb, "%s%u", sep, h->ec_formats[i]);
-		sep = "-";
-	}
-	digest_hex(EVP_md5(), sb_str(&sb), fp->ja3, 32);
-	fp->ja3_str = strdup(sb_str(&sb));
-	sb_free(&sb);
+	return k;
 }
 
-static int cmp_u16(const void *a, const void *b)
+size_t fp_fields_pack(const struct tls_hello *h, uint8_t *out)
 {
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+	uint16_t hdr[6] = {h->legacy_version};
+	size_t off = FIELDS_HDR, i, ne = 0;
+
+	hdr[1] = (uint16_t)pack_u16(out + off, h->ciphers, h->n_ciphers, true);
+	off += 2u * hdr[1];
+	for (i = 0; i < h->n_exts; i++)
+		if (!hs_is_grease(h->exts[i].type)) {
+			memcpy(out + off + 2 * ne, &h->exts[i].type, 2);
+			ne++;
+		}
+	hdr[2] = (uint16_t)ne;
+	off += 2 * ne;
+	hdr[3] = (uint16_t)pack_u16(out + off, h->groups, h->n_groups, true);
+	off += 2u * hdr[3];
+	hdr[4] =
+	    (uint16_t)pack_u16(out + off, h->sig_algs, h->n_sig_algs, true);
+	off += 2u * hdr[4];
+	hdr[5] = (uint16_t)h->n_ec_formats;
+	memcpy(out + off, h->ec_formats, h->n_ec_formats);
+	off += h->n_ec_formats;
+	memcpy(out, hdr, sizeof(hdr));
+	return off;
+}
+
+/* A view of packed fields; false when they do not add up (never for what
+ * fp_fields_pack wrote). The buffer must be 2-byte aligned. */
+static bool fields_view(const uint8_t *b, size_t len, struct fields *f)
+{
+	uint16_t hdr[6];
+	size_t need;
+
+	if (len < FIELDS_HDR || (uintptr_t)b % 2)
+		return false;
+	memcpy(hdr, b, sizeof(hdr));
+	f->legacy_version = hdr[0];
+	f->nc = hdr[1];
+	f->ne = hdr[2];
+	f->ng = hdr[3];
+	f->ns = hdr[4];
+	f->nf = hdr[5];
+	need = FIELDS_HDR + 2 * (f->nc + f->ne + f->ng + f->ns) + f->nf;
+	if (need != len)
+		return false;
+	f->ciphers = (const uint16_t *)(b + FIELDS_HDR);
+	f->exts = f->ciphers + f->nc;
+	f->groups = f->exts + f->ne;
+	f->sigs = f->groups + f->ng;
+	f->formats = (const uint8_t *)(f->sigs + f->ns);
+	return true;
+}
+
+/*
+ * Strings of a known maximum length, written without printf: a hostile
+ * hello's lists run to a thousand items, and a printf per item was most
+ * of the cost of fingerprinting one (and now the raw forms are rebuilt on
+ * every output).
+ */
+struct out {
+	char *p;
+	size_t len;
+};
+
+static bool out_new(struct out *o, size_t max)
+{
+	o->len = 0;
+	o->p = malloc(max + 1);
+	if (o->p)
+		o->p[0] = 0;
+	return o->p != NULL;
+}
+
+static void put_c(struct out *o, char c)
+{
+	o->p[o->len++] = c;
+	o->p[o->len] = 0;
+}
+
+static void put_s(struct out *o, const char *s, size_t n)
+{
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = 0;
+}
+
+static void put_dec(struct out *o, unsigned v)
+{
+	char t[12];
+	size_t n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		o->p[o->len++] = t[--n];
+	o->p[o->len] = 0;
+}
+
+static void put_hex4(struct out *o, uint16_t v)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	o->p[o->len++] = hx[v >> 12];
+	o->p[o->len++] = hx[(v >> 8) & 15];
+	o->p[o->len++] = hx[(v >> 4) & 15];
+	o->p[o->len++] = hx[v & 15];
+	o->p[o->len] = 0;
+}
+
+/* '-'-joined decimals (JA3) */
+static void dec_list(struct out *o, const uint16_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put_c(o, '-');
+		put_dec(o, v[i]);
+	}
+}
+
+/* JA3's string: a heap string, NULL on allocation failure. */
+static char *ja3_string(const struct fields *f)
+{
+	struct out o;
+
+	/* "65535," and up to 6 characters an item */
+	if (!out_new(&o, 8 + 6 * (f->nc + f->ne + f->ng) + 4 * f->nf))
+		return NULL;
+	put_dec(&o, f->legacy_version);
+	put_c(&o, ',');
+	dec_list(&o, f->ciphers, f->nc);
+	put_c(&o, ',');
+	dec_list(&o, f->exts, f->ne);
+	put_c(&o, ',');
+	dec_list(&o, f->groups, f->ng);
+	put_c(&o, ',');
+	for (size_t i = 0; i < f->nf; i++) {
+		if (i)
+			put_c(&o, '-');
+		put_dec(&o, f->formats[i]);
+	}
+	return o.p;
+}
+
+/* Ascending u16 sort: two counting passes (a hostile list has a thousand
+ * items; a comparison sort cost as much as the hashing). tmp holds n. */
+static void sort_u16(uint16_t *v, uint16_t *tmp, size_t n)
+{
+	size_t cnt[256], i, sum;
+
+	for (int pass = 0; pass < 2; pass++) {
+		uint16_t *src = pass ? tmp : v, *dst = pass ? v : tmp;
+		int sh = pass * 8;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(src[i] >> sh) & 0xff]++;
+		for (i = 0, sum = 0; i < 256; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[cnt[(src[i] >> sh) & 0xff]++] = src[i];
+	}
 }
 
 static const char *ja4_version(const struct tls_hello *h)
@@ -121,13 +280,14 @@ static void ja4_alpn(const struct tls_hello *h, char out[3])
 	out[2] = 0;
 }
 
-/* Append a comma-joined hex list to sb. */
-static void hex_list(struct sbuf *sb, const uint16_t *v, size_t n)
+/* A comma-joined hex list. */
+static void hex_list(struct out *o, const uint16_t *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sb_printf(sb, "%s%04x", i ? "," : "", v[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			put_c(o, ',');
+		put_hex4(o, v[i]);
+	}
 }
 
 static void hash12(const char *s, char *out)
@@ -138,70 +298,123 @@ static void hash12(const char *s, char *out)
 		digest_hex(EVP_sha256(), s, out, 12);
 }
 
-/* One JA4 variant: sorted (JA4) or original order (JA4_o). */
-static char *ja4_variant(const struct tls_hello *h, const char *prefix,
-			 bool sorted, char hashed[JA4_LEN])
+/* The two lists of a JA4 variant, sorted (JA4) or in wire order (JA4_o):
+ * cs the ciphers, es the extensions (then "_" and the signature
+ * algorithms); *n_hashed counts the extensions besides SNI and ALPN.
+ * Heap strings (the caller frees both); -1 on allocation failure. */
+static int ja4_lists(const struct fields *f, bool sorted, struct out *cs,
+		     struct out *es, size_t *n_hashed)
 {
-	uint16_t *ciph = calloc(h->n_ciphers + 1, sizeof(*ciph));
-	uint16_t *ext = calloc(h->n_exts + 1, sizeof(*ext));
-	uint16_t *sig = calloc(h->n_sig_algs + 1, sizeof(*sig));
-	struct sbuf cs = {0}, es = {0}, raw = {0};
-	size_t nc = 0, ne = 0, ns = 0, n_hashed = 0, i;
-	char hc[13], he[13];
-	char *out = NULL;
+	size_t nmax = f->nc > f->ne ? f->nc : f->ne;
+	uint16_t *ciph = malloc((f->nc + 1) * sizeof(*ciph));
+	uint16_t *ext = malloc((f->ne + 1) * sizeof(*ext));
+	uint16_t *tmp = malloc((nmax + 1) * sizeof(*tmp));
+	size_t ne = 0, i;
+	int rc = -1;
 
-	if (!ciph || !ext || !sig)
+	*n_hashed = 0;
+	cs->p = es->p = NULL;
+	if (!ciph || !ext || !tmp || !out_new(cs, 5 * f->nc) ||
+	    !out_new(es, 5 * (f->ne + f->ns) + 1))
 		goto out;
-	for (i = 0; i < h->n_ciphers; i++)
-		if (!hs_is_grease(h->ciphers[i]))
-			ciph[nc++] = h->ciphers[i];
-	for (i = 0; i < h->n_exts; i++) {
-		uint16_t t = h->exts[i].type;
+	memcpy(ciph, f->ciphers, f->nc * sizeof(*ciph));
+	for (i = 0; i < f->ne; i++) {
+		uint16_t t = f->exts[i];
 
-		if (hs_is_grease(t))
-			continue;
 		if (t != 0x0000 && t != 0x0010)
-			n_hashed++;
+			(*n_hashed)++;
 		else if (sorted)
 			continue;
 		ext[ne++] = t;
 	}
-	for (i = 0; i < h->n_sig_algs; i++)
-		if (!hs_is_grease(h->sig_algs[i]))
-			sig[ns++] = h->sig_algs[i];
 	if (sorted) {
-		qsort(ciph, nc, sizeof(*ciph), cmp_u16);
-		qsort(ext, ne, sizeof(*ext), cmp_u16);
+		sort_u16(ciph, tmp, f->nc);
+		sort_u16(ext, tmp, ne);
 	}
-	hex_list(&cs, ciph, nc);
-	hex_list(&es, ext, ne);
-	if (ns && ne) {
-		sb_printf(&es, "_");
-		hex_list(&es, sig, ns);
+	hex_list(cs, ciph, f->nc);
+	hex_list(es, ext, ne);
+	if (f->ns && ne) {
+		put_c(es, '_');
+		hex_list(es, f->sigs, f->ns);
 	}
-	hash12(sb_str(&cs), hc);
-	/* as the reference: no extensions besides SNI/ALPN hash to zeros,
-	 * in the original-order variant too */
-	hash12(n_hashed ? sb_str(&es) : "", he);
-	snprintf(hashed, JA4_LEN, "%s_%s_%s", prefix, hc, he);
-	sb_printf(&raw, "%s_%s_%s", prefix, sb_str(&cs), sb_str(&es));
-	if (!sb_failed(&cs) && !sb_failed(&es) && !sb_failed(&raw))
-		out = strdup(sb_str(&raw));
+	rc = 0;
 out:
+	if (rc) {
+		free(cs->p);
+		free(es->p);
+		cs->p = es->p = NULL;
+	}
 	free(ciph);
 	free(ext);
-	free(sig);
-	sb_free(&cs);
-	sb_free(&es);
-	sb_free(&raw);
-	return out;
+	free(tmp);
+	return rc;
 }
 
-static void ja4(const struct tls_hello *h, struct tls_fp *fp)
+/* One hashed JA4 variant. */
+static int ja4_hashed(const struct fields *f, const char *prefix, bool sorted,
+		      char hashed[JA4_LEN])
+{
+	struct out cs, es;
+	size_t n_hashed;
+	char hc[13], he[13];
+
+	if (ja4_lists(f, sorted, &cs, &es, &n_hashed))
+		return -1;
+	hash12(cs.p, hc);
+	/* as the reference: no extensions besides SNI/ALPN hash to zeros, in
+	 * the original-order variant too */
+	hash12(n_hashed ? es.p : "", he);
+	snprintf(hashed, JA4_LEN, "%s_%s_%s", prefix, hc, he);
+	free(cs.p);
+	free(es.p);
+	return 0;
+}
+
+char *fp_raw(const uint8_t *packed, size_t len, const char *ja4,
+	     enum fp_raw_kind kind)
+{
+	struct out cs, es, o = {NULL, 0};
+	struct fields f;
+	size_t n_hashed, plen;
+
+	if (!fields_view(packed, len, &f))
+		return NULL;
+	if (kind == FP_JA3_STR)
+		return ja3_string(&f);
+	if (ja4_lists(&f, kind == FP_JA4_R, &cs, &es, &n_hashed))
+		return NULL;
+	/* the prefix is the hashed form's (prefix_hash_hash) */
+	plen = strcspn(ja4, "_");
+	if (out_new(&o, plen + cs.len + es.len + 2)) {
+		put_s(&o, ja4, plen);
+		put_c(&o, '_');
+		put_s(&o, cs.p, cs.len);
+		put_c(&o, '_');
+		put_s(&o, es.p, es.len);
+	}
+	free(cs.p);
+	free(es.p);
+	return o.p;
+}
+
+int fp_compute_hashed(const struct tls_hello *h, struct tls_fp *fp,
+		      uint8_t *packed, size_t *packed_len)
 {
 	size_t nc = 0, ne = 0, i;
-	char prefix[16], alpn[3];
+	char prefix[16], alpn[3], *j3;
+	struct fields f;
+	int rc = 0;
 
+	memset(fp, 0, sizeof(*fp));
+	*packed_len = fp_fields_pack(h, packed);
+	if (!fields_view(packed, *packed_len, &f))
+		return -1;
+	j3 = ja3_string(&f);
+	if (!j3)
+		rc = -1;
+	else
+		digest_hex(EVP_md5(), j3, fp->ja3, 32);
+	free(j3);
 	for (i = 0; i < h->n_ciphers; i++)
 		nc += !hs_is_grease(h->ciphers[i]);
 	for (i = 0; i < h->n_exts; i++)
@@ -212,15 +425,24 @@ static void ja4(const struct tls_hello *h, struct tls_fp *fp)
 	snprintf(prefix, sizeof(prefix), "t%s%c%02zu%02zu%s", fp->tls_version,
 		 h->has_sni ? 'd' : 'i', nc > 99 ? 99 : nc, ne > 99 ? 99 : ne,
 		 alpn);
-	fp->ja4_r = ja4_variant(h, prefix, true, fp->ja4);
-	fp->ja4_ro = ja4_variant(h, prefix, false, fp->ja4_o);
+	if (rc || ja4_hashed(&f, prefix, true, fp->ja4) ||
+	    ja4_hashed(&f, prefix, false, fp->ja4_o)) {
+		memset(fp, 0, sizeof(*fp));
+		return -1;
+	}
+	return 0;
 }
 
 int fp_compute(const struct tls_hello *h, struct tls_fp *fp)
 {
-	memset(fp, 0, sizeof(*fp));
-	ja3(h, fp);
-	ja4(h, fp);
+	uint16_t packed[FP_FIELDS_MAX / 2]; /* u16: lists read in place */
+	size_t len;
+
+	if (fp_compute_hashed(h, fp, (uint8_t *)packed, &len))
+		return -1;
+	fp->ja3_str = fp_raw((uint8_t *)packed, len, fp->ja4, FP_JA3_STR);
+	fp->ja4_r = fp_raw((uint8_t *)packed, len, fp->ja4, FP_JA4_R);
+	fp->ja4_ro = fp_raw((uint8_t *)packed, len, fp->ja4, FP_JA4_RO);
 	if (!fp->ja3_str || !fp->ja4_r || !fp->ja4_ro) {
 		fp_free(fp);
 		return -1;

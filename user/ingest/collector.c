@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fingerprint/client_family.h"
+#include "lib/strpool.h"
 #include "lib/table.h"
 
 struct reasm {
@@ -16,15 +17,76 @@ struct reasm {
 	uint8_t buf[HS_HELLO_CAP];
 };
 
+/* Per flow: fixed size, references only. */
+struct flow_fp {
+	uint32_t rec; /* fingerprint (c->recs), 0 unless err is HELLO_OK */
+	uint32_t sni; /* c->strs, 0: dropped at the budget */
+	uint16_t segments;
+	uint8_t err; /* enum hello_err */
+};
+
+/* One per distinct hello, interned by content in c->recs. It holds one
+ * reference to each of its strings, whatever number of flows share it.
+ * No budget: each flow holds at most one record, so the flow table bounds
+ * them, and a flow never loses its hashes. The ALPN list (at most 127
+ * characters) is part of the fingerprint (the correlator clusters on it):
+ * it lives with the records, not under the budget. */
+struct fp_rec {
+	struct hs_tuple_acc acc;
+	uint32_t alpn;	 /* c->recs */
+	uint32_t fields; /* c->strs: packed hello fields, 0: dropped */
+	char ja3[33];
+	char ja4[JA4_LEN];
+	char ja4_o[JA4_LEN];
+	char tls_version[3];
+	uint8_t family;
+	uint8_t tuple_valid;
+};
+
+/* The ALPN the flow record printed was cut at 127 characters (a 128-byte
+ * field); keep that form. */
+#define ALPN_MAX 127
+
 struct collector {
 	struct table *inflight; /* hs_flow_key -> struct reasm */
 	struct table *fps;	/* hs_flow_key -> struct flow_fp */
+	struct strpool *recs;	/* struct fp_rec, by content */
+	struct strpool *strs;	/* SNI, ALPN, packed fields: budgeted */
 	struct collector_stats st;
 };
 
-static void fp_evict(void *v)
+static bool rec_get(const struct collector *c, uint32_t id, struct fp_rec *r)
 {
-	fp_free(&((struct flow_fp *)v)->fp);
+	size_t len;
+	const char *p = strpool_get(c->recs, id, &len);
+
+	if (!p || len != sizeof(*r))
+		return false;
+	memcpy(r, p, sizeof(*r)); /* pool copies are byte strings */
+	return true;
+}
+
+static void rec_put(struct collector *c, uint32_t id)
+{
+	struct fp_rec r;
+
+	if (!rec_get(c, id, &r))
+		return;
+	if (strpool_put(c->recs, id)) {
+		strpool_put(c->recs, r.alpn);
+		strpool_put(c->strs, r.fields);
+	}
+}
+
+/* Drop what a flow record references (eviction, replacement, free). */
+static void fp_release(void *ctx, void *v)
+{
+	struct collector *c = ctx;
+	struct flow_fp *f = v;
+
+	rec_put(c, f->rec);
+	strpool_put(c->strs, f->sni);
+	memset(f, 0, sizeof(*f));
 }
 
 struct collector *collector_new(size_t max_flows, size_t max_inflight)
@@ -36,11 +98,14 @@ struct collector *collector_new(size_t max_flows, size_t max_inflight)
 	c->inflight = table_new(max_inflight, sizeof(struct hs_flow_key),
 				sizeof(struct reasm), NULL);
 	c->fps = table_new(max_flows, sizeof(struct hs_flow_key),
-			   sizeof(struct flow_fp), fp_evict);
-	if (!c->inflight || !c->fps) {
+			   sizeof(struct flow_fp), NULL);
+	c->recs = strpool_new(SIZE_MAX);
+	c->strs = strpool_new(COLLECTOR_FP_BUDGET);
+	if (!c->inflight || !c->fps || !c->recs || !c->strs) {
 		collector_free(c);
 		return NULL;
 	}
+	table_set_evict_ctx(c->fps, fp_release, c);
 	return c;
 }
 
@@ -49,8 +114,43 @@ void collector_free(struct collector *c)
 	if (!c)
 		return;
 	table_free(c->inflight);
-	table_free(c->fps);
+	table_free(c->fps); /* releases into the pools: before them */
+	strpool_free(c->recs);
+	strpool_free(c->strs);
 	free(c);
+}
+
+void collector_set_fp_budget(struct collector *c, size_t bytes)
+{
+	strpool_set_budget(c->strs, bytes);
+}
+
+/* The interned fingerprint of a parsed hello; 0 on allocation failure. */
+static uint32_t rec_intern(struct collector *c, const struct tls_hello *h,
+			   const struct tls_fp *fp, const uint8_t *packed,
+			   size_t plen)
+{
+	struct fp_rec r;
+	bool created;
+	uint32_t id;
+
+	memset(&r, 0, sizeof(r)); /* interned by bytes: padding too */
+	memcpy(r.ja3, fp->ja3, sizeof(r.ja3));
+	memcpy(r.ja4, fp->ja4, sizeof(r.ja4));
+	memcpy(r.ja4_o, fp->ja4_o, sizeof(r.ja4_o));
+	memcpy(r.tls_version, fp->tls_version, sizeof(r.tls_version));
+	r.family = (uint8_t)client_family_of(h);
+	r.tuple_valid = fp_tuple_acc(h, &r.acc);
+	r.alpn =
+	    strpool_intern(c->recs, h->alpn, strnlen(h->alpn, ALPN_MAX), NULL);
+	r.fields = strpool_intern(c->strs, packed, plen, NULL);
+	id = strpool_intern(c->recs, &r, sizeof(r), &created);
+	if (!id || !created) {
+		/* a record that exists already holds its own references */
+		strpool_put(c->recs, r.alpn);
+		strpool_put(c->strs, r.fields);
+	}
+	return id;
 }
 
 static void finish(struct collector *c, const struct hs_flow_key *k,
@@ -58,28 +158,36 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 {
 	struct flow_fp *f = table_get_or_add(c->fps, k, NULL);
 	struct tls_hello *h = malloc(sizeof(*h));
+	uint16_t *packed = malloc(FP_FIELDS_MAX); /* u16: 2-byte aligned */
+	enum hello_err err;
+	struct tls_fp fp;
+	size_t plen = 0;
 
-	if (!f || !h) {
+	if (!f || !h || !packed) {
 		free(h);
+		free(packed);
 		return;
 	}
-	fp_free(&f->fp);
-	memset(f, 0, sizeof(*f));
-	f->ts_ns = r->ts_ns;
+	fp_release(c, f);
 	f->segments = r->segments;
-	f->err = hello_parse(r->buf, r->contig, h);
-	if (f->err == HELLO_OK && fp_compute(h, &f->fp))
-		f->err = HELLO_INCOMPLETE;
-	if (f->err == HELLO_OK) {
+	err = hello_parse(r->buf, r->contig, h);
+	if (err == HELLO_OK &&
+	    fp_compute_hashed(h, &fp, (uint8_t *)packed, &plen))
+		err = HELLO_INCOMPLETE;
+	if (err == HELLO_OK) {
+		f->rec = rec_intern(c, h, &fp, (uint8_t *)packed, plen);
+		if (!f->rec)
+			err = HELLO_INCOMPLETE; /* out of memory */
+	}
+	f->err = (uint8_t)err;
+	if (err == HELLO_OK) {
 		c->st.hellos++;
-		snprintf(f->sni, sizeof(f->sni), "%s", h->sni);
-		snprintf(f->alpn, sizeof(f->alpn), "%s", h->alpn);
-		f->family = (uint8_t)client_family_of(h);
-		f->tuple_valid = fp_tuple_acc(h, &f->acc);
+		f->sni = strpool_intern(c->strs, h->sni, strlen(h->sni), NULL);
 	} else {
-		c->st.hello_errors[f->err]++;
+		c->st.hello_errors[err]++;
 	}
 	free(h);
+	free(packed);
 	table_del(c->inflight, k);
 }
 
@@ -144,15 +252,57 @@ void collector_flush(struct collector *c)
 	}
 }
 
-const struct flow_fp *collector_lookup(const struct collector *c,
-				       const struct hs_flow_key *k)
+bool collector_view(const struct collector *c, const struct hs_flow_key *k,
+		    struct fp_view *v)
 {
-	return table_get(c->fps, k);
+	const struct flow_fp *f = table_get(c->fps, k);
+	struct fp_rec r;
+
+	memset(v, 0, sizeof(*v));
+	if (!f)
+		return false;
+	v->err = (enum hello_err)f->err;
+	v->segments = f->segments;
+	if (v->err != HELLO_OK)
+		return true;
+	if (!rec_get(c, f->rec, &r)) {
+		v->err = HELLO_INCOMPLETE; /* cannot happen: a held reference */
+		return true;
+	}
+	v->family = r.family;
+	v->tuple_valid = r.tuple_valid;
+	v->acc = r.acc;
+	memcpy(v->ja3, r.ja3, sizeof(v->ja3));
+	memcpy(v->ja4, r.ja4, sizeof(v->ja4));
+	memcpy(v->ja4_o, r.ja4_o, sizeof(v->ja4_o));
+	memcpy(v->tls_version, r.tls_version, sizeof(v->tls_version));
+	v->sni = strpool_get(c->strs, f->sni, NULL);
+	v->alpn = strpool_get(c->recs, r.alpn, NULL);
+	v->fields = r.fields;
+	return true;
+}
+
+char *collector_raw(const struct collector *c, const struct fp_view *v,
+		    enum fp_raw_kind kind)
+{
+	size_t len;
+	const char *p = strpool_get(c->strs, v->fields, &len);
+
+	return p ? fp_raw((const uint8_t *)p, len, v->ja4, kind) : NULL;
 }
 
 void collector_get_stats(const struct collector *c, struct collector_stats *s)
 {
+	struct strpool_stats rs, ss;
+
 	*s = c->st;
 	s->reasm_evictions = table_evictions(c->inflight);
 	s->fp_evictions = table_evictions(c->fps);
+	strpool_get_stats(c->recs, &rs);
+	strpool_get_stats(c->strs, &ss);
+	s->fp_records = rs.strings;
+	s->fp_strings = ss.strings;
+	s->fp_string_bytes = ss.bytes;
+	s->fp_string_budget = ss.budget;
+	s->fp_strings_dropped = ss.refused;
 }

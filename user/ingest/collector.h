@@ -2,6 +2,14 @@
 /*
  * Ring buffer consumer: reassembles ClientHello segments by flow and
  * offset, and keeps the fingerprints of each flow (bounded tables).
+ *
+ * Memory: a flow keeps a fixed 12-byte record (plus its table entry); what
+ * a hello makes it keep beyond that is interned. Fingerprints (the hashed
+ * JA3/JA4/JA4_o, the tuple accumulation, the client family, the ALPN list)
+ * are one refcounted copy per distinct hello, never dropped. Strings a
+ * sender chooses freely (the SNI, and the packed hello fields the raw JA3
+ * string and JA4_r/JA4_ro are rebuilt from on demand) share a pool under
+ * a byte budget: past it they are dropped (the hashes stay) and counted.
  */
 #ifndef HS_USER_COLLECTOR_H
 #define HS_USER_COLLECTOR_H
@@ -12,16 +20,25 @@
 #include "fingerprint/hello.h"
 #include "hydrascope/abi.h"
 
-struct flow_fp {
-	uint64_t ts_ns;	    /* first hello segment */
-	enum hello_err err; /* HELLO_OK when fp is valid */
-	struct tls_fp fp;
-	char sni[256];
-	char alpn[128];
+/* Default byte budget of the string pool: ~20k distinct maximal hellos, or
+ * hundreds of thousands of distinct SNIs of ordinary length. */
+#define COLLECTOR_FP_BUDGET (64ull << 20)
+
+/* A flow's fingerprint as its readers see it (collector_view). */
+struct fp_view {
+	enum hello_err err; /* HELLO_OK when the rest is valid */
+	uint16_t segments;
 	uint8_t family;		 /* enum client_family */
 	bool tuple_valid;	 /* userspace tuple accumulation done */
 	struct hs_tuple_acc acc; /* the userspace mirror of the kernel's */
-	uint16_t segments;
+	char ja3[33];
+	char ja4[JA4_LEN];
+	char ja4_o[JA4_LEN];
+	char tls_version[3];
+	/* in the pools, valid until the next event */
+	const char *sni;  /* NULL: dropped at the budget */
+	const char *alpn; /* never dropped */
+	uint32_t fields;  /* packed hello fields (pool id), 0: dropped */
 };
 
 struct collector_stats {
@@ -32,16 +49,29 @@ struct collector_stats {
 	uint64_t hello_errors[HELLO_ERR_MAX];
 	uint64_t reasm_evictions; /* hellos in progress pushed out */
 	uint64_t fp_evictions;	  /* fingerprint records pushed out */
+	uint64_t fp_records;	  /* distinct fingerprints held */
+	uint64_t fp_strings;	  /* distinct strings held */
+	uint64_t fp_string_bytes; /* charged to the budget */
+	uint64_t fp_string_budget;
+	uint64_t fp_strings_dropped; /* SNI or fields past the budget */
 };
 
 struct collector;
 
 struct collector *collector_new(size_t max_flows, size_t max_inflight);
 void collector_free(struct collector *c);
+/* The string pool's byte budget (default COLLECTOR_FP_BUDGET). */
+void collector_set_fp_budget(struct collector *c, size_t bytes);
 /* libbpf ring_buffer callback (ctx is the collector). */
 int collector_on_event(void *ctx, void *data, size_t len);
-const struct flow_fp *collector_lookup(const struct collector *c,
-				       const struct hs_flow_key *k);
+/* The flow's fingerprint into *v; false when the collector has none. */
+bool collector_view(const struct collector *c, const struct hs_flow_key *k,
+		    struct fp_view *v);
+/* A raw form (JA3 string, JA4_r, JA4_ro) of a viewed fingerprint, built
+ * from the packed fields: a heap string the caller frees, NULL when the
+ * fields were dropped at the budget. */
+char *collector_raw(const struct collector *c, const struct fp_view *v,
+		    enum fp_raw_kind kind);
 void collector_get_stats(const struct collector *c, struct collector_stats *s);
 /* Give up on hellos still incomplete (end of a replay): parse what is there
  * so that truncated hellos are reported with their reason. */

@@ -34,6 +34,8 @@ struct table {
 	size_t nslots, max, len, ksz, vsz, esz;
 	uint64_t next_seq, evictions, evict_cursor;
 	void (*on_evict)(void *val);
+	void (*on_evict_ctx)(void *ctx, void *val);
+	void *evict_ctx;
 	struct slot *slots;
 	/* entries: chunks of per_chunk entries, allocated as they fill */
 	unsigned char **chunks;
@@ -81,6 +83,19 @@ static void *eval(const struct table *t, unsigned char *e)
 static unsigned char *slot_entry(const struct table *t, size_t i)
 {
 	return entry(t, t->slots[i].ent - 1);
+}
+
+static bool has_evict(const struct table *t)
+{
+	return t->on_evict || t->on_evict_ctx;
+}
+
+static void evicted(const struct table *t, void *val)
+{
+	if (t->on_evict_ctx)
+		t->on_evict_ctx(t->evict_ctx, val);
+	else if (t->on_evict)
+		t->on_evict(val);
 }
 
 /* A zeroed entry: a freed one, or the next of the current chunk. */
@@ -155,16 +170,23 @@ fail:
 	return NULL;
 }
 
+void table_set_evict_ctx(struct table *t, void (*fn)(void *ctx, void *val),
+			 void *ctx)
+{
+	t->on_evict_ctx = fn;
+	t->evict_ctx = ctx;
+}
+
 void table_free(struct table *t)
 {
 	size_t i;
 
 	if (!t)
 		return;
-	if (t->on_evict)
+	if (has_evict(t))
 		for (i = 0; i < t->nslots; i++)
 			if (t->slots[i].ent)
-				t->on_evict(eval(t, slot_entry(t, i)));
+				evicted(t, eval(t, slot_entry(t, i)));
 	for (i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
@@ -249,8 +271,7 @@ static void evict_oldest(struct table *t)
 	}
 	if (best == UINT64_MAX)
 		return;
-	if (t->on_evict)
-		t->on_evict(eval(t, slot_entry(t, oldest)));
+	evicted(t, eval(t, slot_entry(t, oldest)));
 	remove_at(t, oldest);
 	t->evictions++;
 }
@@ -290,8 +311,7 @@ void table_del(struct table *t, const void *key)
 
 	if (!found)
 		return;
-	if (t->on_evict)
-		t->on_evict(eval(t, slot_entry(t, i)));
+	evicted(t, eval(t, slot_entry(t, i)));
 	remove_at(t, i);
 }
 

@@ -18,6 +18,10 @@ struct table;
  * on_evict (may be NULL) is called for entries pushed out or cleared. */
 struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 			void (*on_evict)(void *val));
+/* An eviction callback that also gets ctx (replaces on_evict): for values
+ * that hold references into something the table does not know. */
+void table_set_evict_ctx(struct table *t, void (*fn)(void *ctx, void *val),
+			 void *ctx);
 void table_free(struct table *t);
 void *table_get(const struct table *t, const void *key);
 /* Existing value, or a new zeroed one (evicting the oldest when full). */

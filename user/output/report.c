@@ -132,11 +132,29 @@ static void add_opt_us(json_object *o, const char *k, long v)
 	json_object_object_add(o, k, v < 0 ? NULL : json_object_new_int64(v));
 }
 
+/* A string the collector may have dropped at its byte budget: null then
+ * ("fields not measured are null"). */
+static void set_str_or_null(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* A raw fingerprint form, rebuilt from the retained hello fields. */
+static void set_raw(const struct report_ctx *r, json_object *o, const char *k,
+		    const struct fp_view *fp, enum fp_raw_kind kind)
+{
+	char *s = collector_raw(r->coll, fp, kind);
+
+	set_str_or_null(o, k, s);
+	free(s);
+}
+
 static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 {
 	const struct hs_flow *f = &fr->v;
-	const struct flow_fp *fp =
-	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	struct fp_view view;
+	const struct fp_view *fp =
+	    r->coll && collector_view(r->coll, &fr->k, &view) ? &view : NULL;
 	json_object *o = json_object_new_object();
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], fl[256], tid[24];
@@ -177,13 +195,13 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	if (f->flags & HS_F_UNFP)
 		json_set_u64(o, "unfp_reason", f->unfp_reason);
 	if (fp && fp->err == HELLO_OK) {
-		json_set_str(o, "ja3", fp->fp.ja3);
-		json_set_str(o, "ja3_str", fp->fp.ja3_str);
-		json_set_str(o, "ja4", fp->fp.ja4);
-		json_set_str(o, "ja4_r", fp->fp.ja4_r);
-		json_set_str(o, "ja4_o", fp->fp.ja4_o);
-		json_set_str(o, "ja4_ro", fp->fp.ja4_ro);
-		json_set_str(o, "tls_version", fp->fp.tls_version);
+		json_set_str(o, "ja3", fp->ja3);
+		set_raw(r, o, "ja3_str", fp, FP_JA3_STR);
+		json_set_str(o, "ja4", fp->ja4);
+		set_raw(r, o, "ja4_r", fp, FP_JA4_R);
+		json_set_str(o, "ja4_o", fp->ja4_o);
+		set_raw(r, o, "ja4_ro", fp, FP_JA4_RO);
+		json_set_str(o, "tls_version", fp->tls_version);
 		json_set_str(
 		    o, "client_family",
 		    client_family_name((enum client_family)fp->family));
@@ -196,8 +214,8 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 			    json_object_new_double(stack_implausibility(
 				(enum client_family)fp->family, oc)));
 		}
-		json_set_str(o, "sni", fp->sni);
-		json_set_str(o, "alpn", fp->alpn);
+		set_str_or_null(o, "sni", fp->sni);
+		set_str_or_null(o, "alpn", fp->alpn);
 		json_set_u64(o, "hello_segments", fp->segments);
 		if (fp->tuple_valid) {
 			__u64 cls = sv.ok ? hs_tcp_class_id(&sv.sig) : 0;
@@ -235,8 +253,9 @@ static void fmt_us(char *buf, size_t cap, long us)
 static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 {
 	const struct hs_flow *f = &fr->v;
-	const struct flow_fp *fp =
-	    r->coll ? collector_lookup(r->coll, &fr->k) : NULL;
+	struct fp_view view;
+	const struct fp_view *fp =
+	    r->coll && collector_view(r->coll, &fr->k, &view) ? &view : NULL;
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], tcp[16], tls[16], ah[16];
 	struct sig_view sv;
@@ -260,8 +279,8 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 	if (fp && fp->err == HELLO_OK)
 		fprintf(r->out,
 			"    tls  ja4=%s ja3=%s sni=%s alpn=%s family=%s\n",
-			fp->fp.ja4, fp->fp.ja3, fp->sni[0] ? fp->sni : "-",
-			fp->alpn[0] ? fp->alpn : "-",
+			fp->ja4, fp->ja3, fp->sni && fp->sni[0] ? fp->sni : "-",
+			fp->alpn && fp->alpn[0] ? fp->alpn : "-",
 			client_family_name((enum client_family)fp->family));
 	else if (fp)
 		fprintf(r->out, "    tls  hello not parsed: %s\n",
@@ -436,6 +455,10 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		}
 		json_set_u64(o, "reasm_evictions", cs.reasm_evictions);
 		json_set_u64(o, "fp_evictions", cs.fp_evictions);
+		json_set_u64(o, "fp_records", cs.fp_records);
+		json_set_u64(o, "fp_strings", cs.fp_strings);
+		json_set_u64(o, "fp_string_bytes", cs.fp_string_bytes);
+		json_set_u64(o, "fp_strings_dropped", cs.fp_strings_dropped);
 	}
 	fprintf(
 	    r->out, "%s\n",
