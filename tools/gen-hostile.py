@@ -29,6 +29,12 @@ datapath counter each one must move (the expect file lists the counts):
                        and two a relay passes unchanged that must still be
                        fingerprinted: a hello over 3 TLS records (one a
                        segment) and one over 30 segments
+
+gen-hostile.py OUT.pcap --forged N writes instead N flows from N forged
+sources, each with its own maximal hello (1000 cipher suites and 450
+extensions, 3.9 KB, in 3 segments; no two share a cipher or extension set):
+what a sender does to make userspace keep as many fingerprint bytes as
+it can (tests/scenario/hostile_memory_test.py).
 """
 import json
 import struct
@@ -104,24 +110,52 @@ def client_hello(ciphers, exts, ext_body=b""):
     return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 
 
-def hello_flow(c, cat, port, segments, retransmit_first=False):
+def hello_flow(c, cat, port, segments, retransmit_first=False, src=CLI4):
     """SYN, the server's SYN-ACK, ACK, then the hello segments."""
     isn, sisn = 1000 * port, 5000 * port
-    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn, 0, 0x02, LINUX_OPTS))))
+    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn, 0, 0x02, LINUX_OPTS), src=src)))
     c.add(cat + "_egress", eth(0x0800, ipv4(tcp(443, port, sisn, isn + 1, 0x12),
-                                            src=SRV4, dst=CLI4)))
-    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x10))))
+                                            src=SRV4, dst=src)))
+    c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x10), src=src)))
     off = 0
     for i, seg in enumerate(segments):
-        c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1 + off, sisn + 1, 0x18, payload=seg))))
+        c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1 + off, sisn + 1, 0x18, payload=seg),
+                                    src=src)))
         if i == 0 and retransmit_first:
-            c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x18, payload=seg))))
+            c.add(cat, eth(0x0800, ipv4(tcp(port, 443, isn + 1, sisn + 1, 0x18, payload=seg),
+                                        src=src)))
         off += len(seg)
+
+
+def forged(c, n):
+    """n flows, each from its own source, each with a distinct maximal hello:
+    sliding windows over GREASE-free value lists, so that every flow's JA3,
+    JA4 and raw strings differ from every other's."""
+    def values(lo, hi):
+        return [v for v in range(lo, hi) if not ((v & 0x0F0F) == 0x0A0A and v >> 8 == v & 0xFF)]
+    cs, es = values(0x0100, 0xFF00), values(0x1000, 0xFE00)
+    cbytes = b"".join(struct.pack("!H", v) for v in cs + cs[:1000])
+    ebytes = b"".join(struct.pack("!HH", v, 0) for v in es + es[:450])
+    for k in range(n):
+        co, eo = (k * 7) % len(cs), (k * 11) % len(es)
+        body = (b"\x03\x03" + bytes(32) + b"\x00" + struct.pack("!H", 2000) +
+                cbytes[2 * co:2 * co + 2000] + b"\x01\x00" + struct.pack("!H", 1800) +
+                ebytes[4 * eo:4 * eo + 1800])
+        hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+        hello = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+        src = bytes([100, 64 + (k >> 16) % 64, (k >> 8) & 0xFF, k & 0xFF])
+        port = 20000 + k % 40000
+        hello_flow(c, "forged", port, [hello[i:i + 1300] for i in range(0, len(hello), 1300)],
+                   src=src)
 
 
 def main():
     out = sys.argv[1]
     c = Corpus()
+    if len(sys.argv) > 3 and sys.argv[2] == "--forged":
+        forged(c, int(sys.argv[3]))
+        c.save(out)
+        return
     syn4 = eth(0x0800, ipv4(tcp(40000, 443, 1, 0, 0x02, LINUX_OPTS)))
     for n in range(14, len(syn4)):
         c.add("trunc_v4", syn4[:n])

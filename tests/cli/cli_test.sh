@@ -35,6 +35,7 @@ expect_usage_error "bad format" replay x.pcap --format yaml
 expect_usage_error "missing p0f file" replay x.pcap --p0f-db /nonexistent.fp
 expect_usage_error "replay of a missing file" replay /nonexistent.pcap
 expect_usage_error "unknown replay option" replay x.pcap --bogus
+expect_usage_error "fingerprint budget of zero" replay x.pcap --fp-budget 0
 expect_usage_error "detach with arguments" detach now
 expect_usage_error "unwritable record log" run --iface lo --log /nonexistent/dir/log
 expect_usage_error "missing network database" replay tests/data/demo.pcap --asn-db /nonexistent.mmdb

@@ -13,6 +13,7 @@
 #include "fingerprint/asndb.h"
 #include "fingerprint/tcpsig.h"
 #include "hydrascope/abi.h"
+#include "ingest/collector.h"
 
 #ifndef HS_DATADIR
 #define HS_DATADIR "deploy"
@@ -29,6 +30,8 @@ const char common_opts_help[] =
     "                     AS spread of clusters)\n"
     "  --allow CIDR       never block this prefix (repeatable)\n"
     "  --log FILE         append indicator and decision records (JSON lines)\n"
+    "  --fp-budget MB     memory for SNI, ALPN and raw fingerprint strings;\n"
+    "                     past it they are dropped and counted (default 64)\n"
     "  --p0f-db FILE      extra p0f-format signatures, searched first "
     "(repeatable)\n"
     "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
@@ -68,6 +71,7 @@ void common_opts_init(struct common_opts *o)
 	o->load.sigs = HS_DEFAULT_SIGS;
 	o->load.blocks = HS_DEFAULT_BLOCKS;
 	corr_config_defaults(&o->corr);
+	o->fp_budget = COLLECTOR_FP_BUDGET;
 	o->load.idle_gap_ns = 100ull * 1000 * 1000;
 }
 
@@ -131,6 +135,16 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 			o->load.flows = (uint32_t)v;
 		else
 			o->load.sources = (uint32_t)v;
+		return 1;
+	}
+	if (!strcmp(name, "fp-budget")) {
+		if (cli_parse_u64(val, 1, 1u << 20, &v)) {
+			cli_fail("--fp-budget wants megabytes from 1 to "
+				 "1048576, got '%s'",
+				 val ? val : "");
+			return -1;
+		}
+		o->fp_budget = v << 20;
 		return 1;
 	}
 	if (!strcmp(name, "idle-gap")) {

@@ -33,6 +33,7 @@ struct common_opts {
 	const char *log;	 /* --log FILE: JSON-lines records */
 	struct cidr allow[MAX_ALLOW_OPTS]; /* --allow CIDR */
 	int n_allow;
+	uint64_t fp_budget; /* --fp-budget MB, in bytes */
 };
 
 void common_opts_init(struct common_opts *o);

@@ -87,6 +87,7 @@ int session_start(struct session *s, const struct session_records *r)
 		cli_fail("out of memory");
 		return 1;
 	}
+	collector_set_fp_budget(s->coll, co->fp_budget);
 	s->skel = loader_open_load(&co->load, err, sizeof(err));
 	if (!s->skel) {
 		cli_fail("%s", err);

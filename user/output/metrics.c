@@ -224,6 +224,21 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	     "fingerprints", cs->fp_evictions);
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
 	     s->corr.evictions);
+	metric(sb, "hydrascope_fingerprint_strings_dropped_total", "counter",
+	       "SNI, ALPN or raw fingerprint strings not kept: past the "
+	       "byte budget");
+	put(sb, "hydrascope_fingerprint_strings_dropped_total",
+	    cs->fp_strings_dropped);
+	metric(sb, "hydrascope_fingerprint_string_bytes", "gauge",
+	       "memory held by interned fingerprint strings");
+	put(sb, "hydrascope_fingerprint_string_bytes", cs->fp_string_bytes);
+	metric(sb, "hydrascope_fingerprint_string_budget_bytes", "gauge",
+	       "the byte budget of interned fingerprint strings");
+	put(sb, "hydrascope_fingerprint_string_budget_bytes",
+	    cs->fp_string_budget);
+	metric(sb, "hydrascope_fingerprints", "gauge",
+	       "distinct TLS fingerprints held (one per distinct hello)");
+	put(sb, "hydrascope_fingerprints", cs->fp_records);
 	metric(sb, "hydrascope_correlator_entries", "gauge",
 	       "entries in the correlator's bounded tables");
 	put1(sb, "hydrascope_correlator_entries", "table", "sources",
