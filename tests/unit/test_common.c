@@ -97,7 +97,7 @@ static void run_band(void **state)
 {
 	const struct band_row *r = *state;
 	struct corr_config cfg;
-	struct hs_source k = {0};
+	struct src_kernel k = {0};
 	struct corr c;
 
 	corr_config_defaults(&cfg);
@@ -106,9 +106,9 @@ static void run_band(void **state)
 	assert_true(cfg.human_min_cv == 0.35);
 	if (r->min_bursts)
 		cfg.band_min_bursts = r->min_bursts;
-	k.cad.bursts = r->requests;
-	k.cad.ivl_mean_us = r->mean_us;
-	k.cad.ivl_var_us2 = r->sd_us * r->sd_us;
+	k.bursts = r->requests;
+	k.ivl_mean_us = r->mean_us;
+	k.ivl_var_us2 = r->sd_us * r->sd_us;
 	memset(&c, 0, sizeof(c));
 	c.cfg = cfg;
 	c.n_tested_sources = 1000; /* the level of a thousand sources */

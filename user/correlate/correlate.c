@@ -23,6 +23,33 @@ struct raised {
 	double score;
 };
 
+/* A source's and a signature's references into c->strs go with them. */
+static void src_release(void *ctx, void *v)
+{
+	struct corr *c = ctx;
+	struct src_state *s = v;
+
+	strpool_put(c->strs, s->tcp_sig);
+	strpool_put(c->strs, s->asn.org);
+	s->tcp_sig = s->asn.org = 0;
+}
+
+static void sig_release(void *ctx, void *v)
+{
+	struct corr *c = ctx;
+	struct sig_info *si = v;
+
+	strpool_put(c->strs, si->raw_id);
+	si->raw_id = 0;
+}
+
+const char *corr_str(const struct corr *c, uint32_t id)
+{
+	const char *s = strpool_get(c->strs, id, NULL);
+
+	return s ? s : "";
+}
+
 struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 		      size_t max_flows, size_t max_sources)
 {
@@ -44,11 +71,17 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 			      sizeof(struct raised), NULL);
 	c->sigs = table_new(HS_DEFAULT_SIGS, sizeof(uint64_t),
 			    sizeof(struct sig_info), NULL);
+	/* no budget: every string is held by a source or a signature, and
+	 * those tables are bounded (a SYN signature prints in < 96 bytes, an
+	 * AS name is cut at 47) */
+	c->strs = strpool_new(SIZE_MAX);
 	if (!c->srcs || !c->members || !c->clusters || !c->shadows ||
-	    !c->raised || !c->sigs) {
+	    !c->raised || !c->sigs || !c->strs) {
 		corr_free(c);
 		return NULL;
 	}
+	table_set_evict_ctx(c->srcs, src_release, c);
+	table_set_evict_ctx(c->sigs, sig_release, c);
 	return c;
 }
 
@@ -62,6 +95,7 @@ void corr_free(struct corr *c)
 	table_free(c->shadows);
 	table_free(c->raised);
 	table_free(c->sigs);
+	strpool_free(c->strs); /* after the tables that release into it */
 	free(c);
 }
 
@@ -194,7 +228,14 @@ static void eval_sources(struct corr *c, uint64_t now,
 			continue;
 		}
 		if (c->env.asn && !s->asn_done) {
-			asndb_lookup(c->env.asn, a, &s->asn);
+			struct asn_info ai;
+
+			asndb_lookup(c->env.asn, a, &ai);
+			s->asn.asn = ai.asn;
+			s->asn.cls = (uint8_t)ai.cls;
+			s->asn.org = strpool_intern(
+			    c->strs, ai.org,
+			    strnlen(ai.org, sizeof(ai.org) - 1), NULL);
 			s->asn_done = true;
 		}
 		for (i = 0; i < sizeof(source_evals) / sizeof(source_evals[0]);
@@ -649,8 +690,8 @@ static void member_schedule(const struct member *m, const struct src_state *s,
 			    double *period, double *bytes)
 {
 	*period = member_period_s(m);
-	if (*period <= 0 && s->have_kernel && s->k.cad.ivl_mean_us)
-		*period = (double)s->k.cad.ivl_mean_us / 1e6;
+	if (*period <= 0 && s->have_kernel && s->k.ivl_mean_us)
+		*period = (double)s->k.ivl_mean_us / 1e6;
 	*bytes = m->conn_bytes.n ? m->conn_bytes.mean : m->sizes.mean;
 }
 

@@ -44,6 +44,9 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id)
 	p0f_db_match(c->env.p0f, &si->sig, &m);
 	si->os = tcpsig_os_class(&si->sig, &m);
 	tcpsig_format(&si->sig, si->raw, sizeof(si->raw));
+	/* the copy sources refer to (strnlen: as a %s print of raw) */
+	si->raw_id = strpool_intern(
+	    c->strs, si->raw, strnlen(si->raw, sizeof(si->raw) - 1), NULL);
 	return si;
 }
 
@@ -368,12 +371,17 @@ static void fold_sizes(struct src_state *s, struct member *m,
 		running_add(&m->conn_bytes, total);
 }
 
-static void note_sig(struct src_state *s, const struct sig_info *si)
+static void note_sig(struct corr *c, struct src_state *s,
+		     const struct sig_info *si)
 {
 	s->have_sig = 1;
 	s->mss = si->sig.mss;
 	s->hops = (uint8_t)tcpsig_distance(&si->sig);
-	snprintf(s->tcp_sig, sizeof(s->tcp_sig), "%s", si->raw);
+	if (s->tcp_sig != si->raw_id) {
+		strpool_put(c->strs, s->tcp_sig);
+		strpool_ref(c->strs, si->raw_id);
+		s->tcp_sig = si->raw_id;
+	}
 }
 
 struct sweep_ctx {
@@ -415,7 +423,7 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	fp = collector_view(c->env.coll, k, &view) ? &view : NULL;
 	si = corr_sig(c, f->sig_id);
 	if (si)
-		note_sig(s, si);
+		note_sig(c, s, si);
 	if (fp && fp->err == HELLO_OK) {
 		fam = (enum client_family)fp->family;
 		s->family = (uint8_t)fam;
@@ -478,7 +486,15 @@ static int fold_source(const void *key, const void *val, void *ctx)
 
 	if (!s)
 		return 0;
-	s->k = *k;
+	s->k = (struct src_kernel){
+	    .ivl_mean_us = k->cad.ivl_mean_us,
+	    .ivl_var_us2 = k->cad.ivl_var_us2,
+	    .flows = k->flows,
+	    .bursts = k->cad.bursts,
+	    .min_tcp_rtt_us = k->min_tcp_rtt_us,
+	    .min_tls_rtt_us = k->min_tls_rtt_us,
+	    .min_ack_hello_us = k->min_ack_hello_us,
+	};
 	s->have_kernel = true;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "fingerprint/asndb.h"
 #include "correlate/correlate.h"
 #include "output/json_field.h"
+#include "lib/strpool.h"
 #include "lib/table.h"
 
 /* Running mean and variance (Welford), in doubles: userspace only. */
@@ -26,8 +27,33 @@ double running_cv(const struct running *r); /* -1 below 2 samples */
 
 #define DETOUR_SAMPLES 9 /* recent per-flow detour estimates, for a median */
 
+/* What the evaluators read of the kernel's source counters (struct
+ * hs_source is 160 bytes; a source keeps these 40). */
+struct src_kernel {
+	uint64_t ivl_mean_us; /* inter-burst interval */
+	uint64_t ivl_var_us2;
+	uint32_t flows;
+	uint32_t bursts;
+	uint32_t min_tcp_rtt_us;
+	uint32_t min_tls_rtt_us;
+	uint32_t min_ack_hello_us;
+};
+
+/* The network database's answer, the AS name interned (c->strs). */
+struct src_asn {
+	uint32_t asn; /* 0: unknown */
+	uint32_t org; /* c->strs id */
+	uint8_t cls;  /* enum net_class */
+};
+
+/*
+ * Per source, fixed size: strings (the last SYN signature, the AS name)
+ * are references into c->strs, which holds one copy per distinct string
+ * for however many sources share it. At a million flows this is a quarter
+ * of the correlator's memory; it was 456 bytes a source.
+ */
 struct src_state {
-	struct hs_source k; /* the kernel's counters, last sweep */
+	struct src_kernel k; /* the kernel's counters, last sweep */
 	bool have_kernel;
 	uint64_t first_ns, last_ns;
 	/* relay: per flow, family-aware (see relay.c) */
@@ -42,13 +68,13 @@ struct src_state {
 	uint8_t family; /* of the last fingerprinted flow */
 	/* request sizes of finished flows */
 	struct running sizes;
-	/* the last SYN signature */
+	/* the last SYN signature: its raw form is c->strs id tcp_sig */
 	uint16_t mss;
 	uint8_t hops, have_sig;
-	char tcp_sig[96];
+	uint32_t tcp_sig;
 	/* network database */
 	bool asn_done;
-	struct asn_info asn;
+	struct src_asn asn;
 	uint32_t fired; /* kinds firing at the last evaluation */
 };
 
@@ -165,6 +191,7 @@ struct corr {
 	struct table *shadows;	/* hs_flow_key -> flow_shadow */
 	struct table *raised;	/* u64 (kind, subject) -> struct raised */
 	struct table *sigs;	/* u64 sig id -> struct sig_info */
+	struct strpool *strs;	/* SYN signatures and AS names, interned */
 	uint32_t gen;
 	struct corr_stats st;
 	/* relay share: samples and hits of the current and last window */
@@ -181,8 +208,12 @@ struct corr {
 struct sig_info {
 	struct hs_tcp_sig sig;
 	enum os_class os;
+	uint32_t raw_id; /* c->strs: the raw form, one reference */
 	char raw[96];
 };
+
+/* A string of c->strs ("" for none). */
+const char *corr_str(const struct corr *c, uint32_t id);
 
 /* The SYN signature behind an id (cached), NULL if unknown. */
 const struct sig_info *corr_sig(struct corr *c, uint64_t id);
@@ -191,7 +222,7 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id);
 double clamp01(double x);
 json_object *evidence_new(void);
 void ev_dbl(json_object *e, const char *k, double v);
-enum cadence_band source_band(const struct corr *c, const struct hs_source *k);
+enum cadence_band source_band(const struct corr *c, const struct src_kernel *k);
 /* Upper confidence bound of a CV from k intervals at level 1 - alpha. */
 double cv_upper(double cv, unsigned k, double alpha);
 /* Upper bound of P(X >= k), X ~ Binomial(n, p) (Chernoff). */
@@ -201,7 +232,7 @@ bool member_relayed(const struct corr_config *cfg, const struct member *m);
 /* Per-test false-alarm level for n tests per evaluation, within the
  * alert budget (expected chance hits per window). */
 double test_alpha(const struct corr_config *cfg, size_t n);
-double source_cv(const struct hs_source *k);
+double source_cv(const struct src_kernel *k);
 /* Median of the source's recent detour estimates (us). */
 int32_t detour_median(const struct src_state *s);
 

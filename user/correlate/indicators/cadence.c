@@ -20,19 +20,19 @@ bool eval_robotic(const struct corr *c, const struct hs_addr *a,
 
 	(void)a;
 	(void)fired;
-	if (!s->have_kernel || s->k.cad.bursts < cfg->robotic_min_bursts ||
+	if (!s->have_kernel || s->k.bursts < cfg->robotic_min_bursts ||
 	    cv < 0 || cv > cfg->robotic_max_cv)
 		return false;
-	ucb = cv_upper(cv, s->k.cad.bursts - 1,
-		       test_alpha(cfg, c->n_tested_sources));
+	ucb =
+	    cv_upper(cv, s->k.bursts - 1, test_alpha(cfg, c->n_tested_sources));
 	if (ucb > cfg->robotic_max_cv)
 		return false;
 	ind->score = cfg->robotic_max_cv > 0
 			 ? clamp01(1.0 - 0.5 * cv / cfg->robotic_max_cv)
 			 : 1;
 	ind->evidence = evidence_new();
-	json_set_u64(ind->evidence, "requests", s->k.cad.bursts);
-	json_set_u64(ind->evidence, "interval_mean_us", s->k.cad.ivl_mean_us);
+	json_set_u64(ind->evidence, "requests", s->k.bursts);
+	json_set_u64(ind->evidence, "interval_mean_us", s->k.ivl_mean_us);
 	ev_dbl(ind->evidence, "interval_cv", cv);
 	ev_dbl(ind->evidence, "interval_cv_upper", ucb);
 	return true;

@@ -54,11 +54,11 @@ void ev_dbl(json_object *e, const char *k, double v)
 
 /* CV of inter-request intervals (bursts counts requests, so intervals are
  * bursts - 1); -1 below two intervals. */
-double source_cv(const struct hs_source *k)
+double source_cv(const struct src_kernel *k)
 {
-	if (k->cad.bursts < 3 || !k->cad.ivl_mean_us)
+	if (k->bursts < 3 || !k->ivl_mean_us)
 		return -1;
-	return sqrt((double)k->cad.ivl_var_us2) / (double)k->cad.ivl_mean_us;
+	return sqrt((double)k->ivl_var_us2) / (double)k->ivl_mean_us;
 }
 
 /* P(chi2(nu) <= x): the regularised lower incomplete gamma P(nu/2, x/2)
@@ -164,15 +164,14 @@ bool member_relayed(const struct corr_config *cfg, const struct member *m)
  * confidence bound (at the per-source level that keeps the expected chance
  * hits over every source tested within alert_budget) is under
  * robotic_max_cv; human from human_min_cv; regular between. */
-enum cadence_band source_band(const struct corr *c, const struct hs_source *k)
+enum cadence_band source_band(const struct corr *c, const struct src_kernel *k)
 {
 	const struct corr_config *cfg = &c->cfg;
 	double cv = source_cv(k);
 
-	if (k->cad.bursts < cfg->band_min_bursts || cv < 0)
+	if (k->bursts < cfg->band_min_bursts || cv < 0)
 		return BAND_SPARSE;
-	if (cv_upper(cv, k->cad.bursts - 1,
-		     test_alpha(cfg, c->n_tested_sources)) <=
+	if (cv_upper(cv, k->bursts - 1, test_alpha(cfg, c->n_tested_sources)) <=
 	    cfg->robotic_max_cv)
 		return BAND_ROBOTIC;
 	if (cv >= cfg->human_min_cv)

@@ -21,6 +21,6 @@ bool eval_hop(const struct corr *c, const struct hs_addr *a,
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "mss", s->mss);
 	json_set_u64(ind->evidence, "hops", s->hops);
-	json_set_str(ind->evidence, "tcp_sig", s->tcp_sig);
+	json_set_str(ind->evidence, "tcp_sig", corr_str(c, s->tcp_sig));
 	return true;
 }

@@ -35,8 +35,9 @@ bool eval_residential(const struct corr *c, const struct hs_addr *a,
 	ind->relay = relay;
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "asn", s->asn.asn);
-	json_set_str(ind->evidence, "as_org", s->asn.org);
-	json_set_str(ind->evidence, "network", net_class_name(s->asn.cls));
+	json_set_str(ind->evidence, "as_org", corr_str(c, s->asn.org));
+	json_set_str(ind->evidence, "network",
+		     net_class_name((enum net_class)s->asn.cls));
 	json_set_str(ind->evidence, "signals",
 		     relay && stack ? "relay_rtt_gap,stack_mismatch"
 		     : relay	    ? "relay_rtt_gap"

@@ -33,7 +33,7 @@ bool eval_stack(const struct corr *c, const struct hs_addr *a,
 	json_set_str(ind->evidence, "os_class",
 		     os_class_name((enum os_class)s->worst_os));
 	if (s->have_sig)
-		json_set_str(ind->evidence, "tcp_sig", s->tcp_sig);
+		json_set_str(ind->evidence, "tcp_sig", corr_str(c, s->tcp_sig));
 	json_set_u64(ind->evidence, "flows_checked", s->stack_checked);
 	json_set_u64(ind->evidence, "mismatched_flows", s->stack_hits);
 	ev_dbl(ind->evidence, "implausibility", s->stack_worst);
