@@ -235,6 +235,25 @@ static void test_fp_raw_matches(void **state)
 	free(h);
 }
 
+/* The longest JA3 string for its lists: version 65535 and empty lists
+ * ("65535,,,,", found by fuzz_collector overrunning its buffer). */
+static void test_ja3_longest_empty(void **state)
+{
+	uint8_t buf[256];
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct tls_fp fp;
+	size_t n = hello_build(buf, sizeof(buf), NULL, 0, NULL, 0, 0);
+
+	(void)state;
+	assert_non_null(h);
+	buf[9] = buf[10] = 0xff; /* legacy_version */
+	assert_int_equal(hello_parse(buf, n, h), HELLO_OK);
+	assert_int_equal(fp_compute(h, &fp), 0);
+	assert_string_equal(fp.ja3_str, "65535,,,,");
+	fp_free(&fp);
+	free(h);
+}
+
 static void feed(struct collector *c, struct hs_hello_seg *ev, uint16_t port,
 		 const uint8_t *hello, size_t n)
 {
@@ -339,6 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_strpool_budget),
 	    cmocka_unit_test(test_strpool_many),
 	    cmocka_unit_test(test_fp_raw_matches),
+	    cmocka_unit_test(test_ja3_longest_empty),
 	    cmocka_unit_test(test_collector_budget),
 	    cmocka_unit_test(test_table_entries),
 	};

@@ -190,8 +190,9 @@ static char *ja3_string(const struct fields *f)
 {
 	struct out o;
 
-	/* "65535," and up to 6 characters an item */
-	if (!out_new(&o, 8 + 6 * (f->nc + f->ne + f->ng) + 4 * f->nf))
+	/* "65535" and four commas, up to 6 characters a list item ("-" and
+	 * 5 digits), 4 a point format */
+	if (!out_new(&o, 9 + 6 * (f->nc + f->ne + f->ng) + 4 * f->nf))
 		return NULL;
 	put_dec(&o, f->legacy_version);
 	put_c(&o, ',');
