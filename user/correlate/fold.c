@@ -469,6 +469,12 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 		fold_stack(c, s, m, fam, si);
 		sh->done |= FOLD_STACK;
 	}
+	/* The datapath names a flow's SYN signature when the SYN creates it,
+	 * and a later SYN makes a new flow (another first_ns): a flow without
+	 * one (opened mid-stream, e.g. before a restart) never gets one. Done,
+	 * or it would be folded again every round for nothing. */
+	if (!f->sig_id)
+		sh->done |= FOLD_STACK;
 	if (!(sh->done & FOLD_SIZES) &&
 	    (sc->flows_over || f->flags & HS_F_FIN ||
 	     sc->now - f->last_ns >= FLOW_IDLE_NS)) {
