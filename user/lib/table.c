@@ -40,6 +40,7 @@ struct table {
 	/* entries: chunks of per_chunk entries, allocated as they fill */
 	unsigned char **chunks;
 	size_t per_chunk, nchunks, used; /* used: entries ever handed out */
+	unsigned chunk_shift;		 /* per_chunk = 1 << chunk_shift */
 	uint32_t free_head;		 /* free entry index + 1; 0 = none */
 };
 
@@ -62,7 +63,9 @@ static uint64_t hash_bytes(const void *p, size_t n)
 
 static unsigned char *entry(const struct table *t, uint32_t idx)
 {
-	return t->chunks[idx / t->per_chunk] + (idx % t->per_chunk) * t->esz;
+	/* a power-of-two chunk: a shift and a mask, not two divisions */
+	return t->chunks[idx >> t->chunk_shift] +
+	       (idx & (t->per_chunk - 1)) * t->esz;
 }
 
 static struct entry_hdr *ehdr(unsigned char *e)
@@ -150,9 +153,12 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 	/* values start 8-byte aligned, as every value type here needs */
 	t->esz = sizeof(struct entry_hdr) + t->ksz +
 		 (val_size + align - 1) / align * align;
-	t->per_chunk = CHUNK_BYTES / t->esz ? CHUNK_BYTES / t->esz : 1;
-	if (t->per_chunk > max_entries)
-		t->per_chunk = max_entries;
+	/* the largest power of two of entries in CHUNK_BYTES, but no more
+	 * than the table can hold */
+	while ((2ul << t->chunk_shift) * t->esz <= CHUNK_BYTES &&
+	       (1ul << t->chunk_shift) < max_entries)
+		t->chunk_shift++;
+	t->per_chunk = 1ul << t->chunk_shift;
 	t->nchunks = (max_entries + t->per_chunk - 1) / t->per_chunk;
 	t->on_evict = on_evict;
 	t->next_seq = 1;
@@ -258,6 +264,12 @@ static void evict_oldest(struct table *t)
 	uint64_t best = UINT64_MAX;
 
 	t->evict_cursor = (t->evict_cursor + 0x9e3779b97f4a7c15ull) & mask;
+	/* the sample's sequence numbers sit in scattered entries: ask for
+	 * them all before reading any, so the cache misses overlap */
+	for (i = t->evict_cursor, n = 0; n <= 64 && n < t->nslots;
+	     n++, i = (i + 1) & mask)
+		if (t->slots[i].ent)
+			__builtin_prefetch(slot_entry(t, i));
 	for (i = t->evict_cursor, n = 0; n < t->nslots;
 	     n++, i = (i + 1) & mask) {
 		uint64_t s = t->slots[i].ent ? ehdr(slot_entry(t, i))->seq : 0;
