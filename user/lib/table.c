@@ -7,25 +7,27 @@
 #include "hydrascope/tuple.h"
 
 /*
- * Layout. The probe array holds 8-byte slots (entry index + 32 bits of the
- * key's hash); keys and values live in fixed-size entries allocated in
- * chunks, so that a table costs per entry its key, its value, a sequence
- * number and two small slots (the probe array stays at most half full),
- * not a malloc'd block plus a fat slot. At a million flows that is the
- * difference between ~170 and ~60 bytes of overhead per entry.
+ * Layout. The probe array holds 4-byte slots (an entry index); keys and
+ * values live in fixed-size entries allocated in chunks, each headed by 32
+ * bits of its key's hash (the home slot, and a filter before the key
+ * compare) and its insertion number. A table costs per entry its key, its
+ * value, 8 bytes of header and two slots (the probe array stays at most
+ * half full), not a malloc'd block plus a fat slot: at a million flows ~50
+ * bytes of overhead per entry instead of ~170.
  *
  * Slot positions, probing, backward-shift deletion and the eviction
  * sample are those of the slot-per-entry table this replaces: iteration
  * order (which the correlator's records follow) stays the same.
  */
-struct slot {
-	uint32_t ent; /* entry index + 1; 0 = empty */
-	uint32_t tag; /* low 32 bits of the key's hash (home slot, filter) */
-};
+typedef uint32_t slot_t; /* entry index + 1; 0 = empty */
 
-/* Entry: [seq][key][value]; seq 0 marks a free entry. */
+/* Entry: [header][key][value]. */
 struct entry_hdr {
-	uint64_t seq; /* insertion order */
+	uint32_t hash; /* low 32 bits of the key's hash */
+	/* insertion number mod 2^32: eviction compares ages (next - seq),
+	 * which order entries as their full numbers did while fewer than
+	 * 2^32 inserts separate them */
+	uint32_t seq;
 };
 
 #define CHUNK_BYTES (64u * 1024)
@@ -36,7 +38,7 @@ struct table {
 	void (*on_evict)(void *val);
 	void (*on_evict_ctx)(void *ctx, void *val);
 	void *evict_ctx;
-	struct slot *slots;
+	slot_t *slots;
 	/* entries: chunks of per_chunk entries, allocated as they fill */
 	unsigned char **chunks;
 	size_t per_chunk, nchunks, used; /* used: entries ever handed out */
@@ -85,7 +87,7 @@ static void *eval(const struct table *t, unsigned char *e)
 
 static unsigned char *slot_entry(const struct table *t, size_t i)
 {
-	return entry(t, t->slots[i].ent - 1);
+	return entry(t, t->slots[i] - 1);
 }
 
 static bool has_evict(const struct table *t)
@@ -128,7 +130,6 @@ static void entry_release(struct table *t, uint32_t idx)
 {
 	unsigned char *e = entry(t, idx);
 
-	ehdr(e)->seq = 0;
 	memcpy(ekey(e), &t->free_head, sizeof(uint32_t));
 	t->free_head = idx + 1;
 }
@@ -142,7 +143,7 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 	/* keys are compared and hashed on their full size: no padding; the
 	 * key area of a free entry holds the free list link */
 	if (!t || !max_entries || key_size % align || !key_size ||
-	    max_entries >= UINT32_MAX)
+	    max_entries >= (1ull << 31))
 		goto fail;
 	t->max = max_entries;
 	t->nslots = 16;
@@ -191,7 +192,7 @@ void table_free(struct table *t)
 		return;
 	if (has_evict(t))
 		for (i = 0; i < t->nslots; i++)
-			if (t->slots[i].ent)
+			if (t->slots[i])
 				evicted(t, eval(t, slot_entry(t, i)));
 	for (i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
@@ -205,17 +206,17 @@ static size_t find(const struct table *t, const void *key, uint64_t h,
 {
 	size_t mask = t->nslots - 1;
 	size_t i = h & mask;
-	uint32_t tag = (uint32_t)h;
 
 	for (;;) {
-		const struct slot *s = &t->slots[i];
+		unsigned char *e;
 
-		if (!s->ent) {
+		if (!t->slots[i]) {
 			*found = false;
 			return i;
 		}
-		if (s->tag == tag &&
-		    !memcmp(ekey(slot_entry(t, i)), key, t->ksz)) {
+		e = slot_entry(t, i);
+		if (ehdr(e)->hash == (uint32_t)h &&
+		    !memcmp(ekey(e), key, t->ksz)) {
 			*found = true;
 			return i;
 		}
@@ -235,22 +236,22 @@ static void remove_at(struct table *t, size_t i)
 {
 	size_t mask = t->nslots - 1, j = i;
 
-	entry_release(t, t->slots[i].ent - 1);
-	t->slots[i] = (struct slot){0, 0};
+	entry_release(t, t->slots[i] - 1);
+	t->slots[i] = 0;
 	t->len--;
-	/* backward-shift the probe run that follows (the tag holds the low
-	 * hash bits, hence the home slot: nslots <= 2^32) */
+	/* backward-shift the probe run that follows (the header keeps the
+	 * low hash bits, hence the home slot: nslots <= 2^32) */
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & mask;
-		if (!t->slots[j].ent)
+		if (!t->slots[j])
 			return;
-		home = t->slots[j].tag & mask;
+		home = ehdr(slot_entry(t, j))->hash & mask;
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
 			t->slots[i] = t->slots[j];
-			t->slots[j] = (struct slot){0, 0};
+			t->slots[j] = 0;
 			i = j;
 		}
 	}
@@ -261,27 +262,32 @@ static void remove_at(struct table *t, size_t i)
 static void evict_oldest(struct table *t)
 {
 	size_t i, n, oldest = 0, mask = t->nslots - 1;
-	uint64_t best = UINT64_MAX;
+	uint32_t now = (uint32_t)t->next_seq, best = 0;
+	bool any = false;
 
 	t->evict_cursor = (t->evict_cursor + 0x9e3779b97f4a7c15ull) & mask;
 	/* the sample's sequence numbers sit in scattered entries: ask for
 	 * them all before reading any, so the cache misses overlap */
 	for (i = t->evict_cursor, n = 0; n <= 64 && n < t->nslots;
 	     n++, i = (i + 1) & mask)
-		if (t->slots[i].ent)
+		if (t->slots[i])
 			__builtin_prefetch(slot_entry(t, i));
 	for (i = t->evict_cursor, n = 0; n < t->nslots;
 	     n++, i = (i + 1) & mask) {
-		uint64_t s = t->slots[i].ent ? ehdr(slot_entry(t, i))->seq : 0;
+		if (t->slots[i]) {
+			/* the oldest: the most inserts ago (no two equal) */
+			uint32_t age = now - ehdr(slot_entry(t, i))->seq;
 
-		if (s && s < best) {
-			best = s;
-			oldest = i;
+			if (!any || age > best) {
+				best = age;
+				oldest = i;
+				any = true;
+			}
 		}
-		if (n >= 64 && best != UINT64_MAX)
+		if (n >= 64 && any)
 			break;
 	}
-	if (best == UINT64_MAX)
+	if (!any)
 		return;
 	evicted(t, eval(t, slot_entry(t, oldest)));
 	remove_at(t, oldest);
@@ -309,9 +315,10 @@ void *table_get_or_add(struct table *t, const void *key, bool *created)
 	if (idx == UINT32_MAX)
 		return NULL;
 	e = entry(t, idx);
-	ehdr(e)->seq = t->next_seq++;
+	ehdr(e)->hash = (uint32_t)h;
+	ehdr(e)->seq = (uint32_t)t->next_seq++;
 	memcpy(ekey(e), key, t->ksz);
-	t->slots[i] = (struct slot){idx + 1, (uint32_t)h};
+	t->slots[i] = idx + 1;
 	t->len++;
 	return eval(t, e);
 }
@@ -343,7 +350,7 @@ bool table_next(const struct table *t, size_t *pos, const void **key,
 	while (*pos < t->nslots) {
 		size_t i = (*pos)++;
 
-		if (t->slots[i].ent) {
+		if (t->slots[i]) {
 			unsigned char *e = slot_entry(t, i);
 
 			if (key)
