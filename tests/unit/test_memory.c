@@ -282,7 +282,7 @@ static void test_collector_budget(void **state)
 	assert_non_null(ev);
 	assert_non_null(c);
 	ev->hdr.type = HS_EV_HELLO_SEG;
-	/* room for the empty SNI and ALPN and one set of fields (~600 B) */
+	/* room for the empty SNI and one set of fields (~700 B) */
 	collector_set_fp_budget(c, 1000);
 	for (uint16_t port = 1; port <= 3; port++) {
 		for (int i = 0; i < 300; i++)

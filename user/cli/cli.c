@@ -30,7 +30,7 @@ const char common_opts_help[] =
     "                     AS spread of clusters)\n"
     "  --allow CIDR       never block this prefix (repeatable)\n"
     "  --log FILE         append indicator and decision records (JSON lines)\n"
-    "  --fp-budget MB     memory for SNI, ALPN and raw fingerprint strings;\n"
+    "  --fp-budget MB     memory for SNIs and raw fingerprint strings;\n"
     "                     past it they are dropped and counted (default 64)\n"
     "  --p0f-db FILE      extra p0f-format signatures, searched first "
     "(repeatable)\n"

@@ -33,7 +33,7 @@ struct flow_fp {
  * it lives with the records, not under the budget. */
 struct fp_rec {
 	struct hs_tuple_acc acc;
-	uint32_t alpn;	 /* c->recs */
+	uint32_t alpn;	 /* c->alpns */
 	uint32_t fields; /* c->strs: packed hello fields, 0: dropped */
 	char ja3[33];
 	char ja4[JA4_LEN];
@@ -51,7 +51,8 @@ struct collector {
 	struct table *inflight; /* hs_flow_key -> struct reasm */
 	struct table *fps;	/* hs_flow_key -> struct flow_fp */
 	struct strpool *recs;	/* struct fp_rec, by content */
-	struct strpool *strs;	/* SNI, ALPN, packed fields: budgeted */
+	struct strpool *alpns;	/* ALPN lists of the records */
+	struct strpool *strs;	/* SNI, packed fields: budgeted */
 	struct collector_stats st;
 };
 
@@ -73,7 +74,7 @@ static void rec_put(struct collector *c, uint32_t id)
 	if (!rec_get(c, id, &r))
 		return;
 	if (strpool_put(c->recs, id)) {
-		strpool_put(c->recs, r.alpn);
+		strpool_put(c->alpns, r.alpn);
 		strpool_put(c->strs, r.fields);
 	}
 }
@@ -100,8 +101,9 @@ struct collector *collector_new(size_t max_flows, size_t max_inflight)
 	c->fps = table_new(max_flows, sizeof(struct hs_flow_key),
 			   sizeof(struct flow_fp), NULL);
 	c->recs = strpool_new(SIZE_MAX);
+	c->alpns = strpool_new(SIZE_MAX);
 	c->strs = strpool_new(COLLECTOR_FP_BUDGET);
-	if (!c->inflight || !c->fps || !c->recs || !c->strs) {
+	if (!c->inflight || !c->fps || !c->recs || !c->alpns || !c->strs) {
 		collector_free(c);
 		return NULL;
 	}
@@ -116,6 +118,7 @@ void collector_free(struct collector *c)
 	table_free(c->inflight);
 	table_free(c->fps); /* releases into the pools: before them */
 	strpool_free(c->recs);
+	strpool_free(c->alpns);
 	strpool_free(c->strs);
 	free(c);
 }
@@ -142,12 +145,12 @@ static uint32_t rec_intern(struct collector *c, const struct tls_hello *h,
 	r.family = (uint8_t)client_family_of(h);
 	r.tuple_valid = fp_tuple_acc(h, &r.acc);
 	r.alpn =
-	    strpool_intern(c->recs, h->alpn, strnlen(h->alpn, ALPN_MAX), NULL);
+	    strpool_intern(c->alpns, h->alpn, strnlen(h->alpn, ALPN_MAX), NULL);
 	r.fields = strpool_intern(c->strs, packed, plen, NULL);
 	id = strpool_intern(c->recs, &r, sizeof(r), &created);
 	if (!id || !created) {
 		/* a record that exists already holds its own references */
-		strpool_put(c->recs, r.alpn);
+		strpool_put(c->alpns, r.alpn);
 		strpool_put(c->strs, r.fields);
 	}
 	return id;
@@ -277,7 +280,7 @@ bool collector_view(const struct collector *c, const struct hs_flow_key *k,
 	memcpy(v->ja4_o, r.ja4_o, sizeof(v->ja4_o));
 	memcpy(v->tls_version, r.tls_version, sizeof(v->tls_version));
 	v->sni = strpool_get(c->strs, f->sni, NULL);
-	v->alpn = strpool_get(c->recs, r.alpn, NULL);
+	v->alpn = strpool_get(c->alpns, r.alpn, NULL);
 	v->fields = r.fields;
 	return true;
 }

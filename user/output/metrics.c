@@ -102,9 +102,9 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 			    const struct hs_stats *st)
 {
 	static const char *const parse_reasons[] = {
-	    "non_ip",	      "err_eth",    "err_vlan", "vlan_limit",
-	    "err_ipv4",	      "err_ipv6",   "ipv6_ext_limit", "ip_frag",
-	    "non_tcp",	      "err_tcp",    "err_tcp_opt"};
+	    "non_ip",	"err_eth",  "err_vlan",	      "vlan_limit",
+	    "err_ipv4", "err_ipv6", "ipv6_ext_limit", "ip_frag",
+	    "non_tcp",	"err_tcp",  "err_tcp_opt"};
 	const uint64_t *v = (const uint64_t *)st;
 	unsigned cur = 0;
 	size_t i;
@@ -225,7 +225,7 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
 	     s->corr.evictions);
 	metric(sb, "hydrascope_fingerprint_strings_dropped_total", "counter",
-	       "SNI, ALPN or raw fingerprint strings not kept: past the "
+	       "SNIs or raw fingerprint strings not kept: past the "
 	       "byte budget");
 	put(sb, "hydrascope_fingerprint_strings_dropped_total",
 	    cs->fp_strings_dropped);
