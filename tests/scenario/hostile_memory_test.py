@@ -27,10 +27,12 @@ HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 N = int(os.environ.get("HS_FORGED", "30000"))
 SMALL = 500
 BUDGET_MB = 8
-# What a flow may keep beyond the budget, all tables together (collector,
-# correlator, policy, the report's flow list), with room to spare: a
-# hostile hello's strings alone were 22 KB.
-PER_FLOW = 3 * 1024
+# What a flow may keep beyond the budget, all tables together: the
+# collector's record and fingerprint (~0.4 KB), the correlator's source,
+# member and shadow (~0.5 KB), a cluster per distinct fingerprint (2.2 KB,
+# up to max_clusters), policy, the report's flow list. A hostile hello's
+# strings alone were 22 KB.
+PER_FLOW = 4 * 1024
 RAW = ("ja3_str", "ja4_r", "ja4_ro")
 HASHED = ("ja3", "ja4", "ja4_o", "tls_version")
 
