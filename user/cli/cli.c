@@ -14,10 +14,7 @@
 #include "fingerprint/tcpsig.h"
 #include "hydrascope/abi.h"
 #include "ingest/collector.h"
-
-#ifndef HS_DATADIR
-#define HS_DATADIR "deploy"
-#endif
+#include "lib/version.h"
 
 const char common_opts_help[] =
     "  --flows N          flow table entries (default 65536)\n"
@@ -173,23 +170,26 @@ int common_opt(struct common_opts *o, const char *name, const char *val)
 	return 0;
 }
 
-/* The supplement ships beside the binary's source tree or installed. */
-static const char *supplement_path(void)
-{
-	static const char *const candidates[] = {
-	    HS_DATADIR "/p0f/hydrascope.fp",
-	    "/usr/local/share/hydrascope/hydrascope.fp",
-	};
+#define P0F_SYSTEM_DB "/etc/p0f/p0f.fp"
 
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
-		if (!access(candidates[i], R_OK))
-			return candidates[i];
-	return NULL;
+/* A p0f file that parses but holds no [tcp:request] signature (an
+ * fp file of another section, a truncated copy) labels nothing; say so
+ * rather than let every OS label quietly fall back to the TTL. */
+static void warn_empty(const struct p0f_db *db, const char *const *files,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!p0f_db_file_size(db, files[i]))
+			fprintf(stderr,
+				"hydrascope: warning: p0f file %s has no "
+				"[tcp:request] signature\n",
+				files[i]);
 }
 
-struct p0f_db *common_load_p0f(const struct common_opts *o)
+struct p0f_db *common_load_p0f(const struct common_opts *o, bool strict)
 {
 	const char *files[16];
+	char sup[4096];
 	size_t n = 0;
 	char err[512];
 	struct p0f_db *db;
@@ -198,16 +198,31 @@ struct p0f_db *common_load_p0f(const struct common_opts *o)
 	for (i = 0; i < o->n_p0f_files; i++)
 		files[n++] = o->p0f_files[i];
 	if (!o->no_default_p0f) {
-		const char *sup = supplement_path();
-
-		if (sup)
+		/* without the supplement the same SYN gets another label;
+		 * never let that depend on where the binary was started */
+		if (hs_data_path("p0f/hydrascope.fp", sup, sizeof(sup))) {
+			if (strict) {
+				cli_fail("p0f supplement %s: %s (set "
+					 "HYDRASCOPE_DATADIR, or run with "
+					 "--no-default-p0f)",
+					 sup, strerror(errno));
+				return NULL;
+			}
+			fprintf(stderr,
+				"hydrascope: warning: p0f supplement %s: %s; "
+				"OS labels may differ\n",
+				sup, strerror(errno));
+		} else {
 			files[n++] = sup;
-		if (!access("/etc/p0f/p0f.fp", R_OK))
-			files[n++] = "/etc/p0f/p0f.fp";
+		}
+		if (!access(P0F_SYSTEM_DB, R_OK))
+			files[n++] = P0F_SYSTEM_DB;
 	}
 	db = p0f_db_load(files, n, err, sizeof(err));
 	if (!db)
 		cli_fail("%s", err);
+	else
+		warn_empty(db, files, n);
 	return db;
 }
 

@@ -41,8 +41,9 @@ void common_opts_init(struct common_opts *o);
  * 1 if it was one, 0 if not, -1 on a bad value (message printed). */
 int common_opt(struct common_opts *o, const char *name, const char *val);
 /* The p0f databases in priority order: --p0f-db files, the project's
- * supplement, /etc/p0f/p0f.fp. */
-struct p0f_db *common_load_p0f(const struct common_opts *o);
+ * supplement (from the data directory), /etc/p0f/p0f.fp. A missing
+ * supplement fails when strict (run, replay), else warns. */
+struct p0f_db *common_load_p0f(const struct common_opts *o, bool strict);
 /* The --asn-db database, NULL when none was given; *failed on error
  * (message printed). */
 struct asndb *common_open_asndb(const struct common_opts *o, bool *failed);

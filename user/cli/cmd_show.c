@@ -41,7 +41,7 @@ int cmd_show(int argc, char **argv)
 	}
 	if (map_fds_open_pinned(&m, err, sizeof(err)))
 		return cli_fail("%s", err);
-	db = common_load_p0f(&co);
+	db = common_load_p0f(&co, false);
 	{
 		struct report_ctx r = {stdout, fmt, &m, NULL, db};
 		struct hs_stats st;

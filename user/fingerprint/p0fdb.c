@@ -251,6 +251,15 @@ size_t p0f_db_size(const struct p0f_db *db)
 	return db ? db->n : 0;
 }
 
+size_t p0f_db_file_size(const struct p0f_db *db, const char *path)
+{
+	size_t i, n = 0;
+
+	for (i = 0; db && i < db->n; i++)
+		n += !strcmp(db->sigs[i].file, path);
+	return n;
+}
+
 static bool win_matches(const struct p0f_sig *g, const struct hs_tcp_sig *s)
 {
 	if (g->wsize == ANY)

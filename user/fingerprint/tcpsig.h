@@ -22,6 +22,8 @@ struct p0f_db *p0f_db_load(const char *const *paths, size_t n, char *err,
 			   size_t errlen);
 void p0f_db_free(struct p0f_db *db);
 size_t p0f_db_size(const struct p0f_db *db);
+/* Signatures loaded from one of the files given to p0f_db_load. */
+size_t p0f_db_file_size(const struct p0f_db *db, const char *path);
 
 struct p0f_match {
 	const char *label;    /* "s:unix:Linux:3.11 and newer", NULL if none */
