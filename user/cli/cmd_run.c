@@ -5,7 +5,9 @@
  * reconcile the blocking maps (user/pipeline.c); print a one-line summary
  * per interval. SIGINT/SIGTERM (or --duration) detach, unpin and print
  * the report. SIGUSR1 hands over instead: the process exits and leaves
- * the pinned links and maps to the next instance (`run --takeover`). If
+ * the pinned links and maps to the next instance (`run --takeover`).
+ * SIGHUP reopens --log (logrotate). Under systemd (Type=notify) READY=1
+ * is sent once the datapath is attached. If
  * the process dies, the pinned datapath stays; the next `run` takes it
  * over in place and keeps its state.
  */
@@ -29,6 +31,7 @@
 #include "ingest/collector.h"
 #include "lib/hstime.h"
 #include "lib/pidfile.h"
+#include "lib/sdnotify.h"
 #include "output/metrics.h"
 #include "output/status.h"
 
@@ -51,10 +54,14 @@ static const char usage[] =
     "signalled)\n"
     "  --format text|json       report printed at exit (default text)\n";
 
-static volatile sig_atomic_t stop, handover;
+static volatile sig_atomic_t stop, handover, reopen;
 
 static void on_signal(int sig)
 {
+	if (sig == SIGHUP) {
+		reopen = 1;
+		return;
+	}
 	if (sig == SIGUSR1)
 		handover = 1;
 	stop = 1;
@@ -243,7 +250,7 @@ static struct metrics *start_metrics(const struct run_opts *o,
 	return metrics_start(o->metrics_addr, &ms, err, errlen);
 }
 
-static void main_loop(const struct run_opts *o, const struct session *s,
+static void main_loop(const struct run_opts *o, struct session *s,
 		      struct metrics *mx, const struct attachment *att)
 {
 	struct pipeline *pl = s->pl;
@@ -260,6 +267,10 @@ static void main_loop(const struct run_opts *o, const struct session *s,
 		if (n < 0 && n != -EINTR) {
 			cli_fail("ring buffer poll failed: %s", strerror(-n));
 			break;
+		}
+		if (reopen) {
+			reopen = 0;
+			session_reopen_log(s);
 		}
 		now = hs_clock_ns(CLOCK_MONOTONIC);
 		if (pipeline_step(pl, now)) {
@@ -309,6 +320,13 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	if (*mx)
 		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
 			o->metrics_addr);
+	/* ready means attached: units ordered after this one start with
+	 * the interface covered */
+	snprintf(err, sizeof(err), "READY=1\nSTATUS=attached to %s (XDP %s)",
+		 o->iface, att->xdp_mode);
+	if (sd_notify_state(err))
+		fprintf(stderr, "hydrascope: warning: cannot notify systemd "
+				"($NOTIFY_SOCKET)\n");
 	return 0;
 }
 
@@ -358,7 +376,9 @@ int cmd_run(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
 	main_loop(&o, &ses, metrics, &att);
+	sd_notify_state("STOPPING=1");
 	status_remove();
 	ring_buffer__consume(ses.rb);
 	if (handover) {

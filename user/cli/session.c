@@ -28,7 +28,7 @@ int session_open_inputs(struct session *s, const struct common_opts *co)
 
 	memset(s, 0, sizeof(*s));
 	s->co = co;
-	s->p0f = common_load_p0f(co);
+	s->p0f = common_load_p0f(co, true);
 	if (!s->p0f)
 		return 2;
 	s->asn = common_open_asndb(co, &asn_failed);
@@ -127,6 +127,26 @@ void session_summary(const struct session *s, FILE *out, enum out_format fmt)
 
 	map_fds_from_skel(s->skel, &m);
 	summary_print(out, fmt, s->pl, m.stats);
+}
+
+int session_reopen_log(struct session *s)
+{
+	FILE *f;
+
+	if (!s->log)
+		return 0;
+	f = fopen(s->co->log, "a");
+	if (!f) {
+		fprintf(stderr,
+			"hydrascope: --log %s: cannot reopen: %s; still "
+			"writing to the file it had open\n",
+			s->co->log, strerror(errno));
+		return -1;
+	}
+	fclose(s->log);
+	s->log = f;
+	s->pl->out.log = f;
+	return 0;
 }
 
 void session_close(struct session *s)

@@ -56,6 +56,9 @@ int session_report(const struct session *s, FILE *out, enum out_format fmt,
 		   bool flows, bool sources);
 /* The end-of-run summary: clusters, decisions, what was given up. */
 void session_summary(const struct session *s, FILE *out, enum out_format fmt);
+/* Reopen --log under its name (SIGHUP, after logrotate moved it); on
+ * failure the old file is kept and a line says why. Returns 0 or -1. */
+int session_reopen_log(struct session *s);
 void session_close(struct session *s);
 
 #endif

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 pid_t pidfile_running(void)
@@ -35,6 +36,11 @@ int pidfile_claim(char *err, size_t errlen)
 			 "stop it ('hydrascope detach'), or replace it "
 			 "without a gap with run --takeover",
 			 (int)other);
+		return -1;
+	}
+	if (mkdir(HS_RUN_DIR, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", HS_RUN_DIR,
+			 strerror(errno));
 		return -1;
 	}
 	fd = open(HS_PIDFILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);

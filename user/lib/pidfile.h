@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define HS_PIDFILE "/run/hydrascope.pid"
+/* A directory of its own: the systemd unit makes it (RuntimeDirectory=)
+ * and keeps the rest of /run read-only (ProtectSystem=strict). */
+#define HS_RUN_DIR "/run/hydrascope"
+#define HS_PIDFILE HS_RUN_DIR "/hydrascope.pid"
 
 /* Claim the pid file; fails (err set) if a live instance holds it. */
 int pidfile_claim(char *err, size_t errlen);
