@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/hstime.h"
 #include "lib/table.h"
@@ -25,6 +26,8 @@ struct feed {
 	int linktype;
 	const struct cidr *local;
 	size_t nlocal;
+	uint64_t local_seen;   /* bit i: a packet had an address in local[i] */
+	uint64_t size;	       /* bytes in the file, for progress */
 	struct table *servers; /* learned when no local prefixes */
 	uint64_t skipped;
 };
@@ -154,11 +157,13 @@ static bool view(const uint8_t *fr, size_t len, struct l4view *v)
 	return true;
 }
 
-static bool is_local(const struct feed *f, const struct hs_addr *a)
+static bool is_local(struct feed *f, const struct hs_addr *a)
 {
 	for (size_t i = 0; i < f->nlocal; i++)
-		if (cidr_contains(&f->local[i], a))
+		if (cidr_contains(&f->local[i], a)) {
+			f->local_seen |= 1ull << i;
 			return true;
+		}
 	return false;
 }
 
@@ -190,8 +195,12 @@ static pcap_t *open_pcap(const char *path, char *err, size_t errlen)
 	char perr[PCAP_ERRBUF_SIZE];
 	pcap_t *pc = pcap_open_offline(path, perr);
 
-	if (!pc) /* libpcap's message already names the file */
-		snprintf(err, errlen, "%s", perr);
+	/* libpcap names the file when open() fails, not when the header is
+	 * wrong ("truncated dump file", "unknown file format") */
+	if (!pc)
+		snprintf(err, errlen, "%s%s%s",
+			 strncmp(perr, path, strlen(path)) ? path : "",
+			 strncmp(perr, path, strlen(path)) ? ": " : "", perr);
 	return pc;
 }
 
@@ -200,6 +209,7 @@ struct feed *feed_open(const char *path, const struct cidr *local,
 {
 	struct feed *f = calloc(1, sizeof(*f));
 	struct feed_packet *p = NULL;
+	struct stat st;
 
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
@@ -207,10 +217,12 @@ struct feed *feed_open(const char *path, const struct cidr *local,
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->local = local;
-	f->nlocal = nlocal;
+	f->nlocal = nlocal < 64 ? nlocal : 64;
 	f->pc = open_pcap(path, err, errlen);
 	if (!f->pc)
 		goto fail;
+	if (pcap_file(f->pc) && fstat(fileno(pcap_file(f->pc)), &st) == 0)
+		f->size = (uint64_t)st.st_size;
 	f->linktype = pcap_datalink(f->pc);
 	if (nlocal)
 		return f;
@@ -250,18 +262,19 @@ fail:
 	return NULL;
 }
 
-static enum direction direction(const struct feed *f, const uint8_t *fr,
-				size_t len)
+static enum direction direction(struct feed *f, const uint8_t *fr, size_t len)
 {
 	struct l4view v;
 	struct endpoint e;
 
 	if (!view(fr, len, &v))
 		return DIR_INGRESS;
-	if (f->nlocal)
-		return is_local(f, &v.src) && !is_local(f, &v.dst)
-			   ? DIR_EGRESS
-			   : DIR_INGRESS;
+	if (f->nlocal) {
+		/* both sides looked at: local_seen must see every match */
+		bool src = is_local(f, &v.src), dst = is_local(f, &v.dst);
+
+		return src && !dst ? DIR_EGRESS : DIR_INGRESS;
+	}
 	if (!v.tcp)
 		return DIR_INGRESS;
 	e = ep(&v.dst, v.dport);
@@ -314,4 +327,19 @@ void feed_close(struct feed *f)
 uint64_t feed_skipped(const struct feed *f)
 {
 	return f->skipped;
+}
+
+bool feed_local_matched(const struct feed *f, size_t i)
+{
+	return i >= f->nlocal || (f->local_seen >> i & 1);
+}
+
+int feed_progress(const struct feed *f)
+{
+	FILE *fp = pcap_file(f->pc);
+	long at = fp ? ftell(fp) : -1;
+
+	if (!f->size || at < 0)
+		return -1;
+	return (int)((uint64_t)at * 100 / f->size);
 }

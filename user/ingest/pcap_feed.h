@@ -36,5 +36,12 @@ struct feed *feed_open(const char *path, const struct cidr *local,
 int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen);
 void feed_close(struct feed *f);
 uint64_t feed_skipped(const struct feed *f); /* unsupported link types */
+/* Whether a packet so far had an address inside local[i] (a --local-net
+ * that matches nothing makes every flow inbound and hides the relay
+ * signal). Only the first 64 prefixes are tracked; others count as
+ * matched. */
+bool feed_local_matched(const struct feed *f, size_t i);
+/* Percent of the file read, or -1 when unknown (a pipe). */
+int feed_progress(const struct feed *f);
 
 #endif
