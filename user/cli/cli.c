@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "cli/cli.h"
+#include "cli/options.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,24 +15,8 @@
 #include "fingerprint/tcpsig.h"
 #include "hydrascope/abi.h"
 #include "ingest/collector.h"
+#include "lib/hstime.h"
 #include "lib/version.h"
-
-const char common_opts_help[] =
-    "  --flows N          flow table entries (default 65536)\n"
-    "  --sources N        source table entries (default 65536)\n"
-    "  --idle-gap MS      client idle time that starts a new burst (default "
-    "100)\n"
-    "  --blocks N         blocklist entries (default 65536)\n"
-    "  --config FILE      indicator thresholds, key = value (see README)\n"
-    "  --asn-db FILE      MaxMind-format network database (residential_proxy,\n"
-    "                     AS spread of clusters)\n"
-    "  --allow CIDR       never block this prefix (repeatable)\n"
-    "  --log FILE         append indicator and decision records (JSON lines)\n"
-    "  --fp-budget MB     memory for SNIs and raw fingerprint strings;\n"
-    "                     past it they are dropped and counted (default 64)\n"
-    "  --p0f-db FILE      extra p0f-format signatures, searched first "
-    "(repeatable)\n"
-    "  --no-default-p0f   do not load the supplement and /etc/p0f/p0f.fp\n";
 
 int cli_fail(const char *fmt, ...)
 {
@@ -68,107 +53,167 @@ void common_opts_init(struct common_opts *o)
 	o->load.sigs = HS_DEFAULT_SIGS;
 	o->load.blocks = HS_DEFAULT_BLOCKS;
 	corr_config_defaults(&o->corr);
-	o->fp_budget = COLLECTOR_FP_BUDGET;
 	o->load.idle_gap_ns = 100ull * 1000 * 1000;
+	o->fp_budget = COLLECTOR_FP_BUDGET;
 }
 
-int common_opt(struct common_opts *o, const char *name, const char *val)
+static int opt_config(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+	char err[512];
+
+	/* corr_config_load names the file and line */
+	if (corr_config_load(val, &o->corr, err, sizeof(err)))
+		return cli_fail("--config %s", err);
+	return 0;
+}
+
+static int opt_asn_db(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+
+	if (!*val || access(val, R_OK))
+		return cli_fail("--asn-db %s: %s", val,
+				*val ? strerror(errno) : "missing file");
+	o->asn_db = val;
+	return 0;
+}
+
+static int opt_log(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+
+	if (!*val)
+		return cli_fail("--log needs a file");
+	o->log = val;
+	return 0;
+}
+
+static int opt_allow(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+
+	if (o->n_allow >= MAX_ALLOW_OPTS ||
+	    cidr_parse(val, &o->allow[o->n_allow]))
+		return cli_fail("--allow wants a CIDR such as 10.0.0.0/8 (at "
+				"most %d), got '%s'",
+				MAX_ALLOW_OPTS, val);
+	o->n_allow++;
+	return 0;
+}
+
+static int opt_blocks(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+	uint64_t v;
+
+	if (cli_parse_u64(val, 16, 1ull << 24, &v))
+		return cli_fail("--blocks wants a number from 16 to 16777216, "
+				"got '%s'",
+				val);
+	o->load.blocks = (uint32_t)v;
+	return 0;
+}
+
+static int table_size(const char *name, const char *val, uint32_t *out)
 {
 	uint64_t v;
 
-	if (!strcmp(name, "config")) {
-		char err[512];
-
-		if (!val || corr_config_load(val, &o->corr, err, sizeof(err))) {
-			cli_fail("%s", val ? err : "--config needs a file");
-			return -1;
-		}
-		return 1;
-	}
-	if (!strcmp(name, "asn-db") || !strcmp(name, "log")) {
-		if (!val || !*val) {
-			cli_fail("--%s needs a file", name);
-			return -1;
-		}
-		if (name[0] == 'a' && access(val, R_OK)) {
-			cli_fail("--asn-db %s: %s", val, strerror(errno));
-			return -1;
-		}
-		if (name[0] == 'a')
-			o->asn_db = val;
-		else
-			o->log = val;
-		return 1;
-	}
-	if (!strcmp(name, "allow")) {
-		if (o->n_allow >= MAX_ALLOW_OPTS || !val ||
-		    cidr_parse(val, &o->allow[o->n_allow])) {
-			cli_fail("--allow wants a CIDR such as 10.0.0.0/8 (at "
-				 "most %d), got '%s'",
-				 MAX_ALLOW_OPTS, val ? val : "");
-			return -1;
-		}
-		o->n_allow++;
-		return 1;
-	}
-	if (!strcmp(name, "blocks")) {
-		if (cli_parse_u64(val, 16, 1ull << 24, &v)) {
-			cli_fail("--blocks wants a number from 16 to 16777216, "
-				 "got '%s'",
-				 val ? val : "");
-			return -1;
-		}
-		o->load.blocks = (uint32_t)v;
-		return 1;
-	}
-	if (!strcmp(name, "flows") || !strcmp(name, "sources")) {
-		if (cli_parse_u64(val, 16, 1ull << 26, &v)) {
-			cli_fail(
-			    "--%s wants a number from 16 to 67108864, got '%s'",
-			    name, val ? val : "");
-			return -1;
-		}
-		if (name[0] == 'f')
-			o->load.flows = (uint32_t)v;
-		else
-			o->load.sources = (uint32_t)v;
-		return 1;
-	}
-	if (!strcmp(name, "fp-budget")) {
-		if (cli_parse_u64(val, 1, 1u << 20, &v)) {
-			cli_fail("--fp-budget wants megabytes from 1 to "
-				 "1048576, got '%s'",
-				 val ? val : "");
-			return -1;
-		}
-		o->fp_budget = v << 20;
-		return 1;
-	}
-	if (!strcmp(name, "idle-gap")) {
-		if (cli_parse_u64(val, 1, 3600 * 1000, &v)) {
-			cli_fail("--idle-gap wants milliseconds from 1 to "
-				 "3600000, got '%s'",
-				 val ? val : "");
-			return -1;
-		}
-		o->load.idle_gap_ns = v * 1000 * 1000;
-		return 1;
-	}
-	if (!strcmp(name, "p0f-db")) {
-		if (!val || access(val, R_OK)) {
-			cli_fail("--p0f-db %s: %s", val ? val : "",
-				 val ? strerror(errno) : "missing file");
-			return -1;
-		}
-		if (o->n_p0f_files >= 14) {
-			cli_fail("too many --p0f-db files");
-			return -1;
-		}
-		o->p0f_files[o->n_p0f_files++] = val;
-		return 1;
-	}
+	if (cli_parse_u64(val, 16, 1ull << 26, &v))
+		return cli_fail("--%s wants a number from 16 to 67108864, got "
+				"'%s'",
+				name, val);
+	*out = (uint32_t)v;
 	return 0;
 }
+
+static int opt_flows(void *ctx, const char *val)
+{
+	return table_size("flows", val,
+			  &((struct common_opts *)ctx)->load.flows);
+}
+
+static int opt_sources(void *ctx, const char *val)
+{
+	return table_size("sources", val,
+			  &((struct common_opts *)ctx)->load.sources);
+}
+
+static int opt_idle_gap(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+	uint64_t v;
+
+	if (cli_parse_u64(val, 1, 3600 * 1000, &v))
+		return cli_fail("--idle-gap wants milliseconds from 1 to "
+				"3600000, got '%s'",
+				val);
+	o->load.idle_gap_ns = v * HS_NS_PER_MS;
+	return 0;
+}
+
+static int opt_fp_budget(void *ctx, const char *val)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(val, 1, 1u << 20, &v))
+		return cli_fail(
+		    "--fp-budget wants megabytes from 1 to 1048576, "
+		    "got '%s'",
+		    val);
+	((struct common_opts *)ctx)->fp_budget = v << 20;
+	return 0;
+}
+
+int common_opt_p0f_db(void *ctx, const char *val)
+{
+	struct common_opts *o = ctx;
+
+	if (access(val, R_OK))
+		return cli_fail("--p0f-db %s: %s", val, strerror(errno));
+	if (o->n_p0f_files >= 14)
+		return cli_fail("--p0f-db %s: at most 14 files", val);
+	o->p0f_files[o->n_p0f_files++] = val;
+	return 0;
+}
+
+static int opt_no_default_p0f(void *ctx, const char *val)
+{
+	(void)val;
+	((struct common_opts *)ctx)->no_default_p0f = true;
+	return 0;
+}
+
+const struct cli_option common_options[] = {
+    {"flows", "N", "flow table entries (default 65536)", opt_flows},
+    {"sources", "N", "source table entries (default 65536)", opt_sources},
+    {"idle-gap", "MS", "client idle time that starts a new burst (default 100)",
+     opt_idle_gap},
+    {"blocks", "N", "blocklist entries (default 65536)", opt_blocks},
+    {"config", "FILE",
+     "indicator thresholds, key = value (hydrascope.conf.example)", opt_config},
+    {"asn-db", "FILE",
+     "MaxMind-format network database (residential_proxy,\n"
+     "AS spread of clusters)",
+     opt_asn_db},
+    {"allow", "CIDR", "never block this prefix (repeatable)", opt_allow},
+    {"log", "FILE",
+     "append indicator and decision records (JSON lines);\n"
+     "run reopens it on SIGHUP",
+     opt_log},
+    {"fp-budget", "MB",
+     "memory for SNIs and raw fingerprint strings;\n"
+     "past it they are dropped and counted (default 64)",
+     opt_fp_budget},
+    {"p0f-db", "FILE",
+     "extra p0f-format signatures, searched first (repeatable)",
+     common_opt_p0f_db},
+    {"no-default-p0f", NULL,
+     "do not load the supplement (DATADIR/p0f/hydrascope.fp)\n"
+     "and /etc/p0f/p0f.fp",
+     opt_no_default_p0f},
+    {0},
+};
 
 #define P0F_SYSTEM_DB "/etc/p0f/p0f.fp"
 
@@ -255,6 +300,13 @@ int common_apply_allow(const struct common_opts *o, int allow_fd)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int cli_opt_format(enum out_format *f, const char *val)
+{
+	if (parse_format(val, f))
+		return cli_fail("--format wants text or json, got '%s'", val);
 	return 0;
 }
 

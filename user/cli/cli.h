@@ -37,9 +37,8 @@ struct common_opts {
 };
 
 void common_opts_init(struct common_opts *o);
-/* Handle one shared option (long name without "--", its value). Returns
- * 1 if it was one, 0 if not, -1 on a bad value (message printed). */
-int common_opt(struct common_opts *o, const char *name, const char *val);
+/* --p0f-db FILE into a struct common_opts (cmd_show takes it too). */
+int common_opt_p0f_db(void *co, const char *val);
 /* The p0f databases in priority order: --p0f-db files, the project's
  * supplement (from the data directory), /etc/p0f/p0f.fp. A missing
  * supplement fails when strict (run, replay), else warns. */
@@ -50,10 +49,11 @@ struct asndb *common_open_asndb(const struct common_opts *o, bool *failed);
 /* Write the --allow prefixes into an allowlist map. Returns 0 or -1
  * (message printed). */
 int common_apply_allow(const struct common_opts *o, int allow_fd);
-extern const char common_opts_help[];
 
 /* "text" or "json"; -1 for anything else. */
 int parse_format(const char *s, enum out_format *f);
+/* --format's handler: 0, or 2 with the message printed. */
+int cli_opt_format(enum out_format *f, const char *val);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

@@ -2,12 +2,6 @@
 /*
  * hydrascope block|allow|tuple list|add|del: the blocking layer's pinned
  * maps (the same entries `bpftool map dump pinned ...` shows).
- *  block add CIDR [--ttl SEC]   prefix block; lapses in the kernel at expiry
- *  allow add CIDR               allowlist; lifts the blocks it covers at once
- *  tuple add ID [--ttl SEC] [--min-gap-ms N] [--on tuple|tls]
- *                               cut flows of a fingerprint tuple id (or of a
- *                               TLS id, any SYN stack) (only with a relay gap
- *                               >= N ms if set)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,17 +15,10 @@
 
 #include "lib/addr.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "hydrascope/abi.h"
 #include "datapath/loader.h"
 #include "lib/hstime.h"
-
-static const char usage[] =
-    "usage: hydrascope block list | add CIDR [--ttl SEC] | del CIDR\n"
-    "       hydrascope allow list | add CIDR | del CIDR\n"
-    "       hydrascope tuple list | add ID [--ttl SEC] [--min-gap-ms N] "
-    "[--on tuple|tls] | del "
-    "ID\n"
-    "       (list takes --format text|json; ID is the 16-hex-digit tuple id)\n";
 
 static int open_pinned(const char *name)
 {
@@ -78,51 +65,100 @@ static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 				   HS_NS_PER_SEC));
 }
 
-/* Parse "[--ttl SEC] [--min-gap-ms N] [--format F]" from argv[from..]. */
 struct opts {
 	uint64_t ttl_s, min_gap_ms;
 	bool json;
 	bool tls; /* the ID is a TLS id (--on tls) */
 };
 
-static int parse_opts(int argc, char **argv, int from, bool tuple,
-		      struct opts *o)
+static int opt_ttl(void *ctx, const char *val)
 {
-	int i;
-
-	memset(o, 0, sizeof(*o));
-	for (i = from; i < argc; i += 2) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(argv[i], "--ttl")) {
-			if (cli_parse_u64(v, 1, 365ull * 86400, &o->ttl_s))
-				return cli_fail("--ttl wants seconds from 1 to "
-						"31536000, got '%s'",
-						v ? v : "");
-		} else if (tuple && !strcmp(argv[i], "--min-gap-ms")) {
-			if (cli_parse_u64(v, 1, 60000, &o->min_gap_ms))
-				return cli_fail(
-				    "--min-gap-ms wants 1 to 60000, got '%s'",
-				    v ? v : "");
-		} else if (tuple && !strcmp(argv[i], "--on")) {
-			if (!v || (strcmp(v, "tuple") && strcmp(v, "tls")))
-				return cli_fail(
-				    "--on wants tuple or tls, got '%s'",
-				    v ? v : "");
-			o->tls = !strcmp(v, "tls");
-		} else if (!strcmp(argv[i], "--format")) {
-			if (!v || (strcmp(v, "json") && strcmp(v, "text")))
-				return cli_fail(
-				    "--format wants text or json, got '%s'",
-				    v ? v : "");
-			o->json = !strcmp(v, "json");
-		} else {
-			return cli_fail("unexpected argument '%s' (see --help)",
-					argv[i]);
-		}
-	}
+	if (cli_parse_u64(val, 1, 365ull * 86400, &((struct opts *)ctx)->ttl_s))
+		return cli_fail("--ttl wants seconds from 1 to 31536000, got "
+				"'%s'",
+				val);
 	return 0;
 }
+
+static int opt_min_gap(void *ctx, const char *val)
+{
+	if (cli_parse_u64(val, 1, 60000, &((struct opts *)ctx)->min_gap_ms))
+		return cli_fail("--min-gap-ms wants 1 to 60000, got '%s'", val);
+	return 0;
+}
+
+static int opt_on(void *ctx, const char *val)
+{
+	if (strcmp(val, "tuple") && strcmp(val, "tls"))
+		return cli_fail("--on wants tuple or tls, got '%s'", val);
+	((struct opts *)ctx)->tls = !strcmp(val, "tls");
+	return 0;
+}
+
+static int opt_format(void *ctx, const char *val)
+{
+	enum out_format f;
+
+	if (cli_opt_format(&f, val))
+		return 2;
+	((struct opts *)ctx)->json = f == FMT_JSON;
+	return 0;
+}
+
+#define OPT_FORMAT                                                             \
+	{                                                                      \
+		"format", "text|json", "list: output format", opt_format       \
+	}
+#define OPT_TTL                                                                \
+	{                                                                      \
+		"ttl", "SEC", "add: lapse after SEC seconds (default: never)", \
+		    opt_ttl                                                    \
+	}
+
+static const struct cli_option block_options[] = {OPT_TTL, OPT_FORMAT, {0}};
+static const struct cli_option allow_options[] = {OPT_FORMAT, {0}};
+static const struct cli_option tuple_options[] = {
+    OPT_TTL,
+    {"min-gap-ms", "N", "add: cut only flows with a relay gap of at least N ms",
+     opt_min_gap},
+    {"on", "tuple|tls",
+     "add: ID is a tuple id (default) or a TLS id (any SYN stack)", opt_on},
+    OPT_FORMAT,
+    {0},
+};
+
+const struct cli_command cmd_block_def = {
+    .name = "block",
+    .synopsis = "list | add CIDR [--ttl SEC] | del CIDR",
+    .about = "prefix blocks of the running datapath",
+    .detail = "A prefix block lapses in the kernel at its expiry, even if "
+	      "no daemon runs.\n",
+    .opts = block_options,
+    .positional = "list add del",
+    .main = cmd_blocking,
+};
+
+const struct cli_command cmd_allow_def = {
+    .name = "allow",
+    .synopsis = "list | add CIDR | del CIDR",
+    .about = "the allowlist, which always wins over blocks",
+    .detail = "Adding a prefix lifts the blocks inside it at once.\n",
+    .opts = allow_options,
+    .positional = "list add del",
+    .main = cmd_blocking,
+};
+
+const struct cli_command cmd_tuple_def = {
+    .name = "tuple",
+    .synopsis = "list | add ID [--ttl SEC] [--min-gap-ms N] [--on tuple|tls] | "
+		"del ID",
+    .about = "tuple rules: cut the flows of a fingerprint tuple",
+    .detail = "ID is the 16-hex-digit tuple id that records and "
+	      "`hydrascope flows` show.\n",
+    .opts = tuple_options,
+    .positional = "list add del",
+    .main = cmd_blocking,
+};
 
 static int prefix_list(int fd, const char *what, bool json, bool blocks)
 {
@@ -211,56 +247,53 @@ static unsigned lift_covered_blocks(const struct cidr *allow)
 	return lifted;
 }
 
-static int cmd_prefix(int argc, char **argv, bool blocks)
+static int cmd_prefix(int argc, char **argv, const struct opts *o, bool blocks)
 {
 	const char *map = blocks ? "blocklist" : "allowlist";
+	const char *what = blocks ? "block" : "allow";
 	struct cidr c;
 	struct hs_lpm_key k;
-	struct opts o;
 	int fd, rc = 0;
 
-	if (argc < 2)
-		return cli_fail("%s needs list, add or del (see --help)",
-				argv[0]);
-	if (!strcmp(argv[1], "list")) {
-		if (parse_opts(argc, argv, 2, false, &o))
-			return 2;
+	if (argc < 1)
+		return cli_fail("%s needs list, add or del (see %s --help)",
+				what, what);
+	if (!strcmp(argv[0], "list")) {
 		if ((fd = open_pinned(map)) < 0)
 			return 1;
-		prefix_list(fd, blocks ? "block" : "allow", o.json, blocks);
+		prefix_list(fd, what, o->json, blocks);
 		close(fd);
 		return 0;
 	}
-	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
+	if (strcmp(argv[0], "add") && strcmp(argv[0], "del"))
 		return cli_fail("%s: unknown action '%s' (list, add, del)",
-				argv[0], argv[1]);
-	if (argc < 3 || cidr_parse(argv[2], &c))
+				what, argv[0]);
+	if (argc < 2 || cidr_parse(argv[1], &c))
 		return cli_fail(
 		    "%s %s wants a CIDR such as 198.51.100.0/24, got '%s'",
-		    argv[0], argv[1], argc < 3 ? "" : argv[2]);
-	if (parse_opts(argc, argv, 3, false, &o))
-		return 2;
-	if (!blocks && o.ttl_s)
-		return cli_fail("allow entries have no TTL");
+		    what, argv[0], argc < 2 ? "" : argv[1]);
+	if (argc > 2)
+		return cli_fail("%s %s takes one CIDR, got also '%s'", what,
+				argv[0], argv[2]);
 	if ((fd = open_pinned(map)) < 0)
 		return 1;
 	key_of(&c, &k);
-	if (!strcmp(argv[1], "del")) {
+	if (!strcmp(argv[0], "del")) {
 		if (bpf_map_delete_elem(fd, &k))
-			rc = cli_fail("%s: no entry %s", map, argv[2]);
+			rc = cli_fail("%s: no entry %s", map, argv[1]);
 	} else if (blocks) {
 		struct hs_block b = {.reason = HS_R_MANUAL};
 
-		if (o.ttl_s)
+		if (o->ttl_s)
 			b.expires_ns =
-			    hs_clock_ns(CLOCK_MONOTONIC) + hs_sec_ns(o.ttl_s);
+			    hs_clock_ns(CLOCK_MONOTONIC) + hs_sec_ns(o->ttl_s);
 		/* the datapath must know the trie is no longer empty */
 		if (mark_hint(HINT_PREFIXES))
 			rc = cli_fail("cannot update block_hint: %s",
 				      strerror(errno));
 		else if (bpf_map_update_elem(fd, &k, &b, BPF_ANY))
 			rc = cli_fail(
-			    "cannot add %s: %s%s", argv[2], strerror(errno),
+			    "cannot add %s: %s%s", argv[1], strerror(errno),
 			    errno == ENOSPC ? " (blocklist full, see --blocks)"
 					    : "");
 	} else {
@@ -272,13 +305,13 @@ static int cmd_prefix(int argc, char **argv, bool blocks)
 			rc = cli_fail("cannot update block_hint: %s",
 				      strerror(errno));
 		else if (bpf_map_update_elem(fd, &k, &al, BPF_ANY))
-			rc = cli_fail("cannot add %s: %s", argv[2],
+			rc = cli_fail("cannot add %s: %s", argv[1],
 				      strerror(errno));
 		else
 			fprintf(stderr,
 				"hydrascope: allowed %s, lifted %u block(s) "
 				"inside it\n",
-				argv[2], lift_covered_blocks(&c));
+				argv[1], lift_covered_blocks(&c));
 	}
 	close(fd);
 	return rc;
@@ -295,66 +328,63 @@ static int parse_tuple_id(const char *s, uint64_t *id)
 	return errno || *end || !*id ? -1 : 0;
 }
 
-static int cmd_tuple(int argc, char **argv)
+static int cmd_tuple(int argc, char **argv, const struct opts *o)
 {
 	struct hs_tuple_rule r;
 	uint64_t id, now = hs_clock_ns(CLOCK_MONOTONIC);
-	struct opts o;
 	int fd, rc = 0;
 
-	if (argc < 2)
-		return cli_fail("tuple needs list, add or del (see --help)");
-	if (!strcmp(argv[1], "list")) {
+	if (argc < 1)
+		return cli_fail(
+		    "tuple needs list, add or del (see tuple --help)");
+	if (!strcmp(argv[0], "list")) {
 		uint64_t k, *prev = NULL;
 
-		if (parse_opts(argc, argv, 2, true, &o))
-			return 2;
 		if ((fd = open_pinned("tuple_rules")) < 0)
 			return 1;
 		while (bpf_map_get_next_key(fd, prev, &k) == 0) {
 			if (bpf_map_lookup_elem(fd, &k, &r) == 0) {
-				printf(o.json ? "{\"type\":\"tuple_rule\","
-						"\"tuple_id\":\"%016" PRIx64
-						"\",\"min_gap_us\":%u,"
-						"\"expires_in_s\":"
-					      : "%016" PRIx64
-						" min_gap=%uus expires=",
+				printf(o->json ? "{\"type\":\"tuple_rule\","
+						 "\"tuple_id\":\"%016" PRIx64
+						 "\",\"min_gap_us\":%u,"
+						 "\"expires_in_s\":"
+					       : "%016" PRIx64
+						 " min_gap=%uus expires=",
 				       k, r.min_gap_us);
-				print_expiry(stdout, r.expires_ns, now, o.json);
-				if (o.json)
+				print_expiry(stdout, r.expires_ns, now,
+					     o->json);
+				if (o->json)
 					printf(",\"on\":\"%s\"",
 					       r.kind == HS_RULE_TLS ? "tls"
 								     : "tuple");
 				else if (r.kind == HS_RULE_TLS)
 					printf(" on=tls");
-				printf(o.json ? "}\n" : "\n");
+				printf(o->json ? "}\n" : "\n");
 			}
 			prev = &k;
 		}
 		close(fd);
 		return 0;
 	}
-	if (strcmp(argv[1], "add") && strcmp(argv[1], "del"))
+	if (strcmp(argv[0], "add") && strcmp(argv[0], "del"))
 		return cli_fail("tuple: unknown action '%s' (list, add, del)",
-				argv[1]);
-	if (argc < 3 || parse_tuple_id(argv[2], &id))
+				argv[0]);
+	if (argc < 2 || parse_tuple_id(argv[1], &id))
 		return cli_fail(
-		    "tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[1],
-		    argc < 3 ? "" : argv[2]);
-	if (parse_opts(argc, argv, 3, true, &o))
-		return 2;
+		    "tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[0],
+		    argc < 2 ? "" : argv[1]);
 	if ((fd = open_pinned("tuple_rules")) < 0)
 		return 1;
-	if (!strcmp(argv[1], "del")) {
+	if (!strcmp(argv[0], "del")) {
 		if (bpf_map_delete_elem(fd, &id))
-			rc = cli_fail("tuple_rules: no rule %s", argv[2]);
+			rc = cli_fail("tuple_rules: no rule %s", argv[1]);
 	} else {
 		memset(&r, 0, sizeof(r));
 		r.reason = HS_R_MANUAL;
-		r.min_gap_us = (uint32_t)(o.min_gap_ms * 1000);
-		r.kind = o.tls ? HS_RULE_TLS : HS_RULE_TUPLE;
-		if (o.ttl_s)
-			r.expires_ns = now + hs_sec_ns(o.ttl_s);
+		r.min_gap_us = (uint32_t)(o->min_gap_ms * 1000);
+		r.kind = o->tls ? HS_RULE_TLS : HS_RULE_TUPLE;
+		if (o->ttl_s)
+			r.expires_ns = now + hs_sec_ns(o->ttl_s);
 		if (bpf_map_update_elem(fd, &id, &r, BPF_ANY))
 			rc = cli_fail("cannot add rule: %s", strerror(errno));
 	}
@@ -367,12 +397,17 @@ static int cmd_tuple(int argc, char **argv)
 
 int cmd_blocking(int argc, char **argv)
 {
-	if (argc >= 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (!strcmp(argv[0], "tuple"))
-		return cmd_tuple(argc, argv);
-	return cmd_prefix(argc, argv, !strcmp(argv[0], "block"));
+	const struct cli_command *def =
+	    !strcmp(argv[0], "tuple")	? &cmd_tuple_def
+	    : !strcmp(argv[0], "block") ? &cmd_block_def
+					: &cmd_allow_def;
+	struct opts o = {0};
+	int first, rc = cli_parse(def, argc, argv, &o, NULL, &first);
+
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (def == &cmd_tuple_def)
+		return cmd_tuple(argc - first, argv + first, &o);
+	return cmd_prefix(argc - first, argv + first, &o,
+			  def == &cmd_block_def);
 }

@@ -11,28 +11,45 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "datapath/loader.h"
 #include "lib/pidfile.h"
+
+static int opt_all(void *ctx, const char *val)
+{
+	(void)val;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static const struct cli_option detach_options[] = {
+    {"all", NULL, "also remove the pinned blocklist, allowlist and tuple rules",
+     opt_all},
+    {0},
+};
+
+const struct cli_command cmd_detach_def = {
+    .name = "detach",
+    .synopsis = "[--all]",
+    .about = "stop the running instance, remove its pins",
+    .detail = "Stops the running instance (a clean stop removes its links "
+	      "and instance maps), or,\nwhen none runs, removes the datapath "
+	      "and pins one that died left behind.\n",
+    .opts = detach_options,
+    .main = cmd_detach,
+};
 
 int cmd_detach(int argc, char **argv)
 {
 	bool all = false;
 	pid_t pid;
-	int i;
+	int i, first, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: hydrascope detach [--all]\n"
-			       "  --all   also remove the pinned blocklist, "
-			       "allowlist and tuple rules\n");
-			return 0;
-		}
-		if (!strcmp(argv[i], "--all")) {
-			all = true;
-			continue;
-		}
-		return cli_fail("detach takes no argument '%s'", argv[i]);
-	}
+	rc = cli_parse(&cmd_detach_def, argc, argv, &all, NULL, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first < argc)
+		return cli_fail("detach takes no argument '%s'", argv[first]);
 	pid = pidfile_running();
 	if (pid) {
 		kill(pid, SIGTERM);

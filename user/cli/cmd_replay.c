@@ -15,36 +15,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/session.h"
+#include "datapath/maps.h"
 #include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "ingest/pcap_feed.h"
+#include "lib/hstime.h"
 #include "output/json_field.h"
 
 #define MAX_LOCAL 32
 
-static const char usage[] =
-    "usage: hydrascope replay FILE [options]\n"
-    "  --local-net CIDR   prefix of the monitored host (repeatable); packets\n"
-    "                     from it go through TC egress, others through XDP.\n"
-    "                     Without it, endpoints that receive SYNs or\n"
-    "                     ClientHellos are taken as the local servers.\n"
-    "  --format text|json report format (default text)\n"
-    "  --no-flows | --no-sources   leave a section out of the report\n";
+struct replay_args {
+	struct common_opts co;
+	const char *file;
+	struct cidr local[MAX_LOCAL];
+	const char *local_arg[MAX_LOCAL]; /* as given, for warnings */
+	size_t nlocal;
+	enum out_format fmt;
+	bool no_flows, no_sources;
+};
+
+/* Progress on stderr when it is a terminal, redrawn at most every
+ * PROGRESS_NS; erased before each round, whose records may go to the
+ * same terminal. */
+#define PROGRESS_NS (250 * HS_NS_PER_MS)
+
+struct progress {
+	bool on, shown;
+	uint64_t next_ns;
+};
 
 struct replay {
 	struct session ses;
+	struct progress prog;
 	uint64_t packets, ingress, egress, truncated, run_errors;
 	uint64_t passed, dropped; /* ingress verdicts: XDP_PASS, XDP_DROP */
 	uint64_t last_ts_ns;	  /* capture time of the last packet */
 };
+
+static void progress_erase(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
+
+static void progress_draw(struct replay *r, struct feed *feed, const char *file)
+{
+	uint64_t now = hs_clock_ns(CLOCK_MONOTONIC);
+	int pct;
+
+	if (now < r->prog.next_ns)
+		return;
+	r->prog.next_ns = now + PROGRESS_NS;
+	pct = feed_progress(feed);
+	fprintf(stderr, "\r\033[Kreplay %s: %llu packets", file,
+		(unsigned long long)r->packets);
+	if (pct >= 0)
+		fprintf(stderr, " (%d%%)", pct);
+	r->prog.shown = true;
+}
 
 static int run_packet(struct replay *r, const struct feed_packet *p)
 {
@@ -72,6 +111,9 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 	}
 	r->truncated += p->truncated;
 	ring_buffer__consume(r->ses.rb);
+	/* a round may write records to the terminal the progress is on */
+	if (r->prog.shown && r->last_ts_ns >= r->ses.pl->next_eval_ns)
+		progress_erase(&r->prog);
 	pipeline_step(r->ses.pl, r->last_ts_ns);
 	return 0;
 }
@@ -99,65 +141,81 @@ static void print_replay_record(const struct replay *r, const char *file,
 	json_object_put(o);
 }
 
-static int parse_args(int argc, char **argv, struct common_opts *co,
-		      const char **file, struct cidr *local, size_t *nlocal,
-		      enum out_format *fmt, bool *no_flows, bool *no_sources)
+static int opt_local_net(void *ctx, const char *val)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int c;
+	struct replay_args *a = ctx;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("%s%s", usage, common_opts_help);
-			return 1;
-		}
-		if (strncmp(a, "--", 2)) {
-			if (*file)
-				return cli_fail(
-				    "replay takes one capture file");
-			*file = a;
-			continue;
-		}
-		a += 2;
-		if (!strcmp(a, "no-flows")) {
-			*no_flows = true;
-			continue;
-		}
-		if (!strcmp(a, "no-sources")) {
-			*no_sources = true;
-			continue;
-		}
-		if (!strcmp(a, "no-default-p0f")) {
-			co->no_default_p0f = true;
-			continue;
-		}
-		if (!strcmp(a, "local-net")) {
-			if (*nlocal >= MAX_LOCAL || !val ||
-			    cidr_parse(val, &local[*nlocal]))
-				return cli_fail("--local-net wants a CIDR such "
-						"as 10.0.0.0/8, got '%s'",
-						val ? val : "");
-			(*nlocal)++;
-		} else if (!strcmp(a, "format")) {
-			if (!val || parse_format(val, fmt))
-				return cli_fail(
-				    "--format wants text or json, got '%s'",
-				    val ? val : "");
-		} else {
-			c = common_opt(co, a, val);
-			if (c < 0)
-				return 2;
-			if (c == 0)
-				return cli_fail("unknown replay option --%s "
-						"(see replay --help)",
-						a);
-		}
-		i++;
-	}
-	if (!*file)
+	if (a->nlocal >= MAX_LOCAL || cidr_parse(val, &a->local[a->nlocal]))
+		return cli_fail("--local-net wants a CIDR such as 10.0.0.0/8 "
+				"(at most %d), got '%s'",
+				MAX_LOCAL, val);
+	a->local_arg[a->nlocal++] = val;
+	return 0;
+}
+
+static int opt_format(void *ctx, const char *val)
+{
+	return cli_opt_format(&((struct replay_args *)ctx)->fmt, val);
+}
+
+static int opt_no_flows(void *ctx, const char *val)
+{
+	(void)val;
+	((struct replay_args *)ctx)->no_flows = true;
+	return 0;
+}
+
+static int opt_no_sources(void *ctx, const char *val)
+{
+	(void)val;
+	((struct replay_args *)ctx)->no_sources = true;
+	return 0;
+}
+
+static const struct cli_option replay_options[] = {
+    {"local-net", "CIDR",
+     "prefix of the monitored host (repeatable); packets\n"
+     "from it go through TC egress, others through XDP.\n"
+     "Without it, endpoints that receive SYNs or\n"
+     "ClientHellos are taken as the local servers.",
+     opt_local_net},
+    {"format", "text|json", "report format (default text)", opt_format},
+    {"no-flows", NULL, "leave the flows out of the report", opt_no_flows},
+    {"no-sources", NULL, "leave the sources out of the report", opt_no_sources},
+    {0},
+};
+
+const struct cli_command cmd_replay_def = {
+    .name = "replay",
+    .synopsis = "FILE [options]",
+    .about = "run a pcap/pcapng through the same programs",
+    .detail = "Each packet of FILE goes through the datapath with "
+	      "BPF_PROG_TEST_RUN at its\ncapture time; indicators and "
+	      "decisions are printed as they are raised (packet\ntime), then "
+	      "the report. Progress goes to stderr when it is a terminal.\n"
+	      "Warns when a --local-net matched no packet, when the capture "
+	      "holds no TCP SYN,\nor when a p0f file has no signature.\n",
+    .opts = replay_options,
+    .common = true,
+    .positional = "FILE",
+    .main = cmd_replay,
+};
+
+static int parse_args(int argc, char **argv, struct replay_args *a)
+{
+	int first,
+	    rc = cli_parse(&cmd_replay_def, argc, argv, a, &a->co, &first);
+
+	if (rc)
+		return rc;
+	if (first >= argc)
 		return cli_fail(
 		    "replay needs a capture file (see replay --help)");
+	if (first + 1 < argc)
+		return cli_fail("replay takes one capture file, got '%s' and "
+				"'%s'",
+				argv[first], argv[first + 1]);
+	a->file = argv[first];
 	return 0;
 }
 
@@ -175,18 +233,8 @@ static void print_replay_line(const struct replay *r, const char *file,
 	       (unsigned long long)unsupported);
 }
 
-static void copy_stream(FILE *from, FILE *to)
-{
-	char buf[4096];
-	size_t n;
-
-	rewind(from);
-	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
-		fwrite(buf, 1, n, to);
-}
-
 /* Every packet of the capture through the datapath, in capture order. */
-static int feed_all(struct replay *r, struct feed *feed)
+static int feed_all(struct replay *r, struct feed *feed, const char *file)
 {
 	struct feed_packet *pkt = malloc(sizeof(*pkt));
 	char err[512];
@@ -196,12 +244,18 @@ static int feed_all(struct replay *r, struct feed *feed)
 		cli_fail("out of memory");
 		return 1;
 	}
-	while ((n = feed_next(feed, pkt, err, sizeof(err))) > 0)
-		if (run_packet(r, pkt) && r->run_errors == 1)
+	while ((n = feed_next(feed, pkt, err, sizeof(err))) > 0) {
+		if (run_packet(r, pkt) && r->run_errors == 1) {
+			progress_erase(&r->prog);
 			fprintf(
 			    stderr, "hydrascope: packet %llu not run: %s\n",
 			    (unsigned long long)(r->packets + r->run_errors),
 			    strerror(errno));
+		}
+		if (r->prog.on && !(r->packets & 1023))
+			progress_draw(r, feed, file);
+	}
+	progress_erase(&r->prog);
 	free(pkt);
 	if (n < 0) {
 		cli_fail("%s", err);
@@ -210,65 +264,73 @@ static int feed_all(struct replay *r, struct feed *feed)
 	return 0;
 }
 
+/* What the capture did not have that the results depend on. */
+static void warn_missing(const struct replay *r, const struct replay_args *a,
+			 const struct feed *feed)
+{
+	struct map_fds m;
+	struct hs_stats st;
+
+	for (size_t i = 0; i < a->nlocal; i++)
+		if (!feed_local_matched(feed, i))
+			fprintf(stderr,
+				"hydrascope: warning: --local-net %s matched "
+				"no packet of %s: its flows count as inbound, "
+				"without the relay signal\n",
+				a->local_arg[i], a->file);
+	map_fds_from_skel(r->ses.skel, &m);
+	if (r->packets && !stats_read(m.stats, &st) && !st.syn)
+		fprintf(stderr,
+			"hydrascope: warning: no TCP SYN in %s: no OS "
+			"fingerprints or round-trip times (did the capture "
+			"start after the handshakes?)\n",
+			a->file);
+}
+
 int cmd_replay(int argc, char **argv)
 {
-	struct cidr local[MAX_LOCAL];
-	struct common_opts co;
-	enum out_format fmt = FMT_TEXT;
-	const char *file = NULL;
-	bool no_flows = false, no_sources = false;
-	struct replay r = {0};
+	struct replay_args a = {.fmt = FMT_TEXT};
+	struct replay r = {.prog.on = isatty(STDERR_FILENO)};
 	struct feed *feed = NULL;
-	FILE *held = NULL;
-	size_t nlocal = 0;
 	char err[512];
 	int rc;
 
-	common_opts_init(&co);
-	rc = parse_args(argc, argv, &co, &file, local, &nlocal, &fmt, &no_flows,
-			&no_sources);
+	common_opts_init(&a.co);
+	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	rc = session_open_inputs(&r.ses, &co);
+	rc = session_open_inputs(&r.ses, &a.co);
 	if (rc)
 		goto out;
 	rc = 1;
-	feed = feed_open(file, local, nlocal, err, sizeof(err));
+	feed = feed_open(a.file, a.local, a.nlocal, err, sizeof(err));
 	if (!feed) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
-	/* text: records follow the report, so they are held until then */
-	held = fmt == FMT_TEXT ? tmpfile() : stdout;
-	if (!held) {
-		cli_fail("cannot open a temporary file: %s", strerror(errno));
-		goto out;
-	}
+	/* records are streamed as they are raised, the report follows */
+	if (a.fmt == FMT_TEXT)
+		printf("indicators and decisions (packet time):\n");
 	if (session_start(&r.ses,
-			  &(struct session_records){held, fmt, 0, false}))
+			  &(struct session_records){stdout, a.fmt, 0, false}))
 		goto out;
-	rc = feed_all(&r, feed);
+	rc = feed_all(&r, feed, a.file);
 	if (rc)
 		goto out;
 	session_finish(&r.ses, r.last_ts_ns);
-	if (fmt == FMT_TEXT)
-		print_replay_line(&r, file, feed_skipped(feed));
+	warn_missing(&r, &a, feed);
+	if (a.fmt == FMT_TEXT)
+		print_replay_line(&r, a.file, feed_skipped(feed));
 	else
-		print_replay_record(&r, file, feed_skipped(feed));
-	if (session_report(&r.ses, stdout, fmt, !no_flows, !no_sources)) {
+		print_replay_record(&r, a.file, feed_skipped(feed));
+	if (session_report(&r.ses, stdout, a.fmt, !a.no_flows, !a.no_sources)) {
 		rc = 1;
 		goto out;
 	}
-	if (fmt == FMT_TEXT) {
-		printf("indicators and decisions (packet time):\n");
-		copy_stream(held, stdout);
-	}
-	session_summary(&r.ses, stdout, fmt);
+	session_summary(&r.ses, stdout, a.fmt);
 	rc = r.run_errors ? 1 : 0;
 out:
 	session_close(&r.ses);
 	feed_close(feed);
-	if (held && held != stdout)
-		fclose(held);
 	return rc;
 }

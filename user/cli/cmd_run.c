@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/session.h"
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
@@ -34,25 +35,6 @@
 #include "lib/sdnotify.h"
 #include "output/metrics.h"
 #include "output/status.h"
-
-static const char usage[] =
-    "usage: hydrascope run --iface IF [options]\n"
-    "  --iface IF               interface to attach to (ingress XDP, egress "
-    "TC)\n"
-    "  --xdp-mode native|generic   default: native, falling back to generic\n"
-    "  --replace                take over a foreign XDP program on IF\n"
-    "  --takeover               replace a running instance without a gap (it\n"
-    "                           hands over its pinned links and maps)\n"
-    "  --metrics HOST:PORT      serve Prometheus metrics on "
-    "http://HOST:PORT/metrics\n"
-    "  --decide-interval SEC    correlate and decide every SEC s (default: "
-    "eval_interval_s, 10)\n"
-    "  --enforce                drop what the blocking layer matches\n"
-    "                           (default: dry-run, count what would drop)\n"
-    "  --interval SEC           summary line period (default 10)\n"
-    "  --duration SEC           stop after SEC seconds (default: run until "
-    "signalled)\n"
-    "  --format text|json       report printed at exit (default text)\n";
 
 static volatile sig_atomic_t stop, handover, reopen;
 
@@ -76,101 +58,153 @@ struct run_opts {
 	uint64_t interval, duration;
 };
 
-static int parse_args(int argc, char **argv, struct run_opts *o)
+static int opt_iface(void *ctx, const char *val)
+{
+	if (!*val)
+		return cli_fail("--iface needs an interface name");
+	((struct run_opts *)ctx)->iface = val;
+	return 0;
+}
+
+static int opt_xdp_mode(void *ctx, const char *val)
+{
+	struct run_opts *o = ctx;
+
+	if (!strcmp(val, "native"))
+		o->mode = XDP_MODE_NATIVE;
+	else if (!strcmp(val, "generic"))
+		o->mode = XDP_MODE_GENERIC;
+	else
+		return cli_fail("--xdp-mode wants native or generic, got '%s'",
+				val);
+	return 0;
+}
+
+static int opt_replace(void *ctx, const char *val)
+{
+	(void)val;
+	((struct run_opts *)ctx)->replace = true;
+	return 0;
+}
+
+static int opt_takeover(void *ctx, const char *val)
+{
+	(void)val;
+	((struct run_opts *)ctx)->takeover = true;
+	return 0;
+}
+
+static int opt_enforce(void *ctx, const char *val)
+{
+	(void)val;
+	((struct run_opts *)ctx)->co.load.enforce = true;
+	return 0;
+}
+
+static int opt_metrics(void *ctx, const char *val)
+{
+	char host[64];
+	unsigned port;
+
+	if (metrics_parse_addr(val, host, sizeof(host), &port))
+		return cli_fail("--metrics wants HOST:PORT such as "
+				"127.0.0.1:9477, got '%s'",
+				val);
+	((struct run_opts *)ctx)->metrics_addr = val;
+	return 0;
+}
+
+static int opt_decide_interval(void *ctx, const char *val)
 {
 	uint64_t v;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int c;
+	if (cli_parse_u64(val, 1, 3600, &v))
+		return cli_fail("--decide-interval wants seconds from 1 to "
+				"3600, got '%s'",
+				val);
+	((struct run_opts *)ctx)->co.corr.eval_interval_s = (unsigned)v;
+	return 0;
+}
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("%s%s", usage, common_opts_help);
-			return 1;
-		}
-		if (strncmp(a, "--", 2))
-			return cli_fail(
-			    "unexpected argument '%s' (see run --help)", a);
-		a += 2;
-		if (!strcmp(a, "replace")) {
-			o->replace = true;
-			continue;
-		}
-		if (!strcmp(a, "takeover")) {
-			o->takeover = true;
-			continue;
-		}
-		if (!strcmp(a, "enforce")) {
-			o->co.load.enforce = true;
-			continue;
-		}
-		if (!strcmp(a, "no-default-p0f")) {
-			o->co.no_default_p0f = true;
-			continue;
-		}
-		if (!strcmp(a, "iface")) {
-			if (!val || !*val)
-				return cli_fail(
-				    "--iface needs an interface name");
-			o->iface = val;
-		} else if (!strcmp(a, "decide-interval")) {
-			if (cli_parse_u64(val, 1, 3600, &v))
-				return cli_fail(
-				    "--decide-interval wants seconds from 1 to "
-				    "3600, got '%s'",
-				    val ? val : "");
-			o->co.corr.eval_interval_s = (unsigned)v;
-		} else if (!strcmp(a, "metrics")) {
-			char host[64];
-			unsigned port;
+static int opt_interval(void *ctx, const char *val)
+{
+	if (cli_parse_u64(val, 1, 86400, &((struct run_opts *)ctx)->interval))
+		return cli_fail("--interval wants seconds from 1 to 86400, got "
+				"'%s'",
+				val);
+	return 0;
+}
 
-			if (!val ||
-			    metrics_parse_addr(val, host, sizeof(host), &port))
-				return cli_fail(
-				    "--metrics wants HOST:PORT such as "
-				    "127.0.0.1:9477, got '%s'",
-				    val ? val : "");
-			o->metrics_addr = val;
-		} else if (!strcmp(a, "xdp-mode")) {
-			if (val && !strcmp(val, "native"))
-				o->mode = XDP_MODE_NATIVE;
-			else if (val && !strcmp(val, "generic"))
-				o->mode = XDP_MODE_GENERIC;
-			else
-				return cli_fail("--xdp-mode wants native or "
-						"generic, got '%s'",
-						val ? val : "");
-		} else if (!strcmp(a, "interval")) {
-			if (cli_parse_u64(val, 1, 86400, &o->interval))
-				return cli_fail("--interval wants seconds from "
-						"1 to 86400, got '%s'",
-						val ? val : "");
-		} else if (!strcmp(a, "duration")) {
-			if (cli_parse_u64(val, 1, 365ull * 86400, &o->duration))
-				return cli_fail("--duration wants seconds (at "
-						"least 1), got '%s'",
-						val ? val : "");
-		} else if (!strcmp(a, "format")) {
-			if (!val || parse_format(val, &o->fmt))
-				return cli_fail(
-				    "--format wants text or json, got '%s'",
-				    val ? val : "");
-		} else {
-			c = common_opt(&o->co, a, val);
-			if (c < 0)
-				return 2;
-			if (c == 0)
-				return cli_fail(
-				    "unknown run option --%s (see run --help)",
-				    a);
-		}
-		i++;
-	}
+static int opt_duration(void *ctx, const char *val)
+{
+	if (cli_parse_u64(val, 1, 365ull * 86400,
+			  &((struct run_opts *)ctx)->duration))
+		return cli_fail("--duration wants seconds (at least 1), got "
+				"'%s'",
+				val);
+	return 0;
+}
+
+static int opt_format(void *ctx, const char *val)
+{
+	return cli_opt_format(&((struct run_opts *)ctx)->fmt, val);
+}
+
+static const struct cli_option run_options[] = {
+    {"iface", "IF", "interface to attach to (ingress XDP, egress TC)",
+     opt_iface},
+    {"xdp-mode", "native|generic", "default: native, falling back to generic",
+     opt_xdp_mode},
+    {"replace", NULL, "take over a foreign XDP program on IF", opt_replace},
+    {"takeover", NULL,
+     "replace a running instance without a gap (it hands\n"
+     "over its pinned links and maps)",
+     opt_takeover},
+    {"metrics", "HOST:PORT",
+     "serve Prometheus metrics on http://HOST:PORT/metrics", opt_metrics},
+    {"decide-interval", "SEC",
+     "correlate and decide every SEC s (default: eval_interval_s, 10)",
+     opt_decide_interval},
+    {"enforce", NULL,
+     "drop what the blocking layer matches (default: dry-run,\n"
+     "count what would drop)",
+     opt_enforce},
+    {"interval", "SEC", "summary line period (default 10)", opt_interval},
+    {"duration", "SEC", "stop after SEC seconds (default: until signalled)",
+     opt_duration},
+    {"format", "text|json", "report printed at exit (default text)",
+     opt_format},
+    {0},
+};
+
+const struct cli_command cmd_run_def = {
+    .name = "run",
+    .synopsis = "--iface IF [options]",
+    .about = "attach to an interface and profile live traffic",
+    .detail = "Loads the datapath, attaches XDP on ingress and TC on egress, "
+	      "pins the maps under\n/sys/fs/bpf/hydrascope and correlates "
+	      "every decide interval. SIGINT or SIGTERM\ndetach and print the "
+	      "report; SIGUSR1 hands the datapath over to the next\ninstance "
+	      "(run --takeover); SIGHUP reopens --log. Under systemd "
+	      "(Type=notify)\nREADY=1 is sent once attached.\n",
+    .opts = run_options,
+    .common = true,
+    .main = cmd_run,
+};
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	int first, rc = cli_parse(&cmd_run_def, argc, argv, o, &o->co, &first);
+
+	if (rc)
+		return rc;
+	if (first < argc)
+		return cli_fail("unexpected argument '%s' (see run --help)",
+				argv[first]);
 	if (!o->iface)
 		return cli_fail("run needs --iface IF (see run --help)");
 	if (!if_nametoindex(o->iface))
-		return cli_fail("no such interface: %s", o->iface);
+		return cli_fail("--iface %s: no such interface", o->iface);
 	return 0;
 }
 
@@ -323,7 +357,7 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	/* ready means attached: units ordered after this one start with
 	 * the interface covered */
 	snprintf(err, sizeof(err), "READY=1\nSTATUS=attached to %s (XDP %s)",
-		 o->iface, att->xdp_mode);
+		 o->iface, att->xdp_mode ? att->xdp_mode : "?");
 	if (sd_notify_state(err))
 		fprintf(stderr, "hydrascope: warning: cannot notify systemd "
 				"($NOTIFY_SOCKET)\n");

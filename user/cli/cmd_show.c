@@ -5,50 +5,86 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "datapath/maps.h"
 #include "fingerprint/tcpsig.h"
 #include "output/report.h"
 
+struct show_args {
+	enum out_format fmt;
+	struct common_opts co;
+};
+
+static int opt_format(void *ctx, const char *val)
+{
+	return cli_opt_format(&((struct show_args *)ctx)->fmt, val);
+}
+
+static int opt_p0f_db(void *ctx, const char *val)
+{
+	return common_opt_p0f_db(&((struct show_args *)ctx)->co, val);
+}
+
+static const struct cli_option show_options[] = {
+    {"format", "text|json", "output format (default text)", opt_format},
+    {"p0f-db", "FILE", "extra p0f-format signatures, searched first",
+     opt_p0f_db},
+    {0},
+};
+
+const struct cli_command cmd_flows_def = {
+    .name = "flows",
+    .synopsis = "[options]",
+    .about = "the flows in the maps of the running instance",
+    .opts = show_options,
+    .main = cmd_show,
+};
+
+const struct cli_command cmd_sources_def = {
+    .name = "sources",
+    .synopsis = "[options]",
+    .about = "the sources in the maps of the running instance",
+    .opts = show_options,
+    .main = cmd_show,
+};
+
+const struct cli_command cmd_stats_def = {
+    .name = "stats",
+    .synopsis = "[options]",
+    .about = "the datapath counters of the running instance",
+    .opts = show_options,
+    .main = cmd_show,
+};
+
 int cmd_show(int argc, char **argv)
 {
-	enum out_format fmt = FMT_TEXT;
-	struct common_opts co;
+	const struct cli_command *def =
+	    !strcmp(argv[0], "flows")	  ? &cmd_flows_def
+	    : !strcmp(argv[0], "sources") ? &cmd_sources_def
+					  : &cmd_stats_def;
+	struct show_args a = {.fmt = FMT_TEXT};
 	struct map_fds m;
 	struct p0f_db *db;
 	char err[512];
-	int i, rc = 0;
+	int first, rc;
 
-	common_opts_init(&co);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: hydrascope %s [--format text|json] "
-			       "[--p0f-db FILE]\n",
-			       argv[0]);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--format") && i + 1 < argc &&
-		    !parse_format(argv[i + 1], &fmt)) {
-			i++;
-			continue;
-		}
-		if (!strcmp(argv[i], "--p0f-db") && i + 1 < argc &&
-		    common_opt(&co, "p0f-db", argv[i + 1]) == 1) {
-			i++;
-			continue;
-		}
-		return cli_fail("bad %s argument '%s' (see %s --help)", argv[0],
-				argv[i], argv[0]);
-	}
+	common_opts_init(&a.co);
+	rc = cli_parse(def, argc, argv, &a, NULL, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first < argc)
+		return cli_fail("unexpected argument '%s' (see %s --help)",
+				argv[first], argv[0]);
 	if (map_fds_open_pinned(&m, err, sizeof(err)))
 		return cli_fail("%s", err);
-	db = common_load_p0f(&co, false);
+	db = common_load_p0f(&a.co, false);
 	{
-		struct report_ctx r = {stdout, fmt, &m, NULL, db};
+		struct report_ctx r = {stdout, a.fmt, &m, NULL, db};
 		struct hs_stats st;
 
-		if (!strcmp(argv[0], "flows"))
+		if (def == &cmd_flows_def)
 			rc = report_flows(&r);
-		else if (!strcmp(argv[0], "sources"))
+		else if (def == &cmd_sources_def)
 			rc = report_sources(&r);
 		else if ((rc = stats_read(m.stats, &st)) == 0)
 			report_stats(&r, &st);

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "lib/pidfile.h"
 #include "output/report.h"
 #include "output/status.h"
@@ -33,27 +34,46 @@ static json_object *read_status(void)
 	return o;
 }
 
+static int opt_format(void *ctx, const char *val)
+{
+	return cli_opt_format(ctx, val);
+}
+
+static const struct cli_option status_options[] = {
+    {"format", "text|json", "output format (default text)", opt_format},
+    {0},
+};
+
+const struct cli_command cmd_status_def = {
+    .name = "status",
+    .synopsis = "[options]",
+    .about = "what the running instance found (its status file)",
+    .opts = status_options,
+    .main = cmd_status,
+};
+
+const struct cli_command cmd_clusters_def = {
+    .name = "clusters",
+    .synopsis = "[options]",
+    .about = "the largest clusters of the running instance",
+    .opts = status_options,
+    .main = cmd_status,
+};
+
 int cmd_status(int argc, char **argv)
 {
 	enum out_format fmt = FMT_TEXT;
 	bool clusters = !strcmp(argv[0], "clusters");
 	json_object *o, *s, *v;
-	int i;
+	int first, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: hydrascope %s [--format text|json]\n",
-			       argv[0]);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--format") && i + 1 < argc &&
-		    !parse_format(argv[i + 1], &fmt)) {
-			i++;
-			continue;
-		}
-		return cli_fail("bad %s argument '%s' (see %s --help)", argv[0],
-				argv[i], argv[0]);
-	}
+	rc = cli_parse(clusters ? &cmd_clusters_def : &cmd_status_def, argc,
+		       argv, &fmt, NULL, &first);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (first < argc)
+		return cli_fail("unexpected argument '%s' (see %s --help)",
+				argv[first], argv[0]);
 	o = read_status();
 	if (!o)
 		return cli_fail("no running instance has published %s yet",

@@ -8,17 +8,8 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-
-static const char usage[] =
-    "usage: hydrascope COMMAND [options]\n"
-    "  run --iface IF        attach to an interface and profile live traffic\n"
-    "  replay FILE           run a pcap/pcapng through the same programs\n"
-    "  flows | sources | stats   read the maps of a running instance\n"
-    "  status | clusters     what the running instance found (its status "
-    "file)\n"
-    "  block|allow|tuple list|add|del   the blocking layer (see block --help)\n"
-    "  detach [--all]        stop the running instance, remove its pins\n"
-    "Each command takes --help.\n";
+#include "cli/options.h"
+#include "lib/version.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -38,32 +29,42 @@ static int verbose_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Options before the command; the man page lists them from here too. */
+static int global_option(const char *a)
+{
+	if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help"))
+		cli_help_all(stdout);
+	else if (!strcmp(a, "--version") || !strcmp(a, "-V"))
+		printf("hydrascope %s\n", hs_version);
+	else if (!strcmp(a, "--help-man"))
+		cli_man(stdout);
+	else if (!strcmp(a, "--help-completion"))
+		cli_completion(stdout);
+	else if (a[0] == '-')
+		return cli_fail("unknown option %s (see hydrascope --help)", a);
+	else
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dbg = getenv("HS_DEBUG");
+	int rc;
 
 	libbpf_set_print(dbg && *dbg == '1' ? verbose_print : silent_print);
 	/* scores and shares: 6 significant digits, not json-c's 17 */
 	json_c_set_serialization_double_format("%.6g", JSON_C_OPTION_GLOBAL);
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		cli_help_all(stderr);
+		return 2;
 	}
-	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "replay"))
-		return cmd_replay(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "flows") || !strcmp(argv[1], "sources") ||
-	    !strcmp(argv[1], "stats"))
-		return cmd_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "status") || !strcmp(argv[1], "clusters"))
-		return cmd_status(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "block") || !strcmp(argv[1], "allow") ||
-	    !strcmp(argv[1], "tuple"))
-		return cmd_blocking(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "detach"))
-		return cmd_detach(argc - 1, argv + 1);
+	rc = global_option(argv[1]);
+	if (rc >= 0)
+		return rc;
+	for (size_t i = 0; cli_commands[i]; i++)
+		if (!strcmp(argv[1], cli_commands[i]->name))
+			return cli_commands[i]->main(argc - 1, argv + 1);
 	return cli_fail("unknown command '%s' (see hydrascope --help)",
 			argv[1]);
 }
