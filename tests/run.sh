@@ -4,7 +4,8 @@
 # BPF_PROG_TEST_RUN (cmocka), peer checks against FoxIO JA4 reference
 # output, tshark JA3 and p0f on the shared captures and the demo capture,
 # the CLI error paths, the documents generated from the threshold list,
-# the correlator on a generated scenario and on a small held-out one
+# make install with the systemd unit's verify and security score, the
+# correlator on a generated scenario and on a small held-out one
 # (detection figures), short
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
 # (promtool), the live netns test, real relays behind a delayed link, the
@@ -82,6 +83,7 @@ fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
 run_script cli timeout 60 tests/cli/cli_test.sh
 run_script thresholds timeout 60 tests/docs/thresholds_test.sh
+run_script install timeout 300 tests/install/install_test.sh
 run_script scenario timeout 300 python3 tests/scenario/scenario_test.py
 run_script detect timeout 120 python3 tests/scenario/detect_test.py
 run_script hostile timeout 120 python3 tests/scenario/hostile_test.py

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# make install into a DESTDIR: the files land where they should, the
+# systemd unit passes `systemd-analyze verify` and scores at most 3.0 in
+# `systemd-analyze security --offline=yes`, the installed binary gives a
+# capture the same OS labels from another directory as the build does
+# from the source tree, and the man page and the bash completion are
+# what the option tables generate. With root, a live part checks the
+# installed binary's READY=1 on $NOTIFY_SOCKET and the --log reopen on
+# SIGHUP in a network namespace. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+HS=$REPO/build/hydrascope
+D=$(mktemp -d /tmp/hs-install.XXXXXX)
+W=$(mktemp -d /tmp/hs-install-cwd.XXXXXX)
+pass=0
+fail=0
+ns=
+cleanup() {
+	[ -n "$ns" ] && ip netns del "$ns" 2> /dev/null
+	rm -rf "$D" "$W"
+}
+trap cleanup EXIT
+
+check() {
+	local what=$1
+	shift
+	if "$@" > /dev/null 2>&1; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $what"
+	fi
+}
+
+make -s install PREFIX=/usr DESTDIR="$D" > "$W/make.log" 2>&1
+check "make install PREFIX=/usr DESTDIR=..." test $? -eq 0
+SB=$D/usr/sbin/hydrascope
+for f in usr/sbin/hydrascope usr/share/hydrascope/p0f/hydrascope.fp \
+	usr/share/hydrascope/prometheus/hydrascope.rules.yml \
+	usr/share/man/man8/hydrascope.8 usr/share/bash-completion/completions/hydrascope \
+	usr/lib/systemd/system/hydrascope@.service etc/logrotate.d/hydrascope \
+	etc/hydrascope/hydrascope.conf etc/hydrascope/hydrascope.env; do
+	check "installed $f" test -s "$D/$f"
+done
+check "installed binary: --version is the build's" \
+	test "$("$SB" --version)" = "$("$HS" --version)"
+
+# configuration the operator edited survives a reinstall
+echo "# edited" >> "$D/etc/hydrascope/hydrascope.conf"
+make -s install PREFIX=/usr DESTDIR="$D" > /dev/null 2>&1
+check "reinstall keeps /etc/hydrascope/hydrascope.conf" \
+	grep -q '^# edited' "$D/etc/hydrascope/hydrascope.conf"
+
+# ---- data found without the working directory
+labels() { # OS label of every flow, in order
+	python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    if r.get("type") == "flow":
+        print(r["client"], r["cport"], r.get("os"), r.get("os_class"))'
+}
+"$HS" replay tests/data/demo.pcap --format json | labels > "$W/root.labels"
+check "demo capture has OS labels" grep -q 's:unix:Linux' "$W/root.labels"
+(cd "$W" && "$HS" replay "$REPO/tests/data/demo.pcap" --format json) | labels > "$W/build.labels"
+check "build binary from another directory: same OS labels" cmp "$W/root.labels" "$W/build.labels"
+# the installed binary looks in /usr/share/hydrascope: here it is under
+# DESTDIR, so it is pointed there
+(cd "$W" && HYDRASCOPE_DATADIR=$D/usr/share/hydrascope \
+	"$SB" replay "$REPO/tests/data/demo.pcap" --format json) | labels > "$W/inst.labels"
+check "installed binary from another directory: same OS labels" cmp "$W/root.labels" "$W/inst.labels"
+if [ ! -e /usr/share/hydrascope/p0f/hydrascope.fp ]; then
+	err=$(cd "$W" && "$SB" replay "$REPO/tests/data/demo.pcap" 2>&1 > /dev/null)
+	rc=$?
+	check "missing supplement: exit 2 naming /usr/share/hydrascope/p0f/hydrascope.fp" \
+		bash -c "[ $rc -eq 2 ] && grep -q '/usr/share/hydrascope/p0f/hydrascope.fp' <<< \"\$1\"" _ "$err"
+fi
+
+# ---- the systemd unit
+U=$D/usr/lib/systemd/system/hydrascope@.service
+for k in 'Type=notify' 'RestartPreventExitStatus=2' 'NoNewPrivileges=yes' \
+	'ProtectSystem=strict' 'ReadWritePaths=/sys/fs/bpf' 'LogsDirectory=hydrascope' \
+	'RuntimeDirectory=hydrascope' 'CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_PERFMON' \
+	'EnvironmentFile=/etc/hydrascope/hydrascope.env' 'ExecStart=/usr/sbin/hydrascope run --iface %i'; do
+	check "unit has $k" grep -qF "$k" "$U"
+done
+# verify checks that ExecStart exists on this host: point it at the
+# DESTDIR copy, and man at the DESTDIR man page; nothing else changes
+mkdir -p "$W/units"
+sed "s|/usr/sbin/hydrascope|$SB|" "$U" > "$W/units/hydrascope@lo.service"
+out=$(MANPATH=$D/usr/share/man systemd-analyze verify "$W/units/hydrascope@lo.service" 2>&1)
+check "systemd-analyze verify: clean" test -z "$out"
+[ -z "$out" ] || echo "$out" | head -5
+sec=$(systemd-analyze security --offline=yes --root="$D" hydrascope@eth0.service 2>&1)
+score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<< "$sec")
+echo "systemd-analyze security --offline=yes: exposure ${score:-?}"
+check "systemd-analyze security: exposure <= 3.0" \
+	awk -v s="${score:-99}" 'BEGIN { exit !(s <= 3.0) }'
+
+# ---- man page and completion come from the option tables
+check "man page renders without warnings" \
+	bash -c "[ -z \"\$(groff -man -ww -z '$D/usr/share/man/man8/hydrascope.8' 2>&1)\" ]"
+missing=
+for c in run replay flows sources stats status clusters block allow tuple detach; do
+	for o in $("$HS" "$c" --help | grep -o '^  --[a-z0-9-]*' | sed 's/^ *//'); do
+		grep -qF -- "\\fB${o//-/\\-}\\fR" "$D/usr/share/man/man8/hydrascope.8" || missing="$missing $c:$o"
+		grep -qF -- "$o" deploy/completion/hydrascope || missing="$missing $c:$o(completion)"
+	done
+done
+check "every option of --help is in the man page and the completion" test -z "$missing"
+[ -z "$missing" ] || echo "missing:$missing"
+check "deploy/completion/hydrascope is what the tables generate (make completion)" \
+	cmp deploy/completion/hydrascope <("$HS" --help-completion)
+check "completion is valid bash" bash -n deploy/completion/hydrascope
+# the completion's words, with bash-completion's two helpers stubbed
+complete_words() {
+	bash -c '
+_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]}; prev=${words[cword-1]}; }
+_filedir() { COMPREPLY=(FILE); }
+source deploy/completion/hydrascope
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hydrascope; echo "${COMPREPLY[*]}"' _ "$@"
+}
+check "completion: commands" grep -qw replay <<< "$(complete_words hydrascope re)"
+check "completion: replay --fo -> --format" test "$(complete_words hydrascope replay --fo)" = "--format"
+check "completion: --format values" test "$(complete_words hydrascope run --format '')" = "text json"
+check "completion: block actions" test "$(complete_words hydrascope block '')" = "list add del"
+check "completion: replay FILE" test "$(complete_words hydrascope replay '')" = "FILE"
+
+# ---- --opt=value and --opt value
+a=$("$HS" replay tests/data/demo.pcap --format=json --local-net=198.18.77.1/32 --local-net=fd00:77::1/128 | md5sum)
+b=$("$HS" replay tests/data/demo.pcap --format json --local-net 198.18.77.1/32 --local-net fd00:77::1/128 | md5sum)
+check "--opt=value equals --opt value" test "$a" = "$b"
+
+# ---- live: READY=1 after attach, --log reopened on SIGHUP (root only;
+# run it under the live-test lock: it uses the global pin directory)
+if [ "$(id -u)" -eq 0 ]; then
+	ns=hs-inst-$$
+	ip netns add "$ns"
+	ip -n "$ns" link add hs-i0 type veth peer name hs-i1
+	ip -n "$ns" link set hs-i0 up
+	ip -n "$ns" link set hs-i1 up
+	ip netns exec "$ns" env SB="$SB" W="$W" D="$D" python3 - << 'PY' > "$W/live.out" 2>&1
+import os, signal, socket, subprocess, sys, time
+W, SB = os.environ["W"], os.environ["SB"]
+sock_path = W + "/notify.sock"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sock_path)
+s.settimeout(20)
+log = W + "/records.jsonl"
+env = dict(os.environ, NOTIFY_SOCKET=sock_path, HYDRASCOPE_DATADIR=os.environ["D"] + "/usr/share/hydrascope")
+p = subprocess.Popen([SB, "run", "--iface", "hs-i0", "--xdp-mode", "generic", "--log", log,
+                      "--duration", "30"], env=env, stdout=subprocess.DEVNULL,
+                     stderr=open(W + "/run.err", "w"))
+try:
+    msg = s.recv(4096).decode()
+    attached = os.path.exists("/sys/fs/bpf/hydrascope/links")
+    print("READY" if "READY=1" in msg.split("\n") and attached else "NOTREADY " + msg)
+    os.rename(log, log + ".1")
+    p.send_signal(signal.SIGHUP)
+    for _ in range(50):
+        time.sleep(0.1)
+        fds = [os.readlink("/proc/%d/fd/%s" % (p.pid, f)) for f in os.listdir("/proc/%d/fd" % p.pid)]
+        if log in fds and os.path.exists(log):
+            break
+    print("REOPENED" if log in fds else "NOTREOPENED %s" % fds)
+    print("ALIVE" if p.poll() is None else "DIED")
+finally:
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=20)
+PY
+	check "live: READY=1 on \$NOTIFY_SOCKET once attached" grep -qx READY "$W/live.out"
+	check "live: --log reopened under its name on SIGHUP" grep -qx REOPENED "$W/live.out"
+	check "live: SIGHUP does not stop run" grep -qx ALIVE "$W/live.out"
+	grep -q '^READY$' "$W/live.out" || { cat "$W/live.out" "$W/run.err" | head -10; }
+	ip netns exec "$ns" "$HS" detach --all > /dev/null 2>&1
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
