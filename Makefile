@@ -91,7 +91,7 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
-VERSION    ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null) && \
+VERSION    := $(shell v=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null) && \
 		echo $${v\#v} || { b=$$(cat VERSION); \
 		h=$$(git rev-parse --short HEAD 2>/dev/null) && echo $$b+g$$h || echo $$b; })
 

@@ -27,6 +27,9 @@ TEST_PKGS=(
 	libmaxmind-db-writer-perl mmdb-bin
 	# a concurrent TLS server and real relays
 	nginx-light microsocks dante-server squid tinyproxy
+	# tests/install: the unit (systemd-analyze verify, security, the
+	# syscall-filter groups), the man page (groff), run's system calls
+	systemd groff-base strace
 )
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures

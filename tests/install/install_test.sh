@@ -173,6 +173,53 @@ PY
 	check "live: --log reopened under its name on SIGHUP" grep -qx REOPENED "$W/live.out"
 	check "live: SIGHUP does not stop run" grep -qx ALIVE "$W/live.out"
 	grep -q '^READY$' "$W/live.out" || { cat "$W/live.out" "$W/run.err" | head -10; }
+	# every system call a run makes (load, attach, pin, metrics scraped,
+	# SIGHUP, detach) passes the unit's SystemCallFilter= lines
+	# (systemd mounts bpffs before any service; ip netns exec's fresh /sys
+	# has none, so it is mounted here rather than by run)
+	ip netns exec "$ns" bash -c "ip link set lo up; mount -t bpf bpf /sys/fs/bpf
+		HYDRASCOPE_DATADIR=$D/usr/share/hydrascope strace -f -qq -o $W/strace.out \
+			$SB run --iface hs-i0 --xdp-mode generic --log $W/s.jsonl \
+			--metrics 127.0.0.1:19477 --duration 3 > /dev/null 2> $W/strace-run.err &
+		sleep 1.5; curl -s -o /dev/null http://127.0.0.1:19477/metrics
+		pkill -HUP -x hydrascope; wait" 2> /dev/null
+	grep -E '^SystemCallFilter=' "$U" | sed 's/^SystemCallFilter=//' > "$W/filter"
+	python3 - "$W/filter" "$W/strace.out" << 'PY' > "$W/syscalls.out"
+import re, subprocess, sys
+groups, cur = {}, None
+for line in subprocess.run(["systemd-analyze", "syscall-filter"], capture_output=True,
+                           text=True).stdout.splitlines():
+    t = line.strip()
+    if line.startswith("@"):
+        cur = groups.setdefault(t, [])
+    elif t and not t.startswith("#") and cur is not None:
+        cur.append(t)
+def expand(name, seen=()):
+    if not name.startswith("@"):
+        return {name}
+    out = set()
+    for m in groups.get(name, []):
+        if m not in seen:
+            out |= expand(m, seen + (name,))
+    return out
+allowed = set()
+for i, line in enumerate(open(sys.argv[1])):  # allow list first, then ~ removes
+    deny = line.startswith("~")
+    names = set().union(*(expand(n) for n in line.lstrip("~").split()))
+    allowed = allowed - names if deny else allowed | names
+used = set()
+for line in open(sys.argv[2]):
+    m = re.match(r"\d+\s+([a-z0-9_]+)\(", line)
+    if m:
+        used.add(m.group(1))
+# execve of the binary itself happens before the filter applies
+used.discard("execve")
+print("used %d, outside the filter: %s" % (len(used), " ".join(sorted(used - allowed)) or "none"))
+PY
+	cat "$W/syscalls.out"
+	check "live: the traced run attached" grep -q 'attached to hs-i0' "$W/strace-run.err"
+	check "live: every system call of run passes SystemCallFilter=" \
+		grep -q 'outside the filter: none' "$W/syscalls.out"
 	ip netns exec "$ns" "$HS" detach --all > /dev/null 2>&1
 fi
 
