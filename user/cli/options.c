@@ -32,13 +32,28 @@ static const struct cli_option *nth(const struct cli_command *cmd, size_t i,
 static int unknown(const struct cli_command *cmd, const char *arg)
 {
 	/* "--name=value": name the option, not its value */
-	size_t len = strcspn(arg, "=");
+	int len = (int)strcspn(arg, "=");
+	size_t n = count(cmd->opts) + (cmd->common ? count(common_options) : 0);
+	char alts[256] = "";
+	int matches = 0;
 
-	if (arg[0] == '-' && arg[1] == '-')
-		return cli_fail("unknown %s option %.*s (see %s --help)",
-				cmd->name, (int)len, arg, cmd->name);
-	return cli_fail("unknown %s option %s (see %s --help)", cmd->name, arg,
-			cmd->name);
+	/* getopt_long takes a unique prefix; say when one was not unique */
+	for (size_t i = 0; arg[0] == '-' && arg[1] == '-' && i < n; i++) {
+		bool common;
+		const struct cli_option *o = nth(cmd, i, &common);
+
+		if (!strncmp(o->name, arg + 2, (size_t)len - 2)) {
+			size_t used = strlen(alts);
+
+			snprintf(alts + used, sizeof(alts) - used, "%s--%s",
+				 matches++ ? ", " : "", o->name);
+		}
+	}
+	if (matches > 1)
+		return cli_fail("ambiguous %s option %.*s (%s)", cmd->name, len,
+				arg, alts);
+	return cli_fail("unknown %s option %.*s (see %s --help)", cmd->name,
+			len, arg, cmd->name);
 }
 
 int cli_parse(const struct cli_command *cmd, int argc, char **argv, void *ctx,
