@@ -47,6 +47,9 @@ static void test_p0f_db(void **state)
 	db = p0f_db_load(paths, 1, err, sizeof(err));
 	assert_non_null(db);
 	assert_int_equal(p0f_db_size(db), 2);
+	/* per file: what the empty-file warning counts */
+	assert_int_equal(p0f_db_file_size(db, path), 2);
+	assert_int_equal(p0f_db_file_size(db, "/etc/p0f/p0f.fp"), 0);
 	p0f_db_match(db, &s, &m);
 	assert_string_equal(m.label, "s:unix:Linux:test");
 	assert_string_equal(m.name, "Linux");
