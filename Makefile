@@ -136,6 +136,11 @@ $(BUILD)/hydrascope.8: $(BUILD)/hydrascope
 	$(call msg,GEN,$@)
 	$(Q)$< --help-man > $@.tmp && mv $@.tmp $@
 
+# the version this tree builds as (tests/install compares --version)
+.PHONY: print-version
+print-version:
+	@echo $(VERSION)
+
 .PHONY: man completion
 man: $(BUILD)/hydrascope.8
 # deploy/completion/hydrascope is committed; tests/install checks it is

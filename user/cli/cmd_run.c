@@ -404,13 +404,15 @@ int cmd_run(int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	if (session_start(&ses, &recs) ||
-	    start(&o, &ses, &metrics, &pinned, &att))
-		goto out;
+	/* before READY=1: a reload (SIGHUP) may follow it at once, and
+	 * SIGHUP's default would end the process */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	signal(SIGHUP, on_signal);
+	if (session_start(&ses, &recs) ||
+	    start(&o, &ses, &metrics, &pinned, &att))
+		goto out;
 	main_loop(&o, &ses, metrics, &att);
 	sd_notify_state("STOPPING=1");
 	status_remove();
