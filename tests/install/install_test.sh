@@ -155,7 +155,12 @@ s.bind(sock_path)
 s.settimeout(20)
 log = W + "/records.jsonl"
 env = dict(os.environ, NOTIFY_SOCKET=sock_path, HYDRASCOPE_DATADIR=os.environ["D"] + "/usr/share/hydrascope")
-p = subprocess.Popen([SB, "run", "--iface", "hs-i0", "--xdp-mode", "generic", "--log", log,
+# systemd mounts bpffs before any service; ip netns exec's fresh /sys has
+# none, and run could not mount it with the unit's capabilities
+subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
+# with the unit's capability bounding set only
+caps = ["setpriv", "--bounding-set=-all,+bpf,+net_admin,+perfmon", "--inh-caps=-all"]
+p = subprocess.Popen(caps + [SB, "run", "--iface", "hs-i0", "--xdp-mode", "generic", "--log", log,
                       "--duration", "30"], env=env, stdout=subprocess.DEVNULL,
                      stderr=open(W + "/run.err", "w"))
 try:
@@ -175,17 +180,17 @@ finally:
     p.send_signal(signal.SIGINT)
     p.wait(timeout=20)
 PY
-	check "live: READY=1 on \$NOTIFY_SOCKET once attached" grep -qx READY "$W/live.out"
+	check "live, with CAP_BPF CAP_NET_ADMIN CAP_PERFMON only: READY=1 on \$NOTIFY_SOCKET once attached" \
+		grep -qx READY "$W/live.out"
 	check "live: --log reopened under its name on SIGHUP" grep -qx REOPENED "$W/live.out"
 	check "live: SIGHUP does not stop run" grep -qx ALIVE "$W/live.out"
 	grep -q '^READY$' "$W/live.out" || { cat "$W/live.out" "$W/run.err" | head -10; }
 	# every system call a run makes (load, attach, pin, metrics scraped,
 	# SIGHUP, detach) passes the unit's SystemCallFilter= lines
-	# (systemd mounts bpffs before any service; ip netns exec's fresh /sys
-	# has none, so it is mounted here rather than by run)
+	# (bpffs mounted here, as above)
 	ip netns exec "$ns" bash -c "ip link set lo up; mount -t bpf bpf /sys/fs/bpf
-		HYDRASCOPE_DATADIR=$D/usr/share/hydrascope strace -f -qq -o $W/strace.out \
-			$SB run --iface hs-i0 --xdp-mode generic --log $W/s.jsonl \
+		HYDRASCOPE_DATADIR=$D/usr/share/hydrascope setpriv --bounding-set=-all,+bpf,+net_admin,+perfmon --inh-caps=-all \
+			strace -f -qq -o $W/strace.out $SB run --iface hs-i0 --xdp-mode generic --log $W/s.jsonl \
 			--metrics 127.0.0.1:19477 --duration 3 > /dev/null 2> $W/strace-run.err &
 		sleep 1.5; curl -s -o /dev/null http://127.0.0.1:19477/metrics
 		pkill -HUP -x hydrascope; wait" 2> /dev/null
