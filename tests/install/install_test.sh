@@ -134,8 +134,12 @@ check "completion: block actions" test "$(complete_words hydrascope block '')" =
 check "completion: replay FILE" test "$(complete_words hydrascope replay '')" = "FILE"
 
 # ---- --opt=value and --opt value
-a=$("$HS" replay tests/data/demo.pcap --format=json --local-net=198.18.77.1/32 --local-net=fd00:77::1/128 | md5sum)
-b=$("$HS" replay tests/data/demo.pcap --format json --local-net 198.18.77.1/32 --local-net fd00:77::1/128 | md5sum)
+# (flow and replay records: the summary's cluster representative is not
+# stable from run to run)
+a=$("$HS" replay tests/data/demo.pcap --format=json --local-net=198.18.77.1/32 \
+	--local-net=fd00:77::1/128 | grep -E '"type":"(flow|replay)"' | md5sum)
+b=$("$HS" replay tests/data/demo.pcap --format json --local-net 198.18.77.1/32 \
+	--local-net fd00:77::1/128 | grep -E '"type":"(flow|replay)"' | md5sum)
 check "--opt=value equals --opt value" test "$a" = "$b"
 
 # ---- live: READY=1 after attach, --log reopened on SIGHUP (root only;
