@@ -196,8 +196,10 @@ PY
 		HYDRASCOPE_DATADIR=$D/usr/share/hydrascope setpriv --bounding-set=-all,+bpf,+net_admin,+perfmon --inh-caps=-all \
 			strace -f -qq -o $W/strace.out $SB run --iface hs-i0 --xdp-mode generic --log $W/s.jsonl \
 			--metrics 127.0.0.1:19477 --duration 3 > /dev/null 2> $W/strace-run.err &
+		tracer=\$!
 		sleep 1.5; curl -s -o /dev/null http://127.0.0.1:19477/metrics
-		pkill -HUP -x hydrascope; wait" 2> /dev/null
+		# only the traced run: netns exec shares the host's pids
+		pkill -HUP -x -P \$tracer hydrascope; wait" 2> /dev/null
 	grep -E '^SystemCallFilter=' "$U" | sed 's/^SystemCallFilter=//' > "$W/filter"
 	python3 - "$W/filter" "$W/strace.out" << 'PY' > "$W/syscalls.out"
 import re, subprocess, sys
