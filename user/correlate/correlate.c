@@ -101,30 +101,18 @@ void corr_free(struct corr *c)
 
 /* ---- expiry ------------------------------------------------------------ */
 
-/* Entries idle since before the horizon (ctx) go. */
-static bool src_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct src_state *)v)->last_ns < *(uint64_t *)ctx;
-}
-
-static bool member_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct member *)v)->last_ns < *(uint64_t *)ctx;
-}
-
-static bool cluster_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct cluster_state *)v)->last_ns < *(uint64_t *)ctx;
-}
-
-static bool raised_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct raised *)v)->last_emit_ns < *(uint64_t *)ctx;
-}
+/* Entries idle since before the horizon (ctx) go: one predicate per table,
+ * each reading its own last-activity field. */
+#define STALE_BEFORE(name, type, field)                                        \
+	static bool name(const void *k, const void *v, void *ctx)              \
+	{                                                                      \
+		(void)k;                                                       \
+		return ((const type *)v)->field < *(uint64_t *)ctx;            \
+	}
+STALE_BEFORE(src_stale, struct src_state, last_ns)
+STALE_BEFORE(member_stale, struct member, last_ns)
+STALE_BEFORE(cluster_stale, struct cluster_state, last_ns)
+STALE_BEFORE(raised_stale, struct raised, last_emit_ns)
 
 static void expire_all(struct corr *c, uint64_t now)
 {
