@@ -106,6 +106,9 @@ static struct policy *new_policy(unsigned max_blocks, struct maps *m)
 
 	corr_config_defaults(&cfg);
 	cfg.max_blocks = max_blocks;
+	/* these tests are about the reconcile: only the overall cap binds */
+	cfg.max_blocks_per_prefix = max_blocks;
+	cfg.max_new_blocks_per_round = max_blocks;
 	cfg.ttl_residential_s = 100;
 	cfg.ttl_jitter_pct = 0;
 	p = policy_new(&cfg);

@@ -188,7 +188,7 @@ static void test_policy_jitter_and_cap(void **state)
 	/* the cap holds: 200 blocks, 50 refused and counted */
 	assert_int_equal(d.n, 200);
 	policy_get_stats(p, &st);
-	assert_int_equal(st.refused_cap, 50);
+	assert_int_equal(st.refused[BUDGET_CAP], 50);
 	/* expiries spread over [ttl, ttl * 1.1]: no bulk-expiry cliff */
 	for (size_t i = 0; i < d.n; i++) {
 		int64_t j = num(d.d[i], "expires_ns") - num(d.d[i], "time_ns") -

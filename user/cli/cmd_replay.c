@@ -8,8 +8,8 @@
  * The correlator and the policy run on packet time, as they run on kernel
  * time live: indicators and decisions carry the packet time at which they
  * were raised, and decisions are written to the replay's own datapath maps
- * (dry-run), so that its would-drop counters show what they would have
- * stopped.
+ * (dry-run unless --enforce), so that its would-drop counters show what
+ * they would have stopped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -153,6 +153,13 @@ static int opt_local_net(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_enforce(void *ctx, const char *val)
+{
+	(void)val;
+	((struct replay_args *)ctx)->co.load.enforce = true;
+	return 0;
+}
+
 static int opt_format(void *ctx, const char *val)
 {
 	return cli_opt_format(&((struct replay_args *)ctx)->fmt, val);
@@ -179,6 +186,10 @@ static const struct cli_option replay_options[] = {
      "Without it, endpoints that receive SYNs or\n"
      "ClientHellos are taken as the local servers.",
      opt_local_net},
+    {"enforce", NULL,
+     "the replay datapath drops what the blocking layer\n"
+     "matches (default: dry-run, counts what would drop)",
+     opt_enforce},
     {"format", "text|json", "report format (default text)", opt_format},
     {"no-flows", NULL, "leave the flows out of the report", opt_no_flows},
     {"no-sources", NULL, "leave the sources out of the report", opt_no_sources},

@@ -111,6 +111,7 @@ struct corr_stats {
 	uint64_t relay_hits;	    /* ... whose detour passed the bound */
 	uint64_t raised[IND_COUNT]; /* fresh records by kind */
 	uint64_t evictions;	    /* entries pushed out of full tables */
+	uint64_t flows_unverified;  /* over without a completed handshake */
 	size_t sources, members, clusters, flows_tracked;
 	size_t farm_clusters;	/* firing at the last evaluation */
 	size_t cluster_sources; /* active low-volume members, all clusters */

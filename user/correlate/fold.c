@@ -5,6 +5,11 @@
  * by a shadow entry keyed like the flow; a 5-tuple reused by a new
  * connection (another first_ns) starts over. Shadows of flows the kernel
  * no longer holds are dropped every few sweeps.
+ *
+ * Only flows whose TCP handshake completed (the client ACKed the SYN-ACK)
+ * are folded: a forged source address never sees the SYN-ACK, so it can
+ * never complete one, and nothing a spoofer sends can make a source, a
+ * cluster member or a decision. The others are counted when they are over.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,18 +55,23 @@ const struct sig_info *corr_sig(struct corr *c, uint64_t id)
 	return si;
 }
 
-/* The source's state, its first/last seen widened to [first_ns, last_ns]. */
+/* Widen the source's first/last seen to [first_ns, last_ns]. */
+static void src_widen(struct src_state *s, uint64_t first_ns, uint64_t last_ns)
+{
+	if (!s->first_ns || first_ns < s->first_ns)
+		s->first_ns = first_ns;
+	if (last_ns > s->last_ns)
+		s->last_ns = last_ns;
+}
+
+/* The source's state (created), widened to [first_ns, last_ns]. */
 static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
 				   uint64_t first_ns, uint64_t last_ns)
 {
 	struct src_state *s = table_get_or_add(c->srcs, a, NULL);
 
-	if (!s)
-		return NULL;
-	if (!s->first_ns || first_ns < s->first_ns)
-		s->first_ns = first_ns;
-	if (last_ns > s->last_ns)
-		s->last_ns = last_ns;
+	if (s)
+		src_widen(s, first_ns, last_ns);
 	return s;
 }
 
@@ -417,6 +427,15 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
 		return 0;
 	sh->last_ns = f->last_ns;
+	if (!(f->flags & HS_F_ACK)) {
+		if (!(sh->done & FOLD_UNVERIFIED) &&
+		    (sc->flows_over || f->flags & HS_F_FIN ||
+		     sc->now - f->last_ns >= FLOW_IDLE_NS)) {
+			sh->done |= FOLD_UNVERIFIED;
+			c->st.flows_unverified++;
+		}
+		return 0;
+	}
 	s = src_touch(c, &k->client, f->first_ns, f->last_ns);
 	if (!s)
 		return 0;
@@ -488,10 +507,13 @@ static int fold_source(const void *key, const void *val, void *ctx)
 {
 	struct sweep_ctx *sc = ctx;
 	const struct hs_source *k = val;
-	struct src_state *s = src_touch(sc->c, key, k->first_ns, k->last_ns);
+	/* only sources with a completed handshake have a state (fold_flow,
+	 * which runs first) */
+	struct src_state *s = table_get(sc->c->srcs, key);
 
 	if (!s)
 		return 0;
+	src_widen(s, k->first_ns, k->last_ns);
 	s->k = (struct src_kernel){
 	    .ivl_mean_us = k->cad.ivl_mean_us,
 	    .ivl_var_us2 = k->cad.ivl_var_us2,
@@ -527,10 +549,10 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		c->win_samples = c->win_hits = 0;
 	}
 	c->gen++;
-	nsrc = map_each(sources_fd, sizeof(struct hs_addr),
-			sizeof(struct hs_source), fold_source, &sc);
 	nflows = map_each(flows_fd, sizeof(struct hs_flow_key),
 			  sizeof(struct hs_flow), fold_flow, &sc);
+	nsrc = map_each(sources_fd, sizeof(struct hs_addr),
+			sizeof(struct hs_source), fold_source, &sc);
 	nsigs = map_count_keys(c->env.sigs_fd, sizeof(__u64));
 	if (nsrc < 0 || nflows < 0)
 		return -1;

@@ -126,6 +126,8 @@ enum fold_bits {
 	FOLD_RELAY = 1 << 1,  /* timing sample taken */
 	FOLD_STACK = 1 << 2,  /* family vs OS class checked */
 	FOLD_SIZES = 1 << 3,  /* request sizes taken (flow over) */
+	/* over without a completed handshake: counted, never folded */
+	FOLD_UNVERIFIED = 1 << 4,
 };
 
 #define FOLD_ALL (FOLD_MEMBER | FOLD_RELAY | FOLD_STACK | FOLD_SIZES)

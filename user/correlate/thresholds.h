@@ -164,9 +164,13 @@
 	X(block_v4_prefix, UINT, 32, 8, 32, "IPv4 block prefix length")        \
 	X(block_v6_prefix, UINT, 64, 16, 128, "IPv6 block prefix length")      \
 	X(max_blocks, UINT, 10000, 0, 1e8,                                     \
-	  "prefix blocks at most; more are refused and counted")               \
+	  "prefix blocks at most; the weakest gives way to a stronger one")    \
+	X(max_blocks_per_prefix, UINT, 1024, 1, 1e8,                           \
+	  "prefix blocks at most in one /16 (IPv4) or /48 (IPv6)")             \
+	X(max_new_blocks_per_round, UINT, 2000, 1, 1e8,                        \
+	  "new prefix blocks at most per round")                               \
 	X(max_tuple_rules, UINT, 1024, 0, 1e6,                                 \
-	  "tuple rules at most; more are refused and counted")                 \
+	  "tuple rules at most; the weakest gives way to a stronger one")      \
 	S("output")                                                            \
 	X(max_listed_sources, UINT, 100, 1, 1e5, "sources printed per record")
 

@@ -34,10 +34,22 @@ struct policy {
 	struct table *blocks;	 /* block_key -> desired_block */
 	struct table *rules;	 /* u64 -> desired_rule */
 	struct table *offences;	 /* block_key -> offence */
+	struct table *groups;	 /* block_key of a /16 or /48 -> uint32_t */
 	struct pending *pending; /* records of this round */
 	size_t n_pending;
+	/* rounds are numbered from 1: adopted blocks carry round 0 */
+	uint64_t round;
+	size_t round_new; /* blocks made in this round */
 	struct policy_stats st;
 };
+
+const char *budget_name(enum budget b)
+{
+	static const char *const names[BUDGET_COUNT] = {"cap", "prefix",
+							"round"};
+
+	return b < BUDGET_COUNT ? names[b] : "?";
+}
 
 struct policy *policy_new(const struct corr_config *cfg)
 {
@@ -48,6 +60,7 @@ struct policy *policy_new(const struct corr_config *cfg)
 		return NULL;
 	p->cfg = *cfg;
 	p->allow_fd = -1;
+	p->round = 1;
 	/* the tables hold one more than the cap: the cap is enforced here,
 	 * never by the table evicting a live decision */
 	p->blocks = table_new(blocks + 1, sizeof(struct block_key),
@@ -58,8 +71,12 @@ struct policy *policy_new(const struct corr_config *cfg)
 	/* offence history outlives blocks; bounded, oldest forgotten */
 	p->offences = table_new(2 * blocks + 16, sizeof(struct block_key),
 				sizeof(struct offence), NULL);
+	/* at most one group per block: never evicts */
+	p->groups = table_new(blocks + 16, sizeof(struct block_key),
+			      sizeof(uint32_t), NULL);
 	p->pending = calloc(MAX_PENDING, sizeof(*p->pending));
-	if (!p->blocks || !p->rules || !p->offences || !p->pending) {
+	if (!p->blocks || !p->rules || !p->offences || !p->groups ||
+	    !p->pending) {
 		policy_free(p);
 		return NULL;
 	}
@@ -76,6 +93,7 @@ void policy_free(struct policy *p)
 	table_free(p->blocks);
 	table_free(p->rules);
 	table_free(p->offences);
+	table_free(p->groups);
 	free(p);
 }
 
@@ -97,17 +115,142 @@ bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k)
 	return bpf_map_lookup_elem(p->allow_fd, &q, &v) == 0;
 }
 
+/* The prefix of addr (16 bytes) of length plen, as a block key. */
+static void prefix_key(const uint8_t *addr, unsigned plen, struct block_key *bk)
+{
+	memset(bk, 0, sizeof(*bk));
+	bk->k.prefixlen = plen;
+	memcpy(bk->k.addr, addr, 16);
+	for (unsigned i = plen; i < 128; i++)
+		bk->k.addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+}
+
 static void block_key_of(const struct corr_config *cfg, const struct hs_addr *a,
 			 struct block_key *bk)
 {
 	bool v4 = addr_is_v4(a);
-	unsigned plen = v4 ? 96 + cfg->block_v4_prefix : cfg->block_v6_prefix;
 
-	memset(bk, 0, sizeof(*bk));
-	bk->k.prefixlen = plen;
-	memcpy(bk->k.addr, a->b, 16);
-	for (unsigned i = plen; i < 128; i++)
-		bk->k.addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	prefix_key(a->b, v4 ? 96 + cfg->block_v4_prefix : cfg->block_v6_prefix,
+		   bk);
+}
+
+/* The budget group of a block: its /16 (IPv4) or /48 (IPv6), one
+ * provider's network at most, or the block itself when it is wider. */
+static void group_of(const struct block_key *bk, struct block_key *g)
+{
+	struct hs_addr a;
+	unsigned plen;
+
+	memcpy(a.b, bk->k.addr, 16);
+	plen = addr_is_v4(&a) ? 96 + 16 : 48;
+	prefix_key(bk->k.addr, bk->k.prefixlen < plen ? bk->k.prefixlen : plen,
+		   g);
+}
+
+/* A block enters or leaves the desired set: keep the group counts (and,
+ * on leaving, the round's count of new blocks). */
+static void block_added(struct policy *p, const struct block_key *bk)
+{
+	struct block_key g;
+	uint32_t *n;
+
+	group_of(bk, &g);
+	n = table_get_or_add(p->groups, &g, NULL);
+	if (n)
+		(*n)++;
+}
+
+static void block_drop(struct policy *p, const struct block_key *bk)
+{
+	struct desired_block *d = table_get(p->blocks, bk);
+	struct block_key g;
+	uint32_t *n;
+
+	if (!d)
+		return;
+	if (d->round == p->round && p->round_new)
+		p->round_new--;
+	group_of(bk, &g);
+	n = table_get(p->groups, &g);
+	if (n && --*n == 0)
+		table_del(p->groups, &g);
+	table_del(p->blocks, bk);
+}
+
+/* Is (s1, e1) weaker than (s2, e2)? A lower score, or the same score and
+ * an earlier expiry (older evidence). */
+static bool weaker(double s1, uint64_t e1, double s2, uint64_t e2)
+{
+	return s1 < s2 || (s1 == s2 && e1 < e2);
+}
+
+/* The weakest block that budget b would give up for a new block in group
+ * g: any block (cap), one of g (prefix) or one made this round (round).
+ * False if none is weaker than (score, expires). A scan: it runs only at
+ * a full budget, at most max_new_blocks_per_round times a round. */
+static bool weakest_block(const struct policy *p, enum budget b,
+			  const struct block_key *g, double score,
+			  uint64_t expires, struct block_key *out)
+{
+	const struct desired_block *best = NULL;
+	struct block_key kg;
+	size_t pos = 0;
+	const void *k;
+	void *v;
+
+	while (table_next(p->blocks, &pos, &k, &v)) {
+		const struct desired_block *d = v;
+
+		if (b == BUDGET_ROUND && d->round != p->round)
+			continue;
+		if (b == BUDGET_PREFIX) {
+			group_of(k, &kg);
+			if (memcmp(&kg, g, sizeof(kg)))
+				continue;
+		}
+		if (!best || weaker(d->score, d->expires_ns, best->score,
+				    best->expires_ns)) {
+			best = d;
+			memcpy(out, k, sizeof(*out));
+		}
+	}
+	return best && weaker(best->score, best->expires_ns, score, expires);
+}
+
+/* Room for a new block bk of strength (score, expires) under every budget:
+ * where one is full, its weakest block goes if it is weaker; otherwise
+ * the new one is refused. Nothing is evicted unless all budgets agree. */
+static bool make_room(struct policy *p, const struct block_key *bk,
+		      double score, uint64_t expires)
+{
+	const struct corr_config *cfg = &p->cfg;
+	struct block_key g, victim[BUDGET_COUNT];
+	const uint32_t *n;
+	bool full[BUDGET_COUNT];
+	int b;
+
+	group_of(bk, &g);
+	n = table_get(p->groups, &g);
+	full[BUDGET_CAP] = table_len(p->blocks) >= cfg->max_blocks;
+	full[BUDGET_PREFIX] = n && *n >= cfg->max_blocks_per_prefix;
+	full[BUDGET_ROUND] = p->round_new >= cfg->max_new_blocks_per_round;
+	for (b = 0; b < BUDGET_COUNT; b++)
+		if (full[b] &&
+		    !weakest_block(p, b, &g, score, expires, &victim[b])) {
+			p->st.refused[b]++;
+			return false;
+		}
+	for (b = BUDGET_COUNT - 1; b >= 0; b--) {
+		/* any eviction frees a place under the cap */
+		if (!full[b] || (b == BUDGET_CAP &&
+				 (full[BUDGET_PREFIX] || full[BUDGET_ROUND])))
+			continue;
+		if (table_get(p->blocks, &victim[b])) {
+			block_drop(p, &victim[b]);
+			p->st.evicted[b]++;
+		}
+	}
+	return true;
 }
 
 static void prefix_text(const struct hs_lpm_key *k, char *buf, size_t cap)
@@ -257,6 +400,8 @@ static void block(struct policy *p, const struct indicator *ind,
 	block_key_of(cfg, a, &bk);
 	d = table_get(p->blocks, &bk);
 	if (d && d->expires_ns > now) {
+		if (ind->score > d->score)
+			d->score = ind->score;
 		/* still justified: renew at the same TTL level; say so once
 		 * it has run half its course */
 		uint64_t left = d->expires_ns - now;
@@ -276,13 +421,16 @@ static void block(struct policy *p, const struct indicator *ind,
 		p->st.refused_allow++;
 		return;
 	}
-	if (!d && table_len(p->blocks) >= cfg->max_blocks) {
-		p->st.refused_cap++;
+	ttl_ns = (uint64_t)base_ttl(cfg, reason) * HS_NS_PER_SEC;
+	/* a lapsed entry starts over as a new block */
+	block_drop(p, &bk);
+	if (!make_room(p, &bk, ind->score, now + ttl_ns))
 		return;
-	}
 	d = table_get_or_add(p->blocks, &bk, NULL);
 	if (!d)
 		return;
+	block_added(p, &bk);
+	p->round_new++;
 	offences = offend(p, &bk, now);
 	shift = offences > 1 ? offences - 1 : 0;
 	ttl = base_ttl(cfg, reason);
@@ -294,12 +442,43 @@ static void block(struct policy *p, const struct indicator *ind,
 	*d = (struct desired_block){
 	    .expires_ns = now + ttl_ns +
 			  jitter_ns(cfg, ttl_ns, key_seed(&bk, sizeof(bk))),
+	    .score = ind->score,
+	    .round = p->round,
 	    .ttl_s = ttl,
 	    .state = DS_PENDING,
 	    .offences = (uint16_t)(offences > 0xffff ? 0xffff : offences),
 	};
 	p->st.decisions[reason]++;
 	record_block(p, ind, &bk, d, false);
+}
+
+/* At the rule cap, the weakest rule makes room for a stronger one. */
+static bool rule_room(struct policy *p, double score, uint64_t expires)
+{
+	const struct desired_rule *best = NULL;
+	uint64_t victim = 0;
+	size_t pos = 0;
+	const void *k;
+	void *v;
+
+	if (table_len(p->rules) < p->cfg.max_tuple_rules)
+		return true;
+	while (table_next(p->rules, &pos, &k, &v)) {
+		const struct desired_rule *r = v;
+
+		if (!best || weaker(r->score, r->expires_ns, best->score,
+				    best->expires_ns)) {
+			best = r;
+			memcpy(&victim, k, sizeof(victim));
+		}
+	}
+	if (!best || !weaker(best->score, best->expires_ns, score, expires)) {
+		p->st.refused[BUDGET_CAP]++;
+		return false;
+	}
+	table_del(p->rules, &victim);
+	p->st.evicted[BUDGET_CAP]++;
+	return true;
 }
 
 /* A relay-conditional rule for a relayed farm cluster: on its TLS id when
@@ -323,10 +502,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 		return;
 	r = table_get(p->rules, &id);
 	renewal = r && r->expires_ns > now;
-	if (!r && table_len(p->rules) >= cfg->max_tuple_rules) {
-		p->st.refused_cap++;
+	if (!r && !rule_room(p, ind->score, now + ttl_ns))
 		return;
-	}
 	if (!r)
 		r = table_get_or_add(p->rules, &id, NULL);
 	if (!r)
@@ -334,6 +511,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 	if (renewal) {
 		bool say = r->expires_ns - now < ttl_ns / 2;
 
+		if (ind->score > r->score)
+			r->score = ind->score;
 		r->expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id);
 		r->state = DS_PENDING;
 		p->st.renewals++;
@@ -342,6 +521,7 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 	} else {
 		*r = (struct desired_rule){
 		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
+		    .score = ind->score,
 		    .ttl_s = cfg->ttl_cluster_s,
 		    .min_gap_us =
 			cfg->relay_base_gap_us[fam] + cfg->relay_min_gap_us,
@@ -451,6 +631,18 @@ static bool block_expired(const void *k, const void *v, void *ctx)
 	       *(uint64_t *)ctx;
 }
 
+/* Drop the blocks pick() chooses (group counts kept); returns how many. */
+static size_t drop_blocks_if(struct policy *p, table_pick_fn pick, void *ctx)
+{
+	void *keys;
+	size_t n = table_collect(p->blocks, pick, ctx, &keys);
+
+	for (size_t i = 0; i < n; i++)
+		block_drop(p, (struct block_key *)keys + i);
+	free(keys);
+	return n;
+}
+
 static bool rule_expired(const void *k, const void *v, void *ctx)
 {
 	(void)k;
@@ -459,7 +651,7 @@ static bool rule_expired(const void *k, const void *v, void *ctx)
 
 void policy_expire(struct policy *p, uint64_t now_ns)
 {
-	p->st.expired += table_delete_if(p->blocks, block_expired, &now_ns);
+	p->st.expired += drop_blocks_if(p, block_expired, &now_ns);
 	p->st.expired += table_delete_if(p->rules, rule_expired, &now_ns);
 }
 
@@ -497,6 +689,9 @@ void policy_flush(struct policy *p, struct record_out *out)
 		q->rec = NULL;
 	}
 	p->n_pending = 0;
+	/* a flush ends the round */
+	p->round++;
+	p->round_new = 0;
 }
 
 struct table *policy_blocks(struct policy *p)
@@ -517,13 +712,18 @@ void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
 
 	if (b->expires_ns && b->expires_ns <= now_ns)
 		return;
+	if (table_get(p->blocks, &bk))
+		return;
 	if (table_len(p->blocks) >= p->cfg.max_blocks) {
-		p->st.refused_cap++;
+		p->st.refused[BUDGET_CAP]++;
 		return;
 	}
 	d = table_get_or_add(p->blocks, &bk, NULL);
 	if (!d)
 		return;
+	block_added(p, &bk);
+	/* round 0, score 0: the evidence stayed with the process that made
+	 * it, so an adopted block is the first to make room */
 	*d = (struct desired_block){
 	    .expires_ns = b->expires_ns,
 	    .ttl_s = b->expires_ns
@@ -541,8 +741,10 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 
 	if (r->expires_ns && r->expires_ns <= now_ns)
 		return;
-	if (table_len(p->rules) >= p->cfg.max_tuple_rules)
+	if (table_len(p->rules) >= p->cfg.max_tuple_rules) {
+		p->st.refused[BUDGET_CAP]++;
 		return;
+	}
 	d = table_get_or_add(p->rules, &tuple_id, NULL);
 	if (!d)
 		return;
@@ -559,7 +761,7 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 void policy_lift_block(struct policy *p, const struct block_key *k)
 {
 	if (table_get(p->blocks, k)) {
-		table_del(p->blocks, k);
+		block_drop(p, k);
 		p->st.lifted++;
 	}
 }

@@ -14,8 +14,13 @@
  * decay with offence_half_life_s), capped at ttl_max_s, and stretched by a
  * per-prefix jitter of up to ttl_jitter_pct so that blocks made together
  * do not all lapse together. A still-firing indicator renews its decision.
- * The allowlist always wins; at most max_blocks blocks and max_tuple_rules
- * rules are held (refusals are counted).
+ * The allowlist always wins. Block budgets: max_blocks in all, at most
+ * max_blocks_per_prefix inside one /16 (IPv4) or /48 (IPv6), at most
+ * max_new_blocks_per_round new ones a round; max_tuple_rules rules. At a
+ * budget the weakest entry (lowest score, then soonest expiry) makes room
+ * for a stronger one, so a flood of weak decisions can never lock the
+ * strongest out; a decision no stronger than the weakest is refused. Every
+ * refusal and eviction is counted by budget.
  */
 #ifndef HS_USER_POLICY_H
 #define HS_USER_POLICY_H
@@ -41,6 +46,8 @@ enum desired_state {
 
 struct desired_block {
 	uint64_t expires_ns; /* datapath clock */
+	double score;	     /* strongest indicator score behind it */
+	uint64_t round;	     /* policy round that made it */
 	uint32_t ttl_s;
 	uint8_t state; /* enum desired_state */
 	uint16_t offences;
@@ -51,6 +58,7 @@ struct desired_block {
  * allowance + detour bound; base ACK->hello + detour bound). */
 struct desired_rule {
 	uint64_t expires_ns;
+	double score;
 	uint32_t ttl_s;
 	uint32_t min_gap_us;
 	uint32_t min_ack_hello_us;
@@ -58,11 +66,22 @@ struct desired_rule {
 	uint8_t state;
 };
 
+/* The budgets a decision can meet (refusal and eviction counters). */
+enum budget {
+	BUDGET_CAP = 0, /* max_blocks / max_tuple_rules */
+	BUDGET_PREFIX,	/* max_blocks_per_prefix in one /16 or /48 */
+	BUDGET_ROUND,	/* max_new_blocks_per_round */
+	BUDGET_COUNT
+};
+
+const char *budget_name(enum budget b);
+
 struct policy_stats {
 	uint64_t decisions[IND_COUNT]; /* new decisions by reason */
 	uint64_t renewals;
-	uint64_t refused_cap;	/* a block or rule over its cap */
-	uint64_t refused_allow; /* the allowlist covered it */
+	uint64_t refused[BUDGET_COUNT]; /* no stronger than the weakest */
+	uint64_t evicted[BUDGET_COUNT]; /* weakest pushed out for it */
+	uint64_t refused_allow;		/* the allowlist covered it */
 	uint64_t expired;
 	uint64_t lifted;	  /* removed from outside (block del, allow) */
 	uint64_t records_dropped; /* pending records over their cap */

@@ -249,6 +249,11 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	     s->corr.clusters);
 	put1(sb, "hydrascope_correlator_entries", "table", "flows",
 	     s->corr.flows_tracked);
+	metric(sb, "hydrascope_flows_unverified_total", "counter",
+	       "flows over without a completed TCP handshake: left out of "
+	       "correlation and decisions (a forged source cannot complete "
+	       "one)");
+	put(sb, "hydrascope_flows_unverified_total", s->corr.flows_unverified);
 	metric(sb, "hydrascope_records_dropped_total", "counter",
 	       "decision records over the per-round cap, not written");
 	put(sb, "hydrascope_records_dropped_total", s->policy.records_dropped);
@@ -321,11 +326,19 @@ static void render_blocking(struct sbuf *sb, const struct metrics *m,
 	       "decisions renewed by a still-firing indicator");
 	put(sb, "hydrascope_decision_renewals_total", s->policy.renewals);
 	metric(sb, "hydrascope_decisions_refused_total", "counter",
-	       "decisions not taken");
-	put1(sb, "hydrascope_decisions_refused_total", "why", "cap",
-	     s->policy.refused_cap);
+	       "decisions not taken: the allowlist, or a full budget whose "
+	       "weakest entry was not weaker");
+	for (i = 0; i < BUDGET_COUNT; i++)
+		put1(sb, "hydrascope_decisions_refused_total", "why",
+		     budget_name((enum budget)i), s->policy.refused[i]);
 	put1(sb, "hydrascope_decisions_refused_total", "why", "allowlist",
 	     s->policy.refused_allow);
+	metric(sb, "hydrascope_decisions_evicted_total", "counter",
+	       "decisions withdrawn to make room for a stronger one, by "
+	       "budget");
+	for (i = 0; i < BUDGET_COUNT; i++)
+		put1(sb, "hydrascope_decisions_evicted_total", "budget",
+		     budget_name((enum budget)i), s->policy.evicted[i]);
 	metric(sb, "hydrascope_blocks_desired", "gauge",
 	       "prefix blocks the policy wants");
 	put(sb, "hydrascope_blocks_desired", e->desired_blocks);

@@ -82,8 +82,14 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 	json_set_u64(o, "desired_rules", es.desired_rules);
 	json_set_u64(o, "enforced_rules", es.enforced_rules);
 	json_set_u64(o, "renewals", ps.renewals);
-	json_set_u64(o, "refused_cap", ps.refused_cap);
+	json_set_u64(o, "refused_cap", ps.refused[BUDGET_CAP]);
+	json_set_u64(o, "refused_prefix", ps.refused[BUDGET_PREFIX]);
+	json_set_u64(o, "refused_round", ps.refused[BUDGET_ROUND]);
 	json_set_u64(o, "refused_allow", ps.refused_allow);
+	json_set_u64(o, "evicted_cap", ps.evicted[BUDGET_CAP]);
+	json_set_u64(o, "evicted_prefix", ps.evicted[BUDGET_PREFIX]);
+	json_set_u64(o, "evicted_round", ps.evicted[BUDGET_ROUND]);
+	json_set_u64(o, "flows_unverified", cs.flows_unverified);
 	json_set_u64(o, "correlator_evictions", cs.evictions);
 	json_set_u64(o, "dropped", st.block_drops + st.tuple_drops);
 	json_set_u64(o, "would_drop",
