@@ -33,6 +33,7 @@
 #include "lib/hstime.h"
 #include "lib/pidfile.h"
 #include "lib/sdnotify.h"
+#include "lib/table.h"
 #include "output/metrics.h"
 #include "output/status.h"
 
@@ -256,6 +257,7 @@ static void publish(struct metrics *mx, const struct collector *coll,
 	enforcer_get_stats(pl->enf, &s.enforce);
 	s.n_top = corr_top_clusters(pl->corr, s.top, METRICS_TOP_K);
 	s.active_blocks = s.enforce.active_blocks;
+	s.probe_evictions = table_probe_evictions_all();
 	s.rounds = s.corr.evals;
 	metrics_publish(mx, &s);
 }

@@ -4,7 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hydrascope/tuple.h"
+/* Slots a key may sit past its home slot. With at least twice as many
+ * slots as entries, a window this long fills by chance about never; keys
+ * an attacker chose to collide would fill it, and then the oldest entry of
+ * the window gives its slot up (counted) instead of every operation on the
+ * table walking a run as long as the attack. */
+#define PROBE_LIMIT 64
+
+/* Probe-limit evictions of every table of the process (for the metrics). */
+static uint64_t probe_evictions_all;
 
 /*
  * Layout. The probe array holds 4-byte slots (an entry index); keys and
@@ -35,6 +43,10 @@ struct entry_hdr {
 struct table {
 	size_t nslots, max, len, ksz, vsz, esz;
 	uint64_t next_seq, evictions, evict_cursor;
+	uint64_t probes, probe_evictions;
+	/* a random key per table: the keys are addresses and ports that
+	 * senders choose, and an unkeyed hash lets them choose collisions */
+	struct hs_sipkey key;
 	void (*on_evict)(void *val);
 	void (*on_evict_ctx)(void *ctx, void *val);
 	void *evict_ctx;
@@ -46,21 +58,9 @@ struct table {
 	uint32_t free_head;		 /* free entry index + 1; 0 = none */
 };
 
-/* Keys are whole 64-bit words (key_size % 8 == 0): mix a word at a time
- * (SplitMix64's finaliser, as the tuple id does), several times faster
- * than a byte-wise hash on the 24- and 40-byte keys of the correlator. */
-static uint64_t hash_bytes(const void *p, size_t n)
+static uint64_t hash_key(const struct table *t, const void *key)
 {
-	const unsigned char *b = p;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, b + i, 8);
-		h = hs_mix64(h ^ w);
-	}
-	return h;
+	return hs_siphash24(&t->key, key, t->ksz);
 }
 
 static unsigned char *entry(const struct table *t, uint32_t idx)
@@ -163,6 +163,8 @@ struct table *table_new(size_t max_entries, size_t key_size, size_t val_size,
 	t->nchunks = (max_entries + t->per_chunk - 1) / t->per_chunk;
 	t->on_evict = on_evict;
 	t->next_seq = 1;
+	if (hs_sipkey_random(&t->key))
+		goto fail;
 	t->slots = calloc(t->nslots, sizeof(*t->slots));
 	t->chunks = calloc(t->nchunks, sizeof(*t->chunks));
 	if (!t->slots || !t->chunks)
@@ -184,6 +186,14 @@ void table_set_evict_ctx(struct table *t, void (*fn)(void *ctx, void *val),
 	t->evict_ctx = ctx;
 }
 
+int table_set_key(struct table *t, const struct hs_sipkey *k)
+{
+	if (t->len)
+		return -1;
+	t->key = *k;
+	return 0;
+}
+
 void table_free(struct table *t)
 {
 	size_t i;
@@ -201,33 +211,45 @@ void table_free(struct table *t)
 	free(t);
 }
 
+#define WINDOW_FULL SIZE_MAX
+
+/* The slot holding key (*found), else the empty slot it would take, else
+ * WINDOW_FULL: its PROBE_LIMIT slots are all taken by other keys. Every
+ * key sits within PROBE_LIMIT slots of its home with no empty slot
+ * between (inserts never go further, deletions only shift keys back), so
+ * the search stops there. *probes: slots looked at. */
 static size_t find(const struct table *t, const void *key, uint64_t h,
-		   bool *found)
+		   bool *found, size_t *probes)
 {
-	size_t mask = t->nslots - 1;
+	size_t mask = t->nslots - 1, n;
 	size_t i = h & mask;
 
-	for (;;) {
+	*found = false;
+	for (n = 0; n < PROBE_LIMIT && n < t->nslots; n++) {
 		unsigned char *e;
 
 		if (!t->slots[i]) {
-			*found = false;
+			*probes = n + 1;
 			return i;
 		}
 		e = slot_entry(t, i);
 		if (ehdr(e)->hash == (uint32_t)h &&
 		    !memcmp(ekey(e), key, t->ksz)) {
 			*found = true;
+			*probes = n + 1;
 			return i;
 		}
 		i = (i + 1) & mask;
 	}
+	*probes = n;
+	return WINDOW_FULL;
 }
 
 void *table_get(const struct table *t, const void *key)
 {
 	bool found;
-	size_t i = find(t, key, hash_bytes(key, t->ksz), &found);
+	size_t probes;
+	size_t i = find(t, key, hash_key(t, key), &found, &probes);
 
 	return found ? eval(t, slot_entry(t, i)) : NULL;
 }
@@ -294,26 +316,56 @@ static void evict_oldest(struct table *t)
 	t->evictions++;
 }
 
+/* The key's window (from slot home) is full: its oldest entry gives up
+ * its slot to the new key in place, so no slot in any run becomes empty.
+ * Returns the slot. */
+static size_t evict_in_window(struct table *t, size_t home)
+{
+	size_t mask = t->nslots - 1, i = home, oldest = home, n;
+	uint32_t now = (uint32_t)t->next_seq, best = 0;
+
+	for (n = 0; n < PROBE_LIMIT && n < t->nslots; n++, i = (i + 1) & mask) {
+		uint32_t age = now - ehdr(slot_entry(t, i))->seq;
+
+		if (age > best) {
+			best = age;
+			oldest = i;
+		}
+	}
+	evicted(t, eval(t, slot_entry(t, oldest)));
+	entry_release(t, t->slots[oldest] - 1);
+	t->slots[oldest] = 0;
+	t->len--;
+	t->evictions++;
+	t->probe_evictions++;
+	probe_evictions_all++;
+	return oldest;
+}
+
 void *table_get_or_add(struct table *t, const void *key, bool *created)
 {
-	uint64_t h = hash_bytes(key, t->ksz);
+	uint64_t h = hash_key(t, key);
 	unsigned char *e;
 	uint32_t idx;
 	bool found;
-	size_t i;
+	size_t i, probes;
 
-	i = find(t, key, h, &found);
+	i = find(t, key, h, &found, &probes);
+	t->probes += probes;
 	if (created)
 		*created = !found;
 	if (found)
 		return eval(t, slot_entry(t, i));
 	if (t->len >= t->max) {
 		evict_oldest(t);
-		i = find(t, key, h, &found);
+		i = find(t, key, h, &found, &probes);
+		t->probes += probes;
 	}
 	idx = entry_alloc(t);
 	if (idx == UINT32_MAX)
 		return NULL;
+	if (i == WINDOW_FULL)
+		i = evict_in_window(t, h & (t->nslots - 1));
 	e = entry(t, idx);
 	ehdr(e)->hash = (uint32_t)h;
 	ehdr(e)->seq = (uint32_t)t->next_seq++;
@@ -326,7 +378,8 @@ void *table_get_or_add(struct table *t, const void *key, bool *created)
 void table_del(struct table *t, const void *key)
 {
 	bool found;
-	size_t i = find(t, key, hash_bytes(key, t->ksz), &found);
+	size_t probes;
+	size_t i = find(t, key, hash_key(t, key), &found, &probes);
 
 	if (!found)
 		return;
@@ -342,6 +395,21 @@ size_t table_len(const struct table *t)
 uint64_t table_evictions(const struct table *t)
 {
 	return t->evictions;
+}
+
+uint64_t table_probes(const struct table *t)
+{
+	return t->probes;
+}
+
+uint64_t table_probe_evictions(const struct table *t)
+{
+	return t->probe_evictions;
+}
+
+uint64_t table_probe_evictions_all(void)
+{
+	return probe_evictions_all;
 }
 
 bool table_next(const struct table *t, size_t *pos, const void **key,

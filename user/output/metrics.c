@@ -239,6 +239,11 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	metric(sb, "hydrascope_fingerprints", "gauge",
 	       "distinct TLS fingerprints held (one per distinct hello)");
 	put(sb, "hydrascope_fingerprints", cs->fp_records);
+	metric(sb, "hydrascope_userspace_probe_evictions_total", "counter",
+	       "entries a userspace table gave up because a key's probe "
+	       "window was full (keys chosen to collide)");
+	put(sb, "hydrascope_userspace_probe_evictions_total",
+	    s->probe_evictions);
 	metric(sb, "hydrascope_correlator_entries", "gauge",
 	       "entries in the correlator's bounded tables");
 	put1(sb, "hydrascope_correlator_entries", "table", "sources",

@@ -40,7 +40,8 @@ struct metrics_snapshot {
 	struct enforce_stats enforce;
 	struct cluster_view top[METRICS_TOP_K];
 	size_t n_top;
-	size_t active_blocks; /* unexpired entries in the blocklist */
+	size_t active_blocks;	  /* unexpired entries in the blocklist */
+	uint64_t probe_evictions; /* table_probe_evictions_all() */
 	uint64_t rounds;
 };
 

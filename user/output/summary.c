@@ -7,6 +7,7 @@
 
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
+#include "lib/table.h"
 #include "output/json_field.h"
 
 void summary_clusters_text(FILE *out, json_object *summary)
@@ -91,6 +92,7 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 	json_set_u64(o, "evicted_round", ps.evicted[BUDGET_ROUND]);
 	json_set_u64(o, "flows_unverified", cs.flows_unverified);
 	json_set_u64(o, "correlator_evictions", cs.evictions);
+	json_set_u64(o, "table_probe_evictions", table_probe_evictions_all());
 	json_set_u64(o, "dropped", st.block_drops + st.tuple_drops);
 	json_set_u64(o, "would_drop",
 		     st.block_would_drop + st.tuple_would_drop);
