@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -42,22 +41,19 @@ const struct cli_command cmd_detach_def = {
 int cmd_detach(int argc, char **argv)
 {
 	bool all = false;
+	char err[256];
 	pid_t pid;
-	int i, first, rc;
+	int first, rc;
 
 	rc = cli_parse(&cmd_detach_def, argc, argv, &all, NULL, &first);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (first < argc)
 		return cli_fail("detach takes no argument '%s'", argv[first]);
-	pid = pidfile_running();
+	pid = pidfile_running(HS_PIDFILE);
 	if (pid) {
-		kill(pid, SIGTERM);
-		for (i = 0; i < 100 && pidfile_running() == pid; i++)
-			usleep(50 * 1000);
-		if (pidfile_running() == pid)
-			return cli_fail("instance %d did not stop within 5 s",
-					(int)pid);
+		if (pidfile_signal(HS_PIDFILE, SIGTERM, 5000, err, sizeof(err)))
+			return cli_fail("%s", err);
 		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
 	} else if (loader_detach_pinned()) {
 		fprintf(stderr, "hydrascope: removed the datapath a stopped "

@@ -33,6 +33,7 @@
 #include "lib/hstime.h"
 #include "lib/pidfile.h"
 #include "lib/sdnotify.h"
+#include "lib/privs.h"
 #include "lib/table.h"
 #include "output/metrics.h"
 #include "output/status.h"
@@ -104,13 +105,11 @@ static int opt_enforce(void *ctx, const char *val)
 
 static int opt_metrics(void *ctx, const char *val)
 {
-	char host[64];
-	unsigned port;
-
-	if (metrics_parse_addr(val, host, sizeof(host), &port))
-		return cli_fail("--metrics wants HOST:PORT such as "
-				"127.0.0.1:9477, got '%s'",
-				val);
+	if (metrics_check_addr(val))
+		return cli_fail(
+		    "--metrics wants HOST:PORT such as "
+		    "127.0.0.1:9477 or unix:/ABSOLUTE/PATH, got '%s'",
+		    val);
 	((struct run_opts *)ctx)->metrics_addr = val;
 	return 0;
 }
@@ -162,7 +161,9 @@ static const struct cli_option run_options[] = {
      "over its pinned links and maps)",
      opt_takeover},
     {"metrics", "HOST:PORT",
-     "serve Prometheus metrics on http://HOST:PORT/metrics", opt_metrics},
+     "serve Prometheus metrics on http://HOST:PORT/metrics;\n"
+     "unix:PATH serves them on a UNIX socket (mode 0660)",
+     opt_metrics},
     {"decide-interval", "SEC",
      "correlate and decide every SEC s (default: eval_interval_s, 10)",
      opt_decide_interval},
@@ -283,7 +284,7 @@ static struct metrics *start_metrics(const struct run_opts *o,
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.xdp_ingress),
 				    &info, &ilen))
 		ms.xdp_prog_id = info.id;
-	return metrics_start(o->metrics_addr, &ms, err, errlen);
+	return metrics_open(o->metrics_addr, &ms, err, errlen);
 }
 
 static void main_loop(const struct run_opts *o, struct session *s,
@@ -323,7 +324,9 @@ static void main_loop(const struct run_opts *o, struct session *s,
 }
 
 /* Everything that can fail before the datapath is attached; the attach
- * is the last step, so nothing needs undoing after it. */
+ * is the last step, so nothing needs undoing after it. Then the daemon
+ * gives up what it no longer needs, and only then starts the metrics
+ * thread (it inherits the reduced capabilities). */
 static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 		 bool *pinned, struct attachment *att)
 {
@@ -347,6 +350,10 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	if (loader_attach(skel, o->iface, o->mode, o->replace, att, err,
 			  sizeof(err)))
 		return cli_fail("%s", err);
+	if (privs_drop(err, sizeof(err)))
+		return cli_fail("%s", err);
+	if (*mx && metrics_serve(*mx, err, sizeof(err)))
+		return cli_fail("%s", err);
 	fprintf(stderr,
 		"hydrascope: %s %s (XDP %s, TC egress %s), maps pinned under "
 		"%s\n",
@@ -354,7 +361,8 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 				   : "attached to",
 		o->iface, att->xdp_mode, att->tc_mode, HS_PIN_DIR);
 	if (*mx)
-		fprintf(stderr, "hydrascope: metrics on http://%s/metrics\n",
+		fprintf(stderr, "hydrascope: metrics on %s%s/metrics\n",
+			strncmp(o->metrics_addr, "unix:", 5) ? "http://" : "",
 			o->metrics_addr);
 	/* ready means attached: units ordered after this one start with
 	 * the interface covered */
@@ -393,11 +401,12 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	rc = 2;
-	if (o.takeover && pidfile_handover(err, sizeof(err))) {
+	if (o.takeover &&
+	    pidfile_signal(HS_PIDFILE, SIGUSR1, 10000, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
-	if (pidfile_claim(err, sizeof(err))) {
+	if (pidfile_claim(HS_PIDFILE, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}

@@ -27,7 +27,7 @@ static json_object *read_status(void)
 		return NULL;
 	/* a file a dead instance left is not a status */
 	if (!json_object_object_get_ex(o, "pid", &pid) ||
-	    pidfile_running() != (pid_t)json_object_get_int(pid)) {
+	    pidfile_running(HS_PIDFILE) != (pid_t)json_object_get_int(pid)) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "ingest/collector.h"
+#include "lib/safefile.h"
 #include "output/records.h"
 #include "output/report.h"
 #include "output/summary.h"
@@ -34,7 +35,7 @@ int session_open_inputs(struct session *s, const struct common_opts *co)
 	s->asn = common_open_asndb(co, &asn_failed);
 	if (asn_failed)
 		return 2;
-	if (co->log && !(s->log = fopen(co->log, "a")))
+	if (co->log && !(s->log = safefile_append(co->log)))
 		return cli_fail("--log %s: %s", co->log, strerror(errno));
 	return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,24 @@
 #include "lib/procfs.h"
 #include "lib/sbuf.h"
 
+/* Connection bounds. A scrape is one small request and a ~30 KB answer
+ * in a few milliseconds, so: few connections, few per address, small
+ * buffers, and a deadline for each request. The idle timeout alone is not
+ * one: a client sending a byte every few seconds resets it forever. */
+#define CONN_LIMIT 64		 /* concurrent connections */
+#define CONN_PER_IP 4		 /* ... from one address (TCP) */
+#define CONN_IDLE_S 5		 /* no byte for this long: closed */
+#define CONN_MEMORY 16384	 /* request buffer per connection */
+#define REQUEST_DEADLINE_MS 5000 /* accept (or last answer) to answer */
+#define POLL_MS 250		 /* deadline check period */
+
+/* A connection and the time by which its current request must be done. */
+struct conn_slot {
+	struct MHD_Connection *c;
+	int fd;
+	uint64_t deadline_ns;
+};
+
 struct metrics {
 	struct MHD_Daemon *d;
 	struct metrics_src src;
@@ -28,10 +48,18 @@ struct metrics {
 	struct metrics_snapshot snap; /* published by the main loop */
 	uint64_t scrapes;
 	double start_time;
+	int listen_fd;
+	bool is_unix, serving;
+	char unix_path[108];
+	pthread_t thread;
+	volatile int stop; /* set by metrics_stop, read by the thread */
+	/* touched by the server thread only (MHD runs on it) */
+	struct conn_slot conns[CONN_LIMIT];
+	uint64_t deadline_cuts;
 };
 
-int metrics_parse_addr(const char *addr, char *host, size_t hcap,
-		       unsigned *port)
+static int metrics_parse_addr(const char *addr, char *host, size_t hcap,
+			      unsigned *port)
 {
 	const char *colon = strrchr(addr, ':');
 	size_t hl;
@@ -399,6 +427,10 @@ char *metrics_render(struct metrics *m)
 	render_userspace(&sb, &s);
 	render_indicators(&sb, &s);
 	render_blocking(&sb, m, &s);
+	metric(&sb, "hydrascope_metrics_connections_cut_total", "counter",
+	       "metrics connections closed for missing their request "
+	       "deadline (slow or stalled clients)");
+	put(&sb, "hydrascope_metrics_connections_cut_total", m->deadline_cuts);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
 	sb_printf(&sb, "process_resident_memory_bytes %ld\n", proc_rss_bytes());
@@ -447,48 +479,217 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
-struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
-			      char *err, size_t errlen)
+int metrics_check_addr(const char *addr)
 {
-	struct metrics *m = calloc(1, sizeof(*m));
-	struct sockaddr_storage ss = {0};
 	char host[64];
 	unsigned port;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
-	if (!m || metrics_parse_addr(addr, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "--metrics wants HOST:PORT, got '%s'",
-			 addr);
-		free(m);
+	if (!strncmp(addr, "unix:", 5))
+		return addr[5] == '/' &&
+			       strlen(addr + 5) <
+				   sizeof(((struct sockaddr_un *)0)->sun_path)
+			   ? 0
+			   : -1;
+	return metrics_parse_addr(addr, host, sizeof(host), &port);
+}
+
+/* The listening socket: TCP, or a UNIX socket that only its owner and
+ * group reach (a unit that scrapes through a local proxy, no network). */
+static int open_listener(struct metrics *m, const char *addr, char *err,
+			 size_t errlen)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	char host[64];
+	unsigned port;
+	int fd, one = 1;
+
+	if (!strncmp(addr, "unix:", 5)) {
+		struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+		struct stat st;
+
+		m->is_unix = true;
+		snprintf(m->unix_path, sizeof(m->unix_path), "%s", addr + 5);
+		su->sun_family = AF_UNIX;
+		memcpy(su->sun_path, m->unix_path, strlen(m->unix_path) + 1);
+		len = sizeof(*su);
+		/* a previous instance's socket, never another kind of file */
+		if (!lstat(m->unix_path, &st) && S_ISSOCK(st.st_mode))
+			unlink(m->unix_path);
+	} else {
+		if (metrics_parse_addr(addr, host, sizeof(host), &port))
+			goto bad;
+		if (inet_pton(AF_INET, host,
+			      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+			((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+			((struct sockaddr_in *)&ss)->sin_port =
+			    htons((uint16_t)port);
+			len = sizeof(struct sockaddr_in);
+		} else {
+			inet_pton(AF_INET6, host,
+				  &((struct sockaddr_in6 *)&ss)->sin6_addr);
+			((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+			    htons((uint16_t)port);
+			len = sizeof(struct sockaddr_in6);
+		}
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (!m->is_unix)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    (m->is_unix && chmod(m->unix_path, 0660)) || listen(fd, 64)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		goto fail;
+	}
+	m->listen_fd = fd;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "--metrics wants HOST:PORT or unix:PATH, got '%s'", addr);
+	return -1;
+fail:
+	snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
+		 strerror(errno));
+	return -1;
+}
+
+struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
+			     char *err, size_t errlen)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) ==
-	    1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	} else {
-		inet_pton(AF_INET6, host,
-			  &((struct sockaddr_in6 *)&ss)->sin6_addr);
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		flags |= MHD_USE_IPv6;
+	m->listen_fd = -1;
+	if (open_listener(m, addr, err, errlen)) {
+		free(m);
+		return NULL;
 	}
 	m->src = *src;
 	m->start_time = hs_clock_s(CLOCK_REALTIME);
 	pthread_mutex_init(&m->lock, NULL);
-	/* bounded: at most 16 concurrent scrapers, 10 s per connection */
-	m->d = MHD_start_daemon(
-	    flags, (uint16_t)port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-	if (!m->d) {
-		snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,
-			 strerror(errno));
-		pthread_mutex_destroy(&m->lock);
-		free(m);
-		return NULL;
-	}
 	return m;
+}
+
+static struct conn_slot *slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* MHD tells us of each connection (on the server thread). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct metrics *m = cls;
+	struct conn_slot *sl = *ctx;
+
+	if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (sl)
+			memset(sl, 0, sizeof(*sl));
+		*ctx = NULL;
+		return;
+	}
+	for (size_t i = 0; i < CONN_LIMIT; i++) {
+		const union MHD_ConnectionInfo *ci;
+
+		if (m->conns[i].c)
+			continue;
+		ci = MHD_get_connection_info(c,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci)
+			return;
+		m->conns[i] = (struct conn_slot){
+		    .c = c,
+		    .fd = ci->connect_fd,
+		    .deadline_ns = hs_clock_ns(CLOCK_MONOTONIC) +
+				   REQUEST_DEADLINE_MS * 1000000ull,
+		};
+		*ctx = &m->conns[i];
+		return;
+	}
+}
+
+/* An answer went out: the next request on the connection gets its own. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_slot *sl = slot_of(c);
+
+	(void)cls;
+	(void)req;
+	(void)toe;
+	if (sl)
+		sl->deadline_ns = hs_clock_ns(CLOCK_MONOTONIC) +
+				  REQUEST_DEADLINE_MS * 1000000ull;
+}
+
+/* Past their deadline: shut the socket down; MHD sees the end on its next
+ * poll and closes the connection itself (the fd stays MHD's to close, so
+ * no other file can take its number meanwhile). */
+static void cut_late(struct metrics *m)
+{
+	uint64_t now = hs_clock_ns(CLOCK_MONOTONIC);
+
+	for (size_t i = 0; i < CONN_LIMIT; i++) {
+		struct conn_slot *sl = &m->conns[i];
+
+		if (sl->c && sl->fd >= 0 && now > sl->deadline_ns) {
+			shutdown(sl->fd, SHUT_RDWR);
+			sl->fd = -1;
+			m->deadline_cuts++;
+		}
+	}
+}
+
+static void *serve(void *arg)
+{
+	struct metrics *m = arg;
+
+	while (!m->stop) {
+		MHD_run_wait(m->d, POLL_MS);
+		cut_late(m);
+	}
+	return NULL;
+}
+
+int metrics_serve(struct metrics *m, char *err, size_t errlen)
+{
+	/* MHD's per-address limit knows IPv4 and IPv6 only: it would refuse
+	 * every client of a UNIX socket */
+	unsigned per_ip = m->is_unix ? 0 : CONN_PER_IP;
+
+	m->d = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, m,
+	    MHD_OPTION_LISTEN_SOCKET, m->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_END);
+	if (!m->d) {
+		snprintf(err, errlen, "cannot start the metrics server");
+		return -1;
+	}
+	if (pthread_create(&m->thread, NULL, serve, m)) {
+		snprintf(err, errlen, "cannot start the metrics thread");
+		MHD_stop_daemon(m->d);
+		m->d = NULL;
+		m->listen_fd = -1; /* MHD closed it */
+		return -1;
+	}
+	m->serving = true;
+	return 0;
 }
 
 void metrics_publish(struct metrics *m, const struct metrics_snapshot *s)
@@ -504,7 +705,16 @@ void metrics_stop(struct metrics *m)
 {
 	if (!m)
 		return;
-	MHD_stop_daemon(m->d);
+	if (m->serving) {
+		m->stop = 1;
+		pthread_join(m->thread, NULL);
+	}
+	if (m->d)
+		MHD_stop_daemon(m->d); /* closes the listening socket */
+	else if (m->listen_fd >= 0)
+		close(m->listen_fd);
+	if (m->is_unix)
+		unlink(m->unix_path);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

@@ -45,14 +45,18 @@ struct metrics_snapshot {
 	uint64_t rounds;
 };
 
-/* addr is "HOST:PORT" (IPv4 or [IPv6]). NULL with err set on failure. */
-struct metrics *metrics_start(const char *addr, const struct metrics_src *src,
-			      char *err, size_t errlen);
+/* Bind addr ("HOST:PORT" with IPv4 or [IPv6], or "unix:PATH", a socket
+ * of mode 0660) without serving yet, so that a bad address stops the
+ * start before the datapath is attached. NULL with err set on failure. */
+struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
+			     char *err, size_t errlen);
+/* Serve on a thread of its own. Start it after privs_drop: a thread
+ * keeps the capabilities it was created with. */
+int metrics_serve(struct metrics *m, char *err, size_t errlen);
 void metrics_publish(struct metrics *m, const struct metrics_snapshot *s);
 void metrics_stop(struct metrics *m);
-/* Validate "HOST:PORT" without binding (for the up-front flag check). */
-int metrics_parse_addr(const char *addr, char *host, size_t hcap,
-		       unsigned *port);
+/* Validate an address without binding (for the up-front flag check). */
+int metrics_check_addr(const char *addr);
 
 /* The exposition text (also used by tests). Caller frees. */
 char *metrics_render(struct metrics *m);

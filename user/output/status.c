@@ -2,6 +2,7 @@
 #include "output/status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "datapath/loader.h"
 #include "decide/pipeline.h"
 #include "lib/hstime.h"
+#include "lib/safefile.h"
 #include "output/json_field.h"
 #include "output/summary.h"
 
@@ -18,7 +20,7 @@ void status_publish(struct pipeline *pl, int stats_fd,
 {
 	json_object *o = json_object_new_object(), *s;
 	struct timespec ts;
-	FILE *f;
+	char *text;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	json_set_str(o, "type", "status");
@@ -31,13 +33,11 @@ void status_publish(struct pipeline *pl, int stats_fd,
 	s = summary_json(pl, stats_fd);
 	if (s)
 		json_object_object_add(o, "summary", s);
-	f = fopen(HS_STATUS_FILE ".tmp", "w");
-	if (f) {
-		fprintf(
-		    f, "%s\n",
-		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		if (fclose(f) == 0)
-			rename(HS_STATUS_FILE ".tmp", HS_STATUS_FILE);
+	if (asprintf(&text, "%s\n",
+		     json_object_to_json_string_ext(
+			 o, JSON_C_TO_STRING_PLAIN)) > 0) {
+		safefile_replace(HS_STATUS_FILE, text);
+		free(text);
 	}
 	json_object_put(o);
 }
