@@ -194,12 +194,24 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 	table_del(c->inflight, k);
 }
 
-static void mark(struct reasm *r, uint32_t off, uint32_t len)
+/* Take the bytes of a segment that no earlier segment brought: the first
+ * writer wins, as with the server's TCP, which never replaces bytes it
+ * has taken. A raw-socket segment overlapping the hello with other bytes
+ * then cannot change what userspace fingerprints (nor make it differ from
+ * the kernel's in-order walk). */
+static void store(struct reasm *r, uint32_t off, const uint8_t *data,
+		  uint32_t len)
 {
 	uint32_t i;
 
-	for (i = off; i < off + len && i < HS_HELLO_CAP; i++)
-		r->got[i / 8] |= (uint8_t)(1u << (i % 8));
+	for (i = off; i < off + len && i < HS_HELLO_CAP; i++) {
+		uint8_t bit = (uint8_t)(1u << (i % 8));
+
+		if (r->got[i / 8] & bit)
+			continue;
+		r->buf[i] = data[i - off];
+		r->got[i / 8] |= bit;
+	}
 	while (r->contig < HS_HELLO_CAP &&
 	       r->got[r->contig / 8] & (1u << (r->contig % 8)))
 		r->contig++;
@@ -230,8 +242,7 @@ int collector_on_event(void *ctx, void *data, size_t len)
 	if (created)
 		r->ts_ns = ev->ts_ns;
 	r->segments++;
-	memcpy(r->buf + ev->offset, ev->data, n);
-	mark(r, ev->offset, (uint32_t)n);
+	store(r, ev->offset, ev->data, (uint32_t)n);
 	need = hello_needed(r->buf, r->contig);
 	if ((need && r->contig >= need) || r->contig >= HS_HELLO_CAP ||
 	    (r->contig >= 6 && !need && (r->buf[0] != 0x16 || r->buf[5] != 1)))
