@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -23,7 +24,7 @@
  * CAP_SYS_ADMIN), so CAP_SYS_ADMIN goes. */
 static const int kept[] = {CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON};
 
-uint64_t privs_kept_mask(void)
+static uint64_t kept_mask(void)
 {
 	uint64_t m = 0;
 
@@ -45,7 +46,7 @@ int privs_drop(char *err, size_t errlen)
 		return -1;
 	}
 	permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
-	want = privs_kept_mask() & permitted;
+	want = kept_mask() & permitted;
 	/* the bounding set first: dropping from it needs CAP_SETPCAP,
 	 * which goes with the capset below */
 	if (permitted & (1ull << CAP_SETPCAP))

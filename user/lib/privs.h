@@ -12,10 +12,7 @@
 #define HS_USER_PRIVS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-/* The kept set as a capability bit mask (for tests and messages). */
-uint64_t privs_kept_mask(void);
 /* 0, or -1 with err set. */
 int privs_drop(char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ struct metrics {
 	bool is_unix, serving;
 	char unix_path[108];
 	pthread_t thread;
-	volatile int stop; /* set by metrics_stop, read by the thread */
+	atomic_int stop; /* set by metrics_stop, read by the thread */
 	/* touched by the server thread only (MHD runs on it) */
 	struct conn_slot conns[CONN_LIMIT];
 	uint64_t deadline_cuts;
@@ -656,7 +657,7 @@ static void *serve(void *arg)
 {
 	struct metrics *m = arg;
 
-	while (!m->stop) {
+	while (!atomic_load(&m->stop)) {
 		MHD_run_wait(m->d, POLL_MS);
 		cut_late(m);
 	}
@@ -706,7 +707,7 @@ void metrics_stop(struct metrics *m)
 	if (!m)
 		return;
 	if (m->serving) {
-		m->stop = 1;
+		atomic_store(&m->stop, 1);
 		pthread_join(m->thread, NULL);
 	}
 	if (m->d)
