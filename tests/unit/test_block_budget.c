@@ -174,6 +174,34 @@ static void test_round_budget(void **state)
 	policy_free(p);
 }
 
+/* Refusals use a lower bound on the weakest block; blocks that leave or
+ * are renewed make it stale (too low), never wrong: a decision between
+ * the bound and the true weakest is still refused, one above the true
+ * weakest still evicts it. */
+static void test_bound_after_changes(void **state)
+{
+	struct policy *p = new_policy(3, 100, 100);
+	struct policy_stats st;
+
+	(void)state;
+	feed(p, "100.64.0.1", 0.7, 100);
+	feed(p, "100.65.0.1", 0.8, 100);
+	feed(p, "100.66.0.1", 0.9, 100);
+	feed(p, "100.67.0.1", 0.6, 100); /* refused: the bound is exact now */
+	/* the weakest renewed stronger: the bound (0.7) is stale */
+	feed(p, "100.64.0.1", 0.95, 110);
+	feed(p, "100.68.0.1", 0.75, 110); /* above the bound, below 0.8 */
+	assert_false(held(p, "100.68.0.1"));
+	feed(p, "100.69.0.1", 0.85, 110); /* evicts the 0.8 block */
+	assert_true(held(p, "100.69.0.1"));
+	assert_false(held(p, "100.65.0.1"));
+	assert_true(held(p, "100.64.0.1"));
+	policy_get_stats(p, &st);
+	assert_int_equal(st.refused[BUDGET_CAP], 2);
+	assert_int_equal(st.evicted[BUDGET_CAP], 1);
+	policy_free(p);
+}
+
 /* The same for tuple rules at max_tuple_rules. */
 static void test_rule_cap(void **state)
 {
@@ -220,6 +248,7 @@ int main(void)
 	    cmocka_unit_test(test_cap_evicts_weakest),
 	    cmocka_unit_test(test_prefix_budget),
 	    cmocka_unit_test(test_round_budget),
+	    cmocka_unit_test(test_bound_after_changes),
 	    cmocka_unit_test(test_rule_cap),
 	};
 
