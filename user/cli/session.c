@@ -136,7 +136,8 @@ int session_reopen_log(struct session *s)
 
 	if (!s->log)
 		return 0;
-	f = fopen(s->co->log, "a");
+	/* after a rotation too: never through a symlink planted meanwhile */
+	f = safefile_append(s->co->log);
 	if (!f) {
 		fprintf(stderr,
 			"hydrascope: --log %s: cannot reopen: %s; still "
