@@ -81,10 +81,10 @@ def main():
     rep = [r for r in recs if r.get("type") == "replay"]
     check(rep and rep[0]["dropped"] > 0, "enforce mode: the farm's packets dropped")
 
-    # tight budgets: at most 20 blocks, 8 a round, 12 per /16 (the farm
+    # tight budgets: at most 20 blocks, 3 a round, 12 per /16 (the farm
     # sits in 100.64/16): the cap keeps the strongest, every budget counts
     with open(conf, "w") as f:
-        f.write("max_blocks = 20\nmax_new_blocks_per_round = 8\nmax_blocks_per_prefix = 12\n")
+        f.write("max_blocks = 20\nmax_new_blocks_per_round = 3\nmax_blocks_per_prefix = 12\n")
     recs = replay(cap, mmdb, conf)
     summ = next((r for r in recs if r.get("type") == "summary"), {})
     bl = blocked(recs, labels)
