@@ -64,6 +64,7 @@ labels: sources (population), detour_ms (relayed sources), first (time of
 each source's first connection).
 """
 import argparse
+import datetime
 import json
 import math
 import random
@@ -73,7 +74,11 @@ from pktlib import csum, write_pcap
 
 SERVER = bytes([198, 51, 100, 10])
 SPORT = 443
-T0 = 1200.0  # a multiple of the default 300 s window
+T0 = 1200.0  # scenario time of the start: a multiple of the default 300 s window
+# The capture's clock: scenario time + (start - T0). Whole seconds and a
+# multiple of an hour, so packet times keep their microseconds exactly and
+# every window boundary falls where it falls in scenario time.
+DEFAULT_START = "2026-03-02T09:00:00Z"
 
 
 
@@ -239,14 +244,15 @@ FIREFOX = ([0x1301, 0x1303, 0x1302, 0xC02B, 0xC02F, 0xCCA9, 0xCCA8, 0xC02C, 0xC0
 
 
 class Writer:
-    def __init__(self):
+    def __init__(self, offset=0):
         self.pkts = []
+        self.offset = offset  # whole seconds added at save time
 
     def add(self, t, frame):
         self.pkts.append((t, frame))
 
     def save(self, path):
-        write_pcap(path, self.pkts)
+        write_pcap(path, self.pkts, self.offset)
 
 
 class Flow:
@@ -560,10 +566,17 @@ def main():
     ap.add_argument("--farm-bytes", type=int, default=420, help="variety: the farm's template")
     ap.add_argument("--exit-jitter", type=float, default=0.002,
                     help="variety: exit path jitter per round trip (s)")
+    ap.add_argument("--start", default=DEFAULT_START,
+                    help="UTC time of the first packet, on a whole hour (default %s)" % DEFAULT_START)
     a = ap.parse_args()
+    start = int(datetime.datetime.strptime(a.start, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+    if start % 3600:
+        ap.error("--start must be on a whole hour (windows align with it)")
+    offset = start - int(T0)
     SPAN = max(200.0 if a.mix == "variety" else 400.0, a.span)
     rng = random.Random(a.seed)
-    w = Writer()
+    w = Writer(offset)
     labels, nets = {}, {}
     port = [20000]
 
@@ -581,9 +594,11 @@ def main():
     if a.mix == "variety":
         pivot_at, extra = variety(a, rng, w, labels, nets, nport, SPAN)
         w.save(a.out)
+        # every time in the labels on the capture's clock
+        extra["first"] = {k: t + offset for k, t in extra["first"].items()}
         with open(a.out + ".labels.json", "w") as f:
-            json.dump({"server": "198.51.100.10", "start": T0, "end": T0 + SPAN,
-                       "pivot_at": pivot_at, "sources": labels, **extra}, f, indent=1)
+            json.dump({"server": "198.51.100.10", "start": T0 + offset, "end": T0 + SPAN + offset,
+                       "pivot_at": pivot_at + offset, "sources": labels, **extra}, f, indent=1)
         with open(a.out + ".networks.json", "w") as f:
             json.dump(nets, f, indent=1, sort_keys=True)
         return
@@ -706,8 +721,8 @@ def main():
 
     w.save(a.out)
     with open(a.out + ".labels.json", "w") as f:
-        json.dump({"server": "198.51.100.10", "start": T0, "end": T0 + SPAN,
-                   "pivot_at": pivot_at, "sources": labels}, f, indent=1)
+        json.dump({"server": "198.51.100.10", "start": T0 + offset, "end": T0 + SPAN + offset,
+                   "pivot_at": pivot_at + offset, "sources": labels}, f, indent=1)
     with open(a.out + ".networks.json", "w") as f:
         json.dump(nets, f, indent=1, sort_keys=True)
 

@@ -12,8 +12,10 @@ def csum(data):
     return (~s) & 0xFFFF
 
 
-def write_pcap(path, frames):
-    """frames: (time in seconds, Ethernet frame), written in time order."""
+def write_pcap(path, frames, offset=0):
+    """frames: (time in seconds, Ethernet frame), written in time order;
+    offset: whole seconds added to every time (after the microseconds are
+    taken, so a large offset costs no precision)."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for t, fr in sorted(frames, key=lambda p: p[0]):
@@ -21,4 +23,5 @@ def write_pcap(path, frames):
             usec = int(round((t - sec) * 1e6))
             if usec >= 1000000:
                 sec, usec = sec + 1, usec - 1000000
+            sec += offset
             f.write(struct.pack("<IIII", sec, usec, len(fr), len(fr)) + fr)

@@ -7,6 +7,8 @@ For every capture given:
     (NAME.expected.json beside the capture) for every TCP stream that has one;
   * JA3 equals tshark's tls.handshake.ja3 for every ClientHello tshark sees
     at the start of a client's data;
+  * the Community ID of each flow equals tshark's (its communityid
+    post-dissector, off by default);
   * the p0f-v3 raw signature of each SYN equals what `p0f -r` prints;
   * the tuple id the kernel accumulated equals the one userspace recomputes
     from the captured hello bytes;
@@ -105,6 +107,32 @@ def ja3_checks(cap, flows):
         check(fl["ja3"] == ja3, "%s %s: ja3 %s != tshark %s" % (os.path.basename(cap), key, fl["ja3"], ja3))
 
 
+def community_id_checks(cap, flows):
+    out = subprocess.run(["tshark", "-n", "-r", cap, "--enable-protocol", "communityid",
+                          "-Y", "tcp", "-T", "fields", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
+                          "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport", "-e", "communityid"],
+                         capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, "%s: tshark communityid failed: %s" % (cap, out.stderr.strip()[:200]))
+    n, seen = 0, set()
+    for line in out.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) < 7 or not f[6] or "," in line:
+            continue  # tunnelled: tshark hashes each layer
+        key = (norm_ip(f[0] or f[1]), int(f[2]), norm_ip(f[3] or f[4]), int(f[5]))
+        if key in seen:
+            continue
+        seen.add(key)
+        # a packet of either direction; the flow is keyed client first
+        fl = flows.get(key) or flows.get((key[2], key[3], key[0], key[1]))
+        if fl is None:
+            continue
+        n += 1
+        check(fl.get("community_id") == f[6], "%s %s: community_id %s != tshark %s" % (
+            os.path.basename(cap), key, fl.get("community_id"), f[6]))
+    if any(flows):
+        check(n > 0, "%s: no flow to compare Community IDs on" % os.path.basename(cap))
+
+
 def p0f_checks(cap, flows):
     with tempfile.TemporaryDirectory() as d:
         log = os.path.join(d, "p0f.log")
@@ -164,6 +192,7 @@ def main(caps):
         flows = replay(cap)
         ja4_checks(cap, flows)
         ja3_checks(cap, flows)
+        community_id_checks(cap, flows)
         p0f_checks(cap, flows)
         tuple_checks(cap, flows)
         family_checks(cap, flows)

@@ -11,6 +11,7 @@ health checker. Also: a network database (residential_proxy), repeat
 offenders, thresholds from a config file, bad config files.
 Ends with "N passed, N failed"."""
 import collections
+import datetime
 import json
 import os
 import subprocess
@@ -71,6 +72,25 @@ def main():
         pop[l].add(a)
     farm = pop["farm_res"]
     r = Result(replay(cap), labels)
+
+    # the record envelope: every record says when (RFC 3339 UTC with
+    # microseconds, the integer fields' time exactly), where and in which
+    # layout; replay has no interface; the capture starts at a real date
+    def rfc(ns):
+        return datetime.datetime.fromtimestamp(ns // 1000000000, datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S") + ".%06dZ" % (ns % 1000000000 // 1000)
+    check(all({"timestamp", "host", "iface", "schema"} <= set(x) and x["iface"] is None
+              and x["schema"] == 1 and x["host"] for x in r.recs), "every record has the envelope")
+    check(all(x["timestamp"] == rfc(x["time_ns"]) for x in r.ind + r.dec),
+          "indicator and decision timestamps are their time_ns")
+    check(all(x["first_seen"] == rfc(x["first_ns"]) and x["last_seen"] == rfc(x["last_ns"])
+              for x in r.flows + r.ind), "first_seen/last_seen are first_ns/last_ns")
+    check(all(x["expires"] == rfc(x["expires_ns"]) for x in r.dec), "decisions say when they expire")
+    check(meta["start"] >= datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc).timestamp()
+          and min(f["first_ns"] for f in r.flows) >= meta["start"] * 1e9,
+          "the generated capture starts at a realistic date")
+    check(all(f["community_id"].startswith("1:") and len(f["community_id"]) == 30 for f in r.flows),
+          "flows carry a Community ID")
 
     # relay_rtt_gap: the farm's exit nodes, nobody else (not the CGNAT's
     # jitter, not the corporate proxy's small detour)

@@ -132,6 +132,7 @@ static void print_replay_record(const struct replay *r, const char *file,
 		 {"truncated", r->truncated}, {"unsupported", unsupported}};
 
 	json_set_str(o, "type", "replay");
+	envelope_add(o, &r->ses.pl->out.env, r->last_ts_ns);
 	json_set_str(o, "file", file);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		json_set_u64(o, f[i].k, f[i].v);
@@ -322,8 +323,8 @@ int cmd_replay(int argc, char **argv)
 	/* records are streamed as they are raised, the report follows */
 	if (a.fmt == FMT_TEXT)
 		printf("indicators and decisions (packet time):\n");
-	if (session_start(&r.ses,
-			  &(struct session_records){stdout, a.fmt, 0, false}))
+	if (session_start(
+		&r.ses, &(struct session_records){stdout, a.fmt, NULL, false}))
 		goto out;
 	rc = feed_all(&r, feed, a.file);
 	if (rc)
@@ -334,11 +335,12 @@ int cmd_replay(int argc, char **argv)
 		print_replay_line(&r, a.file, feed_skipped(feed));
 	else
 		print_replay_record(&r, a.file, feed_skipped(feed));
-	if (session_report(&r.ses, stdout, a.fmt, !a.no_flows, !a.no_sources)) {
+	if (session_report(&r.ses, stdout, a.fmt, !a.no_flows, !a.no_sources,
+			   r.last_ts_ns)) {
 		rc = 1;
 		goto out;
 	}
-	session_summary(&r.ses, stdout, a.fmt);
+	session_summary(&r.ses, stdout, a.fmt, r.last_ts_ns);
 	rc = r.run_errors ? 1 : 0;
 out:
 	session_close(&r.ses);

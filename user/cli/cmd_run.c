@@ -384,8 +384,6 @@ int cmd_run(int argc, char **argv)
 	/* live: records go to the log; stdout keeps the exit report */
 	struct session_records recs = {
 	    .fmt = FMT_JSON,
-	    .wall_offset_ns = (int64_t)(hs_clock_ns(CLOCK_REALTIME) -
-					hs_clock_ns(CLOCK_MONOTONIC)),
 	    .adopt = true,
 	};
 	char err[512];
@@ -396,6 +394,7 @@ int cmd_run(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	recs.iface = o.iface;
 	/* until attached: a start-up error */
 	rc = session_open_inputs(&ses, &o.co);
 	if (rc)
@@ -437,8 +436,9 @@ int cmd_run(int argc, char **argv)
 		loader_detach(&att);
 	}
 	session_finish(&ses, hs_clock_ns(CLOCK_MONOTONIC));
-	session_report(&ses, stdout, o.fmt, true, true);
-	session_summary(&ses, stdout, o.fmt);
+	session_report(&ses, stdout, o.fmt, true, true,
+		       hs_clock_ns(CLOCK_MONOTONIC));
+	session_summary(&ses, stdout, o.fmt, hs_clock_ns(CLOCK_MONOTONIC));
 	rc = 0;
 out:
 	metrics_stop(metrics);

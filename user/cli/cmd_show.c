@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "datapath/maps.h"
 #include "fingerprint/tcpsig.h"
+#include "lib/hstime.h"
 #include "output/report.h"
+#include "output/status.h"
 
 struct show_args {
 	enum out_format fmt;
@@ -65,6 +69,9 @@ int cmd_show(int argc, char **argv)
 	struct show_args a = {.fmt = FMT_TEXT};
 	struct map_fds m;
 	struct p0f_db *db;
+	/* the maps hold kernel time (CLOCK_MONOTONIC) */
+	struct envelope env = {.live = true};
+	json_object *status, *iface;
 	char err[512];
 	int first, rc;
 
@@ -78,8 +85,20 @@ int cmd_show(int argc, char **argv)
 	if (map_fds_open_pinned(&m, err, sizeof(err)))
 		return cli_fail("%s", err);
 	db = common_load_p0f(&a.co, false);
+	/* the running instance names its interface in its status file */
+	status = json_object_from_file(HS_STATUS_FILE);
+	if (status && json_object_object_get_ex(status, "iface", &iface) &&
+	    json_object_is_type(iface, json_type_string))
+		env.iface = json_object_get_string(iface);
+	envelope_refresh(&env);
 	{
-		struct report_ctx r = {stdout, a.fmt, &m, NULL, db};
+		struct report_ctx r = {stdout,
+				       a.fmt,
+				       &m,
+				       NULL,
+				       db,
+				       env,
+				       hs_clock_ns(CLOCK_MONOTONIC)};
 		struct hs_stats st;
 
 		if (def == &cmd_flows_def)
@@ -89,6 +108,7 @@ int cmd_show(int argc, char **argv)
 		else if ((rc = stats_read(m.stats, &st)) == 0)
 			report_stats(&r, &st);
 	}
+	json_object_put(status);
 	p0f_db_free(db);
 	map_fds_close(&m);
 	return rc ? 1 : 0;

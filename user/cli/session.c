@@ -60,12 +60,13 @@ static int start_pipeline(struct session *s, const struct session_records *r)
 	    .out = {.out = r->out,
 		    .fmt = r->fmt,
 		    .log = s->log,
-		    .wall_offset_ns = r->wall_offset_ns,
+		    .env = {.iface = r->iface, .live = r->iface != NULL},
 		    .max_listed = co->corr.max_listed_sources},
 	    .adopt = r->adopt,
 	};
 	char err[512];
 
+	envelope_refresh(&po.out.env);
 	s->pl = pipeline_new(&po, err, sizeof(err));
 	if (!s->pl) {
 		cli_fail("%s", err);
@@ -74,7 +75,8 @@ static int start_pipeline(struct session *s, const struct session_records *r)
 	if (!s->asn)
 		record_note(&s->pl->out, "residential_proxy",
 			    "not evaluated: no network database (--asn-db "
-			    "FILE)");
+			    "FILE)",
+			    0);
 	return 0;
 }
 
@@ -113,21 +115,24 @@ void session_finish(struct session *s, uint64_t now_ns)
 }
 
 int session_report(const struct session *s, FILE *out, enum out_format fmt,
-		   bool flows, bool sources)
+		   bool flows, bool sources, uint64_t now_ns)
 {
 	struct map_fds m;
-	struct report_ctx rep = {out, fmt, &m, s->coll, s->p0f};
+	struct report_ctx rep = {
+	    out, fmt, &m, s->coll, s->p0f, s->pl->out.env, now_ns};
 
+	envelope_refresh(&rep.env);
 	map_fds_from_skel(s->skel, &m);
 	return report_all(&rep, flows, sources) ? -1 : 0;
 }
 
-void session_summary(const struct session *s, FILE *out, enum out_format fmt)
+void session_summary(const struct session *s, FILE *out, enum out_format fmt,
+		     uint64_t now_ns)
 {
 	struct map_fds m;
 
 	map_fds_from_skel(s->skel, &m);
-	summary_print(out, fmt, s->pl, m.stats);
+	summary_print(out, fmt, s->pl, m.stats, now_ns);
 }
 
 int session_reopen_log(struct session *s)

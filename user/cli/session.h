@@ -39,8 +39,8 @@ struct session {
 struct session_records {
 	FILE *out; /* NULL: the log only */
 	enum out_format fmt;
-	int64_t wall_offset_ns; /* datapath clock + this = wall clock */
-	bool adopt;		/* take over the blocks the maps hold (run) */
+	const char *iface; /* live; NULL in replay (packet time) */
+	bool adopt;	   /* take over the blocks the maps hold (run) */
 };
 
 /* p0f databases, network database, --log. Returns 0, or 2 with the
@@ -52,10 +52,13 @@ int session_start(struct session *s, const struct session_records *r);
 /* Drain the ring buffer, then a last round with every flow finished. */
 void session_finish(struct session *s, uint64_t now_ns);
 /* The flows/sources report and the counters. Returns 0 or -1. */
+/* now_ns: the datapath time of the snapshot (monotonic live, the last
+ * packet's in replay). */
 int session_report(const struct session *s, FILE *out, enum out_format fmt,
-		   bool flows, bool sources);
+		   bool flows, bool sources, uint64_t now_ns);
 /* The end-of-run summary: clusters, decisions, what was given up. */
-void session_summary(const struct session *s, FILE *out, enum out_format fmt);
+void session_summary(const struct session *s, FILE *out, enum out_format fmt,
+		     uint64_t now_ns);
 /* Reopen --log under its name (SIGHUP, after logrotate moved it); on
  * failure the old file is kept and a line says why. Returns 0 or -1. */
 int session_reopen_log(struct session *s);

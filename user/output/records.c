@@ -4,17 +4,15 @@
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
 #include "lib/addr.h"
-#include "lib/hstime.h"
 #include "output/json_field.h"
 
 uint64_t record_wall(const struct record_out *o, uint64_t datapath_ns)
 {
-	return (uint64_t)((int64_t)datapath_ns + o->wall_offset_ns);
+	return envelope_wall(&o->env, datapath_ns);
 }
 
 static void flush_group(struct record_out *o, struct text_group *g)
@@ -83,22 +81,10 @@ static void put_line(struct record_out *o, json_object *rec, const char *text)
 	o->written++;
 }
 
-static void time_text(uint64_t wall_ns, char *buf, size_t cap)
-{
-	time_t s = (time_t)(wall_ns / HS_NS_PER_SEC);
-	struct tm tm;
-
-	gmtime_r(&s, &tm);
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec,
-		 (unsigned)(wall_ns % HS_NS_PER_SEC / HS_NS_PER_MS));
-}
-
 void record_indicator(struct record_out *o, const struct indicator *ind)
 {
 	json_object *r, *srcs;
-	char a[ADDR_STRLEN], when[40], text[1024], id[24];
+	char a[ADDR_STRLEN], when[48], text[1024], id[24];
 	const char *ev;
 	size_t i,
 	    n = ind->n_sources < o->max_listed ? ind->n_sources : o->max_listed;
@@ -107,6 +93,7 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 		return;
 	r = json_object_new_object();
 	json_set_str(r, "type", "indicator");
+	envelope_add(r, &o->env, record_wall(o, ind->at_ns));
 	json_set_str(r, "kind", ind_kind_name(ind->kind));
 	json_object_object_add(
 	    r, "score",
@@ -114,6 +101,8 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	json_set_u64(r, "time_ns", record_wall(o, ind->at_ns));
 	json_set_u64(r, "first_ns", record_wall(o, ind->first_ns));
 	json_set_u64(r, "last_ns", record_wall(o, ind->last_ns));
+	envelope_time(r, "first_seen", record_wall(o, ind->first_ns));
+	envelope_time(r, "last_seen", record_wall(o, ind->last_ns));
 	if (ind->cluster_id) {
 		snprintf(id, sizeof(id), "%016" PRIx64, ind->cluster_id);
 		json_set_str(r, "cluster", id);
@@ -132,7 +121,7 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	json_set_u64(r, "sources_total", ind->n_sources);
 	json_object_object_add(r, "evidence", json_object_get(ind->evidence));
 
-	time_text(record_wall(o, ind->at_ns), when, sizeof(when));
+	time_local(record_wall(o, ind->at_ns), when, sizeof(when));
 	ev = json_object_to_json_string_ext(ind->evidence,
 					    JSON_C_TO_STRING_PLAIN |
 						JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -163,16 +152,17 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 
 void record_decision(struct record_out *o, json_object *d)
 {
-	char text[512], when[40], key[96], head[160];
-	json_object *t;
+	char text[512], when[48], key[96], head[160];
+	uint64_t at = json_field_u64(d, "time_ns");
 	const char *prefix = json_field_str(d, "prefix");
 	bool renewal =
 	    json_object_get_boolean(json_object_object_get(d, "renewal"));
 	bool applied =
 	    json_object_get_boolean(json_object_object_get(d, "applied"));
 
-	json_object_object_get_ex(d, "time_ns", &t);
-	time_text((uint64_t)json_object_get_uint64(t), when, sizeof(when));
+	envelope_add(d, &o->env, at);
+	envelope_time(d, "expires", json_field_u64(d, "expires_ns"));
+	time_local(at, when, sizeof(when));
 	snprintf(head, sizeof(head),
 		 "  %s decision %-12s ttl=%ss reason=%s%s%s", when,
 		 json_field_str(d, "action"), json_field_str(d, "ttl_s"),
@@ -192,12 +182,15 @@ void record_decision(struct record_out *o, json_object *d)
 	json_object_put(d);
 }
 
-void record_note(struct record_out *o, const char *about, const char *text)
+void record_note(struct record_out *o, const char *about, const char *text,
+		 uint64_t at_ns)
 {
 	json_object *r = json_object_new_object();
 	char line[512];
 
 	json_set_str(r, "type", "note");
+	envelope_add(r, &o->env,
+		     at_ns ? record_wall(o, at_ns) : envelope_now(&o->env, 0));
 	json_set_str(r, "about", about);
 	json_set_str(r, "text", text);
 	snprintf(line, sizeof(line), "  note: %s: %s", about, text);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "correlate/correlate.h"
+#include "output/envelope.h"
 #include "output/format.h"
 
 struct json_object;
@@ -31,10 +32,10 @@ struct text_group {
 struct record_out {
 	FILE *out; /* report stream, or NULL */
 	enum out_format fmt;
-	FILE *log;		/* JSON-lines log, or NULL */
-	int64_t wall_offset_ns; /* datapath clock + this = wall clock */
-	unsigned max_listed;	/* sources per record */
-	uint64_t written;	/* records written */
+	FILE *log;				 /* JSON-lines log, or NULL */
+	struct envelope env;			 /* clock, host, interface */
+	unsigned max_listed;			 /* sources per record */
+	uint64_t written;			 /* records written */
 	struct text_group groups[IND_COUNT + 1]; /* by kind; + blocks */
 };
 
@@ -42,7 +43,9 @@ struct record_out {
 void record_indicator(struct record_out *o, const struct indicator *ind);
 /* Takes ownership of d. */
 void record_decision(struct record_out *o, struct json_object *d);
-void record_note(struct record_out *o, const char *about, const char *text);
+/* at_ns: the datapath time it speaks for; 0: now. */
+void record_note(struct record_out *o, const char *about, const char *text,
+		 uint64_t at_ns);
 /* Write out the pending text groups (at the end of each round). */
 void record_flush(struct record_out *o);
 /* Wall-clock nanoseconds of a datapath time. */

@@ -22,6 +22,7 @@
 #include "lib/addr.h"
 #include "fingerprint/client_family.h"
 #include "hydrascope/tuple.h"
+#include "output/community_id.h"
 #include "output/json_field.h"
 
 struct flow_rec {
@@ -50,6 +51,27 @@ static int cmp_source(const void *a, const void *b)
 	if (x->v.first_ns != y->v.first_ns)
 		return x->v.first_ns < y->v.first_ns ? -1 : 1;
 	return memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+/* The snapshot's envelope: every flow, source or stats record of one
+ * report carries the time the maps were read. */
+static void add_envelope(const struct report_ctx *r, json_object *o)
+{
+	envelope_add(o, &r->env, envelope_wall(&r->env, r->now_ns));
+}
+
+/* first_ns/last_ns in wall clock (the maps hold datapath time: monotonic
+ * live, packet time in replay), and their RFC 3339 forms. */
+static void add_span(const struct report_ctx *r, json_object *o,
+		     uint64_t first_ns, uint64_t last_ns)
+{
+	uint64_t first = envelope_wall(&r->env, first_ns),
+		 last = envelope_wall(&r->env, last_ns);
+
+	json_set_u64(o, "first_ns", first);
+	json_set_u64(o, "last_ns", last);
+	envelope_time(o, "first_seen", first);
+	envelope_time(o, "last_seen", last);
 }
 
 /* Coefficient of variation of a cadence's intervals (-1 if < 2 samples). */
@@ -158,17 +180,22 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	json_object *o = json_object_new_object();
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], fl[256], tid[24];
+	char cid[COMMUNITY_ID_LEN];
 	struct sig_view sv;
 
 	sig_lookup(r, f->sig_id, &sv);
 	flags_str(f->flags, fl, sizeof(fl));
 	json_set_str(o, "type", "flow");
+	add_envelope(r, o);
 	json_set_str(o, "client", addr_str(&fr->k.client, a, sizeof(a)));
 	json_set_u64(o, "cport", fr->k.cport);
 	json_set_str(o, "server", addr_str(&fr->k.server, b, sizeof(b)));
 	json_set_u64(o, "sport", fr->k.sport);
-	json_set_u64(o, "first_ns", f->first_ns);
-	json_set_u64(o, "last_ns", f->last_ns);
+	/* the datapath follows TCP only */
+	if (!community_id_v1(&fr->k.client, fr->k.cport, &fr->k.server,
+			     fr->k.sport, 6, 0, cid, sizeof(cid)))
+		json_set_str(o, "community_id", cid);
+	add_span(r, o, f->first_ns, f->last_ns);
 	json_set_u64(o, "pkts_in", f->pkts_in);
 	json_set_u64(o, "pkts_out", f->pkts_out);
 	json_set_u64(o, "bytes_in", f->bytes_in);
@@ -258,9 +285,15 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 	    r->coll && collector_view(r->coll, &fr->k, &view) ? &view : NULL;
 	struct flow_rtt t = flow_rtts(f);
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], tcp[16], tls[16], ah[16];
+	char first[48], last[48], cid[COMMUNITY_ID_LEN];
 	struct sig_view sv;
 
 	sig_lookup(r, f->sig_id, &sv);
+	time_local(envelope_wall(&r->env, f->first_ns), first, sizeof(first));
+	time_local(envelope_wall(&r->env, f->last_ns), last, sizeof(last));
+	if (community_id_v1(&fr->k.client, fr->k.cport, &fr->k.server,
+			    fr->k.sport, 6, 0, cid, sizeof(cid)))
+		snprintf(cid, sizeof(cid), "-");
 	fmt_us(tcp, sizeof(tcp), t.tcp);
 	fmt_us(tls, sizeof(tls), t.tls);
 	fmt_us(ah, sizeof(ah), t.ack_hello);
@@ -272,6 +305,8 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 		f->flags & HS_F_TLS
 		    ? "TLS"
 		    : (f->flags & HS_F_NONTLS ? "non-TLS" : ""));
+	fprintf(r->out, "    seen %s .. %s  community_id=%s\n", first, last,
+		cid);
 	if (sv.ok)
 		fprintf(r->out, "    tcp  %s  os=%s%s hops=%u\n", sv.raw,
 			sv.m.label ? sv.m.label : "?",
@@ -330,9 +365,9 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	json_object *o = json_object_new_object();
 
 	json_set_str(o, "type", "source");
+	add_envelope(r, o);
 	json_set_str(o, "addr", a);
-	json_set_u64(o, "first_ns", s->first_ns);
-	json_set_u64(o, "last_ns", s->last_ns);
+	add_span(r, o, s->first_ns, s->last_ns);
 	json_set_u64(o, "flows", s->flows);
 	json_set_u64(o, "tls_flows", s->tls_flows);
 	json_set_u64(o, "nontls_flows", s->nontls_flows);
@@ -438,6 +473,7 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 	json_object *o = json_object_new_object();
 
 	json_set_str(o, "type", "stats");
+	add_envelope(r, o);
 	for (i = 0; i < n; i++)
 		json_set_u64(o, names[i], v[i]);
 	if (r->coll) {

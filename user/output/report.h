@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "output/envelope.h"
 #include "output/format.h"
 
 struct collector;
@@ -19,6 +20,8 @@ struct report_ctx {
 	const struct map_fds *maps;
 	const struct collector *coll; /* may be NULL (pinned-map readers) */
 	const struct p0f_db *p0f;     /* may be NULL */
+	struct envelope env;	      /* datapath time -> wall clock */
+	uint64_t now_ns; /* datapath time of the snapshot ("timestamp") */
 };
 
 int report_flows(const struct report_ctx *r);

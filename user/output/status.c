@@ -24,13 +24,13 @@ void status_publish(struct pipeline *pl, int stats_fd,
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	json_set_str(o, "type", "status");
+	envelope_add(o, &pl->out.env, hs_timespec_ns(&ts));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	json_set_str(o, "iface", a->ifname);
 	json_set_str(o, "xdp_mode", a->xdp_mode ? a->xdp_mode : "");
 	json_set_str(o, "tc_mode", a->tc_mode ? a->tc_mode : "");
 	json_object_object_add(o, "enforce", json_object_new_boolean(enforce));
 	json_set_u64(o, "updated_unix_ns", hs_timespec_ns(&ts));
-	s = summary_json(pl, stats_fd);
+	s = summary_json(pl, stats_fd, hs_clock_ns(CLOCK_MONOTONIC));
 	if (s)
 		json_object_object_add(o, "summary", s);
 	if (asprintf(&text, "%s\n",

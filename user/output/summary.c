@@ -36,7 +36,7 @@ void summary_clusters_text(FILE *out, json_object *summary)
 	}
 }
 
-json_object *summary_json(struct pipeline *pl, int stats_fd)
+json_object *summary_json(struct pipeline *pl, int stats_fd, uint64_t now_ns)
 {
 	struct cluster_view top[16];
 	size_t n = corr_top_clusters(pl->corr, top, 16), i;
@@ -53,6 +53,7 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 	enforcer_get_stats(pl->enf, &es);
 	o = json_object_new_object();
 	json_set_str(o, "type", "summary");
+	envelope_add(o, &pl->out.env, envelope_wall(&pl->out.env, now_ns));
 	a = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		json_object *c = json_object_new_object();
@@ -100,9 +101,9 @@ json_object *summary_json(struct pipeline *pl, int stats_fd)
 }
 
 void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
-		   int stats_fd)
+		   int stats_fd, uint64_t now_ns)
 {
-	json_object *o = summary_json(pl, stats_fd), *k;
+	json_object *o = summary_json(pl, stats_fd, now_ns), *k;
 
 	if (!o)
 		return;

@@ -4,6 +4,7 @@
 #ifndef HS_USER_SUMMARY_H
 #define HS_USER_SUMMARY_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "output/format.h"
@@ -13,9 +14,11 @@ struct pipeline;
 struct json_object;
 
 /* The summary as one JSON object ("type":"summary"); NULL on error. */
-struct json_object *summary_json(struct pipeline *pl, int stats_fd);
+/* now_ns: datapath time of the summary (its "timestamp"). */
+struct json_object *summary_json(struct pipeline *pl, int stats_fd,
+				 uint64_t now_ns);
 void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
-		   int stats_fd);
+		   int stats_fd, uint64_t now_ns);
 /* The clusters of a summary object, for people. */
 void summary_clusters_text(FILE *out, struct json_object *summary);
 
