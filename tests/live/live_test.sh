@@ -32,6 +32,7 @@ for i in \$(seq 200); do [ -e clients.done ] && break; sleep 0.1; done
 touch blocked
 for i in \$(seq 100); do [ -e tried ] && break; sleep 0.1; done
 \$HS allow add $TB_CLI4/32 2> allow.err
+\$HS allow list --format json > allows.json
 \$HS block list > blocks-after-allow.txt
 touch allowed
 for i in \$(seq 100); do [ -e retried ] && break; sleep 0.1; done
@@ -42,6 +43,7 @@ touch blocked2
 for i in \$(seq 150); do [ -e expired-tried ] && break; sleep 0.1; done
 \$HS flows --format json > flows.json 2> flows.err
 \$HS stats --format json > stats.json 2>&1
+\$HS status --format json > status.json 2>&1
 bpftool map dump pinned /sys/fs/bpf/hydrascope/flows > bpftool-flows.txt 2>&1
 bpftool map dump pinned /sys/fs/bpf/hydrascope/stats > bpftool-stats.txt 2>&1
 \$HS detach 2> detach.err
@@ -97,8 +99,8 @@ check "no TC filter left" bash -c "! grep -q hydrascope '$J/tc-after.txt' && ! g
 check "replay of the capture ran" test -s "$J/replay.json"
 
 # Compare live and replay per flow; TLS flows must carry both round trips.
-python3 - "$J/run.json" "$J/replay.json" <<'PY' > "$J/compare.txt"
-import json, sys
+python3 - "$J/run.json" "$J/replay.json" "$TB_SIF" "$J/flows.json" <<'PY' > "$J/compare.txt"
+import json, sys, time
 def flows(p):
     out = {}
     for l in open(p):
@@ -107,6 +109,15 @@ def flows(p):
             out[(o["client"], o["cport"])] = o
     return out
 live, rep = flows(sys.argv[1]), flows(sys.argv[2])
+# live records: wall clock (not the kernel's monotonic clock) and the
+# interface, in the exit report and from the pinned maps
+now = time.time()
+for name, fl in (("run", live), ("flows", flows(sys.argv[4]))):
+    for k, o in fl.items():
+        if abs(o["first_ns"] / 1e9 - now) > 600 or abs(o["last_ns"] / 1e9 - now) > 600:
+            print("CLOCK %s %s first_ns=%s" % (name, k, o["first_ns"]))
+        if name == "run" and o["iface"] != sys.argv[3]:
+            print("IFACE %s %s %s" % (name, k, o["iface"]))
 tls = [k for k, o in live.items() if o.get("tls")]
 print("tls_flows %d" % len(tls))
 for k in tls:
@@ -124,6 +135,10 @@ check "live saw the four TLS clients" grep -Eq "^tls_flows ([4-9]|[1-9][0-9])" "
 check "live fingerprints equal replay of the same traffic" bash -c "! grep -q MISMATCH '$J/compare.txt'"
 check "every live TLS flow has TCP RTT, TLS RTT and ACK->hello" bash -c "! grep -q MISSING '$J/compare.txt'"
 check "kernel tuple id equals userspace on live flows" bash -c "! grep -q TUPLE '$J/compare.txt'"
+check "live flow times are wall clock (run report and flows command)" bash -c "! grep -q CLOCK '$J/compare.txt'"
+check "live records name the interface" bash -c "! grep -q IFACE '$J/compare.txt'"
+check "live records, lists and status file match deploy/schema/" python3 tests/lib/records_schema.py \
+	"$J/run.json" "$J/flows.json" "$J/stats.json" "$J/blocks.json" "$J/allows.json" "$J/status.json"
 if [ "$fail" -ne 0 ]; then
 	cat "$J/compare.txt" "$J/run.err" "$J/replay.err" 2>/dev/null | head -40
 fi

@@ -151,6 +151,11 @@ wait "$inner"
 check "the never-seen exit node was cut" test "$new_exit" = cut
 check "status names the instance and its blocks" grep -Eq "enforcing|blocks: [1-9]" "$R/status.txt"
 check "clusters lists the farm" grep -q '"farm":true' "$R/clusters.json"
+check "live records and report match deploy/schema/" python3 tests/lib/records_schema.py \
+	"$R/records.jsonl" "$R/run.json" "$R/stats.json"
+check "live records name the interface" python3 -c "
+import json, sys
+sys.exit(any(json.loads(l)['iface'] != '$TB_SIF' for l in open('$R/records.jsonl')))"
 check "the direct client with the same stack got through" test "$direct" = ok
 python3 - "$R/records.jsonl" "$R/stats.json" "$R/metrics.txt" "$DELAY_MS" > "$R/verdict.txt" <<'PY'
 import json, sys

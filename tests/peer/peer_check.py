@@ -12,6 +12,7 @@ For every capture given:
   * the p0f-v3 raw signature of each SYN equals what `p0f -r` prints;
   * the tuple id the kernel accumulated equals the one userspace recomputes
     from the captured hello bytes;
+  * every record validates against deploy/schema/;
   * no flow of a real capture pairs a TLS client family with an OS class it
     does not run on (a false stack_mismatch), and on the Debian clients
     capture each client gets its family (its README names the clients).
@@ -28,6 +29,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from checks import check, summary  # noqa: E402
+import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 
@@ -37,8 +39,10 @@ def replay(cap):
                          capture_output=True, text=True, timeout=120)
     check(out.returncode == 0, "%s: replay exit %d: %s" % (cap, out.returncode, out.stderr.strip()))
     flows = {}
-    for line in out.stdout.splitlines():
-        o = json.loads(line)
+    recs = [json.loads(line) for line in out.stdout.splitlines()]
+    # every record of every peer capture matches deploy/schema/
+    records_schema.check_all(recs, os.path.basename(cap), check)
+    for o in recs:
         if o.get("type") == "flow":
             flows[(o["client"], o["cport"], o["server"], o["sport"])] = o
     return flows

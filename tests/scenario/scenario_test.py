@@ -20,6 +20,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from checks import check, summary  # noqa: E402
+import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 BENIGN = ("browser", "nat", "cgnat", "sdk", "corp_proxy", "vpn", "health")
@@ -29,7 +30,10 @@ def replay(cap, *extra):
     p = subprocess.run([HS, "replay", cap, "--format", "json", "--no-sources", *extra],
                        capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, "replay exit %d: %s" % (p.returncode, p.stderr.strip()[:300]))
-    return [json.loads(l) for l in p.stdout.splitlines()]
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    # every record the scenario produces matches deploy/schema/
+    records_schema.check_all(recs, "replay %s" % " ".join(extra), check)
+    return recs
 
 
 class Result:

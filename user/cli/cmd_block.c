@@ -19,6 +19,7 @@
 #include "hydrascope/abi.h"
 #include "datapath/loader.h"
 #include "lib/hstime.h"
+#include "output/envelope.h"
 
 static int open_pinned(const char *name)
 {
@@ -63,6 +64,25 @@ static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 		fprintf(o, json ? "%" PRIu64 : "%" PRIu64 "s",
 			(uint64_t)((expires - now + HS_NS_PER_SEC - 1) /
 				   HS_NS_PER_SEC));
+}
+
+/* The record envelope of a JSON list line (output/envelope.h): the maps
+ * are shared by whatever instance runs, so no interface; an expiry also
+ * as wall clock (the map holds kernel time). */
+static void list_envelope(uint64_t expires, uint64_t now)
+{
+	uint64_t wall = hs_clock_ns(CLOCK_REALTIME);
+	char t[40];
+
+	time_rfc3339(wall, t, sizeof(t));
+	printf(",\"timestamp\":\"%s\",\"host\":\"%s\",\"iface\":null,"
+	       "\"schema\":%d",
+	       t, envelope_host(), HS_RECORD_SCHEMA);
+	if (expires) {
+		time_rfc3339(wall + (expires > now ? expires - now : 0), t,
+			     sizeof(t));
+		printf(",\"expires\":\"%s\"", t);
+	}
 }
 
 struct opts {
@@ -174,8 +194,9 @@ static int prefix_list(int fd, const char *what, bool json, bool blocks)
 			fd, &k, blocks ? (void *)&b : (void *)&al) == 0) {
 			cidr_str(&k, s, sizeof(s));
 			if (json) {
-				printf("{\"type\":\"%s\",\"prefix\":\"%s\"",
-				       what, s);
+				printf("{\"type\":\"%s\"", what);
+				list_envelope(blocks ? b.expires_ns : 0, now);
+				printf(",\"prefix\":\"%s\"", s);
 				if (blocks) {
 					printf(",\"expires_in_s\":");
 					print_expiry(stdout, b.expires_ns, now,
@@ -344,8 +365,11 @@ static int cmd_tuple(int argc, char **argv, const struct opts *o)
 			return 1;
 		while (bpf_map_get_next_key(fd, prev, &k) == 0) {
 			if (bpf_map_lookup_elem(fd, &k, &r) == 0) {
-				printf(o->json ? "{\"type\":\"tuple_rule\","
-						 "\"tuple_id\":\"%016" PRIx64
+				if (o->json) {
+					printf("{\"type\":\"tuple_rule\"");
+					list_envelope(r.expires_ns, now);
+				}
+				printf(o->json ? ",\"tuple_id\":\"%016" PRIx64
 						 "\",\"min_gap_us\":%u,"
 						 "\"expires_in_s\":"
 					       : "%016" PRIx64
