@@ -126,6 +126,17 @@ $(BUILD)/user/%.o: user/%.c | $(SKEL)
 $(BUILD)/user/lib/version.o $(BUILD)/san/lib/version.o \
 $(BUILD)/fuzzobj/lib/version.o: $(CONFIG_H)
 
+# The rest of what hydrascope_build_info reports (its version is
+# HS_VERSION above). Rewritten only when its text changes, so a new commit
+# rebuilds metrics.o and nothing else.
+BUILD_INFO := $(BUILD)/build_info.h
+$(BUILD_INFO): FORCE | $(BUILD)
+	$(Q){ echo '#define HS_BUILD_COMMIT "'"$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty)"'"'; \
+	  echo '#define HS_BUILD_COMPILER "clang '"$$($(CLANG) -dumpversion)"'"'; } > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(BUILD)/user/output/metrics.o $(BUILD)/san/output/metrics.o \
+	$(BUILD)/fuzzobj/output/metrics.o: $(BUILD_INFO)
+
 $(BUILD)/hydrascope: $(USER_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

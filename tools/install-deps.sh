@@ -22,8 +22,9 @@ TEST_PKGS=(
 	# netns/tc, real TLS peers, peer fingerprinters, prometheus
 	iproute2 ethtool procps openssl curl gnutls-bin tshark p0f tcpdump
 	python3 prometheus
-	# the records against their JSON Schemas (deploy/schema/)
-	python3-jsonschema
+	# the records against their JSON Schemas (deploy/schema/); the alert
+	# rules read by the dashboard check of the Prometheus test
+	python3-jsonschema python3-yaml
 	# MaxMind-format network databases are built with the Perl writer;
 	# mmdblookup cross-checks them
 	libmaxmind-db-writer-perl mmdb-bin

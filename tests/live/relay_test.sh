@@ -186,7 +186,7 @@ rules = [r for r in recs if r.get("action") == "tuple_rule"]
 print("OK" if rules and all(r["min_gap_us"] > 0 and r["applied"] for r in rules) else "BAD rules")
 print("OK" if stats["tuple_cuts"] >= 1 and stats["tuple_drops"] >= 1 else "BAD cuts %s" % stats)
 print("OK" if stats["tuple_gap_spared"] >= 1 else "BAD no spared flow")
-print("OK" if "hydrascope_farm_clusters " in metrics and "hydrascope_relay_share" in metrics
+print("OK" if "hydrascope_farm_clusters " in metrics and "hydrascope_relay_share_ratio " in metrics
       and "hydrascope_tuple_rules_enforced 1" in metrics else "BAD metrics")
 PY
 while read -r line; do

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests for what records carry besides detections: Community ID v1
- * against the spec's published vectors, and the RFC 3339 time form. */
+/* Unit tests for what records and metrics carry besides detections:
+ * Community ID v1 against the spec's published vectors, the RFC 3339 time
+ * form, histogram buckets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lib/addr.h"
+#include "lib/histogram.h"
 #include "output/community_id.h"
 #include "output/envelope.h"
 
@@ -80,12 +82,32 @@ static void test_rfc3339(void **state)
 	assert_string_equal(t, "2026-03-02T09:00:00.123456Z");
 }
 
+/* Buckets are "less than or equal": a value on a bound counts in it. */
+static void test_histogram(void **state)
+{
+	struct hs_hist h = {0};
+	size_t n;
+	const double *le = hs_hist_bounds(HS_HIST_RELAY_GAP_SECONDS, &n);
+
+	(void)state;
+	assert_true(n > 2 && n <= HS_HIST_MAX);
+	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, 0);
+	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, le[1]);
+	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, le[n - 1] * 2);
+	assert_int_equal(h.bucket[0], 1);
+	assert_int_equal(h.bucket[1], 1);
+	assert_int_equal(h.bucket[n], 1);
+	assert_int_equal(h.count, 3);
+	assert_true(h.sum > le[n - 1] * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_community_id_vectors),
 	    cmocka_unit_test(test_community_id_mixed),
 	    cmocka_unit_test(test_rfc3339),
+	    cmocka_unit_test(test_histogram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,6 +260,7 @@ static void publish(struct metrics *mx, const struct collector *coll,
 	s.active_blocks = s.enforce.active_blocks;
 	s.probe_evictions = table_probe_evictions_all();
 	s.rounds = s.corr.evals;
+	s.round_seconds = pl->round_seconds;
 	metrics_publish(mx, &s);
 }
 
@@ -277,6 +278,10 @@ static struct metrics *start_metrics(const struct run_opts *o,
 			bpf_map__max_entries(skel->maps.tcp_sigs)},
 	    .blocklist_max = bpf_map__max_entries(skel->maps.blocklist),
 	    .tuple_rules_max = bpf_map__max_entries(skel->maps.tuple_rules),
+	    .iface = o->iface,
+	    .asn_db = o->co.asn_db != NULL,
+	    .decide_interval_s = o->co.corr.eval_interval_s,
+	    .window_s = o->co.corr.window_s,
 	};
 	struct bpf_prog_info info = {0};
 	__u32 ilen = sizeof(info);
@@ -360,6 +365,7 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 		att->xdp_took_over ? "took over the datapath on"
 				   : "attached to",
 		o->iface, att->xdp_mode, att->tc_mode, HS_PIN_DIR);
+	metrics_set_modes(*mx, att->xdp_mode, att->tc_mode);
 	if (*mx)
 		fprintf(stderr, "hydrascope: metrics on %s%s/metrics\n",
 			strncmp(o->metrics_addr, "unix:", 5) ? "http://" : "",

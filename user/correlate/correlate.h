@@ -17,6 +17,7 @@
 #include "correlate/thresholds.h"
 #include "fingerprint/client_family.h"
 #include "hydrascope/abi.h"
+#include "lib/histogram.h"
 
 /* Thresholds and limits, one field per entry of HS_CORR_THRESHOLDS. */
 #define HS_THR_FIELD_UINT(name) unsigned name;
@@ -116,7 +117,8 @@ struct corr_stats {
 	size_t farm_clusters;	/* firing at the last evaluation */
 	size_t cluster_sources; /* active low-volume members, all clusters */
 	size_t kernel_flows, kernel_sources, kernel_sigs; /* last sweep */
-	double relay_share; /* relay hits / samples, last window */
+	double relay_share;	  /* relay hits / samples, last window */
+	struct hs_hist relay_gap; /* detour estimates, s (0: none) */
 };
 
 struct corr;

@@ -326,6 +326,10 @@ static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
 	}
 	c->st.relay_samples++;
 	c->st.relay_hits += hit;
+	/* a negative estimate (the client was faster than its allowance)
+	 * is no detour at all */
+	hs_hist_observe(&c->st.relay_gap, HS_HIST_RELAY_GAP_SECONDS,
+			detour > 0 ? (double)detour / 1e6 : 0);
 	if (now / (cfg->window_s * HS_NS_PER_SEC) == c->win_idx) {
 		c->win_samples++;
 		c->win_hits += hit;

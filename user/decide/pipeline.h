@@ -14,6 +14,7 @@
 #include "correlate/correlate.h"
 #include "decide/enforce.h"
 #include "decide/policy.h"
+#include "lib/histogram.h"
 #include "output/records.h"
 
 struct pipeline_opts {
@@ -34,6 +35,7 @@ struct pipeline {
 	struct record_out out;
 	int flows_fd, sources_fd;
 	uint64_t next_eval_ns, next_verify_ns, eval_ns, verify_ns;
+	struct hs_hist round_seconds; /* wall time each round took */
 	bool adopt_pending; /* adopt the maps' blocks at the first round */
 	bool started;
 };

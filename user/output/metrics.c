@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +20,10 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 
+#include "build_info.h"
 #include "datapath/maps.h"
 #include "lib/hstime.h"
+#include "lib/version.h"
 #include "lib/procfs.h"
 #include "lib/sbuf.h"
 
@@ -57,6 +60,8 @@ struct metrics {
 	/* touched by the server thread only (MHD runs on it) */
 	struct conn_slot conns[CONN_LIMIT];
 	uint64_t deadline_cuts;
+	const char *xdp_mode, *tc_mode; /* set once attached */
+	char kernel[65];		/* uname -r */
 };
 
 static int metrics_parse_addr(const char *addr, char *host, size_t hcap,
@@ -90,6 +95,22 @@ static int metrics_parse_addr(const char *addr, char *host, size_t hcap,
 		return -1;
 	*port = (unsigned)p;
 	return 0;
+}
+
+/* A label value in the exposition format: \\, \" and \n escaped. */
+static void put_label(struct sbuf *sb, const char *name, const char *v,
+		      bool last)
+{
+	sb_printf(sb, "%s=\"", name);
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			sb_printf(sb, "\\%c", *v);
+		else if (*v == '\n')
+			sb_printf(sb, "\\n");
+		else
+			sb_printf(sb, "%c", *v);
+	}
+	sb_printf(sb, "\"%s", last ? "} 1\n" : ",");
 }
 
 static void metric(struct sbuf *sb, const char *name, const char *type,
@@ -127,6 +148,60 @@ static uint64_t stat_of(const struct hs_stats *st, const char *name)
 	return 0;
 }
 
+/* xdp_bytes and the like: a counter of bytes, not of events */
+static bool is_bytes(const char *stat)
+{
+	size_t n = strlen(stat);
+
+	return n > 6 && !strcmp(stat + n - 6, "_bytes");
+}
+
+/* A histogram family: cumulative buckets, +Inf, sum and count. */
+static void put_hist(struct sbuf *sb, const char *name, const char *help,
+		     const struct hs_hist *h, enum hs_hist_kind k)
+{
+	size_t n, i;
+	const double *le = hs_hist_bounds(k, &n);
+	uint64_t cum = 0;
+
+	metric(sb, name, "histogram", help);
+	for (i = 0; i < n; i++) {
+		cum += h->bucket[i];
+		sb_printf(sb, "%s_bucket{le=\"%g\"} %llu\n", name, le[i],
+			  (unsigned long long)cum);
+	}
+	sb_printf(sb, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+		  (unsigned long long)h->count);
+	sb_printf(sb, "%s_sum %.9g\n%s_count %llu\n", name, h->sum, name,
+		  (unsigned long long)h->count);
+}
+
+static void render_info(struct sbuf *sb, const struct metrics *m)
+{
+	char n[16];
+
+	metric(sb, "hydrascope_build_info", "gauge",
+	       "the running binary's version and build (always 1)");
+	sb_printf(sb, "hydrascope_build_info{");
+	put_label(sb, "version", hs_version, false);
+	put_label(sb, "commit", HS_BUILD_COMMIT, false);
+	put_label(sb, "compiler", HS_BUILD_COMPILER, false);
+	put_label(sb, "libbpf", libbpf_version_string(), true);
+	metric(sb, "hydrascope_config_info", "gauge",
+	       "what this instance runs with (always 1)");
+	sb_printf(sb, "hydrascope_config_info{");
+	put_label(sb, "iface", m->src.iface, false);
+	put_label(sb, "mode", m->src.enforce ? "enforce" : "dry_run", false);
+	put_label(sb, "xdp_mode", m->xdp_mode ? m->xdp_mode : "", false);
+	put_label(sb, "tc_mode", m->tc_mode ? m->tc_mode : "", false);
+	snprintf(n, sizeof(n), "%u", m->src.decide_interval_s);
+	put_label(sb, "decide_interval_s", n, false);
+	snprintf(n, sizeof(n), "%u", m->src.window_s);
+	put_label(sb, "window_s", n, false);
+	put_label(sb, "asn_db", m->src.asn_db ? "true" : "false", false);
+	put_label(sb, "kernel", m->kernel, true);
+}
+
 static void render_datapath(struct sbuf *sb, const struct metrics *m,
 			    const struct hs_stats *st)
 {
@@ -153,12 +228,28 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 	for (i = 0; i < sizeof(parse_reasons) / sizeof(parse_reasons[0]); i++)
 		put1(sb, "hydrascope_parse_failures_total", "reason",
 		     parse_reasons[i], stat_of(st, parse_reasons[i]));
-	/* every datapath counter under its own name (a fixed set) */
+	/* every datapath counter under its own name (a fixed set); byte
+	 * counters go to their own family, so that no sum() over a family
+	 * adds bytes to events */
 	metric(sb, "hydrascope_datapath_events_total", "counter",
-	       "datapath counters by name (see include/hydrascope/abi.h)");
+	       "datapath event counters by name (see "
+	       "include/hydrascope/abi.h; bytes are in "
+	       "hydrascope_bytes_total)");
 	for (i = 0; i < N_STATS; i++)
-		put1(sb, "hydrascope_datapath_events_total", "counter",
-		     stat_names[i], v[i]);
+		if (!is_bytes(stat_names[i]))
+			put1(sb, "hydrascope_datapath_events_total", "counter",
+			     stat_names[i], v[i]);
+	metric(sb, "hydrascope_bytes_total", "counter",
+	       "bytes seen by hook (L2 frame lengths)");
+	for (i = 0; i < N_STATS; i++)
+		if (is_bytes(stat_names[i])) {
+			char hook[32];
+
+			snprintf(hook, sizeof(hook), "%.*s",
+				 (int)(strlen(stat_names[i]) - 6),
+				 stat_names[i]);
+			put1(sb, "hydrascope_bytes_total", "hook", hook, v[i]);
+		}
 	metric(sb, "hydrascope_flows_total", "counter", "flows by kind");
 	put1(sb, "hydrascope_flows_total", "kind", "tls", st->tls_flows);
 	put1(sb, "hydrascope_flows_total", "kind", "nontls", st->nontls_flows);
@@ -294,6 +385,9 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	metric(sb, "hydrascope_rounds_total", "counter",
 	       "correlate-decide-reconcile rounds");
 	put(sb, "hydrascope_rounds_total", s->rounds);
+	put_hist(sb, "hydrascope_round_duration_seconds",
+		 "time one correlate-decide-reconcile round took",
+		 &s->round_seconds, HS_HIST_ROUND_SECONDS);
 }
 
 static void render_indicators(struct sbuf *sb, const struct metrics_snapshot *s)
@@ -309,10 +403,16 @@ static void render_indicators(struct sbuf *sb, const struct metrics_snapshot *s)
 	metric(sb, "hydrascope_farm_clusters", "gauge",
 	       "farm clusters firing at the last evaluation");
 	put(sb, "hydrascope_farm_clusters", s->corr.farm_clusters);
-	metric(sb, "hydrascope_relay_share", "gauge",
+	metric(sb, "hydrascope_relay_share_ratio", "gauge",
 	       "share of measured TLS flows with the relay signal (last "
-	       "window)");
-	sb_printf(sb, "hydrascope_relay_share %.4f\n", s->corr.relay_share);
+	       "window), 0-1");
+	sb_printf(sb, "hydrascope_relay_share_ratio %.4f\n",
+		  s->corr.relay_share);
+	put_hist(sb, "hydrascope_relay_gap_seconds",
+		 "relay detour estimate of each TLS flow with a clean "
+		 "handshake timing (TLS RTT - TCP RTT - the client family's "
+		 "allowance, or the ACK->ClientHello delay; 0 when none)",
+		 &s->corr.relay_gap, HS_HIST_RELAY_GAP_SECONDS);
 	metric(sb, "hydrascope_relay_samples_total", "counter",
 	       "TLS flows with a clean handshake timing");
 	put(sb, "hydrascope_relay_samples_total", s->corr.relay_samples);
@@ -423,6 +523,9 @@ char *metrics_render(struct metrics *m)
 
 	metric(&sb, "hydrascope_up", "gauge", "1 while the exporter serves");
 	sb_printf(&sb, "hydrascope_up 1\n");
+	pthread_mutex_lock(&m->lock);
+	render_info(&sb, m);
+	pthread_mutex_unlock(&m->lock);
 	render_datapath(&sb, m, &st);
 	render_maps(&sb, m, &s, &st);
 	render_userspace(&sb, &s);
@@ -564,6 +667,7 @@ struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
 			     char *err, size_t errlen)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
+	struct utsname u;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -576,6 +680,8 @@ struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
 	}
 	m->src = *src;
 	m->start_time = hs_clock_s(CLOCK_REALTIME);
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
 }
@@ -699,6 +805,17 @@ void metrics_publish(struct metrics *m, const struct metrics_snapshot *s)
 		return;
 	pthread_mutex_lock(&m->lock);
 	m->snap = *s;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_modes(struct metrics *m, const char *xdp_mode,
+		       const char *tc_mode)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->xdp_mode = xdp_mode;
+	m->tc_mode = tc_mode;
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -16,6 +16,7 @@
 #include "correlate/correlate.h"
 #include "decide/enforce.h"
 #include "decide/policy.h"
+#include "lib/histogram.h"
 #include "output/report.h"
 
 #define METRICS_TOP_K 10
@@ -30,6 +31,10 @@ struct metrics_src {
 	unsigned max_blocks; /* the policy's cap */
 	unsigned map_max[3]; /* flows, sources, tcp_sigs */
 	unsigned blocklist_max, tuple_rules_max;
+	/* hydrascope_config_info: what this instance runs with */
+	const char *iface;
+	bool asn_db;
+	unsigned decide_interval_s, window_s;
 };
 
 /* What the main loop publishes after each round. */
@@ -43,6 +48,7 @@ struct metrics_snapshot {
 	size_t active_blocks;	  /* unexpired entries in the blocklist */
 	uint64_t probe_evictions; /* table_probe_evictions_all() */
 	uint64_t rounds;
+	struct hs_hist round_seconds; /* the pipeline's */
 };
 
 /* Bind addr ("HOST:PORT" with IPv4 or [IPv6], or "unix:PATH", a socket
@@ -54,6 +60,10 @@ struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
  * keeps the capabilities it was created with. */
 int metrics_serve(struct metrics *m, char *err, size_t errlen);
 void metrics_publish(struct metrics *m, const struct metrics_snapshot *s);
+/* Once attached: the modes the datapath got (for hydrascope_config_info).
+ * The strings must outlive m. */
+void metrics_set_modes(struct metrics *m, const char *xdp_mode,
+		       const char *tc_mode);
 void metrics_stop(struct metrics *m);
 /* Validate an address without binding (for the up-front flag check). */
 int metrics_check_addr(const char *addr);
