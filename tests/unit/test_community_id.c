@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests for what records and metrics carry besides detections:
- * Community ID v1 against the spec's published vectors, the RFC 3339 time
- * form, histogram buckets. */
+/* Community ID v1 (output/community_id.c) against the spec's published
+ * vectors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/addr.h"
-#include "lib/histogram.h"
 #include "output/community_id.h"
-#include "output/envelope.h"
 
 static void v4(struct hs_addr *a, unsigned char w, unsigned char x,
 	       unsigned char y, unsigned char z)
@@ -70,44 +67,11 @@ static void test_community_id_mixed(void **state)
 	assert_int_equal(community_id_v1(&a, 1, &a, 2, 6, 0, id, 10), -1);
 }
 
-static void test_rfc3339(void **state)
-{
-	char t[40];
-
-	(void)state;
-	time_rfc3339(0, t, sizeof(t));
-	assert_string_equal(t, "1970-01-01T00:00:00.000000Z");
-	/* microseconds kept, nanoseconds cut, not rounded */
-	time_rfc3339(1772442000123456789ull, t, sizeof(t));
-	assert_string_equal(t, "2026-03-02T09:00:00.123456Z");
-}
-
-/* Buckets are "less than or equal": a value on a bound counts in it. */
-static void test_histogram(void **state)
-{
-	struct hs_hist h = {0};
-	size_t n;
-	const double *le = hs_hist_bounds(HS_HIST_RELAY_GAP_SECONDS, &n);
-
-	(void)state;
-	assert_true(n > 2 && n <= HS_HIST_MAX);
-	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, 0);
-	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, le[1]);
-	hs_hist_observe(&h, HS_HIST_RELAY_GAP_SECONDS, le[n - 1] * 2);
-	assert_int_equal(h.bucket[0], 1);
-	assert_int_equal(h.bucket[1], 1);
-	assert_int_equal(h.bucket[n], 1);
-	assert_int_equal(h.count, 3);
-	assert_true(h.sum > le[n - 1] * 2);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_community_id_vectors),
 	    cmocka_unit_test(test_community_id_mixed),
-	    cmocka_unit_test(test_rfc3339),
-	    cmocka_unit_test(test_histogram),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
