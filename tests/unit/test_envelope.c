@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The record envelope's time form (output/envelope.c). */
+/* The record envelope (output/envelope.c): its time form, and the clock
+ * conversion live and in replay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "lib/hstime.h"
 #include "output/envelope.h"
 
 static void test_rfc3339(void **state)
@@ -22,10 +24,32 @@ static void test_rfc3339(void **state)
 	assert_string_equal(t, "2026-03-02T09:00:00.123456Z");
 }
 
+/* Live, a refresh takes the monotonic -> wall offset again (the pipeline
+ * does it every round, so that an NTP step reaches the next records);
+ * replay keeps packet time as it is. */
+static void test_clock(void **state)
+{
+	struct envelope live = {.live = true, .wall_offset_ns = 12345};
+	struct envelope replay = {.wall_offset_ns = 0};
+	uint64_t mono, wall;
+
+	(void)state;
+	envelope_refresh(&live);
+	mono = hs_clock_ns(CLOCK_MONOTONIC);
+	wall = hs_clock_ns(CLOCK_REALTIME);
+	assert_true(envelope_wall(&live, mono) <= wall);
+	assert_true(wall - envelope_wall(&live, mono) < HS_NS_PER_SEC);
+	envelope_refresh(&replay);
+	assert_int_equal(envelope_wall(&replay, 1772442000000000000ull),
+			 1772442000000000000ull);
+	assert_int_equal(envelope_now(&replay, 42), 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc3339),
+	    cmocka_unit_test(test_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
