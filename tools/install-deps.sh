@@ -31,8 +31,9 @@ TEST_PKGS=(
 	# a concurrent TLS server and real relays
 	nginx-light microsocks dante-server squid tinyproxy
 	# tests/install: the unit (systemd-analyze verify, security, the
-	# syscall-filter groups), the man page (groff), run's system calls
-	systemd groff-base strace
+	# syscall-filter groups), the man page (groff; man-db for the unit's
+	# Documentation= check), run's system calls
+	systemd groff-base man-db strace
 )
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures
