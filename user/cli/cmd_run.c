@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "lib/paths.h"
 #include "cli/session.h"
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
@@ -359,7 +360,7 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 		"%s\n",
 		att->xdp_took_over ? "took over the datapath on"
 				   : "attached to",
-		o->iface, att->xdp_mode, att->tc_mode, HS_PIN_DIR);
+		o->iface, att->xdp_mode, att->tc_mode, paths_pin_dir());
 	if (*mx)
 		fprintf(stderr, "hydrascope: metrics on %s%s/metrics\n",
 			strncmp(o->metrics_addr, "unix:", 5) ? "http://" : "",
@@ -402,11 +403,11 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	rc = 2;
 	if (o.takeover &&
-	    pidfile_signal(HS_PIDFILE, SIGUSR1, 10000, err, sizeof(err))) {
+	    pidfile_signal(paths_pidfile(), SIGUSR1, 10000, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
-	if (pidfile_claim(HS_PIDFILE, err, sizeof(err))) {
+	if (pidfile_claim(paths_pidfile(), err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
