@@ -112,6 +112,27 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 /* An operator removed it (block del, allow add): forget it. */
 void policy_lift_block(struct policy *p, const struct block_key *k);
 void policy_lift_rule(struct policy *p, uint64_t tuple_id);
+/* A decision another host took (the fleet's stream), on this host's
+ * clock. Idempotent: one this host already holds for as long or longer
+ * changes nothing. The allowlist and the caps still hold. */
+enum remote_result {
+	REMOTE_APPLIED = 0, /* new or extended: the reconcile writes it */
+	REMOTE_HELD,	    /* already held as long: a duplicate */
+	REMOTE_ALLOWLISTED,
+	REMOTE_CAP,
+	REMOTE_EXPIRED,
+};
+enum remote_result policy_remote_block(struct policy *p,
+				       const struct hs_lpm_key *k,
+				       uint64_t expires_ns, uint32_t ttl_s,
+				       uint64_t now_ns);
+enum remote_result policy_remote_rule(struct policy *p, uint64_t tuple_id,
+				      uint32_t min_gap_us, uint64_t expires_ns,
+				      uint32_t ttl_s, uint64_t now_ns);
+/* The state of a desired block or rule, for the record of a remote one:
+ * true once the datapath holds it. */
+bool policy_block_written(struct policy *p, const struct hs_lpm_key *k);
+bool policy_rule_written(struct policy *p, uint64_t tuple_id);
 void policy_get_stats(const struct policy *p, struct policy_stats *s);
 
 #endif

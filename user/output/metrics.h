@@ -16,6 +16,7 @@
 #include "correlate/correlate.h"
 #include "decide/enforce.h"
 #include "decide/policy.h"
+#include "output/fleet.h"
 #include "output/report.h"
 
 #define METRICS_TOP_K 10
@@ -43,6 +44,8 @@ struct metrics_snapshot {
 	size_t active_blocks;	  /* unexpired entries in the blocklist */
 	uint64_t probe_evictions; /* table_probe_evictions_all() */
 	uint64_t rounds;
+	bool have_fleet; /* run --fleet */
+	struct fleet_stats fleet;
 };
 
 /* Bind addr ("HOST:PORT" with IPv4 or [IPv6], or "unix:PATH", a socket

@@ -171,6 +171,8 @@ void record_decision(struct record_out *o, json_object *d)
 	bool applied =
 	    json_object_get_boolean(json_object_object_get(d, "applied"));
 
+	if (o->sink.decision && !json_object_object_get_ex(d, "origin", NULL))
+		o->sink.decision(o->sink.ctx, d);
 	json_object_object_get_ex(d, "time_ns", &t);
 	time_text((uint64_t)json_object_get_uint64(t), when, sizeof(when));
 	snprintf(head, sizeof(head),
