@@ -9,7 +9,9 @@
 # (detection figures), short
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
 # (promtool), the live netns test, real relays behind a delayed link, the
-# fault and upgrade test, and a real Prometheus scraping a live instance. A missing prerequisite is a
+# fault and upgrade test, a real Prometheus scraping a live instance, and
+# three instances sharing clusters and decisions through Redis (fleet). A
+# missing prerequisite is a
 # failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -109,7 +111,10 @@ for f in tests/fuzz/fuzz_*.c; do
 done
 echo "== alert rules"
 if (cd deploy/prometheus && promtool check rules hydrascope.rules.yml &&
-	promtool test rules hydrascope.rules.test.yml) > build/test-logs/rules.log 2>&1; then
+	promtool test rules hydrascope.rules.test.yml &&
+	promtool check rules hydrascope-fleet.rules.yml &&
+	promtool test rules hydrascope-fleet.rules.test.yml &&
+	promtool check config fleet-federation.yml) > build/test-logs/rules.log 2>&1; then
 	total_pass=$((total_pass + 1))
 else
 	total_fail=$((total_fail + 1))
