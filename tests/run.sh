@@ -127,6 +127,7 @@ run_script fault timeout 240 tests/live/fault_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 run_script hardening timeout 180 tests/live/hardening_test.sh
 run_script metrics_slowloris timeout 180 tests/live/metrics_slowloris_test.sh
+run_script fleet timeout 150 tests/live/fleet_test.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
