@@ -784,14 +784,18 @@ static int read_batch(struct fleet *f, uint64_t now, fleet_apply_fn apply,
 			json_object_put(recs[i]);
 		}
 	}
-	freeReplyObject(r);
-	/* acknowledged once applied: a crash before this re-reads them */
+	/* acknowledged once applied: a crash before this re-reads them (the
+	 * ids point into the reply, freed after) */
 	if (n_ack > 3) {
-		r = cmd(f, now, (int)n_ack, ack, NULL);
-		if (!r)
-			return -1;
+		redisReply *a = cmd(f, now, (int)n_ack, ack, NULL);
+
 		freeReplyObject(r);
+		if (!a)
+			return -1;
+		freeReplyObject(a);
+		return got;
 	}
+	freeReplyObject(r);
 	return got;
 }
 
