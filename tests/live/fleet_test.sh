@@ -23,7 +23,7 @@
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
-HS=$PWD/build/hydrascope
+HS=${HS_BIN:-$PWD/build/hydrascope} # HS_BIN=build/hydrascope-san: under ASan
 . tests/live/lib.sh
 
 ID=$$
