@@ -344,6 +344,10 @@ static void test_policy_remote(void **state)
 	k = lpm("10.9.1.1/32");
 	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
 			 REMOTE_ALLOWLISTED);
+	/* wider than block_v4_prefix (32): refused; a far expiry is cut */
+	k = lpm("10.0.0.0/24");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_WIDE);
 	k = lpm("10.0.0.3/32");
 	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
 			 REMOTE_APPLIED);

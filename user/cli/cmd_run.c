@@ -315,7 +315,7 @@ static void apply_remote(void *ctx, struct json_object **recs, size_t n,
 	static const enum fleet_outcome map[] = {
 	    [REMOTE_APPLIED] = FLEET_APPLIED,	  [REMOTE_HELD] = FLEET_HELD,
 	    [REMOTE_ALLOWLISTED] = FLEET_REFUSED, [REMOTE_CAP] = FLEET_REFUSED,
-	    [REMOTE_EXPIRED] = FLEET_EXPIRED,
+	    [REMOTE_EXPIRED] = FLEET_EXPIRED,	  [REMOTE_WIDE] = FLEET_REFUSED,
 	};
 	enum remote_result res[PIPELINE_REMOTE_MAX];
 	struct pipeline *pl = ctx;

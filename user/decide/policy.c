@@ -834,9 +834,22 @@ enum remote_result policy_remote_block(struct policy *p,
 {
 	struct block_key bk = {.k = *k};
 	struct desired_block *d;
+	struct hs_addr a;
+	uint64_t max_ns = now_ns + (uint64_t)p->cfg.ttl_max_s * HS_NS_PER_SEC;
 
 	if (expires_ns <= now_ns)
 		return REMOTE_EXPIRED;
+	/* never wider than this host would block itself: a stream writer
+	 * cannot cut a whole network off here */
+	memcpy(a.b, k->addr, 16);
+	if (k->prefixlen < (addr_is_v4(&a) ? 96 + p->cfg.block_v4_prefix
+					   : p->cfg.block_v6_prefix)) {
+		p->st.refused_wide++;
+		return REMOTE_WIDE;
+	}
+	/* nor longer than this host's longest block (clocks, a bad record) */
+	if (expires_ns > max_ns)
+		expires_ns = max_ns;
 	if (policy_allowlisted(p, &bk.k)) {
 		p->st.refused_allow++;
 		return REMOTE_ALLOWLISTED;
@@ -845,7 +858,7 @@ enum remote_result policy_remote_block(struct policy *p,
 	if (d && d->expires_ns >= expires_ns)
 		return REMOTE_HELD;
 	if (!d && table_len(p->blocks) >= p->cfg.max_blocks) {
-		p->st.refused_cap++;
+		p->st.refused_remote++;
 		return REMOTE_CAP;
 	}
 	if (!d && !(d = table_get_or_add(p->blocks, &bk, NULL)))
@@ -864,14 +877,17 @@ enum remote_result policy_remote_rule(struct policy *p, uint64_t tuple_id,
 				      uint32_t ttl_s, uint64_t now_ns)
 {
 	struct desired_rule *r;
+	uint64_t max_ns = now_ns + (uint64_t)p->cfg.ttl_max_s * HS_NS_PER_SEC;
 
 	if (!tuple_id || expires_ns <= now_ns)
 		return REMOTE_EXPIRED;
+	if (expires_ns > max_ns)
+		expires_ns = max_ns;
 	r = table_get(p->rules, &tuple_id);
 	if (r && r->expires_ns >= expires_ns && r->min_gap_us == min_gap_us)
 		return REMOTE_HELD;
 	if (!r && table_len(p->rules) >= p->cfg.max_tuple_rules) {
-		p->st.refused_cap++;
+		p->st.refused_remote++;
 		return REMOTE_CAP;
 	}
 	if (!r && !(r = table_get_or_add(p->rules, &tuple_id, NULL)))

@@ -367,6 +367,10 @@ static void render_blocking(struct sbuf *sb, const struct metrics *m,
 		     budget_name((enum budget)i), s->policy.refused[i]);
 	put1(sb, "hydrascope_decisions_refused_total", "why", "allowlist",
 	     s->policy.refused_allow);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "remote_wide",
+	     s->policy.refused_wide);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "remote_cap",
+	     s->policy.refused_remote);
 	metric(sb, "hydrascope_decisions_evicted_total", "counter",
 	       "decisions withdrawn to make room for a stronger one, by "
 	       "budget");
