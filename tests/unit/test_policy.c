@@ -356,18 +356,28 @@ static void test_policy_remote(void **state)
 			 REMOTE_CAP);
 	assert_int_equal(table_len(policy_blocks(p)), 2);
 
-	assert_int_equal(
-	    policy_remote_rule(p, 0x1234, 10000, now + 100 * s, 100, now),
-	    REMOTE_APPLIED);
-	assert_int_equal(
-	    policy_remote_rule(p, 0x1234, 10000, now + 100 * s, 100, now),
-	    REMOTE_HELD);
-	assert_int_equal(
-	    policy_remote_rule(p, 0x5678, 10000, now + 100 * s, 100, now),
-	    REMOTE_CAP);
-	assert_int_equal(
-	    policy_remote_rule(p, 0, 10000, now + 100 * s, 100, now),
-	    REMOTE_EXPIRED);
+	{
+		struct desired_rule want = {.expires_ns = now + 100 * s,
+					    .ttl_s = 100,
+					    .min_gap_us = 12000,
+					    .min_ack_hello_us = 12000,
+					    .kind = HS_RULE_TLS};
+		uint64_t id = 0x1234;
+
+		assert_int_equal(policy_remote_rule(p, id, &want, now),
+				 REMOTE_APPLIED);
+		assert_int_equal(policy_remote_rule(p, id, &want, now),
+				 REMOTE_HELD);
+		assert_int_equal(policy_remote_rule(p, 0x5678, &want, now),
+				 REMOTE_CAP);
+		assert_int_equal(policy_remote_rule(p, 0, &want, now),
+				 REMOTE_EXPIRED);
+		/* the kernel gets the rule the deciding host wrote */
+		assert_int_equal(
+		    ((struct desired_rule *)table_get(policy_rules(p), &id))
+			->kind,
+		    HS_RULE_TLS);
+	}
 	policy_free(p);
 	close(afd);
 }

@@ -144,11 +144,26 @@ static enum remote_result remote_one(struct pipeline *pl, json_object *rec,
 		return policy_remote_block(pl->policy, k, (uint64_t)exp, ttl,
 					   now_ns);
 	}
-	if (!strcmp(action, "tuple_rule") &&
-	    sscanf(json_field_str(rec, "tuple_id"), "%" SCNx64, rule) == 1)
-		return policy_remote_rule(
-		    pl->policy, *rule, (uint32_t)field_u64(rec, "min_gap_us"),
-		    (uint64_t)exp, ttl, now_ns);
+	if (!strcmp(action, "tuple_rule")) {
+		/* the rule as the deciding host wrote it to its kernel: its
+		 * key, what the key is, and the relay bounds */
+		const char *id = json_field_str(rec, "rule_id");
+		struct desired_rule want = {
+		    .expires_ns = (uint64_t)exp,
+		    .ttl_s = ttl,
+		    .min_gap_us = (uint32_t)field_u64(rec, "tls_tcp_gap_min_us"),
+		    .min_ack_hello_us =
+			(uint32_t)field_u64(rec, "ack_hello_min_us"),
+		    .kind = strcmp(json_field_str(rec, "rule_on"), "tls_id")
+				? HS_RULE_TUPLE
+				: HS_RULE_TLS,
+		};
+
+		if (sscanf(*id ? id : json_field_str(rec, "tuple_id"),
+			   "%" SCNx64, rule) != 1)
+			return REMOTE_EXPIRED;
+		return policy_remote_rule(pl->policy, *rule, &want, now_ns);
+	}
 	return REMOTE_EXPIRED; /* nothing this build can apply */
 }
 

@@ -872,30 +872,35 @@ enum remote_result policy_remote_block(struct policy *p,
 	return REMOTE_APPLIED;
 }
 
-enum remote_result policy_remote_rule(struct policy *p, uint64_t tuple_id,
-				      uint32_t min_gap_us, uint64_t expires_ns,
-				      uint32_t ttl_s, uint64_t now_ns)
+enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
+				      const struct desired_rule *want,
+				      uint64_t now_ns)
 {
-	struct desired_rule *r;
 	uint64_t max_ns = now_ns + (uint64_t)p->cfg.ttl_max_s * HS_NS_PER_SEC;
+	uint64_t expires_ns = want->expires_ns;
+	struct desired_rule *r;
 
-	if (!tuple_id || expires_ns <= now_ns)
+	if (!rule_id || expires_ns <= now_ns)
 		return REMOTE_EXPIRED;
 	if (expires_ns > max_ns)
 		expires_ns = max_ns;
-	r = table_get(p->rules, &tuple_id);
-	if (r && r->expires_ns >= expires_ns && r->min_gap_us == min_gap_us)
+	r = table_get(p->rules, &rule_id);
+	if (r && r->expires_ns >= expires_ns && r->kind == want->kind &&
+	    r->min_gap_us == want->min_gap_us &&
+	    r->min_ack_hello_us == want->min_ack_hello_us)
 		return REMOTE_HELD;
 	if (!r && table_len(p->rules) >= p->cfg.max_tuple_rules) {
 		p->st.refused_remote++;
 		return REMOTE_CAP;
 	}
-	if (!r && !(r = table_get_or_add(p->rules, &tuple_id, NULL)))
+	if (!r && !(r = table_get_or_add(p->rules, &rule_id, NULL)))
 		return REMOTE_CAP;
 	if (r->expires_ns < expires_ns)
 		r->expires_ns = expires_ns;
-	r->ttl_s = ttl_s;
-	r->min_gap_us = min_gap_us;
+	r->ttl_s = want->ttl_s;
+	r->min_gap_us = want->min_gap_us;
+	r->min_ack_hello_us = want->min_ack_hello_us;
+	r->kind = want->kind;
 	r->state = DS_PENDING;
 	return REMOTE_APPLIED;
 }

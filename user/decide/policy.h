@@ -131,9 +131,9 @@ enum remote_result policy_remote_block(struct policy *p,
 				       const struct hs_lpm_key *k,
 				       uint64_t expires_ns, uint32_t ttl_s,
 				       uint64_t now_ns);
-enum remote_result policy_remote_rule(struct policy *p, uint64_t tuple_id,
-				      uint32_t min_gap_us, uint64_t expires_ns,
-				      uint32_t ttl_s, uint64_t now_ns);
+enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
+				      const struct desired_rule *want,
+				      uint64_t now_ns);
 /* The state of a desired block or rule, for the record of a remote one:
  * true once the datapath holds it. */
 bool policy_block_written(struct policy *p, const struct hs_lpm_key *k);
