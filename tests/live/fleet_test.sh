@@ -219,8 +219,9 @@ all_blocked() { # host
 	out=$("$HS" --instance "$(inst "$1")" block list 2> /dev/null) || return 1
 	for e in $exits; do grep -q "^$e/32 " <<< "$out" || return 1; done
 }
+has_rule() { "$HS" --instance "$(inst "$1")" tuple list 2> /dev/null | grep -q .; }
 for i in $(seq 200); do
-	all_blocked a && all_blocked b && all_blocked c && break
+	all_blocked a && all_blocked b && all_blocked c && has_rule a && has_rule b && has_rule c && break
 	sleep 0.1
 done
 t_all=$(date +%s%N)
@@ -236,7 +237,7 @@ for h in "${HOSTS[@]}"; do
 		sleep 0.2
 	done
 done
-echo "all six exits blocked on all hosts $(((t_all - t_traffic) / 1000000)) ms after the farm's last request"
+echo "all six exits blocked and the tuple rule held on all hosts $(((t_all - t_traffic) / 1000000)) ms after the farm's last request"
 sleep 1.5
 # a never-seen exit (7) on its first connection, to each host in turn;
 # a direct client with the same curl stack passes
