@@ -279,6 +279,8 @@ import json, sys
 f = json.load(open(sys.argv[1]))["summary"]["fleet"]
 sys.exit(0 if f["failures"] >= 1 and f["outbox"] >= 1 and not f["connected"] else 1)' "$R/a.status-down.json"
 has_lone() { "$HS" --instance "$(inst "$1")" block list 2> /dev/null | grep -q "^$lone/32 "; }
+"$HS" --instance "$(inst a)" status > "$R/a.status-down.txt" 2>&1
+check "status says host a works alone" grep -q "fleet: NOT connected" "$R/a.status-down.txt"
 check "host b does not hold it yet" bash -c "! $HS --instance $(inst b) block list | grep -q '^$lone/32 '"
 t_restart=$(date +%s%N)
 check "redis-server restarted" redis_start

@@ -121,6 +121,23 @@ int cmd_status(int argc, char **argv)
 			       json_object_get_int64(json_object_object_get(
 				   s, "enforced_rules")));
 		}
+		if (s && json_object_object_get_ex(s, "fleet", &v))
+			printf("fleet: %s, %" PRId64
+			       " decisions published, %" PRId64
+			       " waiting, %" PRId64 " remote applied, %" PRId64
+			       " Redis failures\n",
+			       json_object_get_boolean(
+				   json_object_object_get(v, "connected"))
+				   ? "connected"
+				   : "NOT connected (working alone)",
+			       json_object_get_int64(
+				   json_object_object_get(v, "published")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "outbox")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "remote_applied")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "failures")));
 	}
 	if (s)
 		summary_clusters_text(stdout, s);
