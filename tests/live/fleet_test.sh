@@ -18,7 +18,8 @@
 # connection to another host while a direct client with the same stack
 # passes. Then Redis is killed: no instance dies, local detection goes on
 # (a relay block decided on host a), the decision waits in a's outbox and
-# reaches b and c once Redis is back; no decision is applied twice. A
+# reaches b and c once Redis is back; no decision is applied twice; a
+# stalled Redis (SIGSTOP) slows no host's rounds. A
 # real Prometheus scrapes the three with the shipped fleet rules.
 # Ends with "N passed, N failed".
 set -u
@@ -289,6 +290,28 @@ t_caught=$(date +%s%N)
 check "host b applies a's decision after the restart" has_lone b
 check "host c applies a's decision after the restart" has_lone c
 echo "decision taken while Redis was down reached b and c $(((t_caught - t_restart) / 1000000)) ms after the restart"
+# a stalled Redis (SIGSTOP: connections open, no answers): every call
+# times out, the hosts go on with their rounds, and reconnect after
+fleet_of() { # host field
+	"$HS" --instance "$(inst "$1")" status --format json 2> /dev/null | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+print(o["updated_unix_ns"] if sys.argv[1] == "updated" else int(o["summary"]["fleet"][sys.argv[1]]))' "$2"
+}
+f0=$(fleet_of a failures)
+kill -STOP "$RPID"
+u0=$(fleet_of a updated)
+sleep 3
+u1=$(fleet_of a updated)
+f1=$(fleet_of a failures)
+kill -CONT "$RPID"
+check "host a kept its rounds going while Redis stalled" test $((u1 - u0)) -ge 2000000000
+check "host a counted the stalled calls" test "$f1" -gt "$f0"
+for i in $(seq 100); do
+	[ "$(fleet_of a connected)$(fleet_of b connected)$(fleet_of c connected)" = 111 ] && break
+	sleep 0.1
+done
+check "every host reconnected after the stall" test "$(fleet_of a connected)$(fleet_of b connected)$(fleet_of c connected)" = 111
 for h in "${HOSTS[@]}"; do
 	ip netns exec "$RDS" curl -s --max-time 2 "http://10.98.$(idx "$h").2:9477/metrics" > "$R/$h.metrics"
 done
