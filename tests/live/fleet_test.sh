@@ -192,8 +192,8 @@ for h in "${HOSTS[@]}"; do
 	check "instance $h attached" grep -q attached "$R/$h.err"
 	check "instance $h pinned under its own name" test -e "/sys/fs/bpf/hydrascope-$(inst "$h")/blocklist"
 done
-check "three pid files" test -s "/run/hydrascope-$(inst a).pid" -a -s "/run/hydrascope-$(inst b).pid" \
-	-a -s "/run/hydrascope-$(inst c).pid"
+check "three pid files" test -s "/run/hydrascope/hydrascope-$(inst a).pid" \
+	-a -s "/run/hydrascope/hydrascope-$(inst b).pid" -a -s "/run/hydrascope/hydrascope-$(inst c).pid"
 
 url() { echo "https://198.18.8$(idx "$1").1:$PORT/"; }
 # a request from the far client through exit N to host H
