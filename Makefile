@@ -19,7 +19,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -Iuser -std=gnu11 -D_GNU_SOURCE
 # every object records the headers it read: an edit rebuilds its readers only
 DEPFLAGS   = -MMD -MP
-LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lm -lpthread
+LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lhiredis -lm -lpthread
 
 BPF_SRC    := bpf/hydrascope.bpf.c
 BPF_OBJ    := $(BUILD)/hydrascope.bpf.o
@@ -54,6 +54,9 @@ help:
 	@echo "  make bench-detect  detection on held-out generated farms (>= 500 farm, >= 5,000 benign"
 	@echo "                  sources, several seeds): recall, time to flag, benign flagged/blocked,"
 	@echo "                  relay per detour (build/bench-detect.json); SEEDS=1,2,3"
+	@echo "  make bench-fleet  the fleet transport: decisions/s through Redis, decision to"
+	@echo "                  enforcement on 3 live instances (median, p99), Redis memory per"
+	@echo "                  100k sources (build/bench-fleet.json)"
 	@echo "  make fuzz       libFuzzer targets (hello, collector, pcap, config, asndb), FUZZ_SECONDS each"
 	@echo "  make thresholds-docs  regenerate deploy/hydrascope.conf.example and the README's"
 	@echo "                  threshold table from user/correlate/thresholds.h"
@@ -371,6 +374,13 @@ bench: all deps-bench $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/ben
 		$(BUILD)/bench-memory-100k.json $(BUILD)/bench-memory-1m.json \
 		$(BUILD)/bench-replay.json $(BUILD)/bench-live.json
 
+
+# The fleet transport against a real redis-server and three live instances:
+# decisions/s through the stream, decision-to-enforcement time on every
+# host (median, p99), Redis memory per 100k tracked sources.
+.PHONY: bench-fleet
+bench-fleet: all deps-test $(BUILD)/bench_fleet
+	@tools/bench/bench_fleet.sh | tee $(BUILD)/bench-fleet.json
 
 # Live farm testbed (tools/testbed/farm.sh): real proxies with per-exit
 # device stacks and detours, cloud members, SDK customers, real users and

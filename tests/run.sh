@@ -9,7 +9,9 @@
 # (detection figures), short
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
 # (promtool), the live netns test, real relays behind a delayed link, the
-# fault and upgrade test, and a real Prometheus scraping a live instance. A missing prerequisite is a
+# fault and upgrade test, a real Prometheus scraping a live instance, and
+# three instances sharing clusters and decisions through Redis (fleet). A
+# missing prerequisite is a
 # failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -110,7 +112,10 @@ for f in tests/fuzz/fuzz_*.c; do
 done
 echo "== alert rules"
 if (cd deploy/prometheus && promtool check rules hydrascope.rules.yml &&
-	promtool test rules hydrascope.rules.test.yml) > build/test-logs/rules.log 2>&1; then
+	promtool test rules hydrascope.rules.test.yml &&
+	promtool check rules hydrascope-fleet.rules.yml &&
+	promtool test rules hydrascope-fleet.rules.test.yml &&
+	promtool check config fleet-federation.yml) > build/test-logs/rules.log 2>&1; then
 	total_pass=$((total_pass + 1))
 else
 	total_fail=$((total_fail + 1))
@@ -123,6 +128,7 @@ run_script fault timeout 240 tests/live/fault_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 run_script hardening timeout 180 tests/live/hardening_test.sh
 run_script metrics_slowloris timeout 180 tests/live/metrics_slowloris_test.sh
+run_script fleet timeout 150 tests/live/fleet_test.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -4,7 +4,7 @@
 #   tools/install-deps.sh test    + what `make test` and `make demo` run
 #   tools/install-deps.sh bench   + the references of `make bench`
 # Idempotent and quiet when everything is already present. Test daemons
-# (nginx, squid, dante, tinyproxy, prometheus) are installed with their
+# (nginx, squid, dante, tinyproxy, prometheus, redis) are installed with their
 # system services disabled and stopped: on an ingress host they must never
 # start at boot or hold a port; the tests start them in their own netns.
 set -euo pipefail
@@ -15,6 +15,8 @@ BUILD_PKGS=(
 	make pkg-config clang-19 llvm-19 lld-19 bpftool linux-libc-dev
 	libbpf-dev libelf-dev zlib1g-dev libpcap-dev libmicrohttpd-dev
 	libjson-c-dev libssl-dev libmaxminddb-dev
+	# the fleet transport (run --fleet redis://...)
+	libhiredis-dev
 )
 TEST_PKGS=(
 	# unit tests (cmocka) with the sanitizer runtimes
@@ -34,6 +36,8 @@ TEST_PKGS=(
 	# syscall-filter groups), the man page (groff; man-db for the unit's
 	# Documentation= check), run's system calls
 	systemd groff-base man-db strace
+	# the fleet test's shared Redis
+	redis-server
 )
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures
@@ -42,7 +46,7 @@ BENCH_PKGS=(
 	chromium firefox-esr golang-go
 )
 # the services the test packages ship; never left enabled or running
-TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter)
+TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter redis-server)
 
 group=${1:-build}
 case $group in

@@ -16,11 +16,6 @@
  * the cuts map, adversary counters in hs_stats). */
 #define HS_SCHEMA_VERSION 3
 
-#define HS_PIN_DIR "/sys/fs/bpf/hydrascope"
-/* Pinned bpf_links, one per hook and interface: the datapath outlives a
- * daemon that dies, and the next one takes the links over. */
-#define HS_LINK_DIR HS_PIN_DIR "/links"
-
 /* Default map sizes (overridable on the command line before load). */
 #define HS_DEFAULT_FLOWS 65536
 #define HS_DEFAULT_SOURCES 65536

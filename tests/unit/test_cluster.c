@@ -15,11 +15,17 @@
  * A robotic group is one schedule: its members here connect every 3 s with
  * the same request, so they earn the uniform bonus.
  * With mismatch evidence only the members that show it are listed.
+ *
+ * Fleet rows: a fake transport answers the fleet's distinct counts (as
+ * Redis's HyperLogLogs would) and records the slice this host hands it;
+ * the fleet's counts replace this host's where they are larger, so a farm
+ * forms from slices that each stay under the thresholds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -38,6 +44,38 @@ struct cluster_row {
 	double score;
 	size_t listed;
 };
+
+/* A row seen with the fleet's counts. */
+struct fleet_row {
+	const char *name;
+	struct cluster_row here; /* this host's slice and the verdict */
+	struct fleet_counts fleet;
+	const char *scope; /* the evidence's "scope" when it fires */
+};
+
+/* The fake transport: answers the row's counts, keeps the last slice. */
+static struct {
+	const struct fleet_counts *counts;
+	size_t slice_n, slice_relayed;
+} fake;
+
+static void fake_observe(void *ctx, const struct fleet_slice *s)
+{
+	(void)ctx;
+	fake.slice_n = s->n;
+	fake.slice_relayed = 0;
+	for (size_t i = 0; i < s->n; i++)
+		fake.slice_relayed +=
+		    !!(s->members[i].bits & FLEET_MEMBER_RELAY);
+}
+
+static bool fake_view(void *ctx, uint64_t group, struct fleet_counts *out)
+{
+	(void)ctx;
+	(void)group;
+	*out = *fake.counts;
+	return true;
+}
 
 static const struct cluster_row rows[] = {
     {"cluster: 5 robotic members over 5 /24s, both minimums at the bound", 0, 5,
@@ -82,9 +120,50 @@ static const struct cluster_row rows[] = {
      0, 0, 0, 50, false, 0, 0},
 };
 
-static void run_row(void **state)
+static const struct fleet_row fleet_rows[] = {
+    {"fleet: relay on 4 of 4 over 4 /24s here, 6 of 6 over 6 in the fleet",
+     {NULL, 0, 4, 4, BAND_SPARSE, 4, 4, 0, 0, 0, true, 0.3 + 0.3 * 0.6 + 0.3,
+      4},
+     {.sources = 6,
+      .prefixes = 6,
+      .hosts = 3,
+      .relay_measured = 6,
+      .relay_members = 6},
+     "\"scope\":\"fleet\""},
+    {"fleet: the fleet has 4 sources too, under cluster_min_sources",
+     {NULL, 0, 4, 4, BAND_SPARSE, 4, 4, 0, 0, 0, false, 0, 0},
+     {.sources = 4,
+      .prefixes = 4,
+      .hosts = 2,
+      .relay_measured = 4,
+      .relay_members = 4},
+     NULL},
+    {"fleet: 6 sources over 4 /24s in the fleet, under cluster_min_prefixes",
+     {NULL, 0, 4, 4, BAND_SPARSE, 4, 4, 0, 0, 0, false, 0, 0},
+     {.sources = 6,
+      .prefixes = 4,
+      .hosts = 2,
+      .relay_measured = 6,
+      .relay_members = 6},
+     NULL},
+    {"fleet: 6 relayed among 600 measured in the fleet is chance",
+     {NULL, 0, 4, 4, BAND_SPARSE, 4, 4, 0, 0, 0, false, 0, 0},
+     {.sources = 6,
+      .prefixes = 6,
+      .hosts = 3,
+      .relay_measured = 600,
+      .relay_members = 6},
+     NULL},
+    {"fleet: 5 robotic over 5 here and no more in the fleet: scope host",
+     {NULL, 0, 5, 5, BAND_ROBOTIC, 0, 0, 0, 0, 0, true,
+      0.3 + 0.3 * 0.5 + 0.3 + 0.1, 5},
+     {.sources = 5, .prefixes = 5, .hosts = 1},
+     "\"scope\":\"host\""},
+};
+
+static void check_row(const struct cluster_row *r,
+		      const struct fleet_counts *fleet, const char *scope)
 {
-	const struct cluster_row *r = *state;
 	struct fx *f = fx_new();
 	const struct fx_ind *g;
 	char a[32];
@@ -95,6 +174,8 @@ static void run_row(void **state)
 	assert_true(f->cfg.cluster_min_evidence == 0.5);
 	if (r->min_prefixes)
 		f->cfg.cluster_min_prefixes = r->min_prefixes;
+	fake.counts = fleet;
+	fake.slice_n = 0;
 	for (unsigned i = 0; i < r->members; i++) {
 		bool timed = i < r->measured, relayed = i < r->relayed;
 
@@ -129,8 +210,21 @@ static void run_row(void **state)
 				       .req_mean = 400,
 				   });
 	}
+	if (fleet) {
+		/* the correlator exists once evaluated: a first pass */
+		fx_eval(f, 120);
+		corr_set_fleet(
+		    f->c, &(struct corr_fleet){fake_observe, fake_view, NULL});
+	}
 	fx_eval(f, 120);
 	g = fx_find_cluster(f, IND_FARM_CLUSTER);
+	if (fleet) {
+		/* this host's slice went out: every member, with evidence */
+		assert_int_equal(fake.slice_n, r->members);
+		assert_int_equal(fake.slice_relayed, r->relayed);
+	}
+	if (g && scope)
+		assert_non_null(strstr(g->evidence, scope));
 	if (!g != !r->fires) {
 		fx_dump(f);
 		fail_msg("farm_cluster %s", g ? "fired" : "did not fire");
@@ -151,7 +245,30 @@ static void run_row(void **state)
 	fx_free(f);
 }
 
+static void run_row(void **state)
+{
+	check_row(*state, NULL, NULL);
+}
+
+static void run_fleet_row(void **state)
+{
+	const struct fleet_row *r = *state;
+
+	check_row(&r->here, &r->fleet, r->scope);
+}
+
 int main(void)
 {
-	return ROWS_RUN("cluster", rows, run_row);
+	enum { N = sizeof(fleet_rows) / sizeof(fleet_rows[0]) };
+	struct CMUnitTest fixed[N];
+
+	for (size_t i = 0; i < N; i++)
+		fixed[i] = (struct CMUnitTest){
+		    .name = fleet_rows[i].name,
+		    .test_func = run_fleet_row,
+		    .initial_state = (void *)&fleet_rows[i],
+		};
+	return rows_run("cluster", fixed, N, rows,
+			sizeof(rows) / sizeof(rows[0]), sizeof(rows[0]),
+			run_row);
 }

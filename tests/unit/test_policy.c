@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The policy (user/decide/policy.c): TTLs, repeat offences, decay, jitter,
- * renewals and caps, read back from the decision records it writes.
+ * renewals and caps, read back from the decision records it writes; and
+ * the decisions other hosts took (the fleet's stream).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -20,7 +23,6 @@
 #include "lib/hstime.h"
 #include "lib/table.h"
 #include "output/records.h"
-
 
 struct decisions {
 	json_object *d[4096];
@@ -293,12 +295,100 @@ static void test_policy_cluster(void **state)
 	fclose(f);
 }
 
+static struct hs_lpm_key lpm(const char *cidr)
+{
+	struct hs_lpm_key k = {0};
+	struct cidr c;
+
+	assert_int_equal(cidr_parse(cidr, &c), 0);
+	k.prefixlen = c.plen;
+	memcpy(k.addr, c.addr.b, 16);
+	return k;
+}
+
+/* Remote decisions: idempotent, extended by a later expiry, the local
+ * allowlist wins, the cap holds, lapsed ones are skipped. */
+static void test_policy_remote(void **state)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
+	const uint64_t s = HS_NS_PER_SEC, now = 1000 * s;
+	struct corr_config cfg;
+	struct hs_lpm_key k = lpm("10.0.0.1/32"), allow = lpm("10.9.0.0/16");
+	struct hs_allow av = {0};
+	struct policy *p;
+	int afd;
+
+	(void)state;
+	corr_config_defaults(&cfg);
+	cfg.max_blocks = 2;
+	cfg.max_tuple_rules = 1;
+	p = policy_new(&cfg);
+	afd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "test_allow", sizeof(k),
+			     sizeof(av), 16, &mo);
+	assert_true(afd >= 0);
+	assert_int_equal(bpf_map_update_elem(afd, &allow, &av, BPF_ANY), 0);
+	policy_set_allowlist(p, afd);
+
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_APPLIED);
+	assert_false(policy_block_written(p, &k)); /* the enforcer writes */
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_HELD);
+	assert_int_equal(policy_remote_block(p, &k, now + 50 * s, 50, now),
+			 REMOTE_HELD);
+	assert_int_equal(policy_remote_block(p, &k, now + 200 * s, 200, now),
+			 REMOTE_APPLIED);
+	k = lpm("10.0.0.2/32");
+	assert_int_equal(policy_remote_block(p, &k, now, 100, now),
+			 REMOTE_EXPIRED);
+	k = lpm("10.9.1.1/32");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_ALLOWLISTED);
+	/* wider than block_v4_prefix (32): refused; a far expiry is cut */
+	k = lpm("10.0.0.0/24");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_WIDE);
+	k = lpm("10.0.0.3/32");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_APPLIED);
+	k = lpm("10.0.0.4/32");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_CAP);
+	assert_int_equal(table_len(policy_blocks(p)), 2);
+
+	{
+		struct desired_rule want = {.expires_ns = now + 100 * s,
+					    .ttl_s = 100,
+					    .min_gap_us = 12000,
+					    .min_ack_hello_us = 12000,
+					    .kind = HS_RULE_TLS};
+		uint64_t id = 0x1234;
+
+		assert_int_equal(policy_remote_rule(p, id, &want, now),
+				 REMOTE_APPLIED);
+		assert_int_equal(policy_remote_rule(p, id, &want, now),
+				 REMOTE_HELD);
+		assert_int_equal(policy_remote_rule(p, 0x5678, &want, now),
+				 REMOTE_CAP);
+		assert_int_equal(policy_remote_rule(p, 0, &want, now),
+				 REMOTE_EXPIRED);
+		/* the kernel gets the rule the deciding host wrote */
+		assert_int_equal(
+		    ((struct desired_rule *)table_get(policy_rules(p), &id))
+			->kind,
+		    HS_RULE_TLS);
+	}
+	policy_free(p);
+	close(afd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_policy_ttls),
 	    cmocka_unit_test(test_policy_jitter_and_cap),
 	    cmocka_unit_test(test_policy_cluster),
+	    cmocka_unit_test(test_policy_remote),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

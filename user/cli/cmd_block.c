@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/addr.h"
+#include "lib/paths.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "hydrascope/abi.h"
@@ -26,7 +27,7 @@ static int open_pinned(const char *name)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", paths_pin_dir(), name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		cli_fail("cannot open %s: %s (start 'hydrascope run' first)",

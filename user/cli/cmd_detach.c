@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "datapath/loader.h"
+#include "lib/paths.h"
 #include "lib/pidfile.h"
 
 static int opt_all(void *ctx, const char *val)
@@ -50,9 +51,10 @@ int cmd_detach(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (first < argc)
 		return cli_fail("detach takes no argument '%s'", argv[first]);
-	pid = pidfile_running(HS_PIDFILE);
+	pid = pidfile_running(paths_pidfile());
 	if (pid) {
-		if (pidfile_signal(HS_PIDFILE, SIGTERM, 5000, err, sizeof(err)))
+		if (pidfile_signal(paths_pidfile(), SIGTERM, 5000, err,
+				   sizeof(err)))
 			return cli_fail("%s", err);
 		fprintf(stderr, "hydrascope: stopped instance %d\n", (int)pid);
 	} else if (loader_detach_pinned()) {

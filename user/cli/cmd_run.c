@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "lib/paths.h"
 #include "cli/session.h"
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
@@ -32,6 +33,7 @@
 #include "ingest/collector.h"
 #include "lib/hstime.h"
 #include "lib/pidfile.h"
+#include "output/fleet.h"
 #include "lib/sdnotify.h"
 #include "lib/privs.h"
 #include "lib/table.h"
@@ -55,7 +57,7 @@ struct run_opts {
 	struct common_opts co;
 	enum xdp_mode_req mode;
 	enum out_format fmt;
-	const char *iface, *metrics_addr;
+	const char *iface, *metrics_addr, *fleet_url;
 	bool replace, takeover;
 	uint64_t interval, duration;
 };
@@ -114,6 +116,17 @@ static int opt_metrics(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_fleet(void *ctx, const char *val)
+{
+	struct fleet_url u;
+	char err[512];
+
+	if (fleet_parse_url(val, &u, err, sizeof(err)))
+		return cli_fail("%s", err);
+	((struct run_opts *)ctx)->fleet_url = val;
+	return 0;
+}
+
 static int opt_decide_interval(void *ctx, const char *val)
 {
 	uint64_t v;
@@ -164,6 +177,10 @@ static const struct cli_option run_options[] = {
      "serve Prometheus metrics on http://HOST:PORT/metrics;\n"
      "unix:PATH serves them on a UNIX socket (mode 0660)",
      opt_metrics},
+    {"fleet", "redis://[USER:PASS@]HOST:PORT[/DB]",
+     "share cluster counts and decisions with the other\n"
+     "ingress hosts through Redis (README: Fleet)",
+     opt_fleet},
     {"decide-interval", "SEC",
      "correlate and decide every SEC s (default: eval_interval_s, 10)",
      opt_decide_interval},
@@ -246,12 +263,16 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 }
 
 static void publish(struct metrics *mx, const struct collector *coll,
-		    const struct pipeline *pl)
+		    const struct pipeline *pl, const struct fleet *fl)
 {
 	struct metrics_snapshot s = {0};
 
 	if (!mx)
 		return;
+	if (fl) {
+		s.have_fleet = true;
+		fleet_get_stats(fl, &s.fleet);
+	}
 	collector_get_stats(coll, &s.coll);
 	corr_get_stats(pl->corr, &s.corr);
 	policy_get_stats(pl->policy, &s.policy);
@@ -292,8 +313,32 @@ static struct metrics *start_metrics(const struct run_opts *o,
 	return metrics_open(o->metrics_addr, &ms, err, errlen);
 }
 
+/* Remote decisions through the pipeline; the fleet counts the outcomes. */
+static void apply_remote(void *ctx, struct json_object **recs, size_t n,
+			 enum fleet_outcome *out)
+{
+	static const enum fleet_outcome map[] = {
+	    [REMOTE_APPLIED] = FLEET_APPLIED,	  [REMOTE_HELD] = FLEET_HELD,
+	    [REMOTE_ALLOWLISTED] = FLEET_REFUSED, [REMOTE_CAP] = FLEET_REFUSED,
+	    [REMOTE_EXPIRED] = FLEET_EXPIRED,	  [REMOTE_WIDE] = FLEET_REFUSED,
+	};
+	enum remote_result res[PIPELINE_REMOTE_MAX];
+	struct pipeline *pl = ctx;
+
+	for (size_t at = 0; at < n; at += PIPELINE_REMOTE_MAX) {
+		size_t k =
+		    n - at < PIPELINE_REMOTE_MAX ? n - at : PIPELINE_REMOTE_MAX;
+
+		pipeline_apply_remote(pl, recs + at, k,
+				      hs_clock_ns(CLOCK_MONOTONIC), res);
+		for (size_t i = 0; i < k; i++)
+			out[at + i] = map[res[i]];
+	}
+}
+
 static void main_loop(const struct run_opts *o, struct session *s,
-		      struct metrics *mx, const struct attachment *att)
+		      struct metrics *mx, const struct attachment *att,
+		      struct fleet *fl)
 {
 	struct pipeline *pl = s->pl;
 	struct map_fds m;
@@ -316,9 +361,11 @@ static void main_loop(const struct run_opts *o, struct session *s,
 		}
 		now = hs_clock_ns(CLOCK_MONOTONIC);
 		if (pipeline_step(pl, now)) {
-			publish(mx, s->coll, pl);
+			publish(mx, s->coll, pl, fl);
 			status_publish(pl, m.stats, att, o->co.load.enforce);
 		}
+		if (fl)
+			fleet_poll(fl, now, apply_remote, pl);
 		if (now >= next_line) {
 			summary_line(&m, s->coll, pl, &prev);
 			next_line += hs_sec_ns(o->interval);
@@ -364,7 +411,7 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 		"%s\n",
 		att->xdp_took_over ? "took over the datapath on"
 				   : "attached to",
-		o->iface, att->xdp_mode, att->tc_mode, HS_PIN_DIR);
+		o->iface, att->xdp_mode, att->tc_mode, paths_pin_dir());
 	metrics_set_modes(*mx, att->xdp_mode, att->tc_mode);
 	if (*mx)
 		fprintf(stderr, "hydrascope: metrics on %s%s/metrics\n",
@@ -380,11 +427,43 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	return 0;
 }
 
+/* The fleet transport beside the pipeline: the correlator's slices and
+ * this host's decisions go out through it, the fleet's counts and the
+ * other hosts' decisions come back. */
+static struct fleet *start_fleet(const struct run_opts *o, struct pipeline *pl)
+{
+	char host[64] = "localhost", origin[128], err[512];
+	struct fleet_opts fo = {
+	    .url = o->fleet_url,
+	    .origin = origin,
+	    .window_s = o->co.corr.window_s,
+	    .max_members = o->co.corr.max_members,
+	};
+	struct corr_fleet hooks;
+	struct fleet *fl;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(origin, sizeof(origin), "%s/%s", host,
+		 *paths_instance() ? paths_instance() : "default");
+	fl = fleet_new(&fo, err, sizeof(err));
+	if (!fl) {
+		cli_fail("%s", err);
+		return NULL;
+	}
+	hooks = fleet_corr_hooks(fl);
+	corr_set_fleet(pl->corr, &hooks);
+	pl->out.sink = fleet_record_sink(fl);
+	pl->fleet = fl;
+	fprintf(stderr, "hydrascope: fleet %s as %s\n", o->fleet_url, origin);
+	return fl;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {.fmt = FMT_TEXT, .interval = 10};
 	struct metrics *metrics = NULL;
 	struct session ses = {0};
+	struct fleet *fleet = NULL;
 	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
 	bool pinned = false, have_pid = false;
 	/* live: records go to the log; stdout keeps the exit report */
@@ -407,11 +486,11 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	rc = 2;
 	if (o.takeover &&
-	    pidfile_signal(HS_PIDFILE, SIGUSR1, 10000, err, sizeof(err))) {
+	    pidfile_signal(paths_pidfile(), SIGUSR1, 10000, err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
-	if (pidfile_claim(HS_PIDFILE, err, sizeof(err))) {
+	if (pidfile_claim(paths_pidfile(), err, sizeof(err))) {
 		cli_fail("%s", err);
 		goto out;
 	}
@@ -427,9 +506,10 @@ int cmd_run(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	signal(SIGHUP, on_signal);
 	if (session_start(&ses, &recs) ||
+	    (o.fleet_url && !(fleet = start_fleet(&o, ses.pl))) ||
 	    start(&o, &ses, &metrics, &pinned, &att))
 		goto out;
-	main_loop(&o, &ses, metrics, &att);
+	main_loop(&o, &ses, metrics, &att, fleet);
 	sd_notify_state("STOPPING=1");
 	status_remove();
 	ring_buffer__consume(ses.rb);
@@ -442,6 +522,9 @@ int cmd_run(int argc, char **argv)
 		loader_detach(&att);
 	}
 	session_finish(&ses, hs_clock_ns(CLOCK_MONOTONIC));
+	if (fleet) /* the last round's decisions still go out (bounded) */
+		fleet_poll(fleet, hs_clock_ns(CLOCK_MONOTONIC), apply_remote,
+			   ses.pl);
 	session_report(&ses, stdout, o.fmt, true, true,
 		       hs_clock_ns(CLOCK_MONOTONIC));
 	session_summary(&ses, stdout, o.fmt, hs_clock_ns(CLOCK_MONOTONIC));
@@ -452,6 +535,7 @@ out:
 	if (pinned)
 		loader_unpin_maps(false);
 	session_close(&ses);
+	fleet_free(fleet);
 	if (have_pid)
 		pidfile_release();
 	return rc;

@@ -11,6 +11,7 @@
 #include "datapath/maps.h"
 #include "fingerprint/tcpsig.h"
 #include "lib/hstime.h"
+#include "lib/paths.h"
 #include "output/report.h"
 #include "output/status.h"
 
@@ -86,7 +87,7 @@ int cmd_show(int argc, char **argv)
 		return cli_fail("%s", err);
 	db = common_load_p0f(&a.co, false);
 	/* the running instance names its interface in its status file */
-	status = json_object_from_file(HS_STATUS_FILE);
+	status = json_object_from_file(paths_status_file());
 	if (status && json_object_object_get_ex(status, "iface", &iface) &&
 	    json_object_is_type(iface, json_type_string))
 		env.iface = json_object_get_string(iface);

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "lib/paths.h"
 #include "lib/pidfile.h"
 #include "output/report.h"
 #include "output/status.h"
@@ -21,13 +22,14 @@
 
 static json_object *read_status(void)
 {
-	json_object *o = json_object_from_file(HS_STATUS_FILE), *pid;
+	json_object *o = json_object_from_file(paths_status_file()), *pid;
 
 	if (!o)
 		return NULL;
 	/* a file a dead instance left is not a status */
 	if (!json_object_object_get_ex(o, "pid", &pid) ||
-	    pidfile_running(HS_PIDFILE) != (pid_t)json_object_get_int(pid)) {
+	    pidfile_running(paths_pidfile()) !=
+		(pid_t)json_object_get_int(pid)) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -77,7 +79,7 @@ int cmd_status(int argc, char **argv)
 	o = read_status();
 	if (!o)
 		return cli_fail("no running instance has published %s yet",
-				HS_STATUS_FILE);
+				paths_status_file());
 	json_object_object_get_ex(o, "summary", &s);
 	if (fmt == FMT_JSON) {
 		printf("%s\n",
@@ -119,6 +121,23 @@ int cmd_status(int argc, char **argv)
 			       json_object_get_int64(json_object_object_get(
 				   s, "enforced_rules")));
 		}
+		if (s && json_object_object_get_ex(s, "fleet", &v))
+			printf("fleet: %s, %" PRId64
+			       " decisions published, %" PRId64
+			       " waiting, %" PRId64 " remote applied, %" PRId64
+			       " Redis failures\n",
+			       json_object_get_boolean(
+				   json_object_object_get(v, "connected"))
+				   ? "connected"
+				   : "NOT connected (working alone)",
+			       json_object_get_int64(
+				   json_object_object_get(v, "published")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "outbox")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "remote_applied")),
+			       json_object_get_int64(
+				   json_object_object_get(v, "failures")));
 	}
 	if (s)
 		summary_clusters_text(stdout, s);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "lib/paths.h"
 #include "lib/version.h"
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
@@ -47,6 +48,29 @@ static int global_option(const char *a)
 	return 0;
 }
 
+/* --instance NAME applies to every command, run and readers alike (the
+ * instance's own pins, pid and status files, lib/paths.h): take it out of
+ * argv before the command parses the rest. */
+static int take_instance(int *argc, char **argv)
+{
+	int i, j;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--instance"))
+			continue;
+		if (i + 1 >= *argc || paths_set_instance(argv[i + 1]))
+			return cli_fail("--instance wants a name of 1-%d "
+					"letters, digits, '-' or '_', got '%s'",
+					HS_INSTANCE_MAX,
+					i + 1 < *argc ? argv[i + 1] : "");
+		for (j = i; j + 2 <= *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		i--;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dbg = getenv("HS_DEBUG");
@@ -55,6 +79,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(dbg && *dbg == '1' ? verbose_print : silent_print);
 	/* scores and shares: 6 significant digits, not json-c's 17 */
 	json_c_set_serialization_double_format("%.6g", JSON_C_OPTION_GLOBAL);
+	if (take_instance(&argc, argv))
+		return 2;
 	if (argc < 2) {
 		cli_help_all(stderr);
 		return 2;

@@ -143,6 +143,9 @@ void cli_help_all(FILE *out)
 	for (size_t i = 0; cli_commands[i]; i++)
 		fprintf(out, "  %-10s %s\n", cli_commands[i]->name,
 			cli_commands[i]->about);
+	fprintf(out, "Every command takes --instance NAME (anywhere): that "
+		     "instance's own pins, pid\nand status files, for several "
+		     "instances on one host.\n");
 	fprintf(out, "Each command takes --help. hydrascope --version prints "
 		     "the version; man hydrascope has it all.\n");
 }

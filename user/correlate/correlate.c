@@ -96,7 +96,13 @@ void corr_free(struct corr *c)
 	table_free(c->raised);
 	table_free(c->sigs);
 	strpool_free(c->strs); /* after the tables that release into it */
+	free(c->slice);
 	free(c);
+}
+
+void corr_set_fleet(struct corr *c, const struct corr_fleet *f)
+{
+	c->fleet = f ? *f : (struct corr_fleet){0};
 }
 
 /* ---- expiry ------------------------------------------------------------ */
@@ -1047,6 +1053,77 @@ static void note_top(struct corr *c, const struct group *g)
 	c->top[at] = v;
 }
 
+bool corr_fleet_view(const struct corr *c, const struct group *g,
+		     struct fleet_counts *fc)
+{
+	return c->fleet.view && c->fleet.view(c->fleet.ctx, g->id, fc);
+}
+
+static bool slice_room(struct corr *c, size_t n)
+{
+	struct fleet_member *m;
+
+	if (n <= c->slice_cap)
+		return true;
+	m = realloc(c->slice, n * sizeof(*m));
+	if (!m)
+		return false;
+	c->slice = m;
+	c->slice_cap = n;
+	return true;
+}
+
+/* This host's slice of a group goes to the fleet before the group is
+ * scored (the fleet counts it reads back include it from the next round
+ * on): the group's current-window, low-volume members with the evidence
+ * each shows, and for a relay group the cluster's direct members with a
+ * timing sample (the relay test's denominator). */
+static void fleet_observe(struct corr *c, struct table *groups,
+			  const struct group *g)
+{
+	const struct corr_config *cfg = &c->cfg;
+	struct fleet_slice sl = {
+	    .group_id = g->id, .tuple_id = g->cl->tuple_id, .band = g->band};
+	const struct group *cands = NULL;
+	size_t i, n = 0;
+
+	if (!c->fleet.observe || !g->n || g->kind == GROUP_CANDS)
+		return;
+	if (g->kind == GROUP_RELAY) {
+		uint64_t id = group_id(g->cluster, GROUP_CANDS, 0, BAND_ANY);
+
+		cands = table_get(groups, &id);
+	}
+	if (!slice_room(c, g->n + (cands ? cands->n : 0)))
+		return;
+	for (i = 0; i < g->n; i++) {
+		const struct member *m = g->mem[i];
+
+		c->slice[n++] = (struct fleet_member){
+		    .addr = g->addrs[i],
+		    .flows = m->flows,
+		    .bits =
+			(m->relay_measured ? FLEET_MEMBER_RELAY_MEASURED : 0) |
+			(member_relayed(cfg, m) ? FLEET_MEMBER_RELAY : 0) |
+			(m->stack_checked ? FLEET_MEMBER_STACK_CHECKED : 0) |
+			(member_shows(m->stack_hits, m->stack_checked,
+				      cfg->stack_min_share)
+			     ? FLEET_MEMBER_STACK
+			     : 0),
+		};
+	}
+	for (i = 0; cands && i < cands->n; i++)
+		if (cands->mem[i]->relay_measured)
+			c->slice[n++] = (struct fleet_member){
+			    .addr = cands->addrs[i],
+			    .flows = cands->mem[i]->flows,
+			    .bits = FLEET_MEMBER_PEER,
+			};
+	sl.members = c->slice;
+	sl.n = n;
+	c->fleet.observe(c->fleet.ctx, &sl);
+}
+
 static void eval_groups(struct corr *c, uint64_t now,
 			const struct ind_sink *sink)
 {
@@ -1063,8 +1140,13 @@ static void eval_groups(struct corr *c, uint64_t now,
 	while (table_next(groups, &pos, NULL, &v)) {
 		const struct group *g = v;
 
+		struct fleet_counts fc = {0};
+
+		/* with a fleet, a group is tested once the fleet's is big */
 		tested += g->kind != GROUP_CANDS &&
-			  g->n >= c->cfg.cluster_min_sources;
+			  (g->n >= c->cfg.cluster_min_sources ||
+			   (corr_fleet_view(c, g, &fc) &&
+			    fc.sources >= c->cfg.cluster_min_sources));
 	}
 	c->n_tested_groups = tested;
 	pos = 0;
@@ -1074,6 +1156,7 @@ static void eval_groups(struct corr *c, uint64_t now,
 
 		if (g->kind == GROUP_CANDS)
 			continue;
+		fleet_observe(c, groups, g);
 		if (g->kind == GROUP_DIRECT && g->band == BAND_ROBOTIC &&
 		    g->n >= c->cfg.cluster_min_sources)
 			keep_coherent(c, g, now);

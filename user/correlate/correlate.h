@@ -121,7 +121,53 @@ struct corr_stats {
 	struct hs_hist relay_gap; /* detour estimates, s (0: none) */
 };
 
+/* Past one host (README, "Fleet"): a load balancer spreads one farm over
+ * every ingress host, so each sees a slice of its members. The correlator
+ * hands each evaluation's slice of every cluster to a fleet transport and
+ * scores farm_cluster on the fleet's distinct counts where they are larger
+ * than its own. The transport is optional and never blocks: view() answers
+ * from what it read back last. */
+#define FLEET_MEMBER_RELAY_MEASURED (1u << 0)
+#define FLEET_MEMBER_RELAY (1u << 1) /* shows the relay signal */
+#define FLEET_MEMBER_STACK_CHECKED (1u << 2)
+#define FLEET_MEMBER_STACK (1u << 3) /* shows the stack mismatch */
+/* not a member: a direct member of the relay group's cluster with a timing
+ * sample, counted in the relay test's denominator only */
+#define FLEET_MEMBER_PEER (1u << 4)
+
+struct fleet_member {
+	struct hs_addr addr;
+	uint32_t flows;
+	uint32_t bits; /* FLEET_MEMBER_* */
+};
+
+/* One cluster x band as this host sees it in the current window. */
+struct fleet_slice {
+	uint64_t group_id; /* tuple, JA4 and band: the same on every host */
+	uint64_t tuple_id;
+	enum cadence_band band;
+	const struct fleet_member *members;
+	size_t n;
+};
+
+/* Distinct counts over every host's slices (HyperLogLog estimates).
+ * relay_measured: members with a timing sample and peers. */
+struct fleet_counts {
+	uint64_t sources, prefixes, hosts;
+	uint64_t relay_measured, relay_members;
+	uint64_t stack_checked, stack_members;
+};
+
+struct corr_fleet {
+	void (*observe)(void *ctx, const struct fleet_slice *s);
+	bool (*view)(void *ctx, uint64_t group_id, struct fleet_counts *out);
+	void *ctx;
+};
+
 struct corr;
+
+/* Attach a fleet transport (NULL: single host, the default). */
+void corr_set_fleet(struct corr *c, const struct corr_fleet *f);
 
 struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 		      size_t max_flows, size_t max_sources);

@@ -202,6 +202,9 @@ struct corr {
 	/* sources and groups tested at the last evaluation (the multiple-
 	 * testing denominators) */
 	size_t n_tested_sources, n_tested_groups;
+	struct corr_fleet fleet;    /* observe == NULL: single host */
+	struct fleet_member *slice; /* staging for fleet.observe */
+	size_t slice_cap;
 	/* top clusters of the last evaluation */
 	struct cluster_view top[16];
 	size_t n_top;
@@ -260,6 +263,11 @@ bool eval_uniform_source(const struct corr *c, const struct hs_addr *a,
 bool eval_residential(const struct corr *c, const struct hs_addr *a,
 		      const struct src_state *s, uint32_t fired,
 		      struct indicator *ind);
+
+/* The fleet's counts for a group (false: no fleet transport, or it
+ * knows nothing of the group yet). */
+bool corr_fleet_view(const struct corr *c, const struct group *g,
+		     struct fleet_counts *fc);
 
 /* Per-group evaluators (after farm_cluster has run on the group). */
 bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind);

@@ -3,8 +3,8 @@
  * Attaching the datapath to an interface. XDP attaches as a bpf_link
  * (native, else generic in auto mode); TC egress as a tcx bpf_link where the
  * kernel has tcx (6.6+), else through netlink on a clsact qdisc. The links
- * are pinned under HS_LINK_DIR, so the datapath outlives a daemon that dies
- * (blocks then lapse at their kernel-time expiry), and the next daemon
+ * are pinned under paths_link_dir(), so the datapath outlives a daemon that
+ * dies (blocks then lapse at their kernel-time expiry), and the next daemon
  * takes them over with bpf_link_update: the program is replaced atomically,
  * with no moment where the interface runs without one.
  *
@@ -24,6 +24,7 @@
 
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
+#include "lib/paths.h"
 #include "datapath/loader.h"
 #include "lib/hstime.h"
 
@@ -35,7 +36,7 @@
 static void link_path(const char *hook, const char *ifname, char *buf,
 		      size_t cap)
 {
-	snprintf(buf, cap, "%s/%s_%s", HS_LINK_DIR, hook, ifname);
+	snprintf(buf, cap, "%s/%s_%s", paths_link_dir(), hook, ifname);
 }
 
 /* Name of the program attached at XDP on ifindex, "" if none. */
@@ -101,8 +102,8 @@ static int attach_xdp(int prog_fd, int ifindex, enum xdp_mode_req mode,
 
 static int pin_link(int fd, const char *path, char *err, size_t errlen)
 {
-	if ((mkdir(HS_PIN_DIR, 0700) && errno != EEXIST) ||
-	    (mkdir(HS_LINK_DIR, 0700) && errno != EEXIST) ||
+	if ((mkdir(paths_pin_dir(), 0700) && errno != EEXIST) ||
+	    (mkdir(paths_link_dir(), 0700) && errno != EEXIST) ||
 	    bpf_obj_pin(fd, path)) {
 		snprintf(err, errlen, "cannot pin %s: %s", path,
 			 strerror(errno));
@@ -380,7 +381,7 @@ void loader_detach(struct attachment *a)
 	close_fd(&a->xdp_link_fd);
 	close_fd(&a->old_xdp_prog);
 	close_fd(&a->old_tc_prog);
-	rmdir(HS_LINK_DIR); /* only once empty */
+	rmdir(paths_link_dir()); /* only once empty */
 	a->tc_netlink = a->tc_created_qdisc = false;
 	a->xdp_pinned = a->tc_pinned = false;
 }

@@ -4,6 +4,7 @@
  * pinning its maps, mounting bpffs. Attaching is in attach.c.
  */
 #include "datapath/loader.h"
+#include "lib/paths.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ static const char *const persistent_maps[] = {
 
 void loader_pin_path(const char *name, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s/%s", HS_PIN_DIR, name);
+	snprintf(buf, cap, "%s/%s", paths_pin_dir(), name);
 }
 
 /*
@@ -175,11 +176,11 @@ int bpffs_ensure(char *err, size_t errlen)
 {
 	struct statfs st;
 
-	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+	if (statfs(HS_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
-	mkdir("/sys/fs/bpf", 0700);
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		snprintf(err, errlen, "cannot mount bpffs on /sys/fs/bpf: %s",
+	mkdir(HS_BPFFS, 0700);
+	if (mount("bpf", HS_BPFFS, "bpf", 0, "mode=0700")) {
+		snprintf(err, errlen, "cannot mount bpffs on " HS_BPFFS ": %s",
 			 strerror(errno));
 		return -1;
 	}
@@ -227,8 +228,8 @@ int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen)
 {
 	bool inst[8] = {0}, pers[8] = {0};
 
-	if (mkdir(HS_PIN_DIR, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", HS_PIN_DIR,
+	if (mkdir(paths_pin_dir(), 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", paths_pin_dir(),
 			 strerror(errno));
 		return -1;
 	}
@@ -254,7 +255,7 @@ void loader_unpin_maps(bool all)
 		loader_pin_path(persistent_maps[i], path, sizeof(path));
 		unlink(path);
 	}
-	rmdir(HS_PIN_DIR); /* only succeeds once empty */
+	rmdir(paths_pin_dir()); /* only succeeds once empty */
 }
 
 int loader_hint_mark(int hint_fd, enum hint_field f)

@@ -61,7 +61,7 @@ int loader_detach_pinned(void);
 
 /* Mount bpffs on /sys/fs/bpf when missing. */
 int bpffs_ensure(char *err, size_t errlen);
-/* Pin the maps operators inspect under HS_PIN_DIR. Unpinning removes the
+/* Pin the maps operators inspect under paths_pin_dir(). Unpinning removes the
  * per-instance maps; the blocking layer's maps (blocklist, allowlist,
  * tuple_rules) stay, so that blocks outlive a restart, unless all is set. */
 int loader_pin_maps(struct hydrascope *skel, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 /* The map fds the readers share: from a loaded skeleton or from the pins
  * of a running instance; whole-map dumps and the per-CPU counter sum. */
 #include "datapath/maps.h"
+#include "lib/paths.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@ int map_fds_open_pinned(struct map_fds *m, char *err, size_t errlen)
 	for (i = 0; i < 4; i++)
 		*fds[i] = -1;
 	for (i = 0; i < 4; i++) {
-		snprintf(path, sizeof(path), "%s/%s", HS_PIN_DIR, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", paths_pin_dir(),
+			 names[i]);
 		*fds[i] = bpf_obj_get(path);
 		if (*fds[i] < 0) {
 			snprintf(err, errlen,

@@ -2,8 +2,15 @@
 #include "decide/pipeline.h"
 #include "lib/hstime.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "lib/addr.h"
+#include "output/json_field.h"
 
 #define VERIFY_EVERY 6 /* rounds between full reads of the maps */
 
@@ -108,4 +115,95 @@ bool pipeline_step(struct pipeline *pl, uint64_t now_ns)
 			pl->next_verify_ns += pl->verify_ns;
 	round_at(pl, now_ns, verify, false);
 	return true;
+}
+
+static uint64_t field_u64(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v)
+		   ? (uint64_t)json_object_get_uint64(v)
+		   : 0;
+}
+
+/* One remote record through the policy; *is_rule and the key say what to
+ * look up afterwards. */
+static enum remote_result remote_one(struct pipeline *pl, json_object *rec,
+				     uint64_t now_ns, struct hs_lpm_key *k,
+				     uint64_t *rule)
+{
+	const char *action = json_field_str(rec, "action");
+	uint64_t wall = field_u64(rec, "expires_ns");
+	/* expiry on this host's datapath clock */
+	int64_t exp = (int64_t)wall - pl->out.env.wall_offset_ns;
+	uint32_t ttl = (uint32_t)field_u64(rec, "ttl_s");
+	struct cidr c;
+
+	*rule = 0;
+	if (!wall || exp <= (int64_t)now_ns)
+		return REMOTE_EXPIRED;
+	if (!strcmp(action, "block_prefix")) {
+		if (cidr_parse(json_field_str(rec, "prefix"), &c))
+			return REMOTE_EXPIRED;
+		memset(k, 0, sizeof(*k));
+		k->prefixlen = c.plen;
+		memcpy(k->addr, c.addr.b, 16);
+		return policy_remote_block(pl->policy, k, (uint64_t)exp, ttl,
+					   now_ns);
+	}
+	if (!strcmp(action, "tuple_rule")) {
+		/* the rule as the deciding host wrote it to its kernel: its
+		 * key, what the key is, and the relay bounds */
+		const char *id = json_field_str(rec, "rule_id");
+		struct desired_rule want = {
+		    .expires_ns = (uint64_t)exp,
+		    .ttl_s = ttl,
+		    .min_gap_us = (uint32_t)field_u64(rec, "tls_tcp_gap_min_us"),
+		    .min_ack_hello_us =
+			(uint32_t)field_u64(rec, "ack_hello_min_us"),
+		    .kind = strcmp(json_field_str(rec, "rule_on"), "tls_id")
+				? HS_RULE_TUPLE
+				: HS_RULE_TLS,
+		};
+
+		if (sscanf(*id ? id : json_field_str(rec, "tuple_id"),
+			   "%" SCNx64, rule) != 1)
+			return REMOTE_EXPIRED;
+		return policy_remote_rule(pl->policy, *rule, &want, now_ns);
+	}
+	return REMOTE_EXPIRED; /* nothing this build can apply */
+}
+
+void pipeline_apply_remote(struct pipeline *pl, json_object **recs, size_t n,
+			   uint64_t now_ns, enum remote_result *res)
+{
+	struct hs_lpm_key keys[PIPELINE_REMOTE_MAX];
+	uint64_t rules[PIPELINE_REMOTE_MAX];
+	bool changed = false;
+	size_t i;
+
+	if (n > PIPELINE_REMOTE_MAX)
+		n = PIPELINE_REMOTE_MAX;
+	for (i = 0; i < n; i++) {
+		res[i] = remote_one(pl, recs[i], now_ns, &keys[i], &rules[i]);
+		changed |= res[i] == REMOTE_APPLIED;
+	}
+	if (changed) /* a remote decision is enforced now, not next round */
+		enforcer_reconcile(pl->enf, pl->policy, now_ns, false);
+	for (i = 0; i < n; i++) {
+		bool held = res[i] == REMOTE_APPLIED || res[i] == REMOTE_HELD;
+
+		if (!held)
+			continue;
+		json_object_object_add(
+		    recs[i], "applied",
+		    json_object_new_boolean(
+			rules[i] ? policy_rule_written(pl->policy, rules[i])
+				 : policy_block_written(pl->policy, &keys[i])));
+		json_object_object_add(
+		    recs[i], "duplicate",
+		    json_object_new_boolean(res[i] == REMOTE_HELD));
+		record_decision(&pl->out, json_object_get(recs[i]));
+	}
+	record_flush(&pl->out);
 }

@@ -28,6 +28,8 @@ struct pipeline_opts {
 	bool adopt; /* take over blocks the maps already hold (run) */
 };
 
+struct fleet;
+
 struct pipeline {
 	struct corr *corr;
 	struct policy *policy;
@@ -36,7 +38,8 @@ struct pipeline {
 	int flows_fd, sources_fd;
 	uint64_t next_eval_ns, next_verify_ns, eval_ns, verify_ns;
 	struct hs_hist round_seconds; /* wall time each round took */
-	bool adopt_pending; /* adopt the maps' blocks at the first round */
+	struct fleet *fleet; /* the fleet transport (run --fleet), or NULL */
+	bool adopt_pending;  /* adopt the maps' blocks at the first round */
 	bool started;
 };
 
@@ -46,6 +49,16 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 void pipeline_free(struct pipeline *pl);
 /* Run a round if one is due at now_ns. Returns true when one ran. */
 bool pipeline_step(struct pipeline *pl, uint64_t now_ns);
+/* Decisions other hosts took (self-contained records from the fleet's
+ * stream: action, prefix or tuple_id, expires_ns in wall-clock time, ttl_s)
+ * go through the policy (allowlist, caps, idempotence) and, when any
+ * changed the desired set, straight to the enforcer, without waiting for
+ * the next round. Each is logged with "applied". Returns what the policy
+ * said of each (results[i]); n at most PIPELINE_REMOTE_MAX. */
+#define PIPELINE_REMOTE_MAX 256
+struct json_object;
+void pipeline_apply_remote(struct pipeline *pl, struct json_object **recs,
+			   size_t n, uint64_t now_ns, enum remote_result *res);
 /* A last round now, every flow counted as finished (end of a capture, or
  * of a run). */
 void pipeline_finish(struct pipeline *pl, uint64_t now_ns);

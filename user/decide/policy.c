@@ -826,3 +826,96 @@ void policy_get_stats(const struct policy *p, struct policy_stats *s)
 {
 	*s = p->st;
 }
+
+enum remote_result policy_remote_block(struct policy *p,
+				       const struct hs_lpm_key *k,
+				       uint64_t expires_ns, uint32_t ttl_s,
+				       uint64_t now_ns)
+{
+	struct block_key bk = {.k = *k};
+	struct desired_block *d;
+	struct hs_addr a;
+	uint64_t max_ns = now_ns + (uint64_t)p->cfg.ttl_max_s * HS_NS_PER_SEC;
+
+	if (expires_ns <= now_ns)
+		return REMOTE_EXPIRED;
+	/* never wider than this host would block itself: a stream writer
+	 * cannot cut a whole network off here */
+	memcpy(a.b, k->addr, 16);
+	if (k->prefixlen < (addr_is_v4(&a) ? 96 + p->cfg.block_v4_prefix
+					   : p->cfg.block_v6_prefix)) {
+		p->st.refused_wide++;
+		return REMOTE_WIDE;
+	}
+	/* nor longer than this host's longest block (clocks, a bad record) */
+	if (expires_ns > max_ns)
+		expires_ns = max_ns;
+	if (policy_allowlisted(p, &bk.k)) {
+		p->st.refused_allow++;
+		return REMOTE_ALLOWLISTED;
+	}
+	d = table_get(p->blocks, &bk);
+	if (d && d->expires_ns >= expires_ns)
+		return REMOTE_HELD;
+	if (!d && table_len(p->blocks) >= p->cfg.max_blocks) {
+		p->st.refused_remote++;
+		return REMOTE_CAP;
+	}
+	if (!d && !(d = table_get_or_add(p->blocks, &bk, NULL)))
+		return REMOTE_CAP;
+	/* no offence here: the host that saw it counts them */
+	d->expires_ns = expires_ns;
+	d->ttl_s = ttl_s;
+	d->state = DS_PENDING;
+	if (!d->offences)
+		d->offences = 1;
+	return REMOTE_APPLIED;
+}
+
+enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
+				      const struct desired_rule *want,
+				      uint64_t now_ns)
+{
+	uint64_t max_ns = now_ns + (uint64_t)p->cfg.ttl_max_s * HS_NS_PER_SEC;
+	uint64_t expires_ns = want->expires_ns;
+	struct desired_rule *r;
+
+	if (!rule_id || expires_ns <= now_ns)
+		return REMOTE_EXPIRED;
+	if (expires_ns > max_ns)
+		expires_ns = max_ns;
+	r = table_get(p->rules, &rule_id);
+	if (r && r->expires_ns >= expires_ns && r->kind == want->kind &&
+	    r->min_gap_us == want->min_gap_us &&
+	    r->min_ack_hello_us == want->min_ack_hello_us)
+		return REMOTE_HELD;
+	if (!r && table_len(p->rules) >= p->cfg.max_tuple_rules) {
+		p->st.refused_remote++;
+		return REMOTE_CAP;
+	}
+	if (!r && !(r = table_get_or_add(p->rules, &rule_id, NULL)))
+		return REMOTE_CAP;
+	if (r->expires_ns < expires_ns)
+		r->expires_ns = expires_ns;
+	r->ttl_s = want->ttl_s;
+	r->min_gap_us = want->min_gap_us;
+	r->min_ack_hello_us = want->min_ack_hello_us;
+	r->kind = want->kind;
+	r->state = DS_PENDING;
+	return REMOTE_APPLIED;
+}
+
+bool policy_block_written(struct policy *p, const struct hs_lpm_key *k)
+{
+	struct block_key bk = {.k = *k};
+	struct desired_block *d = table_get(p->blocks, &bk);
+
+	return d && d->state == DS_WRITTEN;
+}
+
+bool policy_rule_written(struct policy *p, uint64_t tuple_id)
+{
+	struct desired_rule *r = table_get(p->rules, &tuple_id);
+
+	return r && r->state == DS_WRITTEN;
+}

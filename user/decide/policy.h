@@ -82,6 +82,8 @@ struct policy_stats {
 	uint64_t refused[BUDGET_COUNT]; /* no stronger than the weakest */
 	uint64_t evicted[BUDGET_COUNT]; /* weakest pushed out for it */
 	uint64_t refused_allow;		/* the allowlist covered it */
+	uint64_t refused_remote;	/* a remote decision over a cap */
+	uint64_t refused_wide;		/* a remote prefix wider than ours */
 	uint64_t expired;
 	uint64_t lifted;	  /* removed from outside (block del, allow) */
 	uint64_t records_dropped; /* pending records over their cap */
@@ -112,6 +114,30 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 /* An operator removed it (block del, allow add): forget it. */
 void policy_lift_block(struct policy *p, const struct block_key *k);
 void policy_lift_rule(struct policy *p, uint64_t tuple_id);
+/* A decision another host took (the fleet's stream), on this host's
+ * clock. Idempotent: one this host already holds for as long or longer
+ * changes nothing. The allowlist and the caps still hold; a prefix wider
+ * than this host's own block_v4_prefix / block_v6_prefix is refused and
+ * an expiry past ttl_max_s from now is cut to it. */
+enum remote_result {
+	REMOTE_APPLIED = 0, /* new or extended: the reconcile writes it */
+	REMOTE_HELD,	    /* already held as long: a duplicate */
+	REMOTE_ALLOWLISTED,
+	REMOTE_CAP,
+	REMOTE_EXPIRED,
+	REMOTE_WIDE, /* a prefix wider than block_v4/v6_prefix */
+};
+enum remote_result policy_remote_block(struct policy *p,
+				       const struct hs_lpm_key *k,
+				       uint64_t expires_ns, uint32_t ttl_s,
+				       uint64_t now_ns);
+enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
+				      const struct desired_rule *want,
+				      uint64_t now_ns);
+/* The state of a desired block or rule, for the record of a remote one:
+ * true once the datapath holds it. */
+bool policy_block_written(struct policy *p, const struct hs_lpm_key *k);
+bool policy_rule_written(struct policy *p, uint64_t tuple_id);
 void policy_get_stats(const struct policy *p, struct policy_stats *s);
 
 #endif

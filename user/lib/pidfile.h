@@ -13,11 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A directory of its own: the systemd unit makes it (RuntimeDirectory=)
- * and keeps the rest of /run read-only (ProtectSystem=strict). */
-#define HS_RUN_DIR "/run/hydrascope"
-#define HS_PIDFILE HS_RUN_DIR "/hydrascope.pid"
-
+/* The path is the instance's (lib/paths.h: paths_pidfile()). */
 /* Claim the pid file at path and hold it until pidfile_release or exit;
  * fails (err set) if a live instance holds it. */
 int pidfile_claim(const char *path, char *err, size_t errlen);

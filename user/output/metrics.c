@@ -467,6 +467,10 @@ static void render_blocking(struct sbuf *sb, const struct metrics *m,
 		     budget_name((enum budget)i), s->policy.refused[i]);
 	put1(sb, "hydrascope_decisions_refused_total", "why", "allowlist",
 	     s->policy.refused_allow);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "remote_wide",
+	     s->policy.refused_wide);
+	put1(sb, "hydrascope_decisions_refused_total", "why", "remote_cap",
+	     s->policy.refused_remote);
 	metric(sb, "hydrascope_decisions_evicted_total", "counter",
 	       "decisions withdrawn to make room for a stronger one, by "
 	       "budget");
@@ -508,6 +512,53 @@ static void render_blocking(struct sbuf *sb, const struct metrics *m,
 	     e->cuts_expired);
 }
 
+/* Fleet transport (run --fleet): the fleet-level rules in
+ * deploy/prometheus/ compare these across hosts. */
+static void render_fleet(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	static const char *const outcome[] = {"applied", "held", "refused",
+					      "expired"};
+	const struct fleet_stats *f = &s->fleet;
+
+	if (!s->have_fleet)
+		return;
+	metric(sb, "hydrascope_fleet_connected", "gauge",
+	       "1 while the Redis connection is up");
+	put(sb, "hydrascope_fleet_connected", f->connected);
+	metric(sb, "hydrascope_fleet_connects_total", "counter",
+	       "connections made to Redis");
+	put(sb, "hydrascope_fleet_connects_total", f->connects);
+	metric(sb, "hydrascope_fleet_failures_total", "counter",
+	       "Redis connection and command failures (timeouts included)");
+	put(sb, "hydrascope_fleet_failures_total", f->failures);
+	metric(sb, "hydrascope_fleet_published_total", "counter",
+	       "decisions appended to the fleet stream");
+	put(sb, "hydrascope_fleet_published_total", f->published);
+	metric(sb, "hydrascope_fleet_publish_dropped_total", "counter",
+	       "decisions dropped from a full outbox");
+	put(sb, "hydrascope_fleet_publish_dropped_total", f->publish_dropped);
+	metric(sb, "hydrascope_fleet_outbox", "gauge",
+	       "decisions waiting for Redis");
+	put(sb, "hydrascope_fleet_outbox", f->outbox);
+	metric(sb, "hydrascope_fleet_received_total", "counter",
+	       "fleet stream entries read (own and redelivered included)");
+	put(sb, "hydrascope_fleet_received_total", f->received);
+	metric(sb, "hydrascope_fleet_remote_decisions_total", "counter",
+	       "other hosts' decisions, by what this host made of them");
+	for (size_t i = 0; i < 4; i++)
+		put1(sb, "hydrascope_fleet_remote_decisions_total", "outcome",
+		     outcome[i], f->outcome[i]);
+	metric(sb, "hydrascope_fleet_redelivered_total", "counter",
+	       "stream entries already applied (same decision id)");
+	put(sb, "hydrascope_fleet_redelivered_total", f->redelivered);
+	metric(sb, "hydrascope_fleet_observed_total", "counter",
+	       "(cluster, source) pairs published to the fleet view");
+	put(sb, "hydrascope_fleet_observed_total", f->observed);
+	metric(sb, "hydrascope_fleet_stream_last_ms", "gauge",
+	       "time part (unix ms) of the last stream entry acknowledged");
+	put(sb, "hydrascope_fleet_stream_last_ms", f->last_stream_ms);
+}
+
 char *metrics_render(struct metrics *m)
 {
 	struct sbuf sb = {0};
@@ -535,6 +586,7 @@ char *metrics_render(struct metrics *m)
 	       "metrics connections closed for missing their request "
 	       "deadline (slow or stalled clients)");
 	put(&sb, "hydrascope_metrics_connections_cut_total", m->deadline_cuts);
+	render_fleet(&sb, &s);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
 	sb_printf(&sb, "process_resident_memory_bytes %ld\n", proc_rss_bytes());

@@ -17,6 +17,7 @@
 #include "decide/enforce.h"
 #include "decide/policy.h"
 #include "lib/histogram.h"
+#include "output/fleet.h"
 #include "output/report.h"
 
 #define METRICS_TOP_K 10
@@ -49,6 +50,8 @@ struct metrics_snapshot {
 	uint64_t probe_evictions; /* table_probe_evictions_all() */
 	uint64_t rounds;
 	struct hs_hist round_seconds; /* the pipeline's */
+	bool have_fleet; /* run --fleet */
+	struct fleet_stats fleet;
 };
 
 /* Bind addr ("HOST:PORT" with IPv4 or [IPv6], or "unix:PATH", a socket

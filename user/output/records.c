@@ -160,6 +160,8 @@ void record_decision(struct record_out *o, json_object *d)
 	bool applied =
 	    json_object_get_boolean(json_object_object_get(d, "applied"));
 
+	if (o->sink.decision && !json_object_object_get_ex(d, "origin", NULL))
+		o->sink.decision(o->sink.ctx, d);
 	envelope_add(d, &o->env, at);
 	envelope_time(d, "expires", json_field_u64(d, "expires_ns"));
 	time_local(at, when, sizeof(when));

@@ -29,13 +29,24 @@ struct text_group {
 	double lo, hi; /* score range */
 };
 
+/* Where this host's own decisions go besides the log: a fleet transport
+ * (output/fleet.c) publishes them to every other host. It may add fields
+ * (the record's id and origin) before the record is written, so that the
+ * log and the fleet carry the same record. A record that already has an
+ * origin came from the fleet and is not handed back. */
+struct record_sink {
+	void (*decision)(void *ctx, struct json_object *d);
+	void *ctx;
+};
+
 struct record_out {
 	FILE *out; /* report stream, or NULL */
 	enum out_format fmt;
-	FILE *log;				 /* JSON-lines log, or NULL */
-	struct envelope env;			 /* clock, host, interface */
-	unsigned max_listed;			 /* sources per record */
-	uint64_t written;			 /* records written */
+	FILE *log;		 /* JSON-lines log, or NULL */
+	struct envelope env;	 /* clock, host, interface */
+	unsigned max_listed;	 /* sources per record */
+	struct record_sink sink; /* decision == NULL: none */
+	uint64_t written;	 /* records written */
 	struct text_group groups[IND_COUNT + 1]; /* by kind; + blocks */
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "output/status.h"
+#include "lib/paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ void status_publish(struct pipeline *pl, int stats_fd,
 	json_set_str(o, "type", "status");
 	envelope_add(o, &pl->out.env, hs_timespec_ns(&ts));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_set_str(o, "instance", paths_instance());
 	json_set_str(o, "xdp_mode", a->xdp_mode ? a->xdp_mode : "");
 	json_set_str(o, "tc_mode", a->tc_mode ? a->tc_mode : "");
 	json_object_object_add(o, "enforce", json_object_new_boolean(enforce));
@@ -36,7 +38,7 @@ void status_publish(struct pipeline *pl, int stats_fd,
 	if (asprintf(&text, "%s\n",
 		     json_object_to_json_string_ext(
 			 o, JSON_C_TO_STRING_PLAIN)) > 0) {
-		safefile_replace(HS_STATUS_FILE, text);
+		safefile_replace(paths_status_file(), text);
 		free(text);
 	}
 	json_object_put(o);
@@ -44,5 +46,5 @@ void status_publish(struct pipeline *pl, int stats_fd,
 
 void status_remove(void)
 {
-	unlink(HS_STATUS_FILE);
+	unlink(paths_status_file());
 }

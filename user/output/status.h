@@ -14,8 +14,6 @@
 struct attachment;
 struct pipeline;
 
-#define HS_STATUS_FILE "/run/hydrascope/status.json" /* lib/pidfile.h */
-
 void status_publish(struct pipeline *pl, int stats_fd,
 		    const struct attachment *a, bool enforce);
 void status_remove(void);

@@ -8,6 +8,7 @@
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
 #include "lib/table.h"
+#include "output/fleet.h"
 #include "output/json_field.h"
 
 void summary_clusters_text(FILE *out, json_object *summary)
@@ -97,6 +98,29 @@ json_object *summary_json(struct pipeline *pl, int stats_fd, uint64_t now_ns)
 	json_set_u64(o, "dropped", st.block_drops + st.tuple_drops);
 	json_set_u64(o, "would_drop",
 		     st.block_would_drop + st.tuple_would_drop);
+	if (pl->fleet) {
+		struct fleet_stats fs;
+		json_object *f = json_object_new_object();
+
+		fleet_get_stats(pl->fleet, &fs);
+		json_object_object_add(f, "connected",
+				       json_object_new_boolean(fs.connected));
+		json_set_u64(f, "connects", fs.connects);
+		json_set_u64(f, "failures", fs.failures);
+		json_set_u64(f, "published", fs.published);
+		json_set_u64(f, "publish_dropped", fs.publish_dropped);
+		json_set_u64(f, "outbox", fs.outbox);
+		json_set_u64(f, "received", fs.received);
+		json_set_u64(f, "own", fs.own);
+		json_set_u64(f, "redelivered", fs.redelivered);
+		json_set_u64(f, "remote_applied", fs.outcome[FLEET_APPLIED]);
+		json_set_u64(f, "remote_held", fs.outcome[FLEET_HELD]);
+		json_set_u64(f, "remote_refused", fs.outcome[FLEET_REFUSED]);
+		json_set_u64(f, "remote_expired", fs.outcome[FLEET_EXPIRED]);
+		json_set_u64(f, "observed", fs.observed);
+		json_set_u64(f, "views", fs.views);
+		json_object_object_add(o, "fleet", f);
+	}
 	return o;
 }
 
@@ -130,5 +154,15 @@ void summary_print(FILE *out, enum out_format fmt, struct pipeline *pl,
 		json_field_u64(o, "enforced_blocks"),
 		json_field_u64(o, "enforced_rules"),
 		json_field_u64(o, "dropped"), json_field_u64(o, "would_drop"));
+	if (json_object_object_get_ex(o, "fleet", &k))
+		fprintf(out,
+			"fleet: %" PRIu64 " decisions published (%" PRIu64
+			" dropped), %" PRIu64 " remote applied, %" PRIu64
+			" already held, %" PRIu64 " Redis failures\n",
+			json_field_u64(k, "published"),
+			json_field_u64(k, "publish_dropped"),
+			json_field_u64(k, "remote_applied"),
+			json_field_u64(k, "remote_held"),
+			json_field_u64(k, "failures"));
 	json_object_put(o);
 }

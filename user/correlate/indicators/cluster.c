@@ -22,6 +22,16 @@
  *    cluster_min_evidence of the checked members with the stack mismatch;
  *    only the members that show it are listed. Browsers sit in the human
  *    or regular band with no mismatch.
+ *
+ * With a fleet transport (correlate.h, struct corr_fleet) the counts are
+ * the fleet's where they are larger: distinct members, /24s, members with
+ * the relay signal and members measured (relay groups: the relay members
+ * and the cluster's direct members with timing, the test's denominator),
+ * members checked for and showing the stack mismatch, over every host's
+ * slice of the group. A farm that a load balancer spreads over many
+ * ingress hosts forms although no host's slice reaches the thresholds.
+ * Only this host's members are listed (and blocked here); the others' are
+ * blocked by their own hosts, and the decisions reach every host.
  */
 #include <math.h>
 
@@ -36,35 +46,53 @@ static double share_of(size_t hits, size_t measured, size_t n)
 	return measured >= need ? (double)hits / measured : 0;
 }
 
-/* The relay group's pooled test; p receives the bound. */
-static bool relay_pooled(const struct corr *c, const struct group *g, double *p)
+/* The relay group's pooled test over n relay members of all measured;
+ * p receives the bound. */
+static bool relay_pooled(const struct corr *c, size_t n, size_t all, double *p)
 {
 	const struct corr_config *cfg = &c->cfg;
-	size_t n = g->relay_members, all = g->relay_members + g->peers_measured;
 
 	*p = binom_tail_bound(n, all, cfg->relay_chance_rate);
 	return *p <= test_alpha(cfg, c->n_tested_groups);
+}
+
+/* The fleet's count where it knows more than this host. */
+static size_t wider(size_t local, uint64_t fleet)
+{
+	return fleet > local ? (size_t)fleet : local;
 }
 
 bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 {
 	const struct corr_config *cfg = &c->cfg;
 	double relay = 0, stack = 0, ev = 0, spread, size_cv, p = 1, stacks;
+	struct fleet_counts fc = {0};
+	bool fleet = corr_fleet_view(c, g, &fc);
+	size_t n = wider(g->n, fc.sources);
+	size_t prefixes = wider(g->prefixes, fc.prefixes);
 	json_object *kinds;
 
 	g->farm = false;
 	g->relay = g->mismatch = false;
-	if (g->n < cfg->cluster_min_sources ||
-	    g->prefixes < cfg->cluster_min_prefixes)
+	if (n < cfg->cluster_min_sources ||
+	    prefixes < cfg->cluster_min_prefixes)
 		return false;
 	if (g->kind == GROUP_RELAY) {
+		size_t hits = wider(g->relay_members, fc.relay_members);
+		size_t all = wider(g->relay_members + g->peers_measured,
+				   fc.relay_measured);
+
 		relay = g->relay_measured
 			    ? (double)g->relay_members / g->relay_measured
 			    : 0;
-		g->relay = relay_pooled(c, g, &p);
+		g->relay = relay_pooled(c, hits, all, &p);
 		ev = g->relay ? 1 : 0;
 	} else {
-		stack = share_of(g->stack_members, g->stack_checked, g->n);
+		/* the shares of the side that checked more members */
+		stack = fc.stack_checked > g->stack_checked
+			    ? share_of(wider(0, fc.stack_members),
+				       wider(0, fc.stack_checked), n)
+			    : share_of(g->stack_members, g->stack_checked, n);
 		g->mismatch = stack >= cfg->cluster_min_evidence;
 		if (g->band == BAND_ROBOTIC)
 			ev = 1;
@@ -73,7 +101,7 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 	}
 	if (ev <= 0)
 		return false;
-	spread = (double)g->prefixes / (2.0 * cfg->cluster_min_prefixes);
+	spread = (double)prefixes / (2.0 * cfg->cluster_min_prefixes);
 	size_cv = running_cv(&g->sizes);
 	/* exits of several OSes under one TLS client */
 	stacks = g->kind == GROUP_RELAY && g->stacks >= 3 ? 0.1 : 0;
@@ -122,5 +150,21 @@ bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind)
 		json_object_array_add(kinds,
 				      json_object_new_string("exit_stacks"));
 	json_object_object_add(ind->evidence, "machine_evidence", kinds);
+	if (fleet) {
+		json_object *f = json_object_new_object();
+
+		/* "fleet": no host's slice alone reached the thresholds */
+		json_set_str(ind->evidence, "scope",
+			     g->n < cfg->cluster_min_sources ||
+				     g->prefixes < cfg->cluster_min_prefixes
+				 ? "fleet"
+				 : "host");
+		json_set_u64(f, "sources", fc.sources);
+		json_set_u64(f, "prefixes", fc.prefixes);
+		json_set_u64(f, "hosts", fc.hosts);
+		json_set_u64(f, "relay_members", fc.relay_members);
+		json_set_u64(f, "relay_measured", fc.relay_measured);
+		json_object_object_add(ind->evidence, "fleet", f);
+	}
 	return true;
 }
