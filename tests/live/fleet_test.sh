@@ -379,6 +379,8 @@ while read -r line; do
 	*) echo "$line" ;;
 	esac
 done < "$R/verdict.txt"
+check "every host's records, remote decisions too, match deploy/schema/" \
+	python3 tests/lib/records_schema.py "$R"/a.jsonl "$R"/b.jsonl "$R"/c.jsonl
 if [ "$fail" -ne 0 ]; then
 	tail -5 "$R"/*.err "$R/redis.log" "$R/delaylink.out" 2> /dev/null
 fi
