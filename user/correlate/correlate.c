@@ -300,6 +300,27 @@ static bool member_shows(uint32_t hits, uint32_t measured, double min_share)
 	return hits && (double)hits >= min_share * measured;
 }
 
+/* A member's share of its group's totals (cur: the current window's start). */
+static void group_count(const struct corr_config *cfg, struct group *g,
+			const struct member *m, uint64_t cur)
+{
+	g->fresh += m->first_ns >= cur;
+	g->flows += m->flows;
+	if (!g->first_ns || m->first_ns < g->first_ns)
+		g->first_ns = m->first_ns;
+	if (m->last_ns > g->last_ns)
+		g->last_ns = m->last_ns;
+	g->relay_measured += m->relay_measured > 0;
+	g->relay_members += member_relayed(cfg, m);
+	g->stack_checked += m->stack_checked > 0;
+	g->stack_members +=
+	    member_shows(m->stack_hits, m->stack_checked, cfg->stack_min_share);
+	if (m->sizes.n) {
+		running_merge(&g->sizes, &m->sizes);
+		g->size_members++;
+	}
+}
+
 /* Fold one member into its group (current window) or count it as a
  * member of the previous window only. */
 static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
@@ -321,21 +342,7 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 		return; /* not low-volume: a NAT, an office, a big customer */
 	if (!group_push(g, a, m, s))
 		return;
-	g->fresh += m->first_ns >= cur;
-	g->flows += m->flows;
-	if (!g->first_ns || m->first_ns < g->first_ns)
-		g->first_ns = m->first_ns;
-	if (m->last_ns > g->last_ns)
-		g->last_ns = m->last_ns;
-	g->relay_measured += m->relay_measured > 0;
-	g->relay_members += member_relayed(cfg, m);
-	g->stack_checked += m->stack_checked > 0;
-	g->stack_members +=
-	    member_shows(m->stack_hits, m->stack_checked, cfg->stack_min_share);
-	if (m->sizes.n) {
-		running_merge(&g->sizes, &m->sizes);
-		g->size_members++;
-	}
+	group_count(cfg, g, m, cur);
 }
 
 /* Every direct member of the cluster active in the current window,
@@ -705,21 +712,7 @@ static void group_recount(const struct corr *c, struct group *g, uint64_t now)
 	for (i = 0; i < g->n; i++) {
 		const struct member *m = g->mem[i];
 
-		g->fresh += m->first_ns >= cur;
-		g->flows += m->flows;
-		if (!g->first_ns || m->first_ns < g->first_ns)
-			g->first_ns = m->first_ns;
-		if (m->last_ns > g->last_ns)
-			g->last_ns = m->last_ns;
-		g->relay_measured += m->relay_measured > 0;
-		g->relay_members += member_relayed(cfg, m);
-		g->stack_checked += m->stack_checked > 0;
-		g->stack_members += member_shows(
-		    m->stack_hits, m->stack_checked, cfg->stack_min_share);
-		if (m->sizes.n) {
-			running_merge(&g->sizes, &m->sizes);
-			g->size_members++;
-		}
+		group_count(cfg, g, m, cur);
 	}
 	group_spread(g);
 }

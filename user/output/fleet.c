@@ -349,6 +349,20 @@ static bool ok_reply(const redisReply *r)
 	return r && r->type != REDIS_REPLY_ERROR;
 }
 
+/* A command whose only answer is OK or an error; an error drops the
+ * connection (a wrong password or database is no state to go on in). */
+static bool cmd_ok(struct fleet *f, uint64_t now, int argc, const char **argv)
+{
+	redisReply *r = cmd(f, now, argc, argv, NULL);
+	bool ok = ok_reply(r);
+
+	if (r && !ok)
+		drop(f, now);
+	if (r)
+		freeReplyObject(r);
+	return ok;
+}
+
 /* The consumer group of this host: it remembers what this host read, so
  * a restart resumes there. Created at the stream's start, so that a new
  * host applies the decisions still in force. */
@@ -374,7 +388,6 @@ static bool ensure_group(struct fleet *f, uint64_t now)
 static bool connect_now(struct fleet *f, uint64_t now)
 {
 	struct timeval tv = {0, IO_TIMEOUT_MS * 1000};
-	redisReply *r;
 	char db[16];
 
 	f->rc = redisConnectWithTimeout(f->url.host, (int)f->url.port, tv);
@@ -384,31 +397,16 @@ static bool connect_now(struct fleet *f, uint64_t now)
 	}
 	if (f->url.pass[0]) {
 		const char *a[] = {"AUTH", f->url.user, f->url.pass};
+		const char *b[] = {"AUTH", f->url.pass};
 
-		r = f->url.user[0]
-			? cmd(f, now, 3, a, NULL)
-			: cmd(f, now, 2, (const char *[]){"AUTH", f->url.pass},
-			      NULL);
-		if (!r)
+		if (!cmd_ok(f, now, f->url.user[0] ? 3 : 2,
+			    f->url.user[0] ? a : b))
 			return false;
-		if (!ok_reply(r)) {
-			freeReplyObject(r);
-			drop(f, now);
-			return false;
-		}
-		freeReplyObject(r);
 	}
 	if (f->url.db) {
 		snprintf(db, sizeof(db), "%u", f->url.db);
-		r = cmd(f, now, 2, (const char *[]){"SELECT", db}, NULL);
-		if (!r)
+		if (!cmd_ok(f, now, 2, (const char *[]){"SELECT", db}))
 			return false;
-		if (!ok_reply(r)) {
-			freeReplyObject(r);
-			drop(f, now);
-			return false;
-		}
-		freeReplyObject(r);
 	}
 	f->group_ready = false;
 	if (!ensure_group(f, now))
