@@ -132,10 +132,13 @@ $(BUILD)/fuzzobj/lib/version.o: $(CONFIG_H)
 
 # The rest of what hydrascope_build_info reports (its version is
 # HS_VERSION above). Rewritten only when its text changes, so a new commit
-# rebuilds metrics.o and nothing else.
+# rebuilds metrics.o and nothing else. Without git (a source tarball, a
+# minimal root) the commit is "unknown".
 BUILD_INFO := $(BUILD)/build_info.h
 $(BUILD_INFO): FORCE | $(BUILD)
-	$(Q){ echo '#define HS_BUILD_COMMIT "'"$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo -dirty)"'"'; \
+	$(Q){ c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+	  { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; } || c=unknown; \
+	  echo '#define HS_BUILD_COMMIT "'"$$c"'"'; \
 	  echo '#define HS_BUILD_COMPILER "clang '"$$($(CLANG) -dumpversion)"'"'; } > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 $(BUILD)/user/output/metrics.o $(BUILD)/san/output/metrics.o \
