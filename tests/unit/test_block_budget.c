@@ -18,24 +18,7 @@
 #include "decide/policy.h"
 #include "lib/addr.h"
 #include "output/records.h"
-
-#define NS 1000000000ull
-
-static void feed(struct policy *p, const char *addr, double score, uint64_t t)
-{
-	struct cidr c;
-	struct indicator ind = {
-	    .kind = IND_RESIDENTIAL_PROXY,
-	    .score = score,
-	    .fresh = true,
-	    .at_ns = t * NS,
-	    .n_sources = 1,
-	};
-
-	assert_int_equal(cidr_parse(addr, &c), 0);
-	ind.sources = &c.addr;
-	policy_on_indicator(p, &ind);
-}
+#include "policy_feed.h"
 
 static bool held(struct policy *p, const char *addr)
 {
@@ -137,7 +120,7 @@ static void test_prefix_budget(void **state)
 	assert_int_equal(st.refused[BUDGET_PREFIX], 2);
 	assert_int_equal(st.evicted[BUDGET_PREFIX], 1);
 	/* expiry gives the room back */
-	policy_expire(p, 100000 * NS);
+	policy_expire(p, 100000 * HS_NS_PER_SEC);
 	assert_int_equal(table_len(policy_blocks(p)), 0);
 	feed(p, "100.64.6.1", 0.6, 100000);
 	feed(p, "100.64.7.1", 0.6, 100000);
@@ -213,7 +196,7 @@ static void test_rule_cap(void **state)
 	    .kind = IND_FARM_CLUSTER,
 	    .fresh = true,
 	    .relay = true,
-	    .at_ns = 100 * NS,
+	    .at_ns = 100 * HS_NS_PER_SEC,
 	    .sources = &none,
 	    .n_sources = 0,
 	};

@@ -23,6 +23,7 @@
 #include "lib/hstime.h"
 #include "lib/table.h"
 #include "output/records.h"
+#include "policy_feed.h"
 
 struct decisions {
 	json_object *d[4096];
@@ -67,25 +68,6 @@ static const char *str(json_object *o, const char *k)
 
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
 						   : "";
-}
-
-/* One residential_proxy indicator for addr at time t (seconds). */
-static void feed(struct policy *p, const char *addr, double score, uint64_t t)
-{
-	struct cidr c;
-	struct indicator ind = {
-	    .kind = IND_RESIDENTIAL_PROXY,
-	    .score = score,
-	    .fresh = true,
-	    .at_ns = t * HS_NS_PER_SEC,
-	    .n_sources = 1,
-	};
-
-	assert_int_equal(cidr_parse(addr, &c), 0);
-	ind.sources = &c.addr;
-	ind.evidence = json_object_new_object();
-	policy_on_indicator(p, &ind);
-	json_object_put(ind.evidence);
 }
 
 static void round_out(struct policy *p, FILE *f, uint64_t t)
