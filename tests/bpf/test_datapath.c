@@ -987,12 +987,11 @@ static void test_hello_records_and_segments(void **state)
 		assert_false(f.flags & HS_F_TUPLE);
 		assert_true(f.flags & HS_F_TLS);
 		assert_false(f.flags & HS_F_NONTLS);
-#if HS_SCHEMA_VERSION >= 3
 		assert_true(f.flags & HS_F_UNFP);
 		assert_int_equal(f.unfp_reason, HS_U_RECORDS);
-		assert_int_equal(stats().hello_rec_limit, a.hello_rec_limit + 1);
+		assert_int_equal(stats().hello_rec_limit,
+				 a.hello_rec_limit + 1);
 		assert_int_equal(stats().hello_unfp, a.hello_unfp + 1);
-#endif
 	}
 	{
 		static size_t cuts[700];
@@ -1009,11 +1008,10 @@ static void test_hello_records_and_segments(void **state)
 		assert_true(f.flags & HS_F_TLS);
 		/* a counter moves (before: none did) */
 		assert_true(stats().hello_segments > a.hello_segments);
-#if HS_SCHEMA_VERSION >= 3
 		assert_true(f.flags & HS_F_UNFP);
 		assert_int_equal(f.unfp_reason, HS_U_SEGS);
-		assert_int_equal(stats().hello_seg_limit, a.hello_seg_limit + 1);
-#endif
+		assert_int_equal(stats().hello_seg_limit,
+				 a.hello_seg_limit + 1);
 	}
 }
 
@@ -1135,10 +1133,7 @@ static void test_hello_decoys(void **state)
 	assert_true(flow_get(&s, &f));
 	assert_true(f.flags & HS_F_TUPLE);
 	assert_int_equal(f.tuple_id, user_tuple(hello, len, f.sig_id));
-#if HS_SCHEMA_VERSION >= 3
 	assert_int_equal(stats().hello_decoy, a.hello_decoy + 2);
-#endif
-	(void)a;
 
 	/* a hello in a TCP Fast Open SYN: TLS, flagged, never "non-TLS" */
 	s = v4_spec(53001, 0x02);
@@ -1151,12 +1146,9 @@ static void test_hello_decoys(void **state)
 	ingress(frame, n, t += MS);
 	assert_true(flow_get(&s, &f));
 	assert_true(f.flags & HS_F_TLS);
-#if HS_SCHEMA_VERSION >= 3
 	assert_true(f.flags & HS_F_UNFP);
 	assert_int_equal(f.unfp_reason, HS_U_TFO);
 	assert_int_equal(stats().hello_tfo, a.hello_tfo + 1);
-#endif
-	(void)a;
 }
 
 /* Row 5 (kernel part): a hello in IP fragments is not walked, but the
@@ -1184,12 +1176,9 @@ static void test_hello_in_fragments(void **state)
 	assert_true(f.flags & HS_F_TLS);
 	assert_false(f.flags & HS_F_NONTLS);
 	assert_int_equal(stats().ip_frag, a.ip_frag + 1);
-#if HS_SCHEMA_VERSION >= 3
 	assert_true(f.flags & HS_F_UNFP);
 	assert_int_equal(f.unfp_reason, HS_U_FRAG);
 	assert_int_equal(stats().hello_frag, a.hello_frag + 1);
-#endif
-	(void)a;
 }
 
 /* Row 5 (kernel part): a hello behind more IPv6 extension headers than
@@ -1220,15 +1209,11 @@ static void test_hello_behind_v6_chain(void **state)
 	assert_int_equal(stats().ipv6_ext_limit, a.ipv6_ext_limit + 1);
 	assert_true(flow_get(&s, &f));
 	assert_true(f.flags & HS_F_TLS);
-#if HS_SCHEMA_VERSION >= 3
 	assert_true(f.flags & HS_F_UNFP);
 	assert_int_equal(f.unfp_reason, HS_U_V6EXT);
 	assert_int_equal(stats().hello_v6ext, a.hello_v6ext + 1);
-#endif
-	(void)a;
 }
 
-#if HS_SCHEMA_VERSION >= 3
 static uint32_t rnd32(uint64_t *seed)
 {
 	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -1259,15 +1244,18 @@ static void test_ids_differential(void **state)
 		ne = RND() % (iter % 5 == 0 ? 300 : 20);
 		body = RND() % 24;
 		for (i = 0; i < nc; i++)
-			c[i] = (uint16_t)(RND() % 7 ? 0x1300 + RND() % 64
-						   : 0x0a0a + 0x1010 * (RND() % 16));
+			c[i] = (uint16_t)(RND() % 7
+					      ? 0x1300 + RND() % 64
+					      : 0x0a0a + 0x1010 * (RND() % 16));
 		for (i = 0; i < ne; i++)
-			e[i] = (uint16_t)(RND() % 6 ? RND() % 64
-						    : 0x0a0a + 0x1010 * (RND() % 16));
+			e[i] = (uint16_t)(RND() % 6
+					      ? RND() % 64
+					      : 0x0a0a + 0x1010 * (RND() % 16));
 		len = hello_build(hello, sizeof(hello), c, nc, e, ne, body);
 		/* one extension is ALPN with a real-looking body */
 		if (ne && body >= 4) {
-			size_t o = len - ne * (4 + body) + (RND() % ne) * (4 + body);
+			size_t o =
+			    len - ne * (4 + body) + (RND() % ne) * (4 + body);
 
 			hello[o] = 0x00;
 			hello[o + 1] = 0x10;
@@ -1328,17 +1316,18 @@ static void test_ids_differential(void **state)
 				&sig))
 				cls = hs_tcp_class_id(&sig);
 			if (f.flags & HS_F_TUPLE) {
-				if (!uok || f.tuple_id != hs_tuple_id(&acc, cls) ||
+				if (!uok ||
+				    f.tuple_id != hs_tuple_id(&acc, cls) ||
 				    f.tls_id != hs_tls_id(&acc))
-					fail_msg("iter %d: nc %zu ne %zu body %zu "
-						 "records %zu segs %zu: kernel "
-						 "%016llx user %d %016llx",
-						 iter, nc, ne, body, nat + 1,
-						 ncut + 1,
-						 (unsigned long long)f.tuple_id,
-						 uok,
-						 (unsigned long long)hs_tuple_id(
-						     &acc, cls));
+					fail_msg(
+					    "iter %d: nc %zu ne %zu body %zu "
+					    "records %zu segs %zu: kernel "
+					    "%016llx user %d %016llx",
+					    iter, nc, ne, body, nat + 1,
+					    ncut + 1,
+					    (unsigned long long)f.tuple_id, uok,
+					    (unsigned long long)hs_tuple_id(
+						&acc, cls));
 				agree++;
 			} else {
 				assert_true(f.flags & HS_F_UNFP);
@@ -1359,8 +1348,6 @@ static void test_ids_differential(void **state)
 	assert_true(agree > 200);
 }
 
-#endif
-
 /* Row 6: a cut flow stays cut through a SYN flood larger than the flow
  * map (the LRU evicts its flow entry; the cuts map keeps it). */
 static void test_cut_survives_flood(void **state)
@@ -1376,8 +1363,8 @@ static void test_cut_survives_flood(void **state)
 	struct hs_tuple_rule rule = {.reason = HS_R_MANUAL};
 	static uint8_t hello[1024];
 	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
-	struct frame_spec s = {.src = farm, .dst = srv4, .sport = 3000,
-			       .dport = 443};
+	struct frame_spec s = {
+	    .src = farm, .dst = srv4, .sport = 3000, .dport = 443};
 	uint64_t t = 90000 * MS;
 	struct hs_flow f;
 	char err[256];
@@ -1392,9 +1379,10 @@ static void test_cut_survives_flood(void **state)
 	send_segments(&s, hello, len, NULL, 0, &t);
 	assert_true(flow_get(&s, &f));
 	assert_true(f.flags & HS_F_TUPLE);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
-					     &f.tuple_id, &rule, BPF_ANY),
-			 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
+				&f.tuple_id, &rule, BPF_ANY),
+	    0);
 	assert_int_equal(
 	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
 	    0);
@@ -1421,10 +1409,8 @@ static void test_cut_survives_flood(void **state)
 	s.payload_len = 100;
 	n = frame_build(&s, frame, sizeof(frame));
 	assert_int_equal(run_at(frame, n, false, t += MS), 1 /* DROP */);
-#if HS_SCHEMA_VERSION >= 3
 	assert_true(stats().cut_hits >= 2);
 	assert_int_equal(stats().cut_inserts, 1);
-#endif
 	hydrascope__destroy(skel);
 	skel = saved;
 }
@@ -1449,7 +1435,6 @@ static void test_vlan_three_tags_blocked(void **state)
 	skel = saved;
 }
 
-#if HS_SCHEMA_VERSION >= 3
 /* The TLS id userspace computes from the bytes. */
 static uint64_t user_tls(const uint8_t *hello, size_t len)
 {
@@ -1464,20 +1449,20 @@ static uint64_t user_tls(const uint8_t *hello, size_t len)
 	free(h);
 	return id;
 }
-#endif
 
 /* A flow from src with its own SYN stack (opts, ttl, window), the hello
  * ack_hello_ms after the handshake ACK, the client's answer to the server
  * flight rtt_gap_ms after the TCP RTT (10 ms). Returns the verdict of
  * that answer (its first packet after the handshake proper). */
-static int stack_flow(const uint8_t src[4], uint16_t port,
-		      const uint8_t *opts, size_t optlen, uint8_t ttl,
-		      uint16_t win, const uint8_t *hello, size_t len,
-		      uint64_t ack_hello_ms, uint64_t rtt_gap_ms, uint64_t *t,
-		      struct hs_flow *f)
+static int stack_flow(const uint8_t src[4], uint16_t port, const uint8_t *opts,
+		      size_t optlen, uint8_t ttl, uint16_t win,
+		      const uint8_t *hello, size_t len, uint64_t ack_hello_ms,
+		      uint64_t rtt_gap_ms, uint64_t *t, struct hs_flow *f)
 {
 	static const uint8_t flight[200], fin[64];
-	struct frame_spec s = {.src = src, .dst = srv4, .sport = port,
+	struct frame_spec s = {.src = src,
+			       .dst = srv4,
+			       .sport = port,
 			       .dport = 443},
 			  r;
 	size_t n;
@@ -1550,17 +1535,14 @@ static struct hydrascope *relay_rule_setup(const uint8_t *hello, size_t len,
 				    40, 40, t, f1),
 			 XDP_PASS_RC);
 	assert_true(f1->flags & HS_F_TUPLE);
-#if HS_SCHEMA_VERSION >= 3
 	assert_int_equal(f1->tls_id, user_tls(hello, len));
 	rule_id = f1->tls_id;
 	rule.kind = HS_RULE_TLS;
 	rule.min_ack_hello_us = 2000 + 10000;
-#else
-	rule_id = f1->tuple_id;
-#endif
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
-					     &rule_id, &rule, BPF_ANY),
-			 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules), &rule_id,
+				&rule, BPF_ANY),
+	    0);
 	assert_int_equal(
 	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
 	    0);
@@ -1590,8 +1572,8 @@ static void test_relay_condition_is_userspace(void **state)
 			 XDP_PASS_RC);
 	assert_false(f.flags & HS_F_CUT);
 	assert_int_equal(stack_flow(direct, 4002, linux_opts,
-				    sizeof(linux_opts), 60, 64240, hello, len, 1,
-				    1, &t, &f),
+				    sizeof(linux_opts), 60, 64240, hello, len,
+				    1, 1, &t, &f),
 			 XDP_PASS_RC);
 	assert_false(f.flags & HS_F_CUT);
 	z = stats();
@@ -1630,10 +1612,8 @@ static void test_tls_id_rule_cuts_new_exit(void **state)
 	assert_false(f.flags & HS_F_CUT);
 	z = stats();
 	assert_int_equal(z.tuple_cuts, a.tuple_cuts + 1);
-#if HS_SCHEMA_VERSION >= 3
 	assert_int_equal(z.tls_rule_hits, a.tls_rule_hits + 1);
 	assert_int_equal(z.cut_inserts, a.cut_inserts + 1);
-#endif
 	hydrascope__destroy(skel);
 	skel = dry;
 }
@@ -1740,9 +1720,7 @@ int main(void)
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_hello_behind_v6_chain),
-#if HS_SCHEMA_VERSION >= 3
 	    cmocka_unit_test(test_ids_differential),
-#endif
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
