@@ -27,6 +27,7 @@
 #include "correlate/correlate.h"
 #include "fingerprint/asndb.h"
 #include "fingerprint/client_family.h"
+#include "family_hellos.h"
 #include "frames.h"
 #include "ingest/collector.h"
 #include "lib/addr.h"
@@ -157,42 +158,6 @@ static inline void fx_free(struct fx *f)
 	free(f);
 }
 
-/* A hello of each family, with the markers client_family.c reads
- * (the lists of test_client_family.c). */
-static inline size_t fx_hello(enum client_family fam, uint8_t *buf, size_t cap)
-{
-	static const uint16_t chrome_c[] = {0x2a2a, 0x1301, 0x1302, 0x1303,
-					    0xc02b};
-	static const uint16_t chrome_e[] = {0x3a3a, 0x0000, 0x000a, 0x4469};
-	static const uint16_t safari_c[] = {0x4a4a, 0x1301, 0xc00a, 0xc009};
-	static const uint16_t safari_e[] = {0x5a5a, 0x0000, 0x000a};
-	static const uint16_t ff_c[] = {0x1301, 0x1303, 0x1302, 0xc02b};
-	static const uint16_t ff_e[] = {0x0000, 0x000a, 0x001c, 0x0022};
-	static const uint16_t gnutls_c[] = {0x1302, 0x1303, 0x1301, 0x1304};
-	static const uint16_t gnutls_e[] = {0x000a, 0x0016, 0x001c};
-	static const uint16_t go_c[] = {0xc02b, 0xc02f, 0x1301, 0x1302};
-	static const uint16_t go_e[] = {0x0000, 0x000a, 0x000d};
-	static const uint16_t sch_c[] = {0x1302, 0x1301, 0xc02c, 0xc02b};
-	static const uint16_t sch_e[] = {0x0000, 0x000a, 0x0017};
-	static const uint16_t ossl_c[] = {0x1302, 0x1303, 0x1301, 0xc02c};
-	static const uint16_t ossl_e[] = {0x0000, 0x000a, 0x0016, 0x0017};
-	static const uint16_t java_e[] = {0x0000, 0x000a, 0x0032};
-#define FX_H(c, e) hello_build(buf, cap, c, sizeof(c) / 2, e, sizeof(e) / 2, 0)
-
-	switch (fam) {
-	case FAM_CHROMIUM: return FX_H(chrome_c, chrome_e);
-	case FAM_SAFARI: return FX_H(safari_c, safari_e);
-	case FAM_FIREFOX: return FX_H(ff_c, ff_e);
-	case FAM_GNUTLS: return FX_H(gnutls_c, gnutls_e);
-	case FAM_GO: return FX_H(go_c, go_e);
-	case FAM_SCHANNEL: return FX_H(sch_c, sch_e);
-	case FAM_OPENSSL: return FX_H(ossl_c, ossl_e);
-	case FAM_JAVA: return FX_H(ossl_c, java_e);
-	default: return 0;
-	}
-#undef FX_H
-}
-
 static inline uint64_t fx_sig(struct fx *f, const struct fx_flow *in,
 			      const struct hs_addr *client)
 {
@@ -258,7 +223,7 @@ static inline void fx_flow(struct fx *f, const struct fx_flow *in)
 		return;
 	ev = calloc(1, sizeof(*ev));
 	assert_non_null(ev);
-	n = fx_hello(in->fam, ev->data, sizeof(ev->data));
+	n = family_hello(in->fam, ev->data, sizeof(ev->data));
 	assert_true(n > 0);
 	ev->hdr.type = HS_EV_HELLO_SEG;
 	ev->key = k;
