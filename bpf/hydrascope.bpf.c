@@ -311,7 +311,7 @@ __noinline int hs_ingress_v6deep(struct xdp_md *ctx, struct pkt *p)
 	w.ctx = ctx;
 	w.off = p->l4_off;
 	w.left = p->payload_len;
-	w.nh = p->v6_nh;
+	w.nh = p->l4_proto;
 	bpf_loop(HS_MAX_V6_EXT_DEEP, v6_ext_step, &w, 0);
 	if (!w.tcp || w.off > 0xffff || w.left < sizeof(th) ||
 	    bpf_xdp_load_bytes(ctx, w.off, th, sizeof(th)))
@@ -343,20 +343,64 @@ __noinline int hs_ingress_syn(struct xdp_md *ctx, struct pkt *p)
 	return 0;
 }
 
-__noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p, __u32 len)
+/* --decap, from read-only data: with it off, the verifier sees the
+ * constant and drops the opening code. */
+static __always_inline struct decap_cfg decap_cfg(void)
 {
-	if (!p)
-		return PARSE_ERR_ETH;
-	return parse_packet((void *)(long)ctx->data,
-			    (void *)(long)ctx->data_end, len, p);
+	struct decap_cfg dc = {cfg.decap, cfg.gue_port};
+
+	return dc;
 }
 
-__noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
+/* The inner packet of an encapsulation (--decap): its own function, so
+ * that the verifier checks it once and not for every outer path. */
+__noinline int hs_decap_xdp(struct xdp_md *ctx, struct pkt *p,
+			    struct encap_note *n)
 {
+	if (!p || !n)
+		return PARSE_ERR_ETH;
+	return parse_inner((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			   p, decap_cfg(), n);
+}
+
+__noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p, __u32 len)
+{
+	struct encap_note n = {};
+	struct hs_stats *st;
+	int ret;
+
 	if (!p)
 		return PARSE_ERR_ETH;
-	return parse_packet((void *)(long)skb->data,
-			    (void *)(long)skb->data_end, skb->len, p);
+	ret = parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			   len, p, decap_cfg(), &n);
+	if (ret == PARSE_DECAP)
+		ret = hs_decap_xdp(ctx, p, &n);
+	if (n.state && (st = get_stats()))
+		count_encap(st, &n);
+	return ret;
+}
+
+__noinline int hs_decap_skb(struct __sk_buff *skb, struct pkt *p,
+			    struct encap_note *n)
+{
+	if (!p || !n)
+		return PARSE_ERR_ETH;
+	return parse_inner((void *)(long)skb->data, (void *)(long)skb->data_end,
+			   p, decap_cfg(), n);
+}
+
+/* Egress: the same parse (a tunnel both ways is opened both ways);
+ * counted at ingress only. */
+__noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
+{
+	struct encap_note n = {};
+	int ret;
+
+	if (!p)
+		return PARSE_ERR_ETH;
+	ret = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end,
+			   skb->len, p, decap_cfg(), &n);
+	return ret == PARSE_DECAP ? hs_decap_skb(skb, p, &n) : ret;
 }
 
 /* xdp.frags: frames larger than a page (jumbo MTU, GRO) are seen whole;
@@ -379,7 +423,8 @@ int xdp_ingress(struct xdp_md *ctx)
 	ret = hs_parse_xdp(ctx, &p, len);
 	if (ret != PARSE_OK)
 		count_parse_result(st, ret);
-	/* prefix blocks cover every IP packet whose source we could read */
+	/* prefix blocks cover every IP packet whose source we could read
+	 * (behind an opened encapsulation, the inner source only) */
 	if (p.have_addr && prefix_verdict(&p.src, st) == XDP_DROP)
 		return XDP_DROP;
 	if (ret != PARSE_OK) {

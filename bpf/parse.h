@@ -7,7 +7,7 @@
 #ifndef HS_BPF_PARSE_H
 #define HS_BPF_PARSE_H
 
-#include "common.h"
+#include "decap.h"
 
 #define ETH_P_IP_BE bpf_htons(0x0800)
 #define ETH_P_IPV6_BE bpf_htons(0x86DD)
@@ -35,6 +35,22 @@ enum parse_result {
 	PARSE_FRAG,
 	PARSE_NON_TCP,
 	PARSE_ERR_TCP,
+	PARSE_ERR_DECAP,
+	PARSE_DECAP, /* not an outcome: parse_inner goes on (--decap) */
+};
+
+/* What the parser did with an encapsulation. Kept apart from struct pkt,
+ * which lives on the stack of the deepest call chain (at its limit). */
+enum encap_state {
+	ENC_NONE = 0,
+	ENC_OPENED,	 /* the inner packet is what p describes */
+	ENC_OFF,	 /* that kind's decap is off: the outer packet */
+	ENC_UNSUPPORTED, /* known, not opened; or one inside the inner */
+};
+
+struct encap_note {
+	__u8 kind;  /* enum hs_decap_kind */
+	__u8 state; /* enum encap_state */
 };
 
 struct pkt {
@@ -57,7 +73,15 @@ struct pkt {
 	__u8 ip_opt_len;
 	__u8 have_addr; /* src/dst valid (also for fragments and non-TCP) */
 	__u8 frag_first; /* a first IP fragment whose TCP header was parsed */
-	__u8 v6_nh;	 /* PARSE_V6_EXT_LIMIT: next header at l4_off */
+	/* the protocol (IPv6: next header) at l4_off, when it is not TCP
+	 * or where the extension walk stopped (PARSE_V6_EXT_LIMIT) */
+	__u8 l4_proto;
+};
+
+/* --decap: the kinds to open and the GUE port (hs_config). */
+struct decap_cfg {
+	__u16 kinds;
+	__u16 gue_port;
 };
 
 static __always_inline void addr_from_v4(struct hs_addr *a, __u32 be_addr)
@@ -90,6 +114,9 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & 0x1fff) /* a non-zero offset: no TCP header */
 		return PARSE_FRAG;
+	p->l4_proto = ip->protocol;
+	p->l4_off = off + hlen;
+	p->payload_len = tot - hlen; /* TCP header subtracted later */
 	if (ip->protocol != IPPROTO_TCP)
 		return frag & 0x2000 ? PARSE_FRAG : PARSE_NON_TCP;
 	if (frag & 0x2000) /* MF: the first fragment, TCP header read */
@@ -109,8 +136,6 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off,
 		p->ip_quirks |= HS_Q_NZ_MBZ;
 	if (ip->tos & 0x3)
 		p->ip_quirks |= HS_Q_ECN;
-	p->l4_off = off + hlen;
-	p->payload_len = tot - hlen; /* TCP header subtracted later */
 	return PARSE_OK;
 }
 
@@ -157,13 +182,19 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off,
 			return PARSE_OK;
 		}
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
-		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT) {
+			if (used > plen)
+				return PARSE_ERR_IPV6;
+			p->l4_proto = nh; /* what is inside, for decap */
+			p->l4_off = off;
+			p->payload_len = plen - used;
 			return PARSE_NON_TCP;
+		}
 		if (i == HS_MAX_V6_EXT) {
 			/* where the walk stopped, for the deep walk */
 			p->l4_off = off;
 			p->payload_len = used < plen ? plen - used : 0;
-			p->v6_nh = nh;
+			p->l4_proto = nh;
 			break;
 		}
 		if ((void *)(ext + 8) > data_end)
@@ -217,40 +248,52 @@ static __always_inline int parse_tcp(void *data, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
-/* Ethernet, up to HS_MAX_VLAN VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6,
- * TCP.
- * Headers must lie in the linear part (data..data_end); length fields are
- * checked against the whole frame (total, which includes XDP fragments). */
-static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
-					struct pkt *p)
+static __always_inline int parse_ip(void *data, void *data_end, __u32 off,
+				    __u32 end, __u16 proto, struct pkt *p)
 {
-	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth);
-	__u16 proto;
-	int i, ret;
-
-	if ((void *)(eth + 1) > data_end)
-		return PARSE_ERR_ETH;
-	proto = eth->h_proto;
-	for (i = 0; i < HS_MAX_VLAN; i++) {
-		struct hs_vlan_hdr *vh = data + off;
-
-		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
-			break;
-		if ((void *)(vh + 1) > data_end)
-			return PARSE_ERR_VLAN;
-		proto = vh->h_vlan_encapsulated_proto;
-		off += sizeof(*vh);
-	}
-	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE)
-		return PARSE_VLAN_LIMIT; /* more tags than we walk */
-
 	if (proto == ETH_P_IP_BE)
-		ret = parse_ipv4(data, data_end, off, total, p);
-	else if (proto == ETH_P_IPV6_BE)
-		ret = parse_ipv6(data, data_end, off, total, p);
-	else
-		return PARSE_NON_IP;
+		return parse_ipv4(data, data_end, off, end, p);
+	if (proto == ETH_P_IPV6_BE)
+		return parse_ipv6(data, data_end, off, end, p);
+	return PARSE_NON_IP;
+}
+
+/*
+ * An IP packet at off and its TCP header. A non-TCP payload that is an
+ * encapsulation is noted in n; one that --decap opens returns PARSE_DECAP,
+ * for the caller to parse with parse_inner in a function of its own (one
+ * verification for every outer path, or the verifier's budget runs out).
+ * Only non-TCP packets look further, so plain TCP pays nothing; with
+ * --decap off the verifier drops the opening code (dc is read-only data).
+ * inner: p is already the inner packet, and an encapsulation in it stays
+ * closed (one level).
+ */
+static __always_inline int parse_l3_tcp(void *data, void *data_end, __u32 off,
+					__u32 total, __u16 proto, struct pkt *p,
+					struct decap_cfg dc,
+					struct encap_note *n, bool inner)
+{
+	struct encap e = {};
+	int ret, enc;
+
+	ret = parse_ip(data, data_end, off, total, proto, p);
+	if (ret == PARSE_NON_TCP && !p->frag_first) {
+		enc = encap_find(data, data_end, p->l4_proto, p->l4_off,
+				 p->payload_len, dc.gue_port, &e);
+		if (enc != ENCAP_NONE && inner) {
+			n->state = ENC_UNSUPPORTED;
+		} else if (enc != ENCAP_NONE) {
+			n->kind = e.kind;
+			if (!(dc.kinds & e.kind))
+				n->state = ENC_OFF;
+			else if (enc == ENCAP_ERR)
+				return PARSE_ERR_DECAP;
+			else if (enc == ENCAP_UNSUPPORTED)
+				n->state = ENC_UNSUPPORTED;
+			else
+				return PARSE_DECAP;
+		}
+	}
 	if (ret != PARSE_OK && p->frag_first) {
 		p->frag_first = 0; /* a fragment of something we do not parse */
 		return PARSE_FRAG;
@@ -268,6 +311,59 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 	return ret;
 }
 
+/* Ethernet, up to HS_MAX_VLAN VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6,
+ * TCP; PARSE_DECAP when an encapsulation is to be opened (parse_inner).
+ * Headers must lie in the linear part (data..data_end); length fields are
+ * checked against the whole frame (total, which includes XDP fragments). */
+static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
+					struct pkt *p, struct decap_cfg dc,
+					struct encap_note *n)
+{
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth);
+	__u16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_ERR_ETH;
+	proto = eth->h_proto;
+	for (i = 0; i < HS_MAX_VLAN; i++) {
+		struct hs_vlan_hdr *vh = data + off;
+
+		if (proto != ETH_P_8021Q_BE && proto != ETH_P_8021AD_BE)
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_ERR_VLAN;
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE)
+		return PARSE_VLAN_LIMIT; /* more tags than we walk */
+	return parse_l3_tcp(data, data_end, off, total, proto, p, dc, n, false);
+}
+
+/* The packet inside the encapsulation parse_packet found (p still holds
+ * the outer IP layer): the outer addresses and quirks are dropped, so
+ * that the inner source is the one looked up and fingerprinted and the
+ * outer (the balancer) is never blocked; the inner packet must fit in the
+ * outer payload. */
+static __always_inline int parse_inner(void *data, void *data_end,
+				       struct pkt *p, struct decap_cfg dc,
+				       struct encap_note *n)
+{
+	struct encap e = {};
+
+	if (encap_find(data, data_end, p->l4_proto, p->l4_off, p->payload_len,
+		       dc.gue_port, &e) != ENCAP_OPEN ||
+	    e.off > 0x7fff)
+		return PARSE_ERR_DECAP; /* parse_packet found it open */
+	n->state = ENC_OPENED;
+	p->have_addr = 0;
+	p->ip_quirks = 0;
+	return parse_l3_tcp(data, data_end, e.off, e.end, e.proto, p, dc, n,
+			    true);
+}
+
 /* Count a parse failure by reason (the packet is passed regardless). */
 static __always_inline void count_parse_result(struct hs_stats *st, int ret)
 {
@@ -282,6 +378,25 @@ static __always_inline void count_parse_result(struct hs_stats *st, int ret)
 	case PARSE_FRAG: st->ip_frag++; break;
 	case PARSE_NON_TCP: st->non_tcp++; break;
 	case PARSE_ERR_TCP: st->err_tcp++; break;
+	case PARSE_ERR_DECAP: st->err_decap++; break;
+	}
+}
+
+/* Count what the parser did with an encapsulation. */
+static __always_inline void count_encap(struct hs_stats *st,
+					const struct encap_note *n)
+{
+	switch (n->state) {
+	case ENC_OPENED:
+		if (n->kind == HS_DECAP_IPIP)
+			st->decap_ipip++;
+		else if (n->kind == HS_DECAP_GRE)
+			st->decap_gre++;
+		else
+			st->decap_gue++;
+		break;
+	case ENC_OFF: st->encap_off++; break;
+	case ENC_UNSUPPORTED: st->decap_unsupported++; break;
 	}
 }
 

@@ -13,8 +13,9 @@
 /* Bumped whenever a pinned map's key or value layout changes (2: datapath
  * insert counters in hs_stats; the meta map. 3: the TLS id and the hello
  * follow state in hs_flow, rule kinds and relay bounds in hs_tuple_rule,
- * the cuts map, adversary counters in hs_stats). */
-#define HS_SCHEMA_VERSION 3
+ * the cuts map, adversary counters in hs_stats. 4: decapsulation and
+ * hello-conflict counters in hs_stats). */
+#define HS_SCHEMA_VERSION 4
 
 /* Default map sizes (overridable on the command line before load). */
 #define HS_DEFAULT_FLOWS 65536
@@ -260,6 +261,7 @@ struct hs_source {
 	X(ipv6_ext_limit) /* more extension headers than walked */             \
 	X(ip_frag)	  /* IP fragments (passed unparsed) */                 \
 	X(non_tcp)	  /* IP but not TCP */                                 \
+	X(err_decap)	  /* --decap: encapsulation header cut short */        \
 	X(tcp_packets)	/* parsed TCP: with the reasons above, every packet */ \
 	X(err_tcp)	/* truncated TCP header or bad data offset */          \
 	X(err_tcp_opt)	/* malformed TCP options in a SYN */                   \
@@ -309,7 +311,14 @@ struct hs_source {
 	X(cut_inserts)	    /* cut flows entered in the cuts map */            \
 	X(cut_insert_fail)  /* ... not entered: cuts map full */               \
 	X(cut_hits)	    /* client packets of flows found in the cuts map */\
-	X(cut_expired)	    /* cuts found past their expiry (removed) */
+	X(cut_expired)	    /* cuts found past their expiry (removed) */       \
+	X(decap_ipip)	    /* packets decapsulated: IP in IP */               \
+	X(decap_gre)	    /* ... GRE */                                      \
+	X(decap_gue)	    /* ... GUE / FOU on the --decap gue port */        \
+	X(encap_off)	    /* IPIP/GRE packets seen, that kind's decap off */ \
+	X(decap_unsupported) /* encapsulations left closed (see decap.h) */   \
+	X(hello_conflict)   /* other bytes sent for the hello's range */       \
+	X(hello_rtx)	    /* hello-range segments resent after capture */
 
 #define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
@@ -471,11 +480,19 @@ struct hs_meta {
 	char ifname[16];
 };
 
+/* Encapsulations the datapath opens (--decap), bits of hs_config.decap. */
+enum hs_decap_kind {
+	HS_DECAP_IPIP = 1 << 0, /* IPv4/IPv6 in IPv4/IPv6 (protocol 4, 41) */
+	HS_DECAP_GRE = 1 << 1,	/* GRE version 0 with an IPv4/IPv6 payload */
+	HS_DECAP_GUE = 1 << 2,	/* GUE variants 0 and 1 (FOU) on gue_port */
+};
+
 /* Load-time configuration (.rodata, set before load). */
 struct hs_config {
 	__u64 idle_gap_ns; /* client idle time that starts a new burst */
 	__u32 enforce;	   /* 1: drop; 0: dry-run, count what would drop */
-	__u32 pad;
+	__u16 decap;	   /* enum hs_decap_kind bits; 0: none (default) */
+	__u16 gue_port;	   /* UDP destination port of GUE (HS_DECAP_GUE) */
 };
 
 #endif /* HYDRASCOPE_ABI_H */

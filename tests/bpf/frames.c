@@ -16,6 +16,59 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
+/* Wrap the IP packet at l3 (len bytes from there) in e's headers. */
+static size_t encap_wrap(const struct encap_spec *e, uint8_t *b, size_t l3,
+			 size_t len, size_t cap)
+{
+	uint8_t inner_v6 = (uint8_t)(b[l3] >> 4 == 6);
+	size_t ip = e->ipv6 ? 40 : 20, hdr = ip, payload;
+	uint8_t proto;
+
+	if (e->kind == ENCAP_GRE)
+		hdr +=
+		    4 + 4 * (size_t)__builtin_popcount(e->gre_flags & 0xb000);
+	else if (e->kind == ENCAP_GUE)
+		hdr += 8;
+	else if (e->kind == ENCAP_GUE_V0)
+		hdr += 12;
+	if (l3 + hdr + len > cap)
+		return 0;
+	memmove(b + l3 + hdr, b + l3, len);
+	memset(b + l3, 0, hdr);
+	payload = hdr - ip + len;
+	proto = e->kind == ENCAP_IPIP  ? (inner_v6 ? 41 : 4)
+		: e->kind == ENCAP_GRE ? 47
+				       : 17;
+	put16(b + l3 - 2, e->ipv6 ? 0x86dd : 0x0800);
+	if (e->ipv6) {
+		b[l3] = 0x60;
+		put16(b + l3 + 4, (uint16_t)payload);
+		b[l3 + 6] = proto;
+		b[l3 + 7] = 64;
+		memcpy(b + l3 + 8, e->src, 16);
+		memcpy(b + l3 + 24, e->dst, 16);
+	} else {
+		b[l3] = 0x45;
+		put16(b + l3 + 2, (uint16_t)(20 + payload));
+		put16(b + l3 + 6, 0x4000);
+		b[l3 + 8] = 64;
+		b[l3 + 9] = proto;
+		memcpy(b + l3 + 12, e->src, 4);
+		memcpy(b + l3 + 16, e->dst, 4);
+	}
+	if (e->kind == ENCAP_GRE) {
+		put16(b + l3 + ip, e->gre_flags);
+		put16(b + l3 + ip + 2, inner_v6 ? 0x86dd : 0x0800);
+	} else if (e->kind == ENCAP_GUE || e->kind == ENCAP_GUE_V0) {
+		put16(b + l3 + ip, 40000);
+		put16(b + l3 + ip + 2, e->port);
+		put16(b + l3 + ip + 4, (uint16_t)(payload));
+		if (e->kind == ENCAP_GUE_V0)
+			b[l3 + ip + 9] = inner_v6 ? 41 : 4;
+	}
+	return l3 + hdr + len;
+}
+
 size_t frame_build(const struct frame_spec *s, uint8_t *b, size_t cap)
 {
 	size_t off = 12, l3, l4, tcp_len, ip_payload;
@@ -93,6 +146,9 @@ size_t frame_build(const struct frame_spec *s, uint8_t *b, size_t cap)
 		if (s->payload_len)
 			memcpy(b + l4 + tcp_len, s->payload, s->payload_len);
 	}
+	if (s->encap)
+		return encap_wrap(s->encap, b, l3,
+				  l4 + tcp_len + s->payload_len - l3, cap);
 	return l4 + tcp_len + s->payload_len;
 }
 

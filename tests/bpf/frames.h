@@ -6,6 +6,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* An outer header that wraps the frame's IP packet, as an L4 load
+ * balancer sends it on. */
+enum frame_encap {
+	ENCAP_IPIP = 1, /* protocol 4 or 41 */
+	ENCAP_GRE,	/* with gre_flags (checksum, key, sequence) */
+	ENCAP_GUE,	/* UDP to port, variant 1: the bare inner packet */
+	ENCAP_GUE_V0,	/* UDP to port, a 4-byte GUE header first */
+};
+
+struct encap_spec {
+	enum frame_encap kind;
+	int ipv6;		  /* outer IPv6 */
+	const uint8_t *src, *dst; /* outer addresses, 4 or 16 bytes */
+	uint16_t gre_flags;
+	uint16_t port; /* GUE */
+};
+
 struct frame_spec {
 	int vlan_tags;		  /* 0..3 */
 	int ipv6;		  /* 0: IPv4, 1: IPv6 */
@@ -23,6 +40,7 @@ struct frame_spec {
 	const uint8_t *payload;
 	size_t payload_len;
 	uint8_t ttl;
+	const struct encap_spec *encap; /* NULL: not encapsulated */
 };
 
 /* Writes the frame into buf (cap bytes) and returns its length. */

@@ -120,6 +120,7 @@ static struct frame_spec reverse(struct frame_spec s)
 	s.dst = a;
 	s.sport = s.dport;
 	s.dport = p;
+	s.encap = NULL; /* a balancer's server answers directly (DSR) */
 	return s;
 }
 
@@ -1435,6 +1436,162 @@ static void test_vlan_three_tags_blocked(void **state)
 	skel = saved;
 }
 
+/* ---- encapsulation (row 11) ------------------------------------------- */
+
+static const uint8_t lb4[4] = {10, 99, 0, 1};
+static const uint8_t lb6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0x99,
+				0,    0, 0, 0, 0, 0, 0, 1};
+
+/* One frame from lb4 to srv4 of outer protocol proto whose IP payload is
+ * the len bytes of body. */
+static size_t outer_frame(uint8_t proto, const uint8_t *body, size_t len)
+{
+	struct frame_spec s = {.src = lb4, .dst = srv4, .l4proto = proto};
+
+	frame_build(&s, frame, sizeof(frame));
+	memcpy(frame + 34, body, len);
+	frame[16] = 0;
+	frame[17] = (uint8_t)(20 + len); /* IPv4 total length */
+	return 34 + len;
+}
+
+static uint64_t decapped(const struct hs_stats *st, enum frame_encap k)
+{
+	return k == ENCAP_IPIP	? st->decap_ipip
+	       : k == ENCAP_GRE ? st->decap_gre
+				: st->decap_gue;
+}
+
+/* Row 11: behind a load balancer's encapsulation (IPIP, GRE bare and with
+ * checksum, key and sequence, GUE variants 1 and 0; outer and inner IPv4
+ * and IPv6) the inner client is fingerprinted as if it came direct, a
+ * block on the balancer's address never drops, one on the client does,
+ * and each kind is counted. With decap off the packet stays the
+ * balancer's (non-TCP) and is counted as such. */
+static void test_decap(void **state)
+{
+	static const struct encap_spec cases[] = {
+	    {ENCAP_IPIP, 0, lb4, srv4, 0, 0},
+	    {ENCAP_IPIP, 1, lb6, srv6, 0, 0},
+	    {ENCAP_GRE, 0, lb4, srv4, 0, 0},
+	    {ENCAP_GRE, 0, lb4, srv4, 0xb000, 0},
+	    {ENCAP_GRE, 1, lb6, srv6, 0x2000, 0},
+	    {ENCAP_GUE, 0, lb4, srv4, 0, 6080},
+	    {ENCAP_GUE_V0, 1, lb6, srv6, 0, 6080},
+	};
+	struct load_opts o = {.flows = 4096,
+			      .sources = 1024,
+			      .sigs = 256,
+			      .blocks = 1024,
+			      .idle_gap_ns = 100 * MS,
+			      .enforce = true,
+			      .decap =
+				  HS_DECAP_IPIP | HS_DECAP_GRE | HS_DECAP_GUE,
+			      .gue_port = 6080};
+	static const uint8_t gre_v1[4] = {0x00, 0x01, 0x08, 0x00},
+			     gre_cut[2] = {0x00, 0x00};
+	struct hydrascope *off = skel;
+	struct hs_block b = {.reason = HS_R_MANUAL};
+	static uint8_t hello[2048];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	uint64_t t = 300000 * MS, direct[2];
+	struct frame_spec s;
+	struct hs_stats a, z;
+	struct hs_flow f;
+	char err[256];
+	size_t i, n;
+	int v6;
+
+	(void)state;
+	/* decap off (the default): the balancer's non-TCP packet */
+	s = v4_spec(55000, 0x02);
+	s.encap = &cases[0];
+	a = stats();
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	z = stats();
+	assert_int_equal(z.encap_off, a.encap_off + 1);
+	assert_int_equal(z.non_tcp, a.non_tcp + 1);
+	assert_int_equal(z.syn, a.syn);
+	assert_false(flow_get(&s, &f));
+
+	skel = loader_open_load(&o, err, sizeof(err));
+	if (!skel)
+		fail_msg("load with --decap: %s", err);
+	/* the ids of the same client coming direct */
+	for (v6 = 0; v6 < 2; v6++) {
+		s = v4_spec((uint16_t)(55010 + v6), 0);
+		if (v6) {
+			s.ipv6 = 1;
+			s.src = cli6;
+			s.dst = srv6;
+		}
+		open_flow(&s, &t);
+		send_segments(&s, hello, len, NULL, 0, &t);
+		assert_true(flow_get(&s, &f));
+		direct[v6] = f.tuple_id;
+	}
+	/* what it leaves closed: GRE version 1, IPIP inside IPIP; and a GRE
+	 * header cut short */
+	a = stats();
+	n = outer_frame(47, gre_v1, sizeof(gre_v1));
+	ingress(frame, n, t += MS);
+	s = v4_spec(55400, 0x02);
+	s.l4proto = 4;
+	s.encap = &cases[0];
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	n = outer_frame(47, gre_cut, sizeof(gre_cut));
+	ingress(frame, n, t += MS);
+	z = stats();
+	assert_int_equal(z.decap_unsupported, a.decap_unsupported + 2);
+	assert_int_equal(z.non_tcp, a.non_tcp + 2);
+	assert_int_equal(z.err_decap, a.err_decap + 1);
+	lpm_put(bpf_map__fd(skel->maps.blocklist), "10.99.0.1/32", &b);
+	lpm_put(bpf_map__fd(skel->maps.blocklist), "fd00::99:0:0:0:1/128", &b);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (v6 = 0; v6 < 2; v6++) {
+			s = v4_spec((uint16_t)(55100 + 2 * i + v6), 0);
+			if (v6) {
+				s.ipv6 = 1;
+				s.src = cli6;
+				s.dst = srv6;
+			}
+			s.encap = &cases[i];
+			a = stats();
+			/* every packet passes: the balancer is blocked */
+			open_flow(&s, &t);
+			send_segments(&s, hello, len, NULL, 0, &t);
+			z = stats();
+			assert_true(flow_get(&s, &f)); /* the inner key */
+			assert_true(f.flags & HS_F_TUPLE);
+			assert_int_equal(f.tuple_id, direct[v6]);
+			assert_int_equal(decapped(&z, cases[i].kind) -
+					     decapped(&a, cases[i].kind),
+					 3); /* SYN, ACK, hello */
+			assert_int_equal(z.block_drops, a.block_drops);
+			assert_int_equal(z.tcp_packets, a.tcp_packets + 3);
+		}
+	}
+	/* a block on the client drops its encapsulated packets */
+	lpm_put(bpf_map__fd(skel->maps.blocklist), "198.18.0.2/32", &b);
+	lpm_put(bpf_map__fd(skel->maps.blocklist), "fd00::2/128", &b);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = v4_spec((uint16_t)(55300 + i), 0x02);
+		if (i % 2) {
+			s.ipv6 = 1;
+			s.src = cli6;
+			s.dst = srv6;
+		}
+		s.encap = &cases[i];
+		n = frame_build(&s, frame, sizeof(frame));
+		assert_int_equal(run_at(frame, n, false, t += MS),
+				 1 /* DROP */);
+	}
+	hydrascope__destroy(skel);
+	skel = off;
+}
+
 /* The TLS id userspace computes from the bytes. */
 static uint64_t user_tls(const uint8_t *hello, size_t len)
 {
@@ -1723,6 +1880,7 @@ int main(void)
 	    cmocka_unit_test(test_ids_differential),
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),
+	    cmocka_unit_test(test_decap),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
 	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
 	    cmocka_unit_test(test_ringbuf_overflow),

@@ -16,7 +16,7 @@ from checks import check, summary  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 PARSE = ("non_ip", "err_eth", "err_vlan", "vlan_limit", "err_ipv4", "err_ipv6", "ipv6_ext_limit",
-         "ip_frag", "non_tcp", "err_tcp", "tcp_packets")
+         "ip_frag", "non_tcp", "err_tcp", "err_decap", "tcp_packets")
 
 
 def main():

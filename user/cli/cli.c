@@ -152,6 +152,45 @@ static int opt_idle_gap(void *ctx, const char *val)
 	return 0;
 }
 
+/* --decap ipip,gre,gue:PORT: the encapsulations to open. */
+static int opt_decap(void *ctx, const char *val)
+{
+	struct load_opts *l = &((struct common_opts *)ctx)->load;
+	const char *p = val;
+	uint64_t port;
+
+	l->decap = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char tok[16];
+
+		if (!n || n >= sizeof(tok))
+			goto bad;
+		memcpy(tok, p, n);
+		tok[n] = 0;
+		if (!strcmp(tok, "ipip"))
+			l->decap |= HS_DECAP_IPIP;
+		else if (!strcmp(tok, "gre"))
+			l->decap |= HS_DECAP_GRE;
+		else if (!strncmp(tok, "gue:", 4) &&
+			 !cli_parse_u64(tok + 4, 1, 65535, &port)) {
+			l->decap |= HS_DECAP_GUE;
+			l->gue_port = (uint16_t)port;
+		} else {
+			goto bad;
+		}
+		p += n + (p[n] == ',');
+		if (p[-1] == ',' && !*p)
+			goto bad;
+	}
+	if (l->decap)
+		return 0;
+bad:
+	return cli_fail("--decap wants a list of ipip, gre and gue:PORT (such "
+			"as ipip,gue:6080), got '%s'",
+			val);
+}
+
 static int opt_fp_budget(void *ctx, const char *val)
 {
 	uint64_t v;
@@ -201,6 +240,11 @@ const struct cli_option common_options[] = {
      "append indicator and decision records (JSON lines);\n"
      "run reopens it on SIGHUP",
      opt_log},
+    {"decap", "LIST",
+     "open these encapsulations of a load balancer and\n"
+     "profile the inner packet: ipip, gre, gue:PORT\n"
+     "(comma-separated; default: none, counted)",
+     opt_decap},
     {"fp-budget", "MB",
      "memory for SNIs and raw fingerprint strings;\n"
      "past it they are dropped and counted (default 64)",

@@ -253,7 +253,7 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 	    (unsigned long long)st.tls_rtt_samples,
 	    (unsigned long long)(st.err_eth + st.err_vlan + st.vlan_limit +
 				 st.err_ipv4 + st.err_ipv6 + st.err_tcp +
-				 st.ipv6_ext_limit),
+				 st.ipv6_ext_limit + st.err_decap),
 	    (unsigned long long)st.ringbuf_drops, rs.farm_clusters,
 	    rs.relay_share, es.enforced_blocks, es.desired_blocks,
 	    es.enforced_rules,

@@ -15,7 +15,9 @@ struct load_opts {
 	uint32_t sigs;
 	uint32_t blocks;
 	uint64_t idle_gap_ns;
-	bool enforce;	 /* drop; default is dry-run */
+	uint16_t decap;	   /* enum hs_decap_kind bits (--decap); 0: none */
+	uint16_t gue_port; /* with HS_DECAP_GUE */
+	bool enforce;	   /* drop; default is dry-run */
 	bool reuse_pins; /* reuse pinned maps of a previous instance (run) */
 };
 

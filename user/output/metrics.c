@@ -208,7 +208,7 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 	static const char *const parse_reasons[] = {
 	    "non_ip",	"err_eth",  "err_vlan",	      "vlan_limit",
 	    "err_ipv4", "err_ipv6", "ipv6_ext_limit", "ip_frag",
-	    "non_tcp",	"err_tcp",  "err_tcp_opt"};
+	    "non_tcp",	"err_tcp",  "err_tcp_opt",    "err_decap"};
 	const uint64_t *v = (const uint64_t *)st;
 	unsigned cur = 0;
 	size_t i;
@@ -250,6 +250,21 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 				 stat_names[i]);
 			put1(sb, "hydrascope_bytes_total", "hook", hook, v[i]);
 		}
+	metric(sb, "hydrascope_decap_packets_total", "counter",
+	       "encapsulated packets opened (--decap), by kind");
+	put1(sb, "hydrascope_decap_packets_total", "kind", "ipip",
+	     st->decap_ipip);
+	put1(sb, "hydrascope_decap_packets_total", "kind", "gre",
+	     st->decap_gre);
+	put1(sb, "hydrascope_decap_packets_total", "kind", "gue",
+	     st->decap_gue);
+	metric(sb, "hydrascope_encap_closed_total", "counter",
+	       "encapsulated packets left closed: that kind's --decap is "
+	       "off, or an encapsulation it does not open");
+	put1(sb, "hydrascope_encap_closed_total", "why", "decap_off",
+	     st->encap_off);
+	put1(sb, "hydrascope_encap_closed_total", "why", "unsupported",
+	     st->decap_unsupported);
 	metric(sb, "hydrascope_flows_total", "counter", "flows by kind");
 	put1(sb, "hydrascope_flows_total", "kind", "tls", st->tls_flows);
 	put1(sb, "hydrascope_flows_total", "kind", "nontls", st->nontls_flows);
