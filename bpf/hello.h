@@ -441,6 +441,46 @@ static __always_inline void hello_over(const struct hs_flow_key *key,
 		bpf_map_delete_elem(&hello_walk, key);
 }
 
+/* Copy the segment's payload from byte skip on to userspace as the
+ * hello's bytes at stream offset off (up to the capture's end). Returns
+ * the staged event, whose bytes the walk reads, and their number. */
+static __always_inline struct hs_hello_seg *
+hello_emit(struct xdp_md *ctx, const struct hs_flow_key *key,
+	   const struct pkt *p, __u32 skip, __u32 off, __u32 flags, __u64 now,
+	   struct hs_stats *st, __u32 *lenp)
+{
+	struct hs_hello_seg *ev;
+	__u32 zero = 0, len;
+
+	ev = bpf_map_lookup_elem(&scratch, &zero);
+	if (!ev || skip >= p->payload_len || off >= HS_HELLO_CAP)
+		return NULL;
+	len = p->payload_len - skip;
+	if (len > HS_HELLO_CAP - off)
+		len = HS_HELLO_CAP - off;
+	/* clang knows len >= 1 here, the verifier does not: keep the test */
+	barrier_var(len);
+	if (len < 1 || len > HS_HELLO_CAP)
+		return NULL;
+	if (bpf_xdp_load_bytes(ctx, p->payload_off + skip, ev->data, len))
+		return NULL;
+	ev->hdr.type = HS_EV_HELLO_SEG;
+	ev->hdr.len = sizeof(*ev) - sizeof(ev->data) - sizeof(ev->hdr) + len;
+	ev->key = *key;
+	ev->ts_ns = now;
+	ev->offset = off;
+	ev->seg_len = p->payload_len;
+	ev->flags = flags;
+	ev->pad = 0;
+	if (bpf_ringbuf_output(&events, ev,
+			       sizeof(*ev) - sizeof(ev->data) + len, 0))
+		st->ringbuf_drops++;
+	else
+		st->hello_segments++;
+	*lenp = len;
+	return ev;
+}
+
 /* Copy this hello segment to userspace and walk it. The first segment is
  * walked in per-CPU scratch (first != NULL); only a hello that goes on in
  * another segment keeps its walk state in hello_walk. */
@@ -452,7 +492,7 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	struct hs_hello_walk *w;
 	struct hs_hello_seg *ev;
 	struct walk_ctx wc = {};
-	__u32 zero = 0, off, len;
+	__u32 off, len = 0;
 	long steps;
 
 	off = p->seq - f->hello_seq;
@@ -470,27 +510,10 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		hello_over(key, f, !first);
 		return;
 	}
-	ev = bpf_map_lookup_elem(&scratch, &zero);
+	ev = hello_emit(ctx, key, p, 0, off, first ? HS_SEG_FIRST : 0, now, st,
+			&len);
 	if (!ev)
 		return;
-	len = p->payload_len;
-	if (len > HS_HELLO_CAP - off)
-		len = HS_HELLO_CAP - off;
-	if (len < 1 || len > HS_HELLO_CAP)
-		return;
-	if (bpf_xdp_load_bytes(ctx, p->payload_off, ev->data, len))
-		return;
-	ev->hdr.type = HS_EV_HELLO_SEG;
-	ev->hdr.len = sizeof(*ev) - sizeof(ev->data) - sizeof(ev->hdr) + len;
-	ev->key = *key;
-	ev->ts_ns = now;
-	ev->offset = off;
-	ev->seg_len = p->payload_len;
-	if (bpf_ringbuf_output(&events, ev,
-			       sizeof(*ev) - sizeof(ev->data) + len, 0))
-		st->ringbuf_drops++;
-	else
-		st->hello_segments++;
 
 	w = first ? first : bpf_map_lookup_elem(&hello_walk, key);
 	if (!w) {
@@ -550,6 +573,44 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		if (!(f->flags & HS_F_TUPLE))
 			mark_unfp(f, HS_U_STATE, st);
 	}
+}
+
+/*
+ * Bytes of the hello's range sent again after its capture ended. A benign
+ * stack resends the bytes it sent; other bytes there mean two versions of
+ * the hello, one of them a decoy the server's TCP discarded (a bad
+ * checksum, a stale timestamp, a filter: reasons XDP cannot all check,
+ * and a veth or local path carries partial checksums). The kernel keeps
+ * no copy of the hello (hashing every hello byte would double its cost),
+ * so the bytes go to userspace, which holds the first ones received at
+ * each offset and compares (a conflict is flagged there). Bytes the server
+ * has acknowledged are not sent: its TCP drops them too. Past
+ * HS_HELLO_MAX_SEGS segments of a hello nothing more is compared, and the
+ * flow is flagged instead.
+ */
+static __always_inline void hello_resend(struct xdp_md *ctx,
+					 const struct hs_flow_key *key,
+					 struct hs_flow *f, const struct pkt *p,
+					 __u64 now, struct hs_stats *st)
+{
+	__u32 end = p->seq + p->payload_len, skip = 0, len;
+
+	if (seq_before(f->hello_end, end))
+		end = f->hello_end;
+	if (f->srv_ack && !seq_before(f->srv_ack, end))
+		return; /* the server has taken all of it */
+	if (seq_before(p->seq, f->hello_seq))
+		skip = f->hello_seq - p->seq;
+	st->hello_rtx++;
+	if (f->hello_segs >= HS_HELLO_MAX_SEGS) {
+		if (!(f->flags & HS_F_HELLO_CONFLICT))
+			st->hello_conflict++;
+		f->flags |= HS_F_HELLO_CONFLICT;
+		return;
+	}
+	f->hello_segs++;
+	hello_emit(ctx, key, p, skip, p->seq + skip - f->hello_seq,
+		   HS_SEG_RESEND, now, st, &len);
 }
 
 /* First segment of a hello: set up the walk and capture it. */

@@ -95,16 +95,12 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	}
 }
 
-/* Is this segment where the server's TCP takes the client's next bytes?
- * ACK set, acknowledging only what the server sent, at the next sequence
- * number (so inside the window). Flows seen mid-stream (no SYN) take the
- * first segment as it comes. */
-static __always_inline bool client_in_sequence(const struct hs_flow *f,
-					       const struct pkt *p)
+/* ACK set, acknowledging only what the server sent: a segment the
+ * server's TCP would take at its sequence number. */
+static __always_inline bool client_ack_ok(const struct hs_flow *f,
+					  const struct pkt *p)
 {
-	if (!(f->flags & HS_F_SYN))
-		return !f->search_pkts || p->seq == f->cli_next;
-	if (!(p->flags & TCPF_ACK) || p->seq != f->cli_next)
+	if (!(p->flags & TCPF_ACK))
 		return false;
 	if (f->flags & HS_F_SYNACK &&
 	    (seq_before(p->ack, f->srv_isn + 1) ||
@@ -113,45 +109,92 @@ static __always_inline bool client_in_sequence(const struct hs_flow *f,
 	return true;
 }
 
+/* Is this segment where the server's TCP takes the client's next bytes?
+ * At the next sequence number (so inside the window), with a valid ACK.
+ * Flows seen mid-stream (no SYN) take the first segment as it comes. */
+static __always_inline bool client_in_sequence(const struct hs_flow *f,
+					       const struct pkt *p)
+{
+	if (!(f->flags & HS_F_SYN))
+		return !f->search_pkts || p->seq == f->cli_next;
+	return p->seq == f->cli_next && client_ack_ok(f, p);
+}
+
+/* Does this segment start inside the client bytes the hello search took,
+ * at a byte the server has not acknowledged? Then the server may take it
+ * in place of what the search saw there (which the server discarded). */
+static __always_inline bool client_retakes(const struct hs_flow *f,
+					   const struct pkt *p)
+{
+	return f->flags & HS_F_SYN && f->search_pkts &&
+	       !seq_before(p->seq, f->cli_isn + 1) &&
+	       seq_before(p->seq, f->cli_next) &&
+	       (!f->srv_ack || !seq_before(p->seq, f->srv_ack)) &&
+	       client_ack_ok(f, p);
+}
+
+/* The hello search: the first in-sequence client segments (a hello may
+ * follow a SOCKS or CONNECT exchange). A hello starts where the server's
+ * TCP takes the next bytes; decoys it would discard are counted, not
+ * walked. A hello sent for bytes the search took as something else is a
+ * conflict: the search saw a decoy the server discarded (no checksum or
+ * timestamp check here), and the hello is the one a working connection
+ * can only have used: walked, and the flow flagged. Returns true when
+ * the segment started a hello. */
+static __always_inline bool
+hello_search(struct xdp_md *ctx, const struct hs_flow_key *key,
+	     struct hs_flow *f, struct hs_source *src, const struct pkt *p,
+	     __u64 now, struct hs_stats *st)
+{
+	bool start = false;
+
+	if (client_retakes(f, p)) {
+		start = payload_is_hello(ctx, p);
+		if (start) {
+			f->flags &= ~HS_F_NONTLS;
+			f->flags |= HS_F_HELLO_CONFLICT;
+			st->hello_conflict++;
+		}
+	} else if (f->search_pkts >= HS_HELLO_SEARCH_PKTS) {
+		return false;
+	} else if (!client_in_sequence(f, p)) {
+		if (payload_is_hello(ctx, p))
+			st->hello_decoy++;
+	} else {
+		f->search_pkts++;
+		f->cli_next = p->seq + p->payload_len;
+		start = payload_is_hello(ctx, p);
+		if (!start && f->search_pkts == 1) {
+			f->flags |= HS_F_NONTLS;
+			src->nontls_flows++;
+			st->nontls_flows++;
+		}
+		if (!start && f->search_pkts == HS_HELLO_SEARCH_PKTS)
+			st->hello_search_end++;
+	}
+	if (start)
+		hello_start(ctx, key, f, src, p, now, st);
+	return start;
+}
+
 /* Client payload: bursts, hello detection and capture, TLS RTT. */
 static __always_inline void
 handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 		   struct hs_flow *f, struct hs_source *src,
 		   const struct pkt *p, __u64 now, struct hs_stats *st)
 {
-	bool hello = false;
+	bool hello = true;
 
 	if (f->data_pkts < 0xffff)
 		f->data_pkts++;
-	if (f->flags & HS_F_TLS) {
-		hello = !(f->flags & HS_F_HELLO_DONE);
-		if (hello)
-			hello_segment(ctx, key, f, src, p, now, st, NULL);
-		else
-			track_client_flight(ctx, f, src, p, now, st);
-	} else if (f->search_pkts < HS_HELLO_SEARCH_PKTS) {
-		/* a hello starts where the server's TCP takes the next
-		 * bytes; decoys it would discard are counted, not walked */
-		if (!client_in_sequence(f, p)) {
-			if (payload_is_hello(ctx, p))
-				st->hello_decoy++;
-		} else {
-			f->search_pkts++;
-			f->cli_next = p->seq + p->payload_len;
-			hello = payload_is_hello(ctx, p);
-			if (hello) {
-				hello_start(ctx, key, f, src, p, now, st);
-			} else {
-				if (f->search_pkts == 1) {
-					f->flags |= HS_F_NONTLS;
-					src->nontls_flows++;
-					st->nontls_flows++;
-				}
-				if (f->search_pkts == HS_HELLO_SEARCH_PKTS)
-					st->hello_search_end++;
-			}
-		}
-	}
+	if (!(f->flags & HS_F_TLS))
+		hello = hello_search(ctx, key, f, src, p, now, st);
+	else if (!(f->flags & HS_F_HELLO_DONE))
+		hello_segment(ctx, key, f, src, p, now, st, NULL);
+	else if (f->hello_end && seq_before(p->seq, f->hello_end))
+		hello_resend(ctx, key, f, p, now, st);
+	else
+		hello = false, track_client_flight(ctx, f, src, p, now, st);
 	/* Requests make the cadence, not the ClientHello: a one-request-per-
 	 * connection script then shows its true period. */
 	if (hello)

@@ -207,6 +207,10 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 {
 	__u32 end;
 
+	/* what the server's TCP has taken of the client's stream */
+	if (p->flags & TCPF_ACK &&
+	    (!f->srv_ack || seq_before(f->srv_ack, p->ack)))
+		f->srv_ack = p->ack;
 	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
 		if (f->flags & HS_F_SYNACK) {
 			f->flags |= HS_F_SYNACK_RTX;

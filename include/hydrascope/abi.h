@@ -14,7 +14,7 @@
  * insert counters in hs_stats; the meta map. 3: the TLS id and the hello
  * follow state in hs_flow, rule kinds and relay bounds in hs_tuple_rule,
  * the cuts map, adversary counters in hs_stats. 4: decapsulation and
- * hello-conflict counters in hs_stats). */
+ * hello-conflict counters in hs_stats, the server's ACK in hs_flow). */
 #define HS_SCHEMA_VERSION 4
 
 /* Default map sizes (overridable on the command line before load). */
@@ -172,6 +172,10 @@ enum hs_flow_flags {
 	 * in hs_flow.unfp_reason); browsers never send one, so it is a signal
 	 * for the policy, not an escape */
 	HS_F_UNFP = 1 << 16,
+	/* other bytes came for a range of the client's stream the search had
+	 * taken as not a hello (a decoy the server discarded): the hello
+	 * there was walked and this is a signal for the policy */
+	HS_F_HELLO_CONFLICT = 1 << 17,
 };
 
 enum hs_unfp_reason {
@@ -217,7 +221,7 @@ struct hs_flow {
 	__u8 search_pkts;  /* in-sequence data packets searched for a hello */
 	__u8 unfp_reason;  /* enum hs_unfp_reason (HS_F_UNFP) */
 	__u16 pad0;
-	__u32 pad1;
+	__u32 srv_ack;	   /* highest ACK the server sent (0: none seen) */
 	struct hs_cadence cad;
 };
 
@@ -382,6 +386,12 @@ enum hs_event_type {
 	HS_EV_HELLO_SEG = 1, /* bytes of a ClientHello segment */
 };
 
+enum hs_seg_flags {
+	HS_SEG_FIRST = 1 << 0,	/* the hello's first segment: a new hello */
+	HS_SEG_RESEND = 1 << 1, /* the hello's range sent again after the
+				 * capture ended (compared, never taken) */
+};
+
 struct hs_event_hdr {
 	__u32 type;
 	__u32 len; /* payload bytes following the header */
@@ -393,6 +403,8 @@ struct hs_hello_seg {
 	__u64 ts_ns;
 	__u32 offset;  /* of data[0] from the hello's first byte */
 	__u32 seg_len; /* TCP payload length of the segment */
+	__u32 flags;   /* enum hs_seg_flags */
+	__u32 pad;
 	__u8 data[HS_HELLO_CAP];
 };
 

@@ -1152,6 +1152,115 @@ static void test_hello_decoys(void **state)
 	assert_int_equal(stats().hello_tfo, a.hello_tfo + 1);
 }
 
+/* The server acknowledges the client's bytes up to ack. */
+static void server_acks(const struct frame_spec *s, uint32_t ack, uint64_t *t)
+{
+	struct frame_spec r = reverse(*s);
+	size_t n;
+
+	r.flags = 0x10;
+	r.seq = 5001;
+	r.ack = ack;
+	r.payload = NULL;
+	r.payload_len = 0;
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, *t += MS);
+}
+
+/* Row 5: a decoy the server's TCP discards (a bad checksum, a stale
+ * timestamp: nothing XDP checks) is taken in place of the real bytes,
+ * which come next for the same sequence range. Junk taken as the first
+ * bytes, then a hello for them: the hello is the one a working connection
+ * used, so it is walked, and the flow flagged (not left "non-TLS"). A
+ * hello, then another for its range: the kernel keeps the first (as the
+ * server's TCP does when it took it) and sends the second up, where the
+ * collector compares the bytes and flags the conflict; identical bytes
+ * (a retransmission) are no conflict, and bytes the server acknowledged
+ * are not even sent. */
+static void test_hello_conflict(void **state)
+{
+	static const uint8_t junk[40] = {'G', 'E', 'T', ' ', '/'};
+	static uint8_t hello[2048], decoy[512];
+	uint16_t dc[] = {0x0005, 0x000a}, de[] = {0x0000};
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1), n;
+	struct collector *coll = collector_new(64, 64);
+	struct ring_buffer *rb = ring_buffer__new(
+	    bpf_map__fd(skel->maps.events), collector_on_event, coll, NULL);
+	uint64_t t = 310000 * MS;
+	struct hs_flow_key key;
+	struct frame_spec s;
+	struct hs_stats a, z;
+	struct fp_view v;
+	struct hs_flow f;
+	int k, i;
+
+	(void)state;
+	assert_non_null(coll);
+	assert_non_null(rb);
+	ring_buffer__consume(rb); /* what earlier tests left */
+	a = stats();
+	for (k = 0; k < 2; k++) { /* one junk segment; more than the search */
+		s = v4_spec((uint16_t)(56000 + k), 0);
+		open_flow(&s, &t);
+		s.flags = 0x18;
+		s.payload = junk;
+		s.payload_len = sizeof(junk);
+		for (i = 0; i < (k ? HS_HELLO_SEARCH_PKTS + 1 : 1); i++) {
+			n = frame_build(&s, frame, sizeof(frame));
+			ingress(frame, n, t += MS);
+			s.seq += sizeof(junk);
+		}
+		s.seq = 1001;
+		send_segments(&s, hello, len, NULL, 0, &t);
+		assert_true(flow_get(&s, &f));
+		assert_true(f.flags & HS_F_TLS);
+		assert_false(f.flags & HS_F_NONTLS);
+		assert_true(f.flags & HS_F_HELLO_CONFLICT);
+		assert_true(f.flags & HS_F_TUPLE);
+		assert_int_equal(f.tuple_id, user_tuple(hello, len, f.sig_id));
+	}
+	/* the server took the junk: its TCP drops the hello there too */
+	s = v4_spec(56002, 0);
+	open_flow(&s, &t);
+	s.flags = 0x18;
+	s.payload = junk;
+	s.payload_len = sizeof(junk);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	server_acks(&s, 1001 + sizeof(junk), &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_false(f.flags & (HS_F_TLS | HS_F_HELLO_CONFLICT));
+	z = stats();
+	assert_int_equal(z.hello_conflict, a.hello_conflict + 2);
+
+	/* hello, then other bytes (k 0), the same bytes (k 1), other bytes
+	 * after the server acknowledged the hello (k 2) */
+	for (k = 0; k < 3; k++) {
+		s = v4_spec((uint16_t)(56010 + k), 0);
+		open_flow(&s, &t);
+		send_segments(&s, decoy, dl, NULL, 0, &t);
+		if (k == 2)
+			server_acks(&s, s.seq, &t);
+		a = stats();
+		s.seq = 1001;
+		send_segments(&s, k == 1 ? decoy : hello, k == 1 ? dl : len,
+			      NULL, 0, &t);
+		z = stats();
+		assert_int_equal(z.hello_rtx, a.hello_rtx + (k < 2));
+		assert_true(flow_get(&s, &f));
+		assert_int_equal(f.tuple_id, user_tuple(decoy, dl, f.sig_id));
+		ring_buffer__consume(rb);
+		key = key_of(&s);
+		assert_true(collector_view(coll, &key, &v));
+		assert_int_equal(v.err, HELLO_OK);
+		assert_int_equal(v.conflict, k == 0);
+	}
+	ring_buffer__free(rb);
+	collector_free(coll);
+}
+
 /* Row 5 (kernel part): a hello in IP fragments is not walked, but the
  * flow is TLS and marked unfingerprintable, never left as non-TLS. */
 static void test_hello_in_fragments(void **state)
@@ -1875,6 +1984,7 @@ int main(void)
 	    cmocka_unit_test(test_hello_records_and_segments),
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
+	    cmocka_unit_test(test_hello_conflict),
 	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_hello_behind_v6_chain),
 	    cmocka_unit_test(test_ids_differential),

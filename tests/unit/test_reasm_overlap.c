@@ -5,7 +5,11 @@
  * never replaces bytes it has taken in order. A raw-socket segment that
  * overlaps the hello with other bytes must not change the fingerprint
  * userspace computes (the kernel walks the hello in order, so it would
- * differ from the kernel's too).
+ * differ from the kernel's too). The other bytes are a conflict, flagged:
+ * whether sent during the capture or resent after it (compared with the
+ * kept copy, never taken); identical bytes are a retransmission; a resend
+ * whose copy was pushed out is flagged unchecked; a new hello on the same
+ * addresses and ports starts clean.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,12 +22,14 @@
 #include "frames.h"
 #include "ingest/collector.h"
 
-static void feed(struct collector *c, const struct hs_flow_key *k,
-		 const uint8_t *data, uint32_t off, uint32_t len)
+static void feed_flags(struct collector *c, const struct hs_flow_key *k,
+		       const uint8_t *data, uint32_t off, uint32_t len,
+		       uint32_t flags)
 {
 	static struct hs_hello_seg ev;
 
 	memset(&ev, 0, offsetof(struct hs_hello_seg, data));
+	ev.flags = flags;
 	ev.hdr.type = HS_EV_HELLO_SEG;
 	ev.hdr.len = len;
 	ev.key = *k;
@@ -32,6 +38,12 @@ static void feed(struct collector *c, const struct hs_flow_key *k,
 	ev.seg_len = len;
 	memcpy(ev.data, data, len);
 	collector_on_event(c, &ev, offsetof(struct hs_hello_seg, data) + len);
+}
+
+static void feed(struct collector *c, const struct hs_flow_key *k,
+		 const uint8_t *data, uint32_t off, uint32_t len)
+{
+	feed_flags(c, k, data, off, len, 0);
 }
 
 static void test_first_writer_wins(void **state)
@@ -75,6 +87,56 @@ static void test_first_writer_wins(void **state)
 	/* later: what arrived first (junk) stays, whatever it parses to */
 	assert_true(!collector_view(c, &later, &d) || d.err != HELLO_OK ||
 		    strcmp(a.ja4, d.ja4) != 0);
+	assert_false(a.conflict);
+	assert_true(b.conflict);
+	collector_free(c);
+}
+
+static void test_resend_conflict(void **state)
+{
+	static const uint16_t ciphers[] = {0x1301, 0x1302, 0xc02b};
+	static const uint16_t exts[] = {0x0000, 0x000a, 0x0010};
+	uint8_t hello[1024], other[1024];
+	struct collector *c = collector_new(64, 2);
+	struct hs_flow_key same = {.cport = 1}, diff = {.cport = 2},
+			   gone = {.cport = 3}, k;
+	struct collector_stats st;
+	struct fp_view v;
+	size_t n = hello_build(hello, sizeof(hello), ciphers, 3, exts, 3, 0);
+	uint16_t p;
+
+	(void)state;
+	assert_non_null(c);
+	memcpy(other, hello, n);
+	other[n - 3] ^= 0x01; /* one byte of the last extension */
+	feed_flags(c, &same, hello, 0, (uint32_t)n, HS_SEG_FIRST);
+	feed_flags(c, &diff, hello, 0, (uint32_t)n, HS_SEG_FIRST);
+	/* resent after the capture: the same bytes, then other bytes */
+	feed_flags(c, &same, hello + 10, 10, 50, HS_SEG_RESEND);
+	feed_flags(c, &diff, other, 0, (uint32_t)n, HS_SEG_RESEND);
+	assert_true(collector_view(c, &same, &v));
+	assert_false(v.conflict);
+	assert_true(collector_view(c, &diff, &v));
+	assert_true(v.conflict);
+	assert_int_equal(v.err, HELLO_OK); /* the first bytes' fingerprint */
+	/* a new connection on the same addresses and ports starts clean */
+	feed_flags(c, &diff, other, 0, (uint32_t)n, HS_SEG_FIRST);
+	assert_true(collector_view(c, &diff, &v));
+	assert_false(v.conflict);
+	/* the copy of gone's hello pushed out by later hellos (two kept):
+	 * a resend cannot be compared, and is flagged all the same */
+	feed_flags(c, &gone, hello, 0, (uint32_t)n, HS_SEG_FIRST);
+	for (p = 10; p < 20; p++) {
+		k = (struct hs_flow_key){.cport = p};
+		feed_flags(c, &k, hello, 0, (uint32_t)n, HS_SEG_FIRST);
+	}
+	feed_flags(c, &gone, hello, 0, (uint32_t)n, HS_SEG_RESEND);
+	assert_true(collector_view(c, &gone, &v));
+	assert_true(v.conflict);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.hello_conflicts, 1);
+	assert_int_equal(st.hello_resends_unchecked, 1);
+	assert_true(st.kept_evictions > 0);
 	collector_free(c);
 }
 
@@ -82,6 +144,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_first_writer_wins),
+	    cmocka_unit_test(test_resend_conflict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

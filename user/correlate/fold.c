@@ -417,7 +417,7 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	struct flow_shadow *sh;
 	struct src_state *s;
 	struct member *m = NULL;
-	bool created;
+	bool created, conflict;
 
 	sh = table_get_or_add(c->shadows, k, &created);
 	if (!sh)
@@ -444,6 +444,12 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	if (!s)
 		return 0;
 	fp = collector_view(c->env.coll, k, &view) ? &view : NULL;
+	/* two versions of the hello were sent: which one the server took is
+	 * unknown, so neither fingerprint (nor the kernel's ids, walked from
+	 * the first) speaks for the client; the flow record flags it */
+	conflict = fp && fp->conflict;
+	if (conflict)
+		fp = NULL;
 	si = corr_sig(c, f->sig_id);
 	if (si)
 		note_sig(c, s, si);
@@ -459,11 +465,12 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 		}
 		if (!(f->flags & HS_F_TLS))
 			return 0; /* no client data yet */
-		if (!(fp && fp->err == HELLO_OK) &&
+		if (!(fp && fp->err == HELLO_OK) && !conflict &&
 		    sc->now - f->first_ns < FP_WAIT_NS &&
 		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD | HS_F_UNFP)))
 			return 0; /* give the fingerprint time to arrive */
-		sh->cluster = join_cluster(c, k, f, fp, si);
+		if (!conflict)
+			sh->cluster = join_cluster(c, k, f, fp, si);
 		sh->done |= FOLD_MEMBER;
 	}
 	if (sh->cluster) {

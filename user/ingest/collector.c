@@ -13,6 +13,7 @@ struct reasm {
 	uint64_t ts_ns;
 	uint32_t contig; /* bytes present from offset 0 */
 	uint16_t segments;
+	uint8_t conflict; /* other bytes came for an offset already taken */
 	uint8_t got[HS_HELLO_CAP / 8];
 	uint8_t buf[HS_HELLO_CAP];
 };
@@ -22,7 +23,8 @@ struct flow_fp {
 	uint32_t rec; /* fingerprint (c->recs), 0 unless err is HELLO_OK */
 	uint32_t sni; /* c->strs, 0: dropped at the budget */
 	uint16_t segments;
-	uint8_t err; /* enum hello_err */
+	uint8_t err;	  /* enum hello_err */
+	uint8_t conflict; /* two versions of the hello's bytes were sent */
 };
 
 /* One per distinct hello, interned by content in c->recs. It holds one
@@ -49,6 +51,7 @@ struct fp_rec {
 
 struct collector {
 	struct table *inflight; /* hs_flow_key -> struct reasm */
+	struct table *kept;	/* ... finished, for resends to compare */
 	struct table *fps;	/* hs_flow_key -> struct flow_fp */
 	struct strpool *recs;	/* struct fp_rec, by content */
 	struct strpool *alpns;	/* ALPN lists of the records */
@@ -98,12 +101,15 @@ struct collector *collector_new(size_t max_flows, size_t max_inflight)
 		return NULL;
 	c->inflight = table_new(max_inflight, sizeof(struct hs_flow_key),
 				sizeof(struct reasm), NULL);
+	c->kept = table_new(max_inflight, sizeof(struct hs_flow_key),
+			    sizeof(struct reasm), NULL);
 	c->fps = table_new(max_flows, sizeof(struct hs_flow_key),
 			   sizeof(struct flow_fp), NULL);
 	c->recs = strpool_new(SIZE_MAX);
 	c->alpns = strpool_new(SIZE_MAX);
 	c->strs = strpool_new(COLLECTOR_FP_BUDGET);
-	if (!c->inflight || !c->fps || !c->recs || !c->alpns || !c->strs) {
+	if (!c->inflight || !c->kept || !c->fps || !c->recs || !c->alpns ||
+	    !c->strs) {
 		collector_free(c);
 		return NULL;
 	}
@@ -116,6 +122,7 @@ void collector_free(struct collector *c)
 	if (!c)
 		return;
 	table_free(c->inflight);
+	table_free(c->kept);
 	table_free(c->fps); /* releases into the pools: before them */
 	strpool_free(c->recs);
 	strpool_free(c->alpns);
@@ -160,6 +167,7 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 		   struct reasm *r)
 {
 	struct flow_fp *f = table_get_or_add(c->fps, k, NULL);
+	struct reasm *kept;
 	struct tls_hello *h = malloc(sizeof(*h));
 	uint16_t *packed = malloc(FP_FIELDS_MAX); /* u16: 2-byte aligned */
 	enum hello_err err;
@@ -183,6 +191,7 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 			err = HELLO_INCOMPLETE; /* out of memory */
 	}
 	f->err = (uint8_t)err;
+	f->conflict = r->conflict;
 	if (err == HELLO_OK) {
 		c->st.hellos++;
 		f->sni = strpool_intern(c->strs, h->sni, strlen(h->sni), NULL);
@@ -191,6 +200,10 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
 	}
 	free(h);
 	free(packed);
+	/* kept for the resends of its bytes to be compared with */
+	kept = table_get_or_add(c->kept, k, NULL);
+	if (kept)
+		memcpy(kept, r, sizeof(*kept));
 	table_del(c->inflight, k);
 }
 
@@ -198,16 +211,23 @@ static void finish(struct collector *c, const struct hs_flow_key *k,
  * writer wins, as with the server's TCP, which never replaces bytes it
  * has taken. A raw-socket segment overlapping the hello with other bytes
  * then cannot change what userspace fingerprints (nor make it differ from
- * the kernel's in-order walk). */
-static void store(struct reasm *r, uint32_t off, const uint8_t *data,
-		  uint32_t len)
+ * the kernel's in-order walk). take false: compare only. Returns true when
+ * a byte differs from the one taken at its offset: two versions of the
+ * hello were sent, and a benign stack never does that. */
+static bool store(struct reasm *r, uint32_t off, const uint8_t *data,
+		  uint32_t len, bool take)
 {
+	bool differs = false;
 	uint32_t i;
 
 	for (i = off; i < off + len && i < HS_HELLO_CAP; i++) {
 		uint8_t bit = (uint8_t)(1u << (i % 8));
 
-		if (r->got[i / 8] & bit)
+		if (r->got[i / 8] & bit) {
+			differs |= r->buf[i] != data[i - off];
+			continue;
+		}
+		if (!take)
 			continue;
 		r->buf[i] = data[i - off];
 		r->got[i / 8] |= bit;
@@ -215,6 +235,40 @@ static void store(struct reasm *r, uint32_t off, const uint8_t *data,
 	while (r->contig < HS_HELLO_CAP &&
 	       r->got[r->contig / 8] & (1u << (r->contig % 8)))
 		r->contig++;
+	return differs;
+}
+
+static void note_conflict(struct collector *c, struct reasm *r)
+{
+	if (!r->conflict)
+		c->st.hello_conflicts++;
+	r->conflict = 1;
+}
+
+/* The hello's range sent again after the kernel's capture ended: compared
+ * with the bytes taken (the hello in progress, or the copy kept after it
+ * was finished), never taken. When neither is left (pushed out of its
+ * bounded table), the bytes cannot be checked: flagged all the same, or a
+ * sender would only have to push its decoy's copy out first. */
+static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
+{
+	struct reasm *r = table_get(c->inflight, &ev->key);
+	struct flow_fp *f = table_get(c->fps, &ev->key);
+	bool finished = !r;
+
+	if (!r)
+		r = table_get(c->kept, &ev->key);
+	if (!r) {
+		if (f && !f->conflict) {
+			c->st.hello_resends_unchecked++;
+			f->conflict = 1;
+		}
+		return;
+	}
+	if (store(r, ev->offset, ev->data, (uint32_t)n, false))
+		note_conflict(c, r);
+	if (finished && f)
+		f->conflict = r->conflict;
 }
 
 int collector_on_event(void *ctx, void *data, size_t len)
@@ -236,13 +290,26 @@ int collector_on_event(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	c->st.segments++;
+	if (ev->flags & HS_SEG_RESEND) {
+		resend(c, ev, n);
+		return 0;
+	}
 	r = table_get_or_add(c->inflight, &ev->key, &created);
 	if (!r)
 		return 0;
+	if (ev->flags & HS_SEG_FIRST) {
+		/* a new connection on the same addresses and ports: what
+		 * was kept of the previous one's hello no longer applies */
+		if (!created)
+			memset(r, 0, sizeof(*r));
+		table_del(c->kept, &ev->key);
+		created = true;
+	}
 	if (created)
 		r->ts_ns = ev->ts_ns;
 	r->segments++;
-	store(r, ev->offset, ev->data, (uint32_t)n);
+	if (store(r, ev->offset, ev->data, (uint32_t)n, true))
+		note_conflict(c, r);
 	need = hello_needed(r->buf, r->contig);
 	if ((need && r->contig >= need) || r->contig >= HS_HELLO_CAP ||
 	    (r->contig >= 6 && !need && (r->buf[0] != 0x16 || r->buf[5] != 1)))
@@ -277,6 +344,7 @@ bool collector_view(const struct collector *c, const struct hs_flow_key *k,
 		return false;
 	v->err = (enum hello_err)f->err;
 	v->segments = f->segments;
+	v->conflict = f->conflict;
 	if (v->err != HELLO_OK)
 		return true;
 	if (!rec_get(c, f->rec, &r)) {
@@ -311,6 +379,7 @@ void collector_get_stats(const struct collector *c, struct collector_stats *s)
 
 	*s = c->st;
 	s->reasm_evictions = table_evictions(c->inflight);
+	s->kept_evictions = table_evictions(c->kept);
 	s->fp_evictions = table_evictions(c->fps);
 	strpool_get_stats(c->recs, &rs);
 	strpool_get_stats(c->strs, &ss);

@@ -10,6 +10,8 @@
  * sender chooses freely (the SNI, and the packed hello fields the raw JA3
  * string and JA4_r/JA4_ro are rebuilt from on demand) share a pool under
  * a byte budget: past it they are dropped (the hashes stay) and counted.
+ * The bytes of the last max_inflight finished hellos are kept, so that a
+ * resend of a hello's range (HS_SEG_RESEND) is compared with them.
  */
 #ifndef HS_USER_COLLECTOR_H
 #define HS_USER_COLLECTOR_H
@@ -28,6 +30,9 @@
 struct fp_view {
 	enum hello_err err; /* HELLO_OK when the rest is valid */
 	uint16_t segments;
+	/* two versions of the hello's bytes were sent (the first ones
+	 * received are the fingerprint): a decoy, whichever it was */
+	bool conflict;
 	uint8_t family;		 /* enum client_family */
 	bool tuple_valid;	 /* userspace tuple accumulation done */
 	struct hs_tuple_acc acc; /* the userspace mirror of the kernel's */
@@ -48,6 +53,10 @@ struct collector_stats {
 	uint64_t hellos; /* parsed ClientHellos */
 	uint64_t hello_errors[HELLO_ERR_MAX];
 	uint64_t reasm_evictions; /* hellos in progress pushed out */
+	uint64_t kept_evictions;  /* finished hellos' bytes pushed out */
+	uint64_t hello_conflicts; /* hellos sent with other bytes again */
+	/* resends whose hello bytes were pushed out: flagged unchecked */
+	uint64_t hello_resends_unchecked;
 	uint64_t fp_evictions;	  /* fingerprint records pushed out */
 	uint64_t fp_records;	  /* distinct fingerprints held */
 	uint64_t fp_strings;	  /* distinct strings held */

@@ -351,12 +351,22 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	for (i = 1; i < HELLO_ERR_MAX; i++)
 		put1(sb, "hydrascope_hello_errors_total", "reason",
 		     hello_strerror((enum hello_err)i), cs->hello_errors[i]);
+	metric(sb, "hydrascope_hello_conflicts_total", "counter",
+	       "hellos whose bytes were sent again with other bytes "
+	       "(checked), or resent after their copy was pushed out "
+	       "(unchecked, flagged all the same)");
+	put1(sb, "hydrascope_hello_conflicts_total", "check", "bytes",
+	     cs->hello_conflicts);
+	put1(sb, "hydrascope_hello_conflicts_total", "check", "unchecked",
+	     cs->hello_resends_unchecked);
 	metric(sb, "hydrascope_userspace_evictions_total", "counter",
 	       "entries pushed out of bounded userspace tables");
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "reassembly",
 	     cs->reasm_evictions);
 	put1(sb, "hydrascope_userspace_evictions_total", "table",
 	     "fingerprints", cs->fp_evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table",
+	     "hello_copies", cs->kept_evictions);
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
 	     s->corr.evictions);
 	metric(sb, "hydrascope_fingerprint_strings_dropped_total", "counter",

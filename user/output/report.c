@@ -115,11 +115,25 @@ static void sig_lookup(const struct report_ctx *r, __u64 id, struct sig_view *v)
 static void flags_str(__u32 f, char *out, size_t cap)
 {
 	static const char *const names[] = {
-	    "syn",	 "synack",     "synack_rtx", "ack",
-	    "tls",	 "nontls",     "hello_done", "tuple",
-	    "hello_gap", "srv_flight", "srv_rtx",    "cli_flight",
-	    "fin",	 "hello_bad",  "cut",	     "cut_spared",
-	    "unfingerprintable"};
+	    "syn",
+	    "synack",
+	    "synack_rtx",
+	    "ack",
+	    "tls",
+	    "nontls",
+	    "hello_done",
+	    "tuple",
+	    "hello_gap",
+	    "srv_flight",
+	    "srv_rtx",
+	    "cli_flight",
+	    "fin",
+	    "hello_bad",
+	    "cut",
+	    "cut_spared",
+	    "unfingerprintable",
+	    "hello_conflict",
+	};
 	size_t o = 0;
 
 	out[0] = 0;
@@ -221,6 +235,9 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	}
 	if (f->flags & HS_F_UNFP)
 		json_set_u64(o, "unfp_reason", f->unfp_reason);
+	if (f->flags & HS_F_HELLO_CONFLICT || (fp && fp->conflict))
+		json_object_object_add(o, "hello_conflict",
+				       json_object_new_boolean(true));
 	if (fp && fp->err == HELLO_OK) {
 		json_set_str(o, "ja3", fp->ja3);
 		set_raw(r, o, "ja3_str", fp, FP_JA3_STR);
@@ -311,6 +328,9 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 		fprintf(r->out, "    tcp  %s  os=%s%s hops=%u\n", sv.raw,
 			sv.m.label ? sv.m.label : "?",
 			sv.m.fuzzy ? " (fuzzy)" : "", tcpsig_distance(&sv.sig));
+	if (f->flags & HS_F_HELLO_CONFLICT || (fp && fp->conflict))
+		fprintf(r->out, "    tls  hello conflict: two versions of "
+				"the hello were sent\n");
 	if (fp && fp->err == HELLO_OK)
 		fprintf(r->out,
 			"    tls  ja4=%s ja3=%s sni=%s alpn=%s family=%s\n",
@@ -490,6 +510,10 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 			json_set_u64(o, k, cs.hello_errors[i]);
 		}
 		json_set_u64(o, "reasm_evictions", cs.reasm_evictions);
+		json_set_u64(o, "kept_evictions", cs.kept_evictions);
+		json_set_u64(o, "hello_conflicts", cs.hello_conflicts);
+		json_set_u64(o, "hello_resends_unchecked",
+			     cs.hello_resends_unchecked);
 		json_set_u64(o, "fp_evictions", cs.fp_evictions);
 		json_set_u64(o, "fp_records", cs.fp_records);
 		json_set_u64(o, "fp_strings", cs.fp_strings);
