@@ -398,6 +398,7 @@ static __always_inline void mark_unfp(struct hs_flow *f, __u8 reason,
 	case HS_U_TFO: st->hello_tfo++; break;
 	case HS_U_FRAG: st->hello_frag++; break;
 	case HS_U_V6EXT: st->hello_v6ext++; break;
+	case HS_U_UNSEEN: st->hello_unseen++; break;
 	}
 }
 

@@ -487,6 +487,35 @@ int xdp_ingress(struct xdp_md *ctx)
 	return hs_ingress_tcp(ctx, &p);
 }
 
+/*
+ * The server's first data is a TLS handshake record, yet the datapath saw
+ * no hello from the client: it came in a form the parser does not follow
+ * (its TCP header in a later IP fragment, more IPv6 extension headers
+ * than the deep walk, whatever comes next). A TLS server speaks only
+ * after the client's hello, so the flow is TLS and unfingerprintable: a
+ * catch-all for what the parser misses, never a silent flow. Costs a
+ * check of flags on every egress packet, a 2-byte read on a flow's first
+ * server data when no hello was seen.
+ */
+static __always_inline bool hello_unseen(struct __sk_buff *skb,
+					 struct hs_flow *f, const struct pkt *p,
+					 struct hs_stats *st)
+{
+	__u8 h[2];
+
+	if (f->flags & HS_F_TLS || !(f->flags & HS_F_SYNACK) ||
+	    !p->payload_len || f->srv_next != f->srv_isn + 1 ||
+	    p->seq != f->srv_isn + 1 || p->payload_off > 0xffff ||
+	    bpf_skb_load_bytes(skb, p->payload_off, h, sizeof(h)) ||
+	    h[0] != 0x16 || h[1] != 0x03)
+		return false;
+	f->flags &= ~HS_F_NONTLS;
+	f->flags |= HS_F_TLS | HS_F_HELLO_DONE;
+	st->tls_flows++;
+	mark_unfp(f, HS_U_UNSEEN, st);
+	return true;
+}
+
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
@@ -495,6 +524,7 @@ int tc_egress(struct __sk_buff *skb)
 	struct hs_stats *st;
 	struct hs_flow *f;
 	struct pkt p = {};
+	bool unseen;
 	__u64 now;
 
 	st = get_stats();
@@ -513,11 +543,13 @@ int tc_egress(struct __sk_buff *skb)
 	f->last_ns = now;
 	f->pkts_out++;
 	f->bytes_out += p.payload_len;
+	unseen = hello_unseen(skb, f, &p, st);
 	track_server_packet(f, &p, now, st);
 	src = bpf_map_lookup_elem(&sources, &key.client);
 	if (src) {
 		src->pkts_out++;
 		src->bytes_out += p.payload_len;
+		src->tls_flows += unseen;
 	}
 	return TC_ACT_OK;
 }

@@ -218,6 +218,12 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 			f->flags |= HS_F_SYNACK;
 			f->srv_isn = p->seq;
 			f->srv_next = p->seq + 1;
+			/* the server did not take a TFO SYN's data (no valid
+			 * cookie): the client sends it again from isn + 1,
+			 * where the hello search must look */
+			if (f->flags & HS_F_SYN && !(f->flags & HS_F_TLS) &&
+			    p->ack == f->cli_isn + 1)
+				f->cli_next = p->ack;
 			f->synack_us = flow_stamp_us(f, now);
 			st->synack++;
 		}

@@ -189,6 +189,7 @@ enum hs_unfp_reason {
 	HS_U_TFO,     /* hello carried in the SYN (TCP Fast Open) */
 	HS_U_FRAG,    /* hello in IP fragments */
 	HS_U_V6EXT,   /* hello behind more IPv6 extension headers than parsed */
+	HS_U_UNSEEN,  /* the server answered a hello the parser did not see */
 };
 
 struct hs_flow {
@@ -287,6 +288,7 @@ struct hs_source {
 	X(hello_tfo)	   /* ... hello in a TCP Fast Open SYN */              \
 	X(hello_frag)	   /* ... hello in an IP fragment */                   \
 	X(hello_v6ext)	   /* ... hello behind a long IPv6 extension chain */  \
+	X(hello_unseen)	   /* ... server answered a hello the parser missed */ \
 	X(hello_decoy)	   /* hello-like segment off sequence or without ACK */\
 	X(hello_search_end) /* search for a hello over, none found */          \
 	X(ccs_skipped)	    /* client CCS not taken as its second flight */    \

@@ -1261,6 +1261,122 @@ static void test_hello_conflict(void **state)
 	collector_free(coll);
 }
 
+/* The server's first answer: a ServerHello record at seq 5001. */
+static void server_hello(const struct frame_spec *s, uint64_t *t)
+{
+	static const uint8_t sh[64] = {0x16, 0x03, 0x03, 0x00, 0x3b, 0x02};
+	struct frame_spec r = reverse(*s);
+	size_t n;
+
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s->seq;
+	r.v6_ext = 0;
+	r.frag = 0;
+	r.payload = sh;
+	r.payload_len = sizeof(sh);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, *t += MS);
+}
+
+/* Row 5: hellos the parser cannot see: a first IPv4 fragment that holds
+ * only 8 bytes of the TCP header (the hello in later fragments), and a
+ * hello behind more IPv6 extension headers than even the deep walk
+ * follows. The server answers with a ServerHello, which it does only to
+ * a hello: the flow is TLS and unfingerprintable, not silent. */
+static void test_hello_unseen(void **state)
+{
+	static uint8_t hello[2048];
+	uint64_t t = 320000 * MS;
+	struct frame_spec s;
+	struct hs_stats a;
+	struct hs_flow f;
+	size_t n;
+	int k;
+
+	(void)state;
+	hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	for (k = 0; k < 2; k++) {
+		s = v4_spec((uint16_t)(56100 + k), 0);
+		if (k) {
+			s.ipv6 = 1;
+			s.src = cli6;
+			s.dst = srv6;
+		}
+		a = stats();
+		open_flow(&s, &t);
+		s.flags = 0x18;
+		s.payload = hello;
+		s.payload_len = 300;
+		if (k) {
+			s.v6_ext = HS_MAX_V6_EXT + HS_MAX_V6_EXT_DEEP + 4;
+		} else {
+			s.frag = 1;
+		}
+		n = frame_build(&s, frame, sizeof(frame));
+		if (!k) { /* the first fragment: 8 bytes of TCP */
+			frame[16] = 0;
+			frame[17] = 28;
+			n = 14 + 28;
+		}
+		ingress(frame, n, t += MS);
+		assert_true(flow_get(&s, &f));
+		assert_false(f.flags & (HS_F_TLS | HS_F_NONTLS));
+		s.seq += 300;
+		server_hello(&s, &t);
+		assert_true(flow_get(&s, &f));
+		assert_true(f.flags & HS_F_TLS);
+		assert_true(f.flags & HS_F_UNFP);
+		assert_int_equal(f.unfp_reason, HS_U_UNSEEN);
+		assert_int_equal(stats().hello_unseen, a.hello_unseen + 1);
+	}
+}
+
+/* Row 5: a TFO SYN whose data the server does not take (no valid
+ * cookie; here junk): the client sends its hello from isn + 1 after the
+ * handshake, and it is walked there. */
+static void test_tfo_data_not_taken(void **state)
+{
+	static const uint8_t junk[30] = {1, 2, 3};
+	static uint8_t hello[2048];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	uint64_t t = 330000 * MS;
+	struct frame_spec s = v4_spec(56200, 0x02), r;
+	struct hs_flow f;
+	size_t n;
+
+	(void)state;
+	s.opts = linux_opts;
+	s.opts_len = sizeof(linux_opts);
+	s.payload = junk;
+	s.payload_len = sizeof(junk);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	r = reverse(s);
+	r.flags = 0x12;
+	r.seq = 5000;
+	r.ack = 1001; /* the SYN only */
+	r.payload = NULL;
+	r.payload_len = 0;
+	r.opts = NULL;
+	r.opts_len = 0;
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS);
+	s.flags = 0x10;
+	s.seq = 1001;
+	s.ack = 5001;
+	s.opts = NULL;
+	s.opts_len = 0;
+	s.payload = NULL;
+	s.payload_len = 0;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, user_tuple(hello, len, f.sig_id));
+}
+
 /* Row 5 (kernel part): a hello in IP fragments is not walked, but the
  * flow is TLS and marked unfingerprintable, never left as non-TLS. */
 static void test_hello_in_fragments(void **state)
@@ -1985,6 +2101,8 @@ int main(void)
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_conflict),
+	    cmocka_unit_test(test_hello_unseen),
+	    cmocka_unit_test(test_tfo_data_not_taken),
 	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_hello_behind_v6_chain),
 	    cmocka_unit_test(test_ids_differential),
