@@ -40,6 +40,10 @@ expect_usage_error "detach with arguments" detach now
 expect_usage_error "unwritable record log" run --iface lo --log /nonexistent/dir/log
 expect_usage_error "missing network database" replay tests/data/demo.pcap --asn-db /nonexistent.mmdb
 expect_usage_error "bad allowlist prefix" replay tests/data/demo.pcap --allow 10.0.0.0/33
+expect_usage_error "bad replay block" replay tests/data/demo.pcap --block 10.0.0.0/33
+expect_usage_error "bad replay tuple rule" replay tests/data/demo.pcap --tuple-rule tls:12
+expect_usage_error "unknown decap kind" replay tests/data/demo.pcap --decap ipip,vxlan
+expect_usage_error "decap port out of range" run --iface lo --decap gue:70000
 expect_usage_error "not a network database" replay tests/data/demo.pcap --asn-db /etc/hostname
 expect_usage_error "bad decide interval" run --iface lo --decide-interval 0
 expect_usage_error "bad metrics address" run --iface lo --metrics nowhere

@@ -331,8 +331,14 @@ struct asndb *common_open_asndb(const struct common_opts *o, bool *failed)
 	return db;
 }
 
-int common_apply_allow(const struct common_opts *o, int allow_fd)
+int common_apply_allow(const struct common_opts *o, int allow_fd, int hint_fd)
 {
+	/* the hint before the entries: never an allowlisted source the
+	 * datapath would not look up */
+	if (o->n_allow && loader_hint_mark(hint_fd, HINT_ALLOWS)) {
+		cli_fail("cannot mark block_hint: %s", strerror(errno));
+		return -1;
+	}
 	for (int i = 0; i < o->n_allow; i++) {
 		struct hs_lpm_key k = {.prefixlen = o->allow[i].plen};
 		struct hs_allow v = {0};

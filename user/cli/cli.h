@@ -46,9 +46,9 @@ struct p0f_db *common_load_p0f(const struct common_opts *o, bool strict);
 /* The --asn-db database, NULL when none was given; *failed on error
  * (message printed). */
 struct asndb *common_open_asndb(const struct common_opts *o, bool *failed);
-/* Write the --allow prefixes into an allowlist map. Returns 0 or -1
- * (message printed). */
-int common_apply_allow(const struct common_opts *o, int allow_fd);
+/* Write the --allow prefixes into an allowlist map (the block_hint map
+ * marked first). Returns 0 or -1 (message printed). */
+int common_apply_allow(const struct common_opts *o, int allow_fd, int hint_fd);
 
 /* "text" or "json"; -1 for anything else. */
 int parse_format(const char *s, enum out_format *f);

@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/session.h"
+#include "datapath/loader.h"
 #include "datapath/maps.h"
 #include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
@@ -33,6 +34,13 @@
 #include "output/json_field.h"
 
 #define MAX_LOCAL 32
+#define MAX_PRESETS 32
+
+/* A tuple rule given on the command line (--tuple-rule). */
+struct preset_rule {
+	uint64_t id;
+	uint8_t kind; /* enum hs_rule_kind */
+};
 
 struct replay_args {
 	struct common_opts co;
@@ -42,6 +50,10 @@ struct replay_args {
 	size_t nlocal;
 	enum out_format fmt;
 	bool no_flows, no_sources;
+	struct cidr block[MAX_PRESETS]; /* --block */
+	size_t nblock;
+	struct preset_rule rule[MAX_PRESETS]; /* --tuple-rule */
+	size_t nrule;
 };
 
 /* Progress on stderr when it is a terminal, redrawn at most every
@@ -180,6 +192,78 @@ static int opt_no_sources(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_block(void *ctx, const char *val)
+{
+	struct replay_args *a = ctx;
+
+	if (a->nblock >= MAX_PRESETS || cidr_parse(val, &a->block[a->nblock]))
+		return cli_fail("--block wants a CIDR such as 203.0.113.0/24 "
+				"(at most %d), got '%s'",
+				MAX_PRESETS, val);
+	a->nblock++;
+	return 0;
+}
+
+static int opt_tuple_rule(void *ctx, const char *val)
+{
+	struct replay_args *a = ctx;
+	struct preset_rule r = {0, HS_RULE_TUPLE};
+	const char *hex = val;
+	char *end;
+
+	if (!strncmp(val, "tls:", 4)) {
+		r.kind = HS_RULE_TLS;
+		hex += 4;
+	} else if (!strncmp(val, "tuple:", 6)) {
+		hex += 6;
+	}
+	errno = 0;
+	if (strlen(hex) == 16)
+		r.id = strtoull(hex, &end, 16);
+	if (a->nrule >= MAX_PRESETS || strlen(hex) != 16 || errno || *end ||
+	    !r.id)
+		return cli_fail("--tuple-rule wants [tls:|tuple:] and a "
+				"16-hex-digit id (at most %d), got '%s'",
+				MAX_PRESETS, val);
+	a->rule[a->nrule++] = r;
+	return 0;
+}
+
+/* --block and --tuple-rule, as `hydrascope block add` and `tuple add`
+ * write them to a live datapath (manual, no expiry; the hint first for a
+ * block, after for a rule): what an operator's rule would have done to
+ * this capture. */
+static int apply_presets(struct replay *r, const struct replay_args *a)
+{
+	int blocks = bpf_map__fd(r->ses.skel->maps.blocklist),
+	    rules = bpf_map__fd(r->ses.skel->maps.tuple_rules),
+	    hint = bpf_map__fd(r->ses.skel->maps.block_hint);
+	struct hs_block b = {.reason = HS_R_MANUAL};
+	size_t i;
+
+	if (a->nblock && loader_hint_mark(hint, HINT_PREFIXES))
+		return cli_fail("cannot mark block_hint: %s", strerror(errno));
+	for (i = 0; i < a->nblock; i++) {
+		struct hs_lpm_key k = {.prefixlen = a->block[i].plen};
+
+		memcpy(k.addr, a->block[i].addr.b, 16);
+		if (bpf_map_update_elem(blocks, &k, &b, BPF_ANY))
+			return cli_fail("cannot add --block: %s",
+					strerror(errno));
+	}
+	for (i = 0; i < a->nrule; i++) {
+		struct hs_tuple_rule t = {.reason = HS_R_MANUAL,
+					  .kind = a->rule[i].kind};
+
+		if (bpf_map_update_elem(rules, &a->rule[i].id, &t, BPF_ANY))
+			return cli_fail("cannot add --tuple-rule: %s",
+					strerror(errno));
+	}
+	if (a->nrule && loader_hint_mark(hint, HINT_RULES))
+		return cli_fail("cannot mark block_hint: %s", strerror(errno));
+	return 0;
+}
+
 static const struct cli_option replay_options[] = {
     {"local-net", "CIDR",
      "prefix of the monitored host (repeatable); packets\n"
@@ -191,6 +275,14 @@ static const struct cli_option replay_options[] = {
      "the replay datapath drops what the blocking layer\n"
      "matches (default: dry-run, counts what would drop)",
      opt_enforce},
+    {"block", "CIDR",
+     "a manual prefix block in place from the first packet\n"
+     "(repeatable)",
+     opt_block},
+    {"tuple-rule", "[tls:]ID",
+     "a manual tuple rule (a TLS id with tls:) in place\n"
+     "from the first packet (repeatable)",
+     opt_tuple_rule},
     {"format", "text|json", "report format (default text)", opt_format},
     {"no-flows", NULL, "leave the flows out of the report", opt_no_flows},
     {"no-sources", NULL, "leave the sources out of the report", opt_no_sources},
@@ -323,8 +415,9 @@ int cmd_replay(int argc, char **argv)
 	/* records are streamed as they are raised, the report follows */
 	if (a.fmt == FMT_TEXT)
 		printf("indicators and decisions (packet time):\n");
-	if (session_start(
-		&r.ses, &(struct session_records){stdout, a.fmt, NULL, false}))
+	if (session_start(&r.ses, &(struct session_records){stdout, a.fmt, NULL,
+							    false}) ||
+	    apply_presets(&r, &a))
 		goto out;
 	rc = feed_all(&r, feed, a.file);
 	if (rc)

@@ -96,7 +96,8 @@ int session_start(struct session *s, const struct session_records *r)
 		cli_fail("%s", err);
 		return 1;
 	}
-	if (common_apply_allow(co, bpf_map__fd(s->skel->maps.allowlist)))
+	if (common_apply_allow(co, bpf_map__fd(s->skel->maps.allowlist),
+			       bpf_map__fd(s->skel->maps.block_hint)))
 		return 1;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events),
 				 collector_on_event, s->coll, NULL);
