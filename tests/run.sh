@@ -92,6 +92,7 @@ run_script detect timeout 120 python3 tests/scenario/detect_test.py
 run_script hostile timeout 120 python3 tests/scenario/hostile_test.py
 run_script hostile-memory timeout 300 python3 tests/scenario/hostile_memory_test.py
 run_script spoof timeout 120 python3 tests/scenario/spoof_test.py
+run_script adversarial timeout 120 python3 tests/scenario/adversarial_test.py
 run_script schema timeout 300 python3 tests/scenario/schema_test.py
 run_script sanitized timeout 300 tests/scenario/sanitized_replay.sh
 
