@@ -69,6 +69,15 @@ static __always_inline void walk_msg_end(struct hs_hello_walk *w)
 		w->msg_end = w->rec_end - (w->hs_seen - w->hs_want);
 }
 
+/* The extension list is over once its last body has been skipped: the
+ * body must still fit in the message (walk_step checks its end on the
+ * way), as userspace's parser requires. */
+static __always_inline void walk_list_end(struct hs_hello_walk *w)
+{
+	if (w->phase == HS_W_EXT && !w->remain && !w->skip)
+		w->phase = HS_W_DONE;
+}
+
 /* After an extension header of body length l: the ALPN body's first bytes
  * are hashed (first ALPN extension only), every other body skipped. */
 static __always_inline void walk_ext_body(struct hs_hello_walk *w, __u16 v,
@@ -82,8 +91,7 @@ static __always_inline void walk_ext_body(struct hs_hello_walk *w, __u16 v,
 		return;
 	}
 	w->skip = l;
-	if (!w->remain)
-		w->phase = HS_W_DONE;
+	walk_list_end(w);
 }
 
 /* Consume one complete item, its bytes big-endian in x from the top
@@ -147,7 +155,8 @@ static __always_inline void walk_item(struct hs_hello_walk *w, __u32 x)
 		if (--w->alpn_left)
 			return;
 		w->skip = w->alpn_rest;
-		w->phase = w->remain ? HS_W_EXT : HS_W_DONE;
+		w->phase = HS_W_EXT;
+		walk_list_end(w);
 		return;
 	}
 bad:
@@ -190,14 +199,20 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 		return 1; /* the rest of the header is in the next segment */
 	}
 	w->rh_len = 0;
-	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03) ||
-	    w->records >= HS_HELLO_MAX_RECORDS) {
-		if (w->phase == HS_W_DONE) {
-			/* ids are done, only the capture end was sought:
-			 * end it here */
+	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03)) {
+		/* not a handshake record where the message goes on: the
+		 * server's TLS rejects it, userspace finds it incomplete */
+		w->phase = HS_W_BAD;
+		return 1;
+	}
+	if (w->records >= HS_HELLO_MAX_RECORDS) {
+		if (w->phase == HS_W_DONE ||
+		    (w->phase == HS_W_EXT && !w->remain)) {
+			/* ids are done (at most the last body was left to
+			 * skip), only the capture end was sought: end it
+			 * here */
+			w->phase = HS_W_DONE;
 			w->msg_end = w->rec_end;
-		} else if (w->rh[0] != 0x16 || !w->records) {
-			w->phase = HS_W_BAD;
 		} else {
 			w->phase = HS_W_GIVEUP;
 			w->give_up = HS_U_RECORDS;
@@ -354,17 +369,22 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 	struct hs_hello_walk *w = c->w;
 	__u32 avail;
 
-	if (c->pos >= c->end)
-		return 1;
-	if (w->phase >= HS_W_DONE)
-		return walk_over(c, w);
-	/* nothing of the hello lies past its handshake message */
-	if (w->msg_end && c->base + c->pos >= w->msg_end) {
-		w->phase = w->phase == HS_W_EXT_LEN && !w->carry_len && !w->skip
+	/* nothing of the hello lies past its handshake message: it may end
+	 * where extensions would start (none), a skip may not overrun it;
+	 * checked before the segment's end, where the message may end too */
+	if (w->phase < HS_W_DONE && w->msg_end &&
+	    c->base + c->pos >= w->msg_end) {
+		w->phase = c->base + c->pos == w->msg_end &&
+				   w->phase == HS_W_EXT_LEN && !w->carry_len &&
+				   !w->skip
 			       ? HS_W_DONE
 			       : HS_W_BAD;
 		return 1;
 	}
+	if (c->pos >= c->end)
+		return 1;
+	if (w->phase >= HS_W_DONE)
+		return walk_over(c, w);
 	if (c->base + c->pos >= w->rec_end)
 		return walk_rec_hdr(c, w);
 	if (w->skip) {
@@ -373,6 +393,7 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 			avail = w->skip;
 		c->pos += avail;
 		w->skip -= avail;
+		walk_list_end(w);
 		return 0;
 	}
 	if (walk_cipher_batch(c, w) || walk_ext_batch(c, w))
@@ -495,6 +516,7 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	struct walk_ctx wc = {};
 	__u32 off, len = 0;
 	long steps;
+	bool over;
 
 	off = p->seq - f->hello_seq;
 	if (off >= HS_HELLO_CAP) {
@@ -548,6 +570,12 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		w->phase = HS_W_GIVEUP;
 		w->give_up = HS_U_BUDGET;
 	}
+	/* the extension list ran past the message's end (once that end is
+	 * known, and not only the capture's end at the record bound, the
+	 * walk stops where the list ended) */
+	if (w->phase == HS_W_DONE && w->msg_end && w->hs_want &&
+	    w->hs_seen >= w->hs_want && off + wc.pos > w->msg_end)
+		w->phase = HS_W_BAD;
 	w->next_off = off + len;
 	if (w->msg_end)
 		f->hello_end = f->hello_seq + w->msg_end;
@@ -555,16 +583,20 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		w->capped = 1; /* the rest lies beyond what we capture */
 		w->phase = HS_W_DONE;
 	}
-	if (w->phase >= HS_W_DONE &&
+	/* capture (and the walk state) ends with the message, the cap, or a
+	 * walk that cannot go on */
+	over = (w->msg_end && w->next_off >= w->msg_end) ||
+	       w->next_off >= HS_HELLO_CAP || w->phase > HS_W_DONE;
+	/* ids once the whole message is in, as the server's TLS reads it
+	 * (and userspace fingerprints it): not on a message that never ends
+	 * after its extensions */
+	if (w->phase >= HS_W_DONE && over &&
 	    !(f->flags & (HS_F_TUPLE | HS_F_HELLO_BAD | HS_F_UNFP))) {
 		walk_finish(f, w, st);
 		if (f->flags & HS_F_TUPLE)
 			src->last_tuple_id = f->tuple_id;
 	}
-	/* capture (and the walk state) ends with the message, the cap, or a
-	 * walk that cannot go on */
-	if ((w->msg_end && w->next_off >= w->msg_end) ||
-	    w->next_off >= HS_HELLO_CAP || w->phase > HS_W_DONE) {
+	if (over) {
 		if (!f->hello_end)
 			f->hello_end = f->hello_seq + w->next_off;
 		hello_over(key, f, !first);

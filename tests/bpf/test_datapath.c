@@ -1440,6 +1440,56 @@ static void test_hello_behind_v6_chain(void **state)
 	assert_int_equal(stats().hello_v6ext, a.hello_v6ext + 1);
 }
 
+/* Where the handshake message ends (found by the differential fuzz
+ * target): a hello without extensions ending with its segment gets ids,
+ * as userspace gives it; an extension list running a byte past the
+ * message, or a message that claims more than its record and goes on
+ * with another record type, is malformed for both (the server's TLS
+ * rejects them), never ids for the kernel alone. */
+static void test_hello_message_bounds(void **state)
+{
+	static uint8_t hello[512], bad[512];
+	uint16_t c[] = {0x1301, 0xc02b}, e[] = {0x000a, 0x0010};
+	size_t len = hello_build(hello, sizeof(hello), c, 2, NULL, 0, 0), n;
+	uint64_t t = 335000 * MS;
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct frame_spec s;
+	struct hs_flow f;
+	int k;
+
+	(void)state;
+	assert_non_null(h);
+	/* no extension field at all: 2 bytes (its length) less */
+	len -= 2;
+	hello[4] = (uint8_t)(len - 5);
+	hello[8] = (uint8_t)(len - 9);
+	s = v4_spec(56300, 0);
+	open_flow(&s, &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE);
+	assert_int_equal(f.tuple_id, user_tuple(hello, len, f.sig_id));
+	for (k = 0; k < 2; k++) {
+		n = hello_build(bad, sizeof(bad), c, 2, e, 2, 3);
+		if (!k) { /* the message a byte short of its list */
+			bad[8]--;
+		} else { /* the message claims 256 bytes more, then data */
+			bad[7]++;
+			memcpy(bad + n, "\x17\x03\x03\x00\x02hi", 7);
+			n += 7;
+		}
+		assert_int_not_equal(hello_parse(bad, n, h), HELLO_OK);
+		s = v4_spec((uint16_t)(56301 + k), 0);
+		open_flow(&s, &t);
+		send_segments(&s, bad, n, NULL, 0, &t);
+		assert_true(flow_get(&s, &f));
+		assert_false(f.flags & HS_F_TUPLE);
+		assert_true(f.flags & HS_F_UNFP);
+		assert_int_equal(f.unfp_reason, HS_U_BAD);
+	}
+	free(h);
+}
+
 static uint32_t rnd32(uint64_t *seed)
 {
 	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -2105,6 +2155,7 @@ int main(void)
 	    cmocka_unit_test(test_tfo_data_not_taken),
 	    cmocka_unit_test(test_hello_in_fragments),
 	    cmocka_unit_test(test_hello_behind_v6_chain),
+	    cmocka_unit_test(test_hello_message_bounds),
 	    cmocka_unit_test(test_ids_differential),
 	    cmocka_unit_test(test_cut_survives_flood),
 	    cmocka_unit_test(test_vlan_three_tags_blocked),

@@ -43,7 +43,7 @@ static void test_hello_errors(void **state)
 }
 
 /* A hello spread over two TLS records is joined; its needed length counts
- * both record headers. */
+ * both record headers, also when the handshake header is the split. */
 static void test_hello_multi_record(void **state)
 {
 	static const uint16_t c[] = {0x1301, 0x1302};
@@ -70,6 +70,21 @@ static void test_hello_multi_record(void **state)
 	assert_true(h->multi_record);
 	assert_int_equal(h->n_ciphers, 2);
 	assert_int_equal(h->n_exts, 2);
+	/* the handshake header itself split: 3 bytes of it in record 1
+	 * (the differential fuzz target found the length misread) */
+	split = 3;
+	two[3] = 0;
+	two[4] = (uint8_t)split;
+	two[5 + split] = 0x16;
+	two[6 + split] = 0x03;
+	two[7 + split] = 0x01;
+	two[8 + split] = (uint8_t)((body - split) >> 8);
+	two[9 + split] = (uint8_t)(body - split);
+	memcpy(two + 10 + split, one + 5 + split, body - split);
+	assert_int_equal(hello_needed(two, 8), 0);	/* not known yet */
+	assert_int_equal(hello_needed(two, 16), n + 5); /* now it is */
+	assert_int_equal(hello_needed(two, n + 5), n + 5);
+	assert_int_equal(hello_parse(two, n + 5, h), HELLO_OK);
 	free(h);
 }
 

@@ -126,24 +126,32 @@ static size_t join_records(const uint8_t *buf, size_t len, uint8_t *out,
 
 size_t hello_needed(const uint8_t *buf, size_t len)
 {
-	size_t off = 0, have = 0, want = 0;
+	size_t off = 0, have = 0, want = 0, hn = 0;
+	uint8_t hh[HS_HDR];
 
-	if (len < REC_HDR + HS_HDR || buf[0] != 0x16 || buf[5] != 0x01)
+	if (len < REC_HDR + 1 || buf[0] != 0x16 || buf[5] != 0x01)
 		return 0;
-	want = HS_HDR + ((size_t)buf[6] << 16 | (size_t)buf[7] << 8 | buf[8]);
-	if (want > MAX_HS_LEN)
-		return 0;
-	/* walk records until the handshake message is covered */
+	/* walk records until the handshake message is covered; its header
+	 * (and so its length) may itself be split over records */
 	while (off + REC_HDR <= len && buf[off] == 0x16) {
-		size_t rlen = rd16(buf + off + 3);
+		size_t rlen = rd16(buf + off + 3), i;
 
+		for (i = 0; i < rlen && hn < HS_HDR && off + REC_HDR + i < len;
+		     i++)
+			hh[hn++] = buf[off + REC_HDR + i];
+		if (!want && hn == HS_HDR) {
+			want = HS_HDR + ((size_t)hh[1] << 16 |
+					 (size_t)hh[2] << 8 | hh[3]);
+			if (want > MAX_HS_LEN)
+				return 0;
+		}
 		have += rlen;
 		off += REC_HDR + rlen;
-		if (have >= want)
+		if (want && have >= want)
 			return off - (have - want);
 	}
-	/* more records needed; at least one more header */
-	return off + REC_HDR + (want - have);
+	/* unknown yet, or more records needed: at least one more header */
+	return want ? off + REC_HDR + (want - have) : 0;
 }
 
 static void printable(char *dst, size_t cap, const uint8_t *src, size_t n)

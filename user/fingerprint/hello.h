@@ -62,7 +62,8 @@ enum hello_err {
 const char *hello_strerror(enum hello_err e);
 
 /* Bytes of record stream needed to hold the complete ClientHello, or 0 if
- * unknown yet (fewer than 9 bytes) or not a hello. */
+ * unknown yet (its handshake header, which may span records, not all
+ * there) or not a hello. */
 size_t hello_needed(const uint8_t *buf, size_t len);
 
 /* Parse a ClientHello from the record stream starting at its first record
