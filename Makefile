@@ -337,7 +337,7 @@ fuzz-build: deps-test $(FUZZ_BINS)
 # BPF_PROG_TEST_RUN) runs FUZZ_RUNS_hello_ids inputs from seed 1 and its
 # committed seeds only: the same inputs every time (raise it for a longer
 # hunt).
-FUZZ_RUNS_hello_ids ?= 4000
+FUZZ_RUNS_hello_ids ?= 20000
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		[ $$t != hello_ids ] || rm -rf $(BUILD)/fuzz-corpus/$$t; \

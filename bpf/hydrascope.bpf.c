@@ -79,7 +79,6 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	src = source_get(&key->client, now, st);
 	if (!src)
 		return;
-	src->flows++;
 	src->last_sig_id = id;
 	src->last_ns = now;
 	src->pkts_in++;
@@ -193,13 +192,18 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 		hello_segment(ctx, key, f, src, p, now, st, NULL);
 	else if (f->hello_end && seq_before(p->seq, f->hello_end))
 		hello_resend(ctx, key, f, p, now, st);
-	else
-		hello = false, track_client_flight(ctx, f, src, p, now, st);
+	else {
+		hello = false;
+		track_client_flight(ctx, f, src, p, now, st);
+	}
 	/* Requests make the cadence, not the ClientHello: a one-request-per-
-	 * connection script then shows its true period. */
+	 * connection script then shows its true period. The source's only
+	 * from connections whose handshake completed (see struct hs_source):
+	 * forged packets must not give an address a rhythm. */
 	if (hello)
 		return;
-	if (cadence_update(&src->cad, now, p->payload_len))
+	if (f->flags & HS_F_ACK &&
+	    cadence_update(&src->cad, now, p->payload_len))
 		st->bursts++;
 	cadence_update(&f->cad, now, p->payload_len);
 }
@@ -251,7 +255,6 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		src = source_get(&key.client, now, st);
 		if (!src)
 			return XDP_PASS;
-		src->flows += opened;
 		src->last_ns = now;
 		src->pkts_in++;
 		src->bytes_in += p->payload_len;

@@ -143,6 +143,7 @@ static __always_inline void track_handshake_ack(struct hs_flow *f,
 	if (p->ack != f->srv_isn + 1)
 		return;
 	f->flags |= HS_F_ACK;
+	src->flows++; /* a connection, not a forged SYN */
 	f->ack_us = flow_stamp_us(f, now);
 	if (f->flags & HS_F_SYNACK_RTX) {
 		f->rtt_discards++;

@@ -18,6 +18,14 @@ Populations:
   farm_res  the real offender: a scripted client behind residential proxies
             (tools/gen-scenario.py's farm) that completes its handshakes,
             with the relay detour; it starts after the flood has begun.
+            It also forges --shield SYNs with a request from each of its
+            own exits' addresses: more connections than a low-volume exit
+            has (cluster_max_source_flows), to pass as a busy NAT and
+            leave the farm.
+  victim    --victims residential users, one real browser connection each;
+            a forger sends from each address a SYN and a request every
+            second, as evenly as a script (robotic cadence): what forged
+            packets alone would make of an innocent address.
 """
 import argparse
 import importlib.util
@@ -47,7 +55,8 @@ def spoofed_flow(w, rng, src, cport, hello, t):
 
     cli(t, 0x02, c, 0, opts=syn_opts(1460))
     w.add(t + 0.00002, sc.ipv4_tcp(sc.SERVER, src, sc.SPORT, cport, s, c + 1, 0x12, ttl=64))
-    cli(t + 0.001, 0x18, c + 1, guess, hello)
+    if hello:
+        cli(t + 0.001, 0x18, c + 1, guess, hello)
     cli(t + 0.002, 0x18, c + 1 + len(hello), guess, bytes(420))
 
 
@@ -57,6 +66,8 @@ def main():
     ap.add_argument("--spoofed", type=int, default=3000)
     ap.add_argument("--farm", type=int, default=60)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--shield", type=int, default=25)
+    ap.add_argument("--victims", type=int, default=30)
     a = ap.parse_args()
     rng = random.Random(a.seed)
     w = sc.Writer()
@@ -97,6 +108,21 @@ def main():
             sc.Flow(w, rng, src, nport(), hello(), stack=stack, hops=rng.randrange(6, 18),
                     tcp_rtt=rng.uniform(0.015, 0.040), detour=detour).run(
                         s0 + k * 2.0, [(0, int(420 * rng.uniform(0.98, 1.02)))])
+        for k in range(a.shield):
+            spoofed_flow(w, rng, src, nport(), b"", s0 + 0.5 + k * 0.2)
+
+    # innocent residential users, each with one real connection and a
+    # forger's robotic train from its address
+    for i in range(a.victims):
+        src = bytes([100, 96, i, 20])
+        labels[sc.dotted(src)] = "victim"
+        nets["100.96.%d.0/24" % i] = {"asn": 65200, "org": "Home ISP V", "class": "residential"}
+        c, e, alpn = sc.CHROME
+        sc.Flow(w, rng, src, nport(), sc.client_hello(c, e, "www.example.test", alpn, rng,
+                                                      shuffle=True),
+                stack="windows", hops=12, tcp_rtt=0.02).run(T0 + 5 + i, [(0, 600)])
+        for k in range(10):
+            spoofed_flow(w, rng, src, nport(), b"", T0 + 10 + i + k * 1.0)
 
     w.save(a.out)
     with open(a.out + ".labels.json", "w") as f:

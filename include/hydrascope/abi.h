@@ -229,7 +229,10 @@ struct hs_flow {
 /* Per-source counters. Pure ACKs (no data, no SYN/FIN/RST, not the
  * handshake's) are counted per flow only: they carry no request, and
  * skipping the source lookup for them halves the cost of the commonest
- * ingress packet of a download. */
+ * ingress packet of a download. What the correlator reads (flows, the
+ * cadence, the round trips) counts only connections whose handshake
+ * completed: the client acknowledged the server's SYN-ACK, which a forged
+ * address never sees. Packets, bytes and TLS/non-TLS flows count all. */
 struct hs_source {
 	__u64 first_ns;
 	__u64 last_ns;
@@ -237,7 +240,7 @@ struct hs_source {
 	__u64 bytes_in;
 	__u64 pkts_out;
 	__u64 bytes_out;
-	__u32 flows; /* flows opened (SYNs, or first packets) */
+	__u32 flows; /* connections whose handshake completed */
 	__u32 tls_flows;
 	__u32 nontls_flows;
 	__u32 rtt_samples; /* flows with both a TCP and a TLS RTT */

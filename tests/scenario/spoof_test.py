@@ -6,7 +6,12 @@ block cap below the number of forged sources (tools/gen-spoof.py).
 Forged SYNs and hellos, with no completed handshake, must not make an
 indicator, a cluster member or a block; the real farm, which arrives while
 the flood is on, must get every one of its blocks; the flows left out are
-counted. A second replay with tight budgets checks that the strongest
+counted. The kernel's per-source counters the correlator reads (flows,
+request cadence) count only connections whose handshake completed: a
+farm that forges SYNs from its own exits cannot pass them off as busy
+NATs, and a robotic train forged from an innocent address gives it no
+rhythm (no indicator names it; its source record counts its one real
+connection). A second replay with tight budgets checks that the strongest
 decisions are kept at every budget and that refusals and evictions are
 counted. Ends with "N passed, N failed"."""
 import collections
@@ -23,9 +28,9 @@ HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 SPOOFED = 3000
 
 
-def replay(cap, mmdb, conf):
+def replay(cap, mmdb, conf, *extra):
     p = subprocess.run([HS, "replay", cap, "--enforce", "--asn-db", mmdb, "--config", conf,
-                        "--format", "json", "--no-flows", "--no-sources"],
+                        "--format", "json", "--no-flows"] + list(extra),
                        capture_output=True, text=True, timeout=300)
     check(p.returncode == 0, "replay exit %d: %s" % (p.returncode, p.stderr.strip()[:300]))
     return [json.loads(line) for line in p.stdout.splitlines()]
@@ -80,12 +85,27 @@ def main():
                                                          if k.startswith(("refused", "evicted"))})
     rep = [r for r in recs if r.get("type") == "replay"]
     check(rep and rep[0]["dropped"] > 0, "enforce mode: the farm's packets dropped")
+    victims = {a for a, p in labels.items() if p == "victim"}
+    check(not ind["victim"], "%d innocent addresses in indicator records after a forged "
+          "robotic train" % len(ind["victim"]))
+    srcs = {r["addr"]: r for r in recs if r.get("type") == "source"}
+    vs = [srcs.get(a, {}) for a in sorted(victims)]
+    check(vs and all(v.get("flows") == 1 for v in vs),
+          "a victim's source counts its one real connection: %s" % [
+              v.get("flows") for v in vs[:5]])
+    check(all((v.get("bursts") or 0) <= 1 for v in vs),
+          "forged requests make no bursts: %s" % [v.get("bursts") for v in vs[:5]])
+    fs = [srcs.get(a, {}) for a in sorted(farm)]
+    check(fs and all(1 <= (f.get("flows") or 0) <= 3 for f in fs),
+          "a farm exit counts its connections (3, fewer once blocked), not its %d "
+          "forged SYNs: %s" % (25, sorted(
+              collections.Counter(f.get("flows") for f in fs).items())))
 
     # tight budgets: at most 20 blocks, 3 a round, 12 per /16 (the farm
     # sits in 100.64/16): the cap keeps the strongest, every budget counts
     with open(conf, "w") as f:
         f.write("max_blocks = 20\nmax_new_blocks_per_round = 3\nmax_blocks_per_prefix = 12\n")
-    recs = replay(cap, mmdb, conf)
+    recs = replay(cap, mmdb, conf, "--no-sources")
     summ = next((r for r in recs if r.get("type") == "summary"), {})
     bl = blocked(recs, labels)
     check(not bl["spoofed"], "tight budgets: no forged address blocked")
