@@ -3,8 +3,9 @@
  * Datapath cost through BPF_PROG_TEST_RUN, each case against a bare
  * XDP_PASS program measured in the same run on the same frames.
  *
- * Stateless cases (a mid-flow packet of a known flow, a retransmitted SYN,
- * a blocked source, a non-TCP or unparsable frame) run with a large repeat;
+ * Stateless cases (a mid-flow packet of a known flow, also with --decap on
+ * and inside IP in IP, a retransmitted SYN, a blocked source, a non-TCP or
+ * unparsable frame) run with a large repeat;
  * stateful ones (a new SYN, a ClientHello in one or two segments, a hostile
  * hello) need a fresh flow per sample, so they run one packet per call and
  * add up the kernel's own per-run durations. Median of ROUNDS rounds.
@@ -242,13 +243,15 @@ static int load_prog(const char *path, bool required)
 	return bpf_program__fd(bpf_object__next_program(o, NULL));
 }
 
-static struct hydrascope *load_hs(bool enforce, uint32_t flows)
+static struct hydrascope *load_hs(bool enforce, uint32_t flows, uint16_t decap)
 {
 	struct load_opts o = {.flows = flows,
 			      .sources = 65536,
 			      .sigs = 4096,
 			      .blocks = 1024,
 			      .idle_gap_ns = 100000000ull,
+			      .decap = decap,
+			      .gue_port = decap & HS_DECAP_GUE ? 6080 : 0,
 			      .enforce = enforce};
 	char err[256];
 	struct hydrascope *s = loader_open_load(&o, err, sizeof(err));
@@ -274,8 +277,8 @@ int main(int argc, char **argv)
 	const char *pass_obj = argc > 2 ? argv[2] : "build/bench_pass.bpf.o";
 	const char *xf_obj = argc > 3 ? argv[3] : NULL;
 	uint16_t ciphers[400], exts[300];
-	struct hydrascope *hs, *enf, *full;
-	struct progs p, pe, pf;
+	struct hydrascope *hs, *enf, *full, *dc;
+	struct progs p, pe, pf, pd;
 	struct result r[16] = {0};
 	int n = 0;
 	size_t len;
@@ -284,15 +287,19 @@ int main(int argc, char **argv)
 	libbpf_set_print(quiet); /* xdp-tools' objects have sections libbpf
 				  * skips, and says so */
 	/* room for every flow the stateful cases open: no eviction */
-	hs = load_hs(false, 1u << 20);
-	enf = load_hs(true, 65536);
+	hs = load_hs(false, 1u << 20, 0);
+	enf = load_hs(true, 65536, 0);
 	/* a small table kept full: every new flow evicts one */
-	full = load_hs(false, 4096);
+	full = load_hs(false, 4096, 0);
+	/* every encapsulation opened (--decap ipip,gre,gue:6080) */
+	dc = load_hs(false, 65536, HS_DECAP_IPIP | HS_DECAP_GRE | HS_DECAP_GUE);
 	p = (struct progs){bpf_program__fd(hs->progs.xdp_ingress),
 			   load_prog(pass_obj, true), load_prog(xf_obj, false)};
 	pe = (struct progs){bpf_program__fd(enf->progs.xdp_ingress), p.pass,
 			    p.xf};
 	pf = (struct progs){bpf_program__fd(full->progs.xdp_ingress), p.pass,
+			    p.xf};
+	pd = (struct progs){bpf_program__fd(dc->progs.xdp_ingress), p.pass,
 			    p.xf};
 
 	for (int i = 0; i < 400; i++)
@@ -328,6 +335,38 @@ int main(int argc, char **argv)
 				NULL, 0, false, NULL);
 		r[n].name = "mid-flow pure ACK";
 		repeated(&p, frame, len, &r[n++]);
+	}
+	/* the same with --decap on: plain, then inside IP in IP */
+	{
+		static const uint8_t lb4[4] = {10, 99, 0, 1};
+		static const struct encap_spec ipip = {ENCAP_IPIP, 0, lb4,
+						       srv4,	   0, 0};
+		uint32_t seq = 999998u * 104729u + 1 + (uint32_t)hello1_len;
+		struct frame_spec s = {.src = cli4,
+				       .dst = srv4,
+				       .sport =
+					   (uint16_t)(1024 + 999998 % 60000),
+				       .dport = 443,
+				       .seq = seq,
+				       .ack = 1,
+				       .flags = 0x18,
+				       .payload = hostile,
+				       .payload_len = 300};
+		uint8_t *fr[4];
+		size_t l[4];
+		int k = hello_flow(&pd, 999998, hello1, hello1_len, 1, fr, l);
+
+		for (int j = 0; j < k; j++) {
+			run(pd.hs, fr[j], l[j], 1);
+			free(fr[j]);
+		}
+		len = frame_build(&s, frame, sizeof(frame));
+		r[n].name = "mid-flow data packet, --decap on";
+		repeated(&pd, frame, len, &r[n++]);
+		s.encap = &ipip;
+		len = frame_build(&s, frame, sizeof(frame));
+		r[n].name = "mid-flow data packet in IPIP (--decap)";
+		repeated(&pd, frame, len, &r[n++]);
 	}
 	len = tcp_frame(2, 0x02, 77, NULL, 0, true, NULL);
 	run(p.hs, frame, len, 1);
