@@ -42,19 +42,6 @@ static void key_of(const struct cidr *c, struct hs_lpm_key *k)
 	memcpy(k->addr, c->addr.b, 16);
 }
 
-static void cidr_str(const struct hs_lpm_key *k, char *buf, size_t cap)
-{
-	struct hs_addr a;
-	char s[ADDR_STRLEN];
-	unsigned plen = k->prefixlen;
-
-	memcpy(a.b, k->addr, 16);
-	addr_str(&a, s, sizeof(s));
-	if (addr_is_v4(&a) && plen >= 96)
-		plen -= 96;
-	snprintf(buf, cap, "%s/%u", s, plen);
-}
-
 static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 {
 	if (!expires)
@@ -193,7 +180,7 @@ static int prefix_list(int fd, const char *what, bool json, bool blocks)
 
 		if (bpf_map_lookup_elem(
 			fd, &k, blocks ? (void *)&b : (void *)&al) == 0) {
-			cidr_str(&k, s, sizeof(s));
+			lpm_key_str(&k, s, sizeof(s));
 			if (json) {
 				printf("{\"type\":\"%s\"", what);
 				list_envelope(blocks ? b.expires_ns : 0, now);

@@ -299,16 +299,6 @@ static bool make_room(struct policy *p, const struct block_key *bk,
 	return true;
 }
 
-static void prefix_text(const struct hs_lpm_key *k, char *buf, size_t cap)
-{
-	struct hs_addr a;
-	char s[ADDR_STRLEN];
-
-	memcpy(a.b, k->addr, 16);
-	snprintf(buf, cap, "%s/%u", addr_str(&a, s, sizeof(s)),
-		 addr_is_v4(&a) ? k->prefixlen - 96 : k->prefixlen);
-}
-
 /* Deterministic jitter in [0, pct] percent of ttl, from the key. */
 static uint64_t jitter_ns(const struct corr_config *cfg, uint64_t ttl_ns,
 			  uint64_t seed)
@@ -427,7 +417,7 @@ static void record_block(struct policy *p, const struct indicator *ind,
 		return;
 	rec = decision_json(ind, "block_prefix", d->ttl_s, d->expires_ns,
 			    renewal);
-	prefix_text(&bk->k, prefix, sizeof(prefix));
+	lpm_key_str(&bk->k, prefix, sizeof(prefix));
 	json_set_str(rec, "prefix", prefix);
 	json_set_u64(rec, "offences", d->offences);
 	queue(p, rec, false, bk, 0);

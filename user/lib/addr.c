@@ -36,6 +36,19 @@ const char *addr_str(const struct hs_addr *a, char *buf, size_t cap)
 	return buf;
 }
 
+void lpm_key_str(const struct hs_lpm_key *k, char *buf, size_t cap)
+{
+	struct hs_addr a;
+	char s[ADDR_STRLEN];
+	unsigned plen = k->prefixlen;
+
+	memcpy(a.b, k->addr, 16);
+	addr_str(&a, s, sizeof(s));
+	if (addr_is_v4(&a) && plen >= 96)
+		plen -= 96;
+	snprintf(buf, cap, "%s/%u", s, plen);
+}
+
 int cidr_parse(const char *s, struct cidr *c)
 {
 	char host[INET6_ADDRSTRLEN + 1], *end;
