@@ -364,6 +364,65 @@ static void test_policy_remote(void **state)
 	close(afd);
 }
 
+static uint8_t block_reason(struct policy *p, const char *cidr)
+{
+	struct block_key bk = {.k = lpm(cidr)};
+	struct desired_block *d = table_get(policy_blocks(p), &bk);
+
+	assert_non_null(d);
+	return d->reason;
+}
+
+/* Each held decision says why (the status page shows it): the indicator
+ * that made it, "adopted" when found in the maps at start, "remote" when
+ * another host took it; a remote extension of a local one keeps its
+ * reason. */
+static void test_policy_reasons(void **state)
+{
+	const uint64_t s = HS_NS_PER_SEC, now = 1000 * s;
+	struct hs_block hb = {.expires_ns = now + 100 * s,
+			      .reason = HS_R_INDICATOR};
+	struct hs_tuple_rule hr = {.expires_ns = now + 100 * s,
+				   .kind = HS_RULE_TLS};
+	struct desired_rule want = {.expires_ns = now + 100 * s, .ttl_s = 100};
+	struct hs_lpm_key k;
+	struct corr_config cfg;
+	struct policy *p;
+	uint64_t id;
+
+	(void)state;
+	corr_config_defaults(&cfg);
+	p = policy_new(&cfg);
+	feed(p, "100.64.0.1", 0.9, 1000);
+	k = lpm("100.64.0.2/32");
+	policy_adopt_block(p, &k, &hb, now);
+	k = lpm("100.64.0.3/32");
+	assert_int_equal(policy_remote_block(p, &k, now + 100 * s, 100, now),
+			 REMOTE_APPLIED);
+	k = lpm("100.64.0.1/32");
+	assert_int_equal(policy_remote_block(p, &k, now + 99999 * s, 100, now),
+			 REMOTE_APPLIED);
+	assert_int_equal(block_reason(p, "100.64.0.1/32"),
+			 IND_RESIDENTIAL_PROXY);
+	assert_int_equal(block_reason(p, "100.64.0.2/32"), DECISION_ADOPTED);
+	assert_int_equal(block_reason(p, "100.64.0.3/32"), DECISION_REMOTE);
+	policy_adopt_rule(p, 7, &hr, now);
+	assert_int_equal(policy_remote_rule(p, 8, &want, now), REMOTE_APPLIED);
+	id = 7;
+	assert_int_equal(
+	    ((struct desired_rule *)table_get(policy_rules(p), &id))->reason,
+	    DECISION_ADOPTED);
+	id = 8;
+	assert_int_equal(
+	    ((struct desired_rule *)table_get(policy_rules(p), &id))->reason,
+	    DECISION_REMOTE);
+	assert_string_equal(decision_reason_name(IND_FARM_CLUSTER),
+			    "farm_cluster");
+	assert_string_equal(decision_reason_name(DECISION_ADOPTED), "adopted");
+	assert_string_equal(decision_reason_name(DECISION_REMOTE), "remote");
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_jitter_and_cap),
 	    cmocka_unit_test(test_policy_cluster),
 	    cmocka_unit_test(test_policy_remote),
+	    cmocka_unit_test(test_policy_reasons),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

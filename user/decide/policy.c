@@ -70,6 +70,13 @@ const char *budget_name(enum budget b)
 	return b < BUDGET_COUNT ? names[b] : "?";
 }
 
+const char *decision_reason_name(unsigned reason)
+{
+	if (reason < IND_COUNT)
+		return ind_kind_name((enum ind_kind)reason);
+	return reason == DECISION_ADOPTED ? "adopted" : "remote";
+}
+
 struct policy *policy_new(const struct corr_config *cfg)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -481,6 +488,7 @@ static void block(struct policy *p, const struct indicator *ind,
 	    .round = p->round,
 	    .ttl_s = ttl,
 	    .state = DS_PENDING,
+	    .reason = (uint8_t)reason,
 	    .offences = (uint16_t)(offences > 0xffff ? 0xffff : offences),
 	};
 	block_added(p, &bk, d);
@@ -568,6 +576,7 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 			    : 0,
 		    .kind = kind,
 		    .state = DS_PENDING,
+		    .reason = (uint8_t)ind->kind,
 		};
 		p->st.decisions[ind->kind]++;
 	}
@@ -767,6 +776,7 @@ void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
 			 ? (uint32_t)((b->expires_ns - now_ns) / HS_NS_PER_SEC)
 			 : p->cfg.ttl_max_s,
 	    .state = DS_WRITTEN,
+	    .reason = DECISION_ADOPTED,
 	    .offences = 1,
 	};
 	block_added(p, &bk, d);
@@ -793,6 +803,7 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 	    .min_ack_hello_us = r->min_ack_hello_us,
 	    .kind = r->kind,
 	    .state = DS_WRITTEN,
+	    .reason = DECISION_ADOPTED,
 	};
 }
 
@@ -851,8 +862,12 @@ enum remote_result policy_remote_block(struct policy *p,
 		p->st.refused_remote++;
 		return REMOTE_CAP;
 	}
-	if (!d && !(d = table_get_or_add(p->blocks, &bk, NULL)))
-		return REMOTE_CAP;
+	if (!d) {
+		d = table_get_or_add(p->blocks, &bk, NULL);
+		if (!d)
+			return REMOTE_CAP;
+		d->reason = DECISION_REMOTE;
+	}
 	/* no offence here: the host that saw it counts them */
 	d->expires_ns = expires_ns;
 	d->ttl_s = ttl_s;
@@ -883,8 +898,12 @@ enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 		p->st.refused_remote++;
 		return REMOTE_CAP;
 	}
-	if (!r && !(r = table_get_or_add(p->rules, &rule_id, NULL)))
-		return REMOTE_CAP;
+	if (!r) {
+		r = table_get_or_add(p->rules, &rule_id, NULL);
+		if (!r)
+			return REMOTE_CAP;
+		r->reason = DECISION_REMOTE;
+	}
 	if (r->expires_ns < expires_ns)
 		r->expires_ns = expires_ns;
 	r->ttl_s = want->ttl_s;

@@ -44,12 +44,21 @@ enum desired_state {
 	DS_FAILED,	/* a write failed: retried at the next reconcile */
 };
 
+/* Why a decision is held: the enum ind_kind that made it, or one of
+ * these. */
+#define DECISION_ADOPTED IND_COUNT /* in the maps at start: a previous run's   \
+				    */
+#define DECISION_REMOTE (IND_COUNT + 1) /* another host's (run --fleet) */
+
+const char *decision_reason_name(unsigned reason);
+
 struct desired_block {
 	uint64_t expires_ns; /* datapath clock */
 	double score;	     /* strongest indicator score behind it */
 	uint64_t round;	     /* policy round that made it */
 	uint32_t ttl_s;
-	uint8_t state; /* enum desired_state */
+	uint8_t state;	/* enum desired_state */
+	uint8_t reason; /* enum ind_kind or DECISION_* */
 	uint16_t offences;
 };
 
@@ -64,6 +73,7 @@ struct desired_rule {
 	uint32_t min_ack_hello_us;
 	uint8_t kind;
 	uint8_t state;
+	uint8_t reason; /* enum ind_kind or DECISION_* */
 };
 
 /* The budgets a decision can meet (refusal and eviction counters). */
