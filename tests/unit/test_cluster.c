@@ -257,17 +257,96 @@ static void run_fleet_row(void **state)
 	check_row(&r->here, &r->fleet, r->scope);
 }
 
+/* The top clusters the status page shows: farms first whatever their
+ * size, with the members seen last (their relay detour and SYN), and the
+ * endpoints used most. */
+static void test_top_details(void **state)
+{
+	struct cluster_detail d[CORR_TOP_K];
+	struct cluster_view v[CORR_TOP_K];
+	struct fx *f = fx_new();
+	char a[32];
+	size_t n;
+
+	(void)state;
+	/* a relayed farm of 10, member i's flow ending at 101 + i s, three
+	 * of them to another port */
+	for (unsigned i = 0; i < 10; i++) {
+		fx_member_addr(a, sizeof(a), i, 10);
+		fx_band_source(f, a, BAND_SPARSE, 1, 100, 110);
+		fx_flow(f, &(struct fx_flow){.client = a,
+					     .at_s = 100 + i,
+					     .dur_s = 1,
+					     .fam = FAM_OPENSSL,
+					     .ttl = 64,
+					     .mss = 1460,
+					     .tcp_rtt_us = 20000,
+					     .tls_rtt_us = 20000 + 32000,
+					     .ack_hello_us = 32000,
+					     .sport = i < 3 ? 8443 : 0});
+	}
+	/* 12 direct browsers of one /24: bigger, no farm */
+	for (unsigned i = 0; i < 12; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%u", i + 1);
+		fx_band_source(f, a, BAND_HUMAN, 1, 100, 110);
+		fx_flow(f, &(struct fx_flow){.client = a,
+					     .at_s = 100,
+					     .dur_s = 1,
+					     .fam = FAM_FIREFOX,
+					     .ttl = 64,
+					     .mss = 1460});
+	}
+	fx_eval(f, 120);
+	n = corr_top_details(f->c, d, CORR_TOP_K);
+	assert_int_equal(n, 2);
+	assert_true(d[0].v.farm);
+	assert_int_equal(d[0].v.sources, 10);
+	assert_false(d[1].v.farm);
+	assert_int_equal(d[1].v.sources, 12);
+	assert_int_equal(d[0].n_members, CLUSTER_DETAIL_MEMBERS);
+	for (unsigned i = 0; i < CLUSTER_DETAIL_MEMBERS; i++) {
+		struct hs_addr want;
+
+		fx_member_addr(a, sizeof(a), 9 - i, 10);
+		want = fx_addr(a);
+		assert_memory_equal(&d[0].members[i].addr, &want, sizeof(want));
+		assert_true(d[0].members[i].relayed);
+		assert_int_equal(d[0].members[i].flows, 1);
+		assert_in_range(d[0].members[i].detour_us, 25000, 32000);
+		assert_non_null(strstr(d[0].members[i].tcp_sig, ":1460:"));
+	}
+	assert_int_equal(d[0].n_endpoints, 2);
+	assert_string_equal(d[0].endpoints[0].name, "192.0.2.1:443");
+	assert_int_equal(d[0].endpoints[0].flows, 7);
+	assert_string_equal(d[0].endpoints[1].name, "192.0.2.1:8443");
+	assert_int_equal(d[0].endpoints[1].flows, 3);
+	{
+		struct corr_stats cs;
+
+		corr_get_stats(f->c, &cs);
+		assert_int_equal(cs.cluster_groups, 2);
+	}
+	/* the metrics' view is the same list */
+	assert_int_equal(corr_top_clusters(f->c, v, CORR_TOP_K), 2);
+	assert_memory_equal(&v[0], &d[0].v, sizeof(v[0]));
+	fx_free(f);
+}
+
 int main(void)
 {
-	enum { N = sizeof(fleet_rows) / sizeof(fleet_rows[0]) };
+	enum { N = sizeof(fleet_rows) / sizeof(fleet_rows[0]) + 1 };
 	struct CMUnitTest fixed[N];
 
-	for (size_t i = 0; i < N; i++)
+	for (size_t i = 0; i < N - 1; i++)
 		fixed[i] = (struct CMUnitTest){
 		    .name = fleet_rows[i].name,
 		    .test_func = run_fleet_row,
 		    .initial_state = (void *)&fleet_rows[i],
 		};
+	fixed[N - 1] = (struct CMUnitTest){
+	    .name = "top: farms first, members seen last, endpoints",
+	    .test_func = test_top_details,
+	};
 	return rows_run("cluster", fixed, N, rows,
 			sizeof(rows) / sizeof(rows[0]), sizeof(rows[0]),
 			run_row);

@@ -1017,35 +1017,6 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 		g->mem[i]->reported |= 1u << ind->kind;
 }
 
-static void note_top(struct corr *c, const struct group *g)
-{
-	size_t k = sizeof(c->top) / sizeof(c->top[0]), i, at;
-	struct cluster_view v = {
-	    .cluster_id = g->id,
-	    .tuple_id = g->n_tuples ? g->tuples[0] : g->cl->tuple_id,
-	    .band = g->band,
-	    .sources = g->n,
-	    .prefixes = g->prefixes,
-	    .farm = g->farm,
-	    .score = g->farm_score,
-	};
-
-	snprintf(v.ja4, sizeof(v.ja4), "%s", g->cl->ja4);
-	/* farms first, then by size */
-	for (at = 0; at < c->n_top; at++)
-		if ((v.farm && !c->top[at].farm) ||
-		    (v.farm == c->top[at].farm &&
-		     v.sources > c->top[at].sources))
-			break;
-	if (at >= k)
-		return;
-	if (c->n_top < k)
-		c->n_top++;
-	for (i = c->n_top - 1; i > at; i--)
-		c->top[i] = c->top[i - 1];
-	c->top[at] = v;
-}
-
 bool corr_fleet_view(const struct corr *c, const struct group *g,
 		     struct fleet_counts *fc)
 {
@@ -1127,6 +1098,7 @@ static void eval_groups(struct corr *c, uint64_t now,
 	c->n_top = 0;
 	c->st.farm_clusters = 0;
 	c->st.cluster_sources = 0;
+	c->st.cluster_groups = 0;
 	if (!groups)
 		return;
 	/* the multiple-testing denominator: groups big enough to be tested */
@@ -1187,8 +1159,9 @@ static void eval_groups(struct corr *c, uint64_t now,
 				emit_group(c, g, &ind, sink);
 		}
 		c->st.cluster_sources += g->n;
+		c->st.cluster_groups += g->n > 0;
 		if (g->n)
-			note_top(c, g);
+			corr_note_top(c, g, now);
 	}
 	table_free(groups);
 }
@@ -1214,13 +1187,4 @@ void corr_get_stats(const struct corr *c, struct corr_stats *s)
 			     ? (double)c->last_hits / c->last_samples
 			 : c->win_samples ? (double)c->win_hits / c->win_samples
 					  : 0;
-}
-
-size_t corr_top_clusters(const struct corr *c, struct cluster_view *out,
-			 size_t k)
-{
-	size_t n = k < c->n_top ? k : c->n_top;
-
-	memcpy(out, c->top, n * sizeof(*out));
-	return n;
 }

@@ -116,6 +116,7 @@ struct corr_stats {
 	size_t sources, members, clusters, flows_tracked;
 	size_t farm_clusters;	/* firing at the last evaluation */
 	size_t cluster_sources; /* active low-volume members, all clusters */
+	size_t cluster_groups;	/* clusters (groups) with any of them */
 	size_t kernel_flows, kernel_sources, kernel_sigs; /* last sweep */
 	double relay_share;	  /* relay hits / samples, last window */
 	struct hs_hist relay_gap; /* detour estimates, s (0: none) */
@@ -192,5 +193,35 @@ struct cluster_view {
 
 size_t corr_top_clusters(const struct corr *c, struct cluster_view *out,
 			 size_t k);
+
+/* ... and what the status page shows of them: the members seen last with
+ * the evidence each carries, and the endpoints the cluster used most. */
+#define CORR_TOP_K 16
+#define CLUSTER_DETAIL_MEMBERS 8
+#define CLUSTER_DETAIL_ENDPOINTS 3
+
+struct cluster_member_view {
+	struct hs_addr addr;
+	uint32_t flows;	   /* its flows in the cluster */
+	int32_t detour_us; /* median relay detour estimate of the source */
+	bool relayed;	   /* shows the relay signal */
+	char tcp_sig[96];  /* its last SYN signature (p0f raw form), or "" */
+};
+
+struct cluster_endpoint_view {
+	char name[48]; /* SNI, else server:port: client-chosen bytes */
+	uint32_t flows;
+};
+
+struct cluster_detail {
+	struct cluster_view v;
+	struct cluster_member_view members[CLUSTER_DETAIL_MEMBERS];
+	size_t n_members; /* of v.sources, the ones seen last */
+	struct cluster_endpoint_view endpoints[CLUSTER_DETAIL_ENDPOINTS];
+	size_t n_endpoints;
+};
+
+size_t corr_top_details(const struct corr *c, struct cluster_detail *out,
+			size_t k);
 
 #endif

@@ -205,8 +205,8 @@ struct corr {
 	struct corr_fleet fleet;    /* observe == NULL: single host */
 	struct fleet_member *slice; /* staging for fleet.observe */
 	size_t slice_cap;
-	/* top clusters of the last evaluation */
-	struct cluster_view top[16];
+	/* top clusters of the last evaluation (top.c) */
+	struct cluster_detail top[CORR_TOP_K];
 	size_t n_top;
 };
 
@@ -263,6 +263,10 @@ bool eval_uniform_source(const struct corr *c, const struct hs_addr *a,
 bool eval_residential(const struct corr *c, const struct hs_addr *a,
 		      const struct src_state *s, uint32_t fired,
 		      struct indicator *ind);
+
+/* Enter a group of the evaluation at now into the top clusters, if it
+ * is among the largest (farms first). */
+void corr_note_top(struct corr *c, const struct group *g, uint64_t now_ns);
 
 /* The fleet's counts for a group (false: no fleet transport, or it
  * knows nothing of the group yet). */
