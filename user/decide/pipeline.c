@@ -20,6 +20,8 @@ static void on_indicator(void *ctx, const struct indicator *ind)
 
 	record_indicator(&pl->out, ind);
 	policy_on_indicator(pl->policy, ind);
+	if (pl->tap.emit)
+		pl->tap.emit(pl->tap.ctx, ind);
 }
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
@@ -158,7 +160,8 @@ static enum remote_result remote_one(struct pipeline *pl, json_object *rec,
 		struct desired_rule want = {
 		    .expires_ns = (uint64_t)exp,
 		    .ttl_s = ttl,
-		    .min_gap_us = (uint32_t)field_u64(rec, "tls_tcp_gap_min_us"),
+		    .min_gap_us =
+			(uint32_t)field_u64(rec, "tls_tcp_gap_min_us"),
 		    .min_ack_hello_us =
 			(uint32_t)field_u64(rec, "ack_hello_min_us"),
 		    .kind = strcmp(json_field_str(rec, "rule_on"), "tls_id")

@@ -39,7 +39,10 @@ struct pipeline {
 	uint64_t next_eval_ns, next_verify_ns, eval_ns, verify_ns;
 	struct hs_hist round_seconds; /* wall time each round took */
 	struct fleet *fleet; /* the fleet transport (run --fleet), or NULL */
-	bool adopt_pending;  /* adopt the maps' blocks at the first round */
+	/* sees every indicator of a round as well (run --metrics: the
+	 * status page's history); emit == NULL: none */
+	struct ind_sink tap;
+	bool adopt_pending; /* adopt the maps' blocks at the first round */
 	bool started;
 };
 
