@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/publish.h"
 #include "lib/paths.h"
 #include "cli/session.h"
 #include "datapath/maps.h"
@@ -36,7 +37,6 @@
 #include "output/fleet.h"
 #include "lib/sdnotify.h"
 #include "lib/privs.h"
-#include "lib/table.h"
 #include "output/metrics.h"
 #include "output/status.h"
 
@@ -174,8 +174,9 @@ static const struct cli_option run_options[] = {
      "over its pinned links and maps)",
      opt_takeover},
     {"metrics", "HOST:PORT",
-     "serve Prometheus metrics on http://HOST:PORT/metrics;\n"
-     "unix:PATH serves them on a UNIX socket (mode 0660)",
+     "serve Prometheus metrics on http://HOST:PORT/metrics and\n"
+     "a status page on / (its data: /status.json); unix:PATH\n"
+     "serves them on a UNIX socket (mode 0660)",
      opt_metrics},
     {"fleet", "redis://[USER:PASS@]HOST:PORT[/DB]",
      "share cluster counts and decisions with the other\n"
@@ -262,29 +263,6 @@ static void summary_line(const struct map_fds *m, const struct collector *c,
 	*prev = st;
 }
 
-static void publish(struct metrics *mx, const struct collector *coll,
-		    const struct pipeline *pl, const struct fleet *fl)
-{
-	struct metrics_snapshot s = {0};
-
-	if (!mx)
-		return;
-	if (fl) {
-		s.have_fleet = true;
-		fleet_get_stats(fl, &s.fleet);
-	}
-	collector_get_stats(coll, &s.coll);
-	corr_get_stats(pl->corr, &s.corr);
-	policy_get_stats(pl->policy, &s.policy);
-	enforcer_get_stats(pl->enf, &s.enforce);
-	s.n_top = corr_top_clusters(pl->corr, s.top, METRICS_TOP_K);
-	s.active_blocks = s.enforce.active_blocks;
-	s.probe_evictions = table_probe_evictions_all();
-	s.rounds = s.corr.evals;
-	s.round_seconds = pl->round_seconds;
-	metrics_publish(mx, &s);
-}
-
 static struct metrics *start_metrics(const struct run_opts *o,
 				     struct hydrascope *skel, char *err,
 				     size_t errlen)
@@ -337,7 +315,7 @@ static void apply_remote(void *ctx, struct json_object **recs, size_t n,
 }
 
 static void main_loop(const struct run_opts *o, struct session *s,
-		      struct metrics *mx, const struct attachment *att,
+		      struct publisher *pub, const struct attachment *att,
 		      struct fleet *fl)
 {
 	struct pipeline *pl = s->pl;
@@ -361,7 +339,7 @@ static void main_loop(const struct run_opts *o, struct session *s,
 		}
 		now = hs_clock_ns(CLOCK_MONOTONIC);
 		if (pipeline_step(pl, now)) {
-			publish(mx, s->coll, pl, fl);
+			publisher_round(pub, s, fl, now);
 			status_publish(pl, m.stats, att, o->co.load.enforce);
 		}
 		if (fl)
@@ -380,7 +358,7 @@ static void main_loop(const struct run_opts *o, struct session *s,
  * gives up what it no longer needs, and only then starts the metrics
  * thread (it inherits the reduced capabilities). */
 static int start(struct run_opts *o, struct session *s, struct metrics **mx,
-		 bool *pinned, struct attachment *att)
+		 struct publisher *pub, bool *pinned, struct attachment *att)
 {
 	struct hydrascope *skel = s->skel;
 	char err[512];
@@ -396,7 +374,9 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 	*pinned = true;
 	if (o->metrics_addr) {
 		*mx = start_metrics(o, skel, err, sizeof(err));
-		if (!*mx)
+		if (!*mx ||
+		    publisher_start(pub, *mx, s, o->iface, o->co.load.enforce,
+				    err, sizeof(err)))
 			return cli_fail("%s", err);
 	}
 	if (loader_attach(skel, o->iface, o->mode, o->replace, att, err,
@@ -414,7 +394,9 @@ static int start(struct run_opts *o, struct session *s, struct metrics **mx,
 		o->iface, att->xdp_mode, att->tc_mode, paths_pin_dir());
 	metrics_set_modes(*mx, att->xdp_mode, att->tc_mode);
 	if (*mx)
-		fprintf(stderr, "hydrascope: metrics on %s%s/metrics\n",
+		fprintf(stderr,
+			"hydrascope: metrics on %s%s/metrics, status page on "
+			"/\n",
 			strncmp(o->metrics_addr, "unix:", 5) ? "http://" : "",
 			o->metrics_addr);
 	/* ready means attached: units ordered after this one start with
@@ -462,6 +444,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {.fmt = FMT_TEXT, .interval = 10};
 	struct metrics *metrics = NULL;
+	struct publisher pub = {0};
 	struct session ses = {0};
 	struct fleet *fleet = NULL;
 	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
@@ -507,9 +490,9 @@ int cmd_run(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	if (session_start(&ses, &recs) ||
 	    (o.fleet_url && !(fleet = start_fleet(&o, ses.pl))) ||
-	    start(&o, &ses, &metrics, &pinned, &att))
+	    start(&o, &ses, &metrics, &pub, &pinned, &att))
 		goto out;
-	main_loop(&o, &ses, metrics, &att, fleet);
+	main_loop(&o, &ses, &pub, &att, fleet);
 	sd_notify_state("STOPPING=1");
 	status_remove();
 	ring_buffer__consume(ses.rb);
@@ -535,6 +518,7 @@ out:
 	if (pinned)
 		loader_unpin_maps(false);
 	session_close(&ses);
+	publisher_free(&pub); /* after the pipeline: its tap points here */
 	fleet_free(fleet);
 	if (have_pid)
 		pidfile_release();

@@ -26,6 +26,7 @@
 #include "lib/version.h"
 #include "lib/procfs.h"
 #include "lib/sbuf.h"
+#include "output/status_page.h"
 
 /* Connection bounds. A scrape is one small request and a ~30 KB answer
  * in a few milliseconds, so: few connections, few per address, small
@@ -50,6 +51,7 @@ struct metrics {
 	struct metrics_src src;
 	pthread_mutex_t lock;
 	struct metrics_snapshot snap; /* published by the main loop */
+	struct status_page *page;     /* ... and the status page's */
 	uint64_t scrapes;
 	double start_time;
 	int listen_fd;
@@ -60,6 +62,7 @@ struct metrics {
 	/* touched by the server thread only (MHD runs on it) */
 	struct conn_slot conns[CONN_LIMIT];
 	uint64_t deadline_cuts;
+	uint64_t page_rows_cut; /* status page rows past its byte bound */
 	const char *xdp_mode, *tc_mode; /* set once attached */
 	char kernel[65];		/* uname -r */
 };
@@ -589,9 +592,11 @@ char *metrics_render(struct metrics *m)
 	struct sbuf sb = {0};
 	struct metrics_snapshot s;
 	struct hs_stats st;
+	uint64_t evidence_omitted;
 
 	pthread_mutex_lock(&m->lock);
 	s = m->snap;
+	evidence_omitted = m->page->evidence_omitted;
 	m->scrapes++;
 	pthread_mutex_unlock(&m->lock);
 	if (stats_read(m->src.stats_fd, &st))
@@ -611,6 +616,13 @@ char *metrics_render(struct metrics *m)
 	       "metrics connections closed for missing their request "
 	       "deadline (slow or stalled clients)");
 	put(&sb, "hydrascope_metrics_connections_cut_total", m->deadline_cuts);
+	metric(&sb, "hydrascope_status_page_omitted_total", "counter",
+	       "what the status page left out: rows past its byte bound, "
+	       "evidence longer than its room");
+	put1(&sb, "hydrascope_status_page_omitted_total", "what", "rows",
+	     m->page_rows_cut);
+	put1(&sb, "hydrascope_status_page_omitted_total", "what", "evidence",
+	     evidence_omitted);
 	render_fleet(&sb, &s);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
@@ -624,14 +636,83 @@ char *metrics_render(struct metrics *m)
 	return sb.p;
 }
 
+/* The status page (HTML) or its JSON, from a copy of the published
+ * snapshot: the lock is held for a memcpy, never for a render. */
+static char *render_page(struct metrics *m, bool json)
+{
+	struct status_page *p = malloc(sizeof(*p));
+	uint64_t now = hs_clock_ns(CLOCK_REALTIME);
+	struct sbuf sb = {0};
+
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&m->lock);
+	memcpy(p, m->page, sizeof(*p));
+	pthread_mutex_unlock(&m->lock);
+	if (json) {
+		char *text = status_page_json(p, now);
+
+		free(p);
+		return text;
+	}
+	m->page_rows_cut +=
+	    status_page_html(p, now, STATUS_PAGE_MAX_BYTES, &sb);
+	free(p);
+	if (sb_failed(&sb)) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb.p;
+}
+
+/* 200 with a body of ours to free. */
+static enum MHD_Result answer(struct MHD_Connection *c, char *body,
+			      const char *type, bool page)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), body,
+					    MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	/* the page quotes what clients sent (SNIs, fingerprints): nothing
+	 * in it may run, load or be taken for another type */
+	if (page) {
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'none'; "
+					"style-src 'unsafe-inline'");
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	}
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result not_found(struct MHD_Connection *c)
+{
+	static char nf[] = "not found; try /, /status.json or /metrics\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(nf), nf,
+					    MHD_RESPMEM_PERSISTENT);
+	ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
 			      const char *version, const char *upload,
 			      size_t *upload_size, void **state)
 {
 	struct metrics *m = cls;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *body;
 
 	(void)version;
@@ -640,24 +721,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)state;
 	if (strcmp(method, "GET"))
 		return MHD_NO;
-	if (strcmp(url, "/metrics")) {
-		static char nf[] = "not found; try /metrics\n";
-
-		r = MHD_create_response_from_buffer(strlen(nf), nf,
-						    MHD_RESPMEM_PERSISTENT);
-		ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
-		MHD_destroy_response(r);
-		return ret;
+	if (!strcmp(url, "/metrics")) {
+		body = metrics_render(m);
+		return body
+			   ? answer(c, body, "text/plain; version=0.0.4", false)
+			   : MHD_NO;
 	}
-	body = metrics_render(m);
-	if (!body)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body,
-					    MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (!strcmp(url, "/") || !strcmp(url, "/status.json")) {
+		bool json = url[1] != 0;
+
+		body = render_page(m, json);
+		return body ? answer(c, body,
+				     json ? "application/json"
+					  : "text/html; charset=utf-8",
+				     true)
+			    : MHD_NO;
+	}
+	return not_found(c);
 }
 
 int metrics_check_addr(const char *addr)
@@ -751,7 +831,14 @@ struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
 		return NULL;
 	}
 	m->listen_fd = -1;
+	m->page = calloc(1, sizeof(*m->page));
+	if (!m->page) {
+		snprintf(err, errlen, "out of memory");
+		free(m);
+		return NULL;
+	}
 	if (open_listener(m, addr, err, errlen)) {
+		free(m->page);
 		free(m);
 		return NULL;
 	}
@@ -885,6 +972,15 @@ void metrics_publish(struct metrics *m, const struct metrics_snapshot *s)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_publish_page(struct metrics *m, const struct status_page *p)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	memcpy(m->page, p, sizeof(*p));
+	pthread_mutex_unlock(&m->lock);
+}
+
 void metrics_set_modes(struct metrics *m, const char *xdp_mode,
 		       const char *tc_mode)
 {
@@ -911,5 +1007,6 @@ void metrics_stop(struct metrics *m)
 	if (m->is_unix)
 		unlink(m->unix_path);
 	pthread_mutex_destroy(&m->lock);
+	free(m->page);
 	free(m);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Prometheus text exposition on /metrics (libmicrohttpd, its own thread).
+ * Prometheus text exposition on /metrics (libmicrohttpd, its own thread),
+ * and the status page on / and /status.json (output/status_page.h).
  * A scrape renders the snapshot the main loop published after its last
  * round plus the per-CPU datapath counters: it never walks a kernel map.
  * Labels are bounded: counter names and reasons from fixed lists, map and
@@ -23,6 +24,7 @@
 #define METRICS_TOP_K 10
 
 struct metrics;
+struct status_page;
 
 struct metrics_src {
 	int stats_fd;
@@ -50,7 +52,7 @@ struct metrics_snapshot {
 	uint64_t probe_evictions; /* table_probe_evictions_all() */
 	uint64_t rounds;
 	struct hs_hist round_seconds; /* the pipeline's */
-	bool have_fleet; /* run --fleet */
+	bool have_fleet;	      /* run --fleet */
 	struct fleet_stats fleet;
 };
 
@@ -63,6 +65,8 @@ struct metrics *metrics_open(const char *addr, const struct metrics_src *src,
  * keeps the capabilities it was created with. */
 int metrics_serve(struct metrics *m, char *err, size_t errlen);
 void metrics_publish(struct metrics *m, const struct metrics_snapshot *s);
+/* The status page's snapshot (GET / and /status.json; it is copied). */
+void metrics_publish_page(struct metrics *m, const struct status_page *p);
 /* Once attached: the modes the datapath got (for hydrascope_config_info).
  * The strings must outlive m. */
 void metrics_set_modes(struct metrics *m, const char *xdp_mode,
