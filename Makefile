@@ -43,7 +43,7 @@ help:
 	@echo "  make test       all suites: unit (one binary per module), datapath, enforce, peer,"
 	@echo "                  cli, install, scenario, detection, spoofing, adversarial, hostile,"
 	@echo "                  schemas, fuzz, alert rules, live netns, relays, faults, hardening,"
-	@echo "                  Prometheus, fleet"
+	@echo "                  Prometheus, status page, fleet"
 	@echo "                  (needs root, ../shared/testdata)"
 	@echo "  make test-unit  the tests/unit binaries only (ASan/UBSan)"
 	@echo "  make demo-capture  regenerate tests/data/demo.pcap from real clients in netns"
@@ -67,6 +67,8 @@ help:
 	@echo "                  completion, systemd unit, logrotate, /etc/hydrascope (if absent)"
 	@echo "  make man        build/hydrascope.8 from the option tables"
 	@echo "  make completion regenerate deploy/completion/hydrascope from the option tables"
+	@echo "  make status-screenshot  regenerate deploy/screenshots/status-page.png (the"
+	@echo "                  status page live test, in headless Chromium; root)"
 	@echo "  make clean      remove build/"
 	@echo "variables: V=1 (show commands), SHARED_TESTDATA=$(SHARED_TESTDATA), PREFIX=$(PREFIX)"
 
@@ -269,6 +271,17 @@ thresholds-docs: $(BUILD)/gen-thresholds
 		!skip { print } \
 		/^<!-- thresholds:/ { while ((getline l < t) > 0) print l; skip = 1 }' \
 		README.md > $(BUILD)/README.md && mv $(BUILD)/README.md README.md
+
+# The README's screenshot of the status page, from the live test (root,
+# network namespaces, headless Chromium), which writes it under
+# $(BUILD)/status-page/: make test never rewrites the committed one.
+.PHONY: status-screenshot
+status-screenshot: all deps-test $(BUILD)/delaylink
+	$(Q)tests/live/status_page_test.sh > $(BUILD)/status-screenshot.log 2>&1 || \
+		{ tail -20 $(BUILD)/status-screenshot.log; exit 1; }
+	$(Q)mkdir -p deploy/screenshots
+	$(Q)cp $(BUILD)/status-page/dry-run.png deploy/screenshots/status-page.png
+	$(call msg,SHOT,deploy/screenshots/status-page.png)
 
 # test tools: a delayed point-to-point link for relay tests (no netem here)
 $(BUILD)/delaylink: tools/delaylink.c | $(BUILD)

@@ -9,9 +9,9 @@
 # (detection figures), short
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
 # (promtool), the live netns test, real relays behind a delayed link, the
-# fault and upgrade test, a real Prometheus scraping a live instance, and
-# three instances sharing clusters and decisions through Redis (fleet). A
-# missing prerequisite is a
+# fault and upgrade test, a real Prometheus scraping a live instance, the
+# status page in headless Chromium, and three instances sharing clusters
+# and decisions through Redis (fleet). A missing prerequisite is a
 # failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -129,6 +129,7 @@ run_script fault timeout 240 tests/live/fault_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 run_script hardening timeout 180 tests/live/hardening_test.sh
 run_script metrics_slowloris timeout 180 tests/live/metrics_slowloris_test.sh
+run_script status_page timeout 90 tests/live/status_page_test.sh
 run_script fleet timeout 150 tests/live/fleet_test.sh
 
 echo "$total_pass passed, $total_fail failed"

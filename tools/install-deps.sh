@@ -38,12 +38,15 @@ TEST_PKGS=(
 	systemd groff-base man-db strace
 	# the fleet test's shared Redis
 	redis-server
+	# the status page test loads the page in a headless browser (~360 MB
+	# installed; the live farm bench's browser user too)
+	chromium
 )
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures
 	xdp-tools bc
-	# the live farm testbed's real users: headless browsers and a Go client
-	chromium firefox-esr golang-go
+	# the live farm testbed's other real users (chromium is a test package)
+	firefox-esr golang-go
 )
 # the services the test packages ship; never left enabled or running
 TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter redis-server)

@@ -17,11 +17,13 @@ TB_CLI4=198.18.77.2
 TB_SRV6=fd00:77::1
 TB_CLI6=fd00:77::2
 TB_PORT=8443
+TB_FAR=hs-far-$TB_ID
 TB_DIR=${TB_DIR:-$(mktemp -d /tmp/hydrascope-tb.XXXXXX)}
 TB_PIDS=()
 
 tb_srv() { ip netns exec "$TB_SRV" "$@"; }
 tb_cli() { ip netns exec "$TB_CLI" "$@"; }
+tb_far() { ip netns exec "$TB_FAR" "$@"; }
 
 testbed_down() {
 	local p
@@ -30,6 +32,7 @@ testbed_down() {
 	TB_PIDS=()
 	ip netns del "$TB_SRV" 2>/dev/null
 	ip netns del "$TB_CLI" 2>/dev/null
+	ip netns del "$TB_FAR" 2>/dev/null
 	[ -n "${TB_KEEP_DIR:-}" ] || rm -rf "$TB_DIR"
 }
 
@@ -84,6 +87,30 @@ testbed_up() {
 	done
 	echo "testbed: TLS server did not start" >&2
 	return 1
+}
+
+# tb_relay_up DELAY_MS EXITS DURATION_S: the client namespace becomes a
+# relay host. A far client namespace reaches it over a link that holds
+# every packet DELAY_MS each way (tools/delaylink.c, for at most
+# DURATION_S; the kernel has no netem), and relays there leave through
+# exit addresses 198.18.10N.2, N = 1..EXITS (at most 9), one /24 each.
+#   far ns --[delaylink]-- client ns (relays) --[veth]-- server ns
+#   10.99.0.2           10.99.0.1 | 198.18.10N.2      198.18.10N.1
+tb_relay_up() {
+	local i
+	ip netns add "$TB_FAR" && ip -n "$TB_FAR" link set lo up || return 1
+	build/delaylink "$TB_FAR" "hsf$TB_ID" "$TB_CLI" "hsr$TB_ID" "$1" "$3" \
+		> "$TB_DIR/delaylink.out" 2>&1 &
+	TB_PIDS+=($!)
+	for i in $(seq 50); do grep -q ready "$TB_DIR/delaylink.out" 2>/dev/null && break; sleep 0.1; done
+	ip -n "$TB_FAR" addr add 10.99.0.2/24 dev "hsf$TB_ID" &&
+		ip -n "$TB_FAR" link set "hsf$TB_ID" up &&
+		ip -n "$TB_CLI" addr add 10.99.0.1/24 dev "hsr$TB_ID" &&
+		ip -n "$TB_CLI" link set "hsr$TB_ID" up || return 1
+	for i in $(seq "$2"); do
+		ip -n "$TB_CLI" addr add "198.18.10$i.2/24" dev "$TB_CIF" &&
+			ip -n "$TB_SRV" addr add "198.18.10$i.1/24" dev "$TB_SIF" || return 1
+	done
 }
 
 # Start a capture on the server side; tb_capture_stop ends it.

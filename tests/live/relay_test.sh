@@ -19,33 +19,15 @@ HS=$PWD/build/hydrascope
 . tools/testbed.sh
 . tests/live/lib.sh
 
-FAR=hs-far-$TB_ID
-FDEV=hsf$TB_ID
-RDEV=hsr$TB_ID
 DELAY_MS=25
-
-relaybed_down() {
-	ip netns del "$FAR" 2>/dev/null
-	testbed_down
-}
 
 for tool in microsocks danted squid tinyproxy "$PWD/build/delaylink"; do
 	command -v "$tool" > /dev/null ||
 		flunk "$tool is missing (tools/install-deps.sh installs it)"
 done
-[ "$fail" -eq 0 ] || finish relaybed_down
+[ "$fail" -eq 0 ] || finish
 testbed_start
-trap relaybed_down EXIT
-ip netns add "$FAR" && ip -n "$FAR" link set lo up
-build/delaylink "$FAR" "$FDEV" "$TB_CLI" "$RDEV" "$DELAY_MS" 150 > "$TB_DIR/delaylink.out" 2>&1 &
-TB_PIDS+=($!)
-for i in $(seq 50); do grep -q ready "$TB_DIR/delaylink.out" 2>/dev/null && break; sleep 0.1; done
-ip -n "$FAR" addr add 10.99.0.2/24 dev "$FDEV" && ip -n "$FAR" link set "$FDEV" up
-ip -n "$TB_CLI" addr add 10.99.0.1/24 dev "$RDEV" && ip -n "$TB_CLI" link set "$RDEV" up
-for n in 1 2 3 4 5 6 7; do
-	ip -n "$TB_CLI" addr add "198.18.10$n.2/24" dev "$TB_CIF"
-	ip -n "$TB_SRV" addr add "198.18.10$n.1/24" dev "$TB_SIF"
-done
+tb_relay_up "$DELAY_MS" 7 150 || { flunk "relay bed did not come up"; finish; }
 
 # the relays, each leaving through its own exit address
 R=$TB_DIR
@@ -125,7 +107,7 @@ for i in $(seq 100); do [ -e "$R/attached" ] && break; sleep 0.1; done
 check "hydrascope attached" test -e "$R/attached"
 
 URL="https://$TB_SRV4:$TB_PORT/"
-far() { ip netns exec "$FAR" timeout 8 curl -sk -o /dev/null --max-time 6 "$@" "$URL"; }
+far() { tb_far timeout 8 curl -sk -o /dev/null --max-time 6 "$@" "$URL"; }
 # phase 1: the farm, three requests a second apart through each relay, and
 # a direct client with the same curl stack
 loops=()
@@ -199,4 +181,4 @@ done < "$R/verdict.txt"
 if [ "$fail" -ne 0 ]; then
 	tail -5 "$R/run.err" "$R/delaylink.out" "$R"/relay-*.log 2>/dev/null
 fi
-finish relaybed_down
+finish
