@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* What the policy tests feed the policy: one residential_proxy indicator. */
+/* What the policy tests feed the policy: one residential_proxy indicator;
+ * and the blocklist key of a prefix. */
 #ifndef HS_TESTS_POLICY_FEED_H
 #define HS_TESTS_POLICY_FEED_H
+
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -27,6 +30,18 @@ static inline void feed(struct policy *p, const char *addr, double score,
 	ind.evidence = json_object_new_object();
 	policy_on_indicator(p, &ind);
 	json_object_put(ind.evidence);
+}
+
+/* The LPM key of "10.0.0.0/8" (v4 as v4-mapped: /104). */
+static inline struct hs_lpm_key lpm(const char *cidr)
+{
+	struct hs_lpm_key k = {0};
+	struct cidr c;
+
+	assert_int_equal(cidr_parse(cidr, &c), 0);
+	k.prefixlen = c.plen;
+	memcpy(k.addr, c.addr.b, 16);
+	return k;
 }
 
 #endif

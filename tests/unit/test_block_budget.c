@@ -185,6 +185,32 @@ static void test_bound_after_changes(void **state)
 	policy_free(p);
 }
 
+/* A remote block (the fleet's, CrowdSec's) counts in its /16 like any
+ * block: lifting it leaves the group's count right, so the group never
+ * holds more than max_blocks_per_prefix (before: it was not counted, its
+ * lift took a local block's place in the count, and the group took a
+ * third block). */
+static void test_remote_in_group(void **state)
+{
+	struct policy *p = new_policy(100, 2, 100);
+	struct hs_lpm_key k = lpm("100.64.2.1/32");
+	struct block_key bk = {.k = k};
+	const uint64_t now = 100 * HS_NS_PER_SEC;
+
+	(void)state;
+	feed(p, "100.64.1.1", 0.7, 100);
+	assert_int_equal(
+	    policy_remote_block(p, &k, now + 60 * HS_NS_PER_SEC, 60, now),
+	    REMOTE_APPLIED);
+	policy_lift_block(p, &bk);
+	feed(p, "100.64.3.1", 0.8, 100);
+	feed(p, "100.64.4.1", 0.9, 100); /* the group is full: 1.1 goes */
+	assert_int_equal(table_len(policy_blocks(p)), 2);
+	assert_false(held(p, "100.64.1.1"));
+	assert_true(held(p, "100.64.4.1"));
+	policy_free(p);
+}
+
 /* The same for tuple rules at max_tuple_rules. */
 static void test_rule_cap(void **state)
 {
@@ -233,6 +259,7 @@ int main(void)
 	    cmocka_unit_test(test_round_budget),
 	    cmocka_unit_test(test_bound_after_changes),
 	    cmocka_unit_test(test_rule_cap),
+	    cmocka_unit_test(test_remote_in_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -277,17 +277,6 @@ static void test_policy_cluster(void **state)
 	fclose(f);
 }
 
-static struct hs_lpm_key lpm(const char *cidr)
-{
-	struct hs_lpm_key k = {0};
-	struct cidr c;
-
-	assert_int_equal(cidr_parse(cidr, &c), 0);
-	k.prefixlen = c.plen;
-	memcpy(k.addr, c.addr.b, 16);
-	return k;
-}
-
 /* Remote decisions: idempotent, extended by a later expiry, the local
  * allowlist wins, the cap holds, lapsed ones are skipped. */
 static void test_policy_remote(void **state)

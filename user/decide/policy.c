@@ -867,13 +867,17 @@ enum remote_result policy_remote_block(struct policy *p,
 		if (!d)
 			return REMOTE_CAP;
 		d->reason = DECISION_REMOTE;
+		/* score 0, round 0: no local evidence, the first to make
+		 * room; counted in its /16 or /48 like any block, so that
+		 * dropping it later leaves the group's count right */
+		d->expires_ns = expires_ns;
+		d->offences = 1;
+		block_added(p, &bk, d);
 	}
 	/* no offence here: the host that saw it counts them */
 	d->expires_ns = expires_ns;
 	d->ttl_s = ttl_s;
 	d->state = DS_PENDING;
-	if (!d->offences)
-		d->offences = 1;
 	return REMOTE_APPLIED;
 }
 
