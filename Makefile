@@ -19,7 +19,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += $(WARN) -Iinclude -I$(BUILD) -Iuser -std=gnu11 -D_GNU_SOURCE
 # every object records the headers it read: an edit rebuilds its readers only
 DEPFLAGS   = -MMD -MP
-LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lhiredis -lm -lpthread
+LDLIBS     := -lbpf -lelf -lz -lpcap -lmicrohttpd -ljson-c -lcrypto -lmaxminddb -lhiredis -lcurl -lm -lpthread
 
 BPF_SRC    := bpf/hydrascope.bpf.c
 BPF_OBJ    := $(BUILD)/hydrascope.bpf.o

@@ -17,6 +17,8 @@ BUILD_PKGS=(
 	libjson-c-dev libssl-dev libmaxminddb-dev
 	# the fleet transport (run --fleet redis://...)
 	libhiredis-dev
+	# the CrowdSec LAPI client (--crowdsec-push, --crowdsec-pull)
+	libcurl4-openssl-dev
 )
 TEST_PKGS=(
 	# unit tests (cmocka) with the sanitizer runtimes

@@ -3,7 +3,9 @@
  * Files the daemon writes as root in shared directories (/run, /var/log):
  * the record log and the status file name client addresses and SNIs. A
  * symlink planted at the path must not redirect a root write, and a child
- * process must not inherit them; they are created 0640.
+ * process must not inherit them; they are created 0640. Secrets the
+ * daemon reads (credentials of another service) must not be readable by
+ * just anyone on the host.
  */
 #ifndef HS_USER_SAFEFILE_H
 #define HS_USER_SAFEFILE_H
@@ -19,5 +21,11 @@ FILE *safefile_append(const char *path);
  * create, HS_FILE_MODE), then renamed over path, which replaces whatever
  * path was (a symlink included) without writing through it. 0 or -1. */
 int safefile_replace(const char *path, const char *text);
+/* Read a secret file whole into buf (NUL-terminated, at most cap - 1
+ * bytes): a regular file owned by root or by us, not writable by its
+ * group, and no access at all for others. 0, or -1 with the reason in
+ * why (errno's text, or which rule it breaks). */
+int safefile_read_secret(const char *path, char *buf, size_t cap, char *why,
+			 size_t whylen);
 
 #endif
