@@ -256,6 +256,26 @@ const struct cli_option common_options[] = {
      "do not load the supplement (DATADIR/p0f/hydrascope.fp)\n"
      "and /etc/p0f/p0f.fp",
      opt_no_default_p0f},
+    {"crowdsec", "URL",
+     "a CrowdSec LAPI, http[s]://HOST:PORT (README: CrowdSec);\n"
+     "with --crowdsec-push and/or (run) --crowdsec-pull",
+     crowdsec_opt_url},
+    {"crowdsec-credentials", "FILE",
+     "login:/password: (cscli machines add -f FILE) and/or\n"
+     "api_key: (cscli bouncers add); mode 600 or 640",
+     crowdsec_opt_credentials},
+    {"crowdsec-push", NULL,
+     "push this host's prefix blocks to the LAPI as alerts with\n"
+     "a ban (simulated in dry-run)",
+     crowdsec_opt_push},
+    {"crowdsec-dry-run-bans", NULL,
+     "in dry-run, push real bans rather than simulated ones\n"
+     "(CrowdSec's bouncers block what hydrascope finds)",
+     crowdsec_opt_dry_run_bans},
+    {"crowdsec-export", "FILE",
+     "keep FILE.csv, the blocks in force in the form\n"
+     "cscli decisions import -i FILE --scope '' takes",
+     crowdsec_opt_export},
     {0},
 };
 

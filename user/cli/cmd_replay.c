@@ -31,6 +31,7 @@
 #include "hydrascope.skel.h"
 #include "ingest/pcap_feed.h"
 #include "lib/hstime.h"
+#include "output/crowdsec.h"
 #include "output/json_field.h"
 
 #define MAX_LOCAL 32
@@ -312,6 +313,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 
 	if (rc)
 		return rc;
+	if (crowdsec_opts_check(&a->co.crowdsec))
+		return 2;
 	if (first >= argc)
 		return cli_fail(
 		    "replay needs a capture file (see replay --help)");
@@ -423,6 +426,14 @@ int cmd_replay(int argc, char **argv)
 	if (rc)
 		goto out;
 	session_finish(&r.ses, r.last_ts_ns);
+	if (r.ses.cs_push) {
+		/* the blocks in force at the capture's end, for the time
+		 * they have left then */
+		uint64_t end = record_wall(&r.ses.pl->out, r.last_ts_ns);
+
+		crowdsec_push_flush(r.ses.cs_push, end);
+		crowdsec_push_export(r.ses.cs_push, end);
+	}
 	warn_missing(&r, &a, feed);
 	if (a.fmt == FMT_TEXT)
 		print_replay_line(&r, a.file, feed_skipped(feed));

@@ -28,12 +28,14 @@
 #include "lib/paths.h"
 #include "cli/session.h"
 #include "datapath/maps.h"
+#include "decide/crowdsec_pull.h"
 #include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "ingest/collector.h"
 #include "lib/hstime.h"
 #include "lib/pidfile.h"
+#include "output/crowdsec.h"
 #include "output/fleet.h"
 #include "lib/sdnotify.h"
 #include "lib/privs.h"
@@ -127,6 +129,25 @@ static int opt_fleet(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_crowdsec_pull(void *ctx, const char *val)
+{
+	(void)val;
+	((struct run_opts *)ctx)->co.crowdsec.pull = true;
+	return 0;
+}
+
+static int opt_crowdsec_pull_interval(void *ctx, const char *val)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(val, 1, 3600, &v))
+		return cli_fail("--crowdsec-pull-interval wants seconds from 1 "
+				"to 3600, got '%s'",
+				val);
+	((struct run_opts *)ctx)->co.crowdsec.pull_interval_s = (unsigned)v;
+	return 0;
+}
+
 static int opt_decide_interval(void *ctx, const char *val)
 {
 	uint64_t v;
@@ -182,6 +203,13 @@ static const struct cli_option run_options[] = {
      "share cluster counts and decisions with the other\n"
      "ingress hosts through Redis (README: Fleet)",
      opt_fleet},
+    {"crowdsec-pull", NULL,
+     "bouncer: the LAPI's bans into the blocklist (with\n"
+     "--crowdsec, --crowdsec-credentials; README: CrowdSec)",
+     opt_crowdsec_pull},
+    {"crowdsec-pull-interval", "SEC",
+     "ask the LAPI's decision stream every SEC s (default 10)",
+     opt_crowdsec_pull_interval},
     {"decide-interval", "SEC",
      "correlate and decide every SEC s (default: eval_interval_s, 10)",
      opt_decide_interval},
@@ -221,6 +249,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	if (first < argc)
 		return cli_fail("unexpected argument '%s' (see run --help)",
 				argv[first]);
+	if (crowdsec_opts_check(&o->co.crowdsec))
+		return 2;
 	if (!o->iface)
 		return cli_fail("run needs --iface IF (see run --help)");
 	if (!if_nametoindex(o->iface))
@@ -316,8 +346,10 @@ static void apply_remote(void *ctx, struct json_object **recs, size_t n,
 
 static void main_loop(const struct run_opts *o, struct session *s,
 		      struct publisher *pub, const struct attachment *att,
-		      struct fleet *fl)
+		      struct fleet *fl, struct crowdsec_pull *cs_pull)
 {
+	const struct crowdsec_parts cs = {s->cs_push, cs_pull,
+					  o->co.crowdsec.push};
 	struct pipeline *pl = s->pl;
 	struct map_fds m;
 	struct hs_stats prev = {0};
@@ -339,11 +371,19 @@ static void main_loop(const struct run_opts *o, struct session *s,
 		}
 		now = hs_clock_ns(CLOCK_MONOTONIC);
 		if (pipeline_step(pl, now)) {
-			publisher_round(pub, s, fl, now);
+			if (s->cs_push)
+				crowdsec_push_export(
+				    s->cs_push, envelope_now(&pl->out.env, 0));
+			publisher_round(pub, s, fl, &cs, now);
 			status_publish(pl, m.stats, att, o->co.load.enforce);
 		}
 		if (fl)
 			fleet_poll(fl, now, apply_remote, pl);
+		if (cs_pull)
+			crowdsec_pull_poll(cs_pull, pl, now);
+		if (s->cs_push)
+			crowdsec_push_poll(s->cs_push, now,
+					   envelope_now(&pl->out.env, 0));
 		if (now >= next_line) {
 			summary_line(&m, s->coll, pl, &prev);
 			next_line += hs_sec_ns(o->interval);
@@ -434,10 +474,28 @@ static struct fleet *start_fleet(const struct run_opts *o, struct pipeline *pl)
 	}
 	hooks = fleet_corr_hooks(fl);
 	corr_set_fleet(pl->corr, &hooks);
-	pl->out.sink = fleet_record_sink(fl);
+	record_add_sink(&pl->out, fleet_record_sink(fl));
 	pl->fleet = fl;
 	fprintf(stderr, "hydrascope: fleet %s as %s\n", o->fleet_url, origin);
 	return fl;
+}
+
+/* Bouncer mode: the LAPI's decision stream into the pipeline. */
+static struct crowdsec_pull *start_pull(const struct run_opts *o,
+					struct session *s)
+{
+	unsigned every = o->co.crowdsec.pull_interval_s
+			     ? o->co.crowdsec.pull_interval_s
+			     : 10;
+	struct crowdsec_pull *p = crowdsec_pull_new(s->lapi, every);
+
+	if (!p) {
+		cli_fail("out of memory for the CrowdSec bouncer");
+		return NULL;
+	}
+	fprintf(stderr, "hydrascope: crowdsec pull from %s every %u s\n",
+		s->lapi->url, every);
+	return p;
 }
 
 int cmd_run(int argc, char **argv)
@@ -447,6 +505,7 @@ int cmd_run(int argc, char **argv)
 	struct publisher pub = {0};
 	struct session ses = {0};
 	struct fleet *fleet = NULL;
+	struct crowdsec_pull *cs_pull = NULL;
 	struct attachment att = {.xdp_link_fd = -1, .tc_link_fd = -1};
 	bool pinned = false, have_pid = false;
 	/* live: records go to the log; stdout keeps the exit report */
@@ -490,9 +549,10 @@ int cmd_run(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	if (session_start(&ses, &recs) ||
 	    (o.fleet_url && !(fleet = start_fleet(&o, ses.pl))) ||
+	    (o.co.crowdsec.pull && !(cs_pull = start_pull(&o, &ses))) ||
 	    start(&o, &ses, &metrics, &pub, &pinned, &att))
 		goto out;
-	main_loop(&o, &ses, &pub, &att, fleet);
+	main_loop(&o, &ses, &pub, &att, fleet, cs_pull);
 	sd_notify_state("STOPPING=1");
 	status_remove();
 	ring_buffer__consume(ses.rb);
@@ -508,6 +568,12 @@ int cmd_run(int argc, char **argv)
 	if (fleet) /* the last round's decisions still go out (bounded) */
 		fleet_poll(fleet, hs_clock_ns(CLOCK_MONOTONIC), apply_remote,
 			   ses.pl);
+	if (ses.cs_push) { /* so do the CrowdSec ones, and the file */
+		crowdsec_push_flush(ses.cs_push,
+				    envelope_now(&ses.pl->out.env, 0));
+		crowdsec_push_export(ses.cs_push,
+				     envelope_now(&ses.pl->out.env, 0));
+	}
 	session_report(&ses, stdout, o.fmt, true, true,
 		       hs_clock_ns(CLOCK_MONOTONIC));
 	session_summary(&ses, stdout, o.fmt, hs_clock_ns(CLOCK_MONOTONIC));
@@ -520,6 +586,7 @@ out:
 	session_close(&ses);
 	publisher_free(&pub); /* after the pipeline: its tap points here */
 	fleet_free(fleet);
+	crowdsec_pull_free(cs_pull);
 	if (have_pid)
 		pidfile_release();
 	return rc;

@@ -8,17 +8,20 @@
 #include <bpf/libbpf.h>
 
 #include "cli/session.h"
+#include "decide/crowdsec_pull.h"
 #include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "lib/hstime.h"
 #include "lib/table.h"
+#include "output/crowdsec.h"
 #include "output/fleet.h"
 #include "output/metrics.h"
 #include "output/status_page.h"
 
 static void publish_metrics(struct metrics *mx, const struct session *s,
-			    const struct fleet *fl)
+			    const struct fleet *fl,
+			    const struct crowdsec_parts *cs)
 {
 	const struct pipeline *pl = s->pl;
 	struct metrics_snapshot m = {0};
@@ -26,6 +29,15 @@ static void publish_metrics(struct metrics *mx, const struct session *s,
 	if (fl) {
 		m.have_fleet = true;
 		fleet_get_stats(fl, &m.fleet);
+	}
+	if (cs->push) {
+		m.have_cs_push = cs->push_lapi;
+		m.have_cs_export = true;
+		crowdsec_push_get_stats(cs->push, &m.cs_push);
+	}
+	if (cs->pull) {
+		m.have_cs_pull = true;
+		crowdsec_pull_get_stats(cs->pull, &m.cs_pull);
 	}
 	collector_get_stats(s->coll, &m.coll);
 	corr_get_stats(pl->corr, &m.corr);
@@ -68,11 +80,12 @@ int publisher_start(struct publisher *p, struct metrics *mx, struct session *s,
 }
 
 void publisher_round(struct publisher *p, const struct session *s,
-		     const struct fleet *fl, uint64_t now_ns)
+		     const struct fleet *fl, const struct crowdsec_parts *cs,
+		     uint64_t now_ns)
 {
 	if (!p->mx)
 		return;
-	publish_metrics(p->mx, s, fl);
+	publish_metrics(p->mx, s, fl, cs);
 	status_snapshot_build(p->page, p->hist, s->pl, &p->in, now_ns);
 	metrics_publish_page(p->mx, p->page);
 }

@@ -15,7 +15,10 @@
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "ingest/collector.h"
+#include "lib/lapi.h"
+#include "lib/paths.h"
 #include "lib/safefile.h"
+#include "output/crowdsec.h"
 #include "output/records.h"
 #include "output/report.h"
 #include "output/summary.h"
@@ -25,7 +28,7 @@
 
 int session_open_inputs(struct session *s, const struct common_opts *co)
 {
-	bool asn_failed;
+	bool asn_failed, failed;
 
 	memset(s, 0, sizeof(*s));
 	s->co = co;
@@ -37,6 +40,38 @@ int session_open_inputs(struct session *s, const struct common_opts *co)
 		return 2;
 	if (co->log && !(s->log = safefile_append(co->log)))
 		return cli_fail("--log %s: %s", co->log, strerror(errno));
+	s->lapi = crowdsec_open(&co->crowdsec, &failed);
+	return failed ? 2 : 0;
+}
+
+/* This host's blocks out to a LAPI and/or the import file: a sink of
+ * the records, as the fleet is. */
+static int start_crowdsec(struct session *s)
+{
+	const struct common_opts *co = s->co;
+	char origin[128];
+	struct crowdsec_push_opts o = {
+	    .lapi = co->crowdsec.push ? s->lapi : NULL,
+	    .simulated = !co->load.enforce && !co->crowdsec.dry_run_bans,
+	    .export_path = co->crowdsec.export_path,
+	    .origin = origin,
+	    .max_held = co->corr.max_blocks,
+	};
+
+	if (!co->crowdsec.push && !co->crowdsec.export_path)
+		return 0;
+	snprintf(origin, sizeof(origin), "%s/%s", envelope_host(),
+		 *paths_instance() ? paths_instance() : "default");
+	s->cs_push = crowdsec_push_new(&o);
+	if (!s->cs_push) {
+		cli_fail("out of memory for the CrowdSec exporter");
+		return 1;
+	}
+	record_add_sink(&s->pl->out, crowdsec_push_sink(s->cs_push));
+	if (o.lapi)
+		fprintf(stderr, "hydrascope: crowdsec push to %s (%s)\n",
+			s->lapi->url,
+			o.simulated ? "simulated: dry-run" : "bans");
 	return 0;
 }
 
@@ -77,7 +112,7 @@ static int start_pipeline(struct session *s, const struct session_records *r)
 			    "not evaluated: no network database (--asn-db "
 			    "FILE)",
 			    0);
-	return 0;
+	return start_crowdsec(s);
 }
 
 int session_start(struct session *s, const struct session_records *r)
@@ -159,6 +194,8 @@ int session_reopen_log(struct session *s)
 
 void session_close(struct session *s)
 {
+	crowdsec_push_free(s->cs_push);
+	crowdsec_conf_free(s->lapi);
 	pipeline_free(s->pl);
 	ring_buffer__free(s->rb);
 	hydrascope__destroy(s->skel);

@@ -19,7 +19,9 @@
 struct asndb;
 struct collector;
 struct common_opts;
+struct crowdsec_push;
 struct hydrascope;
+struct lapi_conf;
 struct p0f_db;
 struct pipeline;
 struct ring_buffer;
@@ -33,6 +35,8 @@ struct session {
 	struct hydrascope *skel;
 	struct ring_buffer *rb;
 	struct pipeline *pl;
+	struct lapi_conf *lapi;	       /* --crowdsec, or NULL */
+	struct crowdsec_push *cs_push; /* --crowdsec-push/-export, or NULL */
 };
 
 /* Where the pipeline's records go besides the log. */
@@ -43,11 +47,11 @@ struct session_records {
 	bool adopt;	   /* take over the blocks the maps hold (run) */
 };
 
-/* p0f databases, network database, --log. Returns 0, or 2 with the
- * reason printed. */
+/* p0f databases, network database, --log, the CrowdSec credentials and
+ * import file. Returns 0, or 2 with the reason printed. */
 int session_open_inputs(struct session *s, const struct common_opts *co);
-/* Collector, load, --allow, ring buffer, pipeline. Returns 0, or 1 with
- * the reason printed. */
+/* Collector, load, --allow, ring buffer, pipeline, the CrowdSec
+ * exporter. Returns 0, or 1 with the reason printed. */
 int session_start(struct session *s, const struct session_records *r);
 /* Drain the ring buffer, then a last round with every flow finished. */
 void session_finish(struct session *s, uint64_t now_ns);

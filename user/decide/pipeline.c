@@ -210,3 +210,14 @@ void pipeline_apply_remote(struct pipeline *pl, json_object **recs, size_t n,
 	}
 	record_flush(&pl->out);
 }
+
+void pipeline_lift_remote(struct pipeline *pl, const struct hs_lpm_key *keys,
+			  size_t n, uint64_t now_ns, bool *lifted)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < n; i++)
+		changed |= lifted[i] = policy_lift_remote(pl->policy, &keys[i]);
+	if (changed)
+		enforcer_reconcile(pl->enf, pl->policy, now_ns, false);
+}

@@ -62,6 +62,11 @@ bool pipeline_step(struct pipeline *pl, uint64_t now_ns);
 struct json_object;
 void pipeline_apply_remote(struct pipeline *pl, struct json_object **recs,
 			   size_t n, uint64_t now_ns, enum remote_result *res);
+/* Blocks a remote source withdrew (CrowdSec's deleted decisions): each
+ * is lifted unless a local indicator stands behind it, and the datapath
+ * follows at once. lifted[i] says which were. */
+void pipeline_lift_remote(struct pipeline *pl, const struct hs_lpm_key *keys,
+			  size_t n, uint64_t now_ns, bool *lifted);
 /* A last round now, every flow counted as finished (end of a capture, or
  * of a run). */
 void pipeline_finish(struct pipeline *pl, uint64_t now_ns);

@@ -881,6 +881,27 @@ enum remote_result policy_remote_block(struct policy *p,
 	return REMOTE_APPLIED;
 }
 
+bool policy_lift_remote(struct policy *p, const struct hs_lpm_key *k)
+{
+	struct block_key bk = {.k = *k};
+	const struct desired_block *d = table_get(p->blocks, &bk);
+
+	/* every local decision carries its indicator's score (> 0) */
+	if (!d || d->score > 0)
+		return false;
+	block_drop(p, &bk);
+	p->st.lifted++;
+	return true;
+}
+
+bool policy_block_local(const struct policy *p, const struct hs_lpm_key *k)
+{
+	struct block_key bk = {.k = *k};
+	const struct desired_block *d = table_get(p->blocks, &bk);
+
+	return d && d->score > 0;
+}
+
 enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 				      const struct desired_rule *want,
 				      uint64_t now_ns)

@@ -144,6 +144,14 @@ enum remote_result policy_remote_block(struct policy *p,
 enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 				      const struct desired_rule *want,
 				      uint64_t now_ns);
+/* A remote source withdrew its block of k (a CrowdSec decision deleted on
+ * the LAPI): it is lifted unless a local indicator stands behind it (the
+ * remote and adopted blocks are the ones no local evidence backs: score
+ * 0). True when it was lifted; the reconcile removes it from the map. */
+bool policy_lift_remote(struct policy *p, const struct hs_lpm_key *k);
+/* True when a local indicator stands behind the block of k (this host
+ * decided it itself). */
+bool policy_block_local(const struct policy *p, const struct hs_lpm_key *k);
 /* The state of a desired block or rule, for the record of a remote one:
  * true once the datapath holds it. */
 bool policy_block_written(struct policy *p, const struct hs_lpm_key *k);

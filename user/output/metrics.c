@@ -587,6 +587,109 @@ static void render_fleet(struct sbuf *sb, const struct metrics_snapshot *s)
 	put(sb, "hydrascope_fleet_stream_last_ms", f->last_stream_ms);
 }
 
+/* One sample of a role ("push", "pull") and a reason. */
+static void put_role(struct sbuf *sb, const char *name, const char *role,
+		     const char *reason, uint64_t v)
+{
+	if (reason)
+		sb_printf(sb, "%s{role=\"%s\",reason=\"%s\"} %llu\n", name,
+			  role, reason, (unsigned long long)v);
+	else
+		sb_printf(sb, "%s{role=\"%s\"} %llu\n", name, role,
+			  (unsigned long long)v);
+}
+
+/* CrowdSec (README: CrowdSec): the exporter's and the bouncer's side of
+ * the LAPI in one set of families, by role. */
+static void render_crowdsec(struct sbuf *sb, const struct metrics_snapshot *s)
+{
+	static const char *const drop[CS_DROP_COUNT] = {"full", "expired",
+							"rejected"};
+	const struct crowdsec_push_stats *p = &s->cs_push;
+	const struct crowdsec_pull_stats *q = &s->cs_pull;
+	size_t i;
+
+	if (s->have_cs_push || s->have_cs_pull) {
+		metric(sb, "hydrascope_crowdsec_up", "gauge",
+		       "1 while the LAPI answered the last request");
+		if (s->have_cs_push)
+			put_role(sb, "hydrascope_crowdsec_up", "push", NULL,
+				 p->up);
+		if (s->have_cs_pull)
+			put_role(sb, "hydrascope_crowdsec_up", "pull", NULL,
+				 q->up);
+		metric(sb, "hydrascope_crowdsec_requests_total", "counter",
+		       "requests made to the LAPI (logins included)");
+		if (s->have_cs_push)
+			put_role(sb, "hydrascope_crowdsec_requests_total",
+				 "push", NULL, p->requests);
+		if (s->have_cs_pull)
+			put_role(sb, "hydrascope_crowdsec_requests_total",
+				 "pull", NULL, q->requests);
+		metric(sb, "hydrascope_crowdsec_failures_total", "counter",
+		       "LAPI requests that failed, by reason");
+		for (i = 0; i < LAPI_F_COUNT; i++) {
+			if (s->have_cs_push)
+				put_role(sb,
+					 "hydrascope_crowdsec_failures_total",
+					 "push", lapi_failure_name(i),
+					 p->failures[i]);
+			if (s->have_cs_pull)
+				put_role(sb,
+					 "hydrascope_crowdsec_failures_total",
+					 "pull", lapi_failure_name(i),
+					 q->failures[i]);
+		}
+	}
+	if (s->have_cs_push) {
+		metric(sb, "hydrascope_crowdsec_logins_total", "counter",
+		       "watcher logins (a token lasts an hour)");
+		put(sb, "hydrascope_crowdsec_logins_total", p->logins);
+		metric(sb, "hydrascope_crowdsec_pushed_total", "counter",
+		       "alerts, each with one ban, the LAPI took");
+		put(sb, "hydrascope_crowdsec_pushed_total", p->pushed);
+		metric(sb, "hydrascope_crowdsec_push_dropped_total", "counter",
+		       "blocks given up before the LAPI took them, by why");
+		for (i = 0; i < CS_DROP_COUNT; i++)
+			put1(sb, "hydrascope_crowdsec_push_dropped_total",
+			     "why", drop[i], p->dropped[i]);
+		metric(sb, "hydrascope_crowdsec_push_pending", "gauge",
+		       "blocks waiting to be pushed");
+		put(sb, "hydrascope_crowdsec_push_pending", p->pending);
+	}
+	if (s->have_cs_export) {
+		metric(sb, "hydrascope_crowdsec_blocks_held", "gauge",
+		       "this host's blocks in force, as exported");
+		put(sb, "hydrascope_crowdsec_blocks_held", p->held);
+		metric(sb, "hydrascope_crowdsec_export_writes_total", "counter",
+		       "import files written (--crowdsec-export)");
+		put(sb, "hydrascope_crowdsec_export_writes_total", p->exports);
+		metric(sb, "hydrascope_crowdsec_export_failures_total",
+		       "counter", "import files that could not be written");
+		put(sb, "hydrascope_crowdsec_export_failures_total",
+		    p->export_failures);
+	}
+	if (!s->have_cs_pull)
+		return;
+	metric(sb, "hydrascope_crowdsec_pull_startups_total", "counter",
+	       "full answers asked for (start, and after a failure)");
+	put(sb, "hydrascope_crowdsec_pull_startups_total", q->startups);
+	metric(sb, "hydrascope_crowdsec_decisions_received_total", "counter",
+	       "decisions read from the stream, new and deleted");
+	put(sb, "hydrascope_crowdsec_decisions_received_total", q->received);
+	metric(sb, "hydrascope_crowdsec_decisions_total", "counter",
+	       "what became of the LAPI's decisions, by outcome");
+	for (i = 0; i < CS_OUTCOME_COUNT; i++)
+		put1(sb, "hydrascope_crowdsec_decisions_total", "outcome",
+		     crowdsec_outcome_name(i), q->outcome[i]);
+	metric(sb, "hydrascope_crowdsec_pull_last_success_timestamp_seconds",
+	       "gauge", "when the stream was last read (unix time)");
+	sb_printf(sb,
+		  "hydrascope_crowdsec_pull_last_success_timestamp_seconds "
+		  "%.3f\n",
+		  (double)q->last_ok_ns / 1e9);
+}
+
 char *metrics_render(struct metrics *m)
 {
 	struct sbuf sb = {0};
@@ -624,6 +727,7 @@ char *metrics_render(struct metrics *m)
 	put1(&sb, "hydrascope_status_page_omitted_total", "what", "evidence",
 	     evidence_omitted);
 	render_fleet(&sb, &s);
+	render_crowdsec(&sb, &s);
 	metric(&sb, "process_resident_memory_bytes", "gauge",
 	       "resident memory");
 	sb_printf(&sb, "process_resident_memory_bytes %ld\n", proc_rss_bytes());

@@ -15,9 +15,11 @@
 
 #include "ingest/collector.h"
 #include "correlate/correlate.h"
+#include "decide/crowdsec_pull.h"
 #include "decide/enforce.h"
 #include "decide/policy.h"
 #include "lib/histogram.h"
+#include "output/crowdsec.h"
 #include "output/fleet.h"
 #include "output/report.h"
 
@@ -54,6 +56,10 @@ struct metrics_snapshot {
 	struct hs_hist round_seconds; /* the pipeline's */
 	bool have_fleet;	      /* run --fleet */
 	struct fleet_stats fleet;
+	/* --crowdsec-push, --crowdsec-export, --crowdsec-pull */
+	bool have_cs_push, have_cs_export, have_cs_pull;
+	struct crowdsec_push_stats cs_push;
+	struct crowdsec_pull_stats cs_pull;
 };
 
 /* Bind addr ("HOST:PORT" with IPv4 or [IPv6], or "unix:PATH", a socket

@@ -150,6 +150,16 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	json_object_put(r);
 }
 
+int record_add_sink(struct record_out *o, struct record_sink s)
+{
+	for (size_t i = 0; i < RECORD_SINKS; i++)
+		if (!o->sinks[i].decision) {
+			o->sinks[i] = s;
+			return 0;
+		}
+	return -1;
+}
+
 void record_decision(struct record_out *o, json_object *d)
 {
 	char text[512], when[48], key[96], head[160];
@@ -160,8 +170,11 @@ void record_decision(struct record_out *o, json_object *d)
 	bool applied =
 	    json_object_get_boolean(json_object_object_get(d, "applied"));
 
-	if (o->sink.decision && !json_object_object_get_ex(d, "origin", NULL))
-		o->sink.decision(o->sink.ctx, d);
+	/* read once: the first sink (the fleet) may add an origin */
+	if (!json_object_object_get_ex(d, "origin", NULL))
+		for (size_t i = 0; i < RECORD_SINKS && o->sinks[i].decision;
+		     i++)
+			o->sinks[i].decision(o->sinks[i].ctx, d);
 	envelope_add(d, &o->env, at);
 	envelope_time(d, "expires", json_field_u64(d, "expires_ns"));
 	time_local(at, when, sizeof(when));

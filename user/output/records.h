@@ -30,26 +30,31 @@ struct text_group {
 };
 
 /* Where this host's own decisions go besides the log: a fleet transport
- * (output/fleet.c) publishes them to every other host. It may add fields
- * (the record's id and origin) before the record is written, so that the
- * log and the fleet carry the same record. A record that already has an
- * origin came from the fleet and is not handed back. */
+ * (output/fleet.c) publishes them to every other host, the CrowdSec
+ * exporter (output/crowdsec.c) to a LAPI. A sink may add fields (the
+ * fleet's id and origin) before the record is written, so that the log
+ * and the fleet carry the same record. A record that already has an
+ * origin came from another host or a LAPI and is not handed out again. */
 struct record_sink {
 	void (*decision)(void *ctx, struct json_object *d);
 	void *ctx;
 };
 
+#define RECORD_SINKS 2 /* the fleet, CrowdSec */
+
 struct record_out {
 	FILE *out; /* report stream, or NULL */
 	enum out_format fmt;
-	FILE *log;		 /* JSON-lines log, or NULL */
-	struct envelope env;	 /* clock, host, interface */
-	unsigned max_listed;	 /* sources per record */
-	struct record_sink sink; /* decision == NULL: none */
-	uint64_t written;	 /* records written */
+	FILE *log;				 /* JSON-lines log, or NULL */
+	struct envelope env;			 /* clock, host, interface */
+	unsigned max_listed;			 /* sources per record */
+	struct record_sink sinks[RECORD_SINKS];	 /* in the order added */
+	uint64_t written;			 /* records written */
 	struct text_group groups[IND_COUNT + 1]; /* by kind; + blocks */
 };
 
+/* Hand this host's decisions to s too. -1 when every slot is taken. */
+int record_add_sink(struct record_out *o, struct record_sink s);
 /* Only fresh indicators are written. */
 void record_indicator(struct record_out *o, const struct indicator *ind);
 /* Takes ownership of d. */
