@@ -10,9 +10,10 @@
 # libFuzzer runs of every parser of packet or file bytes, the alert rules
 # (promtool), the live netns test, real relays behind a delayed link, the
 # fault and upgrade test, a real Prometheus scraping a live instance, the
-# status page in headless Chromium, and three instances sharing clusters
-# and decisions through Redis (fleet). A missing prerequisite is a
-# failure.
+# status page in headless Chromium, three instances sharing clusters and
+# decisions through Redis (fleet), and a real CrowdSec LAPI taking
+# hydrascope's decisions and feeding its bouncer mode. A missing
+# prerequisite is a failure.
 set -u
 cd "$(dirname "$0")/.."
 SHARED_TESTDATA=${SHARED_TESTDATA:-../shared/testdata}
@@ -131,6 +132,7 @@ run_script hardening timeout 180 tests/live/hardening_test.sh
 run_script metrics_slowloris timeout 180 tests/live/metrics_slowloris_test.sh
 run_script status_page timeout 90 tests/live/status_page_test.sh
 run_script fleet timeout 150 tests/live/fleet_test.sh
+run_script crowdsec timeout 120 tests/live/crowdsec_test.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -4,8 +4,8 @@
 #   tools/install-deps.sh test    + what `make test` and `make demo` run
 #   tools/install-deps.sh bench   + the references of `make bench`
 # Idempotent and quiet when everything is already present. Test daemons
-# (nginx, squid, dante, tinyproxy, prometheus, redis) are installed with their
-# system services disabled and stopped: on an ingress host they must never
+# (nginx, squid, dante, tinyproxy, prometheus, redis, crowdsec) are installed with
+# their system services disabled and stopped: on an ingress host they must never
 # start at boot or hold a port; the tests start them in their own netns.
 set -euo pipefail
 
@@ -43,6 +43,8 @@ TEST_PKGS=(
 	# the status page test loads the page in a headless browser (~360 MB
 	# installed; the live farm bench's browser user too)
 	chromium
+	# the CrowdSec test's LAPI (crowdsec -no-cs -no-capi) and cscli
+	crowdsec
 )
 BENCH_PKGS=(
 	# xdp-filter as a reference, bc for the live figures
@@ -51,7 +53,7 @@ BENCH_PKGS=(
 	firefox-esr golang-go
 )
 # the services the test packages ship; never left enabled or running
-TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter redis-server)
+TEST_SERVICES=(nginx squid danted tinyproxy prometheus prometheus-node-exporter redis-server crowdsec)
 
 group=${1:-build}
 case $group in
@@ -100,6 +102,14 @@ fi
 # tshark asks whether non-root users may capture; answer no up front.
 echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 	debconf-set-selections
+# crowdsec's postinst registers with CrowdSec's Central API, which fails
+# offline and leaves the package unconfigured; a credentials file holding
+# a comment is Debian's documented way to skip it (README.Debian). The
+# tests run their own LAPI with -no-capi.
+if [[ " ${missing[*]} " == *" crowdsec "* ]] && [ ! -e /etc/crowdsec/online_api_credentials.yaml ]; then
+	mkdir -p /etc/crowdsec
+	echo '# no Central API: installed for the hydrascope tests' > /etc/crowdsec/online_api_credentials.yaml
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 [ "$group" = build ] || quiet_services
