@@ -18,8 +18,8 @@
 #    address, a /8 and a captcha are refused and counted; `cscli
 #    decisions delete` lifts the block; the LAPI killed: no crash, the
 #    failures counted, and once it is back new decisions flow again; a
-#    decision deleted while hydrascope was stopped is lifted when it
-#    starts again (startup=true).
+#    stalled LAPI (SIGSTOP) holds up no round; a decision deleted while
+#    hydrascope was stopped is lifted when it starts again (startup=true).
 # Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -47,7 +47,7 @@ cs_down() {
 }
 trap cs_down EXIT
 
-for tool in crowdsec cscli nsenter python3; do
+for tool in crowdsec cscli nsenter python3 promtool; do
 	command -v "$tool" > /dev/null ||
 		flunk "$tool is missing (tools/install-deps.sh test installs it)"
 done
@@ -285,8 +285,9 @@ eventually() {
 	for i in $(seq 200); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
-metric() { # series pattern
-	in_ns curl -s --max-time 2 http://127.0.0.1:9479/metrics | grep -F "$1" | awk '{print $NF}' | head -1
+metric() { # series: its value
+	in_ns curl -s --max-time 2 http://127.0.0.1:9479/metrics | grep -v '^#' |
+		grep -F "$1" | awk '{print $NF}' | head -1
 }
 metric_ge() { local v; v=$(metric "$1"); [ -n "$v" ] && [ "${v%.*}" -ge "$2" ]; }
 
@@ -326,7 +327,18 @@ check "LAPI restarted" lapi_start
 cs decisions add -i 192.0.2.8 -d 5m > /dev/null
 check "after the restart a new decision reaches the blocklist" eventually has_block 192.0.2.8/32
 check "and the bouncer is up again" eventually metric_ge 'hydrascope_crowdsec_up{role="pull"}' 1
+# a stalled LAPI (SIGSTOP) holds up no round: the client never blocks
+r0=$(metric 'hydrascope_rounds_total')
+kill -STOP "$CSPID"
+sleep 3
+r1=$(metric 'hydrascope_rounds_total')
+kill -CONT "$CSPID"
+check "rounds went on while the LAPI stalled (${r0:-none} to ${r1:-none})" test "${r1:-0}" -ge $((${r0:-0} + 2))
+cs decisions add -i 192.0.2.11 -d 5m > /dev/null
+check "decisions flow once it goes on" eventually has_block 192.0.2.11/32
 in_ns curl -s --max-time 2 http://127.0.0.1:9479/metrics > "$R/run1.metrics"
+promlint() { promtool check metrics < "$R/run1.metrics" > "$R/promlint.out" 2>&1; }
+check "the exposition with the CrowdSec families passes promtool check metrics" promlint
 
 # a decision deleted while hydrascope is stopped goes at its next start
 kill -INT "$HSPID"
