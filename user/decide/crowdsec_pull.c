@@ -107,7 +107,9 @@ int crowdsec_parse_duration(const char *s, int64_t *ns)
 	return 0;
 }
 
-/* A string field, truncated to cap; "" when absent or not a string. */
+/* A string field, truncated to cap; "" when absent or not a string.
+ * Control characters become '?': the origin and scenario reach notes and
+ * records that people read on a terminal too. */
 static void field_str(json_object *o, const char *k, char *out, size_t cap)
 {
 	json_object *v;
@@ -116,6 +118,9 @@ static void field_str(json_object *o, const char *k, char *out, size_t cap)
 	if (json_object_object_get_ex(o, k, &v) &&
 	    json_object_is_type(v, json_type_string))
 		snprintf(out, cap, "%s", json_object_get_string(v));
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 bool crowdsec_decision_parse(json_object *o, struct crowdsec_decision *d,

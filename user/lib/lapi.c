@@ -13,7 +13,8 @@
 #include "lib/version.h"
 
 #define CONNECT_TIMEOUT_MS 1000
-#define CREDENTIALS_MAX 8192 /* bytes of a credentials file */
+#define CREDENTIALS_MAX 8192  /* bytes of a credentials file */
+#define KEEP_BODY (64 * 1024) /* answer buffer kept between requests */
 
 const char *lapi_failure_name(enum lapi_failure f)
 {
@@ -194,8 +195,7 @@ int lapi_global_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-/* ---- HTTP -----------------------------------------------------------------
- */
+/* ---- HTTP ------------------------------------------------------------ */
 
 struct lapi_http {
 	CURLM *m; /* one transfer at a time; keeps the connection */
@@ -311,6 +311,13 @@ int lapi_http_start(struct lapi_http *h, const char *path, const char *header,
 		return -1;
 	h->len = 0;
 	h->too_large = false;
+	/* a full stream answer (MiBs) does not stay resident until the
+	 * next one */
+	if (h->alloc > KEEP_BODY) {
+		free(h->body);
+		h->body = NULL;
+		h->alloc = 0;
+	}
 	if (h->body)
 		h->body[0] = 0;
 	if (body)
