@@ -224,7 +224,8 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	struct hs_stats *st;
 	struct hs_flow *f;
 	bool opened, cut;
-	__u64 now;
+	__u64 now, old_last;
+	__u32 old_flags;
 
 	st = get_stats();
 	if (!p || !st)
@@ -246,6 +247,8 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 			return XDP_PASS;
 	}
 	opened = !f->pkts_in; /* mid-stream */
+	old_flags = f->flags;
+	old_last = f->last_ns;
 	f->last_ns = now;
 	f->pkts_in++;
 	f->bytes_in += p->payload_len;
@@ -253,8 +256,10 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	if (opened || p->payload_len || p->flags & (TCPF_FIN | TCPF_RST) ||
 	    (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) {
 		src = source_get(&key.client, now, st);
-		if (!src)
+		if (!src) {
+			flow_report(&key, f, old_flags, old_last, now, st);
 			return XDP_PASS;
+		}
 		src->last_ns = now;
 		src->pkts_in++;
 		src->bytes_in += p->payload_len;
@@ -265,6 +270,7 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	if (p->flags & (TCPF_FIN | TCPF_RST))
 		f->flags |= HS_F_FIN;
 	tuple_check(f, &key, now, st);
+	flow_report(&key, f, old_flags, old_last, now, st);
 	return cut ? cut_verdict(st) : flow_verdict(f, st);
 }
 
@@ -279,6 +285,7 @@ static __always_inline int ingress_unparsed(struct xdp_md *ctx, struct pkt *p,
 	struct hs_source *src;
 	struct hs_stats *st = get_stats();
 	struct hs_flow *f;
+	__u32 old_flags;
 
 	if (!p || !st)
 		return 0;
@@ -286,6 +293,7 @@ static __always_inline int ingress_unparsed(struct xdp_md *ctx, struct pkt *p,
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (!f || !p->payload_len || f->flags & HS_F_HELLO_DONE)
 		return 0;
+	old_flags = f->flags;
 	if (!(f->flags & HS_F_TLS)) {
 		if (f->search_pkts >= HS_HELLO_SEARCH_PKTS ||
 		    !payload_is_hello(ctx, p))
@@ -301,6 +309,7 @@ static __always_inline int ingress_unparsed(struct xdp_md *ctx, struct pkt *p,
 	bpf_map_delete_elem(&hello_walk, &key);
 	if (!(f->flags & HS_F_TUPLE))
 		mark_unfp(f, reason, st);
+	flow_report(&key, f, old_flags, 0, 0, st);
 	return 0;
 }
 
@@ -527,8 +536,9 @@ int tc_egress(struct __sk_buff *skb)
 	struct hs_stats *st;
 	struct hs_flow *f;
 	struct pkt p = {};
+	__u64 now, old_last;
+	__u32 old_flags;
 	bool unseen;
-	__u64 now;
 
 	st = get_stats();
 	if (!st)
@@ -543,11 +553,14 @@ int tc_egress(struct __sk_buff *skb)
 	if (!f)
 		return TC_ACT_OK;
 	now = now_ns();
+	old_flags = f->flags;
+	old_last = f->last_ns;
 	f->last_ns = now;
 	f->pkts_out++;
 	f->bytes_out += p.payload_len;
 	unseen = hello_unseen(skb, f, &p, st);
 	track_server_packet(f, &p, now, st);
+	flow_report(&key, f, old_flags, old_last, now, st);
 	src = bpf_map_lookup_elem(&sources, &key.client);
 	if (src) {
 		src->pkts_out++;

@@ -61,6 +61,13 @@ struct {
 	__uint(max_entries, HS_RINGBUF_BYTES);
 } events SEC(".maps");
 
+/* Flow milestones (struct hs_flow_event) for the correlator, apart from
+ * the hello bytes: a flood of 4 KB hello records cannot crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, HS_FLOW_EVENTS_BYTES);
+} flow_events SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

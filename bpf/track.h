@@ -129,6 +129,35 @@ static __always_inline struct hs_flow *flow_create(const struct hs_flow_key *k,
 	return f;
 }
 
+/* Report a packet's milestones to the correlator (struct hs_flow_event):
+ * the milestone flags it set, and a move after HS_FLOW_IDLE_NS of silence
+ * (old_last: the flow's last_ns before the packet, 0 to skip). At most one
+ * event a packet and one a milestone: mid-flow packets send none. A flow
+ * without a completed handshake reports only its end. */
+static __always_inline void flow_report(const struct hs_flow_key *k,
+					const struct hs_flow *f,
+					__u32 old_flags, __u64 old_last,
+					__u64 now, struct hs_stats *st)
+{
+	__u32 why = f->flags & ~old_flags & HS_FLOW_MILESTONES;
+	struct hs_flow_event ev;
+
+	/* signed: capture times may step back */
+	if (old_last && (__s64)(now - old_last) >= (__s64)HS_FLOW_IDLE_NS)
+		why |= HS_EV_RESUMED;
+	if (!why || !(f->flags & HS_F_ACK || why & HS_F_FIN))
+		return;
+	ev.hdr.type = HS_EV_FLOW;
+	ev.hdr.len = sizeof(ev) - sizeof(ev.hdr);
+	ev.key = *k;
+	ev.flags = f->flags;
+	ev.why = why;
+	if (bpf_ringbuf_output(&flow_events, &ev, sizeof(ev), 0))
+		st->flow_event_drops++;
+	else
+		st->flow_events++;
+}
+
 /* Client's ACK of our SYN-ACK: the TCP round trip (Karn: no sample if the
  * SYN-ACK was retransmitted). ECN/CWR/PSH bits do not matter here. */
 static __always_inline void track_handshake_ack(struct hs_flow *f,

@@ -14,8 +14,9 @@
  * insert counters in hs_stats; the meta map. 3: the TLS id and the hello
  * follow state in hs_flow, rule kinds and relay bounds in hs_tuple_rule,
  * the cuts map, adversary counters in hs_stats. 4: decapsulation and
- * hello-conflict counters in hs_stats, the server's ACK in hs_flow). */
-#define HS_SCHEMA_VERSION 4
+ * hello-conflict counters in hs_stats, the server's ACK in hs_flow. 5: flow
+ * event counters in hs_stats). */
+#define HS_SCHEMA_VERSION 5
 
 /* Default map sizes (overridable on the command line before load). */
 #define HS_DEFAULT_FLOWS 65536
@@ -30,6 +31,13 @@
 /* A cut lasts this long after the flow's last client packet. */
 #define HS_CUT_TTL_NS (3600ull * 1000 * 1000 * 1000)
 #define HS_RINGBUF_BYTES (4u << 20)
+/* The flow milestone ring (struct hs_flow_event, 64 bytes a record with
+ * the ring's header): 65,536 events between two reads of userspace. */
+#define HS_FLOW_EVENTS_BYTES (4u << 20)
+/* A flow silent this long is over for the correlator (its request sizes
+ * are folded, it is no longer looked at each round); a packet that moves
+ * it after such a silence reports it (HS_EV_RESUMED). */
+#define HS_FLOW_IDLE_NS (10ull * 1000 * 1000 * 1000)
 
 /* ClientHello capture: bytes of the hello (from its record header) that the
  * kernel copies to userspace, over however many segments it spans. Post-
@@ -296,10 +304,12 @@ struct hs_source {
 	X(hello_search_end) /* search for a hello over, none found */          \
 	X(ccs_skipped)	    /* client CCS not taken as its second flight */    \
 	X(flight_unacked)   /* client data not acking the server's flight */   \
-	X(ringbuf_drops)  /* events lost: ring buffer full */                  \
-	X(flow_inserts)	  /* new flow entries (LRU: evictions follow) */       \
-	X(source_inserts) /* new source entries */                             \
-	X(sig_inserts)	  /* new SYN signature entries */                      \
+	X(ringbuf_drops)    /* events lost: ring buffer full */                \
+	X(flow_events)	    /* flow milestones sent to userspace */            \
+	X(flow_event_drops) /* ... lost: flow_events ring full */              \
+	X(flow_inserts)	    /* new flow entries (LRU: evictions follow) */     \
+	X(source_inserts)   /* new source entries */                           \
+	X(sig_inserts)	    /* new SYN signature entries */                    \
 	X(flow_insert_fail)                                                    \
 	X(source_insert_fail)                                                  \
 	X(sig_insert_fail)                                                     \
@@ -388,7 +398,8 @@ struct hs_hello_walk {
 
 /* Ring buffer events. */
 enum hs_event_type {
-	HS_EV_HELLO_SEG = 1, /* bytes of a ClientHello segment */
+	HS_EV_HELLO_SEG = 1, /* bytes of a ClientHello segment (events) */
+	HS_EV_FLOW = 2,	     /* a flow milestone (flow_events) */
 };
 
 enum hs_seg_flags {
@@ -411,6 +422,28 @@ struct hs_hello_seg {
 	__u32 flags;   /* enum hs_seg_flags */
 	__u32 pad;
 	__u8 data[HS_HELLO_CAP];
+};
+
+/* Flow flags whose setting is a milestone of the correlator's folding
+ * (user/correlate/fold.c waits on each of them): the packet that sets one
+ * or more of them reports the flow once. */
+#define HS_FLOW_MILESTONES                                                     \
+	(HS_F_ACK | HS_F_TLS | HS_F_NONTLS | HS_F_HELLO_DONE |                 \
+	 HS_F_HELLO_BAD | HS_F_UNFP | HS_F_SYNACK_RTX | HS_F_SRV_RTX |         \
+	 HS_F_CLI_FLIGHT | HS_F_FIN)
+/* hs_flow_event.why, besides milestone flags: the flow moved after
+ * HS_FLOW_IDLE_NS of silence. */
+#define HS_EV_RESUMED (1u << 31)
+
+/* A flow milestone: what a packet did to a flow that the correlator must
+ * look at. Flows whose handshake completed report every milestone and a
+ * resumption after idle; the others only their end (FIN or RST), so that
+ * forged sources make no more than one event a flow. */
+struct hs_flow_event {
+	struct hs_event_hdr hdr;
+	struct hs_flow_key key;
+	__u32 flags; /* the flow's flags after the packet */
+	__u32 why;   /* milestone flags the packet set, HS_EV_RESUMED */
 };
 
 /* Blocking layer. Keys of the LPM tries: prefix length over a 16-byte

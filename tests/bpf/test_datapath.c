@@ -2087,6 +2087,148 @@ static void test_ringbuf_overflow(void **state)
 	assert_int_equal(b.xdp_packets - a.xdp_packets, n);
 }
 
+/* ---- flow milestones ---------------------------------------------------- */
+
+struct ms_log {
+	size_t n;
+	struct hs_flow_event ev[64];
+};
+
+static int ms_collect(void *ctx, void *data, size_t len)
+{
+	struct ms_log *l = ctx;
+
+	assert_int_equal(len, sizeof(struct hs_flow_event));
+	if (l->n < sizeof(l->ev) / sizeof(l->ev[0]))
+		memcpy(&l->ev[l->n], data, sizeof(l->ev[0]));
+	l->n++;
+	return 0;
+}
+
+/* The events of one flow since the last call (the ring holds the other
+ * tests' too). */
+static size_t ms_take(struct ring_buffer *rb, struct ms_log *l,
+		      const struct frame_spec *s, struct hs_flow_event *out,
+		      size_t cap)
+{
+	struct hs_flow_key k = key_of(s);
+	size_t n = 0;
+
+	l->n = 0;
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < l->n && i < sizeof(l->ev) / sizeof(l->ev[0]);
+	     i++)
+		if (!memcmp(&l->ev[i].key, &k, sizeof(k)) && n < cap)
+			out[n++] = l->ev[i];
+	return n;
+}
+
+/* The correlator learns from events: a flow with a completed handshake
+ * reports each milestone once (handshake, hello, client flight, FIN) and a
+ * move after HS_FLOW_IDLE_NS, never a mid-flow packet; a flow without a
+ * handshake (a forged source) only its end. */
+static void test_flow_milestones(void **state)
+{
+	uint16_t c[] = {0x1301, 0x1302};
+	uint16_t e[] = {0x002b, 0x000a};
+	static uint8_t hello[512];
+	static const uint8_t flight[300], data[100];
+	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n;
+	struct frame_spec s = v4_spec(48100, 0), r;
+	struct hs_flow_event ev[16];
+	struct hs_stats a, b;
+	struct ms_log log = {0};
+	struct ring_buffer *rb = ring_buffer__new(
+	    bpf_map__fd(skel->maps.flow_events), ms_collect, &log, NULL);
+	uint64_t t = 90000 * MS;
+
+	(void)state;
+	assert_non_null(rb);
+	ring_buffer__consume(rb); /* the earlier tests' */
+	a = stats();
+	s.flags = 0x02;
+	s.opts = linux_opts;
+	s.opts_len = sizeof(linux_opts);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 0); /* a SYN: none */
+	s.opts = NULL;
+	s.opts_len = 0;
+	s = v4_spec(48100, 0);
+	open_flow(&s, &t);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_int_equal(ev[0].why, HS_F_ACK);
+	assert_int_equal(ev[0].hdr.type, HS_EV_FLOW);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_true(ev[0].why & HS_F_TLS && ev[0].why & HS_F_HELLO_DONE);
+	assert_true(ev[0].flags & HS_F_TUPLE);
+	r = reverse(s);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = flight;
+	r.payload_len = sizeof(flight);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS); /* the server's flight: no milestone */
+	s.ack = 5001 + sizeof(flight);
+	s.flags = 0x18;
+	s.payload = data;
+	s.payload_len = sizeof(data);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += 20 * MS);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_int_equal(ev[0].why, HS_F_CLI_FLIGHT);
+	/* requests and ACKs in both directions: no event */
+	for (int i = 0; i < 50; i++) {
+		s.seq += sizeof(data);
+		n = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, n, t += 200 * MS);
+		n = frame_build(&r, frame, sizeof(frame));
+		egress(frame, n, t += MS);
+	}
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 0);
+	/* silent for HS_FLOW_IDLE_NS, then a request: resumed */
+	s.seq += sizeof(data);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += HS_FLOW_IDLE_NS);
+	ingress(frame, n, t += MS);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_int_equal(ev[0].why, HS_EV_RESUMED);
+	s.flags = 0x11; /* FIN */
+	s.payload = NULL;
+	s.payload_len = 0;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	ingress(frame, n, t += MS); /* retransmitted: no second event */
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_int_equal(ev[0].why, HS_F_FIN);
+
+	/* no handshake: a hello with a guessed ACK, data, then a RST */
+	s = v4_spec(48101, 0x02);
+	s.opts = linux_opts;
+	s.opts_len = sizeof(linux_opts);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	s.opts = NULL;
+	s.opts_len = 0;
+	s.seq = 1001;
+	s.ack = 4242;
+	send_segments(&s, hello, len, NULL, 0, &t);
+	send_segments(&s, data, sizeof(data), NULL, 0, &t);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 0);
+	s.flags = 0x04; /* RST */
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	assert_int_equal(ms_take(rb, &log, &s, ev, 16), 1);
+	assert_int_equal(ev[0].why, HS_F_FIN);
+	assert_false(ev[0].flags & HS_F_ACK);
+	b = stats();
+	assert_int_equal(b.flow_events - a.flow_events, 6);
+	assert_int_equal(b.flow_event_drops, a.flow_event_drops);
+	ring_buffer__free(rb);
+}
+
 /* A flow table far smaller than the flows: every SYN passes, every insert
  * succeeds and is counted, the LRU keeps the table at its size, and the
  * evictions (inserts - entries) are what the exporter reports. */
@@ -2163,6 +2305,7 @@ int main(void)
 	    cmocka_unit_test(test_relay_condition_is_userspace),
 	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
 	    cmocka_unit_test(test_ringbuf_overflow),
+	    cmocka_unit_test(test_flow_milestones),
 	    cmocka_unit_test(test_lru_eviction),
 	};
 
