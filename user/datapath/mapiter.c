@@ -110,3 +110,44 @@ long map_count_keys(int fd, size_t ksz)
 	}
 	return n;
 }
+
+long map_slice(int fd, size_t ksz, size_t vsz, struct map_cursor *cur, long max,
+	       map_entry_fn fn, void *ctx, long *pass)
+{
+	unsigned char *keys = malloc(BATCH * ksz), *vals = malloc(BATCH * vsz);
+	long n = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	if (pass)
+		*pass = -1;
+	while (keys && vals && n < max) {
+		unsigned char next[sizeof(cur->token)] = {0};
+		__u32 count = BATCH, i;
+		int ret =
+		    bpf_map_lookup_batch(fd, cur->started ? cur->token : NULL,
+					 next, keys, vals, &count, &opts);
+
+		if (ret && errno != ENOENT)
+			break;
+		for (i = 0; i < count; i++)
+			fn(keys + i * ksz, vals + i * vsz, ctx);
+		n += count;
+		cur->seen += count;
+		if (ret) { /* ENOENT: that was the map's last batch */
+			if (pass)
+				*pass = cur->seen;
+			memset(cur, 0, sizeof(*cur));
+			goto out;
+		}
+		memcpy(cur->token, next, sizeof(next));
+		cur->started = true;
+	}
+	if (!keys || !vals || n < max) { /* an error: start over */
+		memset(cur, 0, sizeof(*cur));
+		n = -1;
+	}
+out:
+	free(keys);
+	free(vals);
+	return n;
+}

@@ -4,6 +4,7 @@
 #ifndef HS_USER_MAPITER_H
 #define HS_USER_MAPITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Called for each entry; return non-zero to stop. */
@@ -15,5 +16,23 @@ long map_each(int fd, size_t ksz, size_t vsz, map_entry_fn fn, void *ctx);
 
 /* Entries in a map (a walk over its keys). */
 long map_count_keys(int fd, size_t ksz);
+
+/* A walk over a hash map in slices, each resumed where the last stopped:
+ * a map too large to read at once is read over many rounds. An entry
+ * that stays in the map the whole pass is visited once (the kernel reads
+ * whole buckets, and an entry keeps its bucket). Zeroed: at the start. */
+struct map_cursor {
+	unsigned char token[8]; /* the kernel's batch position (a bucket) */
+	bool started;
+	long seen; /* entries of the pass so far */
+};
+
+/* Visit max entries or a few more (whole batches) from the cursor on.
+ * Returns the number visited, or -1 on an error (the cursor starts over).
+ * When the walk reached the end of the map, *pass (if not NULL) is the
+ * number of entries of the pass just completed, else -1; the next slice
+ * starts a new pass. Maps with batch lookups only (hashes). */
+long map_slice(int fd, size_t ksz, size_t vsz, struct map_cursor *cur, long max,
+	       map_entry_fn fn, void *ctx, long *pass);
 
 #endif

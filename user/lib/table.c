@@ -387,6 +387,14 @@ void table_del(struct table *t, const void *key)
 	remove_at(t, i);
 }
 
+void table_renew(struct table *t, void *val)
+{
+	unsigned char *e =
+	    (unsigned char *)val - t->ksz - sizeof(struct entry_hdr);
+
+	ehdr(e)->seq = (uint32_t)t->next_seq++;
+}
+
 size_t table_len(const struct table *t)
 {
 	return t->len;

@@ -38,6 +38,9 @@ void *table_get(const struct table *t, const void *key);
 /* Existing value, or a new zeroed one (evicting the oldest when full). */
 void *table_get_or_add(struct table *t, const void *key, bool *created);
 void table_del(struct table *t, const void *key);
+/* Count an entry (a value the table handed out) as just inserted: the
+ * oldest-first eviction passes over entries renewed as they are used. */
+void table_renew(struct table *t, void *val);
 size_t table_len(const struct table *t);
 uint64_t table_evictions(const struct table *t); /* any reason */
 /* Slots looked at by inserts (get_or_add), in all. */
