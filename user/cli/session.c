@@ -140,7 +140,16 @@ int session_start(struct session *s, const struct session_records *r)
 		cli_fail("cannot open the ring buffer: %s", strerror(errno));
 		return 1;
 	}
-	return start_pipeline(s, r);
+	if (start_pipeline(s, r))
+		return 1;
+	/* flow milestones: read by the same polls as the hellos */
+	if (ring_buffer__add(s->rb, bpf_map__fd(s->skel->maps.flow_events),
+			     corr_on_event, s->pl->corr)) {
+		cli_fail("cannot open the flow event ring: %s",
+			 strerror(errno));
+		return 1;
+	}
+	return 0;
 }
 
 void session_finish(struct session *s, uint64_t now_ns)

@@ -59,6 +59,8 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 		return NULL;
 	c->cfg = *cfg;
 	c->env = *env;
+	c->max_flows = max_flows;
+	c->max_sources = max_sources;
 	c->srcs = table_new(max_sources, sizeof(struct hs_addr),
 			    sizeof(struct src_state), NULL);
 	c->members = table_new(cfg->max_members, sizeof(struct member_key),
@@ -96,6 +98,9 @@ void corr_free(struct corr *c)
 	table_free(c->raised);
 	table_free(c->sigs);
 	strpool_free(c->strs); /* after the tables that release into it */
+	free(c->watch.keys);
+	free(c->spare.keys);
+	free(c->touched);
 	free(c->slice);
 	free(c);
 }
@@ -1183,6 +1188,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *s)
 	s->members = table_len(c->members);
 	s->clusters = table_len(c->clusters);
 	s->flows_tracked = table_len(c->shadows);
+	s->flows_watched = c->watch.n;
 	s->relay_share = c->last_samples
 			     ? (double)c->last_hits / c->last_samples
 			 : c->win_samples ? (double)c->win_hits / c->win_samples

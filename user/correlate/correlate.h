@@ -106,6 +106,14 @@ struct corr_env {
 	int sigs_fd;		 /* the tcp_sigs map */
 };
 
+/* How a round came to read a kernel flow (watch.c). */
+enum corr_read {
+	CORR_READ_LISTED,    /* named by an event, or active last round */
+	CORR_READ_RECONCILE, /* found by the reconciliation walk */
+	CORR_READ_SWEEP,     /* a read of the whole map: first, last round */
+	CORR_READ_KINDS
+};
+
 struct corr_stats {
 	uint64_t evals;
 	uint64_t relay_samples;	    /* flows with a complete timing */
@@ -117,7 +125,19 @@ struct corr_stats {
 	size_t farm_clusters;	/* firing at the last evaluation */
 	size_t cluster_sources; /* active low-volume members, all clusters */
 	size_t cluster_groups;	/* clusters (groups) with any of them */
-	size_t kernel_flows, kernel_sources, kernel_sigs; /* last sweep */
+	/* flow milestones from the datapath (corr_on_event), and events
+	 * that were not one */
+	uint64_t flow_events, bad_flow_events;
+	uint64_t flow_reads[CORR_READ_KINDS]; /* kernel flows rounds read */
+	uint64_t source_reads;		      /* kernel sources read */
+	/* flows with a completed handshake the reconciliation walk found
+	 * moved that no event reported (lost to a full ring; 0 otherwise) */
+	uint64_t flows_reconciled;
+	uint64_t recon_passes;	/* complete passes over the flow map */
+	uint64_t watch_dropped; /* flows not listed: the list was full */
+	size_t flows_watched;	/* flows the next round reads */
+	/* entries found by the last complete pass over each map */
+	size_t kernel_flows, kernel_sources;
 	double relay_share;	  /* relay hits / samples, last window */
 	struct hs_hist relay_gap; /* detour estimates, s (0: none) */
 };
@@ -173,10 +193,20 @@ void corr_set_fleet(struct corr *c, const struct corr_fleet *f);
 struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 		      size_t max_flows, size_t max_sources);
 void corr_free(struct corr *c);
-/* Fold the kernel's flows and sources maps. With flows_over (the end of a
- * capture) every flow counts as finished. Returns 0 or -1. */
+/* A round's reads of the kernel's flows and sources maps (watch.c): the
+ * flows flow events named and those still active, a slice of each map (the
+ * reconciliation walk), the sources whose flows moved. With flows_over
+ * (the end of a capture or a run) the whole maps, every flow counted as
+ * finished. Returns 0 or -1. */
 int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	       bool flows_over);
+/* A flow milestone (struct hs_flow_event): the flow is read at the next
+ * round. A libbpf ring_buffer callback on the flow_events ring; ctx is
+ * the correlator. */
+int corr_on_event(void *ctx, void *data, size_t len);
+/* Read the whole maps at the next round: they hold flows no event of
+ * ours reported (a restart that reused them). */
+void corr_resync(struct corr *c);
 /* Evaluate every indicator at now_ns; each firing one goes to sink. */
 void corr_eval(struct corr *c, uint64_t now_ns, const struct ind_sink *sink);
 void corr_get_stats(const struct corr *c, struct corr_stats *s);

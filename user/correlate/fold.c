@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Sweeps: fold the kernel's flows and sources maps into the correlator's
- * state. Each kernel flow is folded once per step (enum fold_bits), tracked
- * by a shadow entry keyed like the flow; a 5-tuple reused by a new
- * connection (another first_ns) starts over. Shadows of flows the kernel
- * no longer holds are dropped every few sweeps.
+ * Folding: what a kernel flow and a kernel source add to the correlator's
+ * state (the rounds that read them are watch.c's). Each kernel flow is
+ * folded once per step (enum fold_bits), tracked by a shadow entry keyed
+ * like the flow; a 5-tuple reused by a new connection (another first_ns)
+ * starts over.
  *
  * Only flows whose TCP handshake completed (the client ACKed the SYN-ACK)
  * are folded: a forged source address never sees the SYN-ACK, so it can
@@ -21,15 +21,23 @@
 #include "ingest/collector.h"
 #include "hydrascope/tuple.h"
 #include "correlate/state.h"
-#include "datapath/mapiter.h"
 #include "fingerprint/tcpsig.h"
 #include "lib/hstime.h"
 
 /* How long a TLS flow waits for its fingerprint (the ring buffer event)
  * before it joins a cluster on its kernel tuple id alone. */
 #define FP_WAIT_NS (2 * HS_NS_PER_SEC)
-/* A flow with no FIN is over for request sizes after this much silence. */
-#define FLOW_IDLE_NS (10 * HS_NS_PER_SEC)
+/* A flow with no FIN is over for request sizes after this much silence;
+ * the datapath reports a flow that moves again after it (flow_report). */
+#define FLOW_IDLE_NS HS_FLOW_IDLE_NS
+
+/* Silent since t for FLOW_IDLE_NS at now. Live, a flow read after the
+ * round took its time may have moved past it: not idle then, where an
+ * unsigned now - t would wrap around. */
+static bool idle_at(uint64_t now, uint64_t t)
+{
+	return now >= t + FLOW_IDLE_NS;
+}
 
 const struct sig_info *corr_sig(struct corr *c, uint64_t id)
 {
@@ -253,7 +261,7 @@ static bool timing_pending(const struct hs_flow *f, uint64_t now)
 {
 	return !(f->flags & (HS_F_CLI_FLIGHT | HS_F_FIN | HS_F_SYNACK_RTX |
 			     HS_F_SRV_RTX)) &&
-	       now - f->last_ns < FLOW_IDLE_NS;
+	       !idle_at(now, f->last_ns);
 }
 
 /* How far the TLS gap may fall short of the ACK->hello delay and still
@@ -398,51 +406,40 @@ static void note_sig(struct corr *c, struct src_state *s,
 	}
 }
 
-struct sweep_ctx {
-	struct corr *c;
-	uint64_t now;
-	bool flows_over;
-};
-
-static int fold_flow(const void *key, const void *val, void *ctx)
+void fold_flow(struct corr *c, const struct hs_flow_key *k,
+	       const struct hs_flow *f, struct flow_shadow *sh, uint64_t now,
+	       bool flows_over)
 {
-	struct sweep_ctx *sc = ctx;
-	struct corr *c = sc->c;
-	const struct hs_flow_key *k = key;
-	const struct hs_flow *f = val;
 	const struct fp_view *fp;
 	struct fp_view view;
 	const struct sig_info *si;
 	enum client_family fam = FAM_UNKNOWN;
-	struct flow_shadow *sh;
 	struct src_state *s;
 	struct member *m = NULL;
-	bool created, conflict;
+	bool conflict;
 
-	sh = table_get_or_add(c->shadows, k, &created);
-	if (!sh)
-		return 0;
-	if (created || sh->first_ns != f->first_ns) {
-		memset(sh, 0, sizeof(*sh));
+	if (sh->first_ns != f->first_ns) {
+		/* a new connection on the 5-tuple: its folds start over */
+		sh->last_ns = sh->cluster = 0;
+		sh->done = 0;
 		sh->first_ns = f->first_ns;
 	}
-	sh->gen = c->gen;
-	/* most flows of a sweep are done and idle: one lookup is enough */
+	/* done, and not moved since: nothing to fold */
 	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
-		return 0;
+		return;
 	sh->last_ns = f->last_ns;
 	if (!(f->flags & HS_F_ACK)) {
 		if (!(sh->done & FOLD_UNVERIFIED) &&
-		    (sc->flows_over || f->flags & HS_F_FIN ||
-		     sc->now - f->last_ns >= FLOW_IDLE_NS)) {
+		    (flows_over || f->flags & HS_F_FIN ||
+		     idle_at(now, f->last_ns))) {
 			sh->done |= FOLD_UNVERIFIED;
 			c->st.flows_unverified++;
 		}
-		return 0;
+		return;
 	}
 	s = src_touch(c, &k->client, f->first_ns, f->last_ns);
 	if (!s)
-		return 0;
+		return;
 	fp = collector_view(c->env.coll, k, &view) ? &view : NULL;
 	/* two versions of the hello were sent: which one the server took is
 	 * unknown, so neither fingerprint (nor the kernel's ids, walked from
@@ -461,14 +458,14 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	if (!(sh->done & FOLD_MEMBER)) {
 		if (f->flags & HS_F_NONTLS) {
 			sh->done = FOLD_ALL; /* not TLS: nothing to correlate */
-			return 0;
+			return;
 		}
 		if (!(f->flags & HS_F_TLS))
-			return 0; /* no client data yet */
+			return; /* no client data yet */
 		if (!(fp && fp->err == HELLO_OK) && !conflict &&
-		    sc->now - f->first_ns < FP_WAIT_NS &&
+		    now < f->first_ns + FP_WAIT_NS &&
 		    !(f->flags & (HS_F_FIN | HS_F_HELLO_BAD | HS_F_UNFP)))
-			return 0; /* give the fingerprint time to arrive */
+			return; /* give the fingerprint time to arrive */
 		if (!conflict)
 			sh->cluster = join_cluster(c, k, f, fp, si);
 		sh->done |= FOLD_MEMBER;
@@ -479,8 +476,8 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 			m->last_ns = f->last_ns;
 	}
 	if (!(sh->done & FOLD_RELAY) &&
-	    (sc->flows_over || !timing_pending(f, sc->now))) {
-		bool relayed = fold_relay(c, s, m, f, fam, sc->now);
+	    (flows_over || !timing_pending(f, now))) {
+		bool relayed = fold_relay(c, s, m, f, fam, now);
 		struct cluster_state *cl =
 		    sh->cluster ? table_get(c->clusters, &sh->cluster) : NULL;
 
@@ -506,24 +503,21 @@ static int fold_flow(const void *key, const void *val, void *ctx)
 	if (!f->sig_id)
 		sh->done |= FOLD_STACK;
 	if (!(sh->done & FOLD_SIZES) &&
-	    (sc->flows_over || f->flags & HS_F_FIN ||
-	     sc->now - f->last_ns >= FLOW_IDLE_NS)) {
+	    (flows_over || f->flags & HS_F_FIN || idle_at(now, f->last_ns))) {
 		fold_sizes(s, m, f);
 		sh->done |= FOLD_SIZES;
 	}
-	return 0;
 }
 
-static int fold_source(const void *key, const void *val, void *ctx)
+void fold_source(struct corr *c, const struct hs_addr *a,
+		 const struct hs_source *k)
 {
-	struct sweep_ctx *sc = ctx;
-	const struct hs_source *k = val;
 	/* only sources with a completed handshake have a state (fold_flow,
 	 * which runs first) */
-	struct src_state *s = table_get(sc->c->srcs, key);
+	struct src_state *s = table_get(c->srcs, a);
 
 	if (!s)
-		return 0;
+		return;
 	src_widen(s, k->first_ns, k->last_ns);
 	s->k = (struct src_kernel){
 	    .ivl_mean_us = k->cad.ivl_mean_us,
@@ -535,44 +529,4 @@ static int fold_source(const void *key, const void *val, void *ctx)
 	    .min_ack_hello_us = k->min_ack_hello_us,
 	};
 	s->have_kernel = true;
-	return 0;
-}
-
-/* Shadows of flows the kernel no longer holds (not seen by this sweep). */
-static bool shadow_stale(const void *k, const void *v, void *ctx)
-{
-	(void)k;
-	return ((const struct flow_shadow *)v)->gen != *(uint32_t *)ctx;
-}
-
-int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
-	       bool flows_over)
-{
-	struct sweep_ctx sc = {c, now_ns, flows_over};
-	uint64_t idx = now_ns / (c->cfg.window_s * HS_NS_PER_SEC);
-	long nsrc, nflows, nsigs;
-
-	if (idx != c->win_idx) {
-		/* the relay share of the window that just ended */
-		c->last_samples = idx == c->win_idx + 1 ? c->win_samples : 0;
-		c->last_hits = idx == c->win_idx + 1 ? c->win_hits : 0;
-		c->win_idx = idx;
-		c->win_samples = c->win_hits = 0;
-	}
-	c->gen++;
-	nflows = map_each(flows_fd, sizeof(struct hs_flow_key),
-			  sizeof(struct hs_flow), fold_flow, &sc);
-	nsrc = map_each(sources_fd, sizeof(struct hs_addr),
-			sizeof(struct hs_source), fold_source, &sc);
-	nsigs = map_count_keys(c->env.sigs_fd, sizeof(__u64));
-	if (nsrc < 0 || nflows < 0)
-		return -1;
-	c->st.kernel_sources = (size_t)nsrc;
-	c->st.kernel_flows = (size_t)nflows;
-	c->st.kernel_sigs = nsigs > 0 ? (size_t)nsigs : 0;
-	/* shadows of flows the kernel dropped: the table is bounded anyway,
-	 * so a pass every few sweeps keeps it lean at a fraction of the cost */
-	if (c->gen % 6 == 0)
-		table_delete_if(c->shadows, shadow_stale, &c->gen);
-	return 0;
 }

@@ -12,6 +12,7 @@
 #include "fingerprint/asndb.h"
 #include "correlate/correlate.h"
 #include "output/json_field.h"
+#include "datapath/mapiter.h"
 #include "lib/strpool.h"
 #include "lib/table.h"
 
@@ -76,6 +77,7 @@ struct src_state {
 	bool asn_done;
 	struct src_asn asn;
 	uint32_t fired; /* kinds firing at the last evaluation */
+	uint32_t round; /* the last round that queued it for a refresh */
 };
 
 /* One source in one cluster (the TLS client identity, see fold.c). */
@@ -133,11 +135,20 @@ enum fold_bits {
 #define FOLD_ALL (FOLD_MEMBER | FOLD_RELAY | FOLD_STACK | FOLD_SIZES)
 
 struct flow_shadow {
-	uint64_t first_ns; /* tells a reused 5-tuple apart */
-	uint64_t last_ns;  /* the flow's last packet at the last sweep */
+	uint64_t first_ns; /* tells a reused 5-tuple apart (0: not read yet) */
+	uint64_t last_ns;  /* the flow's last packet when last read */
 	uint64_t cluster;
 	uint32_t done;
-	uint32_t gen; /* last sweep that saw the flow */
+	uint16_t pass;	/* reconciliation pass that last found the flow */
+	uint8_t queued; /* listed for a round (watch.c) */
+	uint8_t pad;
+};
+
+/* The flows the next round reads: keys, each also marked in its shadow
+ * (queued) so that a flow is listed once however many events name it. */
+struct flow_list {
+	struct hs_flow_key *keys;
+	size_t n, cap;
 };
 
 /* What a group holds (see build_groups in correlate.c). */
@@ -194,8 +205,17 @@ struct corr {
 	struct table *raised;	/* u64 (kind, subject) -> struct raised */
 	struct table *sigs;	/* u64 sig id -> struct sig_info */
 	struct strpool *strs;	/* SYN signatures and AS names, interned */
-	uint32_t gen;
 	struct corr_stats st;
+	/* what rounds read (watch.c) */
+	struct flow_list watch;		     /* flows the next round reads */
+	struct flow_list spare;		     /* the list a round reads */
+	struct hs_addr *touched;	     /* sources whose flows moved */
+	size_t n_touched, touched_cap;	     /* ... this round */
+	struct map_cursor flow_cur, src_cur; /* reconciliation walks */
+	uint32_t round;
+	uint16_t pass;		       /* the flow walk's pass number */
+	bool resync;		       /* read whole maps at the next round */
+	size_t max_flows, max_sources; /* the kernel maps' sizes */
 	/* relay share: samples and hits of the current and last window */
 	uint64_t win_idx, win_samples, win_hits;
 	uint64_t last_samples, last_hits;
@@ -222,6 +242,16 @@ const char *corr_str(const struct corr *c, uint32_t id);
 
 /* The SYN signature behind an id (cached), NULL if unknown. */
 const struct sig_info *corr_sig(struct corr *c, uint64_t id);
+
+/* Folding (fold.c). A kernel flow into the state, tracked by its shadow
+ * (a flow done and not moved since costs nothing more). With flows_over
+ * every flow counts as finished. */
+void fold_flow(struct corr *c, const struct hs_flow_key *k,
+	       const struct hs_flow *f, struct flow_shadow *sh, uint64_t now,
+	       bool flows_over);
+/* A kernel source's counters into its state, if it has one. */
+void fold_source(struct corr *c, const struct hs_addr *a,
+		 const struct hs_source *k);
 
 /* Helpers shared by the evaluators. */
 double clamp01(double x);

@@ -48,8 +48,11 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 		return NULL;
 	}
 	policy_set_allowlist(pl->policy, o->allowlist_fd);
-	if (o->adopt)
+	if (o->adopt) {
 		pl->adopt_pending = true;
+		/* the maps may hold flows of the instance before us */
+		corr_resync(pl->corr);
+	}
 	return pl;
 }
 

@@ -272,8 +272,12 @@ static void render_datapath(struct sbuf *sb, const struct metrics *m,
 	put1(sb, "hydrascope_flows_total", "kind", "tls", st->tls_flows);
 	put1(sb, "hydrascope_flows_total", "kind", "nontls", st->nontls_flows);
 	metric(sb, "hydrascope_ringbuf_drops_total", "counter",
-	       "events lost because the ring buffer was full");
-	put(sb, "hydrascope_ringbuf_drops_total", st->ringbuf_drops);
+	       "events lost because their ring buffer was full (hello: "
+	       "ClientHello bytes, flow: flow milestones)");
+	put1(sb, "hydrascope_ringbuf_drops_total", "ring", "hello",
+	     st->ringbuf_drops);
+	put1(sb, "hydrascope_ringbuf_drops_total", "ring", "flow",
+	     st->flow_event_drops);
 	metric(sb, "hydrascope_dropped_packets_total", "counter",
 	       "packets the blocking layer dropped (mode=drop) or would drop "
 	       "(mode=dry_run)");
@@ -297,8 +301,13 @@ static void render_maps(struct sbuf *sb, const struct metrics *m,
 			const struct hs_stats *st)
 {
 	static const char *const names[] = {"flows", "sources", "tcp_sigs"};
+	/* flows and sources: the last complete pass of the correlator's
+	 * walk over them; signatures (never walked): inserts, up to the
+	 * map's size */
 	uint64_t entries[3] = {s->corr.kernel_flows, s->corr.kernel_sources,
-			       s->corr.kernel_sigs};
+			       st->sig_inserts < m->src.map_max[2]
+				   ? st->sig_inserts
+				   : m->src.map_max[2]};
 	uint64_t inserts[3] = {st->flow_inserts, st->source_inserts,
 			       st->sig_inserts};
 	uint64_t fails[3] = {st->flow_insert_fail, st->source_insert_fail,
@@ -306,7 +315,8 @@ static void render_maps(struct sbuf *sb, const struct metrics *m,
 	size_t i;
 
 	metric(sb, "hydrascope_map_entries", "gauge",
-	       "entries in a map at the last sweep");
+	       "entries in a map (flows, sources: the correlator's last pass "
+	       "over them)");
 	for (i = 0; i < 3; i++)
 		put1(sb, "hydrascope_map_entries", "map", names[i], entries[i]);
 	put1(sb, "hydrascope_map_entries", "map", "blocklist",
@@ -343,6 +353,8 @@ static void render_maps(struct sbuf *sb, const struct metrics *m,
 
 static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 {
+	static const char *const read_names[CORR_READ_KINDS] = {
+	    "listed", "reconcile", "sweep"};
 	const struct collector_stats *cs = &s->coll;
 	size_t i;
 
@@ -372,6 +384,8 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	     "hello_copies", cs->kept_evictions);
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
 	     s->corr.evictions);
+	put1(sb, "hydrascope_userspace_evictions_total", "table",
+	     "flows_listed", s->corr.watch_dropped);
 	metric(sb, "hydrascope_fingerprint_strings_dropped_total", "counter",
 	       "SNIs or raw fingerprint strings not kept: past the "
 	       "byte budget");
@@ -402,11 +416,31 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	     s->corr.clusters);
 	put1(sb, "hydrascope_correlator_entries", "table", "flows",
 	     s->corr.flows_tracked);
+	put1(sb, "hydrascope_correlator_entries", "table", "flows_listed",
+	     s->corr.flows_watched);
 	metric(sb, "hydrascope_flows_unverified_total", "counter",
 	       "flows over without a completed TCP handshake: left out of "
 	       "correlation and decisions (a forged source cannot complete "
 	       "one)");
 	put(sb, "hydrascope_flows_unverified_total", s->corr.flows_unverified);
+	metric(sb, "hydrascope_correlator_flow_reads_total", "counter",
+	       "kernel flows the correlator's rounds read, by why (listed: "
+	       "named by a flow event or active; reconcile: the walk over the "
+	       "map; sweep: a read of the whole map)");
+	for (i = 0; i < CORR_READ_KINDS; i++)
+		put1(sb, "hydrascope_correlator_flow_reads_total", "why",
+		     read_names[i], s->corr.flow_reads[i]);
+	metric(sb, "hydrascope_correlator_flow_events_total", "counter",
+	       "flow milestones the correlator read from the flow ring, by "
+	       "outcome (malformed: not a flow event)");
+	put1(sb, "hydrascope_correlator_flow_events_total", "outcome", "read",
+	     s->corr.flow_events);
+	put1(sb, "hydrascope_correlator_flow_events_total", "outcome",
+	     "malformed", s->corr.bad_flow_events);
+	metric(sb, "hydrascope_flows_reconciled_total", "counter",
+	       "flows the reconciliation walk found moved that no flow event "
+	       "reported (events lost to a full ring; 0 otherwise)");
+	put(sb, "hydrascope_flows_reconciled_total", s->corr.flows_reconciled);
 	metric(sb, "hydrascope_records_dropped_total", "counter",
 	       "decision records over the per-round cap, not written");
 	put(sb, "hydrascope_records_dropped_total", s->policy.records_dropped);

@@ -93,6 +93,7 @@ json_object *summary_json(struct pipeline *pl, int stats_fd, uint64_t now_ns)
 	json_set_u64(o, "evicted_prefix", ps.evicted[BUDGET_PREFIX]);
 	json_set_u64(o, "evicted_round", ps.evicted[BUDGET_ROUND]);
 	json_set_u64(o, "flows_unverified", cs.flows_unverified);
+	json_set_u64(o, "flows_reconciled", cs.flows_reconciled);
 	json_set_u64(o, "correlator_evictions", cs.evictions);
 	json_set_u64(o, "table_probe_evictions", table_probe_evictions_all());
 	json_set_u64(o, "dropped", st.block_drops + st.tuple_drops);
