@@ -365,6 +365,9 @@ static void main_loop(const struct run_opts *o, struct session *s,
 			cli_fail("ring buffer poll failed: %s", strerror(-n));
 			break;
 		}
+		/* flow events wake no one (bpf/track.h flow_report): read
+		 * them at every turn, and so before a round */
+		ring_buffer__consume(s->rb);
 		if (reopen) {
 			reopen = 0;
 			session_reopen_log(s);
