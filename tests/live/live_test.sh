@@ -79,6 +79,8 @@ tb_capture_stop
 
 J=$TB_DIR
 check "run exited cleanly" test -s "$J/run.json"
+check "the correlator heard of every live flow through its flow events" \
+	grep -q '"type":"summary".*"flows_reconciled":0[,}]' "$J/run.json"
 check "flows command read the pinned map" grep -q '"type":"flow"' "$J/flows.json"
 check "bpftool dumps flows with BTF field names" grep -q '"pkts_in"' "$J/bpftool-flows.txt"
 check "bpftool dumps named counters" grep -q '"tls_flows"' "$J/bpftool-stats.txt"
