@@ -149,6 +149,7 @@ struct round_ctx {
 	bool over;
 	enum corr_read how; /* of flows that were not listed */
 	bool audit;	    /* count flows no event reported */
+	bool full;	    /* the whole maps are read (sources too) */
 };
 
 /* Fold a flow read from the kernel; keep it listed while it is active. */
@@ -166,7 +167,7 @@ static void read_flow(struct round_ctx *r, const struct hs_flow_key *k,
 	if (how != CORR_READ_LISTED && r->audit && moved && f->flags & HS_F_ACK)
 		c->st.flows_reconciled++;
 	fold_flow(c, k, f, sh, r->now, r->over);
-	if (moved)
+	if (moved && !r->full)
 		touch_source(c, &k->client);
 	if (!r->over && r->now < f->last_ns + SETTLE_NS)
 		watch_flow(c, k, sh);
@@ -195,19 +196,20 @@ static int read_unlisted(const void *key, const void *val, void *ctx)
 	struct round_ctx *r = ctx;
 	const struct flow_shadow *sh = table_get(r->c->shadows, key);
 
-	if (sh && sh->queued)
+	if (sh && sh->queued == Q_NEXT)
 		return 0;
 	return read_any(key, val, ctx);
 }
 
-/* Shadows the last complete pass did not find: flows the kernel dropped
- * (LRU evictions). */
+/* Shadows the pass just completed did not find: flows the kernel dropped
+ * (LRU evictions), listed ones included, but not those events listed for
+ * the next round meanwhile. */
 static bool shadow_stale(const void *k, const void *v, void *ctx)
 {
 	const struct flow_shadow *sh = v;
 
 	(void)k;
-	return !sh->queued && sh->pass != *(const uint16_t *)ctx;
+	return sh->queued != Q_NEXT && sh->pass != *(const uint16_t *)ctx;
 }
 
 static void pass_done(struct corr *c, long entries)
@@ -293,7 +295,7 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	/* the first round after a restart reads flows no event of ours
 	 * could report: not counted */
 	struct round_ctx r = {c, now_ns, flows_over, CORR_READ_RECONCILE,
-			      !c->resync};
+			      !c->resync, false};
 	uint64_t idx = now_ns / (c->cfg.window_s * HS_NS_PER_SEC);
 	struct flow_list l = c->watch;
 	long n, pass = -1;
@@ -323,16 +325,9 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		    (c->st.kernel_flows ? c->st.kernel_flows : l.n));
 	if (full) {
 		r.how = CORR_READ_SWEEP;
+		r.full = true;
 		n = map_each(flows_fd, sizeof(struct hs_flow_key),
 			     sizeof(struct hs_flow), read_any, &r);
-		/* listed flows the map no longer holds */
-		for (size_t i = 0; i < l.n; i++) {
-			struct flow_shadow *sh =
-			    table_get(c->shadows, &l.keys[i]);
-
-			if (sh && sh->queued == Q_THIS)
-				table_del(c->shadows, &l.keys[i]);
-		}
 		if (n >= 0) {
 			memset(&c->flow_cur, 0, sizeof(c->flow_cur));
 			pass_done(c, n);
