@@ -136,7 +136,7 @@ static void test_idle_flows_not_read(void **state)
 	assert_int_equal(d.relay_samples, n);
 	reads = d.flow_reads[CORR_READ_LISTED] + d.flow_reads[CORR_READ_SWEEP];
 	assert_int_equal(reads, n);
-	assert_int_equal(d.flows_watched, 0); /* all idle: none listed */
+	assert_int_equal(d.flows_listed, 0); /* all idle: none listed */
 	for (int r = 0; r < 20; r++) {
 		wt_round(&w, (40 + 10 * (uint64_t)r) * SEC, &d);
 		assert_int_equal(d.flow_reads[CORR_READ_LISTED], 0);
@@ -210,7 +210,7 @@ static void test_active_then_idle(void **state)
 	/* quiet, not yet idle long enough: read, folded as over at idle */
 	wt_round(&w, 125 * SEC, &d);
 	assert_int_equal(d.flow_reads[CORR_READ_LISTED], 1);
-	assert_int_equal(d.flows_watched, 0);
+	assert_int_equal(d.flows_listed, 0);
 	wt_round(&w, 135 * SEC, &d);
 	assert_int_equal(d.flow_reads[CORR_READ_LISTED], 0);
 	/* resumed after the idle time: the datapath says so */

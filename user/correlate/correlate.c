@@ -1188,7 +1188,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *s)
 	s->members = table_len(c->members);
 	s->clusters = table_len(c->clusters);
 	s->flows_tracked = table_len(c->shadows);
-	s->flows_watched = c->watch.n;
+	s->flows_listed = c->watch.n;
 	s->relay_share = c->last_samples
 			     ? (double)c->last_hits / c->last_samples
 			 : c->win_samples ? (double)c->win_hits / c->win_samples

@@ -110,7 +110,7 @@ struct corr_env {
 enum corr_read {
 	CORR_READ_LISTED,    /* named by an event, or active last round */
 	CORR_READ_RECONCILE, /* found by the reconciliation walk */
-	CORR_READ_SWEEP,     /* a read of the whole map: first, last round */
+	CORR_READ_SWEEP,     /* a read of the whole map (first, last, busy) */
 	CORR_READ_KINDS
 };
 
@@ -133,9 +133,9 @@ struct corr_stats {
 	/* flows with a completed handshake the reconciliation walk found
 	 * moved that no event reported (lost to a full ring; 0 otherwise) */
 	uint64_t flows_reconciled;
-	uint64_t recon_passes;	/* complete passes over the flow map */
-	uint64_t watch_dropped; /* flows not listed: the list was full */
-	size_t flows_watched;	/* flows the next round reads */
+	uint64_t recon_passes; /* complete passes over the flow map */
+	uint64_t list_dropped; /* flows not listed: the list was full */
+	size_t flows_listed;   /* flows the next round reads */
 	/* entries found by the last complete pass over each map */
 	size_t kernel_flows, kernel_sources;
 	double relay_share;	  /* relay hits / samples, last window */

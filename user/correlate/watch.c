@@ -79,7 +79,7 @@ static void watch_flow(struct corr *c, const struct hs_flow_key *k,
 	if (sh->queued == Q_NEXT)
 		return;
 	if (!list_push(&c->watch, k, c->max_flows)) {
-		c->st.watch_dropped++;
+		c->st.list_dropped++;
 		return;
 	}
 	sh->queued = Q_NEXT;
@@ -294,8 +294,8 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 {
 	/* the first round after a restart reads flows no event of ours
 	 * could report: not counted */
-	struct round_ctx r = {c, now_ns, flows_over, CORR_READ_RECONCILE,
-			      !c->resync, false};
+	struct round_ctx r = {
+	    c, now_ns, flows_over, CORR_READ_RECONCILE, !c->resync, false};
 	uint64_t idx = now_ns / (c->cfg.window_s * HS_NS_PER_SEC);
 	struct flow_list l = c->watch;
 	long n, pass = -1;

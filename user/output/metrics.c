@@ -385,7 +385,7 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	put1(sb, "hydrascope_userspace_evictions_total", "table", "correlator",
 	     s->corr.evictions);
 	put1(sb, "hydrascope_userspace_evictions_total", "table",
-	     "flows_listed", s->corr.watch_dropped);
+	     "flows_listed", s->corr.list_dropped);
 	metric(sb, "hydrascope_fingerprint_strings_dropped_total", "counter",
 	       "SNIs or raw fingerprint strings not kept: past the "
 	       "byte budget");
@@ -417,7 +417,7 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	put1(sb, "hydrascope_correlator_entries", "table", "flows",
 	     s->corr.flows_tracked);
 	put1(sb, "hydrascope_correlator_entries", "table", "flows_listed",
-	     s->corr.flows_watched);
+	     s->corr.flows_listed);
 	metric(sb, "hydrascope_flows_unverified_total", "counter",
 	       "flows over without a completed TCP handshake: left out of "
 	       "correlation and decisions (a forged source cannot complete "
