@@ -194,6 +194,32 @@ static int hello_flow(const struct progs *p, int i, const uint8_t *h, size_t hl,
 	return n;
 }
 
+/* tc_egress of the skeleton the stateful cases run on (SYN-ACKs) */
+static int tc_fd;
+
+/* SYN and the server's SYN-ACK (not timed), then the client's ACK of it:
+ * the handshake completes, the flow reports its first milestone. */
+static int prep_hs_ack(const struct progs *p, int i, uint8_t **fr, size_t *len)
+{
+	uint16_t port = (uint16_t)(1024 + i % 60000);
+	uint32_t isn = (uint32_t)i * 7919u;
+	struct frame_spec sa = {.src = srv4,
+				.dst = cli4,
+				.sport = 443,
+				.dport = port,
+				.seq = 0, /* the ACK below acknowledges 1 */
+				.ack = isn + 1,
+				.flags = 0x12};
+
+	len[0] = tcp_frame(port, 0x02, isn, NULL, 0, true, NULL);
+	run(p->hs, frame, len[0], 1);
+	len[0] = frame_build(&sa, frame, sizeof(frame));
+	run(tc_fd, frame, len[0], 1);
+	len[0] = tcp_frame(port, 0x10, isn + 1, NULL, 0, false, NULL);
+	fr[0] = dup_frame(len[0]);
+	return 1;
+}
+
 static int prep_hello1(const struct progs *p, int i, uint8_t **fr, size_t *len)
 {
 	return hello_flow(p, i, hello1, hello1_len, 1, fr, len);
@@ -383,6 +409,9 @@ int main(int argc, char **argv)
 	}
 	r[n].name = "SYN (new flow, full table: LRU evicts)";
 	stateful(&pf, prep_syn, &r[n++]);
+	tc_fd = bpf_program__fd(hs->progs.tc_egress);
+	r[n].name = "handshake ACK (reports the flow)";
+	stateful(&p, prep_hs_ack, &r[n++]);
 	r[n].name = "ClientHello, 1 segment";
 	r[n].target = 300;
 	stateful(&p, prep_hello1, &r[n++]);

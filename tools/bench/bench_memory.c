@@ -2,11 +2,14 @@
 /*
  * Memory at N flows: kernel map memory per flow and per source (fdinfo
  * memlock of maps sized for N), and the userspace resident memory the
- * collector (a fingerprint per flow) and the correlator (one sweep and one
+ * collector (a fingerprint per flow) and the correlator (one round and one
  * evaluation) add, per flow. The kernel maps are filled with N finished
- * TLS flows from N/4 sources by batch updates, and every flow's hello goes
- * through the collector as a ring buffer event would. Then a second round
- * in which nothing changed: the cost of idle flows.
+ * TLS flows from N/4 sources by batch updates; every flow's hello goes
+ * through the collector and its end (a flow milestone) to the correlator
+ * as the ring buffers would hand them. Rounds, each timed as its reads of
+ * the maps and its evaluation: the first (every flow new), one with
+ * nothing new (what idle flows cost), one where 1 % of the flows are new
+ * connections (a steady state).
  *
  *   bench_memory N      prints one JSON object
  */
@@ -63,21 +66,24 @@ static struct hs_flow_key flow_key(uint32_t i)
 	return k;
 }
 
-static void fill_flows(int fd, uint32_t n, uint64_t t0)
+/* Flows [from, from + n), first seen from t0 on (1 us apart), each
+ * reported to the correlator as the datapath reports a flow's end. */
+static void fill_flows(int fd, struct corr *corr, uint32_t from, uint32_t n,
+		       uint64_t t0)
 {
 	static struct hs_flow_key keys[BATCH];
 	static struct hs_flow vals[BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 
-	for (uint32_t i = 0; i < n; i += BATCH) {
-		__u32 m = n - i < BATCH ? n - i : BATCH;
+	for (uint32_t i = from; i < from + n; i += BATCH) {
+		__u32 m = from + n - i < BATCH ? from + n - i : BATCH;
 
 		for (uint32_t j = 0; j < m; j++) {
 			struct hs_flow *f = &vals[j];
 
 			keys[j] = flow_key(i + j);
 			memset(f, 0, sizeof(*f));
-			f->first_ns = t0 + (uint64_t)(i + j) * 1000;
+			f->first_ns = t0 + (uint64_t)(i - from + j) * 1000;
 			f->last_ns = f->first_ns + 2000000000ull;
 			f->pkts_in = 8;
 			f->pkts_out = 8;
@@ -100,6 +106,16 @@ static void fill_flows(int fd, uint32_t n, uint64_t t0)
 		if (bpf_map_update_batch(fd, keys, vals, &m, &o)) {
 			perror("flows batch update");
 			exit(1);
+		}
+		for (uint32_t j = 0; j < m; j++) {
+			struct hs_flow_event ev = {
+			    .hdr = {HS_EV_FLOW, sizeof(ev) - sizeof(ev.hdr)},
+			    .key = keys[j],
+			    .flags = vals[j].flags,
+			    .why = HS_F_FIN,
+			};
+
+			corr_on_event(corr, &ev, sizeof(ev));
 		}
 	}
 }
@@ -152,6 +168,26 @@ static void feed_hellos(struct collector *c, uint32_t n)
 	free(ev);
 }
 
+struct round_time {
+	double read_ms, eval_ms;
+};
+
+/* One round at now: the correlator's reads of the maps, its evaluation. */
+static struct round_time round_at(struct corr *corr, struct hydrascope *skel,
+				  uint64_t now)
+{
+	struct round_time r;
+	double t = now_s(), t1;
+
+	corr_sweep(corr, bpf_map__fd(skel->maps.flows),
+		   bpf_map__fd(skel->maps.sources), now, false);
+	t1 = now_s();
+	corr_eval(corr, now, NULL);
+	r.read_ms = (t1 - t) * 1e3;
+	r.eval_ms = (now_s() - t1) * 1e3;
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
@@ -167,8 +203,9 @@ int main(int argc, char **argv)
 	struct corr *corr;
 	char err[256];
 	long rss0, rss1, rss2;
-	uint64_t t0 = 1000ull * 1000000000ull;
-	double sweep_s, idle_s;
+	uint64_t t0 = 1000ull * 1000000000ull, sec = 1000000000ull;
+	struct round_time first, idle, steady;
+	struct corr_stats cs;
 
 	libbpf_set_print(NULL);
 	skel = loader_open_load(&lo, err, sizeof(err));
@@ -176,7 +213,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	fill_flows(bpf_map__fd(skel->maps.flows), n, t0);
 	fill_sources(bpf_map__fd(skel->maps.sources), nsrc, t0);
 	rss0 = proc_rss_bytes();
 	coll = collector_new(n, 4096);
@@ -192,30 +228,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	sweep_s = now_s();
-	corr_sweep(corr, bpf_map__fd(skel->maps.flows),
-		   bpf_map__fd(skel->maps.sources), t0 + 10000000000ull, true);
-	corr_eval(corr, t0 + 10000000000ull, NULL);
-	sweep_s = now_s() - sweep_s;
+	fill_flows(bpf_map__fd(skel->maps.flows), corr, 0, n, t0);
+	/* every flow new (and over: each reported its end) */
+	first = round_at(corr, skel, t0 + 20 * sec);
 	rss2 = proc_rss_bytes();
 	/* a round later with nothing new: what idle flows cost a round (the
 	 * issue's goal is a round independent of them) */
-	idle_s = now_s();
-	corr_sweep(corr, bpf_map__fd(skel->maps.flows),
-		   bpf_map__fd(skel->maps.sources), t0 + 20000000000ull, true);
-	corr_eval(corr, t0 + 20000000000ull, NULL);
-	idle_s = now_s() - idle_s;
+	idle = round_at(corr, skel, t0 + 30 * sec);
+	/* 1 % of the 5-tuples reused by new connections */
+	fill_flows(bpf_map__fd(skel->maps.flows), corr, 0, n / 100,
+		   t0 + 31 * sec);
+	steady = round_at(corr, skel, t0 + 40 * sec);
+	corr_get_stats(corr, &cs);
 	printf("{\"flows\":%u,\"sources\":%u,"
 	       "\"kernel_bytes_per_flow\":%.0f,"
 	       "\"kernel_bytes_per_source\":%.0f,"
 	       "\"collector_bytes_per_flow\":%.0f,"
 	       "\"correlator_bytes_per_flow\":%.0f,"
 	       "\"rss_mb\":%.1f,\"sweep_and_eval_ms\":%.1f,"
-	       "\"idle_round_ms\":%.1f}\n",
+	       "\"idle_round_ms\":%.1f,\"first_read_ms\":%.1f,"
+	       "\"first_eval_ms\":%.1f,\"idle_read_ms\":%.1f,"
+	       "\"idle_eval_ms\":%.1f,\"steady_round_ms\":%.1f,"
+	       "\"steady_read_ms\":%.1f,\"flows_reconciled\":%llu}\n",
 	       n, nsrc, (double)fd_memlock(bpf_map__fd(skel->maps.flows)) / n,
 	       (double)fd_memlock(bpf_map__fd(skel->maps.sources)) / nsrc,
 	       (double)(rss1 - rss0) / n, (double)(rss2 - rss1) / n,
-	       (double)rss2 / 1e6, sweep_s * 1e3, idle_s * 1e3);
+	       (double)rss2 / 1e6, first.read_ms + first.eval_ms,
+	       idle.read_ms + idle.eval_ms, first.read_ms, first.eval_ms,
+	       idle.read_ms, idle.eval_ms, steady.read_ms + steady.eval_ms,
+	       steady.read_ms, (unsigned long long)cs.flows_reconciled);
 	corr_free(corr);
 	collector_free(coll);
 	hydrascope__destroy(skel);
