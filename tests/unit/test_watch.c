@@ -30,13 +30,10 @@ static void report(struct corr *c, const struct hs_flow_key *k, uint32_t why)
 	corr_on_event(c, &ev, sizeof(ev));
 }
 
-/* Flow i: its own client, a completed handshake with a timing sample,
- * first seen at first_ns, last at last_ns; FIN when fin. */
-static struct hs_flow_key put_flow(int fd, uint32_t i, uint64_t first_ns,
-				   uint64_t last_ns, bool fin)
+/* The key of flow i: its own client. */
+static struct hs_flow_key flow_key(uint32_t i)
 {
 	struct hs_flow_key k = {0};
-	struct hs_flow f = {0};
 	uint8_t cli[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8),
 			  (uint8_t)i};
 	uint8_t srv[4] = {192, 0, 2, 1};
@@ -45,6 +42,17 @@ static struct hs_flow_key put_flow(int fd, uint32_t i, uint64_t first_ns,
 	addr_from_v4(&k.server, srv);
 	k.cport = 40000;
 	k.sport = 443;
+	return k;
+}
+
+/* Flow i: a completed handshake with a timing sample, first seen at
+ * first_ns, last at last_ns; FIN when fin. */
+static struct hs_flow_key put_flow(int fd, uint32_t i, uint64_t first_ns,
+				   uint64_t last_ns, bool fin)
+{
+	struct hs_flow_key k = flow_key(i);
+	struct hs_flow f = {0};
+
 	f.first_ns = first_ns;
 	f.last_ns = last_ns;
 	f.flags = HS_F_SYN | HS_F_SYNACK | HS_F_ACK | HS_F_TLS |
@@ -247,8 +255,7 @@ static void test_stale_shadows_dropped(void **state)
 	wt_round(&w, 30 * SEC, &d);
 	assert_int_equal(d.flows_tracked, n);
 	for (uint32_t i = 0; i < n; i += 2) {
-		struct hs_flow_key k =
-		    put_flow(w.flows_fd, i, SEC, 2 * SEC, true);
+		struct hs_flow_key k = flow_key(i);
 
 		assert_int_equal(bpf_map_delete_elem(w.flows_fd, &k), 0);
 	}
@@ -260,6 +267,50 @@ static void test_stale_shadows_dropped(void **state)
 	wt_free(&w);
 }
 
+/* A flow map that churns (LRU evictions: here deletions) past its size:
+ * every flow is folded once, the long-lived ones too. Shadows of evicted
+ * flows must not push out those of flows the kernel holds, or these are
+ * folded again (the sweep counted 2.8 relay samples a flow on a replay
+ * with twice the flows of its map). */
+static void test_churn_folds_once(void **state)
+{
+	const uint32_t max = 4096, lived = 100, wave = 1000, waves = 16;
+	struct corr_stats d;
+	struct wt w;
+
+	(void)state;
+	wt_new(&w, max);
+	for (uint32_t i = 0; i < lived; i++) {
+		struct hs_flow_key k =
+		    put_flow(w.flows_fd, i, SEC, 2 * SEC, true);
+
+		report(w.c, &k, HS_F_FIN);
+	}
+	for (uint32_t r = 0; r < waves; r++) {
+		uint64_t t = (30 + 10 * (uint64_t)r) * SEC;
+
+		for (uint32_t i = 0; r >= 3 && i < wave; i++) {
+			struct hs_flow_key k =
+			    flow_key(10000 + (r - 3) * wave + i);
+
+			assert_int_equal(bpf_map_delete_elem(w.flows_fd, &k),
+					 0);
+		}
+		for (uint32_t i = 0; i < wave; i++) {
+			struct hs_flow_key k =
+			    put_flow(w.flows_fd, 10000 + r * wave + i,
+				     t - 5 * SEC, t - 4 * SEC, true);
+
+			report(w.c, &k, HS_F_FIN);
+		}
+		wt_round(&w, t, &d);
+	}
+	assert_int_equal(w.was.relay_samples, lived + waves * wave);
+	assert_int_equal(w.was.flows_reconciled, 0);
+	assert_true(d.flows_tracked <= max + max / 2);
+	wt_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_lost_event_reconciled),
 	    cmocka_unit_test(test_active_then_idle),
 	    cmocka_unit_test(test_stale_shadows_dropped),
+	    cmocka_unit_test(test_churn_folds_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

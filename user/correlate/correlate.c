@@ -67,7 +67,11 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 			       sizeof(struct member), NULL);
 	c->clusters = table_new(cfg->max_clusters, sizeof(uint64_t),
 				sizeof(struct cluster_state), NULL);
-	c->shadows = table_new(max_flows, sizeof(struct hs_flow_key),
+	/* room for the flows the kernel holds and as many as half of them
+	 * evicted since the last pass of the reconciliation walk: a shadow
+	 * pushed out while its flow lives would fold it twice (watch.c) */
+	c->shadows = table_new(max_flows + max_flows / 2,
+			       sizeof(struct hs_flow_key),
 			       sizeof(struct flow_shadow), NULL);
 	c->raised = table_new(max_sources + cfg->max_clusters, sizeof(uint64_t),
 			      sizeof(struct raised), NULL);

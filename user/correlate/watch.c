@@ -319,10 +319,14 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		if (sh)
 			sh->queued = Q_THIS;
 	}
+	/* a whole-map read when cheaper than lookups, and when the shadows
+	 * of flows the kernel evicted (LRU churn) would soon push out those
+	 * of flows it holds: its pass drops them */
 	full = flows_over || c->resync ||
 	       (l.n >= FULL_READ_MIN &&
 		l.n * FULL_READ_RATIO >=
-		    (c->st.kernel_flows ? c->st.kernel_flows : l.n));
+		    (c->st.kernel_flows ? c->st.kernel_flows : l.n)) ||
+	       table_len(c->shadows) > c->max_flows + c->max_flows / 4;
 	if (full) {
 		r.how = CORR_READ_SWEEP;
 		r.full = true;
