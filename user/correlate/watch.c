@@ -22,7 +22,6 @@
  * round (every flow over), and a round that lists so many flows that one
  * batched read of the map is cheaper than a lookup each.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,8 +255,9 @@ static int read_source(const void *key, const void *val, void *ctx)
 	return 0;
 }
 
-/* Sources whose flows moved, and a slice of their walk. */
-static void read_sources(struct corr *c, int fd, bool full)
+/* Sources whose flows moved, and a slice of their walk. Returns 0 or -1
+ * (a map read failed). */
+static int read_sources(struct corr *c, int fd, bool full)
 {
 	struct hs_source k;
 	long n, pass;
@@ -274,7 +274,7 @@ static void read_sources(struct corr *c, int fd, bool full)
 		}
 		c->st.source_reads += n > 0 ? (uint64_t)n : 0;
 		c->n_touched = 0;
-		return;
+		return n < 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < c->n_touched; i++)
 		if (!bpf_map_lookup_elem(fd, &c->touched[i], &k))
@@ -287,6 +287,7 @@ static void read_sources(struct corr *c, int fd, bool full)
 	c->st.source_reads += n > 0 ? (uint64_t)n : 0;
 	if (pass >= 0)
 		c->st.kernel_sources = (size_t)pass;
+	return n < 0 ? -1 : 0;
 }
 
 int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
@@ -356,7 +357,8 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		free(c->spare.keys);
 		c->spare = (struct flow_list){0};
 	}
-	read_sources(c, sources_fd, full);
+	if (read_sources(c, sources_fd, full))
+		ret = -1;
 	c->resync = false;
 	return ret;
 }
