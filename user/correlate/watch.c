@@ -331,6 +331,8 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 	if (full) {
 		r.how = CORR_READ_SWEEP;
 		r.full = true;
+		/* a pass of its own: only what this read finds is kept */
+		c->pass++;
 		n = map_each(flows_fd, sizeof(struct hs_flow_key),
 			     sizeof(struct hs_flow), read_any, &r);
 		if (n >= 0) {
