@@ -26,6 +26,12 @@
  * A first segment shorter than the 6 bytes that prove it is accepted on
  * what it has (a client must not dodge fingerprinting by sending its hello
  * in 1-byte segments); the walk rejects it later if the rest disagrees. */
+static __always_inline bool bytes_are_hello(const __u8 b[6], __u32 n)
+{
+	return b[0] == 0x16 && (n < 2 || b[1] == 0x03) &&
+	       (n < 3 || b[2] <= 0x04) && (n < 6 || b[5] == 0x01);
+}
+
 static __always_inline bool payload_is_hello(struct xdp_md *ctx,
 					     const struct pkt *p)
 {
@@ -42,8 +48,7 @@ static __always_inline bool payload_is_hello(struct xdp_md *ctx,
 		return false;
 	if (bpf_xdp_load_bytes(ctx, p->payload_off, b, n))
 		return false;
-	return b[0] == 0x16 && (n < 2 || b[1] == 0x03) &&
-	       (n < 3 || b[2] <= 0x04) && (n < 6 || b[5] == 0x01);
+	return bytes_are_hello(b, n);
 }
 
 static __always_inline __u32 walk_item_size(__u8 phase)
@@ -668,6 +673,93 @@ hello_start(struct xdp_md *ctx, const struct hs_flow_key *key,
 		return;
 	__builtin_memset(w, 0, sizeof(*w));
 	hello_segment(ctx, key, f, src, p, now, st, w);
+}
+
+/*
+ * A HelloRetryRequest makes the client send a second ClientHello right
+ * after its first (behind a ChangeCipherSpec record in middlebox
+ * compatibility mode), where it otherwise sends its second flight (a
+ * ChangeCipherSpec, encrypted records or, in TLS 1.2, a
+ * ClientKeyExchange). Its JA4 is worth having (the references give one
+ * per hello), so its segments are copied to userspace as well
+ * (HS_SEG_RETRY, offsets from its first byte): at most
+ * HS_RETRY_MAX_SEGS segments and HS_HELLO_CAP bytes, until the server
+ * speaks again or the flow ends. It is not walked: the TLS and tuple ids,
+ * and so the clusters and rules, are the first hello's. The search looks
+ * at the client's bytes that follow the first hello in sequence (not at
+ * the server's flight, which a one-sided capture lacks) and ends at the
+ * first record that is neither a ChangeCipherSpec nor a hello.
+ */
+
+/* A client segment after the first hello, while the search is on: does
+ * the second hello start here? retry_seq holds where the client's next
+ * bytes are expected (0: the first hello's end). */
+static __always_inline void retry_search(struct xdp_md *ctx, struct hs_flow *f,
+					 const struct pkt *p,
+					 struct hs_stats *st)
+{
+	__u32 want = f->retry_seq ? f->retry_seq : f->hello_end, at = 0, n;
+	__u8 b[6] = {};
+
+	if (!f->hello_end || seq_before(p->seq, want))
+		return; /* the first hello again (retransmitted) */
+	if (p->seq != want || ++f->retry_segs > HS_RETRY_MAX_SEGS ||
+	    p->payload_off > 0x7fff)
+		goto over; /* a hole, or too long a search */
+	n = p->payload_len < 6 ? p->payload_len : 6;
+	barrier_var(n); /* as in hello_emit */
+	if (n < 1 || n > 6 || bpf_xdp_load_bytes(ctx, p->payload_off, b, n))
+		goto over;
+	if (b[0] == 0x14 && n >= 5) {
+		at = 5 + ((__u32)b[3] << 8 | b[4]);
+		if (at >= p->payload_len) {
+			/* a ChangeCipherSpec alone: the next segment */
+			f->retry_seq = p->seq + p->payload_len;
+			return;
+		}
+		n = p->payload_len - at < 6 ? p->payload_len - at : 6;
+		barrier_var(n); /* as in hello_emit */
+		if (n < 1 || n > 6 ||
+		    bpf_xdp_load_bytes(ctx, p->payload_off + at, b, n))
+			goto over;
+	}
+	if (!bytes_are_hello(b, n))
+		goto over;
+	f->flags |= HS_F_RETRY;
+	f->retry_seq = p->seq + at;
+	f->retry_segs = 0;
+	st->hello_retries++;
+	return;
+over:
+	f->flags |= HS_F_RETRY_DONE;
+}
+
+/* A client segment while the second hello is captured. Returns whether
+ * it was copied (a hello's bytes: no request). */
+static __always_inline bool retry_segment(struct xdp_md *ctx,
+					  const struct hs_flow_key *key,
+					  struct hs_flow *f,
+					  const struct pkt *p, __u64 now,
+					  struct hs_stats *st)
+{
+	__u32 skip = 0, off, len;
+
+	if (seq_before(p->seq, f->retry_seq)) {
+		skip = f->retry_seq - p->seq;
+		if (skip >= p->payload_len)
+			return false; /* all before it: a retransmission */
+		off = 0;
+	} else {
+		off = p->seq - f->retry_seq;
+	}
+	if (off >= HS_HELLO_CAP || ++f->retry_segs > HS_RETRY_MAX_SEGS) {
+		f->flags |= HS_F_RETRY_DONE;
+		return false;
+	}
+	if (hello_emit(ctx, key, p, skip, off, HS_SEG_RETRY, now, st, &len) &&
+	    off + len >= HS_HELLO_CAP)
+		f->flags |= HS_F_RETRY_DONE;
+	return true;
 }
 
 #endif /* HS_BPF_HELLO_H */

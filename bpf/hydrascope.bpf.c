@@ -101,9 +101,8 @@ static __always_inline bool client_ack_ok(const struct hs_flow *f,
 {
 	if (!(p->flags & TCPF_ACK))
 		return false;
-	if (f->flags & HS_F_SYNACK &&
-	    (seq_before(p->ack, f->srv_isn + 1) ||
-	     seq_before(f->srv_next, p->ack)))
+	if (f->flags & HS_F_SYNACK && (seq_before(p->ack, f->srv_isn + 1) ||
+				       seq_before(f->srv_next, p->ack)))
 		return false;
 	return true;
 }
@@ -193,8 +192,12 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 	else if (f->hello_end && seq_before(p->seq, f->hello_end))
 		hello_resend(ctx, key, f, p, now, st);
 	else {
-		hello = false;
 		track_client_flight(ctx, f, src, p, now, st);
+		if (!(f->flags & (HS_F_RETRY | HS_F_RETRY_DONE)))
+			retry_search(ctx, f, p, st);
+		hello =
+		    (f->flags & (HS_F_RETRY | HS_F_RETRY_DONE)) == HS_F_RETRY &&
+		    retry_segment(ctx, key, f, p, now, st);
 	}
 	/* Requests make the cadence, not the ClientHello: a one-request-per-
 	 * connection script then shows its true period. The source's only
@@ -268,7 +271,8 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 			handle_client_data(ctx, &key, f, src, p, now, st);
 	}
 	if (p->flags & (TCPF_FIN | TCPF_RST))
-		f->flags |= HS_F_FIN;
+		f->flags |=
+		    HS_F_FIN | (f->flags & HS_F_RETRY ? HS_F_RETRY_DONE : 0);
 	tuple_check(f, &key, now, st);
 	flow_report(&key, f, old_flags, old_last, now, st);
 	return cut ? cut_verdict(st) : flow_verdict(f, st);

@@ -269,6 +269,9 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 	}
 	if (!p->payload_len)
 		return;
+	/* the server answered the second hello: its capture is over */
+	if (f->flags & HS_F_RETRY)
+		f->flags |= HS_F_RETRY_DONE;
 	end = p->seq + p->payload_len;
 	/* Server data after the hello and before the client's next flight
 	 * is its handshake flight; the last segment of it is the stamp. */

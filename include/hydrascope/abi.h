@@ -15,8 +15,9 @@
  * follow state in hs_flow, rule kinds and relay bounds in hs_tuple_rule,
  * the cuts map, adversary counters in hs_stats. 4: decapsulation and
  * hello-conflict counters in hs_stats, the server's ACK in hs_flow. 5: flow
- * event counters in hs_stats). */
-#define HS_SCHEMA_VERSION 5
+ * event counters in hs_stats. 6: the second hello's capture in hs_flow
+ * and hs_stats). */
+#define HS_SCHEMA_VERSION 6
 
 /* Default map sizes (overridable on the command line before load). */
 #define HS_DEFAULT_FLOWS 65536
@@ -51,6 +52,10 @@
 /* Segments of one hello handled at most; past it the flow is marked
  * unfingerprintable (browsers send a hello in one or two segments). */
 #define HS_HELLO_MAX_SEGS 64
+/* Segments of a second ClientHello (the answer to a HelloRetryRequest)
+ * copied to userspace at most; it is captured, not walked (the ids are the
+ * first hello's), and a post-quantum one takes two. */
+#define HS_RETRY_MAX_SEGS 8
 /* TLS records one hello may span before the walker gives up (marked
  * unfingerprintable; browsers use one). */
 #define HS_HELLO_MAX_RECORDS 32
@@ -184,6 +189,11 @@ enum hs_flow_flags {
 	 * taken as not a hello (a decoy the server discarded): the hello
 	 * there was walked and this is a signal for the policy */
 	HS_F_HELLO_CONFLICT = 1 << 17,
+	/* the client followed its hello with a second ClientHello (after a
+	 * HelloRetryRequest): copied to userspace from retry_seq on, until
+	 * HS_F_RETRY_DONE */
+	HS_F_RETRY = 1 << 18,
+	HS_F_RETRY_DONE = 1 << 19, /* ... its search or capture is over */
 };
 
 enum hs_unfp_reason {
@@ -229,8 +239,11 @@ struct hs_flow {
 	__u32 rule_gen;	   /* rules generation that had no rule for us */
 	__u8 search_pkts;  /* in-sequence data packets searched for a hello */
 	__u8 unfp_reason;  /* enum hs_unfp_reason (HS_F_UNFP) */
-	__u16 pad0;
-	__u32 srv_ack;	   /* highest ACK the server sent (0: none seen) */
+	__u8 retry_segs;   /* second hello segments looked at (HS_F_RETRY) */
+	__u8 pad0;
+	__u32 srv_ack;	 /* highest ACK the server sent (0: none seen) */
+	__u32 retry_seq; /* the second hello's first byte (searched: next) */
+	__u32 pad1;
 	struct hs_cadence cad;
 };
 
@@ -291,7 +304,7 @@ struct hs_source {
 	X(hello_item_cap) /* hellos cut at the item or capture cap */          \
 	X(tuple_ids)	  /* tuple ids completed */                            \
 	X(hello_multi_record) /* hellos walked across several records */       \
-	X(hello_unfp)	  /* flows marked unfingerprintable TLS, any reason */ \
+	X(hello_unfp) /* flows marked unfingerprintable TLS, any reason */     \
 	X(hello_seg_limit) /* ... more than HS_HELLO_MAX_SEGS segments */      \
 	X(hello_rec_limit) /* ... more than HS_HELLO_MAX_RECORDS records */    \
 	X(hello_budget)	   /* ... walker steps of a packet used up */          \
@@ -300,8 +313,9 @@ struct hs_source {
 	X(hello_frag)	   /* ... hello in an IP fragment */                   \
 	X(hello_v6ext)	   /* ... hello behind a long IPv6 extension chain */  \
 	X(hello_unseen)	   /* ... server answered a hello the parser missed */ \
-	X(hello_decoy)	   /* hello-like segment off sequence or without ACK */\
+	X(hello_decoy) /* hello-like segment off sequence or without ACK */    \
 	X(hello_search_end) /* search for a hello over, none found */          \
+	X(hello_retries)    /* second hellos (HelloRetryRequest) captured */   \
 	X(ccs_skipped)	    /* client CCS not taken as its second flight */    \
 	X(flight_unacked)   /* client data not acking the server's flight */   \
 	X(ringbuf_drops)    /* events lost: ring buffer full */                \
@@ -329,15 +343,15 @@ struct hs_source {
 	X(tls_rule_hits)    /* flows matched by a TLS-id rule */               \
 	X(cut_inserts)	    /* cut flows entered in the cuts map */            \
 	X(cut_insert_fail)  /* ... not entered: cuts map full */               \
-	X(cut_hits)	    /* client packets of flows found in the cuts map */\
-	X(cut_expired)	    /* cuts found past their expiry (removed) */       \
-	X(decap_ipip)	    /* packets decapsulated: IP in IP */               \
-	X(decap_gre)	    /* ... GRE */                                      \
-	X(decap_gue)	    /* ... GUE / FOU on the --decap gue port */        \
-	X(encap_off)	    /* IPIP/GRE packets seen, that kind's decap off */ \
-	X(decap_unsupported) /* encapsulations left closed (see decap.h) */   \
-	X(hello_conflict)   /* other bytes sent for the hello's range */       \
-	X(hello_rtx)	    /* hello-range segments resent after capture */
+	X(cut_hits)    /* client packets of flows found in the cuts map */     \
+	X(cut_expired) /* cuts found past their expiry (removed) */            \
+	X(decap_ipip)  /* packets decapsulated: IP in IP */                    \
+	X(decap_gre)   /* ... GRE */                                           \
+	X(decap_gue)   /* ... GUE / FOU on the --decap gue port */             \
+	X(encap_off)   /* IPIP/GRE packets seen, that kind's decap off */      \
+	X(decap_unsupported) /* encapsulations left closed (see decap.h) */    \
+	X(hello_conflict)    /* other bytes sent for the hello's range */      \
+	X(hello_rtx)	     /* hello-range segments resent after capture */
 
 #define HS_STAT_FIELD(name) __u64 name;
 struct hs_stats {
@@ -375,13 +389,13 @@ struct hs_tuple_acc {
  * header; record headers are followed, so the walk covers a handshake
  * message fragmented over several records as well as segments. */
 struct hs_hello_walk {
-	__u32 next_off;	 /* stream bytes handed to the walker so far */
-	__u32 rec_end;	 /* where the current record ends (0: before the first) */
-	__u32 msg_end;	 /* where the handshake message ends, 0 until known */
-	__u32 hs_want;	 /* 4 + handshake length, 0 until read */
-	__u32 hs_seen;	 /* record payload bytes announced so far */
-	__u32 skip;	 /* bytes to skip before the next item */
-	__u32 remain;	 /* bytes left in the current list */
+	__u32 next_off; /* stream bytes handed to the walker so far */
+	__u32 rec_end; /* where the current record ends (0: before the first) */
+	__u32 msg_end; /* where the handshake message ends, 0 until known */
+	__u32 hs_want; /* 4 + handshake length, 0 until read */
+	__u32 hs_seen; /* record payload bytes announced so far */
+	__u32 skip;    /* bytes to skip before the next item */
+	__u32 remain;  /* bytes left in the current list */
 	__u32 alpn_rest; /* ALPN body bytes to skip after the hashed ones */
 	__u8 phase;	 /* enum hs_walk_phase */
 	__u8 carry_len;	 /* bytes of an item split across segments/records */
@@ -406,6 +420,9 @@ enum hs_seg_flags {
 	HS_SEG_FIRST = 1 << 0,	/* the hello's first segment: a new hello */
 	HS_SEG_RESEND = 1 << 1, /* the hello's range sent again after the
 				 * capture ended (compared, never taken) */
+	/* a second ClientHello's bytes (after a HelloRetryRequest), the
+	 * offset from that hello's first byte */
+	HS_SEG_RETRY = 1 << 2,
 };
 
 struct hs_event_hdr {
