@@ -1091,6 +1091,143 @@ static void test_early_ccs(void **state)
 	assert_false(f.flags & HS_F_CLI_FLIGHT);
 }
 
+/* Drain the ring buffer into a collector (c NULL: throw the events away). */
+static void drain(struct collector *c)
+{
+	struct collector *sink = c ? c : collector_new(64, 64);
+	struct ring_buffer *rb = ring_buffer__new(
+	    bpf_map__fd(skel->maps.events), collector_on_event, sink, NULL);
+
+	assert_non_null(rb);
+	while (ring_buffer__consume(rb) > 0)
+		;
+	ring_buffer__free(rb);
+	if (!c)
+		collector_free(sink);
+}
+
+/* One client data segment of s, acknowledging the server up to ack. */
+static void client_data(struct frame_spec *s, const uint8_t *d, size_t len,
+			uint32_t ack, uint64_t t)
+{
+	size_t n;
+
+	s->flags = 0x18;
+	s->ack = ack;
+	s->payload = d;
+	s->payload_len = len;
+	n = frame_build(s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	s->seq += (uint32_t)len;
+}
+
+/* A HelloRetryRequest: the client answers the server's first flight with
+ * a second ClientHello (behind a ChangeCipherSpec, over two segments);
+ * the kernel copies it to userspace as the flow's second hello, measures
+ * the TLS round trip on it, and stops copying when the server speaks
+ * again; the collector fingerprints both hellos. A flow whose next flight
+ * is CCS + encrypted records has no second hello, and its search ends. */
+static void test_hello_retry(void **state)
+{
+	static const uint8_t ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+	static const uint8_t fin[58] = {0x17, 0x03, 0x03, 0x00, 0x35};
+	static const uint8_t hrr[120], sh[300], req[200];
+	static uint8_t hello1[1024], hello2[1024], seg1[128];
+	uint16_t c[] = {0x1301, 0x1302, 0x1303};
+	uint16_t e1[] = {0x002b, 0x000a, 0x0033, 0x0015},
+		 e2[] = {0x002b, 0x000a, 0x0033};
+	size_t n1 = hello_build(hello1, sizeof(hello1), c, 3, e1, 4, 30);
+	size_t n2 = hello_build(hello2, sizeof(hello2), c, 3, e2, 3, 30);
+	struct frame_spec s = v4_spec(54100, 0), r;
+	struct collector *coll = collector_new(64, 64);
+	struct hs_flow_key k;
+	struct fp_view v1, v2;
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct tls_fp fp;
+	uint64_t t = 80000 * MS;
+	struct hs_stats a, b;
+	struct hs_flow f;
+	size_t n;
+
+	(void)state;
+	assert_non_null(coll);
+	assert_non_null(h);
+	drain(NULL);
+	a = stats();
+	open_flow(&s, &t);
+	send_segments(&s, hello1, n1, NULL, 0, &t);
+	r = reverse(s);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = hrr;
+	r.payload_len = sizeof(hrr);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS);
+	/* CCS + the head of the second hello, then its rest, 20 ms on */
+	memcpy(seg1, ccs, sizeof(ccs));
+	memcpy(seg1 + sizeof(ccs), hello2, 100);
+	client_data(&s, seg1, sizeof(ccs) + 100, 5001 + sizeof(hrr),
+		    t + 20 * MS);
+	client_data(&s, hello2 + 100, n2 - 100, 5001 + sizeof(hrr),
+		    t + 20 * MS + 10);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_RETRY);
+	assert_false(f.flags & HS_F_RETRY_DONE);
+	assert_int_equal(f.retry_segs, 2);
+	assert_true(f.flags & HS_F_CLI_FLIGHT);
+	assert_int_equal(f.cli_flight_us - f.srv_flight_us, 20000);
+	/* the server's ServerHello ends it: the request is no hello */
+	r.seq += sizeof(hrr);
+	r.payload = sh;
+	r.payload_len = sizeof(sh);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += 30 * MS);
+	client_data(&s, req, sizeof(req), r.seq + sizeof(sh), t += 5 * MS);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_RETRY_DONE);
+	b = stats();
+	assert_int_equal(b.hello_retries, a.hello_retries + 1);
+	/* the first hello in one segment, the second in two */
+	assert_int_equal(b.hello_segments, a.hello_segments + 3);
+
+	drain(coll);
+	k = key_of(&s);
+	assert_true(collector_view(coll, &k, &v1));
+	assert_true(collector_view_retry(coll, &k, &v2));
+	assert_int_equal(v2.err, HELLO_OK);
+	assert_int_equal(v2.segments, 2);
+	assert_int_equal(hello_parse(hello2, n2, h), HELLO_OK);
+	assert_int_equal(fp_compute(h, &fp), 0);
+	assert_string_equal(v2.ja4, fp.ja4);
+	assert_string_not_equal(v1.ja4, v2.ja4);
+	fp_free(&fp);
+
+	/* no HelloRetryRequest: CCS + Finished is the answer */
+	s = v4_spec(54101, 0);
+	open_flow(&s, &t);
+	send_segments(&s, hello1, n1, NULL, 0, &t);
+	r = reverse(s);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = sh;
+	r.payload_len = sizeof(sh);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS);
+	memcpy(seg1, ccs, sizeof(ccs));
+	memcpy(seg1 + sizeof(ccs), fin, sizeof(fin));
+	client_data(&s, seg1, sizeof(ccs) + sizeof(fin), 5001 + sizeof(sh),
+		    t += 3 * MS);
+	assert_true(flow_get(&s, &f));
+	assert_false(f.flags & HS_F_RETRY);
+	assert_true(f.flags & HS_F_RETRY_DONE);
+	assert_int_equal(stats().hello_retries, b.hello_retries);
+	drain(NULL);
+	free(h);
+	collector_free(coll);
+}
+
 /* Row 5 (kernel part): decoy hellos the server's TCP discards (no ACK,
  * off sequence) are not fingerprinted, junk off sequence does not use up
  * the search, a hello in a TFO SYN marks the flow. */
@@ -2304,6 +2441,7 @@ int main(void)
 	    cmocka_unit_test(test_decap),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
 	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
+	    cmocka_unit_test(test_hello_retry),
 	    cmocka_unit_test(test_ringbuf_overflow),
 	    cmocka_unit_test(test_flow_milestones),
 	    cmocka_unit_test(test_lru_eviction),

@@ -4,9 +4,10 @@ on the same packets.
 
 For every capture given:
   * JA4, JA4_r, JA4_o, JA4_ro equal FoxIO's reference output
-    (NAME.expected.json beside the capture) for every TCP stream that has one;
+    (NAME.expected.json beside the capture) for every ClientHello of every
+    TCP stream that has one (a second hello follows a HelloRetryRequest);
   * JA3 equals tshark's tls.handshake.ja3 for every ClientHello tshark sees
-    at the start of a client's data;
+    at the start of a client's data, and for a second hello of the flow;
   * the Community ID of each flow equals tshark's (its communityid
     post-dissector, off by default);
   * the p0f-v3 raw signature of each SYN equals what `p0f -r` prints;
@@ -52,6 +53,17 @@ def norm_ip(a):
     return ipaddress.ip_address(a).compressed
 
 
+def hello_of(fl, n):
+    """The fingerprints of a flow's n-th ClientHello (1: the flow's own
+    fields; 2: the second, after a HelloRetryRequest), or None."""
+    if fl is None:
+        return None
+    if n == 1:
+        return fl if "ja4" in fl else None
+    h = fl.get("retry_hello") if n == 2 else None
+    return h if h and "ja4" in h else None
+
+
 def ja4_checks(cap, flows):
     exp = cap + ".expected.json"
     if not os.path.exists(exp):
@@ -63,16 +75,22 @@ def ja4_checks(cap, flows):
             continue  # QUIC/DTLS hellos are not TCP: out of scope
         key = (norm_ip(s["src"]), int(s["srcport"]), norm_ip(s["dst"]), int(s["dstport"]))
         fl = flows.get(key)
-        name = "%s stream %s %s:%s" % (os.path.basename(cap), s["stream"], s["src"], s["srcport"])
-        check(fl is not None and "ja4" in fl, name + ": no JA4 from hydrascope")
-        if not fl or "ja4" not in fl:
-            continue
-        for ours, theirs in (("ja4", "JA4.1"), ("ja4_r", "JA4_r.1"),
-                             ("ja4_o", "JA4_o.1"), ("ja4_ro", "JA4_ro.1")):
-            if theirs in s:
-                check(fl[ours] == s[theirs], "%s: %s %s != %s" % (name, ours, fl[ours], s[theirs]))
-        if "domain" in s:
-            check(fl.get("sni") == s["domain"], "%s: sni %r != %r" % (name, fl.get("sni"), s["domain"]))
+        # every hello of the stream: JA4.1, JA4.2 (after a HelloRetryRequest), ...
+        n = 1
+        while "JA4.%d" % n in s:
+            name = "%s stream %s %s:%s hello %d" % (os.path.basename(cap), s["stream"], s["src"],
+                                                    s["srcport"], n)
+            h = hello_of(fl, n)
+            check(h is not None, name + ": no JA4 from hydrascope")
+            for ours, theirs in (("ja4", "JA4"), ("ja4_r", "JA4_r"), ("ja4_o", "JA4_o"),
+                                 ("ja4_ro", "JA4_ro")):
+                theirs += ".%d" % n
+                if h is not None and theirs in s:
+                    check(h[ours] == s[theirs], "%s: %s %s != %s" % (name, ours, h[ours], s[theirs]))
+            n += 1
+        if fl and "domain" in s:
+            check(fl.get("sni") == s["domain"], "%s stream %s: sni %r != %r" % (
+                os.path.basename(cap), s["stream"], fl.get("sni"), s["domain"]))
 
 
 def tshark_ja3(cap):
@@ -83,7 +101,7 @@ def tshark_ja3(cap):
                          capture_output=True, text=True, timeout=120)
     check(out.returncode == 0, "%s: tshark failed: %s" % (cap, out.stderr.strip()[:200]))
     res = []
-    seen = set()
+    seen = {}
     for line in out.stdout.splitlines():
         f = line.split("\t")
         if len(f) < 7 or not f[6]:
@@ -91,16 +109,20 @@ def tshark_ja3(cap):
         src = f[0] or f[1]
         dst = f[3] or f[4]
         key = (norm_ip(src), int(f[2]), norm_ip(dst), int(f[5]))
-        if key in seen:
-            continue  # a second hello (after HelloRetryRequest): the flow keeps the first
-        seen.add(key)
-        res.append((key, f[6].split(",")[0]))
+        # the n-th hello of the flow: a second one follows a HelloRetryRequest
+        seen[key] = seen.get(key, 0) + 1
+        res.append((key, seen[key], f[6].split(",")[0]))
     return res
 
 
 def ja3_checks(cap, flows):
-    for key, ja3 in tshark_ja3(cap):
+    for key, n, ja3 in tshark_ja3(cap):
         fl = flows.get(key)
+        if n > 1:
+            h = hello_of(fl, n)
+            check(h is not None and h["ja3"] == ja3, "%s %s: hello %d ja3 %s != tshark %s" % (
+                os.path.basename(cap), key, n, h["ja3"] if h else None, ja3))
+            continue
         if fl is None or "ja3" not in fl:
             # tshark also decodes hellos later in a stream (after CONNECT or
             # SOCKS); hydrascope looks at a flow's first client packets only

@@ -61,10 +61,89 @@ static void test_collector_bounded(void **state)
 	free(ev);
 }
 
+/* Feed bytes [from, to) of a hello as one event with these HS_SEG_ flags. */
+static void feed(struct collector *c, struct hs_hello_seg *ev, uint32_t flags,
+		 const uint8_t *hello, size_t from, size_t to)
+{
+	ev->hdr.type = HS_EV_HELLO_SEG;
+	ev->flags = flags;
+	ev->offset = (uint32_t)from;
+	ev->seg_len = (uint32_t)(to - from);
+	memcpy(ev->data, hello + from, to - from);
+	collector_on_event(c, ev,
+			   offsetof(struct hs_hello_seg, data) + to - from);
+}
+
+/* The JA4 fp_compute gives a hello. */
+static void ja4_of(const uint8_t *hello, size_t n, char out[JA4_LEN])
+{
+	struct tls_hello *h = malloc(sizeof(*h));
+	struct tls_fp fp;
+
+	assert_non_null(h);
+	assert_int_equal(hello_parse(hello, n, h), HELLO_OK);
+	assert_int_equal(fp_compute(h, &fp), 0);
+	memcpy(out, fp.ja4, JA4_LEN);
+	fp_free(&fp);
+	free(h);
+}
+
+/* A HelloRetryRequest: the flow's second hello (its segments marked by
+ * the kernel, two of them here) gets its own fingerprint beside the
+ * first's, which stays the flow's; bytes marked as the second hello once
+ * it was parsed are dropped and counted, never a third hello. */
+static void test_collector_two_hellos(void **state)
+{
+	static const uint16_t c1[] = {0x1301, 0x1302, 0x1303};
+	static const uint16_t e1[] = {0x000a, 0x000d, 0x002b, 0x0033, 0x0015};
+	/* the retry drops padding, as a real client does */
+	static const uint16_t e2[] = {0x000a, 0x000d, 0x002b, 0x0033};
+	struct hs_hello_seg *ev = calloc(1, sizeof(*ev));
+	struct collector *c = collector_new(16, 16);
+	struct collector_stats st;
+	uint8_t h1[512], h2[512];
+	size_t n1 = hello_build(h1, sizeof(h1), c1, 3, e1, 5, 4);
+	size_t n2 = hello_build(h2, sizeof(h2), c1, 3, e2, 4, 4);
+	char want1[JA4_LEN], want2[JA4_LEN];
+	struct fp_view v;
+
+	(void)state;
+	assert_non_null(ev);
+	assert_non_null(c);
+	ja4_of(h1, n1, want1);
+	ja4_of(h2, n2, want2);
+	assert_string_not_equal(want1, want2);
+	ev->key.sport = 443;
+	feed(c, ev, HS_SEG_FIRST, h1, 0, n1);
+	assert_true(collector_view(c, &ev->key, &v));
+	assert_false(collector_view_retry(c, &ev->key, &v));
+	/* the second hello in two segments, the later one first */
+	feed(c, ev, HS_SEG_RETRY, h2, 30, n2);
+	feed(c, ev, HS_SEG_RETRY, h2, 0, 30);
+	assert_true(collector_view_retry(c, &ev->key, &v));
+	assert_int_equal(v.err, HELLO_OK);
+	assert_int_equal(v.segments, 2);
+	assert_string_equal(v.ja4, want2);
+	assert_true(collector_view(c, &ev->key, &v));
+	assert_string_equal(v.ja4, want1);
+	/* more bytes marked as the second hello: not another one */
+	feed(c, ev, HS_SEG_RETRY, h1, 0, n1);
+	assert_true(collector_view_retry(c, &ev->key, &v));
+	assert_string_equal(v.ja4, want2);
+	collector_get_stats(c, &st);
+	assert_int_equal(st.hellos, 2);
+	assert_int_equal(st.retry_hellos, 1);
+	assert_int_equal(st.retry_late, 1);
+	assert_int_equal(st.bad_events, 0);
+	collector_free(c);
+	free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_collector_bounded),
+	    cmocka_unit_test(test_collector_two_hellos),
 	};
 
 	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);

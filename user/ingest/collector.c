@@ -18,14 +18,26 @@ struct reasm {
 	uint8_t buf[HS_HELLO_CAP];
 };
 
-/* Per flow: fixed size, references only. */
-struct flow_fp {
+/* One hello of a flow: references only. */
+struct hello_fp {
 	uint32_t rec; /* fingerprint (c->recs), 0 unless err is HELLO_OK */
 	uint32_t sni; /* c->strs, 0: dropped at the budget */
 	uint16_t segments;
 	uint8_t err;	  /* enum hello_err */
 	uint8_t conflict; /* two versions of the hello's bytes were sent */
+	uint8_t seen;	  /* parsed (or given up on) */
 };
+
+/* Per flow: fixed size. The second hello is the one a HelloRetryRequest
+ * makes the client send (the kernel marks its segments); no flow has a
+ * third. */
+struct flow_fp {
+	struct hello_fp first, retry;
+};
+
+/* Reassembly of a flow's second hello is keyed apart from its first: the
+ * flow key with this in its (otherwise zero) pad. */
+#define RETRY_KEY_PAD 1u
 
 /* One per distinct hello, interned by content in c->recs. It holds one
  * reference to each of its strings, whatever number of flows share it.
@@ -82,15 +94,21 @@ static void rec_put(struct collector *c, uint32_t id)
 	}
 }
 
+static void hello_release(struct collector *c, struct hello_fp *h)
+{
+	rec_put(c, h->rec);
+	strpool_put(c->strs, h->sni);
+	memset(h, 0, sizeof(*h));
+}
+
 /* Drop what a flow record references (eviction, replacement, free). */
 static void fp_release(void *ctx, void *v)
 {
 	struct collector *c = ctx;
 	struct flow_fp *f = v;
 
-	rec_put(c, f->rec);
-	strpool_put(c->strs, f->sni);
-	memset(f, 0, sizeof(*f));
+	hello_release(c, &f->first);
+	hello_release(c, &f->retry);
 }
 
 struct collector *collector_new(size_t max_flows, size_t max_inflight)
@@ -163,47 +181,69 @@ static uint32_t rec_intern(struct collector *c, const struct tls_hello *h,
 	return id;
 }
 
-static void finish(struct collector *c, const struct hs_flow_key *k,
-		   struct reasm *r)
+/* Parse a reassembled hello into out (its references replace out's). */
+static void parse_into(struct collector *c, const struct reasm *r,
+		       struct hello_fp *out)
 {
-	struct flow_fp *f = table_get_or_add(c->fps, k, NULL);
-	struct reasm *kept;
 	struct tls_hello *h = malloc(sizeof(*h));
 	uint16_t *packed = malloc(FP_FIELDS_MAX); /* u16: 2-byte aligned */
 	enum hello_err err;
 	struct tls_fp fp;
 	size_t plen = 0;
 
-	if (!f || !h || !packed) {
+	if (!h || !packed) {
 		free(h);
 		free(packed);
 		return;
 	}
-	fp_release(c, f);
-	f->segments = r->segments;
+	hello_release(c, out);
+	out->seen = 1;
+	out->segments = r->segments;
 	err = hello_parse(r->buf, r->contig, h);
 	if (err == HELLO_OK &&
 	    fp_compute_hashed(h, &fp, (uint8_t *)packed, &plen))
 		err = HELLO_INCOMPLETE;
 	if (err == HELLO_OK) {
-		f->rec = rec_intern(c, h, &fp, (uint8_t *)packed, plen);
-		if (!f->rec)
+		out->rec = rec_intern(c, h, &fp, (uint8_t *)packed, plen);
+		if (!out->rec)
 			err = HELLO_INCOMPLETE; /* out of memory */
 	}
-	f->err = (uint8_t)err;
-	f->conflict = r->conflict;
+	out->err = (uint8_t)err;
+	out->conflict = r->conflict;
 	if (err == HELLO_OK) {
 		c->st.hellos++;
-		f->sni = strpool_intern(c->strs, h->sni, strlen(h->sni), NULL);
+		out->sni =
+		    strpool_intern(c->strs, h->sni, strlen(h->sni), NULL);
 	} else {
 		c->st.hello_errors[err]++;
 	}
 	free(h);
 	free(packed);
-	/* kept for the resends of its bytes to be compared with */
-	kept = table_get_or_add(c->kept, k, NULL);
-	if (kept)
-		memcpy(kept, r, sizeof(*kept));
+}
+
+/* A hello is complete (or given up on): parse it into its flow's record.
+ * k is the reassembly key (RETRY_KEY_PAD in pad for a second hello). A
+ * first hello starts the flow's record over: a second one follows it. */
+static void finish(struct collector *c, const struct hs_flow_key *k,
+		   struct reasm *r)
+{
+	struct hs_flow_key fk = *k;
+	struct flow_fp *f;
+	struct reasm *kept;
+
+	fk.pad = 0;
+	f = table_get_or_add(c->fps, &fk, NULL);
+	if (f && k->pad == RETRY_KEY_PAD) {
+		parse_into(c, r, &f->retry);
+		c->st.retry_hellos++;
+	} else if (f) {
+		fp_release(c, f);
+		parse_into(c, r, &f->first);
+		/* kept for the resends of its bytes to be compared with */
+		kept = table_get_or_add(c->kept, k, NULL);
+		if (kept)
+			memcpy(kept, r, sizeof(*kept));
+	}
 	table_del(c->inflight, k);
 }
 
@@ -259,16 +299,16 @@ static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
 	if (!r)
 		r = table_get(c->kept, &ev->key);
 	if (!r) {
-		if (f && !f->conflict) {
+		if (f && !f->first.conflict) {
 			c->st.hello_resends_unchecked++;
-			f->conflict = 1;
+			f->first.conflict = 1;
 		}
 		return;
 	}
 	if (store(r, ev->offset, ev->data, (uint32_t)n, false))
 		note_conflict(c, r);
 	if (finished && f)
-		f->conflict = r->conflict;
+		f->first.conflict = r->conflict;
 }
 
 int collector_on_event(void *ctx, void *data, size_t len)
@@ -276,6 +316,7 @@ int collector_on_event(void *ctx, void *data, size_t len)
 	struct collector *c = ctx;
 	const struct hs_hello_seg *ev = data;
 	size_t hdr = offsetof(struct hs_hello_seg, data), n, need;
+	struct hs_flow_key key;
 	struct reasm *r;
 	bool created;
 
@@ -294,15 +335,31 @@ int collector_on_event(void *ctx, void *data, size_t len)
 		resend(c, ev, n);
 		return 0;
 	}
-	r = table_get_or_add(c->inflight, &ev->key, &created);
+	key = ev->key;
+	key.pad = 0;
+	if (ev->flags & HS_SEG_RETRY) {
+		const struct flow_fp *f = table_get(c->fps, &key);
+
+		/* one second hello per flow: later bytes are not one */
+		if (f && f->retry.seen) {
+			c->st.retry_late++;
+			return 0;
+		}
+		key.pad = RETRY_KEY_PAD;
+	}
+	r = table_get_or_add(c->inflight, &key, &created);
 	if (!r)
 		return 0;
 	if (ev->flags & HS_SEG_FIRST) {
 		/* a new connection on the same addresses and ports: what
-		 * was kept of the previous one's hello no longer applies */
+		 * was kept of the previous one's hellos no longer applies */
+		struct hs_flow_key rk = key;
+
 		if (!created)
 			memset(r, 0, sizeof(*r));
-		table_del(c->kept, &ev->key);
+		table_del(c->kept, &key);
+		rk.pad = RETRY_KEY_PAD;
+		table_del(c->inflight, &rk);
 		created = true;
 	}
 	if (created)
@@ -313,7 +370,7 @@ int collector_on_event(void *ctx, void *data, size_t len)
 	need = hello_needed(r->buf, r->contig);
 	if ((need && r->contig >= need) || r->contig >= HS_HELLO_CAP ||
 	    (r->contig >= 6 && !need && (r->buf[0] != 0x16 || r->buf[5] != 1)))
-		finish(c, &ev->key, r);
+		finish(c, &key, r);
 	return 0;
 }
 
@@ -333,21 +390,20 @@ void collector_flush(struct collector *c)
 	}
 }
 
-bool collector_view(const struct collector *c, const struct hs_flow_key *k,
+static bool view_of(const struct collector *c, const struct hello_fp *h,
 		    struct fp_view *v)
 {
-	const struct flow_fp *f = table_get(c->fps, k);
 	struct fp_rec r;
 
 	memset(v, 0, sizeof(*v));
-	if (!f)
+	if (!h->seen)
 		return false;
-	v->err = (enum hello_err)f->err;
-	v->segments = f->segments;
-	v->conflict = f->conflict;
+	v->err = (enum hello_err)h->err;
+	v->segments = h->segments;
+	v->conflict = h->conflict;
 	if (v->err != HELLO_OK)
 		return true;
-	if (!rec_get(c, f->rec, &r)) {
+	if (!rec_get(c, h->rec, &r)) {
 		v->err = HELLO_INCOMPLETE; /* cannot happen: a held reference */
 		return true;
 	}
@@ -358,10 +414,28 @@ bool collector_view(const struct collector *c, const struct hs_flow_key *k,
 	memcpy(v->ja4, r.ja4, sizeof(v->ja4));
 	memcpy(v->ja4_o, r.ja4_o, sizeof(v->ja4_o));
 	memcpy(v->tls_version, r.tls_version, sizeof(v->tls_version));
-	v->sni = strpool_get(c->strs, f->sni, NULL);
+	v->sni = strpool_get(c->strs, h->sni, NULL);
 	v->alpn = strpool_get(c->alpns, r.alpn, NULL);
 	v->fields = r.fields;
 	return true;
+}
+
+bool collector_view(const struct collector *c, const struct hs_flow_key *k,
+		    struct fp_view *v)
+{
+	const struct flow_fp *f = table_get(c->fps, k);
+
+	memset(v, 0, sizeof(*v));
+	return f && view_of(c, &f->first, v);
+}
+
+bool collector_view_retry(const struct collector *c,
+			  const struct hs_flow_key *k, struct fp_view *v)
+{
+	const struct flow_fp *f = table_get(c->fps, k);
+
+	memset(v, 0, sizeof(*v));
+	return f && view_of(c, &f->retry, v);
 }
 
 char *collector_raw(const struct collector *c, const struct fp_view *v,

@@ -3,7 +3,7 @@
  * Ring buffer consumer: reassembles ClientHello segments by flow and
  * offset, and keeps the fingerprints of each flow (bounded tables).
  *
- * Memory: a flow keeps a fixed 12-byte record (plus its table entry); what
+ * Memory: a flow keeps a fixed 32-byte record (plus its table entry); what
  * a hello makes it keep beyond that is interned. Fingerprints (the hashed
  * JA3/JA4/JA4_o, the tuple accumulation, the client family, the ALPN list)
  * are one refcounted copy per distinct hello, never dropped. Strings a
@@ -50,7 +50,9 @@ struct collector_stats {
 	uint64_t events;
 	uint64_t bad_events; /* short or unknown events */
 	uint64_t segments;
-	uint64_t hellos; /* parsed ClientHellos */
+	uint64_t hellos;       /* parsed ClientHellos */
+	uint64_t retry_hellos; /* ... of them second ones (HelloRetryRequest) */
+	uint64_t retry_late;   /* second-hello bytes after it was parsed */
 	uint64_t hello_errors[HELLO_ERR_MAX];
 	uint64_t reasm_evictions; /* hellos in progress pushed out */
 	uint64_t kept_evictions;  /* finished hellos' bytes pushed out */
@@ -76,6 +78,11 @@ int collector_on_event(void *ctx, void *data, size_t len);
 /* The flow's fingerprint into *v; false when the collector has none. */
 bool collector_view(const struct collector *c, const struct hs_flow_key *k,
 		    struct fp_view *v);
+/* The same for the flow's second hello (after a HelloRetryRequest). The
+ * correlator clusters on the first: it is the client's own choice, the
+ * second answers the server's (its group, a cookie). */
+bool collector_view_retry(const struct collector *c,
+			  const struct hs_flow_key *k, struct fp_view *v);
 /* A raw form (JA3 string, JA4_r, JA4_ro) of a viewed fingerprint, built
  * from the packed fields: a heap string the caller frees, NULL when the
  * fields were dropped at the budget. */

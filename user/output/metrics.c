@@ -361,6 +361,13 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	metric(sb, "hydrascope_hellos_parsed_total", "counter",
 	       "ClientHellos reassembled and fingerprinted");
 	put(sb, "hydrascope_hellos_parsed_total", cs->hellos);
+	metric(sb, "hydrascope_retry_hellos_parsed_total", "counter",
+	       "second ClientHellos (after a HelloRetryRequest) among them");
+	put(sb, "hydrascope_retry_hellos_parsed_total", cs->retry_hellos);
+	metric(sb, "hydrascope_retry_hello_late_events_total", "counter",
+	       "segments marked as a flow's second hello after it was "
+	       "parsed: dropped");
+	put(sb, "hydrascope_retry_hello_late_events_total", cs->retry_late);
 	metric(sb, "hydrascope_hello_errors_total", "counter",
 	       "ClientHellos rejected, by reason");
 	for (i = 1; i < HELLO_ERR_MAX; i++)

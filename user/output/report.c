@@ -133,12 +133,14 @@ static void flags_str(__u32 f, char *out, size_t cap)
 	    "cut_spared",
 	    "unfingerprintable",
 	    "hello_conflict",
+	    "hello_retry",
+	    NULL, /* internal: the second hello's search or capture is over */
 	};
 	size_t o = 0;
 
 	out[0] = 0;
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (f & (1u << i) && o < cap)
+		if (f & (1u << i) && names[i] && o < cap)
 			o += (size_t)snprintf(out + o, cap - o, "%s%s",
 					      o ? "," : "", names[i]);
 }
@@ -183,6 +185,40 @@ static void set_raw(const struct report_ctx *r, json_object *o, const char *k,
 
 	set_str_or_null(o, k, s);
 	free(s);
+}
+
+/* A hello's fingerprints (the flow's first, or its second's object). */
+static void hello_json(const struct report_ctx *r, json_object *o,
+		       const struct fp_view *fp)
+{
+	json_set_str(o, "ja3", fp->ja3);
+	set_raw(r, o, "ja3_str", fp, FP_JA3_STR);
+	json_set_str(o, "ja4", fp->ja4);
+	set_raw(r, o, "ja4_r", fp, FP_JA4_R);
+	json_set_str(o, "ja4_o", fp->ja4_o);
+	set_raw(r, o, "ja4_ro", fp, FP_JA4_RO);
+	json_set_str(o, "tls_version", fp->tls_version);
+}
+
+/* The second hello (HelloRetryRequest), when the flow had one. */
+static void retry_json(const struct report_ctx *r, const struct flow_rec *fr,
+		       json_object *o)
+{
+	struct fp_view fp;
+	json_object *h;
+
+	if (!r->coll || !collector_view_retry(r->coll, &fr->k, &fp))
+		return;
+	h = json_object_new_object();
+	if (fp.err == HELLO_OK) {
+		hello_json(r, h, &fp);
+		set_str_or_null(h, "sni", fp.sni);
+		set_str_or_null(h, "alpn", fp.alpn);
+	} else {
+		json_set_str(h, "hello_error", hello_strerror(fp.err));
+	}
+	json_set_u64(h, "hello_segments", fp.segments);
+	json_object_object_add(o, "retry_hello", h);
 }
 
 static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
@@ -239,13 +275,7 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 		json_object_object_add(o, "hello_conflict",
 				       json_object_new_boolean(true));
 	if (fp && fp->err == HELLO_OK) {
-		json_set_str(o, "ja3", fp->ja3);
-		set_raw(r, o, "ja3_str", fp, FP_JA3_STR);
-		json_set_str(o, "ja4", fp->ja4);
-		set_raw(r, o, "ja4_r", fp, FP_JA4_R);
-		json_set_str(o, "ja4_o", fp->ja4_o);
-		set_raw(r, o, "ja4_ro", fp, FP_JA4_RO);
-		json_set_str(o, "tls_version", fp->tls_version);
+		hello_json(r, o, fp);
 		json_set_str(
 		    o, "client_family",
 		    client_family_name((enum client_family)fp->family));
@@ -274,6 +304,7 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	} else if (fp) {
 		json_set_str(o, "hello_error", hello_strerror(fp->err));
 	}
+	retry_json(r, fr, o);
 	add_opt_us(o, "tcp_rtt_us", t.tcp);
 	add_opt_us(o, "tls_rtt_us", t.tls);
 	add_opt_us(o, "ack_to_hello_us", t.ack_hello);
@@ -340,6 +371,11 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 	else if (fp)
 		fprintf(r->out, "    tls  hello not parsed: %s\n",
 			hello_strerror(fp->err));
+	if (r->coll && collector_view_retry(r->coll, &fr->k, &view))
+		fprintf(r->out, "    tls  second hello (retry): %s%s\n",
+			view.err == HELLO_OK ? "ja4=" : "not parsed: ",
+			view.err == HELLO_OK ? view.ja4
+					     : hello_strerror(view.err));
 	if (f->flags & HS_F_TLS)
 		fprintf(r->out,
 			"    rtt  tcp=%s tls=%s ack->hello=%s  tuple=%016llx\n",
@@ -502,6 +538,8 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		collector_get_stats(r->coll, &cs);
 		json_set_u64(o, "hello_events", cs.events);
 		json_set_u64(o, "hellos_parsed", cs.hellos);
+		json_set_u64(o, "retry_hellos_parsed", cs.retry_hellos);
+		json_set_u64(o, "retry_hello_late_events", cs.retry_late);
 		for (i = 1; i < HELLO_ERR_MAX; i++) {
 			char k[64];
 
