@@ -8,6 +8,7 @@
 #ifndef HS_BPF_VERDICT_H
 #define HS_BPF_VERDICT_H
 
+#include "hydrascope/relay.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -62,16 +63,13 @@ static __always_inline int prefix_verdict(const struct hs_addr *src,
 	return XDP_DROP;
 }
 
-/* The relay test of a relay-conditional rule, the one userspace applies
- * per flow (corr fold_relay): a clean timing (no retransmitted SYN-ACK or
- * server flight), TLS RTT - TCP RTT >= min_gap_us (family allowance +
- * detour bound, stored in the rule) and, when set, ACK -> ClientHello >=
- * min_ack_hello_us. Returns 1 relay, 0 no relay, -1 not measured (yet). */
+/* The relay test of a relay-conditional rule, hs_relay_cut (relay.h, the
+ * function userspace learns the bounds with), on a clean timing (no
+ * retransmitted SYN-ACK or server flight). Returns 1 relay, 0 no relay,
+ * -1 not measured (yet). */
 static __always_inline int relay_test(const struct hs_flow *f,
 				      const struct hs_tuple_rule *r)
 {
-	__u32 tcp_rtt, tls_rtt;
-
 	if (!(f->flags & HS_F_CLI_FLIGHT))
 		return -1; /* decide on a later packet */
 	if (!(f->flags & HS_F_ACK) ||
@@ -79,13 +77,9 @@ static __always_inline int relay_test(const struct hs_flow *f,
 	    !f->hello_us || f->ack_us < f->synack_us ||
 	    f->hello_us < f->ack_us || f->cli_flight_us < f->srv_flight_us)
 		return 0; /* no clean timing: never proof of a relay */
-	tcp_rtt = f->ack_us - f->synack_us;
-	tls_rtt = f->cli_flight_us - f->srv_flight_us;
-	if (tls_rtt < tcp_rtt || tls_rtt - tcp_rtt < r->min_gap_us)
-		return 0;
-	if (f->hello_us - f->ack_us < r->min_ack_hello_us)
-		return 0;
-	return 1;
+	return hs_relay_cut(r, f->ack_us - f->synack_us,
+			    f->cli_flight_us - f->srv_flight_us,
+			    f->hello_us - f->ack_us);
 }
 
 /* A live rule of the given kind for id, or NULL. */
@@ -182,7 +176,7 @@ static __always_inline void tuple_check(struct hs_flow *f,
 			f->rule_gen = hint->rules;
 		return;
 	}
-	if (r->min_gap_us || r->min_ack_hello_us) {
+	if (r->min_gap_us || r->min_ack_hello_us || r->low_ack_us) {
 		relay = relay_test(f, r);
 		if (relay < 0)
 			return;

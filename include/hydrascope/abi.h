@@ -16,7 +16,7 @@
  * the cuts map, adversary counters in hs_stats. 4: decapsulation and
  * hello-conflict counters in hs_stats, the server's ACK in hs_flow. 5: flow
  * event counters in hs_stats. 6: the second hello's capture in hs_flow
- * and hs_stats). */
+ * and hs_stats, learned relay bounds in hs_tuple_rule). */
 #define HS_SCHEMA_VERSION 6
 
 /* Default map sizes (overridable on the command line before load). */
@@ -503,10 +503,12 @@ struct hs_block_hint {
 
 /* A tuple rule, keyed by a 64-bit id that is a tuple id or a TLS id
  * (kind): flows whose id of that kind matches are cut at their next client
- * packet. Relay-conditional rules (min_gap_us set) apply the test
- * userspace applies per flow (corr fold_relay): TLS RTT - TCP RTT at least
+ * packet. Relay-conditional rules (any bound set) cut only a flow whose
+ * timing passes hs_relay_cut (relay.h): TLS RTT - TCP RTT at least
  * min_gap_us (the client family's processing allowance + the detour bound)
- * and, with min_ack_hello_us set, ACK -> ClientHello at least that much. */
+ * and ACK -> ClientHello at least min_ack_hello_us; or, with a bound
+ * learned from the TLS client's direct flows, ACK -> ClientHello at least
+ * low_ack_us with the TLS gap at most lead_max_us short of it. */
 enum hs_rule_kind {
 	HS_RULE_TUPLE = 0, /* key is a tuple id (TLS id + SYN class) */
 	HS_RULE_TLS = 1,   /* key is a TLS id (any SYN stack) */
@@ -519,6 +521,8 @@ struct hs_tuple_rule {
 	__u32 min_ack_hello_us;
 	__u8 kind; /* enum hs_rule_kind */
 	__u8 pad[3];
+	__u32 low_ack_us;  /* learned ACK -> hello bound, 0: none */
+	__u32 lead_max_us; /* ... with the TLS gap at most this short of it */
 };
 
 /* A cut flow (the cuts map, keyed by the flow key): lives apart from the

@@ -28,6 +28,7 @@
 #include "fingerprint/hello.h"
 #include "hydrascope/abi.h"
 #include "hydrascope.skel.h"
+#include "hydrascope/relay.h"
 #include "hydrascope/tuple.h"
 #include "datapath/loader.h"
 #include "output/report.h"
@@ -2152,6 +2153,72 @@ static void test_relay_condition_is_userspace(void **state)
 	skel = dry;
 }
 
+/* The kernel's relay verdict is hs_relay_cut, the function userspace
+ * learns a rule's bounds with, row for row: a rule with the default bounds
+ * of a script's family (TLS gap and ACK->hello >= 12 ms) and a learned
+ * bound (ACK->hello >= 5 ms, the TLS gap at most 1 ms short of it). Each
+ * row is a flow of its own (TCP RTT 10 ms); the kernel cuts it exactly when
+ * the userspace function says so on the kernel's own stamps, and that is
+ * the row's expectation. */
+static void test_relay_cut_is_userspace(void **state)
+{
+	static const struct {
+		uint64_t ack_ms, gap_ms;
+		bool cut;
+		const char *what;
+	} rows[] = {
+	    {7, 7, true, "a 7 ms detour (learned bound)"},
+	    {1, 9, false, "a direct client, 9 ms certificate check"},
+	    {40, 9, false, "a cold start: hello 40 ms late, gap 9 ms"},
+	    {4, 4, false, "a 4 ms detour, under the learned bound"},
+	    {5, 4, true, "ACK->hello at the bound, gap 1 ms short"},
+	    {8, 6, false, "gap 2 ms short of the hello delay"},
+	    {12, 12, true, "the default bounds"},
+	    {30, 12, true, "a late hello, the gap at the default"},
+	    {30, 11, false, "a late hello, the gap under both"},
+	    {11, 40, true, "an 11 ms detour, slow processing on top"},
+	};
+	static uint8_t hello[1024];
+	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
+	struct hs_tuple_rule rule = {.min_gap_us = 12000,
+				     .min_ack_hello_us = 12000,
+				     .reason = HS_R_INDICATOR,
+				     .kind = HS_RULE_TLS,
+				     .low_ack_us = 5000,
+				     .lead_max_us = 1000};
+	uint64_t t = 300000 * MS;
+	struct hydrascope *dry;
+	struct hs_flow f1, f;
+	size_t i;
+
+	(void)state;
+	dry = relay_rule_setup(hello, len, &t, &f1);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules), &f1.tls_id,
+				&rule, BPF_ANY),
+	    0);
+	assert_int_equal(
+	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
+	    0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const uint8_t src[4] = {192, 0, 2, (uint8_t)(100 + i)};
+		int rc = stack_flow(src, (uint16_t)(4100 + i), win_opts,
+				    sizeof(win_opts), 117, 65535, hello, len,
+				    rows[i].ack_ms, rows[i].gap_ms, &t, &f);
+		bool user = hs_relay_cut(&rule, f.ack_us - f.synack_us,
+					 f.cli_flight_us - f.srv_flight_us,
+					 f.hello_us - f.ack_us);
+
+		if (user != rows[i].cut || !(f.flags & HS_F_CUT) != !user ||
+		    rc != (user ? 1 : XDP_PASS_RC))
+			fail_msg("%s: userspace %d, expected %d, kernel %s",
+				 rows[i].what, user, rows[i].cut,
+				 f.flags & HS_F_CUT ? "cut" : "passed");
+	}
+	hydrascope__destroy(skel);
+	skel = dry;
+}
+
 /* Issue 9 (kernel half): a TLS-id relay rule cuts a never-seen exit with
  * a different SYN stack on its first request (its answer to the server
  * flight), while a direct client of the same TLS stack passes. */
@@ -2441,6 +2508,7 @@ int main(void)
 	    cmocka_unit_test(test_decap),
 	    cmocka_unit_test(test_relay_condition_is_userspace),
 	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
+	    cmocka_unit_test(test_relay_cut_is_userspace),
 	    cmocka_unit_test(test_hello_retry),
 	    cmocka_unit_test(test_ringbuf_overflow),
 	    cmocka_unit_test(test_flow_milestones),
