@@ -99,6 +99,7 @@ struct fx {
 	struct hs_flow_event events[FX_MAX_FLOWS];
 	size_t n_got;
 	struct fx_ind got[FX_MAX_IND];
+	struct ind_sink also; /* a second sink (a policy), if set */
 };
 
 static inline struct hs_addr fx_addr(const char *s)
@@ -317,6 +318,8 @@ static inline void fx_emit(void *ctx, const struct indicator *ind)
 		 ind->evidence ? json_object_to_json_string_ext(
 				     ind->evidence, JSON_C_TO_STRING_PLAIN)
 			       : "{}");
+	if (f->also.emit)
+		f->also.emit(f->also.ctx, ind);
 }
 
 /* A round at now_s over what was written so far (every flow reported its

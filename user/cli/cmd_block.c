@@ -359,10 +359,16 @@ static int cmd_tuple(int argc, char **argv, const struct opts *o)
 				}
 				printf(o->json ? ",\"tuple_id\":\"%016" PRIx64
 						 "\",\"min_gap_us\":%u,"
+						 "\"ack_hello_min_us\":%u,"
+						 "\"ack_hello_low_us\":%u,"
+						 "\"lead_max_us\":%u,"
 						 "\"expires_in_s\":"
 					       : "%016" PRIx64
-						 " min_gap=%uus expires=",
-				       k, r.min_gap_us);
+						 " min_gap=%uus ack_hello=%uus"
+						 " low_ack_hello=%uus lead=%uus"
+						 " expires=",
+				       k, r.min_gap_us, r.min_ack_hello_us,
+				       r.low_ack_us, r.lead_max_us);
 				print_expiry(stdout, r.expires_ns, now,
 					     o->json);
 				if (o->json)

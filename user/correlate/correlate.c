@@ -566,6 +566,9 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 	uint64_t since = now > 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     ? now - 2ull * c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
+	uint64_t cur = now > c->cfg.window_s * HS_NS_PER_SEC
+			   ? now - c->cfg.window_s * HS_NS_PER_SEC
+			   : 0;
 	struct table *groups;
 	size_t pos = 0;
 	const void *k;
@@ -584,6 +587,7 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		const struct cluster_state *cl;
 		enum cadence_band band;
 		struct group *g;
+		bool relayed;
 
 		if (m->last_ns < since)
 			continue;
@@ -591,7 +595,17 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		cl = table_get(c->clusters, &mk->cluster);
 		if (!s || !cl)
 			continue;
-		if (member_relayed(&c->cfg, m)) {
+		relayed = member_relayed(&c->cfg, m);
+		if (m->last_ns >= cur &&
+		    (!relayed || m->prompt ||
+		     (s->have_kernel ? s->k.flows : m->flows) >
+			 c->cfg.cluster_max_source_flows)) {
+			g = group_at(groups, mk->cluster, cl, GROUP_CANDS, 0,
+				     BAND_ANY);
+			if (g)
+				bound_direct_add(&g->direct, m);
+		}
+		if (relayed) {
 			g = group_at(groups, mk->cluster, cl, GROUP_RELAY, 0,
 				     BAND_ANY);
 			if (g)
@@ -999,6 +1013,32 @@ static size_t link_members(struct corr *c, struct table *groups,
 	return n;
 }
 
+/* A relayed farm's learned relay bound (relay_bound.c), with the
+ * evidence behind it, from the cluster's direct members (gathered on its
+ * candidates' group). */
+static void relay_bound_evidence(struct corr *c, struct table *groups,
+				 struct group *g, json_object *ev)
+{
+	uint64_t id = group_id(g->cluster, GROUP_CANDS, 0, BAND_ANY);
+	const struct group *cands = table_get(groups, &id);
+	json_object *b = json_object_new_object();
+
+	bound_learn(c, g, cands ? &cands->direct : NULL);
+	json_set_u64(b, "direct_sources", g->bound.direct_sources);
+	json_set_u64(b, "direct_flows", g->bound.direct_flows);
+	json_set_u64(b, "direct_ack_hello_max_us", g->bound.direct_ack_max_us);
+	json_set_u64(b, "lead_max_us", g->bound.lead_max_us);
+	json_set_u64(b, "relayed_flows_under_default", g->bound.relayed_missed);
+	json_set_u64(b, "relayed_flows_cut", g->bound.relayed_cut);
+	json_object_object_add(b, "ack_hello_low_us",
+			       g->bound.low_ack_us
+				   ? json_object_new_int64(g->bound.low_ack_us)
+				   : NULL);
+	if (g->bound.why)
+		json_set_str(b, "not_learned", g->bound.why);
+	json_object_object_add(ev, "relay_bound", b);
+}
+
 static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 		       const struct ind_sink *sink)
 {
@@ -1019,6 +1059,8 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->family = g->cl->family;
 	ind->ja4 = g->cl->ja4;
 	ind->band = g->band;
+	ind->relay_low_ack_us = g->bound.low_ack_us;
+	ind->relay_lead_max_us = g->bound.low_ack_us ? g->bound.lead_max_us : 0;
 	emit(c, ind, subject_hash(ind->kind, &g->id, sizeof(g->id)), sink);
 	if (!ind->fresh)
 		return;
@@ -1143,6 +1185,8 @@ static void eval_groups(struct corr *c, uint64_t now,
 				     all - g->n);
 			if (g->kind == GROUP_RELAY) {
 				link_members(c, groups, g);
+				relay_bound_evidence(c, groups, g,
+						     ind.evidence);
 				json_set_u64(ind.evidence, "linked_members",
 					     g->linked);
 				if (g->period_s > 0) {

@@ -87,8 +87,18 @@ struct indicator {
 	 * relay signal of their own): listed, blocked only as direct members */
 	const struct hs_addr *linked;
 	size_t n_linked;
+	/* relayed farms: the relay bound learned for their tuple rule (see
+	 * hs_relay_cut), 0: the default bounds only */
+	uint32_t relay_low_ack_us, relay_lead_max_us;
 	struct json_object *evidence;
 };
+
+/* The default relay bounds of a rule on a client of family fam (see
+ * hs_relay_cut): TLS RTT - TCP RTT >= *min_gap_us (the family's allowance +
+ * relay_min_gap_us) and ACK->hello >= *min_ack_us (relay_base_ack_us +
+ * relay_min_gap_us; 0 without relay_require_ack_delay). */
+void relay_default_bounds(const struct corr_config *cfg, enum client_family fam,
+			  uint32_t *min_gap_us, uint32_t *min_ack_us);
 
 struct ind_sink {
 	void (*emit)(void *ctx, const struct indicator *ind);

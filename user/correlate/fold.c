@@ -283,8 +283,8 @@ static int64_t corroborate_tol(const struct corr_config *cfg, int64_t ack_hello,
 
 /* Returns whether the flow showed a detour (at least the small bound). */
 static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
-		       const struct hs_flow *f, enum client_family fam,
-		       uint64_t now)
+		       struct cluster_state *cl, const struct hs_flow *f,
+		       enum client_family fam, uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
 	struct flow_rtt t = flow_timing(f);
@@ -332,6 +332,7 @@ static bool fold_relay(struct corr *c, struct src_state *s, struct member *m,
 		m->relay_hits += hit;
 		m->relay_weak += weak;
 	}
+	bound_fold(cfg, m, cl, fam, t.tcp, t.tls, t.ack_hello, weak);
 	c->st.relay_samples++;
 	c->st.relay_hits += hit;
 	/* a negative estimate (the client was faster than its allowance)
@@ -477,9 +478,9 @@ void fold_flow(struct corr *c, const struct hs_flow_key *k,
 	}
 	if (!(sh->done & FOLD_RELAY) &&
 	    (flows_over || !timing_pending(f, now))) {
-		bool relayed = fold_relay(c, s, m, f, fam, now);
 		struct cluster_state *cl =
 		    sh->cluster ? table_get(c->clusters, &sh->cluster) : NULL;
+		bool relayed = fold_relay(c, s, m, cl, f, fam, now);
 
 		/* the endpoint mix is kept apart for relayed flows: a farm's
 		 * pivot shows in its exits' flows, not diluted by the direct

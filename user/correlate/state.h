@@ -86,6 +86,15 @@ struct member_key {
 	uint64_t cluster;
 };
 
+/* The learned relay bound (relay_bound.c) checks how far a flow's TLS gap
+ * falls short of its ACK->hello delay in steps of RELAY_LEAD_STEP_US << k,
+ * k < RELAY_LEAD_STEPS (0.5, 1, 2, 4 ms). */
+#define RELAY_LEAD_STEPS 4
+#define RELAY_LEAD_STEP_US 500u
+/* Relayed flows of a cluster the default bounds missed, kept to choose
+ * the lead by (the latest ones). */
+#define RELAY_MISSED 32
+
 struct member {
 	uint64_t first_ns, last_ns;
 	uint32_t flows;
@@ -98,6 +107,12 @@ struct member {
 	uint64_t last_start_ns; /* start of its latest flow (period) */
 	struct running conn_bytes; /* client bytes after the hello, per flow */
 	uint32_t reported;	   /* kinds whose records listed it already */
+	/* its flows' timing envelope (relay_bound.c): the largest ACK->hello
+	 * delay among those whose TLS gap fell short of it by at most lead
+	 * step k; and a flow whose hello came within relay_base_ack_us of the
+	 * ACK, which no relay of a larger detour can show */
+	uint32_t lead_ack_us[RELAY_LEAD_STEPS];
+	bool prompt;
 };
 
 /* Endpoint mix of a cluster in one window (pivot). */
@@ -120,6 +135,13 @@ struct cluster_state {
 	uint64_t last_ns;
 	/* by window number parity: flows without and with a detour */
 	struct endpoint_window win[2], rwin[2];
+	/* its latest flows with a detour that the default relay bounds would
+	 * not cut: ACK->hello and how far the TLS gap fell short of it */
+	struct {
+		uint32_t ack_us;
+		int32_t lead_us;
+	} missed[RELAY_MISSED];
+	uint8_t missed_pos, missed_n;
 };
 
 /* Progress of one kernel flow through the folds. */
@@ -158,6 +180,31 @@ enum group_kind {
 	GROUP_CANDS,  /* every direct member of the cluster (linking) */
 };
 
+/* The direct members of a cluster, for its relay bound (relay_bound.c):
+ * every member in the current window but the farm's listed exits, i.e.
+ * those without the relay signal, relayed ones of more than
+ * cluster_max_source_flows (a NAT, a proxy) and relayed ones that sent a
+ * hello within relay_base_ack_us of the ACK once. Their timing envelope
+ * (struct member's lead_ack_us) at each lead step, members and flows. */
+struct bound_direct {
+	uint32_t ack_max_us[RELAY_LEAD_STEPS];
+	uint32_t sources, flows;
+};
+
+/* The relay bound learned for a relay group's tuple rule (relay_bound.c):
+ * ACK->hello at least low_ack_us with the TLS gap at most lead_max_us
+ * short of it; low_ack_us 0 when the evidence does not allow one. */
+struct relay_bound {
+	uint32_t low_ack_us, lead_max_us;
+	/* the evidence: the direct members and flows, their largest
+	 * ACK->hello delay within the lead, the relayed flows the default
+	 * bounds missed (the latest RELAY_MISSED) and how many the bound cuts
+	 */
+	uint32_t direct_sources, direct_flows, direct_ack_max_us;
+	uint32_t relayed_missed, relayed_cut;
+	const char *why; /* why there is none */
+};
+
 /* A group of members of one cluster, built at each evaluation. */
 struct group {
 	uint64_t id, cluster;
@@ -188,6 +235,10 @@ struct group {
 	struct hs_addr *linked_addrs; /* ... their addresses */
 	/* the shared schedule (coherent direct groups, linked relay groups) */
 	double period_s, conn_bytes;
+	/* relay groups: the bound learned for the cluster's tuple rule;
+	 * candidates' groups: the cluster's direct members for it */
+	struct relay_bound bound;
+	struct bound_direct direct;
 	/* results */
 	bool farm;
 	double farm_score;
@@ -302,6 +353,18 @@ void corr_note_top(struct corr *c, const struct group *g, uint64_t now_ns);
  * knows nothing of the group yet). */
 bool corr_fleet_view(const struct corr *c, const struct group *g,
 		     struct fleet_counts *fc);
+
+/* The learned relay bound (relay_bound.c). bound_fold takes one flow's
+ * clean timing (us) into its member's envelope and, with a detour the
+ * default bounds miss, its cluster's samples; bound_direct_add a direct
+ * member into d; bound_learn sets g->bound for a relay group from its
+ * cluster's direct members (NULL: none). */
+void bound_fold(const struct corr_config *cfg, struct member *m,
+		struct cluster_state *cl, enum client_family fam, int64_t tcp,
+		int64_t tls, int64_t ack_hello, bool detour);
+void bound_direct_add(struct bound_direct *d, const struct member *m);
+void bound_learn(const struct corr *c, struct group *g,
+		 const struct bound_direct *d);
 
 /* Per-group evaluators (after farm_cluster has run on the group). */
 bool eval_farm(const struct corr *c, struct group *g, struct indicator *ind);

@@ -29,6 +29,12 @@
  *    ~3 ms; direct clients stay under 3 ms. Bound: 10 ms; 3 ms where
  *    several flows or a cluster's members agree. One flow suffices:
  *    rotating farms use most exits once.
+ *  - learned relay bound: a farm's tuple rule cuts at the default bound
+ *    (the family's allowance + relay_min_gap_us, 12 ms for a script) or
+ *    lower where the farm's TLS client has enough direct flows (50, from 3
+ *    sources) to show how late its direct hellos come: above the latest
+ *    of them by relay_base_ack_us or a quarter, never under
+ *    relay_base_ack_us + relay_weak_gap_us (relay_bound.c).
  *  - multiple testing: among thousands of sources a rare pattern shows by
  *    chance; alert_budget bounds the expected chance hits per window.
  *  - robotic: fixed-period scripts give CV < 0.05, human think times
@@ -82,6 +88,11 @@
 	  0, 10e6,                                                             \
 	  "client processing added to TLS RTT - TCP RTT, by TLS client "       \
 	  "family")                                                            \
+	X(relay_learn_min_flows, UINT, 50, 0, 1e9,                             \
+	  "direct flows of a farm's TLS client measured before its rule's "    \
+	  "bound is learned from them (0: never)")                             \
+	X(relay_learn_min_sources, UINT, 3, 1, 1e6,                            \
+	  "... from at least this many direct sources")                        \
 	S("stack_mismatch")                                                    \
 	X(stack_min_implausibility, REAL, 0.5, 0, 1,                           \
 	  "implausibility of the TLS family on the SYN's OS class that makes " \

@@ -315,13 +315,14 @@ static void write_rules(struct enforcer *e, struct policy *p)
 		if (d->state == DS_WRITTEN)
 			continue;
 		e->rkeys[n] = *(const uint64_t *)k;
-		e->rvals[n] =
-		    (struct hs_tuple_rule){.expires_ns = d->expires_ns,
-					   .min_gap_us = d->min_gap_us,
-					   .reason = HS_R_INDICATOR,
-					   .min_ack_hello_us =
-					       d->min_ack_hello_us,
-					   .kind = d->kind};
+		e->rvals[n] = (struct hs_tuple_rule){
+		    .expires_ns = d->expires_ns,
+		    .min_gap_us = d->min_gap_us,
+		    .reason = HS_R_INDICATOR,
+		    .min_ack_hello_us = d->min_ack_hello_us,
+		    .kind = d->kind,
+		    .low_ack_us = d->low_ack_us,
+		    .lead_max_us = d->lead_max_us};
 		n++;
 	}
 	write_batch(e->fd.tuple_rules, e->rkeys, e->rvals, sizeof(*e->rkeys),
@@ -448,7 +449,8 @@ static void sweep_cuts(struct enforcer *e, uint64_t now)
 	while (!bpf_map_get_next_key(e->fd.cuts, have ? &k : NULL, &next)) {
 		k = next;
 		have = true;
-		if (bpf_map_lookup_elem(e->fd.cuts, &k, &c) || c.expires_ns > now)
+		if (bpf_map_lookup_elem(e->fd.cuts, &k, &c) ||
+		    c.expires_ns > now)
 			continue;
 		gone[n++] = k;
 		if (n == CUT_SWEEP) {

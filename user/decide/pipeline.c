@@ -167,6 +167,8 @@ static enum remote_result remote_one(struct pipeline *pl, json_object *rec,
 			(uint32_t)field_u64(rec, "tls_tcp_gap_min_us"),
 		    .min_ack_hello_us =
 			(uint32_t)field_u64(rec, "ack_hello_min_us"),
+		    .low_ack_us = (uint32_t)field_u64(rec, "ack_hello_low_us"),
+		    .lead_max_us = (uint32_t)field_u64(rec, "lead_max_us"),
 		    .kind = strcmp(json_field_str(rec, "rule_on"), "tls_id")
 				? HS_RULE_TUPLE
 				: HS_RULE_TLS,

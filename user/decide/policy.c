@@ -528,20 +528,23 @@ static bool rule_room(struct policy *p, double score, uint64_t expires)
 
 /* A relay-conditional rule for a relayed farm cluster: on its TLS id when
  * the kernel gave one (a never-seen exit of any SYN stack is cut), else on
- * one of its tuple ids (tuple_rules); the kernel applies the relay test
- * userspace applies per flow (fold_relay), with the cluster's client
- * family allowance. */
+ * one of its tuple ids (tuple_rules); the kernel applies hs_relay_cut with
+ * the cluster's client family's default bounds and the bound learned from
+ * its direct flows (relay_bound.c), which follows the evidence at every
+ * renewal: a changed bound is written again and said in a record. */
 static void tuple_rule(struct policy *p, const struct indicator *ind,
 		       uint64_t id, uint8_t kind)
 {
 	const struct corr_config *cfg = &p->cfg;
 	uint64_t now = ind->at_ns;
-	uint32_t fam = ind->family < FAM_COUNT ? ind->family : FAM_UNKNOWN;
+	enum client_family fam = ind->family < FAM_COUNT
+				     ? (enum client_family)ind->family
+				     : FAM_UNKNOWN;
 	uint64_t ttl_ns = (uint64_t)cfg->ttl_cluster_s * HS_NS_PER_SEC;
 	struct desired_rule *r;
 	json_object *rec;
 	char tid[24];
-	bool renewal;
+	bool renewal, moved;
 
 	if (!id)
 		return;
@@ -553,31 +556,33 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 		r = table_get_or_add(p->rules, &id, NULL);
 	if (!r)
 		return;
+	moved = renewal && (r->low_ack_us != ind->relay_low_ack_us ||
+			    r->lead_max_us != ind->relay_lead_max_us);
 	if (renewal) {
 		bool say = r->expires_ns - now < ttl_ns / 2;
 
 		if (ind->score > r->score)
 			r->score = ind->score;
 		r->expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id);
+		r->low_ack_us = ind->relay_low_ack_us;
+		r->lead_max_us = ind->relay_lead_max_us;
 		r->state = DS_PENDING;
 		p->st.renewals++;
-		if (!say || !ind->fresh)
+		if (!moved && (!say || !ind->fresh))
 			return;
 	} else {
 		*r = (struct desired_rule){
 		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
 		    .score = ind->score,
 		    .ttl_s = cfg->ttl_cluster_s,
-		    .min_gap_us =
-			cfg->relay_base_gap_us[fam] + cfg->relay_min_gap_us,
-		    .min_ack_hello_us =
-			cfg->relay_require_ack_delay
-			    ? cfg->relay_base_ack_us + cfg->relay_min_gap_us
-			    : 0,
+		    .low_ack_us = ind->relay_low_ack_us,
+		    .lead_max_us = ind->relay_lead_max_us,
 		    .kind = kind,
 		    .state = DS_PENDING,
 		    .reason = (uint8_t)ind->kind,
 		};
+		relay_default_bounds(cfg, fam, &r->min_gap_us,
+				     &r->min_ack_hello_us);
 		p->st.decisions[ind->kind]++;
 	}
 	if (!record_room(p))
@@ -601,6 +606,10 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 	json_set_u64(rec, "min_gap_us", cfg->relay_min_gap_us);
 	json_set_u64(rec, "tls_tcp_gap_min_us", r->min_gap_us);
 	json_set_u64(rec, "ack_hello_min_us", r->min_ack_hello_us);
+	json_object_object_add(
+	    rec, "ack_hello_low_us",
+	    r->low_ack_us ? json_object_new_int64(r->low_ack_us) : NULL);
+	json_set_u64(rec, "lead_max_us", r->lead_max_us);
 	queue(p, rec, true, NULL, id);
 }
 
@@ -801,6 +810,8 @@ void policy_adopt_rule(struct policy *p, uint64_t tuple_id,
 	    .ttl_s = p->cfg.ttl_cluster_s,
 	    .min_gap_us = r->min_gap_us,
 	    .min_ack_hello_us = r->min_ack_hello_us,
+	    .low_ack_us = r->low_ack_us,
+	    .lead_max_us = r->lead_max_us,
 	    .kind = r->kind,
 	    .state = DS_WRITTEN,
 	    .reason = DECISION_ADOPTED,
@@ -917,7 +928,9 @@ enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 	r = table_get(p->rules, &rule_id);
 	if (r && r->expires_ns >= expires_ns && r->kind == want->kind &&
 	    r->min_gap_us == want->min_gap_us &&
-	    r->min_ack_hello_us == want->min_ack_hello_us)
+	    r->min_ack_hello_us == want->min_ack_hello_us &&
+	    r->low_ack_us == want->low_ack_us &&
+	    r->lead_max_us == want->lead_max_us)
 		return REMOTE_HELD;
 	if (!r && table_len(p->rules) >= p->cfg.max_tuple_rules) {
 		p->st.refused_remote++;
@@ -934,6 +947,8 @@ enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 	r->ttl_s = want->ttl_s;
 	r->min_gap_us = want->min_gap_us;
 	r->min_ack_hello_us = want->min_ack_hello_us;
+	r->low_ack_us = want->low_ack_us;
+	r->lead_max_us = want->lead_max_us;
 	r->kind = want->kind;
 	r->state = DS_PENDING;
 	return REMOTE_APPLIED;

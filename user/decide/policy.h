@@ -63,14 +63,18 @@ struct desired_block {
 };
 
 /* A tuple rule, keyed by its id; kind says which id (enum hs_rule_kind).
- * min_gap_us and min_ack_hello_us are the kernel's relay bounds (family
- * allowance + detour bound; base ACK->hello + detour bound). */
+ * min_gap_us and min_ack_hello_us are the kernel's default relay bounds
+ * (family allowance + detour bound; base ACK->hello + detour bound),
+ * low_ack_us and lead_max_us the bound learned from the farm's TLS
+ * client's direct flows (0: none); see hs_relay_cut. */
 struct desired_rule {
 	uint64_t expires_ns;
 	double score;
 	uint32_t ttl_s;
 	uint32_t min_gap_us;
 	uint32_t min_ack_hello_us;
+	uint32_t low_ack_us;
+	uint32_t lead_max_us;
 	uint8_t kind;
 	uint8_t state;
 	uint8_t reason; /* enum ind_kind or DECISION_* */

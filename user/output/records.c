@@ -184,9 +184,13 @@ void record_decision(struct record_out *o, json_object *d)
 		 json_field_str(d, "reason"), renewal ? " (renewal)" : "",
 		 applied ? " (applied)" : "");
 	if (!*prefix) { /* a tuple rule: a line of its own */
-		snprintf(text, sizeof(text), "%s %s min_gap_us=%s", head,
-			 json_field_str(d, "tuple_id"),
-			 json_field_str(d, "min_gap_us"));
+		/* a learned bound shows, 0 none */
+		snprintf(
+		    text, sizeof(text),
+		    "%s %s min_gap_us=%s ack_hello_low_us=%llu", head,
+		    json_field_str(d, "tuple_id"),
+		    json_field_str(d, "min_gap_us"),
+		    (unsigned long long)json_field_u64(d, "ack_hello_low_us"));
 		put_line(o, d, text);
 	} else {
 		put_line(o, d, NULL);
