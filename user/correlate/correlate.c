@@ -910,21 +910,27 @@ struct farm_profile {
 };
 
 /* What a relayed farm's members do in common. Needs a period from at
- * least three members (most exits make one connection; the rest give it). */
+ * least three members (most exits make one connection; the rest give it):
+ * from members no rule cut when there are three, since a client whose
+ * connection was cut waits out its own timeout before the next (its pace
+ * is then ours, not the script's); else from all. */
 static bool farm_profile(const struct corr *c, const struct group *g,
 			 struct farm_profile *p)
 {
 	double *per = malloc(g->n * sizeof(*per) + 1);
-	size_t i, n = 0;
+	size_t i, n = 0, clean = 0;
 
 	memset(p, 0, sizeof(*p));
 	if (!per)
 		return false;
+	for (i = 0; i < g->n; i++)
+		clean +=
+		    !g->mem[i]->cut_flows && member_period_s(g->mem[i]) > 0;
 	for (i = 0; i < g->n; i++) {
 		const struct member *m = g->mem[i];
 		double t = member_period_s(m);
 
-		if (t > 0)
+		if (t > 0 && (clean < 3 || !m->cut_flows))
 			per[n++] = t;
 		running_merge(&p->bytes, &m->conn_bytes);
 		p->endpoints |= m->endpoints;

@@ -368,7 +368,8 @@ static void fold_stack(struct corr *c, struct src_state *s, struct member *m,
 /* Request sizes of a finished flow: its completed bursts and its last
  * (the kernel counts requests, not the ClientHello); and the client's
  * bytes per connection, which linking compares (one script, one
- * template, however the path splits it into bursts). */
+ * template, however the path splits it into bursts), but for a flow a
+ * rule cut: then what the client sent is our cut's doing. */
 static void fold_sizes(struct src_state *s, struct member *m,
 		       const struct hs_flow *f)
 {
@@ -390,7 +391,9 @@ static void fold_sizes(struct src_state *s, struct member *m,
 	if (!m)
 		return;
 	running_merge(&m->sizes, &r);
-	if (total > 0)
+	if (f->flags & HS_F_CUT)
+		m->cut_flows++;
+	else if (total > 0)
 		running_add(&m->conn_bytes, total);
 }
 

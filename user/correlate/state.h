@@ -105,8 +105,11 @@ struct member {
 	uint64_t tuple_id;	/* the kernel's tuple id, last flow */
 	uint64_t endpoints;	/* 64-bit Bloom set of the endpoints it used */
 	uint64_t last_start_ns; /* start of its latest flow (period) */
-	struct running conn_bytes; /* client bytes after the hello, per flow */
-	uint32_t reported;	   /* kinds whose records listed it already */
+	/* client bytes after the hello per flow no rule cut (a cut one's
+	 * are ours to decide, not the script's) */
+	struct running conn_bytes;
+	uint32_t reported;  /* kinds whose records listed it already */
+	uint32_t cut_flows; /* flows a tuple rule cut (its pace is off) */
 	/* its flows' timing envelope (relay_bound.c): the largest ACK->hello
 	 * delay among those whose TLS gap fell short of it by at most lead
 	 * step k; and a flow whose hello came within relay_base_ack_us of the
