@@ -51,7 +51,7 @@ help:
 	@echo "                  memory at 100k/1M flows, replay vs tshark and p0f on >= 1M packets,"
 	@echo "                  live veth packets/s with and without hydrascope (build/bench.json)"
 	@echo "  make bench-detect-live  a live farm of real proxies (36 exits, 6 device stacks,"
-	@echo "                  detours 6-100 ms) among real users and browsers; recall, cuts,"
+	@echo "                  detours 5-100 ms) among real users and browsers; recall, cuts,"
 	@echo "                  benign flagged/blocked (build/bench-detect-live/score.json)"
 	@echo "  make bench-detect  detection on held-out generated farms (>= 500 farm, >= 5,000 benign"
 	@echo "                  sources, several seeds): recall, time to flag, benign flagged/blocked,"

@@ -8,6 +8,8 @@
  *
  *   delaylink NS_A DEV_A NS_B DEV_B DELAY_MS DURATION_S
  *
+ * DELAY_MS may have decimals (2.5).
+ *
  * Prints "ready" once both devices exist, and at exit the packets forwarded
  * and dropped (queue full) per direction. Bounded: at most QUEUE packets in
  * flight per direction, at most DURATION_S seconds of running.
@@ -137,6 +139,8 @@ int main(int argc, char **argv)
 {
 	struct dir ab = {0}, ba = {0};
 	uint64_t delay_ns, end;
+	double delay_ms;
+	char *endp;
 	int home, a, b;
 
 	if (argc != 7) {
@@ -144,7 +148,14 @@ int main(int argc, char **argv)
 				"DELAY_MS DURATION_S\n");
 		return 2;
 	}
-	delay_ns = strtoull(argv[5], NULL, 10) * 1000000ull;
+	/* a decimal: a 5 ms round trip is 2.5 ms each way */
+	delay_ms = strtod(argv[5], &endp);
+	if (*endp || !(delay_ms >= 0 && delay_ms <= 60000)) {
+		fprintf(stderr, "delaylink: DELAY_MS %s: not 0 to 60000\n",
+			argv[5]);
+		return 2;
+	}
+	delay_ns = (uint64_t)(delay_ms * 1e6);
 	end = now_ns() + strtoull(argv[6], NULL, 10) * 1000000000ull;
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	a = tun_in_ns(argv[1], argv[2], home);

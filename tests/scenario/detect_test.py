@@ -8,9 +8,10 @@ VPN, health checkers) replayed and scored by tools/bench/bench_detect.py.
 
 Asserts recall within 60 s on every farm population, no benign source in a
 farm_cluster, relay_rtt_gap or residential_proxy record, none blocked or
-cut, and the records' own story (relay farms name their exits' stacks,
-rules are on the farm's TLS id with the relay test). Ends with
-"N passed, N failed"."""
+cut, exits first seen after their farm's rule cut on that first connection
+(5-10 ms detours too: the rule's bound learned from the direct flows), and
+the records' own story (relay farms name their exits' stacks, rules are on
+the farm's TLS id with the relay test). Ends with "N passed, N failed"."""
 import json
 import os
 import shutil
@@ -70,6 +71,23 @@ def run(d):
                         and r["ack_hello_min_us"] >= 12000 for r in rules),
           "one rule per farm, on its TLS id, with the relay test (the family's processing, "
           "the ACK->hello bound)")
+    # the bound each rule learned from its TLS client's direct flows: lower
+    # than the default, never under the floor (2 ms + the 3 ms small detour)
+    learned = [r.get("ack_hello_low_us") for r in rules if r.get("ack_hello_low_us") is not None]
+    check(learned and all(5000 <= x < 12000 for x in learned),
+          "rules learn a lower ACK->hello bound from direct flows: %s" % sorted(set(learned)))
+    # exits first seen once a rule existed are cut on that first connection,
+    # the 5-10 ms ones too (the default 12 ms bound let them all through)
+    for pop in ("farm_rot", "farm_mimic"):
+        v = res["farm"][pop]
+        check(v["later_sources"] >= 40 and v["later_cut_first_connection_pct"] >= 90,
+              "%s: %s%% of %d later exits cut on their first connection" % (
+                  pop, v["later_cut_first_connection_pct"], v["later_sources"]))
+    small = [v for k, v in res["relay_per_detour"].items() if k.endswith(("_5ms", "_10ms"))]
+    n_small = sum(v["later_sources"] for v in small)
+    cut_small = sum(v["later_sources"] * v["later_cut_first_connection_pct"] / 100 for v in small)
+    check(n_small >= 20 and cut_small >= 0.75 * n_small,
+          "later exits 5-10 ms away cut on their first connection: %.0f of %d" % (cut_small, n_small))
     return summary()
 
 

@@ -3,8 +3,10 @@
 replayed through the real BPF programs and the correlator, scored against
 their labels. Per scenario it prints recall within 60 s of a source's first
 connection, time to first flag, benign sources flagged by indicator kind and
-population, benign blocked or cut, farm sources blocked or cut, and relay
-detection per emulated detour (5/10/20/50/100 ms); --json writes the same.
+population, benign blocked or cut, farm sources blocked or cut, the "later"
+farm sources (first connection after a tuple rule on their TLS id existed)
+cut on that first connection, and relay detection and later cuts per
+emulated detour (5/10/20/50/100 ms); --json writes the same.
 
   tools/bench/bench_detect.py [--seeds 1,2,3] [--farm 500] [--mimic 300]
       [--benign 5000] [--span 900] [--classic] [--gen "GEN-SCENARIO OPTIONS"]
@@ -101,6 +103,25 @@ def analyse(recs, labels):
         if r.get("type") == "decision" and r.get("action") == "block_prefix":
             blocked.add(r["prefix"].split("/")[0])
     cut = {r["client"] for r in recs if r.get("type") == "flow" and "cut" in r["flags"].split(",")}
+    # "later" sources: first connection after a tuple rule on its TLS id
+    # (or tuple id) existed for a second; cut on it or not (the datapath
+    # decides at the client's second flight, before its first request)
+    rule_t = {}
+    for r in recs:
+        if r.get("type") == "decision" and r.get("action") == "tuple_rule":
+            rule_t.setdefault(r["rule_id"], r["time_ns"] / 1e9)
+    first_flow = {}
+    for r in recs:
+        if r.get("type") == "flow" and (r["client"] not in first_flow or
+                                        r["first_ns"] < first_flow[r["client"]]["first_ns"]):
+            first_flow[r["client"]] = r
+    later, later_cut = set(), set()
+    for a, fl in first_flow.items():
+        t = rule_t.get(fl.get("tls_id"), rule_t.get(fl.get("tuple_id")))
+        if t is not None and fl["first_ns"] / 1e9 > t + 1:
+            later.add(a)
+            if "cut" in fl["flags"].split(","):
+                later_cut.add(a)
 
     out = {"farm": {}, "benign": {}}
     all_farm = set().union(*(pops[p] for p in farm_pops)) if farm_pops else set()
@@ -117,6 +138,8 @@ def analyse(recs, labels):
             "blocked_or_cut_pct": pct(sum(a in blocked or a in cut for a in members), n),
             "blocked_pct": pct(sum(a in blocked for a in members), n),
             "cut_pct": pct(sum(a in cut for a in members), n),
+            "later_sources": len(members & later),
+            "later_cut_first_connection_pct": pct(len(members & later_cut), len(members & later)),
         }
     per_detour = {}
     det = labels.get("detour_ms", {})
@@ -124,11 +147,14 @@ def analyse(recs, labels):
         for p in ("farm_rot", "farm_mimic", "farm_res"):
             m = [a for a, ms in det.items() if detour_bin(ms) == b and src_pop.get(a) == p]
             if m:
+                lm = [a for a in m if a in later]
                 per_detour["%s_%dms" % (p, b)] = {
                     "sources": len(m),
                     "relay_detected_pct": pct(sum(a in relay_t for a in m), len(m)),
                     "relay_detected_60s_pct": pct(sum(a in relay_t and relay_t[a] - first.get(a, 0) <= 60
-                                                      for a in m), len(m))}
+                                                      for a in m), len(m)),
+                    "later_sources": len(lm),
+                    "later_cut_first_connection_pct": pct(sum(a in later_cut for a in lm), len(lm))}
     out["relay_per_detour"] = per_detour
     flagged_benign = {a for a in benign if a in flag_t}
     out["benign"] = {
@@ -137,6 +163,7 @@ def analyse(recs, labels):
         "in_farm_relay_residential_records_pct": pct(len(flagged_benign), len(benign)),
         "blocked": len(benign & blocked),
         "cut": len(benign & cut),
+        "later_sources": len(benign & later),
         "by_kind": {k: len(v & benign) for k, v in sorted(kinds.items()) if v & benign},
         "by_population": {p: {k: len(v & pops[p]) for k, v in sorted(kinds.items()) if v & pops[p]}
                           for p in BENIGN if p in pops},
@@ -148,12 +175,14 @@ def analyse(recs, labels):
 
 def show(name, res, secs):
     print("== %s (replay %.1f s)" % (name, secs))
-    print("  %-12s %7s %10s %9s %8s %8s %14s" % ("farm", "sources", "recall60s%", "recall%",
-                                                 "ttf_med", "ttf_p95", "blocked|cut%"))
+    print("  %-12s %7s %10s %9s %8s %8s %14s %16s" % ("farm", "sources", "recall60s%", "recall%",
+                                                      "ttf_med", "ttf_p95", "blocked|cut%",
+                                                      "later: cut 1st%"))
     for p, v in res["farm"].items():
-        print("  %-12s %7d %10s %9s %8s %8s %14s" % (
+        print("  %-12s %7d %10s %9s %8s %8s %14s %16s" % (
             p, v["sources"], v["recall_60s_pct"], v["recall_any_time_pct"],
-            v["time_to_flag_median_s"], v["time_to_flag_p95_s"], v["blocked_or_cut_pct"]))
+            v["time_to_flag_median_s"], v["time_to_flag_p95_s"], v["blocked_or_cut_pct"],
+            "%s of %d" % (v["later_cut_first_connection_pct"], v["later_sources"])))
     b = res["benign"]
     print("  benign %d: in farm/relay/residential records %d (%s%%), blocked %d, cut %d" % (
         b["sources"], b["in_farm_relay_residential_records"],
@@ -162,10 +191,12 @@ def show(name, res, secs):
     for p, v in b["by_population"].items():
         print("    %-10s (%d): %s" % (p, b["population_sizes"][p], json.dumps(v)))
     if res["relay_per_detour"]:
-        print("  relay detected per detour (any time / within 60 s):")
+        print("  relay detected per detour (any time / within 60 s; later sources cut on their "
+              "first connection):")
         for k, v in res["relay_per_detour"].items():
-            print("    %-18s %4d sources  %6s%%  %6s%%" % (k, v["sources"], v["relay_detected_pct"],
-                                                         v["relay_detected_60s_pct"]))
+            print("    %-18s %4d sources  %6s%%  %6s%%   cut %6s%% of %d" % (
+                k, v["sources"], v["relay_detected_pct"], v["relay_detected_60s_pct"],
+                v["later_cut_first_connection_pct"], v["later_sources"]))
 
 
 def main():

@@ -122,7 +122,9 @@ bg "$W/nginx.out" ip netns exec "$NS_SRV" nginx -c "$W/nginx.conf"
 
 # ---- exits: six device stacks, six exit addresses each --------------------
 STACKS=(windows android pppoe embedded ttl255-ecn linux)
-DETOURS=(6 10 20 50 100 30) # ms, round trip operator <-> exit
+# ms, round trip operator <-> exit: 5/10/20/50/100 (the per-detour table)
+# and one more between; small detours are what a rule's bound must reach
+DETOURS=(5 10 20 50 100 30)
 stack_sysctls() {
 	local ns=$1 s=$2
 	local -a kv
@@ -151,7 +153,7 @@ for k in 0 1 2 3 4 5; do
 	fi
 	# the operator's link to this exit, with its detour (one way = half)
 	bg "$W/delaylink-$k.out" "$ROOT/build/delaylink" "$NS_OP" "op$k" "$ns" "up$k" \
-		$((DETOURS[k] / 2)) $((SECONDS_RUN + 60))
+		"$((DETOURS[k] / 2)).$((DETOURS[k] % 2 * 5))" $((SECONDS_RUN + 60))
 	for i in $(seq 50); do grep -q ready "$W/delaylink-$k.out" 2> /dev/null && break; sleep 0.1; done
 	ip -n "$NS_OP" addr add "10.77.$k.1/30" dev "op$k" && ip -n "$NS_OP" link set "op$k" up
 	ip -n "$ns" addr add "10.77.$k.2/30" dev "up$k" && ip -n "$ns" link set "up$k" up

@@ -76,6 +76,7 @@ def main():
     flagged, flagged_any, by_kind = {}, {}, {}
     blocked = {}
     rule_times = []
+    rule_bounds = []  # every rule record: the bound and what it was learned from
     detour = {}
     for r in recs:
         t = rec_time(r)
@@ -97,6 +98,11 @@ def main():
                         blocked.setdefault(s, t)
             elif r.get("action") == "tuple_rule":
                 rule_times.append(t)
+                rule_bounds.append({"after_s": None if t is None else round(t - a.start, 1),
+                                    "ack_hello_min_us": r.get("ack_hello_min_us"),
+                                    "ack_hello_low_us": r.get("ack_hello_low_us"),
+                                    "lead_max_us": r.get("lead_max_us"),
+                                    "learned_from": (r.get("evidence") or {}).get("relay_bound")})
     farm_seen = [s for s in farm if s in first]
     farm_start = min((first[s] for s in farm_seen), default=a.start)
 
@@ -112,19 +118,24 @@ def main():
     ttf = [flagged[s] - first[s] for s in farm_seen if s in flagged]
     first_rule = min(rule_times) if rule_times else None
     first_cluster = min((rec_time(r) for r in recs if r.get("kind") == "farm_cluster"), default=None)
-    later = [s for s in exits if s in first and first_rule is not None and first[s] > first_rule + 1]
-    later_cut = [s for s in later if not first_ok[s]]
+    later = {s for s in exits if s in first and first_rule is not None and first[s] > first_rule + 1}
+    later_cut = {s for s in later if not first_ok[s]}
     farm_blocked_or_cut = [s for s in farm_seen if s in blocked or not first_ok.get(s, True)]
     per_detour = {}
     for s, e in exits.items():
         if s not in first:
             continue
-        d = per_detour.setdefault(e["detour_ms"], {"exits": 0, "relay_flagged": 0, "measured_ms": []})
+        d = per_detour.setdefault(e["detour_ms"], {"exits": 0, "relay_flagged": 0, "farm_listed": 0,
+                                                   "measured_ms": [], "later": 0, "later_cut": 0})
         d["exits"] += 1
         if s in by_kind.get("relay_rtt_gap", set()):
             d["relay_flagged"] += 1
+        if s in by_kind.get("farm_cluster", set()):
+            d["farm_listed"] += 1
         if s in detour:
             d["measured_ms"].append(detour[s])
+        d["later"] += s in later
+        d["later_cut"] += s in later_cut
     per_stack = {}
     for s, e in exits.items():
         if s in first:
@@ -156,9 +167,12 @@ def main():
         "later_exits_cut_on_first_request": len(later_cut),
         "farm_blocked_or_cut": len(farm_blocked_or_cut),
         "per_detour_ms": {str(k): {"exits": v["exits"], "relay_flagged": v["relay_flagged"],
+                                   "farm_listed": v["farm_listed"],
                                    "measured_median_ms": statistics.median(v["measured_ms"])
-                                   if v["measured_ms"] else None}
+                                   if v["measured_ms"] else None,
+                                   "later_exits": v["later"], "later_cut_on_first_request": v["later_cut"]}
                           for k, v in sorted(per_detour.items())},
+        "rule_bounds": rule_bounds,
         "per_exit_stack": per_stack,
         "benign_sources": len(benign),
         "benign_flagged_by_kind": benign_flag,
@@ -182,8 +196,13 @@ def main():
           % (len(later), len(later_cut)))
     print("  farm sources blocked or cut: %d of %d" % (len(farm_blocked_or_cut), len(farm_seen)))
     for k, v in score["per_detour_ms"].items():
-        print("  detour %4s ms: %d exits, %d relay-flagged, measured median %s ms"
-              % (k, v["exits"], v["relay_flagged"], v["measured_median_ms"]))
+        print("  detour %4s ms: %d exits, %d relay_rtt_gap, %d in farm_cluster, measured median %s ms;"
+              " later exits cut on their first request: %d of %d"
+              % (k, v["exits"], v["relay_flagged"], v["farm_listed"], v["measured_median_ms"],
+                 v["later_cut_on_first_request"], v["later_exits"]))
+    for b in rule_bounds:
+        print("  rule at %s s: ACK->hello >= %s us, learned >= %s us with the gap within %s us"
+              % (b["after_s"], b["ack_hello_min_us"], b["ack_hello_low_us"], b["lead_max_us"]))
     for k, v in sorted(per_stack.items()):
         print("  stack %-10s: %d exits, %d flagged within 60 s" % (k, v["exits"], v["flagged_60s"]))
     print("  benign flagged by kind: %s" % (benign_flag or "none"))
