@@ -348,6 +348,16 @@ static void test_policy_remote(void **state)
 		    ((struct desired_rule *)table_get(policy_rules(p), &id))
 			->kind,
 		    HS_RULE_TLS);
+		/* another learned bound from another host: taken while the
+		 * rule is the others' */
+		want.low_ack_us = 6000;
+		want.lead_max_us = 1000;
+		assert_int_equal(policy_remote_rule(p, id, &want, now),
+				 REMOTE_APPLIED);
+		assert_int_equal(
+		    ((struct desired_rule *)table_get(policy_rules(p), &id))
+			->low_ack_us,
+		    6000);
 	}
 	policy_free(p);
 	close(afd);

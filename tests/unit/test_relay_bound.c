@@ -69,27 +69,47 @@ static void feed_farm(struct fx *f, uint32_t slow)
 		}
 }
 
-/* Run the correlator and the policy; the farm's one rule into *out. */
-static void learn(struct fx *f, struct hs_tuple_rule *out)
+/* The policy's one rule: its id into *id, the kernel's rule into *out. */
+static struct desired_rule *the_rule(struct policy *p, uint64_t *id,
+				     struct hs_tuple_rule *out)
 {
-	struct policy *p = policy_new(&f->cfg);
-	const struct desired_rule *d = NULL;
+	struct desired_rule *d = NULL;
 	size_t pos = 0;
+	const void *k;
 	void *v;
 
-	assert_non_null(p);
-	f->also = (struct ind_sink){policy_on_indicator, p};
-	fx_eval(f, 170);
-	assert_non_null(fx_find_cluster(f, IND_FARM_CLUSTER));
-	while (table_next(policy_rules(p), &pos, NULL, &v)) {
+	while (table_next(policy_rules(p), &pos, &k, &v)) {
 		assert_null(d); /* one rule */
 		d = v;
+		memcpy(id, k, sizeof(*id));
 	}
 	assert_non_null(d);
 	*out = (struct hs_tuple_rule){.min_gap_us = d->min_gap_us,
 				      .min_ack_hello_us = d->min_ack_hello_us,
 				      .low_ack_us = d->low_ack_us,
 				      .lead_max_us = d->lead_max_us};
+	return d;
+}
+
+/* Run the correlator into a new policy (the caller frees it). */
+static struct policy *decide(struct fx *f)
+{
+	struct policy *p = policy_new(&f->cfg);
+
+	assert_non_null(p);
+	f->also = (struct ind_sink){policy_on_indicator, p};
+	fx_eval(f, 170);
+	assert_non_null(fx_find_cluster(f, IND_FARM_CLUSTER));
+	return p;
+}
+
+/* Run the correlator and the policy; the farm's one rule into *out. */
+static void learn(struct fx *f, struct hs_tuple_rule *out)
+{
+	struct policy *p = decide(f);
+	uint64_t id;
+
+	the_rule(p, &id, out);
 	policy_free(p);
 }
 
@@ -154,12 +174,42 @@ static void test_bound_needs_direct_flows(void **state)
 	fx_free(f);
 }
 
+/* Past one host: a rule this host decided keeps the bound it learned from
+ * its own direct clients (its kernel serves them) when another host's
+ * decision on the same TLS client arrives with another; the expiry is
+ * still taken. Otherwise both would take the other's at every round. */
+static void test_bound_local_over_remote(void **state)
+{
+	struct fx *f = fx_new();
+	struct policy *p;
+	struct desired_rule want, *d;
+	struct hs_tuple_rule r;
+	uint64_t id, now = 180 * HS_NS_PER_SEC;
+
+	(void)state;
+	feed_farm(f, 0);
+	p = decide(f);
+	d = the_rule(p, &id, &r);
+	assert_int_equal(r.low_ack_us, 5000);
+	want = *d;
+	want.low_ack_us = 9000;
+	want.expires_ns = d->expires_ns + 60 * HS_NS_PER_SEC;
+	assert_int_equal(policy_remote_rule(p, id, &want, now), REMOTE_APPLIED);
+	d = the_rule(p, &id, &r);
+	assert_int_equal(r.low_ack_us, 5000);
+	assert_int_equal(d->expires_ns, want.expires_ns);
+	assert_int_equal(policy_remote_rule(p, id, &want, now), REMOTE_HELD);
+	policy_free(p);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bound_cuts_small_detour),
 	    cmocka_unit_test(test_bound_above_direct_jitter),
 	    cmocka_unit_test(test_bound_needs_direct_flows),
+	    cmocka_unit_test(test_bound_local_over_remote),
 	};
 
 	return cmocka_run_group_tests_name("relay_bound", tests, NULL, NULL);

@@ -561,6 +561,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 	if (renewal) {
 		bool say = r->expires_ns - now < ttl_ns / 2;
 
+		/* this host's decision now: its bounds from here on */
+		r->reason = (uint8_t)ind->kind;
 		if (ind->score > r->score)
 			r->score = ind->score;
 		r->expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id);
@@ -926,6 +928,16 @@ enum remote_result policy_remote_rule(struct policy *p, uint64_t rule_id,
 	if (expires_ns > max_ns)
 		expires_ns = max_ns;
 	r = table_get(p->rules, &rule_id);
+	/* a rule this host decided keeps its own bounds: the learned one
+	 * comes from this host's direct clients, which its kernel serves
+	 * (taking the other's would make both flip at every round) */
+	if (r && r->reason < IND_COUNT) {
+		if (r->expires_ns >= expires_ns)
+			return REMOTE_HELD;
+		r->expires_ns = expires_ns;
+		r->state = DS_PENDING;
+		return REMOTE_APPLIED;
+	}
 	if (r && r->expires_ns >= expires_ns && r->kind == want->kind &&
 	    r->min_gap_us == want->min_gap_us &&
 	    r->min_ack_hello_us == want->min_ack_hello_us &&
