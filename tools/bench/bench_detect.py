@@ -33,6 +33,8 @@ HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 FLAG_KINDS = ("farm_cluster", "relay_rtt_gap", "residential_proxy", "rotation", "pivot")
 BENIGN = ("browser", "sdk", "api", "nat", "cgnat", "corp_proxy", "vpn", "health")
 DETOUR_BINS = (5, 10, 20, 50, 100)
+# farm populations behind relays (the others are the farms' direct members)
+RELAYED_FARMS = ("farm_rot", "farm_mimic", "farm_res")
 
 
 def generate(out, mix, seed, farm, mimic, benign, span, extra=()):
@@ -125,6 +127,7 @@ def analyse(recs, labels):
 
     out = {"farm": {}, "benign": {}}
     all_farm = set().union(*(pops[p] for p in farm_pops)) if farm_pops else set()
+    relayed_farm = set().union(*(pops[p] for p in RELAYED_FARMS if p in pops))
     for name, members in [(p, pops[p]) for p in farm_pops] + [("all_farm", all_farm)]:
         n = len(members)
         in60 = [a for a in members if a in flag_t and flag_t[a] - first.get(a, 0) <= 60]
@@ -138,8 +141,10 @@ def analyse(recs, labels):
             "blocked_or_cut_pct": pct(sum(a in blocked or a in cut for a in members), n),
             "blocked_pct": pct(sum(a in blocked for a in members), n),
             "cut_pct": pct(sum(a in cut for a in members), n),
-            "later_sources": len(members & later),
-            "later_cut_first_connection_pct": pct(len(members & later_cut), len(members & later)),
+            # relayed farms only: a relay rule must spare direct members
+            "later_sources": len(members & later & relayed_farm),
+            "later_cut_first_connection_pct": pct(len(members & later_cut & relayed_farm),
+                                                  len(members & later & relayed_farm)),
         }
     per_detour = {}
     det = labels.get("detour_ms", {})
