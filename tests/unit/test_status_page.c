@@ -123,6 +123,8 @@ static void fixture(struct status_page *p, bool enforce)
 	    .ttl_s = 3600,
 	    .min_gap_us = 12000,
 	    .min_ack_hello_us = 12000,
+	    .low_ack_us = 5000,
+	    .lead_max_us = 2000,
 	    .kind = HS_RULE_TLS,
 	    .reason = IND_FARM_CLUSTER,
 	    .state = DS_WRITTEN,
@@ -206,7 +208,9 @@ static void test_texts(void **state)
 	has(h, "<span class=\"warn\">expired</span>");
 	has(h, "in 59m 59s");
 	has(h, "<td>adopted</td>");
-	has(h, "TLS RTT - TCP RTT &ge; 12.0 ms, ACK&rarr;hello &ge; 12.0 ms");
+	has(h, "TLS RTT - TCP RTT &ge; 12.0 ms, ACK&rarr;hello &ge; 12.0 ms; "
+	       "or ACK&rarr;hello &ge; 5.0 ms with the TLS gap within 2.0 ms "
+	       "of it (learned)");
 	/* members and their evidence, the cluster's */
 	has(h, "<code>2001:db8::7</code>");
 	has(h, "50.4 ms (relayed)");
@@ -360,6 +364,10 @@ static void test_json(void **state)
 	assert_int_equal(json_object_get_int(at(o, "blocks_total")), 130);
 	assert_string_equal(
 	    json_object_get_string(at(o, "tuple_rules.0.rule_on")), "tls_id");
+	assert_int_equal(
+	    json_object_get_int(at(o, "tuple_rules.0.ack_hello_low_us")), 5000);
+	assert_int_equal(
+	    json_object_get_int(at(o, "tuple_rules.0.lead_max_us")), 2000);
 	assert_int_equal(
 	    json_object_get_int(at(o, "blocking.would_drop_prefix")), 11);
 	assert_string_equal(json_object_get_string(at(o, "cut_flows.0.client")),

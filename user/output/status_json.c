@@ -191,6 +191,11 @@ static void add_decisions(json_object *o, const struct status_page *p,
 		set_score(e, u->score);
 		json_set_u64(e, "tls_tcp_gap_min_us", u->min_gap_us);
 		json_set_u64(e, "ack_hello_min_us", u->min_ack_hello_us);
+		json_object_object_add(
+		    e, "ack_hello_low_us",
+		    u->low_ack_us ? json_object_new_int64(u->low_ack_us)
+				  : NULL);
+		json_set_u64(e, "lead_max_us", u->lead_max_us);
 		json_set_u64(e, "ttl_s", u->ttl_s);
 		set_expiry(e, u->expires_ns, now);
 		json_set_str(e, "state",

@@ -434,7 +434,13 @@ static void put_rules(struct render *r)
 				  "hello &ge; %.1f ms",
 				  u->min_gap_us / 1000.0,
 				  u->min_ack_hello_us / 1000.0);
-		else
+		if (u->low_ack_us)
+			sb_printf(
+			    r->sb,
+			    "; or ACK&rarr;hello &ge; %.1f ms with the TLS "
+			    "gap within %.1f ms of it (learned)",
+			    u->low_ack_us / 1000.0, u->lead_max_us / 1000.0);
+		else if (!u->min_gap_us && !u->min_ack_hello_us)
 			sb_printf(r->sb, "always");
 		sb_printf(r->sb, "</td><td>");
 		put_expiry(r, u->expires_ns);

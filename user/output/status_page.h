@@ -63,7 +63,8 @@ struct status_rule {
 	uint64_t expires_ns; /* wall clock; 0: never */
 	double score;
 	uint32_t ttl_s, min_gap_us, min_ack_hello_us;
-	uint8_t kind; /* enum hs_rule_kind */
+	uint32_t low_ack_us, lead_max_us; /* the learned bound, 0: none */
+	uint8_t kind;			  /* enum hs_rule_kind */
 	uint8_t reason, state;
 };
 

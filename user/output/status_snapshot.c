@@ -222,6 +222,8 @@ static void add_decisions(struct status_page *out, struct pipeline *pl)
 		    .ttl_s = d->ttl_s,
 		    .min_gap_us = d->min_gap_us,
 		    .min_ack_hello_us = d->min_ack_hello_us,
+		    .low_ack_us = d->low_ack_us,
+		    .lead_max_us = d->lead_max_us,
 		    .kind = d->kind,
 		    .reason = d->reason,
 		    .state = d->state,
