@@ -462,6 +462,19 @@ __noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
 	return ret == PARSE_DECAP ? hs_decap_skb(skb, p, &n) : ret;
 }
 
+/* Replay puts the packet's capture time in 8 bytes of XDP metadata. */
+static __always_inline __u64 replay_meta_time(struct xdp_md *ctx)
+{
+	void *meta = (void *)(long)ctx->data_meta;
+	void *data = (void *)(long)ctx->data;
+	__u64 t;
+
+	if (meta + sizeof(t) > data)
+		return 0;
+	__builtin_memcpy(&t, meta, sizeof(t));
+	return t;
+}
+
 /* xdp.frags: frames larger than a page (jumbo MTU, GRO) are seen whole;
  * payload bytes are read with bpf_xdp_load_bytes, which follows fragments. */
 SEC("xdp.frags")
@@ -472,6 +485,8 @@ int xdp_ingress(struct xdp_md *ctx)
 	__u32 len;
 	int ret;
 
+	if (cfg.replay)
+		replay_clock_set(replay_meta_time(ctx));
 	st = get_stats();
 	if (!st)
 		return XDP_PASS;
@@ -544,6 +559,8 @@ int tc_egress(struct __sk_buff *skb)
 	__u32 old_flags;
 	bool unseen;
 
+	if (cfg.replay)
+		replay_clock_set(skb->tstamp);
 	st = get_stats();
 	if (!st)
 		return TC_ACT_OK;

@@ -125,19 +125,46 @@ struct {
 	__type(value, struct hs_meta);
 } meta SEC(".maps");
 
-/* Load-time configuration and the replay clock. */
+/* Load-time configuration. */
 const volatile struct hs_config cfg = {
     .idle_gap_ns = 100ull * 1000 * 1000,
 };
 
-/* Replay feeds each packet's capture time here; 0 means live (ktime). */
-volatile __u64 replay_now_ns;
+/*
+ * Replay's clock: each packet carries its capture time (XDP metadata, the
+ * skb's tstamp; see replay_clock_set), which the entry point keeps here for
+ * the length of the run. Per CPU because replay runs packets on several
+ * threads at once: a test run does not migrate, and a non-preemptible
+ * kernel finishes one run before another starts on the same CPU. Live,
+ * cfg.replay is 0 and the verifier drops all of it (kernel time).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} replay_clock SEC(".maps");
+
+static __always_inline void replay_clock_set(__u64 t)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&replay_clock, &zero);
+
+	if (c)
+		*c = t;
+}
 
 static __always_inline __u64 now_ns(void)
 {
-	__u64 t = replay_now_ns;
+	if (cfg.replay) {
+		__u32 zero = 0;
+		__u64 *c = bpf_map_lookup_elem(&replay_clock, &zero);
 
-	return t ? t : bpf_ktime_get_ns();
+		/* 0: a test run without a time, on kernel time */
+		if (c && *c)
+			return *c;
+	}
+	return bpf_ktime_get_ns();
 }
 
 static __always_inline struct hs_stats *get_stats(void)

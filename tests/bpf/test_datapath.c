@@ -31,6 +31,7 @@
 #include "hydrascope/relay.h"
 #include "hydrascope/tuple.h"
 #include "datapath/loader.h"
+#include "datapath/testrun.h"
 #include "output/report.h"
 
 #define XDP_PASS_RC 2
@@ -53,7 +54,8 @@ static int load(void **state)
 			      .sources = 1024,
 			      .sigs = 256,
 			      .blocks = 1024,
-			      .idle_gap_ns = 100 * MS};
+			      .idle_gap_ns = 100 * MS,
+			      .replay = true};
 	char err[256];
 
 	(void)state;
@@ -73,14 +75,16 @@ static int unload(void **state)
 
 static int run_at(const uint8_t *f, size_t len, bool egress, uint64_t t)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f,
-		    .data_size_in = (__u32)len, .repeat = 1);
-	int fd = egress ? bpf_program__fd(skel->progs.tc_egress)
-			: bpf_program__fd(skel->progs.xdp_ingress);
+	static uint8_t buf[TESTRUN_HEADROOM + sizeof(frame)];
+	struct testrun_progs p;
+	uint32_t verdict;
 
-	skel->bss->replay_now_ns = t ? t : 1;
-	assert_int_equal(bpf_prog_test_run_opts(fd, &o), 0);
-	return (int)o.retval;
+	assert_true(len <= sizeof(frame));
+	memcpy(buf + TESTRUN_HEADROOM, f, len);
+	testrun_progs_from_skel(skel, &p);
+	assert_int_equal(
+	    testrun_packet(&p, egress, buf, len, t ? t : 1, &verdict), 0);
+	return (int)verdict;
 }
 
 static void ingress(const uint8_t *f, size_t len, uint64_t t)
@@ -699,7 +703,8 @@ static struct hydrascope *load_mode(bool enforce)
 			      .sigs = 256,
 			      .blocks = 1024,
 			      .idle_gap_ns = 100 * MS,
-			      .enforce = enforce};
+			      .enforce = enforce,
+			      .replay = true};
 	char err[256];
 	struct hydrascope *s = loader_open_load(&o, err, sizeof(err));
 
@@ -1771,7 +1776,8 @@ static void test_cut_survives_flood(void **state)
 			      .sigs = 64,
 			      .blocks = 16,
 			      .idle_gap_ns = 100 * MS,
-			      .enforce = true};
+			      .enforce = true,
+			      .replay = true};
 	static const uint8_t farm[4] = {100, 64, 7, 7};
 	struct hydrascope *saved = skel;
 	struct hs_tuple_rule rule = {.reason = HS_R_MANUAL};
@@ -1900,7 +1906,8 @@ static void test_decap(void **state)
 			      .enforce = true,
 			      .decap =
 				  HS_DECAP_IPIP | HS_DECAP_GRE | HS_DECAP_GUE,
-			      .gue_port = 6080};
+			      .gue_port = 6080,
+			      .replay = true};
 	static const uint8_t gre_v1[4] = {0x00, 0x01, 0x08, 0x00},
 			     gre_cut[2] = {0x00, 0x00};
 	struct hydrascope *off = skel;
@@ -2442,7 +2449,8 @@ static void test_lru_eviction(void **state)
 			      .sources = 64,
 			      .sigs = 64,
 			      .blocks = 16,
-			      .idle_gap_ns = 100 * MS};
+			      .idle_gap_ns = 100 * MS,
+			      .replay = true};
 	struct hydrascope *saved = skel, *small;
 	const int n = 3000;
 	struct hs_stats st;

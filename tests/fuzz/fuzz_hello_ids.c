@@ -24,6 +24,7 @@
 
 #include "../bpf/frames.h"
 #include "datapath/loader.h"
+#include "datapath/testrun.h"
 #include "lib/addr.h"
 #include "fingerprint/hello.h"
 #include "fingerprint/tls_fp.h"
@@ -39,7 +40,9 @@
 static struct hydrascope *skel;
 static struct ring_buffer *rb;
 static struct collector *coll;
-static uint8_t frame[MAX_STREAM + 256];
+/* the packet's time ahead of the frame (testrun.h) */
+static uint8_t frame[TESTRUN_HEADROOM + MAX_STREAM + 256];
+static struct testrun_progs progs;
 static const uint8_t srv[4] = {198, 18, 0, 1};
 /* mss 1460, sok, ts, nop, ws 7 (Linux order) */
 static const uint8_t syn_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
@@ -55,16 +58,13 @@ static void die(const char *what)
 
 static void run(const struct frame_spec *s, bool egress)
 {
-	size_t n = frame_build(s, frame, sizeof(frame));
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-		    .data_size_in = (__u32)n, .repeat = 1);
-	int fd = bpf_program__fd(egress ? skel->progs.tc_egress
-					: skel->progs.xdp_ingress);
+	size_t n = frame_build(s, frame + TESTRUN_HEADROOM,
+			       sizeof(frame) - TESTRUN_HEADROOM);
+	uint32_t verdict;
 
-	skel->bss->replay_now_ns = now += MS / 10;
-	if (bpf_prog_test_run_opts(fd, &o))
+	if (testrun_packet(&progs, egress, frame, n, now += MS / 10, &verdict))
 		die("BPF_PROG_TEST_RUN failed");
-	if (!egress && o.retval != XDP_PASS_)
+	if (!egress && verdict != XDP_PASS_)
 		die("a client packet was not passed");
 }
 
@@ -74,7 +74,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			      .sources = 1024,
 			      .sigs = 256,
 			      .blocks = 16,
-			      .idle_gap_ns = 100 * MS};
+			      .idle_gap_ns = 100 * MS,
+			      .replay = true};
 	char err[256];
 
 	(void)argc;
@@ -85,6 +86,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_hello_ids: %s (needs root)\n", err);
 		exit(1);
 	}
+	testrun_progs_from_skel(skel, &progs);
 	coll = collector_new(4096, 64);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
 			      collector_on_event, coll, NULL);

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * hydrascope replay FILE: the same BPF programs, driven by BPF_PROG_TEST_RUN
- * over the packets of a capture, with each packet's capture time fed to the
- * datapath through a .bss global. Repeat is 1: a larger repeat makes the
- * kernel swap the XDP dispatcher on every call, which costs ~300 us.
+ * over the packets of a capture, each run at its capture time (testrun.h).
  *
  * The correlator and the policy run on packet time, as they run on kernel
  * time live: indicators and decisions carry the packet time at which they
@@ -26,6 +24,7 @@
 #include "cli/session.h"
 #include "datapath/loader.h"
 #include "datapath/maps.h"
+#include "datapath/testrun.h"
 #include "decide/pipeline.h"
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
@@ -69,6 +68,7 @@ struct progress {
 
 struct replay {
 	struct session ses;
+	struct testrun_progs progs;
 	struct progress prog;
 	uint64_t packets, ingress, egress, truncated, run_errors;
 	uint64_t passed, dropped; /* ingress verdicts: XDP_PASS, XDP_DROP */
@@ -98,17 +98,13 @@ static void progress_draw(struct replay *r, struct feed *feed, const char *file)
 	r->prog.shown = true;
 }
 
-static int run_packet(struct replay *r, const struct feed_packet *p)
+static int run_packet(struct replay *r, struct feed_packet *p)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->frame,
-		    .data_size_in = (__u32)p->len, .repeat = 1);
-	int fd = p->dir == DIR_EGRESS
-		     ? bpf_program__fd(r->ses.skel->progs.tc_egress)
-		     : bpf_program__fd(r->ses.skel->progs.xdp_ingress);
 	uint64_t ts = p->ts_ns ? p->ts_ns : 1; /* 0 means "live clock" */
+	uint32_t verdict;
 
-	r->ses.skel->bss->replay_now_ns = ts;
-	if (bpf_prog_test_run_opts(fd, &o)) {
+	if (testrun_packet(&r->progs, p->dir == DIR_EGRESS, p->buf, p->len, ts,
+			   &verdict)) {
 		r->run_errors++;
 		return -1;
 	}
@@ -119,8 +115,8 @@ static int run_packet(struct replay *r, const struct feed_packet *p)
 		r->egress++;
 	} else {
 		r->ingress++;
-		r->passed += o.retval == XDP_PASS;
-		r->dropped += o.retval == XDP_DROP;
+		r->passed += verdict == XDP_PASS;
+		r->dropped += verdict == XDP_DROP;
 	}
 	r->truncated += p->truncated;
 	ring_buffer__consume(r->ses.rb);
@@ -403,6 +399,7 @@ int cmd_replay(int argc, char **argv)
 	int rc;
 
 	common_opts_init(&a.co);
+	a.co.load.replay = true;
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
@@ -422,6 +419,7 @@ int cmd_replay(int argc, char **argv)
 							    false}) ||
 	    apply_presets(&r, &a))
 		goto out;
+	testrun_progs_from_skel(r.ses.skel, &r.progs);
 	rc = feed_all(&r, feed, a.file);
 	if (rc)
 		goto out;

@@ -153,6 +153,7 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 	skel->rodata->cfg.enforce = o->enforce;
 	skel->rodata->cfg.decap = o->decap;
 	skel->rodata->cfg.gue_port = o->gue_port;
+	skel->rodata->cfg.replay = o->replay;
 	if (o->reuse_pins && reuse_pinned(skel, err, errlen)) {
 		hydrascope__destroy(skel);
 		return NULL;

@@ -19,6 +19,7 @@ struct load_opts {
 	uint16_t gue_port; /* with HS_DECAP_GUE */
 	bool enforce;	   /* drop; default is dry-run */
 	bool reuse_pins; /* reuse pinned maps of a previous instance (run) */
+	bool replay;	 /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
 };
 
 enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };

@@ -82,23 +82,25 @@ static int to_frame(struct feed *f, const uint8_t *d, size_t caplen,
 {
 	uint16_t etype;
 	int off = l3_of(f->linktype, d, caplen, &etype);
+	uint8_t *fr;
 
 	if (off < 0)
 		return -1;
 	if (f->linktype == DLT_EN10MB) {
 		p->len = caplen < FEED_MAX_FRAME ? caplen : FEED_MAX_FRAME;
-		memcpy(p->frame, d, p->len);
+		memcpy(feed_frame(p), d, p->len);
 		return 0;
 	}
 	caplen -= (size_t)off;
 	if (caplen > FEED_MAX_FRAME - ETH_HLEN)
 		caplen = FEED_MAX_FRAME - ETH_HLEN;
-	memset(p->frame, 0, 12);
-	p->frame[0] = 0x02; /* locally administered, unicast */
-	p->frame[6] = 0x02;
-	p->frame[12] = (uint8_t)(etype >> 8);
-	p->frame[13] = (uint8_t)etype;
-	memcpy(p->frame + ETH_HLEN, d + off, caplen);
+	fr = feed_frame(p);
+	memset(fr, 0, 12);
+	fr[0] = 0x02; /* locally administered, unicast */
+	fr[6] = 0x02;
+	fr[12] = (uint8_t)(etype >> 8);
+	fr[13] = (uint8_t)etype;
+	memcpy(fr + ETH_HLEN, d + off, caplen);
 	p->len = caplen + ETH_HLEN;
 	return 0;
 }
@@ -247,7 +249,7 @@ struct feed *feed_open(const char *path, const struct cidr *local,
 			goto fail;
 		}
 		if (to_frame(f, d, h->caplen, p) == 0 &&
-		    view(p->frame, p->len, &v))
+		    view(feed_frame(p), p->len, &v))
 			learn(f, &v);
 	}
 	free(p);
@@ -309,7 +311,7 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 				    ? 1
 				    : 1000);
 		p->truncated = h->caplen < h->len;
-		p->dir = direction(f, p->frame, p->len);
+		p->dir = direction(f, feed_frame(p), p->len);
 		return 1;
 	}
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "datapath/testrun.h"
 #include "lib/addr.h"
 
 #define FEED_MAX_FRAME 65550
@@ -22,8 +23,15 @@ struct feed_packet {
 	size_t len;
 	bool truncated; /* captured shorter than on the wire */
 	enum direction dir;
-	uint8_t frame[FEED_MAX_FRAME];
+	/* room for the time a test run carries ahead of the frame, then the
+	 * frame: the packet runs from here without a copy */
+	uint8_t buf[TESTRUN_HEADROOM + FEED_MAX_FRAME];
 };
+
+static inline uint8_t *feed_frame(struct feed_packet *p)
+{
+	return p->buf + TESTRUN_HEADROOM;
+}
 
 struct feed;
 
