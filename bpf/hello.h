@@ -500,7 +500,8 @@ hello_emit(struct xdp_md *ctx, const struct hs_flow_key *key,
 	ev->flags = flags;
 	ev->pad = 0;
 	if (bpf_ringbuf_output(&events, ev,
-			       sizeof(*ev) - sizeof(ev->data) + len, 0))
+			       sizeof(*ev) - sizeof(ev->data) + len,
+			       ringbuf_flags()))
 		st->ringbuf_drops++;
 	else
 		st->hello_segments++;

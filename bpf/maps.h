@@ -167,6 +167,14 @@ static __always_inline __u64 now_ns(void)
 	return bpf_ktime_get_ns();
 }
 
+/* Ring buffer events wake the consumer up live (it sleeps in epoll);
+ * replay drains the buffer itself, and a wakeup (an IPI, a VM exit under
+ * a hypervisor) is a good part of a hello's cost there. */
+static __always_inline __u64 ringbuf_flags(void)
+{
+	return cfg.replay ? BPF_RB_NO_WAKEUP : 0;
+}
+
 static __always_inline struct hs_stats *get_stats(void)
 {
 	__u32 zero = 0;

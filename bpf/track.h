@@ -155,11 +155,11 @@ static __always_inline void flow_report(const struct hs_flow_key *k,
 	ev.why = why;
 	/* no wakeup per event: userspace reads this ring at every turn of
 	 * its loop (200 ms at most) and before a round; a ring a quarter full
-	 * wakes it */
-	wake = bpf_ringbuf_query(&flow_events, BPF_RB_AVAIL_DATA) >=
-		       HS_FLOW_EVENTS_BYTES / 4
-		   ? BPF_RB_FORCE_WAKEUP
-		   : BPF_RB_NO_WAKEUP;
+	 * wakes it (never in replay, which drains it itself) */
+	wake = BPF_RB_NO_WAKEUP;
+	if (!cfg.replay && bpf_ringbuf_query(&flow_events, BPF_RB_AVAIL_DATA) >=
+			       HS_FLOW_EVENTS_BYTES / 4)
+		wake = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&flow_events, &ev, sizeof(ev), wake))
 		st->flow_event_drops++;
 	else

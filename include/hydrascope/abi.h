@@ -565,7 +565,7 @@ struct hs_config {
 	__u16 decap;	   /* enum hs_decap_kind bits; 0: none (default) */
 	__u16 gue_port;	   /* UDP destination port of GUE (HS_DECAP_GUE) */
 	/* 1: BPF_PROG_TEST_RUN replay: each packet's time comes with it
-	 * (XDP metadata, the skb's tstamp) */
+	 * (XDP metadata, the skb's tstamp), and the ring buffer wakes no one */
 	__u32 replay;
 	__u32 pad;
 };
