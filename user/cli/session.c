@@ -98,6 +98,9 @@ static int start_pipeline(struct session *s, const struct session_records *r)
 		    .env = {.iface = r->iface, .live = r->iface != NULL},
 		    .max_listed = co->corr.max_listed_sources},
 	    .adopt = r->adopt,
+	    /* replay: the same records whatever the map's hash seed or the
+	     * number of threads */
+	    .ordered = !r->iface,
 	};
 	char err[512];
 

@@ -114,6 +114,11 @@ void corr_set_fleet(struct corr *c, const struct corr_fleet *f)
 	c->fleet = f ? *f : (struct corr_fleet){0};
 }
 
+void corr_set_ordered(struct corr *c, bool on)
+{
+	c->ordered = on;
+}
+
 /* ---- expiry ------------------------------------------------------------ */
 
 /* Entries idle since before the horizon (ctx) go: one predicate per table,

@@ -199,6 +199,16 @@ struct corr;
 
 /* Attach a fleet transport (NULL: single host, the default). */
 void corr_set_fleet(struct corr *c, const struct corr_fleet *f);
+/* Fold the flows a round reads (listed by events, or the whole map) in
+ * time order, first packet then flow key, instead of the order events
+ * arrived in and the kernel map's order, which follows a random hash seed
+ * and, in a threaded replay, which thread ran first. What the correlator
+ * keeps of "the first flow" or "the last flow" (a cluster's JA4, a
+ * source's SYN signature, a member's tuple id, the recent detours) and
+ * the floating-point sums then come out the same on every run. It costs a
+ * copy and a sort of the flows a round folds: replay sets it, live does
+ * not. */
+void corr_set_ordered(struct corr *c, bool on);
 
 struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 		      size_t max_flows, size_t max_sources);

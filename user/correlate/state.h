@@ -259,6 +259,7 @@ struct corr {
 	struct table *raised;	/* u64 (kind, subject) -> struct raised */
 	struct table *sigs;	/* u64 sig id -> struct sig_info */
 	struct strpool *strs;	/* SYN signatures and AS names, interned */
+	bool ordered; /* fold each round in time order (corr_set_ordered) */
 	struct corr_stats st;
 	/* what rounds read (watch.c) */
 	struct flow_list watch;		     /* flows the next round reads */

@@ -149,6 +149,8 @@ struct round_ctx {
 	enum corr_read how; /* of flows that were not listed */
 	bool audit;	    /* count flows no event reported */
 	bool full;	    /* the whole maps are read (sources too) */
+	/* corr_set_ordered: flows to fold once the read is over */
+	struct stage *stage;
 };
 
 /* Fold a flow read from the kernel; keep it listed while it is active. */
@@ -172,6 +174,68 @@ static void read_flow(struct round_ctx *r, const struct hs_flow_key *k,
 		watch_flow(c, k, sh);
 }
 
+/* corr_set_ordered: the flows a read would fold, copied, then folded in
+ * time order (first packet, then flow key). */
+struct staged {
+	struct hs_flow_key k;
+	struct hs_flow f;
+	enum corr_read how;
+};
+
+struct stage {
+	struct staged *v;
+	size_t n, cap;
+};
+
+/* Returns false when out of memory (the caller folds at once). */
+static bool stage_push(struct stage *st, const struct hs_flow_key *k,
+		       const struct hs_flow *f, enum corr_read how)
+{
+	if (st->n == st->cap) {
+		size_t nc = st->cap ? 2 * st->cap : 1024;
+		struct staged *nv = realloc(st->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return false;
+		st->v = nv;
+		st->cap = nc;
+	}
+	st->v[st->n++] = (struct staged){*k, *f, how};
+	return true;
+}
+
+static int cmp_staged(const void *a, const void *b)
+{
+	const struct staged *x = a, *y = b;
+
+	if (x->f.first_ns != y->f.first_ns)
+		return x->f.first_ns < y->f.first_ns ? -1 : 1;
+	return memcmp(&x->k, &y->k, sizeof(x->k));
+}
+
+static void fold_staged(struct round_ctx *r, struct stage *st)
+{
+	if (!st->n)
+		return; /* nothing staged (not ordered): no array to sort */
+	qsort(st->v, st->n, sizeof(*st->v), cmp_staged);
+	for (size_t i = 0; i < st->n; i++) {
+		struct flow_shadow *sh = shadow_of(r->c, &st->v[i].k);
+
+		if (sh)
+			read_flow(r, &st->v[i].k, &st->v[i].f, sh,
+				  st->v[i].how);
+	}
+	free(st->v);
+	*st = (struct stage){0};
+}
+
+/* Nothing for fold_flow to do: the same connection, done, not moved. */
+static bool fold_idle(const struct flow_shadow *sh, const struct hs_flow *f)
+{
+	return sh->first_ns == f->first_ns && sh->done == FOLD_ALL &&
+	       sh->last_ns == f->last_ns;
+}
+
 /* A whole-map read: every flow, listed or not. */
 static int read_any(const void *key, const void *val, void *ctx)
 {
@@ -185,6 +249,10 @@ static int read_any(const void *key, const void *val, void *ctx)
 		how = CORR_READ_LISTED;
 		sh->queued = Q_NO;
 	}
+	/* what folds nothing is read at once, in any order */
+	if (r->stage && !fold_idle(sh, val) &&
+	    stage_push(r->stage, key, val, how))
+		return 0;
 	read_flow(r, key, val, sh, how);
 	return 0;
 }
@@ -237,6 +305,9 @@ static void read_listed(struct round_ctx *r, int fd, const struct flow_list *l)
 			continue;
 		}
 		table_renew(c->shadows, sh);
+		if (r->stage &&
+		    stage_push(r->stage, &l->keys[i], &f, CORR_READ_LISTED))
+			continue;
 		read_flow(r, &l->keys[i], &f, sh, CORR_READ_LISTED);
 	}
 }
@@ -295,8 +366,14 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 {
 	/* the first round after a restart reads flows no event of ours
 	 * could report: not counted */
-	struct round_ctx r = {
-	    c, now_ns, flows_over, CORR_READ_RECONCILE, !c->resync, false};
+	struct stage stage = {0};
+	struct round_ctx r = {c,
+			      now_ns,
+			      flows_over,
+			      CORR_READ_RECONCILE,
+			      !c->resync,
+			      false,
+			      c->ordered ? &stage : NULL};
 	uint64_t idx = now_ns / (c->cfg.window_s * HS_NS_PER_SEC);
 	struct flow_list l = c->watch;
 	long n, pass = -1;
@@ -335,6 +412,7 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		c->pass++;
 		n = map_each(flows_fd, sizeof(struct hs_flow_key),
 			     sizeof(struct hs_flow), read_any, &r);
+		fold_staged(&r, &stage);
 		if (n >= 0) {
 			memset(&c->flow_cur, 0, sizeof(c->flow_cur));
 			pass_done(c, n);
@@ -343,6 +421,8 @@ int corr_sweep(struct corr *c, int flows_fd, int sources_fd, uint64_t now_ns,
 		}
 	} else {
 		read_listed(&r, flows_fd, &l);
+		fold_staged(&r, &stage);
+		r.stage = NULL; /* the walk folds flows no event reported */
 		n = map_slice(flows_fd, sizeof(struct hs_flow_key),
 			      sizeof(struct hs_flow), &c->flow_cur,
 			      recon_slice(c->max_flows), read_unlisted, &r,

@@ -48,6 +48,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 		return NULL;
 	}
 	policy_set_allowlist(pl->policy, o->allowlist_fd);
+	corr_set_ordered(pl->corr, o->ordered);
 	if (o->adopt) {
 		pl->adopt_pending = true;
 		/* the maps may hold flows of the instance before us */

@@ -25,7 +25,8 @@ struct pipeline_opts {
 	struct enforce_fds enforce; /* the datapath's blocking maps */
 	int allowlist_fd;
 	struct record_out out;
-	bool adopt; /* take over blocks the maps already hold (run) */
+	bool adopt;   /* take over blocks the maps already hold (run) */
+	bool ordered; /* fold in time order (corr_set_ordered; replay) */
 };
 
 struct fleet;
