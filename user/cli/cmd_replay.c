@@ -30,6 +30,7 @@
 #include "hydrascope.skel.h"
 #include "ingest/pcap_feed.h"
 #include "lib/hstime.h"
+#include "lib/siphash.h"
 #include "output/crowdsec.h"
 #include "output/json_field.h"
 
@@ -54,6 +55,8 @@ struct replay_args {
 	size_t nblock;
 	struct preset_rule rule[MAX_PRESETS]; /* --tuple-rule */
 	size_t nrule;
+	bool seeded; /* --seed */
+	uint64_t seed;
 };
 
 /* Progress on stderr when it is a terminal, redrawn at most every
@@ -261,6 +264,16 @@ static int apply_presets(struct replay *r, const struct replay_args *a)
 	return 0;
 }
 
+static int opt_seed(void *ctx, const char *val)
+{
+	struct replay_args *a = ctx;
+
+	if (cli_parse_u64(val, 0, UINT64_MAX, &a->seed))
+		return cli_fail("--seed wants a number, got '%s'", val);
+	a->seeded = true;
+	return 0;
+}
+
 static const struct cli_option replay_options[] = {
     {"local-net", "CIDR",
      "prefix of the monitored host (repeatable); packets\n"
@@ -283,6 +296,12 @@ static const struct cli_option replay_options[] = {
     {"format", "text|json", "report format (default text)", opt_format},
     {"no-flows", NULL, "leave the flows out of the report", opt_no_flows},
     {"no-sources", NULL, "leave the sources out of the report", opt_no_sources},
+    {"seed", "N",
+     "hash keys of the userspace tables from N, not\n"
+     "random: the same capture and N give the same\n"
+     "records in the same order (keys known in\n"
+     "advance: not for hostile captures)",
+     opt_seed},
     {0},
 };
 
@@ -403,6 +422,8 @@ int cmd_replay(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	if (a.seeded)
+		hs_sipkey_seed(a.seed);
 	rc = session_open_inputs(&r.ses, &a.co);
 	if (rc)
 		goto out;
