@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * hydrascope replay FILE: the same BPF programs, driven by BPF_PROG_TEST_RUN
- * over the packets of a capture, each run at its capture time (testrun.h).
+ * over the packets of a capture, each run at its capture time (testrun.h),
+ * on --threads worker threads sharded by client address (shards.h).
  *
  * The correlator and the policy run on packet time, as they run on kernel
  * time live: indicators and decisions carry the packet time at which they
  * were raised, and decisions are written to the replay's own datapath maps
  * (dry-run unless --enforce), so that its would-drop counters show what
  * they would have stopped.
+ *
+ * Rounds are driven by packet time: the round due after a packet runs
+ * once every packet before it has run on every thread (shards_sync) and
+ * before any later one is handed over, so that it sees the maps and
+ * writes its decisions exactly where a single thread would.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,12 +35,16 @@
 #include "hydrascope/abi.h" /* before the skeleton: its .rodata uses hs_config */
 #include "hydrascope.skel.h"
 #include "ingest/pcap_feed.h"
+#include "ingest/shards.h"
 #include "lib/hstime.h"
 #include "lib/siphash.h"
 #include "output/crowdsec.h"
 #include "output/json_field.h"
 
 #define MAX_LOCAL 32
+/* Room for the hello segments of ~3,900 packets in flight on the replay
+ * threads between two drains (shards.h), four times the live size. */
+#define REPLAY_RINGBUF_BYTES (16u << 20)
 #define MAX_PRESETS 32
 
 /* A tuple rule given on the command line (--tuple-rule). */
@@ -57,6 +67,7 @@ struct replay_args {
 	size_t nrule;
 	bool seeded; /* --seed */
 	uint64_t seed;
+	unsigned threads; /* --threads, 0: one per online CPU */
 };
 
 /* Progress on stderr when it is a terminal, redrawn at most every
@@ -71,11 +82,11 @@ struct progress {
 
 struct replay {
 	struct session ses;
-	struct testrun_progs progs;
+	struct shards *shards;
 	struct progress prog;
-	uint64_t packets, ingress, egress, truncated, run_errors;
-	uint64_t passed, dropped; /* ingress verdicts: XDP_PASS, XDP_DROP */
-	uint64_t last_ts_ns;	  /* capture time of the last packet */
+	uint64_t read;		 /* packets read from the capture */
+	uint64_t last_ts_ns;	 /* capture time of the last packet */
+	struct shard_counts run; /* at the end */
 };
 
 static void progress_erase(struct progress *p)
@@ -95,39 +106,10 @@ static void progress_draw(struct replay *r, struct feed *feed, const char *file)
 	r->prog.next_ns = now + PROGRESS_NS;
 	pct = feed_progress(feed);
 	fprintf(stderr, "\r\033[Kreplay %s: %llu packets", file,
-		(unsigned long long)r->packets);
+		(unsigned long long)r->read);
 	if (pct >= 0)
 		fprintf(stderr, " (%d%%)", pct);
 	r->prog.shown = true;
-}
-
-static int run_packet(struct replay *r, struct feed_packet *p)
-{
-	uint64_t ts = p->ts_ns ? p->ts_ns : 1; /* 0 means "live clock" */
-	uint32_t verdict;
-
-	if (testrun_packet(&r->progs, p->dir == DIR_EGRESS, p->buf, p->len, ts,
-			   &verdict)) {
-		r->run_errors++;
-		return -1;
-	}
-	r->packets++;
-	if (ts > r->last_ts_ns)
-		r->last_ts_ns = ts;
-	if (p->dir == DIR_EGRESS) {
-		r->egress++;
-	} else {
-		r->ingress++;
-		r->passed += verdict == XDP_PASS;
-		r->dropped += verdict == XDP_DROP;
-	}
-	r->truncated += p->truncated;
-	ring_buffer__consume(r->ses.rb);
-	/* a round may write records to the terminal the progress is on */
-	if (r->prog.shown && r->last_ts_ns >= r->ses.pl->next_eval_ns)
-		progress_erase(&r->prog);
-	pipeline_step(r->ses.pl, r->last_ts_ns);
-	return 0;
 }
 
 /* {"type":"replay", ...}: what was run, and the ingress verdicts */
@@ -138,10 +120,11 @@ static void print_replay_record(const struct replay *r, const char *file,
 	const struct {
 		const char *k;
 		uint64_t v;
-	} f[] = {{"packets", r->packets},     {"ingress", r->ingress},
-		 {"passed", r->passed},	      {"dropped", r->dropped},
-		 {"egress", r->egress},	      {"not_run", r->run_errors},
-		 {"truncated", r->truncated}, {"unsupported", unsupported}};
+	} f[] = {
+	    {"packets", r->run.packets},     {"ingress", r->run.ingress},
+	    {"passed", r->run.passed},	     {"dropped", r->run.dropped},
+	    {"egress", r->run.egress},	     {"not_run", r->run.run_errors},
+	    {"truncated", r->run.truncated}, {"unsupported", unsupported}};
 
 	json_set_str(o, "type", "replay");
 	envelope_add(o, &r->ses.pl->out.env, r->last_ts_ns);
@@ -274,6 +257,18 @@ static int opt_seed(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_threads(void *ctx, const char *val)
+{
+	uint64_t n;
+
+	if (cli_parse_u64(val, 1, SHARDS_MAX, &n))
+		return cli_fail("--threads wants a number of threads from 1 to "
+				"%d, got '%s'",
+				SHARDS_MAX, val);
+	((struct replay_args *)ctx)->threads = (unsigned)n;
+	return 0;
+}
+
 static const struct cli_option replay_options[] = {
     {"local-net", "CIDR",
      "prefix of the monitored host (repeatable); packets\n"
@@ -302,6 +297,11 @@ static const struct cli_option replay_options[] = {
      "records in the same order (keys known in\n"
      "advance: not for hostile captures)",
      opt_seed},
+    {"threads", "N",
+     "threads running packets through the datapath\n"
+     "(default: one per online CPU, at most 16); the\n"
+     "results are those of --threads 1",
+     opt_threads},
     {0},
 };
 
@@ -338,6 +338,16 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 				"'%s'",
 				argv[first], argv[first + 1]);
 	a->file = argv[first];
+	/* the datapath keys a decapsulated packet's flow on its inner
+	 * header, which the sharding does not read (it takes the outer
+	 * addresses): one thread, then */
+	if (a->co.load.decap) {
+		if (a->threads > 1)
+			return cli_fail("--threads %u: a replay with --decap "
+					"runs on one thread",
+					a->threads);
+		a->threads = 1;
+	}
 	return 0;
 }
 
@@ -347,15 +357,18 @@ static void print_replay_line(const struct replay *r, const char *file,
 	printf("replay %s: %llu packets (%llu in: %llu passed, %llu dropped; "
 	       "%llu out), %llu not run, %llu truncated in capture, %llu "
 	       "unsupported link layer\n",
-	       file, (unsigned long long)r->packets,
-	       (unsigned long long)r->ingress, (unsigned long long)r->passed,
-	       (unsigned long long)r->dropped, (unsigned long long)r->egress,
-	       (unsigned long long)r->run_errors,
-	       (unsigned long long)r->truncated,
+	       file, (unsigned long long)r->run.packets,
+	       (unsigned long long)r->run.ingress,
+	       (unsigned long long)r->run.passed,
+	       (unsigned long long)r->run.dropped,
+	       (unsigned long long)r->run.egress,
+	       (unsigned long long)r->run.run_errors,
+	       (unsigned long long)r->run.truncated,
 	       (unsigned long long)unsupported);
 }
 
-/* Every packet of the capture through the datapath, in capture order. */
+/* Every packet of the capture through the datapath, a round whenever one
+ * is due by packet time. */
 static int feed_all(struct replay *r, struct feed *feed, const char *file)
 {
 	struct feed_packet *pkt = malloc(sizeof(*pkt));
@@ -367,19 +380,80 @@ static int feed_all(struct replay *r, struct feed *feed, const char *file)
 		return 1;
 	}
 	while ((n = feed_next(feed, pkt, err, sizeof(err))) > 0) {
-		if (run_packet(r, pkt) && r->run_errors == 1) {
-			progress_erase(&r->prog);
-			fprintf(
-			    stderr, "hydrascope: packet %llu not run: %s\n",
-			    (unsigned long long)(r->packets + r->run_errors),
-			    strerror(errno));
+		uint64_t ts = pkt->ts_ns ? pkt->ts_ns : 1;
+
+		if (shards_put(r->shards, pkt, ++r->read)) {
+			n = -1;
+			snprintf(err, sizeof(err), "out of memory");
+			break;
 		}
-		if (r->prog.on && !(r->packets & 1023))
+		if (ts > r->last_ts_ns)
+			r->last_ts_ns = ts;
+		if (pipeline_due(r->ses.pl, r->last_ts_ns)) {
+			shards_sync(r->shards);
+			/* its records may go to the progress' terminal */
+			progress_erase(&r->prog);
+		}
+		pipeline_step(r->ses.pl, r->last_ts_ns);
+		if (r->prog.on && !(r->read & 1023))
 			progress_draw(r, feed, file);
 	}
+	shards_sync(r->shards);
 	progress_erase(&r->prog);
 	free(pkt);
+	shards_counts(r->shards, &r->run);
+	if (r->run.run_errors)
+		fprintf(stderr, "hydrascope: packet %llu not run: %s\n",
+			(unsigned long long)r->run.first_error,
+			strerror(r->run.first_errno));
 	if (n < 0) {
+		cli_fail("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
+static void drain_ring(void *ctx)
+{
+	ring_buffer__consume(ctx);
+}
+
+/* One thread per online CPU by default, at most DEFAULT_THREADS_MAX: past
+ * that the main thread (capture, fingerprints, rounds) is the limit. */
+#define DEFAULT_THREADS_MAX 16
+
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1			 ? 1
+	       : n > DEFAULT_THREADS_MAX ? DEFAULT_THREADS_MAX
+					 : (unsigned)n;
+}
+
+/* Events of a ring buffer record, its 8-byte header included, at most. */
+static size_t ring_room(const struct bpf_map *m, size_t event)
+{
+	return bpf_map__max_entries(m) / ((event + 8 + 7) / 8 * 8);
+}
+
+static int start_shards(struct replay *r, unsigned threads)
+{
+	struct shards_opts o = {
+	    .threads = threads ? threads : default_threads(),
+	    /* a hello segment: its header and up to HS_HELLO_CAP bytes */
+	    .max_hellos = ring_room(r->ses.skel->maps.events,
+				    sizeof(struct hs_hello_seg)),
+	    .max_packets = ring_room(r->ses.skel->maps.flow_events,
+				     sizeof(struct hs_flow_event)),
+	    .drain = drain_ring,
+	    .ctx = r->ses.rb,
+	};
+	char err[256];
+
+	testrun_progs_from_skel(r->ses.skel, &o.progs);
+	r->shards = shards_new(&o, err, sizeof(err));
+	if (!r->shards) {
 		cli_fail("%s", err);
 		return 1;
 	}
@@ -401,7 +475,7 @@ static void warn_missing(const struct replay *r, const struct replay_args *a,
 				"without the relay signal\n",
 				a->local_arg[i], a->file);
 	map_fds_from_skel(r->ses.skel, &m);
-	if (r->packets && !stats_read(m.stats, &st) && !st.syn)
+	if (r->run.packets && !stats_read(m.stats, &st) && !st.syn)
 		fprintf(stderr,
 			"hydrascope: warning: no TCP SYN in %s: no OS "
 			"fingerprints or round-trip times (did the capture "
@@ -419,6 +493,7 @@ int cmd_replay(int argc, char **argv)
 
 	common_opts_init(&a.co);
 	a.co.load.replay = true;
+	a.co.load.ringbuf_bytes = REPLAY_RINGBUF_BYTES;
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
@@ -440,7 +515,8 @@ int cmd_replay(int argc, char **argv)
 							    false}) ||
 	    apply_presets(&r, &a))
 		goto out;
-	testrun_progs_from_skel(r.ses.skel, &r.progs);
+	if (start_shards(&r, a.threads))
+		goto out;
 	rc = feed_all(&r, feed, a.file);
 	if (rc)
 		goto out;
@@ -464,8 +540,9 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	session_summary(&r.ses, stdout, a.fmt, r.last_ts_ns);
-	rc = r.run_errors ? 1 : 0;
+	rc = r.run.run_errors ? 1 : 0;
 out:
+	shards_free(r.shards);
 	session_close(&r.ses);
 	feed_close(feed);
 	return rc;

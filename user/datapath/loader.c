@@ -144,6 +144,12 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 		hydrascope__destroy(skel);
 		return NULL;
 	}
+	if (o->ringbuf_bytes &&
+	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes)) {
+		snprintf(err, errlen, "cannot size the ring buffer");
+		hydrascope__destroy(skel);
+		return NULL;
+	}
 	if (bpf_map__set_max_entries(skel->maps.blocklist, o->blocks)) {
 		snprintf(err, errlen, "cannot size the blocklist");
 		hydrascope__destroy(skel);

@@ -20,6 +20,7 @@ struct load_opts {
 	bool enforce;	   /* drop; default is dry-run */
 	bool reuse_pins; /* reuse pinned maps of a previous instance (run) */
 	bool replay;	 /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
+	uint32_t ringbuf_bytes; /* the events ring buffer, 0: the default */
 };
 
 enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };

@@ -107,6 +107,11 @@ void pipeline_finish(struct pipeline *pl, uint64_t now_ns)
 	round_at(pl, now_ns, true, true);
 }
 
+bool pipeline_due(const struct pipeline *pl, uint64_t now_ns)
+{
+	return pl->started && now_ns >= pl->next_eval_ns;
+}
+
 bool pipeline_step(struct pipeline *pl, uint64_t now_ns)
 {
 	bool verify;

@@ -53,6 +53,9 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, char *err,
 void pipeline_free(struct pipeline *pl);
 /* Run a round if one is due at now_ns. Returns true when one ran. */
 bool pipeline_step(struct pipeline *pl, uint64_t now_ns);
+/* Whether pipeline_step(now_ns) would run a round (the first step only
+ * starts the clock). */
+bool pipeline_due(const struct pipeline *pl, uint64_t now_ns);
 /* Decisions other hosts took (self-contained records from the fleet's
  * stream: action, prefix or tuple_id, expires_ns in wall-clock time, ttl_s)
  * go through the policy (allowlist, caps, idempotence) and, when any

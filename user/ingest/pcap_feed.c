@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hydrascope/tuple.h"
 #include "lib/hstime.h"
 #include "lib/table.h"
 
@@ -108,6 +109,7 @@ static int to_frame(struct feed *f, const uint8_t *d, size_t caplen,
 /* Minimal header walk for direction decisions (userspace, not the datapath). */
 struct l4view {
 	struct hs_addr src, dst;
+	bool ip; /* src and dst read (whatever view() returned) */
 	uint16_t sport, dport;
 	uint8_t flags;
 	const uint8_t *payload;
@@ -115,6 +117,9 @@ struct l4view {
 	bool tcp;
 };
 
+/* True for IPv4 or IPv6 carrying TCP (no IPv6 extension header); the
+ * addresses are read from any IP header. VLAN tags are walked as the
+ * datapath's parser walks them (HS_MAX_VLAN). */
 static bool view(const uint8_t *fr, size_t len, struct l4view *v)
 {
 	size_t off = ETH_HLEN, l4;
@@ -125,22 +130,29 @@ static bool view(const uint8_t *fr, size_t len, struct l4view *v)
 	if (len < ETH_HLEN)
 		return false;
 	et = (uint16_t)(fr[12] << 8 | fr[13]);
-	while ((et == 0x8100 || et == 0x88a8) && tags++ < 2 && off + 4 <= len) {
+	while ((et == 0x8100 || et == 0x88a8) && tags++ < HS_MAX_VLAN &&
+	       off + 4 <= len) {
 		et = (uint16_t)(fr[off + 2] << 8 | fr[off + 3]);
 		off += 4;
 	}
 	if (et == 0x0800) {
-		if (off + 20 > len || fr[off + 9] != 6)
+		if (off + 20 > len)
 			return false;
 		addr_from_v4(&v->src, fr + off + 12);
 		addr_from_v4(&v->dst, fr + off + 16);
+		v->ip = true;
+		if (fr[off + 9] != 6)
+			return false;
 		l4 = off + (size_t)(fr[off] & 15) * 4;
 	} else if (et == 0x86dd) {
-		if (off + 40 > len || fr[off + 6] != 6)
-			return false; /* extension headers: direction by address
-				       */
+		if (off + 40 > len)
+			return false;
 		addr_from_v6(&v->src, fr + off + 8);
 		addr_from_v6(&v->dst, fr + off + 24);
+		v->ip = true;
+		if (fr[off + 6] != 6)
+			return false; /* extension headers: direction by address
+				       */
 		l4 = off + 40;
 	} else {
 		return false;
@@ -264,26 +276,40 @@ fail:
 	return NULL;
 }
 
-static enum direction direction(struct feed *f, const uint8_t *fr, size_t len)
+/* viewed: what view() returned for v. */
+static enum direction direction(struct feed *f, const struct l4view *v,
+				bool viewed)
 {
-	struct l4view v;
 	struct endpoint e;
 
-	if (!view(fr, len, &v))
+	if (!viewed)
 		return DIR_INGRESS;
 	if (f->nlocal) {
 		/* both sides looked at: local_seen must see every match */
-		bool src = is_local(f, &v.src), dst = is_local(f, &v.dst);
+		bool src = is_local(f, &v->src), dst = is_local(f, &v->dst);
 
 		return src && !dst ? DIR_EGRESS : DIR_INGRESS;
 	}
-	if (!v.tcp)
+	if (!v->tcp)
 		return DIR_INGRESS;
-	e = ep(&v.dst, v.dport);
+	e = ep(&v->dst, v->dport);
 	if (table_get(f->servers, &e))
 		return DIR_INGRESS;
-	e = ep(&v.src, v.sport);
+	e = ep(&v->src, v->sport);
 	return table_get(f->servers, &e) ? DIR_EGRESS : DIR_INGRESS;
+}
+
+/* The address the datapath keys the packet's flow and source on: the
+ * source of what XDP sees, the destination of what TC sees. */
+static uint64_t client_hash(const struct l4view *v, enum direction dir)
+{
+	const struct hs_addr *a = dir == DIR_EGRESS ? &v->dst : &v->src;
+	uint64_t w[2];
+
+	if (!v->ip)
+		return 0;
+	memcpy(w, a->b, sizeof(w));
+	return hs_mix64(w[0] ^ hs_mix64(w[1]));
 }
 
 int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
@@ -291,6 +317,8 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 	for (;;) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
+		struct l4view v;
+		bool viewed;
 		int rc = pcap_next_ex(f->pc, &h, &d);
 
 		if (rc == PCAP_ERROR_BREAK)
@@ -311,7 +339,11 @@ int feed_next(struct feed *f, struct feed_packet *p, char *err, size_t errlen)
 				    ? 1
 				    : 1000);
 		p->truncated = h->caplen < h->len;
-		p->dir = direction(f, feed_frame(p), p->len);
+		viewed = view(feed_frame(p), p->len, &v);
+		p->dir = direction(f, &v, viewed);
+		p->client = client_hash(&v, p->dir);
+		/* no payload bytes after a TCP header: nothing for the ring */
+		p->may_event = p->dir == DIR_INGRESS && !(v.tcp && !v.plen);
 		return 1;
 	}
 }

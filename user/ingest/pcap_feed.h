@@ -23,6 +23,12 @@ struct feed_packet {
 	size_t len;
 	bool truncated; /* captured shorter than on the wire */
 	enum direction dir;
+	/* a hash of the client's address (0: not IP): what the datapath keys
+	 * flows and sources on, so the shard of a threaded replay */
+	uint64_t client;
+	/* XDP may send a ring buffer event for it: an ingress packet, unless
+	 * its TCP header is followed by no byte */
+	bool may_event;
 	/* room for the time a test run carries ahead of the frame, then the
 	 * frame: the packet runs from here without a copy */
 	uint8_t buf[TESTRUN_HEADROOM + FEED_MAX_FRAME];
