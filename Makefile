@@ -50,6 +50,7 @@ help:
 	@echo "  make bench      datapath ns/packet vs a bare XDP_PASS and xdp-filter (BPF_PROG_TEST_RUN),"
 	@echo "                  memory at 100k/1M flows, replay vs tshark and p0f on >= 1M packets,"
 	@echo "                  live veth packets/s with and without hydrascope (build/bench.json)"
+	@echo "  make bench-replay  the replay part of make bench alone (replay --threads 1/2/N)"
 	@echo "  make bench-detect-live  a live farm of real proxies (36 exits, 6 device stacks,"
 	@echo "                  detours 5-100 ms) among real users and browsers; recall, cuts,"
 	@echo "                  benign flagged/blocked (build/bench-detect-live/score.json)"
@@ -400,12 +401,22 @@ bench: all deps-bench $(BUILD)/bench_datapath $(BUILD)/bench_memory $(BUILD)/ben
 	@$(BUILD)/bench_datapath $(BUILD)/bench-datapath.json $(BUILD)/bench_pass.bpf.o $(XDP_FILTER_OBJ)
 	@$(BUILD)/bench_memory 100000 > $(BUILD)/bench-memory-100k.json
 	@$(BUILD)/bench_memory 1000000 > $(BUILD)/bench-memory-1m.json
-	@python3 tools/bench/bench_replay.py $(BUILD)/bench-replay.pcap > $(BUILD)/bench-replay.json
+	@python3 tools/bench/bench_replay.py $(BUILD)/bench-replay.pcap \
+		$(BUILD)/bench-replay-scenario.pcap > $(BUILD)/bench-replay.json
 	@tools/bench/bench_live.sh > $(BUILD)/bench-live.json
 	@python3 tools/bench/report.py $(BUILD)/bench.json $(BUILD)/bench-datapath.json \
 		$(BUILD)/bench-memory-100k.json $(BUILD)/bench-memory-1m.json \
 		$(BUILD)/bench-replay.json $(BUILD)/bench-live.json
 
+
+# The replay part of make bench alone: hydrascope, tshark and p0f on the
+# bench capture, and replay --threads 1, 2 and one per CPU on it and on a
+# scenario capture (build/bench-replay.json and its table).
+.PHONY: bench-replay
+bench-replay: all deps-bench
+	@python3 tools/bench/bench_replay.py $(BUILD)/bench-replay.pcap \
+		$(BUILD)/bench-replay-scenario.pcap > $(BUILD)/bench-replay.json
+	@python3 tools/bench/report.py --replay $(BUILD)/bench-replay.json
 
 # The fleet transport against a real redis-server and three live instances:
 # decisions/s through the stream, decision-to-enforcement time on every

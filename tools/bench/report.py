@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Merge the benchmark pieces into build/bench.json and print the memory,
-replay and live tables (bench_datapath prints its own)."""
+replay and live tables (bench_datapath prints its own); with --replay
+FILE, the replay tables of bench_replay.py's output only."""
 import json
 import sys
 
@@ -10,7 +11,27 @@ def load(path):
         return json.loads(f.read())
 
 
+def print_replay(r):
+    print("\nreplay of %s (%d packets)" % (r["capture"], r["packets"]))
+    for name, t in r["tools"].items():
+        print("  %-11s %8.2f s %10d packets/s  max RSS %7.1f MB" % (
+            name, t["seconds"], t["packets_per_s"], t["max_rss_mb"]))
+    print("  hydrascope / tshark: %.2fx (target: >= 5x)" % r["hydrascope_vs_tshark"])
+    print("\nreplay --threads (%d CPUs)  packets   threads  seconds   packets/s  vs 1 thread" %
+          r["cpus"])
+    goals = {"bench": 500000, "scenario": 600000}
+    for name, c in r["scaling"].items():
+        one = c["threads"]["1"]["packets_per_s"]
+        for t, v in c["threads"].items():
+            print("  %-24s %9d %9s %8.2f %11d %10.2fx" % (
+                name, c["packets"], t, v["seconds"], v["packets_per_s"], v["packets_per_s"] / one))
+        print("  (target on %s: >= %d packets/s)" % (name, goals.get(name, 0)))
+
+
 def main():
+    if sys.argv[1:2] == ["--replay"]:
+        print_replay(load(sys.argv[2]))
+        return
     out, datapath, mem100k, mem1m, replay, live = sys.argv[1:7]
     res = {"datapath": load(datapath), "memory": [load(mem100k), load(mem1m)],
            "replay": load(replay), "live": load(live)}
@@ -31,12 +52,7 @@ def main():
                   m["steady_round_ms"] - m["steady_read_ms"], m["flows_reconciled"]))
     print("  (targets: <= 128 B/flow in the kernel, RSS <= 400 MB at 1M flows, "
           "a round <= 300 ms at 1M flows)")
-    r = res["replay"]
-    print("\nreplay of %s (%d packets)" % (r["capture"], r["packets"]))
-    for name, t in r["tools"].items():
-        print("  %-11s %8.2f s %10d packets/s  max RSS %7.1f MB" % (
-            name, t["seconds"], t["packets_per_s"], t["max_rss_mb"]))
-    print("  hydrascope / tshark: %.2fx (target: >= 5x)" % r["hydrascope_vs_tshark"])
+    print_replay(res["replay"])
     print("\nlive, veth between namespaces  UDP 64 B pkt/s   TCP upload MB/s  segments/s")
     for name, v in res["live"].items():
         if v is None:
