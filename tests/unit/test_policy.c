@@ -422,6 +422,38 @@ static void test_policy_reasons(void **state)
 	policy_free(p);
 }
 
+/* policy_check_allowlist: the allowlist's emptiness is read once a round;
+ * an empty one costs no lookup, an entry counts from the next check. */
+static void test_policy_allowlist_check(void **state)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
+	struct hs_lpm_key k = lpm("10.9.1.1/32"), allow = lpm("10.9.0.0/16");
+	struct hs_allow av = {0};
+	struct corr_config cfg;
+	struct policy *p;
+	int afd;
+
+	(void)state;
+	corr_config_defaults(&cfg);
+	p = policy_new(&cfg);
+	assert_non_null(p);
+	assert_false(policy_allowlisted(p, &k)); /* no allowlist at all */
+	afd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "test_allow", sizeof(k),
+			     sizeof(av), 16, &mo);
+	assert_true(afd >= 0);
+	policy_set_allowlist(p, afd);
+	policy_check_allowlist(p);
+	assert_int_equal(bpf_map_update_elem(afd, &allow, &av, BPF_ANY), 0);
+	assert_false(policy_allowlisted(p, &k)); /* empty at the check */
+	policy_check_allowlist(p);
+	assert_true(policy_allowlisted(p, &k));
+	assert_int_equal(bpf_map_delete_elem(afd, &allow), 0);
+	policy_check_allowlist(p);
+	assert_false(policy_allowlisted(p, &k));
+	policy_free(p);
+	close(afd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_cluster),
 	    cmocka_unit_test(test_policy_remote),
 	    cmocka_unit_test(test_policy_reasons),
+	    cmocka_unit_test(test_policy_allowlist_check),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

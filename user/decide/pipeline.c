@@ -77,6 +77,7 @@ static void round_at(struct pipeline *pl, uint64_t now_ns, bool verify,
 	/* live, every round: an NTP step since the last one moves the
 	 * records of this round with it */
 	envelope_refresh(&pl->out.env);
+	policy_check_allowlist(pl->policy);
 	if (corr_sweep(pl->corr, pl->flows_fd, pl->sources_fd, now_ns, final))
 		fprintf(stderr, "hydrascope: map sweep failed\n");
 	corr_eval(pl->corr, now_ns, &sink);

@@ -49,6 +49,8 @@ struct group_state {
 struct policy {
 	struct corr_config cfg;
 	int allow_fd;
+	/* the allowlist held an entry at the last policy_check_allowlist */
+	bool allow_any;
 	struct table *blocks;	 /* block_key -> desired_block */
 	struct table *rules;	 /* u64 -> desired_rule */
 	struct table *offences;	 /* block_key -> offence */
@@ -126,6 +128,15 @@ void policy_free(struct policy *p)
 void policy_set_allowlist(struct policy *p, int allow_fd)
 {
 	p->allow_fd = allow_fd;
+	p->allow_any = allow_fd >= 0;
+}
+
+void policy_check_allowlist(struct policy *p)
+{
+	struct hs_lpm_key k;
+
+	p->allow_any =
+	    p->allow_fd >= 0 && !bpf_map_get_next_key(p->allow_fd, NULL, &k);
 }
 
 bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k)
@@ -136,7 +147,7 @@ bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k)
 	/* an LPM lookup considers at most q.prefixlen bits: a hit is an
 	 * allowlist entry at least as wide as the prefix, covering all of it
 	 * (narrower entries inside it win in the datapath, per packet) */
-	if (p->allow_fd < 0)
+	if (!p->allow_any)
 		return false;
 	return bpf_map_lookup_elem(p->allow_fd, &q, &v) == 0;
 }

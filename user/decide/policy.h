@@ -109,6 +109,12 @@ struct policy *policy_new(const struct corr_config *cfg);
 void policy_free(struct policy *p);
 /* The allowlist map (LPM trie of hs_lpm_key -> hs_allow); -1: none. */
 void policy_set_allowlist(struct policy *p, int allow_fd);
+/* Whether the allowlist holds anything, read once a round (one system
+ * call): while it is empty, as it usually is, no decision and no block
+ * write looks an entry up. An entry added during the round is seen at the
+ * next; meanwhile the datapath checks the allowlist itself on every block
+ * hit, and the next verify round lifts the blocks it covers. */
+void policy_check_allowlist(struct policy *p);
 bool policy_allowlisted(const struct policy *p, const struct hs_lpm_key *k);
 /* An ind_sink callback (ctx is the policy). */
 void policy_on_indicator(void *ctx, const struct indicator *ind);
