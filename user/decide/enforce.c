@@ -96,16 +96,20 @@ static void write_batch(int fd, void *keys, void *vals, size_t ksz, size_t vsz,
 					     (char *)vals + i * vsz, BPF_ANY);
 }
 
-static void delete_batch(int fd, void *keys, size_t ksz, size_t n)
+/* Returns how many were deleted. */
+static size_t delete_batch(int fd, void *keys, size_t ksz, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 count = (__u32)n;
+	size_t done;
 
 	if (!n || !bpf_map_delete_batch(fd, keys, &count, &opts))
-		return;
+		return n;
 	/* ENOENT stops a batch: finish one by one */
+	done = count;
 	for (size_t i = count; i < n; i++)
-		bpf_map_delete_elem(fd, (char *)keys + i * ksz);
+		done += !bpf_map_delete_elem(fd, (char *)keys + i * ksz);
+	return done;
 }
 
 /* ---- blocks -------------------------------------------------------------- */
@@ -434,35 +438,47 @@ size_t enforcer_adopt(struct enforcer *e, struct policy *p, uint64_t now_ns)
 
 /* The datapath removes a lapsed cut when the flow sends again; a flow that
  * went quiet leaves its entry behind. Verify rounds remove those, so the
- * bounded cuts map keeps room for new cuts. */
-#define CUT_SWEEP 256
+ * bounded cuts map keeps room for new cuts: read in batches, deleted in
+ * batches (it was two system calls an entry). */
+struct cut_sweep {
+	uint64_t now;
+	struct hs_flow_key *gone;
+	size_t n, cap;
+};
+
+static int cut_lapsed(const void *key, const void *val, void *ctx)
+{
+	struct cut_sweep *cs = ctx;
+	const struct hs_cut *c = val;
+
+	if (c->expires_ns > cs->now)
+		return 0;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 256;
+		struct hs_flow_key *g = realloc(cs->gone, cap * sizeof(*g));
+
+		if (!g)
+			return 1; /* the rest at the next verify round */
+		cs->gone = g;
+		cs->cap = cap;
+	}
+	memcpy(&cs->gone[cs->n++], key, sizeof(*cs->gone));
+	return 0;
+}
 
 static void sweep_cuts(struct enforcer *e, uint64_t now)
 {
-	struct hs_flow_key k, next, gone[CUT_SWEEP];
-	struct hs_cut c;
-	size_t n = 0, i;
-	bool have = false;
+	struct cut_sweep cs = {.now = now};
 
 	if (e->fd.cuts <= 0)
 		return;
-	while (!bpf_map_get_next_key(e->fd.cuts, have ? &k : NULL, &next)) {
-		k = next;
-		have = true;
-		if (bpf_map_lookup_elem(e->fd.cuts, &k, &c) ||
-		    c.expires_ns > now)
-			continue;
-		gone[n++] = k;
-		if (n == CUT_SWEEP) {
-			for (i = 0; i < n; i++)
-				if (!bpf_map_delete_elem(e->fd.cuts, &gone[i]))
-					e->st.cuts_expired++;
-			n = 0;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(e->fd.cuts, &gone[i]))
-			e->st.cuts_expired++;
+	map_each(e->fd.cuts, sizeof(struct hs_flow_key), sizeof(struct hs_cut),
+		 cut_lapsed, &cs);
+	for (size_t i = 0; i < cs.n; i += BATCH)
+		e->st.cuts_expired +=
+		    delete_batch(e->fd.cuts, cs.gone + i, sizeof(*cs.gone),
+				 cs.n - i < BATCH ? cs.n - i : BATCH);
+	free(cs.gone);
 }
 
 void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
