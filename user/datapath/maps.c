@@ -2,6 +2,7 @@
 /* The map fds the readers share: from a loaded skeleton or from the pins
  * of a running instance; whole-map dumps and the per-CPU counter sum. */
 #include "datapath/maps.h"
+#include "datapath/mapiter.h"
 #include "lib/paths.h"
 
 #include <errno.h>
@@ -79,35 +80,42 @@ int stats_read(int fd, struct hs_stats *sum)
 }
 
 /* Load every entry of a hash map into an array (bounded by the map). */
+struct dump {
+	unsigned char *buf;
+	size_t cap, n, ksz, vsz;
+};
+
+static int dump_one(const void *key, const void *val, void *ctx)
+{
+	struct dump *d = ctx;
+	unsigned char *r = d->buf + d->n * (d->ksz + d->vsz);
+
+	memcpy(r, key, d->ksz);
+	memcpy(r + d->ksz, val, d->vsz);
+	return ++d->n == d->cap;
+}
+
 void *dump_map(int fd, size_t ksz, size_t vsz, size_t *n)
 {
 	struct bpf_map_info info = {0};
 	__u32 ilen = sizeof(info);
-	unsigned char *buf, *key, *prev = NULL;
-	size_t cap, cnt = 0, rec = ksz + vsz;
+	struct dump d = {.ksz = ksz, .vsz = vsz};
 
 	*n = 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		return NULL;
-	cap = info.max_entries ? info.max_entries : 1;
-	buf = malloc(cap * rec);
-	key = malloc(ksz);
-	if (!buf || !key) {
-		free(buf);
-		free(key);
+	d.cap = info.max_entries ? info.max_entries : 1;
+	d.buf = malloc(d.cap * (ksz + vsz));
+	if (!d.buf)
+		return NULL;
+	/* batched where the map type allows (a system call per 1,024
+	 * entries, not two per entry) */
+	if (map_each(fd, ksz, vsz, dump_one, &d) < 0) {
+		free(d.buf);
 		return NULL;
 	}
-	while (cnt < cap && bpf_map_get_next_key(fd, prev, key) == 0) {
-		unsigned char *r = buf + cnt * rec;
-
-		memcpy(r, key, ksz);
-		if (bpf_map_lookup_elem(fd, key, r + ksz) == 0)
-			cnt++;
-		prev = r; /* the stored copy of the key */
-	}
-	free(key);
-	*n = cnt;
-	return buf;
+	*n = d.n;
+	return d.buf;
 }
 
 void map_fds_from_skel(const struct hydrascope *skel, struct map_fds *m)

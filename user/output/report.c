@@ -20,6 +20,7 @@
 #include "fingerprint/tcpsig.h"
 #include "ingest/collector.h"
 #include "lib/addr.h"
+#include "lib/table.h"
 #include "fingerprint/client_family.h"
 #include "hydrascope/tuple.h"
 #include "output/community_id.h"
@@ -95,21 +96,43 @@ static void add_cadence(json_object *o, const struct hs_cadence *c)
 	json_set_u64(o, "burst_size_var", c->size_var);
 }
 
+/* What the records show of a signature: no pointer into p0f_db_match()'s
+ * buffers, which the next match overwrites, so that it can be kept. */
 struct sig_view {
 	bool ok;
 	struct hs_tcp_sig sig;
 	char raw[256];
-	struct p0f_match m;
+	const char *label; /* the p0f match, NULL if none */
+	bool fuzzy;
+	enum os_class os;
 };
 
-static void sig_lookup(const struct report_ctx *r, __u64 id, struct sig_view *v)
+/* A signature as the records show it; seen is a cache by id (may be NULL):
+ * a few dozen signatures serve tens of thousands of flows, each looked up
+ * (a system call), formatted and matched against the p0f database once. */
+static void sig_lookup(const struct report_ctx *r, struct table *seen, __u64 id,
+		       struct sig_view *v)
 {
+	const struct sig_view *c = seen && id ? table_get(seen, &id) : NULL;
+	struct sig_view *add;
+	struct p0f_match m;
+
+	if (c) {
+		*v = *c;
+		return;
+	}
 	memset(v, 0, sizeof(*v));
 	if (!id || bpf_map_lookup_elem(r->maps->sigs, &id, &v->sig))
 		return;
 	v->ok = true;
 	tcpsig_format(&v->sig, v->raw, sizeof(v->raw));
-	p0f_db_match(r->p0f, &v->sig, &v->m);
+	p0f_db_match(r->p0f, &v->sig, &m);
+	v->label = m.label;
+	v->fuzzy = m.fuzzy;
+	v->os = tcpsig_os_class(&v->sig, &m);
+	add = seen ? table_get_or_add(seen, &id, NULL) : NULL;
+	if (add)
+		*add = *v;
 }
 
 static void flags_str(__u32 f, char *out, size_t cap)
@@ -221,7 +244,8 @@ static void retry_json(const struct report_ctx *r, const struct flow_rec *fr,
 	json_object_object_add(o, "retry_hello", h);
 }
 
-static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
+static void flow_json(const struct report_ctx *r, const struct flow_rec *fr,
+		      struct table *sigs)
 {
 	const struct hs_flow *f = &fr->v;
 	struct fp_view view;
@@ -233,7 +257,7 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 	char cid[COMMUNITY_ID_LEN];
 	struct sig_view sv;
 
-	sig_lookup(r, f->sig_id, &sv);
+	sig_lookup(r, sigs, f->sig_id, &sv);
 	flags_str(f->flags, fl, sizeof(fl));
 	json_set_str(o, "type", "flow");
 	add_envelope(r, o);
@@ -258,9 +282,9 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 		json_set_u64(o, "hops", tcpsig_distance(&sv.sig));
 		json_object_object_add(
 		    o, "os",
-		    sv.m.label ? json_object_new_string(sv.m.label) : NULL);
+		    sv.label ? json_object_new_string(sv.label) : NULL);
 		json_object_object_add(o, "os_fuzzy",
-				       json_object_new_boolean(sv.m.fuzzy));
+				       json_object_new_boolean(sv.fuzzy));
 	}
 	if (f->flags & HS_F_TUPLE) {
 		snprintf(tid, sizeof(tid), "%016" PRIx64,
@@ -280,13 +304,11 @@ static void flow_json(const struct report_ctx *r, const struct flow_rec *fr)
 		    o, "client_family",
 		    client_family_name((enum client_family)fp->family));
 		if (sv.ok) {
-			enum os_class oc = tcpsig_os_class(&sv.sig, &sv.m);
-
-			json_set_str(o, "os_class", os_class_name(oc));
+			json_set_str(o, "os_class", os_class_name(sv.os));
 			json_object_object_add(
 			    o, "stack_implausibility",
 			    json_object_new_double(stack_implausibility(
-				(enum client_family)fp->family, oc)));
+				(enum client_family)fp->family, sv.os)));
 		}
 		set_str_or_null(o, "sni", fp->sni);
 		set_str_or_null(o, "alpn", fp->alpn);
@@ -325,7 +347,8 @@ static void fmt_us(char *buf, size_t cap, long us)
 		snprintf(buf, cap, "%.3fms", (double)us / 1000.0);
 }
 
-static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
+static void flow_text(const struct report_ctx *r, const struct flow_rec *fr,
+		      struct table *sigs)
 {
 	const struct hs_flow *f = &fr->v;
 	struct fp_view view;
@@ -336,7 +359,7 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 	char first[48], last[48], cid[COMMUNITY_ID_LEN];
 	struct sig_view sv;
 
-	sig_lookup(r, f->sig_id, &sv);
+	sig_lookup(r, sigs, f->sig_id, &sv);
 	time_local(envelope_wall(&r->env, f->first_ns), first, sizeof(first));
 	time_local(envelope_wall(&r->env, f->last_ns), last, sizeof(last));
 	if (community_id_v1(&fr->k.client, fr->k.cport, &fr->k.server,
@@ -357,8 +380,8 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 		cid);
 	if (sv.ok)
 		fprintf(r->out, "    tcp  %s  os=%s%s hops=%u\n", sv.raw,
-			sv.m.label ? sv.m.label : "?",
-			sv.m.fuzzy ? " (fuzzy)" : "", tcpsig_distance(&sv.sig));
+			sv.label ? sv.label : "?", sv.fuzzy ? " (fuzzy)" : "",
+			tcpsig_distance(&sv.sig));
 	if (f->flags & HS_F_HELLO_CONFLICT || (fp && fp->conflict))
 		fprintf(r->out, "    tls  hello conflict: two versions of "
 				"the hello were sent\n");
@@ -385,7 +408,8 @@ static void flow_text(const struct report_ctx *r, const struct flow_rec *fr)
 			f->cad.bursts, (double)f->cad.ivl_mean_us / 1000.0);
 }
 
-static void source_out(const struct report_ctx *r, const void *rec)
+static void source_out(const struct report_ctx *r, const void *rec,
+		       struct table *sigs)
 {
 	const struct source_rec *sr = rec;
 	const struct hs_source *s = &sr->v;
@@ -393,7 +417,7 @@ static void source_out(const struct report_ctx *r, const void *rec)
 	double cv = cadence_cv(&s->cad);
 	struct sig_view sv;
 
-	sig_lookup(r, s->last_sig_id, &sv);
+	sig_lookup(r, sigs, s->last_sig_id, &sv);
 	addr_str(&sr->k, a, sizeof(a));
 	if (r->fmt == FMT_TEXT) {
 		char tcp[16], tls[16], ah[16], cvs[16];
@@ -415,7 +439,7 @@ static void source_out(const struct report_ctx *r, const void *rec)
 			a, s->flows, s->tls_flows, s->nontls_flows,
 			(unsigned long long)s->bytes_in,
 			(unsigned long long)s->bytes_out, tcp, tls, ah,
-			s->cad.bursts, cvs, sv.m.label ? sv.m.label : "?");
+			s->cad.bursts, cvs, sv.label ? sv.label : "?");
 		return;
 	}
 	json_object *o = json_object_new_object();
@@ -459,28 +483,36 @@ static void source_out(const struct report_ctx *r, const void *rec)
 static int report_map(const struct report_ctx *r, int fd, size_t ksz,
 		      size_t vsz, const char *label,
 		      int (*cmp)(const void *, const void *),
-		      void (*each)(const struct report_ctx *, const void *))
+		      void (*each)(const struct report_ctx *, const void *,
+				   struct table *))
 {
 	size_t n, i;
 	unsigned char *recs = dump_map(fd, ksz, vsz, &n);
+	/* the signatures met so far (no cache when out of memory) */
+	struct table *sigs = table_new(HS_DEFAULT_SIGS, sizeof(__u64),
+				       sizeof(struct sig_view), NULL);
 
-	if (!recs)
+	if (!recs) {
+		table_free(sigs);
 		return -1;
+	}
 	qsort(recs, n, ksz + vsz, cmp);
 	if (r->fmt == FMT_TEXT)
 		fprintf(r->out, "%s: %zu\n", label, n);
 	for (i = 0; i < n; i++)
-		each(r, recs + i * (ksz + vsz));
+		each(r, recs + i * (ksz + vsz), sigs);
 	free(recs);
+	table_free(sigs);
 	return 0;
 }
 
-static void flow_out(const struct report_ctx *r, const void *rec)
+static void flow_out(const struct report_ctx *r, const void *rec,
+		     struct table *sigs)
 {
 	if (r->fmt == FMT_JSON)
-		flow_json(r, rec);
+		flow_json(r, rec, sigs);
 	else
-		flow_text(r, rec);
+		flow_text(r, rec, sigs);
 }
 
 int report_flows(const struct report_ctx *r)
