@@ -485,6 +485,7 @@ static void warn_missing(const struct replay *r, const struct replay_args *a,
 
 int cmd_replay(int argc, char **argv)
 {
+	static char out_buf[1 << 20];
 	struct replay_args a = {.fmt = FMT_TEXT};
 	struct replay r = {.prog.on = isatty(STDERR_FILENO)};
 	struct feed *feed = NULL;
@@ -499,6 +500,11 @@ int cmd_replay(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (a.seeded)
 		hs_sipkey_seed(a.seed);
+	/* records and the report go out in 1 MB writes, not 4 KB ones (a
+	 * terminal stays line-buffered); glibc takes the size only with a
+	 * buffer, which must outlive every write to stdout */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	rc = session_open_inputs(&r.ses, &a.co);
 	if (rc)
 		goto out;
