@@ -26,42 +26,7 @@
 #include "datapath/mapiter.h"
 #include "decide/policy.h"
 #include "lib/hstime.h"
-
-
-struct maps {
-	int block, rules, hint, allow;
-};
-
-static int lpm(const char *name, unsigned max)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-
-	return bpf_map_create(
-	    BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct hs_lpm_key),
-	    strcmp(name, "allowlist") ? sizeof(struct hs_block)
-				      : sizeof(struct hs_allow),
-	    max, &o);
-}
-
-static void maps_open(struct maps *m, unsigned blocks)
-{
-	m->block = lpm("blocklist", blocks);
-	m->allow = lpm("allowlist", 64);
-	m->rules = bpf_map_create(BPF_MAP_TYPE_HASH, "tuple_rules", 8,
-				  sizeof(struct hs_tuple_rule), 64, NULL);
-	m->hint = bpf_map_create(BPF_MAP_TYPE_ARRAY, "block_hint", 4,
-				 sizeof(struct hs_block_hint), 1, NULL);
-	assert_true(m->block >= 0 && m->allow >= 0 && m->rules >= 0 &&
-		    m->hint >= 0);
-}
-
-static void maps_close(struct maps *m)
-{
-	close(m->block);
-	close(m->allow);
-	close(m->rules);
-	close(m->hint);
-}
+#include "blocking_maps.h"
 
 static struct hs_addr addr_n(uint32_t n)
 {
@@ -99,7 +64,7 @@ static long count(int fd)
 	return map_count_keys(fd, sizeof(struct hs_lpm_key));
 }
 
-static struct policy *new_policy(unsigned max_blocks, struct maps *m)
+static struct policy *new_policy(unsigned max_blocks, struct blocking_maps *m)
 {
 	struct corr_config cfg;
 	struct policy *p;
@@ -121,7 +86,7 @@ static void test_reconcile(void **state)
 {
 	struct enforce_fds fds;
 	struct enforce_stats es;
-	struct maps m;
+	struct blocking_maps m;
 	struct policy *p;
 	struct enforcer *e;
 	struct hs_lpm_key k = {.prefixlen = 128};
@@ -132,7 +97,7 @@ static void test_reconcile(void **state)
 	struct hs_block_hint hint;
 
 	(void)state;
-	maps_open(&m, 1024);
+	blocking_maps_open(&m, 1024);
 	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(1000, &m);
 	e = enforcer_new(&fds);
@@ -233,7 +198,7 @@ static void test_reconcile(void **state)
 	assert_int_equal(es.stale_removed, 0);
 	enforcer_free(e);
 	policy_free(p);
-	maps_close(&m);
+	blocking_maps_close(&m);
 }
 
 /* A map smaller than the desired set: failures are counted and the
@@ -242,14 +207,14 @@ static void test_full_map(void **state)
 {
 	struct enforce_fds fds;
 	struct enforce_stats es;
-	struct maps m;
+	struct blocking_maps m;
 	struct policy *p;
 	struct enforcer *e;
 	struct hs_addr a;
 	uint64_t t = 1000 * HS_NS_PER_SEC;
 
 	(void)state;
-	maps_open(&m, 8);
+	blocking_maps_open(&m, 8);
 	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(100, &m);
 	e = enforcer_new(&fds);
@@ -281,7 +246,8 @@ static void test_full_map(void **state)
 		for (__u32 i = 0; i < n; i++)
 			bpf_map_delete_elem(m.block, &keys[i]);
 	}
-	enforcer_reconcile(e, p, t + HS_NS_PER_SEC, true); /* finds 4 lifted outside */
+	enforcer_reconcile(e, p, t + HS_NS_PER_SEC,
+			   true); /* finds 4 lifted outside */
 	enforcer_reconcile(e, p, t + 2 * HS_NS_PER_SEC, true);
 	enforcer_get_stats(e, &es);
 	assert_int_equal(es.lifted_outside, 4);
@@ -290,7 +256,7 @@ static void test_full_map(void **state)
 	assert_int_equal(count(m.block), 8);
 	enforcer_free(e);
 	policy_free(p);
-	maps_close(&m);
+	blocking_maps_close(&m);
 }
 
 static double since(const struct timespec *t0)
@@ -308,7 +274,7 @@ static void test_million(void **state)
 	const uint32_t n = 1000000;
 	struct enforce_fds fds;
 	struct enforce_stats es;
-	struct maps m;
+	struct blocking_maps m;
 	struct policy *p;
 	struct enforcer *e;
 	struct timespec t0;
@@ -316,7 +282,7 @@ static void test_million(void **state)
 	double decide_s, write_s, verify_s, expire_s;
 
 	(void)state;
-	maps_open(&m, n + 1024);
+	blocking_maps_open(&m, n + 1024);
 	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
 	p = new_policy(n + 16, &m);
 	e = enforcer_new(&fds);
@@ -351,7 +317,7 @@ static void test_million(void **state)
 	       decide_s, write_s, verify_s, expire_s);
 	enforcer_free(e);
 	policy_free(p);
-	maps_close(&m);
+	blocking_maps_close(&m);
 }
 
 /* Lapsed cut flows that never came back are removed on verify rounds;
@@ -360,14 +326,14 @@ static void test_cut_sweep(void **state)
 {
 	struct enforce_fds fds;
 	struct enforce_stats es;
-	struct maps m;
+	struct blocking_maps m;
 	struct policy *p;
 	struct enforcer *e;
 	uint64_t t = 1000 * HS_NS_PER_SEC;
 	int cuts;
 
 	(void)state;
-	maps_open(&m, 16);
+	blocking_maps_open(&m, 16);
 	cuts = bpf_map_create(BPF_MAP_TYPE_HASH, "cuts",
 			      sizeof(struct hs_flow_key), sizeof(struct hs_cut),
 			      600, NULL);
@@ -375,7 +341,9 @@ static void test_cut_sweep(void **state)
 	for (uint32_t i = 0; i < 500; i++) {
 		struct hs_flow_key k = {.cport = (uint16_t)(1024 + i),
 					.sport = 443};
-		struct hs_cut c = {.expires_ns = i % 2 ? t - HS_NS_PER_SEC : t + 100 * HS_NS_PER_SEC};
+		struct hs_cut c = {.expires_ns = i % 2
+						     ? t - HS_NS_PER_SEC
+						     : t + 100 * HS_NS_PER_SEC};
 
 		k.client = addr_n(i);
 		assert_int_equal(bpf_map_update_elem(cuts, &k, &c, BPF_ANY), 0);
@@ -392,7 +360,7 @@ static void test_cut_sweep(void **state)
 	enforcer_free(e);
 	policy_free(p);
 	close(cuts);
-	maps_close(&m);
+	blocking_maps_close(&m);
 }
 
 int main(void)

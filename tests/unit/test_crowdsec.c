@@ -35,6 +35,7 @@
 #include "lib/safefile.h"
 #include "output/crowdsec.h"
 #include "output/json_field.h"
+#include "blocking_maps.h"
 #include "policy_feed.h"
 #include "rows.h"
 
@@ -195,52 +196,17 @@ static void test_decision_record(void **state)
 
 /* ---- through the pipeline into the kernel's blocklist -------------------- */
 
-struct kmaps {
-	int block, allow, rules, hint;
-};
-
-static int lpm_map(const char *name, size_t vsize)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-
-	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name,
-			      sizeof(struct hs_lpm_key), vsize, 64, &o);
-}
-
-static struct pipeline *test_pipeline(struct kmaps *m, struct corr_config *cfg,
-				      FILE *log)
+/* The blocking maps with 192.0.2.50 allowlisted, and a pipeline into them. */
+static struct pipeline *test_pipeline(struct blocking_maps *m,
+				      struct corr_config *cfg, FILE *log)
 {
 	struct hs_lpm_key allow = lpm("192.0.2.50/32");
 	struct hs_allow av = {0};
-	struct pipeline_opts po = {0};
-	struct pipeline *pl;
-	char err[256];
 
-	m->block = lpm_map("blocklist", sizeof(struct hs_block));
-	m->allow = lpm_map("allowlist", sizeof(struct hs_allow));
-	m->rules = bpf_map_create(BPF_MAP_TYPE_HASH, "tuple_rules", 8,
-				  sizeof(struct hs_tuple_rule), 64, NULL);
-	m->hint = bpf_map_create(BPF_MAP_TYPE_ARRAY, "block_hint", 4,
-				 sizeof(struct hs_block_hint), 1, NULL);
-	assert_true(m->block >= 0 && m->allow >= 0 && m->rules >= 0 &&
-		    m->hint >= 0);
+	blocking_maps_open(m, 64);
 	assert_int_equal(bpf_map_update_elem(m->allow, &allow, &av, BPF_ANY),
 			 0);
-	corr_config_defaults(cfg);
-	po.cfg = cfg;
-	po.max_flows = po.max_sources = 64;
-	po.flows_fd = po.sources_fd = -1;
-	po.enforce =
-	    (struct enforce_fds){m->block, m->rules, m->hint, m->allow, -1};
-	po.allowlist_fd = m->allow;
-	po.out = (struct record_out){.log = log,
-				     .fmt = FMT_JSON,
-				     .env = {.iface = "test", .live = true},
-				     .max_listed = 10};
-	envelope_refresh(&po.out.env);
-	pl = pipeline_new(&po, err, sizeof(err));
-	assert_non_null(pl);
-	return pl;
+	return blocking_pipeline_new(m, cfg, log);
 }
 
 /* One stream decision as the bouncer hands it on; returns the outcome. */
@@ -272,7 +238,7 @@ static void test_pull_into_blocklist(void **state)
 {
 	FILE *log = tmpfile();
 	struct corr_config cfg;
-	struct kmaps m;
+	struct blocking_maps m;
 	struct pipeline *pl = test_pipeline(&m, &cfg, log);
 	uint64_t now = hs_clock_ns(CLOCK_MONOTONIC);
 	struct hs_lpm_key k = lpm("192.0.2.7/32");
@@ -331,10 +297,7 @@ static void test_pull_into_blocklist(void **state)
 	assert_non_null(strstr(line, "\"prefix\":\"192.0.2.7/32\""));
 	pipeline_free(pl);
 	fclose(log);
-	close(m.block);
-	close(m.allow);
-	close(m.rules);
-	close(m.hint);
+	blocking_maps_close(&m);
 }
 
 /* ---- what is pushed ------------------------------------------------------ */

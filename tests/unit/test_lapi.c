@@ -33,6 +33,7 @@
 #include "lib/lapi.h"
 #include "lib/sbuf.h"
 #include "output/crowdsec.h"
+#include "blocking_maps.h"
 #include "policy_feed.h"
 
 /* ---- a scripted LAPI ------------------------------------------------------
@@ -255,42 +256,6 @@ static void pull_once(struct crowdsec_pull *p, struct pipeline *pl)
 	fail_msg("the bouncer's request never ended");
 }
 
-static struct pipeline *new_pipeline(int *fds, FILE *log)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	static struct corr_config cfg;
-	struct pipeline_opts po = {0};
-	struct pipeline *pl;
-	char err[256];
-
-	fds[0] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "blocklist",
-				sizeof(struct hs_lpm_key),
-				sizeof(struct hs_block), 16384, &o);
-	fds[1] = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "allowlist",
-				sizeof(struct hs_lpm_key),
-				sizeof(struct hs_allow), 16, &o);
-	fds[2] = bpf_map_create(BPF_MAP_TYPE_HASH, "tuple_rules", 8,
-				sizeof(struct hs_tuple_rule), 16, NULL);
-	fds[3] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "block_hint", 4,
-				sizeof(struct hs_block_hint), 1, NULL);
-	for (int i = 0; i < 4; i++)
-		assert_true(fds[i] >= 0);
-	corr_config_defaults(&cfg);
-	po.cfg = &cfg;
-	po.max_flows = po.max_sources = 64;
-	po.flows_fd = po.sources_fd = -1;
-	po.enforce = (struct enforce_fds){fds[0], fds[2], fds[3], fds[1], -1};
-	po.allowlist_fd = fds[1];
-	po.out = (struct record_out){.log = log,
-				     .fmt = FMT_JSON,
-				     .env = {.iface = "test", .live = true},
-				     .max_listed = 10};
-	envelope_refresh(&po.out.env);
-	pl = pipeline_new(&po, err, sizeof(err));
-	assert_non_null(pl);
-	return pl;
-}
-
 /* A stream answer: three refusals, then n bans of 10.a.b.c. */
 static char *stream_of(size_t n)
 {
@@ -338,10 +303,13 @@ static void test_pull_hostile(void **state)
 	struct hs_block b;
 	struct fake f;
 	FILE *log = tmpfile();
-	int fds[4];
-	struct pipeline *pl = new_pipeline(fds, log);
+	static struct corr_config cfg;
+	struct blocking_maps m;
+	struct pipeline *pl;
 
 	(void)state;
+	blocking_maps_open(&m, 16384); /* every ban of a full answer */
+	pl = blocking_pipeline_new(&m, &cfg, log);
 	fake_start(&f, a, 6);
 	conf_for(&c, f.port);
 	/* no interval (the option's floor is 1 s): the polls come back to
@@ -358,14 +326,14 @@ static void test_pull_hostile(void **state)
 	assert_int_equal(st.outcome[CS_OVER_CAP], 3);
 	assert_int_equal(st.outcome[CS_APPLIED], CROWDSEC_PULL_MAX - 3);
 	k = lpm("10.0.0.0/32");
-	assert_int_equal(bpf_map_lookup_elem(fds[0], &k, &b), 0);
+	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
 	assert_true(b.expires_ns > hs_clock_ns(CLOCK_MONOTONIC));
 	assert_non_null(strstr(f.requests[0], "startup=true"));
 	assert_non_null(strstr(f.requests[0], "X-Api-Key: k3y"));
 	/* the next is a delta: the deletion lifts the block */
 	pull_once(p, pl);
 	assert_non_null(strstr(f.requests[1], "startup=false"));
-	assert_int_not_equal(bpf_map_lookup_elem(fds[0], &k, &b), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
 	crowdsec_pull_get_stats(p, &st);
 	assert_int_equal(st.outcome[CS_LIFTED], 1);
 	/* 401, not JSON, past the cap: counted by reason, nothing applied */
@@ -384,8 +352,7 @@ static void test_pull_hostile(void **state)
 	crowdsec_pull_free(p);
 	fake_stop(&f);
 	pipeline_free(pl);
-	for (int i = 0; i < 4; i++)
-		close(fds[i]);
+	blocking_maps_close(&m);
 	fclose(log);
 	free(stream);
 	free(huge);
