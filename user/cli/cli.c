@@ -45,6 +45,17 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int cli_parse_tuple_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	if (!s || strlen(s) != 16)
+		return -1;
+	errno = 0;
+	*id = strtoull(s, &end, 16);
+	return errno || *end || !*id ? -1 : 0;
+}
+
 void common_opts_init(struct common_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -360,10 +371,10 @@ int common_apply_allow(const struct common_opts *o, int allow_fd, int hint_fd)
 		return -1;
 	}
 	for (int i = 0; i < o->n_allow; i++) {
-		struct hs_lpm_key k = {.prefixlen = o->allow[i].plen};
+		struct hs_lpm_key k;
 		struct hs_allow v = {0};
 
-		memcpy(k.addr, o->allow[i].addr.b, 16);
+		cidr_lpm_key(&o->allow[i], &k);
 		if (bpf_map_update_elem(allow_fd, &k, &v, BPF_ANY)) {
 			cli_fail("cannot add --allow entry: %s",
 				 strerror(errno));

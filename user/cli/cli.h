@@ -22,6 +22,8 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse an unsigned decimal in [min, max]; returns -1 if it is not one. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a tuple or TLS id: 16 hex digits, not zero; returns -1 if not. */
+int cli_parse_tuple_id(const char *s, uint64_t *id);
 
 /* CrowdSec (user/cli/crowdsec_opts.c): where the LAPI is, what to do
  * with it, and the import file. pull and pull_interval_s are run's. */

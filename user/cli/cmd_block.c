@@ -35,13 +35,6 @@ static int open_pinned(const char *name)
 	return fd;
 }
 
-static void key_of(const struct cidr *c, struct hs_lpm_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->prefixlen = c->plen;
-	memcpy(k->addr, c->addr.b, 16);
-}
-
 static void print_expiry(FILE *o, uint64_t expires, uint64_t now, bool json)
 {
 	if (!expires)
@@ -286,7 +279,7 @@ static int cmd_prefix(int argc, char **argv, const struct opts *o, bool blocks)
 				argv[0], argv[2]);
 	if ((fd = open_pinned(map)) < 0)
 		return 1;
-	key_of(&c, &k);
+	cidr_lpm_key(&c, &k);
 	if (!strcmp(argv[0], "del")) {
 		if (bpf_map_delete_elem(fd, &k))
 			rc = cli_fail("%s: no entry %s", map, argv[1]);
@@ -324,17 +317,6 @@ static int cmd_prefix(int argc, char **argv, const struct opts *o, bool blocks)
 	}
 	close(fd);
 	return rc;
-}
-
-static int parse_tuple_id(const char *s, uint64_t *id)
-{
-	char *end;
-
-	if (!s || strlen(s) != 16)
-		return -1;
-	errno = 0;
-	*id = strtoull(s, &end, 16);
-	return errno || *end || !*id ? -1 : 0;
 }
 
 static int cmd_tuple(int argc, char **argv, const struct opts *o)
@@ -387,7 +369,7 @@ static int cmd_tuple(int argc, char **argv, const struct opts *o)
 	if (strcmp(argv[0], "add") && strcmp(argv[0], "del"))
 		return cli_fail("tuple: unknown action '%s' (list, add, del)",
 				argv[0]);
-	if (argc < 2 || parse_tuple_id(argv[1], &id))
+	if (argc < 2 || cli_parse_tuple_id(argv[1], &id))
 		return cli_fail(
 		    "tuple %s wants a 16-hex-digit tuple id, got '%s'", argv[0],
 		    argc < 2 ? "" : argv[1]);

@@ -192,7 +192,6 @@ static int opt_tuple_rule(void *ctx, const char *val)
 	struct replay_args *a = ctx;
 	struct preset_rule r = {0, HS_RULE_TUPLE};
 	const char *hex = val;
-	char *end;
 
 	if (!strncmp(val, "tls:", 4)) {
 		r.kind = HS_RULE_TLS;
@@ -200,11 +199,7 @@ static int opt_tuple_rule(void *ctx, const char *val)
 	} else if (!strncmp(val, "tuple:", 6)) {
 		hex += 6;
 	}
-	errno = 0;
-	if (strlen(hex) == 16)
-		r.id = strtoull(hex, &end, 16);
-	if (a->nrule >= MAX_PRESETS || strlen(hex) != 16 || errno || *end ||
-	    !r.id)
+	if (a->nrule >= MAX_PRESETS || cli_parse_tuple_id(hex, &r.id))
 		return cli_fail("--tuple-rule wants [tls:|tuple:] and a "
 				"16-hex-digit id (at most %d), got '%s'",
 				MAX_PRESETS, val);
@@ -227,9 +222,9 @@ static int apply_presets(struct replay *r, const struct replay_args *a)
 	if (a->nblock && loader_hint_mark(hint, HINT_PREFIXES))
 		return cli_fail("cannot mark block_hint: %s", strerror(errno));
 	for (i = 0; i < a->nblock; i++) {
-		struct hs_lpm_key k = {.prefixlen = a->block[i].plen};
+		struct hs_lpm_key k;
 
-		memcpy(k.addr, a->block[i].addr.b, 16);
+		cidr_lpm_key(&a->block[i], &k);
 		if (bpf_map_update_elem(blocks, &k, &b, BPF_ANY))
 			return cli_fail("cannot add --block: %s",
 					strerror(errno));

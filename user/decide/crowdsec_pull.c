@@ -158,8 +158,7 @@ bool crowdsec_decision_parse(json_object *o, struct crowdsec_decision *d,
 	    cidr_parse(value, &c) ||
 	    crowdsec_parse_duration(dur, &d->duration_ns))
 		return false;
-	d->k.prefixlen = c.plen;
-	memcpy(d->k.addr, c.addr.b, 16);
+	cidr_lpm_key(&c, &d->k);
 	return true;
 }
 

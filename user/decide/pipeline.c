@@ -157,9 +157,7 @@ static enum remote_result remote_one(struct pipeline *pl, json_object *rec,
 	if (!strcmp(action, "block_prefix")) {
 		if (cidr_parse(json_field_str(rec, "prefix"), &c))
 			return REMOTE_EXPIRED;
-		memset(k, 0, sizeof(*k));
-		k->prefixlen = c.plen;
-		memcpy(k->addr, c.addr.b, 16);
+		cidr_lpm_key(&c, k);
 		return policy_remote_block(pl->policy, k, (uint64_t)exp, ttl,
 					   now_ns);
 	}

@@ -49,6 +49,13 @@ void lpm_key_str(const struct hs_lpm_key *k, char *buf, size_t cap)
 	snprintf(buf, cap, "%s/%u", s, plen);
 }
 
+void cidr_lpm_key(const struct cidr *c, struct hs_lpm_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = c->plen;
+	memcpy(k->addr, c->addr.b, 16);
+}
+
 int cidr_parse(const char *s, struct cidr *c)
 {
 	char host[INET6_ADDRSTRLEN + 1], *end;

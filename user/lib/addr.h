@@ -22,6 +22,8 @@ const char *addr_str(const struct hs_addr *a, char *buf, size_t cap);
 /* An LPM key as "198.18.0.0/24" or "fd00::/64" (v4 lengths without the
  * 96 of the mapping). */
 void lpm_key_str(const struct hs_lpm_key *k, char *buf, size_t cap);
+/* The LPM key of a parsed prefix (the kernel maps' form). */
+void cidr_lpm_key(const struct cidr *c, struct hs_lpm_key *k);
 /* "10.0.0.0/8", "fd00::/8" or a bare address. Returns 0 or -1. */
 int cidr_parse(const char *s, struct cidr *c);
 bool cidr_contains(const struct cidr *c, const struct hs_addr *a);

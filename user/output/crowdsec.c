@@ -52,9 +52,8 @@ struct crowdsec_push {
 	bool down_said;	       /* the LAPI's failure was told on stderr */
 	char *export_path;
 	char origin[128];
-	char token[4096]; /* the watcher's JWT; "" until logged in */
-	struct table *held;
-	uint64_t evictions;
+	char token[4096];   /* the watcher's JWT; "" until logged in */
+	struct table *held; /* its evictions are the CS_DROP_FULL drops */
 	uint64_t next_try_ns, backoff_ns;
 	unsigned server_errors; /* 5xx answers to the current batch */
 	struct crowdsec_push_stats st;
@@ -66,18 +65,14 @@ void crowdsec_scope_value(const struct hs_lpm_key *k, const char **scope,
 			  char *value, size_t cap)
 {
 	struct hs_addr a;
-	char s[ADDR_STRLEN];
-	unsigned plen;
 
-	memcpy(a.b, k->addr, 16);
-	plen = addr_is_v4(&a) ? k->prefixlen - 96 : k->prefixlen;
-	addr_str(&a, s, sizeof(s));
 	if (k->prefixlen == 128) {
 		*scope = "Ip";
-		snprintf(value, cap, "%s", s);
+		memcpy(a.b, k->addr, 16);
+		addr_str(&a, value, cap);
 	} else {
 		*scope = "Range";
-		snprintf(value, cap, "%s/%u", s, plen);
+		lpm_key_str(k, value, cap);
 	}
 }
 
@@ -171,14 +166,8 @@ static void on_decision(void *ctx, json_object *d)
 	if (strcmp(json_field_str(d, "action"), "block_prefix") ||
 	    cidr_parse(json_field_str(d, "prefix"), &p))
 		return;
-	hk.k.prefixlen = p.plen;
-	memcpy(hk.k.addr, p.addr.b, 16);
+	cidr_lpm_key(&p, &hk.k);
 	h = table_get_or_add(c->held, &hk, &created);
-	if (table_evictions(c->held) != c->evictions) {
-		c->st.dropped[CS_DROP_FULL] +=
-		    table_evictions(c->held) - c->evictions;
-		c->evictions = table_evictions(c->held);
-	}
 	if (!h || (!created && exp <= h->expires_ns))
 		return;
 	if (created)
@@ -570,6 +559,7 @@ void crowdsec_push_get_stats(const struct crowdsec_push *c,
 	void *v;
 
 	*s = c->st;
+	s->dropped[CS_DROP_FULL] = table_evictions(c->held);
 	s->held = table_len(c->held);
 	s->pending = 0;
 	while (c->http && table_next(c->held, &pos, &k, &v))

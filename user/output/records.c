@@ -170,7 +170,7 @@ void record_decision(struct record_out *o, json_object *d)
 	bool applied =
 	    json_object_get_boolean(json_object_object_get(d, "applied"));
 
-	/* read once: the first sink (the fleet) may add an origin */
+	/* read once, before any sink: a sink (the fleet) may add an origin */
 	if (!json_object_object_get_ex(d, "origin", NULL))
 		for (size_t i = 0; i < RECORD_SINKS && o->sinks[i].decision;
 		     i++)
