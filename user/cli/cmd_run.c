@@ -348,8 +348,6 @@ static void main_loop(const struct run_opts *o, struct session *s,
 		      struct publisher *pub, const struct attachment *att,
 		      struct fleet *fl, struct crowdsec_pull *cs_pull)
 {
-	const struct crowdsec_parts cs = {s->cs_push, cs_pull,
-					  o->co.crowdsec.push};
 	struct pipeline *pl = s->pl;
 	struct map_fds m;
 	struct hs_stats prev = {0};
@@ -377,7 +375,7 @@ static void main_loop(const struct run_opts *o, struct session *s,
 			if (s->cs_push)
 				crowdsec_push_export(
 				    s->cs_push, envelope_now(&pl->out.env, 0));
-			publisher_round(pub, s, fl, &cs, now);
+			publisher_round(pub, s, fl, cs_pull, now);
 			status_publish(pl, m.stats, att, o->co.load.enforce);
 		}
 		if (fl)

@@ -7,6 +7,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cli/cli.h"
 #include "cli/session.h"
 #include "decide/crowdsec_pull.h"
 #include "decide/pipeline.h"
@@ -21,7 +22,7 @@
 
 static void publish_metrics(struct metrics *mx, const struct session *s,
 			    const struct fleet *fl,
-			    const struct crowdsec_parts *cs)
+			    const struct crowdsec_pull *cs_pull)
 {
 	const struct pipeline *pl = s->pl;
 	struct metrics_snapshot m = {0};
@@ -30,14 +31,15 @@ static void publish_metrics(struct metrics *mx, const struct session *s,
 		m.have_fleet = true;
 		fleet_get_stats(fl, &m.fleet);
 	}
-	if (cs->push) {
-		m.have_cs_push = cs->push_lapi;
+	if (s->cs_push) {
+		/* the exporter pushes to a LAPI, or only keeps the file */
+		m.have_cs_push = s->co->crowdsec.push;
 		m.have_cs_export = true;
-		crowdsec_push_get_stats(cs->push, &m.cs_push);
+		crowdsec_push_get_stats(s->cs_push, &m.cs_push);
 	}
-	if (cs->pull) {
+	if (cs_pull) {
 		m.have_cs_pull = true;
-		crowdsec_pull_get_stats(cs->pull, &m.cs_pull);
+		crowdsec_pull_get_stats(cs_pull, &m.cs_pull);
 	}
 	collector_get_stats(s->coll, &m.coll);
 	corr_get_stats(pl->corr, &m.corr);
@@ -80,12 +82,12 @@ int publisher_start(struct publisher *p, struct metrics *mx, struct session *s,
 }
 
 void publisher_round(struct publisher *p, const struct session *s,
-		     const struct fleet *fl, const struct crowdsec_parts *cs,
-		     uint64_t now_ns)
+		     const struct fleet *fl,
+		     const struct crowdsec_pull *cs_pull, uint64_t now_ns)
 {
 	if (!p->mx)
 		return;
-	publish_metrics(p->mx, s, fl, cs);
+	publish_metrics(p->mx, s, fl, cs_pull);
 	status_snapshot_build(p->page, p->hist, s->pl, &p->in, now_ns);
 	metrics_publish_page(p->mx, p->page);
 }

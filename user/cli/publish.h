@@ -15,7 +15,6 @@
 #include "output/status_snapshot.h"
 
 struct crowdsec_pull;
-struct crowdsec_push;
 struct fleet;
 struct metrics;
 struct session;
@@ -28,21 +27,15 @@ struct publisher {
 	struct status_inputs in;
 };
 
-/* What the CrowdSec clients report, for the metrics. */
-struct crowdsec_parts {
-	const struct crowdsec_push *push; /* NULL: no --crowdsec export */
-	const struct crowdsec_pull *pull; /* NULL: no --crowdsec-pull */
-	bool push_lapi; /* the exporter pushes (not only the file) */
-};
-
 /* Hooks the history to the session's pipeline and publishes a first page
  * (its header; no round yet). Returns 0, or -1 with err set. */
 int publisher_start(struct publisher *p, struct metrics *mx, struct session *s,
 		    const char *iface, bool enforce, char *err, size_t errlen);
-/* After the round at now_ns (datapath clock). */
+/* After the round at now_ns (datapath clock); cs_pull: the bouncer, or
+ * NULL (the exporter, if any, is the session's). */
 void publisher_round(struct publisher *p, const struct session *s,
-		     const struct fleet *fl, const struct crowdsec_parts *cs,
-		     uint64_t now_ns);
+		     const struct fleet *fl,
+		     const struct crowdsec_pull *cs_pull, uint64_t now_ns);
 void publisher_free(struct publisher *p);
 
 #endif
