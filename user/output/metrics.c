@@ -629,58 +629,57 @@ static void render_fleet(struct sbuf *sb, const struct metrics_snapshot *s)
 }
 
 /* One sample of a role ("push", "pull") and a reason. */
-static void put_role(struct sbuf *sb, const char *name, const char *role,
-		     const char *reason, uint64_t v)
-{
-	if (reason)
-		sb_printf(sb, "%s{role=\"%s\",reason=\"%s\"} %llu\n", name,
-			  role, reason, (unsigned long long)v);
-	else
-		sb_printf(sb, "%s{role=\"%s\"} %llu\n", name, role,
-			  (unsigned long long)v);
-}
-
 /* CrowdSec (README: CrowdSec): the exporter's and the bouncer's side of
  * the LAPI in one set of families, by role. */
+static void put_role_reason(struct sbuf *sb, const char *name, const char *role,
+			    const char *reason, uint64_t v)
+{
+	sb_printf(sb, "%s{role=\"%s\",reason=\"%s\"} %llu\n", name, role,
+		  reason, (unsigned long long)v);
+}
+
 static void render_crowdsec(struct sbuf *sb, const struct metrics_snapshot *s)
 {
 	static const char *const drop[CS_DROP_COUNT] = {"full", "expired",
 							"rejected"};
 	const struct crowdsec_push_stats *p = &s->cs_push;
 	const struct crowdsec_pull_stats *q = &s->cs_pull;
-	size_t i;
+	/* the families both clients report, labelled by role */
+	const struct {
+		bool on;
+		const char *role;
+		uint64_t up, requests;
+		const uint64_t *failures;
+	} roles[] = {
+	    {s->have_cs_push, "push", p->up, p->requests, p->failures},
+	    {s->have_cs_pull, "pull", q->up, q->requests, q->failures},
+	};
+	size_t i, r;
 
 	if (s->have_cs_push || s->have_cs_pull) {
 		metric(sb, "hydrascope_crowdsec_up", "gauge",
 		       "1 while the LAPI answered the last request");
-		if (s->have_cs_push)
-			put_role(sb, "hydrascope_crowdsec_up", "push", NULL,
-				 p->up);
-		if (s->have_cs_pull)
-			put_role(sb, "hydrascope_crowdsec_up", "pull", NULL,
-				 q->up);
+		for (r = 0; r < 2; r++)
+			if (roles[r].on)
+				put1(sb, "hydrascope_crowdsec_up", "role",
+				     roles[r].role, roles[r].up);
 		metric(sb, "hydrascope_crowdsec_requests_total", "counter",
 		       "requests made to the LAPI (logins included)");
-		if (s->have_cs_push)
-			put_role(sb, "hydrascope_crowdsec_requests_total",
-				 "push", NULL, p->requests);
-		if (s->have_cs_pull)
-			put_role(sb, "hydrascope_crowdsec_requests_total",
-				 "pull", NULL, q->requests);
+		for (r = 0; r < 2; r++)
+			if (roles[r].on)
+				put1(sb, "hydrascope_crowdsec_requests_total",
+				     "role", roles[r].role, roles[r].requests);
 		metric(sb, "hydrascope_crowdsec_failures_total", "counter",
 		       "LAPI requests that failed, by reason");
-		for (i = 0; i < LAPI_F_COUNT; i++) {
-			if (s->have_cs_push)
-				put_role(sb,
-					 "hydrascope_crowdsec_failures_total",
-					 "push", lapi_failure_name(i),
-					 p->failures[i]);
-			if (s->have_cs_pull)
-				put_role(sb,
-					 "hydrascope_crowdsec_failures_total",
-					 "pull", lapi_failure_name(i),
-					 q->failures[i]);
-		}
+		for (i = 0; i < LAPI_F_COUNT; i++)
+			for (r = 0; r < 2; r++)
+				if (roles[r].on)
+					put_role_reason(sb,
+							"hydrascope_crowdsec_"
+							"failures_total",
+							roles[r].role,
+							lapi_failure_name(i),
+							roles[r].failures[i]);
 	}
 	if (s->have_cs_push) {
 		metric(sb, "hydrascope_crowdsec_logins_total", "counter",
