@@ -49,8 +49,9 @@ enum encap_state {
 };
 
 struct encap_note {
-	__u8 kind;  /* enum hs_decap_kind */
-	__u8 state; /* enum encap_state */
+	__u8 kind;	 /* enum hs_decap_kind */
+	__u8 state;	 /* enum encap_state */
+	struct encap at; /* the one parse_l3_tcp found open: parse_inner's */
 };
 
 struct pkt {
@@ -71,7 +72,7 @@ struct pkt {
 	__u8 ip_ver;
 	__u8 ttl;
 	__u8 ip_opt_len;
-	__u8 have_addr; /* src/dst valid (also for fragments and non-TCP) */
+	__u8 have_addr;	 /* src/dst valid (also for fragments and non-TCP) */
 	__u8 frag_first; /* a first IP fragment whose TCP header was parsed */
 	/* the protocol (IPv6: next header) at l4_off, when it is not TCP
 	 * or where the extension walk stopped (PARSE_V6_EXT_LIMIT) */
@@ -290,8 +291,10 @@ static __always_inline int parse_l3_tcp(void *data, void *data_end, __u32 off,
 				return PARSE_ERR_DECAP;
 			else if (enc == ENCAP_UNSUPPORTED)
 				n->state = ENC_UNSUPPORTED;
-			else
+			else {
+				n->at = e;
 				return PARSE_DECAP;
+			}
 		}
 	}
 	if (ret != PARSE_OK && p->frag_first) {
@@ -342,21 +345,21 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 	return parse_l3_tcp(data, data_end, off, total, proto, p, dc, n, false);
 }
 
-/* The packet inside the encapsulation parse_packet found (p still holds
- * the outer IP layer): the outer addresses and quirks are dropped, so
- * that the inner source is the one looked up and fingerprinted and the
- * outer (the balancer) is never blocked; the inner packet must fit in the
- * outer payload. */
+/* The packet inside the encapsulation parse_packet found open (n->at; p
+ * still holds the outer IP layer): the outer addresses and quirks are
+ * dropped, so that the inner source is the one looked up and fingerprinted
+ * and the outer (the balancer) is never blocked; the inner packet must fit
+ * in the outer payload. */
 static __always_inline int parse_inner(void *data, void *data_end,
 				       struct pkt *p, struct decap_cfg dc,
 				       struct encap_note *n)
 {
-	struct encap e = {};
+	struct encap e = n->at;
 
-	if (encap_find(data, data_end, p->l4_proto, p->l4_off, p->payload_len,
-		       dc.gue_port, &e) != ENCAP_OPEN ||
-	    e.off > 0x7fff)
-		return PARSE_ERR_DECAP; /* parse_packet found it open */
+	/* read back through a global function's argument: bounded again
+	 * for the verifier (encap_find kept it below that) */
+	if (e.off > 0x7fff)
+		return PARSE_ERR_DECAP;
 	n->state = ENC_OPENED;
 	p->have_addr = 0;
 	p->ip_quirks = 0;
