@@ -16,11 +16,8 @@
 #include "lib/table.h"
 #include "output/json_field.h"
 
-#define TIMEOUT_MS 10000 /* a request; the main loop does not wait */
-#define BACKOFF_MIN_NS (250 * HS_NS_PER_MS)
-#define BACKOFF_MAX_NS (5 * HS_NS_PER_SEC)
-#define VALUE_MAX 64 /* an address or prefix, with room to spare */
-#define OWN_ORIGIN "hydrascope"
+#define TIMEOUT_MS 10000	 /* a request; the main loop does not wait */
+#define VALUE_MAX 64		 /* an address or prefix, with room to spare */
 #define CROWDSEC_PULL_SEEN 65536 /* decisions remembered as applied */
 
 /* A decision already applied: the LAPI's id and the prefix (ids start
@@ -36,8 +33,9 @@ struct crowdsec_pull {
 	struct table *seen;		    /* seen_key -> nothing */
 	char api_key[LAPI_SECRET_MAX + 16]; /* the header line */
 	char url[sizeof(((struct lapi_conf *)0)->url)];
-	uint64_t interval_ns, next_ns, backoff_ns;
-	bool startup, down_said;
+	uint64_t interval_ns, next_ns;
+	struct lapi_backoff backoff;
+	bool startup;
 	struct crowdsec_pull_stats st;
 };
 
@@ -166,14 +164,11 @@ json_object *crowdsec_decision_record(const struct crowdsec_decision *d,
 				      uint64_t wall_now_ns)
 {
 	json_object *r, *inds, *one;
-	char prefix[64], a[ADDR_STRLEN], s[96];
-	struct hs_addr addr;
+	char prefix[64], s[96];
 
 	if (d->duration_ns < (int64_t)HS_NS_PER_SEC)
 		return NULL;
-	memcpy(addr.b, d->k.addr, 16);
-	snprintf(prefix, sizeof(prefix), "%s/%u", addr_str(&addr, a, sizeof(a)),
-		 addr_is_v4(&addr) ? d->k.prefixlen - 96 : d->k.prefixlen);
+	lpm_key_str(&d->k, prefix, sizeof(prefix));
 	r = json_object_new_object();
 	json_set_str(r, "type", "decision");
 	json_set_u64(r, "time_ns", wall_now_ns);
@@ -220,7 +215,7 @@ struct crowdsec_pull *crowdsec_pull_new(const struct lapi_conf *lapi,
 		 lapi->api_key);
 	snprintf(c->url, sizeof(c->url), "%s", lapi->url);
 	c->interval_ns = (uint64_t)interval_s * HS_NS_PER_SEC;
-	c->backoff_ns = BACKOFF_MIN_NS;
+	lapi_backoff_init(&c->backoff);
 	c->startup = true;
 	return c;
 }
@@ -292,7 +287,7 @@ static void apply_new(struct crowdsec_pull *c, struct pipeline *pl,
 			c->st.outcome[CS_HELD]++;
 			continue;
 		}
-		if (!strcmp(d.origin, OWN_ORIGIN) &&
+		if (!strcmp(d.origin, CROWDSEC_ORIGIN) &&
 		    policy_block_local(pl->policy, &d.k)) {
 			c->st.outcome[CS_OWN]++;
 			continue;
@@ -318,25 +313,20 @@ static void lift_chunk(struct crowdsec_pull *c, struct pipeline *pl,
 {
 	struct hs_lpm_key keys[PIPELINE_REMOTE_MAX];
 	bool lifted[PIPELINE_REMOTE_MAX];
-	char text[256], a[ADDR_STRLEN];
+	char text[256], prefix[64];
 
 	for (size_t i = 0; i < n; i++)
 		keys[i] = d[i].k;
 	pipeline_lift_remote(pl, keys, n, now, lifted);
 	for (size_t i = 0; i < n; i++) {
-		struct hs_addr addr;
-
 		c->st.outcome[lifted[i] ? CS_LIFTED : CS_NOT_LIFTED]++;
 		if (!lifted[i])
 			continue;
-		memcpy(addr.b, d[i].k.addr, 16);
+		lpm_key_str(&d[i].k, prefix, sizeof(prefix));
 		snprintf(text, sizeof(text),
-			 "lifted %s/%u: decision %" PRId64
+			 "lifted %s: decision %" PRId64
 			 " (%s) deleted on the LAPI",
-			 addr_str(&addr, a, sizeof(a)),
-			 addr_is_v4(&addr) ? d[i].k.prefixlen - 96
-					   : d[i].k.prefixlen,
-			 d[i].id, d[i].origin);
+			 prefix, d[i].id, d[i].origin);
 		record_note(&pl->out, "crowdsec", text, now);
 	}
 }
@@ -375,19 +365,11 @@ static void apply_deleted(struct crowdsec_pull *c, struct pipeline *pl,
 
 static void failed(struct crowdsec_pull *c, uint64_t now, enum lapi_failure f)
 {
-	if (!c->down_said)
-		fprintf(stderr,
-			"hydrascope: crowdsec pull: %s (%s); retrying with "
-			"backoff\n",
-			c->url, lapi_failure_name(f));
-	c->down_said = true;
 	c->st.failures[f]++;
 	c->st.up = false;
 	/* what was missed meanwhile is only in a full answer */
 	c->startup = true;
-	c->next_ns = now + c->backoff_ns;
-	c->backoff_ns = c->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
-							   : c->backoff_ns * 2;
+	c->next_ns = lapi_backoff_fail(&c->backoff, "pull", c->url, f, now);
 }
 
 /* The answer as a JSON object, or NULL. */
@@ -427,7 +409,7 @@ static void pulled(struct crowdsec_pull *c, struct pipeline *pl,
 	json_object *ans, *news, *dels;
 
 	if (f == LAPI_OK && status != 200)
-		f = status == 401 || status == 403 ? LAPI_F_AUTH : LAPI_F_HTTP;
+		f = lapi_status_failure(status);
 	ans = f == LAPI_OK ? parse_answer(c) : NULL;
 	if (f == LAPI_OK && !ans)
 		f = LAPI_F_PARSE;
@@ -445,14 +427,10 @@ static void pulled(struct crowdsec_pull *c, struct pipeline *pl,
 	if (news)
 		apply_new(c, pl, news, now_ns);
 	json_object_put(ans);
-	if (c->down_said)
-		fprintf(stderr, "hydrascope: crowdsec pull: %s answers again\n",
-			c->url);
-	c->down_said = false;
+	lapi_backoff_ok(&c->backoff, "pull", c->url);
 	c->st.up = true;
 	c->st.last_ok_ns = hs_clock_ns(CLOCK_REALTIME);
 	c->startup = false;
-	c->backoff_ns = BACKOFF_MIN_NS;
 }
 
 void crowdsec_pull_poll(struct crowdsec_pull *c, struct pipeline *pl,

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "lib/hstime.h"
 #include "lib/safefile.h"
 #include "lib/version.h"
 
@@ -25,6 +26,44 @@ const char *lapi_failure_name(enum lapi_failure f)
 	};
 
 	return f < LAPI_F_COUNT ? names[f] : "ok";
+}
+
+#define BACKOFF_MIN_NS (250 * HS_NS_PER_MS)
+#define BACKOFF_MAX_NS (5 * HS_NS_PER_SEC)
+
+void lapi_backoff_init(struct lapi_backoff *b)
+{
+	b->delay_ns = BACKOFF_MIN_NS;
+	b->down_said = false;
+}
+
+uint64_t lapi_backoff_fail(struct lapi_backoff *b, const char *role,
+			   const char *url, enum lapi_failure f, uint64_t now)
+{
+	uint64_t at = now + b->delay_ns;
+
+	if (!b->down_said)
+		fprintf(stderr,
+			"hydrascope: crowdsec %s: %s (%s); retrying with "
+			"backoff\n",
+			role, url, lapi_failure_name(f));
+	b->down_said = true;
+	b->delay_ns =
+	    b->delay_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : b->delay_ns * 2;
+	return at;
+}
+
+void lapi_backoff_ok(struct lapi_backoff *b, const char *role, const char *url)
+{
+	if (b->down_said)
+		fprintf(stderr, "hydrascope: crowdsec %s: %s answers again\n",
+			role, url);
+	lapi_backoff_init(b);
+}
+
+enum lapi_failure lapi_status_failure(long status)
+{
+	return status == 401 || status == 403 ? LAPI_F_AUTH : LAPI_F_HTTP;
 }
 
 /* ---- URL ---------------------------------------------------------------- */

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Why a request failed, for the hydrascope_crowdsec_failures_total
  * reasons: one list, the enum and the label names. */
@@ -54,6 +55,27 @@ enum lapi_failure {
 const char *lapi_failure_name(enum lapi_failure f);
 
 #define LAPI_SECRET_MAX 256
+/* A client's retries: the wait after a failure doubles from 250 ms to 5 s;
+ * the first failure of a run of them and the recovery are said on stderr
+ * ("crowdsec ROLE: URL ..."). */
+struct lapi_backoff {
+	uint64_t delay_ns;
+	bool down_said;
+};
+
+void lapi_backoff_init(struct lapi_backoff *b);
+/* A failure f at now; returns when to try again. */
+uint64_t lapi_backoff_fail(struct lapi_backoff *b, const char *role,
+			   const char *url, enum lapi_failure f, uint64_t now);
+/* An answer: the wait back to its floor. */
+void lapi_backoff_ok(struct lapi_backoff *b, const char *role, const char *url);
+/* The failure an HTTP status other than 200 is: refused credentials or
+ * another answer. */
+enum lapi_failure lapi_status_failure(long status);
+
+/* The origin of the decisions hydrascope pushes; its bouncer knows its own
+ * decisions coming back by it. */
+#define CROWDSEC_ORIGIN "hydrascope"
 
 struct lapi_conf {
 	char url[512]; /* base, without a trailing slash */

@@ -20,11 +20,8 @@
 /* A dead LAPI costs one bounded request per backoff period. */
 #define TIMEOUT_MS 5000 /* a request; the main loop does not wait */
 #define FLUSH_NS (15 * HS_NS_PER_SEC) /* the last push, at the end */
-#define BACKOFF_MIN_NS (250 * HS_NS_PER_MS)
-#define BACKOFF_MAX_NS (5 * HS_NS_PER_SEC)
-#define MAX_ANSWER (64 * 1024) /* login and alert answers are small */
-#define REJECT_AFTER 3	       /* 5xx answers before a batch is given up */
-#define ORIGIN "hydrascope"
+#define MAX_ANSWER (64 * 1024)	      /* login and alert answers are small */
+#define REJECT_AFTER 3 /* 5xx answers before a batch is given up */
 
 struct held_key {
 	struct hs_lpm_key k;
@@ -49,12 +46,12 @@ struct crowdsec_push {
 	char *body; /* the batch's alerts */
 	struct lapi_conf lapi;
 	bool simulated, dirty; /* dirty: a held block may wait for a push */
-	bool down_said;	       /* the LAPI's failure was told on stderr */
 	char *export_path;
 	char origin[128];
 	char token[4096];   /* the watcher's JWT; "" until logged in */
 	struct table *held; /* its evictions are the CS_DROP_FULL drops */
-	uint64_t next_try_ns, backoff_ns;
+	uint64_t next_try_ns;
+	struct lapi_backoff backoff;
 	unsigned server_errors; /* 5xx answers to the current batch */
 	struct crowdsec_push_stats st;
 };
@@ -103,12 +100,12 @@ json_object *crowdsec_alert(const struct crowdsec_block *b, uint64_t rec_now_ns,
 		return NULL;
 	left = (b->expires_ns - rec_now_ns) / HS_NS_PER_SEC;
 	crowdsec_scope_value(&b->k, &scope, value, sizeof(value));
-	snprintf(scenario, sizeof(scenario), ORIGIN "/%s", b->reason);
+	snprintf(scenario, sizeof(scenario), CROWDSEC_ORIGIN "/%s", b->reason);
 	snprintf(dur, sizeof(dur), "%" PRIu64 "s", left);
 	snprintf(score, sizeof(score), "%.3f", b->score);
 
 	d = json_object_new_object();
-	add_str(d, "origin", ORIGIN);
+	add_str(d, "origin", CROWDSEC_ORIGIN);
 	add_str(d, "type", "ban");
 	add_str(d, "scope", scope);
 	add_str(d, "value", value);
@@ -216,7 +213,7 @@ struct crowdsec_push *crowdsec_push_new(const struct crowdsec_push_opts *o)
 	if (!c)
 		return NULL;
 	c->simulated = o->simulated;
-	c->backoff_ns = BACKOFF_MIN_NS;
+	lapi_backoff_init(&c->backoff);
 	snprintf(c->origin, sizeof(c->origin), "%s", o->origin);
 	c->held = table_new(o->max_held ? o->max_held : 1,
 			    sizeof(struct held_key), sizeof(struct held), NULL);
@@ -251,27 +248,16 @@ void crowdsec_push_free(struct crowdsec_push *c)
 
 static void failed(struct crowdsec_push *c, uint64_t now, enum lapi_failure f)
 {
-	if (!c->down_said)
-		fprintf(stderr,
-			"hydrascope: crowdsec push: %s (%s); retrying with "
-			"backoff\n",
-			c->lapi.url, lapi_failure_name(f));
-	c->down_said = true;
 	c->st.failures[f]++;
 	c->st.up = false;
-	c->next_try_ns = now + c->backoff_ns;
-	c->backoff_ns = c->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS
-							   : c->backoff_ns * 2;
+	c->next_try_ns =
+	    lapi_backoff_fail(&c->backoff, "push", c->lapi.url, f, now);
 }
 
 static void answered(struct crowdsec_push *c)
 {
-	if (c->down_said)
-		fprintf(stderr, "hydrascope: crowdsec push: %s answers again\n",
-			c->lapi.url);
-	c->down_said = false;
+	lapi_backoff_ok(&c->backoff, "push", c->lapi.url);
 	c->st.up = true;
-	c->backoff_ns = BACKOFF_MIN_NS;
 }
 
 /* POST /v1/watchers/login: the JWT every other call carries. */
@@ -308,10 +294,8 @@ static enum lapi_failure took_token(struct crowdsec_push *c, long status)
 	const char *tok;
 	enum lapi_failure f;
 
-	if (status == 401 || status == 403)
-		return LAPI_F_AUTH;
 	if (status != 200)
-		return LAPI_F_HTTP;
+		return lapi_status_failure(status);
 	ans = json_tokener_parse(lapi_http_body(c->http, NULL));
 	tok = json_field_str(ans, "token");
 	f = *tok && strlen(tok) < sizeof(c->token) ? LAPI_OK : LAPI_F_PARSE;
@@ -414,8 +398,7 @@ static void posted(struct crowdsec_push *c, uint64_t now, long status)
 	}
 	/* a batch the LAPI will never take must not block the ones after
 	 * it; a 5xx may pass (1.4 also answers 500 to a validation error) */
-	failed(c, now,
-	       status == 401 || status == 403 ? LAPI_F_AUTH : LAPI_F_HTTP);
+	failed(c, now, lapi_status_failure(status));
 	if ((status / 100 == 4 && status != 401 && status != 403) ||
 	    (status / 100 == 5 && ++c->server_errors >= REJECT_AFTER)) {
 		c->st.dropped[CS_DROP_REJECTED] += c->n_batch;
@@ -537,7 +520,9 @@ int crowdsec_push_export(struct crowdsec_push *c, uint64_t rec_now_ns)
 		crowdsec_scope_value(&((const struct held_key *)k)->k, &scope,
 				     value, sizeof(value));
 		sb_printf(
-		    &sb, "%" PRIu64 "s," ORIGIN "," ORIGIN "/%s,%s,ban,%s\n",
+		    &sb,
+		    "%" PRIu64 "s," CROWDSEC_ORIGIN "," CROWDSEC_ORIGIN
+		    "/%s,%s,ban,%s\n",
 		    (uint64_t)((h->expires_ns - rec_now_ns) / HS_NS_PER_SEC),
 		    h->reason, scope, value);
 	}
