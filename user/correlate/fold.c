@@ -422,15 +422,14 @@ void fold_flow(struct corr *c, const struct hs_flow_key *k,
 	struct member *m = NULL;
 	bool conflict;
 
+	if (fold_idle(sh, f))
+		return;
 	if (sh->first_ns != f->first_ns) {
 		/* a new connection on the 5-tuple: its folds start over */
 		sh->last_ns = sh->cluster = 0;
 		sh->done = 0;
 		sh->first_ns = f->first_ns;
 	}
-	/* done, and not moved since: nothing to fold */
-	if (sh->done == FOLD_ALL && f->last_ns == sh->last_ns)
-		return;
 	sh->last_ns = f->last_ns;
 	if (!(f->flags & HS_F_ACK)) {
 		if (!(sh->done & FOLD_UNVERIFIED) &&

@@ -229,22 +229,12 @@ static void fold_staged(struct round_ctx *r, struct stage *st)
 	*st = (struct stage){0};
 }
 
-/* Nothing for fold_flow to do: the same connection, done, not moved. */
-static bool fold_idle(const struct flow_shadow *sh, const struct hs_flow *f)
+/* Read one flow of a whole-map read or a slice, its shadow found. */
+static void read_walked(struct round_ctx *r, const void *key, const void *val,
+			struct flow_shadow *sh)
 {
-	return sh->first_ns == f->first_ns && sh->done == FOLD_ALL &&
-	       sh->last_ns == f->last_ns;
-}
-
-/* A whole-map read: every flow, listed or not. */
-static int read_any(const void *key, const void *val, void *ctx)
-{
-	struct round_ctx *r = ctx;
-	struct flow_shadow *sh = shadow_of(r->c, key);
 	enum corr_read how = r->how;
 
-	if (!sh)
-		return 0;
 	if (sh->queued == Q_THIS) {
 		how = CORR_READ_LISTED;
 		sh->queued = Q_NO;
@@ -252,20 +242,37 @@ static int read_any(const void *key, const void *val, void *ctx)
 	/* what folds nothing is read at once, in any order */
 	if (r->stage && !fold_idle(sh, val) &&
 	    stage_push(r->stage, key, val, how))
-		return 0;
+		return;
 	read_flow(r, key, val, sh, how);
+}
+
+/* A whole-map read: every flow, listed or not. */
+static int read_any(const void *key, const void *val, void *ctx)
+{
+	struct round_ctx *r = ctx;
+	struct flow_shadow *sh = shadow_of(r->c, key);
+
+	if (sh)
+		read_walked(r, key, val, sh);
 	return 0;
 }
 
-/* A slice of the reconciliation walk: flows the list holds wait for it. */
+/* A slice of the reconciliation walk: flows the list holds wait for it
+ * (one lookup: a shadow found is renewed as shadow_of would). */
 static int read_unlisted(const void *key, const void *val, void *ctx)
 {
 	struct round_ctx *r = ctx;
-	const struct flow_shadow *sh = table_get(r->c->shadows, key);
+	struct flow_shadow *sh = table_get(r->c->shadows, key);
 
 	if (sh && sh->queued == Q_NEXT)
 		return 0;
-	return read_any(key, val, ctx);
+	if (sh)
+		table_renew(r->c->shadows, sh);
+	else
+		sh = shadow_of(r->c, key);
+	if (sh)
+		read_walked(r, key, val, sh);
+	return 0;
 }
 
 /* Shadows the pass just completed did not find: flows the kernel dropped
