@@ -70,9 +70,9 @@ struct corr *corr_new(const struct corr_config *cfg, const struct corr_env *env,
 	/* room for the flows the kernel holds and as many as half of them
 	 * evicted since the last pass of the reconciliation walk: a shadow
 	 * pushed out while its flow lives would fold it twice (watch.c) */
-	c->shadows = table_new(max_flows + max_flows / 2,
-			       sizeof(struct hs_flow_key),
-			       sizeof(struct flow_shadow), NULL);
+	c->shadows =
+	    table_new(max_flows + max_flows / 2, sizeof(struct hs_flow_key),
+		      sizeof(struct flow_shadow), NULL);
 	c->raised = table_new(max_sources + cfg->max_clusters, sizeof(uint64_t),
 			      sizeof(struct raised), NULL);
 	c->sigs = table_new(HS_DEFAULT_SIGS, sizeof(uint64_t),
@@ -521,45 +521,49 @@ static struct group *group_at(struct table *groups, uint64_t cluster,
 	return g;
 }
 
-/* The group a member belongs to (its candidates' group aside). */
-static uint64_t member_group(struct corr *c, const struct member_key *mk,
-			     const struct member *m)
-{
-	const struct src_state *s;
+/* What build_groups found last, by key: a member's cluster and groups are
+ * found by the tables' keyed hash otherwise, two to four times per member,
+ * and a few clusters hold most members. A miss (or a collision a sender
+ * arranged) only costs the table lookup. */
+#define MEMO_SLOTS 64
+struct memo {
+	uint64_t key[MEMO_SLOTS];
+	void *val[MEMO_SLOTS];
+};
 
-	if (member_relayed(&c->cfg, m))
-		return group_id(mk->cluster, GROUP_RELAY, 0, BAND_ANY);
-	s = table_get(c->srcs, &mk->addr);
-	return group_id(mk->cluster, GROUP_DIRECT, m->syn_class,
-			s && s->have_kernel ? source_band(c, &s->k)
-					    : BAND_SPARSE);
+static void **memo_slot(struct memo *mo, uint64_t key, bool *hit)
+{
+	size_t i = (size_t)(key ^ key >> 29) & (MEMO_SLOTS - 1);
+
+	*hit = mo->val[i] && mo->key[i] == key;
+	mo->key[i] = key;
+	return &mo->val[i];
 }
 
-/* How many distinct groups the members make (an upper bound: members
- * whose source or cluster is gone are counted too). */
-static size_t count_groups(struct corr *c, uint64_t since)
+static const struct cluster_state *memo_cluster(struct corr *c, struct memo *mo,
+						uint64_t cluster)
 {
-	size_t n = table_len(c->members), i = 0, pos = 0, distinct = 0;
-	uint64_t *ids = malloc(2 * n * sizeof(*ids) + 1);
-	const void *k;
-	void *v;
+	bool hit;
+	void **v = memo_slot(mo, cluster, &hit);
 
-	if (!ids)
-		return 2 * n;
-	while (table_next(c->members, &pos, &k, &v) && i + 2 <= 2 * n) {
-		const struct member_key *mk = k;
-		const struct member *m = v;
+	if (!hit)
+		*v = table_get(c->clusters, &cluster);
+	return *v;
+}
 
-		if (m->last_ns < since)
-			continue;
-		ids[i++] = member_group(c, mk, m);
-		ids[i++] = group_id(mk->cluster, GROUP_CANDS, 0, BAND_ANY);
-	}
-	qsort(ids, i, sizeof(*ids), cmp_u64);
-	for (size_t j = 0; j < i; j++)
-		distinct += j == 0 || ids[j] != ids[j - 1];
-	free(ids);
-	return distinct;
+static struct group *memo_group(struct table *groups, struct memo *mo,
+				uint64_t cluster,
+				const struct cluster_state *cl,
+				enum group_kind kind, uint64_t syn_class,
+				enum cadence_band band)
+{
+	bool hit;
+	void **v =
+	    memo_slot(mo, group_id(cluster, kind, syn_class, band), &hit);
+
+	if (!hit)
+		*v = group_at(groups, cluster, cl, kind, syn_class, band);
+	return *v;
 }
 
 /* Members with the relay signal form one group per cluster, whatever
@@ -574,14 +578,17 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 	uint64_t cur = now > c->cfg.window_s * HS_NS_PER_SEC
 			   ? now - c->cfg.window_s * HS_NS_PER_SEC
 			   : 0;
+	struct memo clusters = {0}, memo = {0};
 	struct table *groups;
 	size_t pos = 0;
 	const void *k;
 	void *v;
 
-	/* a bounded table evicts when full: size it to the groups there are,
-	 * or a big cluster would lose members half-way through the build */
-	groups = table_new(count_groups(c, since) + 16, sizeof(uint64_t),
+	/* a bounded table evicts when full, and a big cluster would lose
+	 * members half-way through the build: room for the most groups the
+	 * members can make (two each), which costs only the probe array until
+	 * groups are made (entries are allocated as they fill) */
+	groups = table_new(2 * table_len(c->members) + 16, sizeof(uint64_t),
 			   sizeof(struct group), group_free);
 	if (!groups)
 		return NULL;
@@ -597,7 +604,7 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		if (m->last_ns < since)
 			continue;
 		s = table_get(c->srcs, &mk->addr);
-		cl = table_get(c->clusters, &mk->cluster);
+		cl = memo_cluster(c, &clusters, mk->cluster);
 		if (!s || !cl)
 			continue;
 		relayed = member_relayed(&c->cfg, m);
@@ -605,24 +612,25 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 		    (!relayed || m->prompt ||
 		     (s->have_kernel ? s->k.flows : m->flows) >
 			 c->cfg.cluster_max_source_flows)) {
-			g = group_at(groups, mk->cluster, cl, GROUP_CANDS, 0,
-				     BAND_ANY);
+			g = memo_group(groups, &memo, mk->cluster, cl,
+				       GROUP_CANDS, 0, BAND_ANY);
 			if (g)
 				bound_direct_add(&g->direct, m);
 		}
 		if (relayed) {
-			g = group_at(groups, mk->cluster, cl, GROUP_RELAY, 0,
-				     BAND_ANY);
+			g = memo_group(groups, &memo, mk->cluster, cl,
+				       GROUP_RELAY, 0, BAND_ANY);
 			if (g)
 				group_add(c, g, &mk->addr, m, s, now);
 			continue;
 		}
 		band = s->have_kernel ? source_band(c, &s->k) : BAND_SPARSE;
-		g = group_at(groups, mk->cluster, cl, GROUP_DIRECT,
-			     m->syn_class, band);
+		g = memo_group(groups, &memo, mk->cluster, cl, GROUP_DIRECT,
+			       m->syn_class, band);
 		if (g)
 			group_add(c, g, &mk->addr, m, s, now);
-		g = group_at(groups, mk->cluster, cl, GROUP_CANDS, 0, BAND_ANY);
+		g = memo_group(groups, &memo, mk->cluster, cl, GROUP_CANDS, 0,
+			       BAND_ANY);
 		if (g)
 			cands_add(c, g, &mk->addr, m, s, now);
 	}
