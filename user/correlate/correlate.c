@@ -167,9 +167,8 @@ static uint64_t subject_hash(enum ind_kind kind, const void *p, size_t n)
 	return h;
 }
 
-/* Decide freshness, count it, hand the indicator to the sink. */
-static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
-		 const struct ind_sink *sink)
+/* Decide freshness and count it. */
+static void judge(struct corr *c, struct indicator *ind, uint64_t subject)
 {
 	struct raised *r = table_get(c->raised, &subject);
 	bool is_new = !r;
@@ -191,10 +190,22 @@ static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
 			r->score = ind->score;
 		}
 	}
+}
+
+/* Hand the indicator to the sink; its evidence goes with it. */
+static void deliver(struct indicator *ind, const struct ind_sink *sink)
+{
 	if (sink && sink->emit)
 		sink->emit(sink->ctx, ind);
 	json_object_put(ind->evidence);
 	ind->evidence = NULL;
+}
+
+static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
+		 const struct ind_sink *sink)
+{
+	judge(c, ind, subject);
+	deliver(ind, sink);
 }
 
 /* ---- per-source indicators ---------------------------------------------- */
@@ -202,13 +213,14 @@ static void emit(struct corr *c, struct indicator *ind, uint64_t subject,
 static const struct {
 	enum ind_kind kind;
 	source_eval_fn fn;
+	source_explain_fn explain;
 } source_evals[] = {
-    {IND_RELAY_RTT_GAP, eval_relay},
-    {IND_STACK_MISMATCH, eval_stack},
-    {IND_HOP_ANOMALY, eval_hop},
-    {IND_ROBOTIC_CADENCE, eval_robotic},
-    {IND_UNIFORM_REQUESTS, eval_uniform_source},
-    {IND_RESIDENTIAL_PROXY, eval_residential},
+    {IND_RELAY_RTT_GAP, eval_relay, explain_relay},
+    {IND_STACK_MISMATCH, eval_stack, explain_stack},
+    {IND_HOP_ANOMALY, eval_hop, explain_hop},
+    {IND_ROBOTIC_CADENCE, eval_robotic, explain_robotic},
+    {IND_UNIFORM_REQUESTS, eval_uniform_source, explain_uniform_source},
+    {IND_RESIDENTIAL_PROXY, eval_residential, explain_residential},
 };
 
 static void eval_sources(struct corr *c, uint64_t now,
@@ -259,9 +271,11 @@ static void eval_sources(struct corr *c, uint64_t now,
 
 			if (!source_evals[i].fn(c, a, s, fired, &ind))
 				continue;
+			judge(c, &ind, subject_hash(ind.kind, a, sizeof(*a)));
+			if (ind.fresh)
+				source_evals[i].explain(c, s, fired, &ind);
 			fired |= 1u << ind.kind;
-			emit(c, &ind, subject_hash(ind.kind, a, sizeof(*a)),
-			     sink);
+			deliver(&ind, sink);
 		}
 		s->fired = fired;
 	}

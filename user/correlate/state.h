@@ -334,11 +334,30 @@ double source_cv(const struct src_kernel *k);
 /* Median of the source's recent detour estimates (us). */
 int32_t detour_median(const struct src_state *s);
 
-/* Per-source evaluators: fill score and evidence, return true to fire.
- * fired holds the kinds that fired before this one (in enum order). */
+/* Per-source evaluators: fill the score, return true to fire. fired holds
+ * the kinds that fired before this one (in enum order). Their explainers
+ * write the evidence, which only an indicator that goes out as a record
+ * (fresh) carries: most of a round's are repeats that renew decisions, and
+ * at a quarter of a million sources, writing every one's evidence again was
+ * most of a round. */
 typedef bool (*source_eval_fn)(const struct corr *c, const struct hs_addr *a,
 			       const struct src_state *s, uint32_t fired,
 			       struct indicator *ind);
+typedef void (*source_explain_fn)(const struct corr *c,
+				  const struct src_state *s, uint32_t fired,
+				  struct indicator *ind);
+void explain_relay(const struct corr *c, const struct src_state *s,
+		   uint32_t fired, struct indicator *ind);
+void explain_stack(const struct corr *c, const struct src_state *s,
+		   uint32_t fired, struct indicator *ind);
+void explain_hop(const struct corr *c, const struct src_state *s,
+		 uint32_t fired, struct indicator *ind);
+void explain_robotic(const struct corr *c, const struct src_state *s,
+		     uint32_t fired, struct indicator *ind);
+void explain_uniform_source(const struct corr *c, const struct src_state *s,
+			    uint32_t fired, struct indicator *ind);
+void explain_residential(const struct corr *c, const struct src_state *s,
+			 uint32_t fired, struct indicator *ind);
 bool eval_relay(const struct corr *c, const struct hs_addr *a,
 		const struct src_state *s, uint32_t fired,
 		struct indicator *ind);

@@ -30,10 +30,20 @@ bool eval_robotic(const struct corr *c, const struct hs_addr *a,
 	ind->score = cfg->robotic_max_cv > 0
 			 ? clamp01(1.0 - 0.5 * cv / cfg->robotic_max_cv)
 			 : 1;
+	return true;
+}
+
+void explain_robotic(const struct corr *c, const struct src_state *s,
+		     uint32_t fired, struct indicator *ind)
+{
+	double cv = source_cv(&s->k);
+
+	(void)fired;
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "requests", s->k.bursts);
 	json_set_u64(ind->evidence, "interval_mean_us", s->k.ivl_mean_us);
 	ev_dbl(ind->evidence, "interval_cv", cv);
-	ev_dbl(ind->evidence, "interval_cv_upper", ucb);
-	return true;
+	ev_dbl(ind->evidence, "interval_cv_upper",
+	       cv_upper(cv, s->k.bursts - 1,
+			test_alpha(&c->cfg, c->n_tested_sources)));
 }

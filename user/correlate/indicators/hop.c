@@ -18,9 +18,15 @@ bool eval_hop(const struct corr *c, const struct hs_addr *a,
 			     s->hops <= cfg->hop_max_hops))
 		return false;
 	ind->score = 0.3;
+	return true;
+}
+
+void explain_hop(const struct corr *c, const struct src_state *s,
+		 uint32_t fired, struct indicator *ind)
+{
+	(void)fired;
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "mss", s->mss);
 	json_set_u64(ind->evidence, "hops", s->hops);
 	json_set_str(ind->evidence, "tcp_sig", corr_str(c, s->tcp_sig));
-	return true;
 }

@@ -19,6 +19,15 @@
  */
 #include "correlate/state.h"
 
+/* Enough flows over relay_min_gap_us, at relay_min_share of those measured. */
+static bool relay_strong(const struct corr_config *cfg,
+			 const struct src_state *s)
+{
+	return s->relay_hits >= cfg->relay_min_flows &&
+	       (double)s->relay_hits / s->relay_measured >=
+		   cfg->relay_min_share;
+}
+
 bool eval_relay(const struct corr *c, const struct hs_addr *a,
 		const struct src_state *s, uint32_t fired,
 		struct indicator *ind)
@@ -36,8 +45,7 @@ bool eval_relay(const struct corr *c, const struct hs_addr *a,
 	weak_share = (double)s->relay_weak / s->relay_measured;
 	weak_min_share =
 	    cfg->relay_min_share > 0.8 ? cfg->relay_min_share : 0.8;
-	strong = s->relay_hits >= cfg->relay_min_flows &&
-		 share >= cfg->relay_min_share;
+	strong = relay_strong(cfg, s);
 	weak = s->relay_weak >= cfg->relay_weak_min_flows &&
 	       weak_share >= weak_min_share;
 	if (!strong && !weak)
@@ -51,11 +59,23 @@ bool eval_relay(const struct corr *c, const struct hs_addr *a,
 	ind->score = clamp01(0.5 + 0.5 * (strong ? share : weak_share) *
 				       (depth > 1 ? 1 : depth) * samples);
 	ind->relay = true;
+	return true;
+}
+
+void explain_relay(const struct corr *c, const struct src_state *s,
+		   uint32_t fired, struct indicator *ind)
+{
+	int32_t med = detour_median(s);
+
+	(void)fired;
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "flows_measured", s->relay_measured);
 	json_set_u64(ind->evidence, "relay_flows", s->relay_hits);
 	json_set_u64(ind->evidence, "small_detour_flows", s->relay_weak);
-	ev_dbl(ind->evidence, "share", strong ? share : weak_share);
+	ev_dbl(
+	    ind->evidence, "share",
+	    (double)(relay_strong(&c->cfg, s) ? s->relay_hits : s->relay_weak) /
+		s->relay_measured);
 	json_set_u64(ind->evidence, "detour_median_us",
 		     med > 0 ? (uint64_t)med : 0);
 	if (s->have_kernel) {
@@ -68,5 +88,4 @@ bool eval_relay(const struct corr *c, const struct hs_addr *a,
 	}
 	json_set_str(ind->evidence, "client_family",
 		     client_family_name((enum client_family)s->family));
-	return true;
 }

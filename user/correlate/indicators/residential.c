@@ -33,6 +33,15 @@ bool eval_residential(const struct corr *c, const struct hs_addr *a,
 	else
 		ind->score = relay && stack ? 0.95 : relay ? 0.85 : 0.7;
 	ind->relay = relay;
+	return true;
+}
+
+void explain_residential(const struct corr *c, const struct src_state *s,
+			 uint32_t fired, struct indicator *ind)
+{
+	bool relay = fired & (1u << IND_RELAY_RTT_GAP);
+	bool stack = fired & (1u << IND_STACK_MISMATCH);
+
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "asn", s->asn.asn);
 	json_set_str(ind->evidence, "as_org", corr_str(c, s->asn.org));
@@ -42,5 +51,4 @@ bool eval_residential(const struct corr *c, const struct hs_addr *a,
 		     relay && stack ? "relay_rtt_gap,stack_mismatch"
 		     : relay	    ? "relay_rtt_gap"
 				    : "stack_mismatch");
-	return true;
 }

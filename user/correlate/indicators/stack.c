@@ -27,6 +27,13 @@ bool eval_stack(const struct corr *c, const struct hs_addr *a,
 	if (share < cfg->stack_min_share)
 		return false;
 	ind->score = clamp01(s->stack_worst * share);
+	return true;
+}
+
+void explain_stack(const struct corr *c, const struct src_state *s,
+		   uint32_t fired, struct indicator *ind)
+{
+	(void)fired;
 	ind->evidence = evidence_new();
 	json_set_str(ind->evidence, "client_family",
 		     client_family_name((enum client_family)s->worst_family));
@@ -37,5 +44,4 @@ bool eval_stack(const struct corr *c, const struct hs_addr *a,
 	json_set_u64(ind->evidence, "flows_checked", s->stack_checked);
 	json_set_u64(ind->evidence, "mismatched_flows", s->stack_hits);
 	ev_dbl(ind->evidence, "implausibility", s->stack_worst);
-	return true;
 }

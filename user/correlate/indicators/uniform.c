@@ -22,11 +22,18 @@ bool eval_uniform_source(const struct corr *c, const struct hs_addr *a,
 	    cv > cfg->uniform_max_cv)
 		return false;
 	ind->score = 0.4;
+	return true;
+}
+
+void explain_uniform_source(const struct corr *c, const struct src_state *s,
+			    uint32_t fired, struct indicator *ind)
+{
+	(void)c;
+	(void)fired;
 	ind->evidence = evidence_new();
 	json_set_u64(ind->evidence, "requests", (uint64_t)s->sizes.n);
 	ev_dbl(ind->evidence, "size_mean", s->sizes.mean);
-	ev_dbl(ind->evidence, "size_cv", cv);
-	return true;
+	ev_dbl(ind->evidence, "size_cv", running_cv(&s->sizes));
 }
 
 bool eval_uniform_cluster(const struct corr *c, const struct group *g,
