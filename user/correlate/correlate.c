@@ -17,6 +17,7 @@
 #include "correlate/state.h"
 #include "hydrascope/tuple.h"
 #include "lib/hstime.h"
+#include "lib/radix.h"
 
 struct raised {
 	uint64_t last_emit_ns;
@@ -389,25 +390,6 @@ static void cands_add(struct corr *c, struct group *g, const struct hs_addr *a,
 	group_push(g, a, m, s);
 }
 
-static int cmp_net(const void *x, const void *y)
-{
-	return memcmp(x, y, 16);
-}
-
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return (a > b) - (a < b);
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return (a > b) - (a < b);
-}
-
 static int cmp_dbl(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -442,10 +424,9 @@ static void group_stacks(struct group *g)
 		syn[i] = g->mem[i]->syn_class;
 		tid[i] = g->mem[i]->tuple_id;
 	}
-	qsort(syn, g->n, sizeof(*syn), cmp_u64);
-	qsort(tid, g->n, sizeof(*tid), cmp_u64);
-	for (i = 0; i < g->n; i++)
-		g->stacks += syn[i] && (i == 0 || syn[i] != syn[i - 1]);
+	if (!radix_sort_u64(syn, g->n) || !radix_sort_u64(tid, g->n))
+		goto out;
+	g->stacks = radix_distinct_nonzero(syn, g->n);
 	for (i = 0; i < g->n; i++) {
 		if (!tid[i])
 			continue;
@@ -468,35 +449,43 @@ out:
 	free(tid);
 }
 
+/* A member's network as a sortable key: the /24 of an IPv4 address, the
+ * /48 of an IPv6 one (tagged apart), never 0. */
+static uint64_t net_key(const struct hs_addr *a)
+{
+	uint64_t k = 0;
+	int i;
+
+	if (addr_is_v4(a))
+		return 1ull << 32 | (uint64_t)a->b[12] << 16 |
+		       (uint64_t)a->b[13] << 8 | a->b[14];
+	for (i = 0; i < 6; i++)
+		k = k << 8 | a->b[i];
+	return 1ull << 63 | k;
+}
+
 /* Distinct prefixes and ASNs, and the median member span. */
 static void group_spread(struct group *g)
 {
-	unsigned char(*net)[16] = malloc(g->n * 16 + 1);
-	uint32_t *asn = malloc(g->n * sizeof(*asn) + 1);
-	double *span = malloc(g->n * sizeof(*span) + 1);
+	uint64_t *net = malloc(g->n * sizeof(*net) + 1);
+	uint64_t *asn = malloc(g->n * sizeof(*asn) + 1);
+	uint64_t *span = malloc(g->n * sizeof(*span) + 1);
 	size_t i;
 
 	g->prefixes = g->asns = 0;
 	if (!net || !asn || !span)
 		goto out;
 	for (i = 0; i < g->n; i++) {
-		bool v4 = addr_is_v4(&g->addrs[i]);
-
-		/* /24 for IPv4, /48 for IPv6 */
-		memcpy(net[i], g->addrs[i].b, 16);
-		memset(net[i] + (v4 ? 15 : 6), 0, v4 ? 1 : 10);
+		net[i] = net_key(&g->addrs[i]);
 		asn[i] = g->src[i]->asn.asn;
-		span[i] = (double)(g->mem[i]->last_ns - g->mem[i]->first_ns) /
-			  HS_NS_PER_SEC;
+		span[i] = g->mem[i]->last_ns - g->mem[i]->first_ns;
 	}
-	qsort(net, g->n, 16, cmp_net);
-	qsort(asn, g->n, sizeof(*asn), cmp_u32);
-	qsort(span, g->n, sizeof(*span), cmp_dbl);
-	for (i = 0; i < g->n; i++) {
-		g->prefixes += i == 0 || memcmp(net[i], net[i - 1], 16);
-		g->asns += asn[i] && (i == 0 || asn[i] != asn[i - 1]);
-	}
-	g->span_median_s = g->n ? span[g->n / 2] : 0;
+	if (!radix_sort_u64(net, g->n) || !radix_sort_u64(asn, g->n) ||
+	    !radix_sort_u64(span, g->n))
+		goto out;
+	g->prefixes = radix_distinct_nonzero(net, g->n);
+	g->asns = radix_distinct_nonzero(asn, g->n);
+	g->span_median_s = g->n ? (double)span[g->n / 2] / HS_NS_PER_SEC : 0;
 out:
 	free(net);
 	free(asn);
