@@ -79,6 +79,7 @@ struct fx_ind {
 	enum ind_kind kind;
 	double score;
 	bool relay;
+	bool fresh;	     /* goes out as a record */
 	uint64_t cluster_id; /* 0: a per-source indicator */
 	enum cadence_band band;
 	size_t n_sources;
@@ -309,6 +310,7 @@ static inline void fx_emit(void *ctx, const struct indicator *ind)
 	g->kind = ind->kind;
 	g->score = ind->score;
 	g->relay = ind->relay;
+	g->fresh = ind->fresh;
 	g->cluster_id = ind->cluster_id;
 	g->band = ind->band;
 	g->n_sources = ind->n_sources;
