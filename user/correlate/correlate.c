@@ -33,6 +33,7 @@ static void src_release(void *ctx, void *v)
 	strpool_put(c->strs, s->tcp_sig);
 	strpool_put(c->strs, s->asn.org);
 	s->tcp_sig = s->asn.org = 0;
+	s->serial = 0;
 }
 
 static void sig_release(void *ctx, void *v)
@@ -130,10 +131,27 @@ void corr_set_ordered(struct corr *c, bool on)
 		(void)k;                                                       \
 		return ((const type *)v)->field < *(uint64_t *)ctx;            \
 	}
-STALE_BEFORE(src_stale, struct src_state, last_ns)
 STALE_BEFORE(member_stale, struct member, last_ns)
 STALE_BEFORE(cluster_stale, struct cluster_state, last_ns)
 STALE_BEFORE(raised_stale, struct raised, last_emit_ns)
+
+/* Sources: the stale go, and the walk counts those active in the
+ * current window (the multiple-testing denominator of eval_sources),
+ * which a second walk of a quarter of a million sources cost otherwise. */
+struct src_sweep {
+	uint64_t horizon, since;
+	size_t active;
+};
+
+static bool src_sweep_stale(const void *k, const void *v, void *ctx)
+{
+	const struct src_state *s = v;
+	struct src_sweep *sw = ctx;
+
+	(void)k;
+	sw->active += s->last_ns >= sw->since;
+	return s->last_ns < sw->horizon;
+}
 
 static void expire_all(struct corr *c, uint64_t now)
 {
@@ -142,12 +160,19 @@ static void expire_all(struct corr *c, uint64_t now)
 	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * HS_NS_PER_SEC
 			     ? keep
 			     : 2ull * c->cfg.reemit_s * HS_NS_PER_SEC;
+	struct src_sweep sw = {
+	    .horizon = now > keep ? now - keep : 0,
+	    .since = now > c->cfg.window_s * HS_NS_PER_SEC
+			 ? now - c->cfg.window_s * HS_NS_PER_SEC
+			 : 0,
+	};
 	uint64_t horizon;
 
+	table_delete_if(c->srcs, src_sweep_stale, &sw);
+	c->n_tested_sources = sw.active;
 	if (now <= keep)
 		return;
 	horizon = now - keep;
-	table_delete_if(c->srcs, src_stale, &horizon);
 	table_delete_if(c->members, member_stale, &horizon);
 	table_delete_if(c->clusters, cluster_stale, &horizon);
 	if (now > rkeep) {
@@ -230,15 +255,11 @@ static void eval_sources(struct corr *c, uint64_t now,
 	uint64_t since = now > c->cfg.window_s * HS_NS_PER_SEC
 			     ? now - c->cfg.window_s * HS_NS_PER_SEC
 			     : 0;
-	size_t pos = 0, i, tested = 0;
+	size_t pos = 0, i;
 	const void *k;
 	void *v;
 
-	/* the multiple-testing denominator: sources active in the window */
-	while (table_next(c->srcs, &pos, NULL, &v))
-		tested += ((struct src_state *)v)->last_ns >= since;
-	c->n_tested_sources = tested;
-	pos = 0;
+	/* c->n_tested_sources: counted by expire_all's walk */
 	while (table_next(c->srcs, &pos, &k, &v)) {
 		const struct hs_addr *a = k;
 		struct src_state *s = v;
@@ -524,23 +545,44 @@ static struct group *group_at(struct table *groups, uint64_t cluster,
 	return g;
 }
 
+/* A member's source: its link while the source's serial matches (the
+ * entry was neither dropped nor reused since), else by its address. */
+static const struct src_state *
+member_src(struct corr *c, const struct member_key *mk, const struct member *m)
+{
+	if (m->src && m->src_serial && m->src->serial == m->src_serial)
+		return m->src;
+	return table_get(c->srcs, &mk->addr);
+}
+
 /* What build_groups found last, by key: a member's cluster and groups are
  * found by the tables' keyed hash otherwise, two to four times per member,
  * and a few clusters hold most members. A miss (or a collision a sender
  * arranged) only costs the table lookup. */
-#define MEMO_SLOTS 64
+#define MEMO_SETS 32 /* of two: a member's two groups may share a set */
 struct memo {
-	uint64_t key[MEMO_SLOTS];
-	void *val[MEMO_SLOTS];
+	uint64_t key[MEMO_SETS][2];
+	void *val[MEMO_SETS][2];
 };
 
+/* The value slot of key, the latest used first in its set; on a miss
+ * the older of the set is replaced and *hit is false. */
 static void **memo_slot(struct memo *mo, uint64_t key, bool *hit)
 {
-	size_t i = (size_t)(key ^ key >> 29) & (MEMO_SLOTS - 1);
+	size_t i = (size_t)(key ^ key >> 29) & (MEMO_SETS - 1);
+	uint64_t *k = mo->key[i];
+	void **v = mo->val[i], *older = v[0];
 
-	*hit = mo->val[i] && mo->key[i] == key;
-	mo->key[i] = key;
-	return &mo->val[i];
+	*hit = v[0] && k[0] == key;
+	if (*hit)
+		return &v[0];
+	*hit = v[1] && k[1] == key;
+	/* the way that matched (or an empty one) comes first */
+	k[1] = k[0];
+	k[0] = key;
+	v[0] = *hit ? v[1] : NULL;
+	v[1] = older;
+	return &v[0];
 }
 
 static const struct cluster_state *memo_cluster(struct corr *c, struct memo *mo,
@@ -606,7 +648,7 @@ static struct table *build_groups(struct corr *c, uint64_t now)
 
 		if (m->last_ns < since)
 			continue;
-		s = table_get(c->srcs, &mk->addr);
+		s = member_src(c, mk, m);
 		cl = memo_cluster(c, &clusters, mk->cluster);
 		if (!s || !cl)
 			continue;

@@ -76,10 +76,14 @@ static void src_widen(struct src_state *s, uint64_t first_ns, uint64_t last_ns)
 static struct src_state *src_touch(struct corr *c, const struct hs_addr *a,
 				   uint64_t first_ns, uint64_t last_ns)
 {
-	struct src_state *s = table_get_or_add(c->srcs, a, NULL);
+	bool created;
+	struct src_state *s = table_get_or_add(c->srcs, a, &created);
 
-	if (s)
-		src_widen(s, first_ns, last_ns);
+	if (!s)
+		return NULL;
+	if (created)
+		s->serial = ++c->src_serial;
+	src_widen(s, first_ns, last_ns);
 	return s;
 }
 
@@ -477,6 +481,10 @@ void fold_flow(struct corr *c, const struct hs_flow_key *k,
 		m = member_get(c, &k->client, sh->cluster, false);
 		if (m && f->last_ns > m->last_ns)
 			m->last_ns = f->last_ns;
+		if (m) {
+			m->src = s;
+			m->src_serial = s->serial;
+		}
 	}
 	if (!(sh->done & FOLD_RELAY) &&
 	    (flows_over || !timing_pending(f, now))) {

@@ -54,6 +54,10 @@ struct src_asn {
  * of the correlator's memory; it was 456 bytes a source.
  */
 struct src_state {
+	/* nonzero while this entry holds this source (src_release clears
+	 * it, a new source gets a new one): what a member's link is checked
+	 * against */
+	uint64_t serial;
 	struct src_kernel k; /* the kernel's counters, last sweep */
 	bool have_kernel;
 	uint64_t first_ns, last_ns;
@@ -116,6 +120,11 @@ struct member {
 	 * ACK, which no relay of a larger detour can show */
 	uint32_t lead_ack_us[RELAY_LEAD_STEPS];
 	bool prompt;
+	/* its source, as fold_flow last found it: the evaluation follows the
+	 * link instead of a keyed lookup per member per round while the
+	 * source's serial still matches (member_src) */
+	struct src_state *src;
+	uint64_t src_serial;
 };
 
 /* Endpoint mix of a cluster in one window (pivot). */
@@ -261,6 +270,7 @@ struct corr {
 	struct corr_config cfg;
 	struct corr_env env;
 	struct table *srcs;	/* hs_addr -> src_state */
+	uint64_t src_serial;	/* the last src_state serial given */
 	struct table *members;	/* member_key -> member */
 	struct table *clusters; /* u64 -> cluster_state */
 	struct table *shadows;	/* hs_flow_key -> flow_shadow */
