@@ -193,7 +193,22 @@ static uint64_t subject_hash(enum ind_kind kind, const void *p, size_t n)
 	return h;
 }
 
-/* Decide freshness and count it. */
+/* Does the indicator go out as a record (fresh): new, due for a repeat,
+ * or stronger than its last record? New members refresh a farm record
+ * (they are new detections); the cluster annotations (rotation, pivot,
+ * uniform) repeat on time. Counted when it does. */
+static bool fresh_record(struct corr *c, const struct indicator *ind,
+			 bool is_new, uint64_t last_ns, double last_score)
+{
+	bool fresh = is_new || (ind->kind == IND_FARM_CLUSTER && ind->n_new) ||
+		     ind->at_ns - last_ns >= c->cfg.reemit_s * HS_NS_PER_SEC ||
+		     ind->score >= last_score + 0.1;
+
+	c->st.raised[ind->kind] += fresh;
+	return fresh;
+}
+
+/* Freshness of a cluster's indicator (c->raised by subject). */
 static void judge(struct corr *c, struct indicator *ind, uint64_t subject)
 {
 	struct raised *r = table_get(c->raised, &subject);
@@ -201,20 +216,27 @@ static void judge(struct corr *c, struct indicator *ind, uint64_t subject)
 
 	if (!r)
 		r = table_get_or_add(c->raised, &subject, NULL);
-	/* new members refresh a farm record (they are new detections); the
-	 * cluster annotations (rotation, pivot, uniform) repeat on time */
+	ind->fresh = fresh_record(c, ind, is_new || !r, r ? r->last_emit_ns : 0,
+				  r ? r->score : 0);
+	if (ind->fresh && r) {
+		r->last_emit_ns = ind->at_ns;
+		r->score = ind->score;
+	}
+}
+
+/* Freshness of the source's indicator of source kind i (its own record). */
+static void judge_source(struct corr *c, struct src_state *s, unsigned i,
+			 struct indicator *ind)
+{
+	bool is_new = !(s->raised_on & 1u << i);
+
+	ind->n_new = is_new;
 	ind->fresh =
-	    is_new || !r || (ind->kind == IND_FARM_CLUSTER && ind->n_new) ||
-	    ind->at_ns - r->last_emit_ns >= c->cfg.reemit_s * HS_NS_PER_SEC ||
-	    ind->score >= r->score + 0.1;
-	if (ind->cluster_id == 0 && ind->n_sources == 1)
-		ind->n_new = is_new;
+	    fresh_record(c, ind, is_new, s->raised_ns[i], s->raised_score[i]);
 	if (ind->fresh) {
-		c->st.raised[ind->kind]++;
-		if (r) {
-			r->last_emit_ns = ind->at_ns;
-			r->score = ind->score;
-		}
+		s->raised_on |= (uint8_t)(1u << i);
+		s->raised_ns[i] = ind->at_ns;
+		s->raised_score[i] = (float)ind->score;
 	}
 }
 
@@ -248,6 +270,8 @@ static const struct {
     {IND_UNIFORM_REQUESTS, eval_uniform_source, explain_uniform_source},
     {IND_RESIDENTIAL_PROXY, eval_residential, explain_residential},
 };
+_Static_assert(sizeof(source_evals) / sizeof(source_evals[0]) == SOURCE_KINDS,
+	       "a source kind without its raised slot");
 
 static void eval_sources(struct corr *c, uint64_t now,
 			 const struct ind_sink *sink)
@@ -293,7 +317,7 @@ static void eval_sources(struct corr *c, uint64_t now,
 
 			if (!source_evals[i].fn(c, a, s, fired, &ind))
 				continue;
-			judge(c, &ind, subject_hash(ind.kind, a, sizeof(*a)));
+			judge_source(c, s, (unsigned)i, &ind);
 			if (ind.fresh)
 				source_evals[i].explain(c, s, fired, &ind);
 			fired |= 1u << ind.kind;

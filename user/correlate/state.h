@@ -53,6 +53,8 @@ struct src_asn {
  * for however many sources share it. At a million flows this is a quarter
  * of the correlator's memory; it was 456 bytes a source.
  */
+#define SOURCE_KINDS 6 /* per-source indicator kinds (eval_sources) */
+
 struct src_state {
 	/* nonzero while this entry holds this source (src_release clears
 	 * it, a new source gets a new one): what a member's link is checked
@@ -82,6 +84,13 @@ struct src_state {
 	struct src_asn asn;
 	uint32_t fired; /* kinds firing at the last evaluation */
 	uint32_t round; /* the last round that queued it for a refresh */
+	/* per source indicator kind (in eval_sources' order): its last
+	 * record, when and at what score, for freshness; kept here rather
+	 * than in c->raised (clusters'), which cost every firing source a
+	 * keyed lookup per kind per round */
+	uint64_t raised_ns[SOURCE_KINDS];
+	float raised_score[SOURCE_KINDS];
+	uint8_t raised_on; /* bit i: raised_*[i] hold a record */
 };
 
 /* One source in one cluster (the TLS client identity, see fold.c). */
