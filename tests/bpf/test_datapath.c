@@ -2261,73 +2261,6 @@ static void test_tls_id_rule_cuts_new_exit(void **state)
 	skel = dry;
 }
 
-/* A farm's TLS-id rule with a learned bound beside a tuple-id rule with
- * the default bounds on its direct clients' SYN stack (policy.c): the
- * kernel takes the tuple-id rule first, so a direct client whose host
- * stalled (hello 8 ms after the ACK, TLS gap 7 ms: past the learned
- * bound) is spared, while an exit of another stack at the same timing is
- * cut by the TLS-id rule. */
-static void test_direct_stack_rule_first(void **state)
-{
-	static const uint8_t direct[4] = {192, 0, 2, 40},
-			     exit3[4] = {100, 65, 13, 2};
-	static uint8_t hello[1024];
-	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
-	struct hs_tuple_rule tls = {.min_gap_us = 12000,
-				    .min_ack_hello_us = 12000,
-				    .reason = HS_R_INDICATOR,
-				    .kind = HS_RULE_TLS,
-				    .low_ack_us = 5000,
-				    .lead_max_us = 4000},
-			     stack = {.min_gap_us = 12000,
-				      .min_ack_hello_us = 12000,
-				      .reason = HS_R_INDICATOR,
-				      .kind = HS_RULE_TUPLE};
-	uint64_t t = 400000 * MS;
-	struct hydrascope *dry;
-	struct hs_flow f1, fd, f;
-	struct hs_stats a, z;
-
-	(void)state;
-	dry = relay_rule_setup(hello, len, &t, &f1);
-	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules), &f1.tls_id,
-				&tls, BPF_ANY),
-	    0);
-	/* the direct stack (Linux, TTL 64 at the source), as a prompt
-	 * client shows it: no rule cuts it */
-	assert_int_equal(stack_flow(direct, 4200, linux_opts,
-				    sizeof(linux_opts), 60, 64240, hello, len,
-				    1, 1, &t, &fd),
-			 XDP_PASS_RC);
-	assert_int_equal(
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.tuple_rules),
-				&fd.tuple_id, &stack, BPF_ANY),
-	    0);
-	assert_int_equal(
-	    loader_hint_mark(bpf_map__fd(skel->maps.block_hint), HINT_RULES),
-	    0);
-	a = stats();
-	assert_int_equal(stack_flow(direct, 4201, linux_opts,
-				    sizeof(linux_opts), 60, 64240, hello, len,
-				    8, 7, &t, &f),
-			 XDP_PASS_RC);
-	assert_int_equal(f.tuple_id, fd.tuple_id);
-	assert_false(f.flags & HS_F_CUT);
-	assert_true(hs_relay_cut(&tls, f.ack_us - f.synack_us,
-				 f.cli_flight_us - f.srv_flight_us,
-				 f.hello_us - f.ack_us));
-	assert_int_equal(stack_flow(exit3, 4202, win_opts, sizeof(win_opts),
-				    117, 65535, hello, len, 8, 7, &t, &f),
-			 1 /* DROP */);
-	assert_true(f.flags & HS_F_CUT);
-	z = stats();
-	assert_int_equal(z.tuple_gap_spared, a.tuple_gap_spared + 1);
-	assert_int_equal(z.tls_rule_hits, a.tls_rule_hits + 1);
-	hydrascope__destroy(skel);
-	skel = dry;
-}
-
 /* ---- resources under pressure ------------------------------------------ */
 
 /* A flood of ClientHellos with nobody reading the ring buffer: the events
@@ -2584,7 +2517,6 @@ int main(void)
 	    cmocka_unit_test(test_relay_condition_is_userspace),
 	    cmocka_unit_test(test_tls_id_rule_cuts_new_exit),
 	    cmocka_unit_test(test_relay_cut_is_userspace),
-	    cmocka_unit_test(test_direct_stack_rule_first),
 	    cmocka_unit_test(test_hello_retry),
 	    cmocka_unit_test(test_ringbuf_overflow),
 	    cmocka_unit_test(test_flow_milestones),

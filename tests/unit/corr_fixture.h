@@ -63,7 +63,6 @@ struct fx_flow {
 	uint64_t req_mean, req_var;
 	uint16_t sport;	   /* server port, the pivot endpoint; 0: 443 */
 	uint64_t tuple_id; /* 0: FX_TUPLE */
-	uint64_t tls_id;   /* the kernel's TLS id (0: none) */
 };
 
 /* One kernel source record: volume and request cadence. */
@@ -221,7 +220,6 @@ static inline void fx_flow(struct fx *f, const struct fx_flow *in)
 	fl.flags = HS_F_SYN | HS_F_SYNACK | HS_F_ACK | HS_F_TLS |
 		   HS_F_HELLO_DONE | HS_F_TUPLE | HS_F_FIN | in->flags;
 	fl.tuple_id = in->tuple_id ? in->tuple_id : FX_TUPLE;
-	fl.tls_id = in->tls_id;
 	fl.sig_id = fx_sig(f, in, &k.client);
 	fx_timing(&fl, in);
 	fl.cad.bursts = in->req_n;

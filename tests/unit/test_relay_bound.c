@@ -13,12 +13,6 @@
  * a never-seen 7 ms exit on its first connection and spares a direct
  * client with a 9 ms certificate check and a cold-starting one (hello 40
  * ms late, gap 9 ms).
- *
- * The rule is on the farm's TLS id; the direct clients' SYN stack (a tuple
- * id of its own, the exits' are two others) gets a rule of its own with
- * the default bounds, which the kernel takes first: a direct client whose
- * host stalled a little longer than any before passes the learned bound,
- * and is spared.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,9 +26,6 @@
 #include "hydrascope/relay.h"
 
 #define TCP_RTT 20000
-#define TLS_ID 0x7115ull     /* the farm's TLS client */
-#define DIRECT_STACK 0xd1ull /* the direct clients' tuple id */
-#define EXIT_STACK 0xe0ull   /* + 0 or 1: the exits' two stacks */
 
 /* The farm and its direct neighbours; slow: one direct flow whose hello
  * and TLS gap both came `slow` us late (0: none). */
@@ -55,8 +46,6 @@ static void feed_farm(struct fx *f, uint32_t slow)
 			       .tcp_rtt_us = TCP_RTT,
 			       .tls_rtt_us = TCP_RTT + d,
 			       .ack_hello_us = d + 200,
-			       .tuple_id = EXIT_STACK + i % 2,
-			       .tls_id = TLS_ID,
 			   });
 	}
 	for (unsigned s = 0; s < 5; s++)
@@ -76,29 +65,21 @@ static void feed_farm(struct fx *f, uint32_t slow)
 								: cert ? 9000
 								       : 600),
 				       .ack_hello_us = late ? slow : 400,
-				       .tuple_id = DIRECT_STACK,
-				       .tls_id = TLS_ID,
 				   });
 		}
 }
 
-/* The policy's one rule of this kind: its id into *id, the kernel's rule
- * into *out; *n_rules: how many rules there are. */
-static struct desired_rule *rule_of(struct policy *p, uint8_t kind,
-				    uint64_t *id, struct hs_tuple_rule *out,
-				    size_t *n_rules)
+/* The policy's one rule: its id into *id, the kernel's rule into *out. */
+static struct desired_rule *the_rule(struct policy *p, uint64_t *id,
+				     struct hs_tuple_rule *out)
 {
 	struct desired_rule *d = NULL;
 	size_t pos = 0;
 	const void *k;
 	void *v;
 
-	*n_rules = 0;
 	while (table_next(policy_rules(p), &pos, &k, &v)) {
-		++*n_rules;
-		if (((struct desired_rule *)v)->kind != kind)
-			continue;
-		assert_null(d); /* one rule of the kind */
+		assert_null(d); /* one rule */
 		d = v;
 		memcpy(id, k, sizeof(*id));
 	}
@@ -107,17 +88,6 @@ static struct desired_rule *rule_of(struct policy *p, uint8_t kind,
 				      .min_ack_hello_us = d->min_ack_hello_us,
 				      .low_ack_us = d->low_ack_us,
 				      .lead_max_us = d->lead_max_us};
-	return d;
-}
-
-/* The farm's rule on its TLS id. */
-static struct desired_rule *the_rule(struct policy *p, uint64_t *id,
-				     struct hs_tuple_rule *out)
-{
-	size_t n;
-	struct desired_rule *d = rule_of(p, HS_RULE_TLS, id, out, &n);
-
-	assert_int_equal(*id, TLS_ID);
 	return d;
 }
 
@@ -193,55 +163,14 @@ static void test_bound_needs_direct_flows(void **state)
 {
 	struct fx *f = fx_new();
 	struct hs_tuple_rule r;
-	struct policy *p;
-	uint64_t id;
-	size_t n;
 
 	(void)state;
 	f->cfg.relay_learn_min_flows = 61; /* 60 direct flows */
 	feed_farm(f, 0);
-	p = decide(f);
-	/* no learned bound, nothing to keep the direct stack from */
-	rule_of(p, HS_RULE_TLS, &id, &r, &n);
-	assert_int_equal(n, 1);
-	policy_free(p);
+	learn(f, &r);
 	assert_int_equal(r.low_ack_us, 0);
 	assert_false(cuts_exit_7ms(&r));
 	assert_true(hs_relay_cut(&r, TCP_RTT, TCP_RTT + 12000, 12000));
-	fx_free(f);
-}
-
-/* The direct clients' own SYN stack keeps the default bounds: one of them
- * on a host that stalled 8.9 ms before its hello and 6.7 ms in its TLS
- * round trip (seen live on a loaded 2-core host) is past the learned bound
- * and would be cut by the TLS-id rule; its stack's rule, which the kernel
- * takes first, spares it. The exits' stacks have no rule of their own:
- * the learned bound still cuts a never-seen exit on them. */
-static void test_direct_stack_keeps_defaults(void **state)
-{
-	struct fx *f = fx_new();
-	struct policy *p;
-	struct desired_rule *d;
-	struct hs_tuple_rule tls, direct;
-	uint64_t id;
-	size_t n;
-
-	(void)state;
-	feed_farm(f, 0);
-	p = decide(f);
-	the_rule(p, &id, &tls);
-	d = rule_of(p, HS_RULE_TUPLE, &id, &direct, &n);
-	assert_int_equal(n, 2);
-	assert_int_equal(id, DIRECT_STACK);
-	assert_int_equal(d->low_ack_us, 0);
-	assert_int_equal(direct.min_gap_us, tls.min_gap_us);
-	assert_int_equal(direct.min_ack_hello_us, tls.min_ack_hello_us);
-	assert_true(hs_relay_cut(&tls, TCP_RTT, TCP_RTT + 6700, 8900));
-	assert_false(hs_relay_cut(&direct, TCP_RTT, TCP_RTT + 6700, 8900));
-	/* a relay past the default detour is cut on the direct stack too */
-	assert_true(hs_relay_cut(&direct, TCP_RTT, TCP_RTT + 13000, 13000));
-	assert_true(cuts_exit_7ms(&tls));
-	policy_free(p);
 	fx_free(f);
 }
 
@@ -280,7 +209,6 @@ int main(void)
 	    cmocka_unit_test(test_bound_cuts_small_detour),
 	    cmocka_unit_test(test_bound_above_direct_jitter),
 	    cmocka_unit_test(test_bound_needs_direct_flows),
-	    cmocka_unit_test(test_direct_stack_keeps_defaults),
 	    cmocka_unit_test(test_bound_local_over_remote),
 	};
 

@@ -8,7 +8,6 @@
  * "fresh" when it is new, lists new sources, is clearly stronger, or is
  * due for a repeat (reemit_s).
  */
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1125,17 +1124,6 @@ static void relay_bound_evidence(struct corr *c, struct table *groups,
 				   : NULL);
 	if (g->bound.why)
 		json_set_str(b, "not_learned", g->bound.why);
-	if (g->bound.low_ack_us) {
-		json_object *st = json_object_new_array();
-		char tid[24];
-
-		for (unsigned i = 0; i < g->bound.n_direct_stacks; i++) {
-			snprintf(tid, sizeof(tid), "%016" PRIx64,
-				 g->bound.direct_stacks[i]);
-			json_object_array_add(st, json_object_new_string(tid));
-		}
-		json_object_object_add(b, "direct_tuple_ids", st);
-	}
 	json_object_object_add(ev, "relay_bound", b);
 }
 
@@ -1161,9 +1149,6 @@ static void emit_group(struct corr *c, struct group *g, struct indicator *ind,
 	ind->band = g->band;
 	ind->relay_low_ack_us = g->bound.low_ack_us;
 	ind->relay_lead_max_us = g->bound.low_ack_us ? g->bound.lead_max_us : 0;
-	ind->direct_tuple_ids = g->bound.direct_stacks;
-	ind->n_direct_tuple_ids =
-	    g->bound.low_ack_us ? g->bound.n_direct_stacks : 0;
 	emit(c, ind, subject_hash(ind->kind, &g->id, sizeof(g->id)), sink);
 	if (!ind->fresh)
 		return;

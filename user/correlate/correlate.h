@@ -90,10 +90,6 @@ struct indicator {
 	/* relayed farms: the relay bound learned for their tuple rule (see
 	 * hs_relay_cut), 0: the default bounds only */
 	uint32_t relay_low_ack_us, relay_lead_max_us;
-	/* ... and the SYN stacks (kernel tuple ids) of its direct clients,
-	 * which that bound must not reach: their rules keep the defaults */
-	const uint64_t *direct_tuple_ids;
-	size_t n_direct_tuple_ids;
 	struct json_object *evidence;
 };
 

@@ -90,32 +90,6 @@ void bound_fold(const struct corr_config *cfg, struct member *m,
 		cl->missed_n++;
 }
 
-/* Count a direct member's flows under its SYN stack (its last tuple id):
- * the DIRECT_STACKS stacks with the most flows are kept, a newcomer
- * replacing the least if it has more (members come one at a time). */
-static void direct_stack_add(struct bound_direct *d, uint64_t id,
-			     uint32_t flows)
-{
-	unsigned i, least = 0;
-
-	if (!id)
-		return;
-	for (i = 0; i < d->n_stacks; i++) {
-		if (d->stacks[i] == id) {
-			d->stack_flows[i] += flows;
-			return;
-		}
-		if (d->stack_flows[i] < d->stack_flows[least])
-			least = i;
-	}
-	if (d->n_stacks < DIRECT_STACKS)
-		least = d->n_stacks++;
-	else if (d->stack_flows[least] >= flows)
-		return;
-	d->stacks[least] = id;
-	d->stack_flows[least] = flows;
-}
-
 void bound_direct_add(struct bound_direct *d, const struct member *m)
 {
 	if (!m->relay_measured)
@@ -125,7 +99,6 @@ void bound_direct_add(struct bound_direct *d, const struct member *m)
 	for (unsigned k = 0; k < RELAY_LEAD_STEPS; k++)
 		if (m->lead_ack_us[k] > d->ack_max_us[k])
 			d->ack_max_us[k] = m->lead_ack_us[k];
-	direct_stack_add(d, m->tuple_id, m->relay_measured);
 }
 
 /* The bound at lead step k: the direct envelope plus the margin, at the
@@ -202,6 +175,4 @@ void bound_learn(const struct corr *c, struct group *g,
 		return;
 	}
 	b->direct_ack_max_us = d->ack_max_us[best];
-	memcpy(b->direct_stacks, d->stacks, sizeof(b->direct_stacks));
-	b->n_direct_stacks = d->n_stacks;
 }

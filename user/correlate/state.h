@@ -215,15 +215,9 @@ enum group_kind {
  * cluster_max_source_flows (a NAT, a proxy) and relayed ones that sent a
  * hello within relay_base_ack_us of the ACK once. Their timing envelope
  * (struct member's lead_ack_us) at each lead step, members and flows. */
-/* Direct SYN stacks (kernel tuple ids) a learned bound spares: the
- * commonest among the direct members' measured flows. */
-#define DIRECT_STACKS 4
 struct bound_direct {
 	uint32_t ack_max_us[RELAY_LEAD_STEPS];
 	uint32_t sources, flows;
-	uint64_t stacks[DIRECT_STACKS];
-	uint32_t stack_flows[DIRECT_STACKS];
-	uint8_t n_stacks;
 };
 
 /* The relay bound learned for a relay group's tuple rule (relay_bound.c):
@@ -238,10 +232,6 @@ struct relay_bound {
 	uint32_t direct_sources, direct_flows, direct_ack_max_us;
 	uint32_t relayed_missed, relayed_cut;
 	const char *why; /* why there is none */
-	/* with a bound: the direct members' commonest SYN stacks, whose own
-	 * tuple-id rules keep the default bounds (policy.c) */
-	uint64_t direct_stacks[DIRECT_STACKS];
-	uint8_t n_direct_stacks;
 };
 
 /* A group of members of one cluster, built at each evaluation. */

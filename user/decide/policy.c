@@ -544,10 +544,8 @@ static bool rule_room(struct policy *p, double score, uint64_t expires)
  * its direct flows (relay_bound.c), which follows the evidence at every
  * renewal: a changed bound is written again and said in a record. */
 static void tuple_rule(struct policy *p, const struct indicator *ind,
-		       uint64_t id, uint8_t kind, bool learned)
+		       uint64_t id, uint8_t kind)
 {
-	uint32_t low_ack = learned ? ind->relay_low_ack_us : 0;
-	uint32_t lead_max = learned ? ind->relay_lead_max_us : 0;
 	const struct corr_config *cfg = &p->cfg;
 	uint64_t now = ind->at_ns;
 	enum client_family fam = ind->family < FAM_COUNT
@@ -569,8 +567,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 		r = table_get_or_add(p->rules, &id, NULL);
 	if (!r)
 		return;
-	moved =
-	    renewal && (r->low_ack_us != low_ack || r->lead_max_us != lead_max);
+	moved = renewal && (r->low_ack_us != ind->relay_low_ack_us ||
+			    r->lead_max_us != ind->relay_lead_max_us);
 	if (renewal) {
 		bool say = r->expires_ns - now < ttl_ns / 2;
 
@@ -579,8 +577,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 		if (ind->score > r->score)
 			r->score = ind->score;
 		r->expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id);
-		r->low_ack_us = low_ack;
-		r->lead_max_us = lead_max;
+		r->low_ack_us = ind->relay_low_ack_us;
+		r->lead_max_us = ind->relay_lead_max_us;
 		r->state = DS_PENDING;
 		p->st.renewals++;
 		if (!moved && (!say || !ind->fresh))
@@ -590,8 +588,8 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 		    .expires_ns = now + ttl_ns + jitter_ns(cfg, ttl_ns, id),
 		    .score = ind->score,
 		    .ttl_s = cfg->ttl_cluster_s,
-		    .low_ack_us = low_ack,
-		    .lead_max_us = lead_max,
+		    .low_ack_us = ind->relay_low_ack_us,
+		    .lead_max_us = ind->relay_lead_max_us,
 		    .kind = kind,
 		    .state = DS_PENDING,
 		    .reason = (uint8_t)ind->kind,
@@ -629,35 +627,25 @@ static void tuple_rule(struct policy *p, const struct indicator *ind,
 }
 
 /* The kernel's TLS id is the farm's client whatever the exit's SYN: one
- * rule on it cuts a never-seen exit of any OS. A bound learned below the
- * defaults is as low as the direct clients of that TLS stack allowed so
- * far; the next direct flow that stalls longer (a loaded host) would pass
- * it and be cut. So the direct members' own SYN stacks (an SDK's
- * customers, the farm's cloud VMs) get a tuple-id rule each with the
- * default bounds, which the kernel takes before the TLS-id rule: the low
- * bound reaches exit stacks never seen direct (phones, routers, Windows
- * desktops), and an exit on a direct stack needs the default detour to be
- * cut. Without a TLS id (a hello the kernel could not walk whole) a rule
- * per kernel tuple id of the farm's relayed members, i.e. per exit stack
- * seen, commonest first, up to a quarter of the rule budget per farm. */
+ * rule on it cuts a never-seen exit of any OS. Without one (a hello the
+ * kernel could not walk whole) a rule per kernel tuple id of the farm's
+ * relayed members, i.e. per exit stack seen, commonest first, up to a
+ * quarter of the rule budget per farm. */
 static void tuple_rules(struct policy *p, const struct indicator *ind)
 {
 	const struct corr_config *cfg = &p->cfg;
 	size_t i, cap = cfg->max_tuple_rules / 4 ? cfg->max_tuple_rules / 4 : 1;
 
 	if (ind->tls_id) {
-		tuple_rule(p, ind, ind->tls_id, HS_RULE_TLS, true);
-		for (i = 0; i < ind->n_direct_tuple_ids && i < cap; i++)
-			tuple_rule(p, ind, ind->direct_tuple_ids[i],
-				   HS_RULE_TUPLE, false);
+		tuple_rule(p, ind, ind->tls_id, HS_RULE_TLS);
 		return;
 	}
 	if (!ind->n_tuple_ids) {
-		tuple_rule(p, ind, ind->tuple_id, HS_RULE_TUPLE, true);
+		tuple_rule(p, ind, ind->tuple_id, HS_RULE_TUPLE);
 		return;
 	}
 	for (i = 0; i < ind->n_tuple_ids && i < cap; i++)
-		tuple_rule(p, ind, ind->tuple_ids[i], HS_RULE_TUPLE, true);
+		tuple_rule(p, ind, ind->tuple_ids[i], HS_RULE_TUPLE);
 }
 
 static bool is_linked(const struct indicator *ind, const struct hs_addr *a)
