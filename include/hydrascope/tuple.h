@@ -24,10 +24,11 @@
  *    values, so Chrome's extension-order randomisation and any permutation
  *    give one id and no sort is needed (linear, capped cost in the kernel).
  *  - The TLS id combines the cipher set, the extension set and ALPN.
- *  - The tuple id is the TLS id combined with the TCP part, the SYN's OS-class fields (initial TTL, window as a
- *    multiple of MSS where it is one, window scale, option layout, quirks);
- *    path-dependent fields (observed TTL, MSS value) are left out so that
- *    one client stack behind many exit paths keeps one id.
+ *  - The tuple id is the TLS id combined with the TCP part, the SYN's
+ *    OS-class fields (initial TTL, window as a multiple of MSS where it is
+ *    one, window scale, option layout, quirks); path-dependent fields
+ *    (observed TTL, MSS value) are left out so that one client stack
+ *    behind many exit paths keeps one id.
  */
 #ifndef HYDRASCOPE_TUPLE_H
 #define HYDRASCOPE_TUPLE_H
@@ -78,8 +79,8 @@ HS_TUPLE_FN bool hs_tuple_add_cipher(struct hs_tuple_acc *acc, __u16 v)
 /* One byte of the ALPN body (the caller bounds them by HS_ALPN_BYTES). */
 HS_TUPLE_FN void hs_tuple_add_alpn(struct hs_tuple_acc *acc, __u8 b)
 {
-	acc->alpn = hs_mix64(acc->alpn ^
-			     (0x300000000ull | (__u64)acc->alpn_bytes << 8 | b));
+	acc->alpn = hs_mix64(
+	    acc->alpn ^ (0x300000000ull | (__u64)acc->alpn_bytes << 8 | b));
 	acc->alpn_bytes++;
 }
 

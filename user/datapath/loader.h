@@ -18,8 +18,8 @@ struct load_opts {
 	uint16_t decap;	   /* enum hs_decap_kind bits (--decap); 0: none */
 	uint16_t gue_port; /* with HS_DECAP_GUE */
 	bool enforce;	   /* drop; default is dry-run */
-	bool reuse_pins; /* reuse pinned maps of a previous instance (run) */
-	bool replay;	 /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
+	bool reuse_pins;   /* reuse pinned maps of a previous instance (run) */
+	bool replay;	   /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
 	uint32_t ringbuf_bytes; /* the events ring buffer, 0: the default */
 };
 

@@ -46,9 +46,10 @@ enum desired_state {
 
 /* Why a decision is held: the enum ind_kind that made it, or one of
  * these. */
-#define DECISION_ADOPTED IND_COUNT /* in the maps at start: a previous run's   \
-				    */
-#define DECISION_REMOTE (IND_COUNT + 1) /* another host's (run --fleet) */
+/* in the maps at start: a previous run's */
+#define DECISION_ADOPTED IND_COUNT
+/* another host's (run --fleet) */
+#define DECISION_REMOTE (IND_COUNT + 1)
 
 const char *decision_reason_name(unsigned reason);
 

@@ -315,9 +315,8 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 		h->exts[h->n_exts].offset = (uint32_t)hdr_off;
 		h->n_exts++;
 		if (type == 0x0010 && !h->alpn_raw_len && body.len) {
-			h->alpn_raw_len = body.len < HS_ALPN_BYTES
-					      ? body.len
-					      : HS_ALPN_BYTES;
+			h->alpn_raw_len =
+			    body.len < HS_ALPN_BYTES ? body.len : HS_ALPN_BYTES;
 			memcpy(h->alpn_raw, body.p, h->alpn_raw_len);
 		}
 		parse_ext_body(type, body, h);

@@ -28,7 +28,7 @@ struct tls_hello {
 	 * rec_stream[r] (its header 5 bytes before) */
 	size_t n_records; /* records the message spans (may exceed the map) */
 	uint32_t rec_join[HELLO_MAX_RECMAP], rec_stream[HELLO_MAX_RECMAP];
-	uint32_t cs_off;  /* joined offset of the first cipher suite */
+	uint32_t cs_off; /* joined offset of the first cipher suite */
 	/* the first ALPN extension's body, as the TLS id takes it */
 	uint8_t alpn_raw[HS_ALPN_BYTES];
 	size_t alpn_raw_len;
