@@ -80,6 +80,7 @@ struct fx_ind {
 	double score;
 	bool relay;
 	bool fresh;	     /* goes out as a record */
+	bool had_evidence;   /* written before anyone asked (ind_evidence) */
 	uint64_t cluster_id; /* 0: a per-source indicator */
 	enum cadence_band band;
 	size_t n_sources;
@@ -89,6 +90,7 @@ struct fx_ind {
 
 struct fx {
 	struct corr_config cfg; /* adjust before the first fx_eval */
+	size_t max_sources;	/* ... this too (0: 1024) */
 	struct corr_env env;
 	struct collector *coll;
 	struct asndb *asn;
@@ -316,10 +318,12 @@ static inline void fx_emit(void *ctx, const struct indicator *ind)
 	g->n_sources = ind->n_sources;
 	for (i = 0; i < ind->n_sources && i < FX_MAX_SRC; i++)
 		g->src[i] = ind->sources[i];
+	g->had_evidence = ind->evidence != NULL;
 	snprintf(g->evidence, sizeof(g->evidence), "%s",
-		 ind->evidence ? json_object_to_json_string_ext(
-				     ind->evidence, JSON_C_TO_STRING_PLAIN)
-			       : "{}");
+		 ind_evidence(ind)
+		     ? json_object_to_json_string_ext(ind_evidence(ind),
+						      JSON_C_TO_STRING_PLAIN)
+		     : "{}");
 	if (f->also.emit)
 		f->also.emit(f->also.ctx, ind);
 }
@@ -335,7 +339,8 @@ static inline void fx_eval(struct fx *f, double now_s)
 	struct corr_stats cs;
 
 	if (!f->c) {
-		f->c = corr_new(&f->cfg, &f->env, FX_MAX_FLOWS, 1024);
+		f->c = corr_new(&f->cfg, &f->env, FX_MAX_FLOWS,
+				f->max_sources ? f->max_sources : 1024);
 		assert_non_null(f->c);
 	}
 	for (size_t i = 0; i < f->n_events; i++)

@@ -98,7 +98,64 @@ static void run_row(void **state)
 	fx_free(f);
 }
 
+/* Two flows of a residential exit, relayed or with a Safari hello
+ * behind a Windows SYN, at at_s. */
+static void exit_flows(struct fx *f, double at_s, bool mismatch)
+{
+	for (unsigned i = 0; i < 2; i++)
+		fx_flow(f, &(struct fx_flow){
+			       .client = HOME,
+			       .at_s = at_s + i,
+			       .dur_s = 1,
+			       .fam = mismatch ? FAM_SAFARI : FAM_OPENSSL,
+			       .ttl = mismatch ? 128 : 64,
+			       .mss = 1460,
+			       .tcp_rtt_us = 20000,
+			       .tls_rtt_us = 20000 + (mismatch ? 500 : 50000),
+			       .ack_hello_us = mismatch ? 500 : 32000,
+			   });
+}
+
+/* A score that rises by exactly 0.1 (relay 0.85, then relay and a stack
+ * mismatch 0.95) is a new record: its last score is kept exactly (a float
+ * made 0.85 + 0.1 more than 0.95 and kept the stronger record back until
+ * reemit_s). The repeat in between carries no evidence until asked for. */
+static void test_rise_by_a_tenth_is_fresh(void **state)
+{
+	struct fx *f = fx_new();
+	const struct fx_ind *g;
+
+	(void)state;
+	fx_use_networks(f);
+	exit_flows(f, 100, false);
+	fx_eval(f, 120);
+	g = fx_find(f, IND_RESIDENTIAL_PROXY, HOME);
+	assert_non_null(g);
+	assert_score(g->score, 0.85);
+	assert_true(g->fresh);
+	fx_eval(f, 130);
+	g = fx_find(f, IND_RESIDENTIAL_PROXY, HOME);
+	assert_non_null(g);
+	assert_false(g->fresh);
+	assert_false(g->had_evidence);
+	fx_ev_str(g, "signals", "relay_rtt_gap");
+	exit_flows(f, 135, true);
+	fx_eval(f, 150);
+	g = fx_find(f, IND_RESIDENTIAL_PROXY, HOME);
+	assert_non_null(g);
+	assert_score(g->score, 0.95);
+	assert_true(g->fresh);
+	fx_ev_str(g, "signals", "relay_rtt_gap,stack_mismatch");
+	fx_free(f);
+}
+
 int main(void)
 {
-	return ROWS_RUN("residential", rows, run_row);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rise_by_a_tenth_is_fresh),
+	};
+
+	return rows_run("residential", tests, sizeof(tests) / sizeof(tests[0]),
+			rows, sizeof(rows) / sizeof(rows[0]), sizeof(rows[0]),
+			run_row);
 }

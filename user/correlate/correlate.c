@@ -9,7 +9,6 @@
  * due for a repeat (reemit_s).
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,13 +152,24 @@ static bool src_sweep_stale(const void *k, const void *v, void *ctx)
 	return s->last_ns < sw->horizon;
 }
 
+/* How long an entry stays without activity: two windows and a minute. */
+static uint64_t keep_ns(const struct corr_config *cfg)
+{
+	return 2ull * cfg->window_s * HS_NS_PER_SEC + 60 * HS_NS_PER_SEC;
+}
+
+/* How long a record is remembered: that, or two repeat intervals. */
+static uint64_t raised_keep_ns(const struct corr_config *cfg)
+{
+	uint64_t keep = keep_ns(cfg),
+		 twice = 2ull * cfg->reemit_s * HS_NS_PER_SEC;
+
+	return keep > twice ? keep : twice;
+}
+
 static void expire_all(struct corr *c, uint64_t now)
 {
-	uint64_t keep =
-	    2ull * c->cfg.window_s * HS_NS_PER_SEC + 60 * HS_NS_PER_SEC;
-	uint64_t rkeep = keep > 2ull * c->cfg.reemit_s * HS_NS_PER_SEC
-			     ? keep
-			     : 2ull * c->cfg.reemit_s * HS_NS_PER_SEC;
+	uint64_t keep = keep_ns(&c->cfg), rkeep = raised_keep_ns(&c->cfg);
 	struct src_sweep sw = {
 	    .horizon = now > keep ? now - keep : 0,
 	    .since = now > c->cfg.window_s * HS_NS_PER_SEC
@@ -224,11 +234,14 @@ static void judge(struct corr *c, struct indicator *ind, uint64_t subject)
 	}
 }
 
-/* Freshness of the source's indicator of source kind i (its own record). */
+/* Freshness of the source's indicator of source kind i (its own record):
+ * new when it has none, or none for raised_keep_ns (as a raised table
+ * entry lapsed); a source that left the table and came back starts over. */
 static void judge_source(struct corr *c, struct src_state *s, unsigned i,
 			 struct indicator *ind)
 {
-	bool is_new = !(s->raised_on & 1u << i);
+	bool is_new = !(s->raised_on & 1u << i) ||
+		      ind->at_ns - s->raised_ns[i] >= raised_keep_ns(&c->cfg);
 
 	ind->n_new = is_new;
 	ind->fresh =
@@ -236,8 +249,27 @@ static void judge_source(struct corr *c, struct src_state *s, unsigned i,
 	if (ind->fresh) {
 		s->raised_on |= (uint8_t)(1u << i);
 		s->raised_ns[i] = ind->at_ns;
-		s->raised_score[i] = (float)ind->score;
+		s->raised_score[i] = ind->score;
 	}
+}
+
+/* A per-source indicator's evidence, left for later: what its explainer
+ * needs, and the indicator it writes into. */
+struct ind_explain {
+	const struct corr *c;
+	const struct src_state *s;
+	uint32_t fired;
+	source_explain_fn fn;
+	struct indicator *ind;
+};
+
+json_object *ind_evidence(const struct indicator *ind)
+{
+	const struct ind_explain *e = ind->explain;
+
+	if (!ind->evidence && e && e->ind == ind)
+		e->fn(e->c, e->s, e->fired, e->ind);
+	return ind->evidence;
 }
 
 /* Hand the indicator to the sink; its evidence goes with it. */
@@ -314,12 +346,13 @@ static void eval_sources(struct corr *c, uint64_t now,
 			    .sources = a,
 			    .n_sources = 1,
 			};
+			struct ind_explain ex = {c, s, fired,
+						 source_evals[i].explain, &ind};
 
 			if (!source_evals[i].fn(c, a, s, fired, &ind))
 				continue;
+			ind.explain = &ex;
 			judge_source(c, s, (unsigned)i, &ind);
-			if (ind.fresh)
-				source_evals[i].explain(c, s, fired, &ind);
 			fired |= 1u << ind.kind;
 			deliver(&ind, sink);
 		}

@@ -61,6 +61,8 @@ const char *band_name(enum cadence_band b);
 
 struct json_object;
 
+struct ind_explain;
+
 struct indicator {
 	enum ind_kind kind;
 	double score;	   /* 0..1 */
@@ -90,8 +92,16 @@ struct indicator {
 	/* relayed farms: the relay bound learned for their tuple rule (see
 	 * hs_relay_cut), 0: the default bounds only */
 	uint32_t relay_low_ack_us, relay_lead_max_us;
+	/* why, as records print it: read it through ind_evidence, which
+	 * writes a per-source indicator's on first use (a repeat that only
+	 * renews a decision never needs it) */
 	struct json_object *evidence;
+	const struct ind_explain *explain; /* how to write it, if not yet */
 };
+
+/* The indicator's evidence, written now if it was left for later; valid
+ * while the sink runs (NULL: it has none). */
+struct json_object *ind_evidence(const struct indicator *ind);
 
 /* The default relay bounds of a rule on a client of family fam (see
  * hs_relay_cut): TLS RTT - TCP RTT >= *min_gap_us (the family's allowance +

@@ -89,7 +89,7 @@ struct src_state {
 	 * than in c->raised (clusters'), which cost every firing source a
 	 * keyed lookup per kind per round */
 	uint64_t raised_ns[SOURCE_KINDS];
-	float raised_score[SOURCE_KINDS];
+	double raised_score[SOURCE_KINDS]; /* exact: a rise of 0.1 is fresh */
 	uint8_t raised_on; /* bit i: raised_*[i] hold a record */
 };
 

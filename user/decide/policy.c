@@ -387,9 +387,9 @@ static json_object *decision_json(const struct indicator *ind,
 		snprintf(id, sizeof(id), "%016" PRIx64, ind->tuple_id);
 		json_set_str(d, "fingerprint_tuple", id);
 	}
-	if (ind->evidence)
+	if (ind_evidence(ind))
 		json_object_object_add(d, "evidence",
-				       json_object_get(ind->evidence));
+				       json_object_get(ind_evidence(ind)));
 	json_object_object_add(d, "renewal", json_object_new_boolean(renewal));
 	return d;
 }

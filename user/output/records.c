@@ -119,10 +119,11 @@ void record_indicator(struct record_out *o, const struct indicator *ind)
 	json_object_object_add(r, "sources", srcs);
 	json_set_u64(r, "new_sources", ind->n_new < n ? ind->n_new : n);
 	json_set_u64(r, "sources_total", ind->n_sources);
-	json_object_object_add(r, "evidence", json_object_get(ind->evidence));
+	json_object_object_add(r, "evidence",
+			       json_object_get(ind_evidence(ind)));
 
 	time_local(record_wall(o, ind->at_ns), when, sizeof(when));
-	ev = json_object_to_json_string_ext(ind->evidence,
+	ev = json_object_to_json_string_ext(ind_evidence(ind),
 					    JSON_C_TO_STRING_PLAIN |
 						JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (ind->cluster_id) {

@@ -102,7 +102,7 @@ static void note_cluster(struct status_history *h, const struct indicator *ind)
 	}
 	n->kinds |= 1u << ind->kind;
 	if (ind->kind == IND_FARM_CLUSTER)
-		evidence_text(h, ind->evidence, n->evidence,
+		evidence_text(h, ind_evidence(ind), n->evidence,
 			      sizeof(n->evidence));
 }
 
