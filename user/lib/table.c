@@ -446,16 +446,20 @@ size_t table_collect(const struct table *t, table_pick_fn pick, void *ctx,
 	size_t n = 0, cap = 0, pos = 0;
 	const void *k;
 	void *v;
+	bool full = false;
 
 	while (table_next(t, &pos, &k, &v)) {
-		if (!pick(k, v, ctx))
+		if (!pick(k, v, ctx) || full)
 			continue;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			unsigned char *q = realloc(out, nc * t->ksz);
 
-			if (!q)
-				break; /* the rest waits for the next call */
+			/* the rest waits for the next call, but pick still
+			 * sees every entry (it may count as it goes) */
+			full = !q;
+			if (full)
+				continue;
 			out = q;
 			cap = nc;
 		}

@@ -56,7 +56,8 @@ bool table_next(const struct table *t, size_t *pos, const void **key,
 
 typedef bool (*table_pick_fn)(const void *key, const void *val, void *ctx);
 /* The keys of the entries pick() chooses, copied into *keys (caller
- * frees); returns how many. */
+ * frees); returns how many. pick() sees every entry once, also when
+ * memory runs out for the keys (fewer are returned then). */
 size_t table_collect(const struct table *t, table_pick_fn pick, void *ctx,
 		     void **keys);
 /* Delete the entries pick() chooses; returns how many. */
