@@ -332,20 +332,57 @@ static void test_top_details(void **state)
 	fx_free(f);
 }
 
+/* A member follows a link to its source instead of a lookup; a source
+ * table full evicts the oldest, and the entry goes to the next new source.
+ * Three clients of one stack in a table with room for two: the first one's
+ * member must not be counted with the state of the source that took its
+ * entry (it has no source now: the serial the eviction cleared says so). */
+static void test_member_link_after_eviction(void **state)
+{
+	static const char *const clients[] = {"198.51.100.1", "198.51.100.2",
+					      "198.51.100.3"};
+	struct fx *f = fx_new();
+	struct corr_stats cs;
+
+	(void)state;
+	f->max_sources = 2;
+	for (unsigned i = 0; i < 3; i++) {
+		fx_flow(f, &(struct fx_flow){
+			       .client = clients[i],
+			       .at_s = 100 + i,
+			       .dur_s = 1,
+			       .fam = FAM_OPENSSL,
+			       .ttl = 64,
+			       .mss = 1460,
+			   });
+		fx_eval(f, 110 + i);
+	}
+	corr_get_stats(f->c, &cs);
+	assert_int_equal(cs.sources, 2);
+	assert_int_equal(cs.members, 3);
+	assert_true(cs.evictions >= 1);
+	assert_int_equal(cs.cluster_sources, 2);
+	fx_free(f);
+}
+
 int main(void)
 {
-	enum { N = sizeof(fleet_rows) / sizeof(fleet_rows[0]) + 1 };
+	enum { N = sizeof(fleet_rows) / sizeof(fleet_rows[0]) + 2 };
 	struct CMUnitTest fixed[N];
 
-	for (size_t i = 0; i < N - 1; i++)
+	for (size_t i = 0; i < N - 2; i++)
 		fixed[i] = (struct CMUnitTest){
 		    .name = fleet_rows[i].name,
 		    .test_func = run_fleet_row,
 		    .initial_state = (void *)&fleet_rows[i],
 		};
-	fixed[N - 1] = (struct CMUnitTest){
+	fixed[N - 2] = (struct CMUnitTest){
 	    .name = "top: farms first, members seen last, endpoints",
 	    .test_func = test_top_details,
+	};
+	fixed[N - 1] = (struct CMUnitTest){
+	    .name = "a member's source link after the source was evicted",
+	    .test_func = test_member_link_after_eviction,
 	};
 	return rows_run("cluster", fixed, N, rows,
 			sizeof(rows) / sizeof(rows[0]), sizeof(rows[0]),

@@ -27,7 +27,8 @@ static uint64_t next(uint64_t *s)
 }
 
 /* Full-width keys, keys differing in one middle byte only (the skipped
- * passes), few distinct values, already sorted, reversed, tiny sizes. */
+ * passes), few distinct values, already sorted, reversed, all equal (no
+ * pass at all), tiny sizes. */
 static void test_radix_matches_qsort(void **state)
 {
 	static const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 10007};
@@ -35,7 +36,7 @@ static void test_radix_matches_qsort(void **state)
 
 	(void)state;
 	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
-		for (int shape = 0; shape < 5; shape++) {
+		for (int shape = 0; shape < 6; shape++) {
 			size_t n = sizes[si];
 			uint64_t *a = malloc(n * 8 + 8), *b = malloc(n * 8 + 8);
 
@@ -49,7 +50,8 @@ static void test_radix_matches_qsort(void **state)
 							  (r & 0xff) << 24
 				       : shape == 2 ? r % 3
 				       : shape == 3 ? i
-						    : ~(uint64_t)i;
+				       : shape == 4 ? ~(uint64_t)i
+						    : 0x8000000000000001ull;
 			}
 			memcpy(b, a, n * 8);
 			assert_true(radix_sort_u64(a, n));
