@@ -180,8 +180,13 @@ static void expire_all(struct corr *c, uint64_t now)
 
 	table_delete_if(c->srcs, src_sweep_stale, &sw);
 	c->n_tested_sources = sw.active;
-	if (now <= keep)
+	/* the other tables only every sixteenth of the retention: an entry
+	 * outlives it by that much at most (the evaluation skips what is
+	 * older than two windows anyway), and a walk of every member each
+	 * round was a tenth of an idle round at a million flows */
+	if (now <= keep || now < c->next_expire_ns)
 		return;
+	c->next_expire_ns = now + keep / 16;
 	horizon = now - keep;
 	table_delete_if(c->members, member_stale, &horizon);
 	table_delete_if(c->clusters, cluster_stale, &horizon);

@@ -295,8 +295,9 @@ struct corr {
 	size_t n_touched, touched_cap;	     /* ... this round */
 	struct map_cursor flow_cur, src_cur; /* reconciliation walks */
 	uint32_t round;
-	uint16_t pass;		       /* the flow walk's pass number */
-	bool resync;		       /* read whole maps at the next round */
+	uint64_t next_expire_ns; /* expire_all's next walk of the members */
+	uint16_t pass;		 /* the flow walk's pass number */
+	bool resync;		 /* read whole maps at the next round */
 	size_t max_flows, max_sources; /* the kernel maps' sizes */
 	/* relay share: samples and hits of the current and last window */
 	uint64_t win_idx, win_samples, win_hits;
