@@ -152,6 +152,15 @@ static bool src_sweep_stale(const void *k, const void *v, void *ctx)
 	return s->last_ns < sw->horizon;
 }
 
+/* The start of the last n windows at now (0 before that much time). */
+static uint64_t windows_back(const struct corr_config *cfg, uint64_t now,
+			     unsigned n)
+{
+	uint64_t span = (uint64_t)n * cfg->window_s * HS_NS_PER_SEC;
+
+	return now > span ? now - span : 0;
+}
+
 /* How long an entry stays without activity: two windows and a minute. */
 static uint64_t keep_ns(const struct corr_config *cfg)
 {
@@ -172,9 +181,7 @@ static void expire_all(struct corr *c, uint64_t now)
 	uint64_t keep = keep_ns(&c->cfg), rkeep = raised_keep_ns(&c->cfg);
 	struct src_sweep sw = {
 	    .horizon = now > keep ? now - keep : 0,
-	    .since = now > c->cfg.window_s * HS_NS_PER_SEC
-			 ? now - c->cfg.window_s * HS_NS_PER_SEC
-			 : 0,
+	    .since = windows_back(&c->cfg, now, 1),
 	};
 	uint64_t horizon;
 
@@ -313,9 +320,7 @@ _Static_assert(sizeof(source_evals) / sizeof(source_evals[0]) == SOURCE_KINDS,
 static void eval_sources(struct corr *c, uint64_t now,
 			 const struct ind_sink *sink)
 {
-	uint64_t since = now > c->cfg.window_s * HS_NS_PER_SEC
-			     ? now - c->cfg.window_s * HS_NS_PER_SEC
-			     : 0;
+	uint64_t since = windows_back(&c->cfg, now, 1);
 	size_t pos = 0, i;
 	const void *k;
 	void *v;
@@ -439,9 +444,7 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 		      struct member *m, const struct src_state *s, uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
-	uint64_t cur = now > cfg->window_s * HS_NS_PER_SEC
-			   ? now - cfg->window_s * HS_NS_PER_SEC
-			   : 0;
+	uint64_t cur = windows_back(cfg, now, 1);
 	uint32_t volume = s->have_kernel ? s->k.flows : m->flows;
 
 	if (m->first_ns < cur)
@@ -463,9 +466,7 @@ static void group_add(struct corr *c, struct group *g, const struct hs_addr *a,
 static void cands_add(struct corr *c, struct group *g, const struct hs_addr *a,
 		      struct member *m, const struct src_state *s, uint64_t now)
 {
-	uint64_t cur = now > c->cfg.window_s * HS_NS_PER_SEC
-			   ? now - c->cfg.window_s * HS_NS_PER_SEC
-			   : 0;
+	uint64_t cur = windows_back(&c->cfg, now, 1);
 
 	if (m->last_ns < cur)
 		return;
@@ -679,12 +680,8 @@ static struct group *memo_group(struct table *groups, struct memo *mo,
  * and cadence band as before, and all of them are linking candidates. */
 static struct table *build_groups(struct corr *c, uint64_t now)
 {
-	uint64_t since = now > 2ull * c->cfg.window_s * HS_NS_PER_SEC
-			     ? now - 2ull * c->cfg.window_s * HS_NS_PER_SEC
-			     : 0;
-	uint64_t cur = now > c->cfg.window_s * HS_NS_PER_SEC
-			   ? now - c->cfg.window_s * HS_NS_PER_SEC
-			   : 0;
+	uint64_t since = windows_back(&c->cfg, now, 2);
+	uint64_t cur = windows_back(&c->cfg, now, 1);
 	struct memo clusters = {0}, memo = {0};
 	struct table *groups;
 	size_t pos = 0;
@@ -843,9 +840,7 @@ static void member_schedule(const struct member *m, const struct src_state *s,
 static void group_recount(const struct corr *c, struct group *g, uint64_t now)
 {
 	const struct corr_config *cfg = &c->cfg;
-	uint64_t cur = now > cfg->window_s * HS_NS_PER_SEC
-			   ? now - cfg->window_s * HS_NS_PER_SEC
-			   : 0;
+	uint64_t cur = windows_back(cfg, now, 1);
 	size_t i;
 
 	g->fresh = g->flows = g->first_ns = g->last_ns = 0;
