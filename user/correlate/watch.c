@@ -208,9 +208,8 @@ static int cmp_staged(const void *a, const void *b)
 {
 	const struct staged *x = a, *y = b;
 
-	if (x->f.first_ns != y->f.first_ns)
-		return x->f.first_ns < y->f.first_ns ? -1 : 1;
-	return memcmp(&x->k, &y->k, sizeof(x->k));
+	return map_time_order(x->f.first_ns, &x->k, y->f.first_ns, &y->k,
+			      sizeof(x->k));
 }
 
 static void fold_staged(struct round_ctx *r, struct stage *st)

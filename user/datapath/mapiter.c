@@ -151,3 +151,11 @@ out:
 	free(vals);
 	return n;
 }
+
+int map_time_order(uint64_t a_first, const void *a_key, uint64_t b_first,
+		   const void *b_key, size_t ksz)
+{
+	if (a_first != b_first)
+		return a_first < b_first ? -1 : 1;
+	return memcmp(a_key, b_key, ksz);
+}

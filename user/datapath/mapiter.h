@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Called for each entry; return non-zero to stop. */
 typedef int (*map_entry_fn)(const void *key, const void *val, void *ctx);
@@ -34,5 +35,11 @@ struct map_cursor {
  * starts a new pass. Maps with batch lookups only (hashes). */
 long map_slice(int fd, size_t ksz, size_t vsz, struct map_cursor *cur, long max,
 	       map_entry_fn fn, void *ctx, long *pass);
+
+/* The order entries read from the maps are handled in: their first
+ * packet, then their key's bytes (the correlator's ordered folds, the
+ * report's flow and source records). A qsort-style result. */
+int map_time_order(uint64_t a_first, const void *a_key, uint64_t b_first,
+		   const void *b_key, size_t ksz);
 
 #endif

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "datapath/mapiter.h"
 #include "datapath/maps.h"
 #include "fingerprint/tcpsig.h"
 #include "ingest/collector.h"
@@ -40,18 +41,16 @@ static int cmp_flow(const void *a, const void *b)
 {
 	const struct flow_rec *x = a, *y = b;
 
-	if (x->v.first_ns != y->v.first_ns)
-		return x->v.first_ns < y->v.first_ns ? -1 : 1;
-	return memcmp(&x->k, &y->k, sizeof(x->k));
+	return map_time_order(x->v.first_ns, &x->k, y->v.first_ns, &y->k,
+			      sizeof(x->k));
 }
 
 static int cmp_source(const void *a, const void *b)
 {
 	const struct source_rec *x = a, *y = b;
 
-	if (x->v.first_ns != y->v.first_ns)
-		return x->v.first_ns < y->v.first_ns ? -1 : 1;
-	return memcmp(&x->k, &y->k, sizeof(x->k));
+	return map_time_order(x->v.first_ns, &x->k, y->v.first_ns, &y->k,
+			      sizeof(x->k));
 }
 
 /* The snapshot's envelope: every flow, source or stats record of one
