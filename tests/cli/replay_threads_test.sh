@@ -99,25 +99,28 @@ else
 	echo "FAIL the enforce replay took no decision or dropped nothing"
 fi
 
-"$HS" replay tests/data/demo.pcap --threads 0 > /dev/null 2> "$T/bad.err"
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q -- '--threads wants a number of threads from 1 to' "$T/bad.err"; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL --threads 0: rc=$rc $(cat "$T/bad.err")"
-fi
+# refused WHAT MESSAGE ARGS...: replay of the demo capture with ARGS exits
+# 2 with MESSAGE on stderr
+refused() {
+	local what=$1 msg=$2 rc
+	shift 2
+	"$HS" replay tests/data/demo.pcap "$@" > /dev/null 2> "$T/refused.err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q -- "$msg" "$T/refused.err"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $what: rc=$rc $(cat "$T/refused.err")"
+	fi
+}
 
+refused "--threads 0" '--threads wants a number of threads from 1 to' \
+	--threads 0
 # --decap: the datapath keys flows on the inner header, the sharding reads
 # the outer one; an explicit --threads is refused, the default is one
-"$HS" replay tests/data/demo.pcap --decap ipip --threads 2 > /dev/null 2> "$T/decap.err"
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q -- '--threads 2: a replay with --decap runs on one thread' "$T/decap.err"; then
-	pass=$((pass + 1))
-else
-	fail=$((fail + 1))
-	echo "FAIL --decap with --threads 2: rc=$rc $(cat "$T/decap.err")"
-fi
+refused "--decap with --threads 2" \
+	'--threads 2: a replay with --decap runs on one thread' \
+	--decap ipip --threads 2
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
