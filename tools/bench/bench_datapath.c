@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 				999999u * 104729u + 1 + (uint32_t)hello1_len,
 				NULL, 0, false, NULL);
 		r[n].name = "mid-flow pure ACK";
+		r[n].target = 25;
 		repeated(&p, frame, len, &r[n++]);
 	}
 	/* the same with --decap on: plain, then inside IP in IP */
@@ -399,7 +400,7 @@ int main(int argc, char **argv)
 	r[n].name = "SYN (retransmitted)";
 	repeated(&p, frame, len, &r[n++]);
 	r[n].name = "SYN (new flow)";
-	r[n].target = 40;
+	r[n].target = 150;
 	stateful(&p, prep_syn, &r[n++]);
 	/* fill the small table past its size, then time new flows in it */
 	for (int i = 0; i < 3 * 4096; i++) {
@@ -413,10 +414,10 @@ int main(int argc, char **argv)
 	r[n].name = "handshake ACK (reports the flow)";
 	stateful(&p, prep_hs_ack, &r[n++]);
 	r[n].name = "ClientHello, 1 segment";
-	r[n].target = 300;
+	r[n].target = 250;
 	stateful(&p, prep_hello1, &r[n++]);
 	r[n].name = "ClientHello, 2 segments (1.8 KB)";
-	r[n].target = 300;
+	r[n].target = 400;
 	stateful(&p, prep_hello2, &r[n++]);
 	r[n].name = "hostile hello (400 suites, 300 ext)";
 	r[n].target = 1000;
