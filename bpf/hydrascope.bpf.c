@@ -226,14 +226,14 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 	struct hs_source *src;
 	struct hs_stats *st;
 	struct hs_flow *f;
-	bool opened, cut;
+	bool opened, cut, stamps = true;
 	__u64 now, old_last;
 	__u32 old_flags;
 
 	st = get_stats();
 	if (!p || !st)
 		return XDP_PASS;
-	now = now_ns();
+	now = now_tick();
 	key_from_client(&key, p);
 
 	/* a cut flow stays cut even when the LRU evicted its flow entry */
@@ -245,25 +245,38 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		/* Flows are opened by a SYN, or mid-stream by a hello. */
 		if (cut || !payload_is_hello(ctx, p))
 			return cut ? cut_verdict(st) : XDP_PASS;
+		now = now_ns();
 		f = flow_create(&key, false, now, st);
 		if (!f)
 			return XDP_PASS;
+	} else {
+		stamps = client_stamps(f, p, now);
+		if (stamps)
+			now = now_ns();
 	}
 	opened = !f->pkts_in; /* mid-stream */
 	old_flags = f->flags;
 	old_last = f->last_ns;
-	f->last_ns = now;
+	time_forward(&f->last_ns, now);
 	f->pkts_in++;
 	f->bytes_in += p->payload_len;
-	/* a pure ACK touches the flow only (see struct hs_source) */
-	if (opened || p->payload_len || p->flags & (TCPF_FIN | TCPF_RST) ||
-	    (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) {
+	if (!opened && !stamps && client_quiet(f, p, now)) {
+		if (f->data_pkts < 0xffff)
+			f->data_pkts++;
+		f->src_pkts++;
+		f->src_bytes += p->payload_len;
+		cadence_update(&f->cad, now, p->payload_len);
+	} else if (opened || p->payload_len ||
+		   p->flags & (TCPF_FIN | TCPF_RST) ||
+		   (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) {
+		/* a pure ACK touches the flow only (see struct hs_source) */
 		src = source_get(&key.client, now, st);
 		if (!src) {
 			flow_report(&key, f, old_flags, old_last, now, st);
 			return XDP_PASS;
 		}
-		src->last_ns = now;
+		source_sync(f, src);
+		time_forward(&src->last_ns, now);
 		src->pkts_in++;
 		src->bytes_in += p->payload_len;
 		track_handshake_ack(f, src, p, now, st);
@@ -547,6 +560,18 @@ static __always_inline bool hello_unseen(struct __sk_buff *skb,
 	return true;
 }
 
+/* Does this server packet take a stamp (the SYN-ACK, the handshake
+ * flight, a first data that shows a hello the parser missed)? Then it
+ * reads the fine clock (see now_tick). */
+static __always_inline bool server_stamps(const struct hs_flow *f,
+					  const struct pkt *p)
+{
+	if (p->flags & TCPF_SYN)
+		return true;
+	return p->payload_len && !(f->flags & HS_F_CLI_FLIGHT) &&
+	       (f->flags & HS_F_TLS || f->srv_next == f->srv_isn + 1);
+}
+
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
@@ -573,10 +598,10 @@ int tc_egress(struct __sk_buff *skb)
 	f = bpf_map_lookup_elem(&flows, &key);
 	if (!f)
 		return TC_ACT_OK;
-	now = now_ns();
+	now = server_stamps(f, &p) ? now_ns() : now_tick();
 	old_flags = f->flags;
 	old_last = f->last_ns;
-	f->last_ns = now;
+	time_forward(&f->last_ns, now);
 	f->pkts_out++;
 	f->bytes_out += p.payload_len;
 	unseen = hello_unseen(skb, f, &p, st);

@@ -167,6 +167,59 @@ static __always_inline __u64 now_ns(void)
 	return bpf_ktime_get_ns();
 }
 
+/*
+ * The tick clock: kernel time read once per CPU per jiffy. A fine read
+ * (bpf_ktime_get_ns) is about a fifth of a mid-flow packet's cost on a VM,
+ * and most packets only note that the flow is alive or see whether a gap
+ * started a burst, for which a tick (1-10 ms, far below the 100 ms burst
+ * gap) is precise enough: they take this clock. The stamps that measure
+ * round trips, the hello and the start of a burst take now_ns(). It lags
+ * kernel time by at most a tick (HS_TICK_SLACK_NS with room for a late
+ * one), so it can be behind a fine stamp taken on another CPU: where it
+ * is written over a time it moves it only forward (time_forward). Replay
+ * has one clock, the capture's.
+ */
+#define HS_TICK_SLACK_NS (20ull * 1000 * 1000)
+
+struct hs_tick {
+	__u64 jiffies; /* of the stamp below */
+	__u64 ns;      /* kernel time of the CPU's first packet in it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_tick);
+} tick_clock SEC(".maps");
+
+static __always_inline __u64 now_tick(void)
+{
+	__u32 zero = 0;
+	struct hs_tick *t;
+	__u64 j;
+
+	if (cfg.replay)
+		return now_ns();
+	t = bpf_map_lookup_elem(&tick_clock, &zero);
+	if (!t)
+		return bpf_ktime_get_ns();
+	j = bpf_jiffies64();
+	if (t->jiffies != j) {
+		t->jiffies = j;
+		t->ns = bpf_ktime_get_ns();
+	}
+	return t->ns;
+}
+
+/* Write now over a time unless it would move back (live: the tick clock);
+ * replay writes the capture's time as it comes. */
+static __always_inline void time_forward(__u64 *t, __u64 now)
+{
+	if (cfg.replay || (__s64)(now - *t) > 0)
+		*t = now;
+}
+
 /* Ring buffer events wake the consumer up live (it sleeps in epoll);
  * replay drains the buffer itself, and a wakeup (an IPI, a VM exit under
  * a hypervisor) is a good part of a hello's cost there. */

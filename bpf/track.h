@@ -55,11 +55,14 @@ static __always_inline bool cadence_update(struct hs_cadence *c, __u64 now,
 {
 	__u64 ivl;
 
-	if (c->last_data_ns && now - c->last_data_ns < cfg.idle_gap_ns) {
+	/* signed: the tick clock can be behind a stamp from another CPU,
+	 * and a capture's time can step back; neither is a gap */
+	if (c->last_data_ns &&
+	    (__s64)(now - c->last_data_ns) < (__s64)cfg.idle_gap_ns) {
 		__u64 sum = (__u64)c->cur_bytes + bytes;
 
 		c->cur_bytes = sum > HS_SIZE_CLAMP ? HS_SIZE_CLAMP : sum;
-		c->last_data_ns = now;
+		time_forward(&c->last_data_ns, now);
 		return false;
 	}
 	if (c->bursts) {
@@ -76,6 +79,71 @@ static __always_inline bool cadence_update(struct hs_cadence *c, __u64 now,
 	c->last_data_ns = now;
 	c->cur_bytes = bytes > HS_SIZE_CLAMP ? HS_SIZE_CLAMP : bytes;
 	return true;
+}
+
+/* Does this client packet of a known flow take a stamp (the handshake
+ * ACK, the hello, the client's second flight, the second hello, the start
+ * of a burst)? Then it reads the fine clock; the others keep the tick
+ * (tick: now_tick()). A burst may start once the gap on the tick clock is
+ * within HS_TICK_SLACK_NS of the burst gap. */
+static __always_inline bool client_stamps(const struct hs_flow *f,
+					  const struct pkt *p, __u64 tick)
+{
+	if ((f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK)
+		return true;
+	if (!p->payload_len)
+		return false;
+	if (!(f->flags & HS_F_HELLO_DONE) ||
+	    (f->flags & (HS_F_SRV_FLIGHT | HS_F_CLI_FLIGHT)) ==
+		HS_F_SRV_FLIGHT ||
+	    (f->flags & (HS_F_RETRY | HS_F_RETRY_DONE)) == HS_F_RETRY)
+		return true;
+	return !f->cad.last_data_ns ||
+	       (__s64)(tick - f->cad.last_data_ns) >=
+		   (__s64)(cfg.idle_gap_ns - HS_TICK_SLACK_NS);
+}
+
+/* The source sees a flow's mid-burst client data at least once per slot
+ * of 2^22 ns (4.2 ms): its last data time stays that close to the flow's,
+ * far inside the burst gap, so a source burst still starts only where one
+ * of its flows starts one. */
+#define HS_SRC_SYNC_SHIFT 22
+
+/* A client data packet that takes no stamp (client_stamps: so mid-burst,
+ * the handshake measured) in a TLS flow whose hello search is over, in a
+ * slot the source has seen: it updates the flow only (its packet and
+ * bytes wait in src_pkts/src_bytes). */
+static __always_inline bool client_quiet(const struct hs_flow *f,
+					 const struct pkt *p, __u64 now)
+{
+	__u32 done = HS_F_TLS | HS_F_HELLO_DONE | HS_F_RETRY_DONE;
+
+	return p->payload_len && !(p->flags & (TCPF_FIN | TCPF_RST)) &&
+	       (f->flags & done) == done && f->src_pkts < 0xff &&
+	       !(f->hello_end && seq_before(p->seq, f->hello_end)) &&
+	       now >> HS_SRC_SYNC_SHIFT ==
+		   f->cad.last_data_ns >> HS_SRC_SYNC_SHIFT;
+}
+
+/* The source takes the flow's waiting client packets and bytes; into its
+ * current burst too (a connection's, see struct hs_source), whose last
+ * data moves up to the flow's. Before the packet's own cadence update. */
+static __always_inline void source_sync(struct hs_flow *f,
+					struct hs_source *src)
+{
+	__u64 sum;
+
+	if (!f->src_pkts)
+		return;
+	src->pkts_in += f->src_pkts;
+	src->bytes_in += f->src_bytes;
+	if (f->flags & HS_F_ACK && src->cad.last_data_ns) {
+		sum = (__u64)src->cad.cur_bytes + f->src_bytes;
+		src->cad.cur_bytes = sum > HS_SIZE_CLAMP ? HS_SIZE_CLAMP : sum;
+		time_forward(&src->cad.last_data_ns, f->cad.last_data_ns);
+	}
+	f->src_pkts = 0;
+	f->src_bytes = 0;
 }
 
 /* Keep the minimum of samples; 0 means "no sample yet", so a sample below

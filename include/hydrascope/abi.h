@@ -240,10 +240,13 @@ struct hs_flow {
 	__u8 search_pkts;  /* in-sequence data packets searched for a hello */
 	__u8 unfp_reason;  /* enum hs_unfp_reason (HS_F_UNFP) */
 	__u8 retry_segs;   /* second hello segments looked at (HS_F_RETRY) */
-	__u8 pad0;
+	/* client data packets (and their bytes) mid-burst, not yet added to
+	 * the source: a mid-burst packet does not look the source up, the
+	 * next packet that does (within about 4 ms, bpf/track.h) adds them */
+	__u8 src_pkts;
 	__u32 srv_ack;	 /* highest ACK the server sent (0: none seen) */
 	__u32 retry_seq; /* the second hello's first byte (searched: next) */
-	__u32 pad1;
+	__u32 src_bytes;
 	struct hs_cadence cad;
 };
 

@@ -5,6 +5,7 @@
  * split at every byte, hostile hellos, and the handshake timing logic.
  * Every frame must pass (XDP_PASS / TC_ACT_OK) and be counted.
  */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -694,6 +696,182 @@ static void test_cadence(void **state)
 	assert_int_equal(f.cad.size_var, 0);
 }
 
+static struct hs_source source_of(const struct frame_spec *s)
+{
+	struct hs_flow_key k = key_of(s);
+	struct hs_source src;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.sources),
+					     &k.client, &src),
+			 0);
+	return src;
+}
+
+/* One client data segment of s, acknowledging the server up to ack. */
+static void client_data(struct frame_spec *s, const uint8_t *d, size_t len,
+			uint32_t ack, uint64_t t)
+{
+	size_t n;
+
+	s->flags = 0x18;
+	s->ack = ack;
+	s->payload = d;
+	s->payload_len = len;
+	n = frame_build(s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	s->seq += (uint32_t)len;
+}
+
+/* A mid-burst data packet of a measured TLS flow does not look its source
+ * up: its packet and bytes wait in the flow until the next packet that
+ * does (a burst start, a new 4.2 ms slot, a FIN), and the source's counters
+ * and burst sizes come out as if every packet had gone to it. */
+static void test_mid_burst_source(void **state)
+{
+	uint16_t c[] = {0x1301, 0x1302};
+	uint16_t e[] = {0x002b, 0x000a};
+	static uint8_t hello[512];
+	static const uint8_t srv_flight[300], req[200];
+	const uint64_t slot = 1ull << 22, at0 = (40000 * MS / slot + 1) * slot;
+	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n;
+	static const uint8_t own[4] = {198, 18, 7, 2}; /* a source of its own */
+	struct frame_spec s = v4_spec(50100, 0), r;
+	struct hs_source a, b;
+	uint64_t t = 30000 * MS;
+	struct hs_flow f;
+	uint32_t ack;
+
+	(void)state;
+	s.src = own;
+	open_flow(&s, &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	r = reverse(s);
+	r.flags = 0x18;
+	r.seq = 5001;
+	r.ack = s.seq;
+	r.payload = srv_flight;
+	r.payload_len = sizeof(srv_flight);
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS);
+	ack = 5001 + sizeof(srv_flight);
+	client_data(&s, req, 80, ack, t += 5 * MS); /* its second flight */
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_CLI_FLIGHT && f.flags & HS_F_RETRY_DONE);
+
+	/* three requests a second apart, three segments 1 ms apart each,
+	 * every burst inside one slot */
+	for (int k = 0; k < 3; k++) {
+		uint64_t at = at0 + (uint64_t)k * 256 * slot;
+
+		a = source_of(&s);
+		client_data(&s, req, sizeof(req), ack, at);
+		b = source_of(&s);
+		assert_int_equal(b.pkts_in, a.pkts_in + 1 + 2 * (k > 0));
+		assert_int_equal(b.bytes_in,
+				 a.bytes_in + sizeof(req) * (1 + 2 * (k > 0)));
+		client_data(&s, req, sizeof(req), ack, at + MS);
+		client_data(&s, req, sizeof(req), ack, at + 2 * MS);
+		a = source_of(&s);
+		assert_int_equal(a.pkts_in, b.pkts_in); /* not looked up */
+		assert_int_equal(a.last_ns, at);
+		assert_true(flow_get(&s, &f));
+		assert_int_equal(f.src_pkts, 2);
+		assert_int_equal(f.src_bytes, 2 * sizeof(req));
+		assert_int_equal(f.last_ns, at + 2 * MS);
+	}
+	/* a burst across slots: the first packet in each new slot syncs */
+	{
+		uint64_t at = at0 + 3 * 256 * slot;
+
+		client_data(&s, req, sizeof(req), ack, at);
+		b = source_of(&s);
+		client_data(&s, req, sizeof(req), ack, at + 3 * MS);
+		assert_int_equal(source_of(&s).pkts_in, b.pkts_in);
+		client_data(&s, req, sizeof(req), ack, at + 6 * MS);
+		assert_int_equal(source_of(&s).pkts_in, b.pkts_in + 2);
+		client_data(&s, req, sizeof(req), ack, at + 7 * MS);
+		/* the FIN syncs what waits */
+		s.flags = 0x11;
+		s.payload_len = 0;
+		n = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, n, at + 8 * MS);
+		a = source_of(&s);
+		assert_int_equal(a.pkts_in, b.pkts_in + 4);
+		assert_int_equal(a.bytes_in, b.bytes_in + 3 * sizeof(req));
+	}
+	/* the source's bursts hold every segment, as the flow's do */
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(f.src_pkts, 0);
+	assert_int_equal(f.cad.size_n, 4); /* the flight, three requests */
+	assert_int_equal(a.cad.size_n, f.cad.size_n);
+	assert_int_equal(a.cad.size_mean, f.cad.size_mean);
+	assert_int_equal(a.cad.size_var, f.cad.size_var);
+	assert_int_equal(a.cad.bursts, f.cad.bursts);
+}
+
+/* Live (no replay clock): a packet that takes no stamp reads the tick
+ * clock (the same time for every packet of a jiffy on a CPU), one that
+ * takes a stamp reads the fine clock, even right after a tick stamp. */
+static void test_live_tick_clock(void **state)
+{
+	struct load_opts o = {.flows = 256,
+			      .sources = 64,
+			      .sigs = 64,
+			      .blocks = 16,
+			      .idle_gap_ns = 100 * MS};
+	struct hydrascope *saved = skel, *live;
+	struct frame_spec s = v4_spec(50200, 0), other = v4_spec(50201, 0x10);
+	uint64_t last[12];
+	struct timespec ts;
+	struct hs_flow f;
+	cpu_set_t one, was;
+	char err[256];
+	int same = 0;
+	size_t n;
+
+	(void)state;
+	live = loader_open_load(&o, err, sizeof(err));
+	assert_non_null(live);
+	skel = live;
+	/* test runs go on the calling CPU: keep them on one, whose tick
+	 * stamp the packets share */
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+
+	n = frame_build(&other, frame, sizeof(frame)); /* stamps the tick */
+	ingress(frame, n, 0);
+	{
+		uint64_t t = 0;
+
+		open_flow(&s, &t);
+	}
+	assert_true(flow_get(&s, &f));
+	/* the handshake ACK came after the SYN-ACK, on the fine clock */
+	assert_true(f.synack_us >= 1 && f.ack_us >= f.synack_us);
+	assert_true(f.ack_us < 1000000);
+
+	n = frame_build(&s, frame, sizeof(frame)); /* pure ACKs */
+	for (int i = 0; i < 12; i++) {
+		ingress(frame, n, 0);
+		assert_true(flow_get(&s, &f));
+		last[i] = f.last_ns;
+		same += i % 2 && last[i] == last[i - 1];
+		if (i)
+			assert_true(last[i] >= last[i - 1]);
+	}
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	assert_true(last[11] <=
+		    (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	/* six pairs back to back: a fine clock never repeats a nanosecond,
+	 * the tick's jiffy boundary falls between at most a few of them */
+	assert_true(same >= 1);
+	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+	skel = saved;
+	hydrascope__destroy(live);
+}
+
 /* ---- blocking layer ---------------------------------------------------- */
 
 static struct hydrascope *load_mode(bool enforce)
@@ -1110,21 +1288,6 @@ static void drain(struct collector *c)
 	ring_buffer__free(rb);
 	if (!c)
 		collector_free(sink);
-}
-
-/* One client data segment of s, acknowledging the server up to ack. */
-static void client_data(struct frame_spec *s, const uint8_t *d, size_t len,
-			uint32_t ack, uint64_t t)
-{
-	size_t n;
-
-	s->flags = 0x18;
-	s->ack = ack;
-	s->payload = d;
-	s->payload_len = len;
-	n = frame_build(s, frame, sizeof(frame));
-	ingress(frame, n, t);
-	s->seq += (uint32_t)len;
 }
 
 /* A HelloRetryRequest: the client answers the server's first flight with
@@ -2499,6 +2662,8 @@ int main(void)
 	    cmocka_unit_test(test_hostile_hello),
 	    cmocka_unit_test(test_handshake_timing),
 	    cmocka_unit_test(test_cadence),
+	    cmocka_unit_test(test_mid_burst_source),
+	    cmocka_unit_test(test_live_tick_clock),
 	    cmocka_unit_test(test_prefix_blocks),
 	    cmocka_unit_test(test_tuple_rules),
 	    cmocka_unit_test(test_hello_records_and_segments),
