@@ -81,6 +81,18 @@ static __always_inline bool cadence_update(struct hs_cadence *c, __u64 now,
 	return true;
 }
 
+/* Can this client data start or continue a hello? While the search is
+ * on, and later for a segment over bytes it took (a retake, see
+ * client_retakes); in a TLS flow until the hello is done. */
+static __always_inline bool client_hello_open(const struct hs_flow *f,
+					      const struct pkt *p)
+{
+	if (f->flags & HS_F_TLS)
+		return !(f->flags & HS_F_HELLO_DONE);
+	return f->search_pkts < HS_HELLO_SEARCH_PKTS ||
+	       seq_before(p->seq, f->cli_next);
+}
+
 /* Does this client packet of a known flow take a stamp (the handshake
  * ACK, the hello, the client's second flight, the second hello, the start
  * of a burst)? Then it reads the fine clock; the others keep the tick
@@ -93,7 +105,7 @@ static __always_inline bool client_stamps(const struct hs_flow *f,
 		return true;
 	if (!p->payload_len)
 		return false;
-	if (!(f->flags & HS_F_HELLO_DONE) ||
+	if (client_hello_open(f, p) ||
 	    (f->flags & (HS_F_SRV_FLIGHT | HS_F_CLI_FLIGHT)) ==
 		HS_F_SRV_FLIGHT ||
 	    (f->flags & (HS_F_RETRY | HS_F_RETRY_DONE)) == HS_F_RETRY)
@@ -110,19 +122,22 @@ static __always_inline bool client_stamps(const struct hs_flow *f,
 #define HS_SRC_SYNC_SHIFT 22
 
 /* A client data packet that takes no stamp (client_stamps: so mid-burst,
- * the handshake measured) in a TLS flow whose hello search is over, in a
- * slot the source has seen: it updates the flow only (its packet and
- * bytes wait in src_pkts/src_bytes). */
+ * the handshake measured, no hello open) in a slot the source has seen,
+ * past a TLS flow's search for a second hello and not a resent hello: it
+ * updates the flow only (its packet and bytes wait in src_pkts and
+ * src_bytes). */
 static __always_inline bool client_quiet(const struct hs_flow *f,
 					 const struct pkt *p, __u64 now)
 {
-	__u32 done = HS_F_TLS | HS_F_HELLO_DONE | HS_F_RETRY_DONE;
-
-	return p->payload_len && !(p->flags & (TCPF_FIN | TCPF_RST)) &&
-	       (f->flags & done) == done && f->src_pkts < 0xff &&
-	       !(f->hello_end && seq_before(p->seq, f->hello_end)) &&
-	       now >> HS_SRC_SYNC_SHIFT ==
-		   f->cad.last_data_ns >> HS_SRC_SYNC_SHIFT;
+	if (!p->payload_len || p->flags & (TCPF_FIN | TCPF_RST) ||
+	    f->src_pkts == 0xff)
+		return false;
+	if (f->flags & HS_F_TLS &&
+	    (!(f->flags & HS_F_RETRY_DONE) ||
+	     (f->hello_end && seq_before(p->seq, f->hello_end))))
+		return false;
+	return now >> HS_SRC_SYNC_SHIFT ==
+	       f->cad.last_data_ns >> HS_SRC_SYNC_SHIFT;
 }
 
 /* The source takes the flow's waiting client packets and bytes; into its

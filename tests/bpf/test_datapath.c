@@ -807,6 +807,27 @@ static void test_mid_burst_source(void **state)
 	assert_int_equal(a.cad.size_mean, f.cad.size_mean);
 	assert_int_equal(a.cad.size_var, f.cad.size_var);
 	assert_int_equal(a.cad.bursts, f.cad.bursts);
+
+	/* a flow that is not TLS, once its hello search is over */
+	{
+		static const uint8_t other[4] = {198, 18, 7, 3};
+		uint64_t at = at0 + 8 * 256 * slot;
+
+		s = v4_spec(50101, 0);
+		s.src = other;
+		t = 31000 * MS;
+		open_flow(&s, &t);
+		for (int k = 0; k < HS_HELLO_SEARCH_PKTS; k++)
+			client_data(&s, req, sizeof(req), 5001, t += 1000 * MS);
+		assert_true(flow_get(&s, &f));
+		assert_true(f.flags & HS_F_NONTLS);
+		client_data(&s, req, sizeof(req), 5001, at);
+		b = source_of(&s);
+		client_data(&s, req, sizeof(req), 5001, at + MS);
+		assert_int_equal(source_of(&s).pkts_in, b.pkts_in);
+		assert_true(flow_get(&s, &f));
+		assert_int_equal(f.src_pkts, 1);
+	}
 }
 
 /* Live (no replay clock): a packet that takes no stamp reads the tick
