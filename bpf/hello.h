@@ -232,6 +232,57 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 	return 0;
 }
 
+static __always_inline __u32 walk_byte(const struct walk_ctx *c, __u32 pos)
+{
+	return c->buf[pos & HELLO_BUF_MASK];
+}
+
+/* The hello's fixed-layout stretches in one call each, when they lie
+ * whole in this segment, the record and the message (the common case):
+ * the handshake header through the cipher suites' length (header,
+ * version, random, session id), and the compression methods through the
+ * extensions' length. The state after is the generic steps' (walk_item
+ * and skips); anything else (a split, a lying length, a wrong type) is
+ * left to them, which know how to carry, flag or reject it. */
+static __always_inline bool walk_fixed_batch(struct walk_ctx *c,
+					     struct hs_hello_walk *w)
+{
+	__u32 pos = c->pos, avail, want, need, v;
+
+	if (w->carry_len || w->skip)
+		return false;
+	avail = walk_avail(c, w);
+	if (w->phase == HS_W_HS) {
+		if (avail < 4 + 34 + 1 || walk_byte(c, pos) != 0x01)
+			return false;
+		need = 4 + 34 + 1 + walk_byte(c, pos + 38) + 2;
+		want = 4 + (walk_byte(c, pos + 1) << 16 |
+			    walk_byte(c, pos + 2) << 8 | walk_byte(c, pos + 3));
+		if (avail < need || want < need)
+			return false;
+		v = walk_byte(c, pos + need - 2) << 8 |
+		    walk_byte(c, pos + need - 1);
+		if (v & 1)
+			return false;
+		w->hs_want = want;
+		walk_msg_end(w);
+		w->remain = v;
+		w->phase = v ? HS_W_CS : HS_W_COMP_LEN;
+		c->pos = pos + need;
+		return true;
+	}
+	if (w->phase != HS_W_COMP_LEN || avail < 1)
+		return false;
+	need = 1 + walk_byte(c, pos) + 2;
+	if (avail < need || (w->msg_end && c->base + pos + need > w->msg_end))
+		return false;
+	v = walk_byte(c, pos + need - 2) << 8 | walk_byte(c, pos + need - 1);
+	w->remain = v;
+	w->phase = v ? HS_W_EXT : HS_W_DONE;
+	c->pos = pos + need;
+	return true;
+}
+
 #define CS_BATCH 16
 #define EXT_BATCH 8
 
@@ -401,7 +452,8 @@ static long walk_step(__u32 i __attribute__((unused)), void *ctx)
 		walk_list_end(w);
 		return 0;
 	}
-	if (walk_cipher_batch(c, w) || walk_ext_batch(c, w))
+	if (walk_fixed_batch(c, w) || walk_cipher_batch(c, w) ||
+	    walk_ext_batch(c, w))
 		return 0;
 	return walk_generic(c, w);
 }
