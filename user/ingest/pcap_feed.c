@@ -191,6 +191,10 @@ static struct endpoint ep(const struct hs_addr *a, uint16_t port)
 	return e;
 }
 
+/* Enough of a frame for learn(): Ethernet, HS_MAX_VLAN tags, the longest
+ * IPv4 (or an IPv6) header, the longest TCP header, 6 payload bytes. */
+#define LEARN_BYTES (ETH_HLEN + 4 * HS_MAX_VLAN + 60 + 60 + 6)
+
 static void learn(struct feed *f, const struct l4view *v)
 {
 	bool syn = (v->flags & 0x12) == 0x02;
@@ -260,7 +264,11 @@ struct feed *feed_open(const char *path, const struct cidr *local,
 				 pcap_geterr(f->pc));
 			goto fail;
 		}
-		if (to_frame(f, d, h->caplen, p) == 0 &&
+		/* the headers and the payload's first bytes are all learn()
+		 * reads: no copy of the rest */
+		if (to_frame(f, d,
+			     h->caplen < LEARN_BYTES ? h->caplen : LEARN_BYTES,
+			     p) == 0 &&
 		    view(feed_frame(p), p->len, &v))
 			learn(f, &v);
 	}
