@@ -553,7 +553,7 @@ hello_emit(struct xdp_md *ctx, const struct hs_flow_key *key,
 	ev->pad = 0;
 	if (bpf_ringbuf_output(&events, ev,
 			       sizeof(*ev) - sizeof(ev->data) + len,
-			       ringbuf_flags()))
+			       ring_wakeup(&events, HS_RINGBUF_BYTES)))
 		st->ringbuf_drops++;
 	else
 		st->hello_segments++;

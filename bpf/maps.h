@@ -220,12 +220,17 @@ static __always_inline void time_forward(__u64 *t, __u64 now)
 		*t = now;
 }
 
-/* Ring buffer events wake the consumer up live (it sleeps in epoll);
- * replay drains the buffer itself, and a wakeup (an IPI, a VM exit under
- * a hypervisor) is a good part of a hello's cost there. */
-static __always_inline __u64 ringbuf_flags(void)
+/* A ring buffer record wakes no one: userspace reads both rings at every
+ * turn of its loop (200 ms at most) and before a round, and a wakeup (an
+ * irq_work, an IPI, a VM exit under a hypervisor; then a context switch)
+ * per hello or milestone costs more than the record. A ring a quarter
+ * full wakes it; replay drains the rings itself and is never woken. */
+static __always_inline __u64 ring_wakeup(void *ring, __u64 size)
 {
-	return cfg.replay ? BPF_RB_NO_WAKEUP : 0;
+	if (!cfg.replay &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= size / 4)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline struct hs_stats *get_stats(void)

@@ -224,7 +224,6 @@ static __always_inline void flow_report(const struct hs_flow_key *k,
 {
 	__u32 why = f->flags & ~old_flags & HS_FLOW_MILESTONES;
 	struct hs_flow_event ev;
-	__u64 wake;
 
 	/* signed: capture times may step back */
 	if (old_last && (__s64)(now - old_last) >= (__s64)HS_FLOW_IDLE_NS)
@@ -236,14 +235,8 @@ static __always_inline void flow_report(const struct hs_flow_key *k,
 	ev.key = *k;
 	ev.flags = f->flags;
 	ev.why = why;
-	/* no wakeup per event: userspace reads this ring at every turn of
-	 * its loop (200 ms at most) and before a round; a ring a quarter full
-	 * wakes it (never in replay, which drains it itself) */
-	wake = BPF_RB_NO_WAKEUP;
-	if (!cfg.replay && bpf_ringbuf_query(&flow_events, BPF_RB_AVAIL_DATA) >=
-			       HS_FLOW_EVENTS_BYTES / 4)
-		wake = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&flow_events, &ev, sizeof(ev), wake))
+	if (bpf_ringbuf_output(&flow_events, &ev, sizeof(ev),
+			       ring_wakeup(&flow_events, HS_FLOW_EVENTS_BYTES)))
 		st->flow_event_drops++;
 	else
 		st->flow_events++;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -889,6 +890,68 @@ static void test_live_tick_clock(void **state)
 	 * the tick's jiffy boundary falls between at most a few of them */
 	assert_true(same >= 1);
 	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+	skel = saved;
+	hydrascope__destroy(live);
+}
+
+static int count_record(void *ctx, void *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* Live, a hello segment or a flow milestone wakes no one (userspace reads
+ * the rings at every turn of its loop); a ring a quarter full does. */
+static void test_live_rings_wake_no_one(void **state)
+{
+	struct load_opts o = {.flows = 4096,
+			      .sources = 64,
+			      .sigs = 64,
+			      .blocks = 16,
+			      .idle_gap_ns = 100 * MS};
+	static const uint16_t c[] = {0x1301, 0x1302};
+	static const uint16_t e[] = {0x000a, 0x002b};
+	static uint8_t hello[2048];
+	size_t hl = hello_build(hello, sizeof(hello), c, 2, e, 2, 400), n;
+	struct frame_spec s = v4_spec(50300, 0);
+	struct hydrascope *saved = skel, *live;
+	struct ring_buffer *rb;
+	size_t got = 0, i;
+	uint64_t t = 0;
+	char err[256];
+
+	(void)state;
+	live = loader_open_load(&o, err, sizeof(err));
+	assert_non_null(live);
+	skel = live;
+	rb = ring_buffer__new(bpf_map__fd(live->maps.events), count_record,
+			      &got, NULL);
+	assert_non_null(rb);
+	assert_int_equal(ring_buffer__add(rb,
+					  bpf_map__fd(live->maps.flow_events),
+					  count_record, &got),
+			 0);
+	open_flow(&s, &t); /* the handshake ACK: a milestone */
+	send_segments(&s, hello, hl, NULL, 0, &t); /* a segment, a milestone */
+	usleep(20000); /* time for a wakeup's irq_work to run */
+	assert_int_equal(ring_buffer__poll(rb, 0), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(ring_buffer__consume(rb), 3);
+	/* hellos of new flows until the events ring is a quarter full */
+	for (i = 0; i < HS_RINGBUF_BYTES / 4 / hl + 2; i++) {
+		struct frame_spec h = v4_spec((uint16_t)(20000 + i), 0x18);
+
+		h.payload = hello;
+		h.payload_len = hl;
+		n = frame_build(&h, frame, sizeof(frame));
+		ingress(frame, n, 0);
+	}
+	usleep(20000);
+	got = 0;
+	assert_true(ring_buffer__poll(rb, 0) > 0);
+	ring_buffer__free(rb);
 	skel = saved;
 	hydrascope__destroy(live);
 }
@@ -2685,6 +2748,7 @@ int main(void)
 	    cmocka_unit_test(test_cadence),
 	    cmocka_unit_test(test_mid_burst_source),
 	    cmocka_unit_test(test_live_tick_clock),
+	    cmocka_unit_test(test_live_rings_wake_no_one),
 	    cmocka_unit_test(test_prefix_blocks),
 	    cmocka_unit_test(test_tuple_rules),
 	    cmocka_unit_test(test_hello_records_and_segments),
