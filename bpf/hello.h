@@ -529,7 +529,7 @@ hello_emit(struct xdp_md *ctx, const struct hs_flow_key *key,
 	   struct hs_stats *st, __u32 *lenp)
 {
 	struct hs_hello_seg *ev;
-	__u32 zero = 0, len;
+	__u32 zero = 0, len, len_ev;
 
 	ev = bpf_map_lookup_elem(&scratch, &zero);
 	if (!ev || skip >= p->payload_len || off >= HS_HELLO_CAP)
@@ -551,9 +551,9 @@ hello_emit(struct xdp_md *ctx, const struct hs_flow_key *key,
 	ev->seg_len = p->payload_len;
 	ev->flags = flags;
 	ev->pad = 0;
-	if (bpf_ringbuf_output(&events, ev,
-			       sizeof(*ev) - sizeof(ev->data) + len,
-			       ring_wakeup(&events, HS_RINGBUF_BYTES)))
+	len_ev = sizeof(*ev) - sizeof(ev->data) + len;
+	if (bpf_ringbuf_output(&events, ev, len_ev,
+			       ring_wakeup(&events, HS_RINGBUF_BYTES, len_ev)))
 		st->ringbuf_drops++;
 	else
 		st->hello_segments++;

@@ -223,14 +223,20 @@ static __always_inline void time_forward(__u64 *t, __u64 now)
 /* A ring buffer record wakes no one: userspace reads both rings at every
  * turn of its loop (200 ms at most) and before a round, and a wakeup (an
  * irq_work, an IPI, a VM exit under a hypervisor; then a context switch)
- * per hello or milestone costs more than the record. A ring a quarter
- * full wakes it; replay drains the rings itself and is never woken. */
-static __always_inline __u64 ring_wakeup(void *ring, __u64 size)
+ * per hello or milestone costs more than the record. The record that
+ * fills the ring past a quarter wakes it, once: a reader that does not
+ * come (stopped, or busy) is not woken again for every record after it.
+ * Replay drains the rings itself and is never woken. */
+static __always_inline __u64 ring_wakeup(void *ring, __u64 size, __u64 rec)
 {
-	if (!cfg.replay &&
-	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= size / 4)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	__u64 avail;
+
+	if (cfg.replay)
+		return BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	return avail < size / 4 && avail + rec + 8 >= size / 4
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline struct hs_stats *get_stats(void)

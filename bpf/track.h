@@ -235,8 +235,9 @@ static __always_inline void flow_report(const struct hs_flow_key *k,
 	ev.key = *k;
 	ev.flags = f->flags;
 	ev.why = why;
-	if (bpf_ringbuf_output(&flow_events, &ev, sizeof(ev),
-			       ring_wakeup(&flow_events, HS_FLOW_EVENTS_BYTES)))
+	if (bpf_ringbuf_output(
+		&flow_events, &ev, sizeof(ev),
+		ring_wakeup(&flow_events, HS_FLOW_EVENTS_BYTES, sizeof(ev))))
 		st->flow_event_drops++;
 	else
 		st->flow_events++;
