@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -902,8 +903,21 @@ static int count_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* A hello in one segment from a new flow (no SYN: opened mid-stream). */
+static void new_hello_flow(const uint8_t *hello, size_t hl, uint16_t port)
+{
+	struct frame_spec h = v4_spec(port, 0x18);
+	size_t n;
+
+	h.payload = hello;
+	h.payload_len = hl;
+	n = frame_build(&h, frame, sizeof(frame));
+	ingress(frame, n, 0);
+}
+
 /* Live, a hello segment or a flow milestone wakes no one (userspace reads
- * the rings at every turn of its loop); a ring a quarter full does. */
+ * the rings at every turn of its loop); the record that fills a ring past
+ * a quarter does, once. */
 static void test_live_rings_wake_no_one(void **state)
 {
 	struct load_opts o = {.flows = 4096,
@@ -914,13 +928,15 @@ static void test_live_rings_wake_no_one(void **state)
 	static const uint16_t c[] = {0x1301, 0x1302};
 	static const uint16_t e[] = {0x000a, 0x002b};
 	static uint8_t hello[2048];
-	size_t hl = hello_build(hello, sizeof(hello), c, 2, e, 2, 400), n;
+	size_t hl = hello_build(hello, sizeof(hello), c, 2, e, 2, 400);
 	struct frame_spec s = v4_spec(50300, 0);
 	struct hydrascope *saved = skel, *live;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
 	struct ring_buffer *rb;
 	size_t got = 0, i;
 	uint64_t t = 0;
 	char err[256];
+	int epfd;
 
 	(void)state;
 	live = loader_open_load(&o, err, sizeof(err));
@@ -939,16 +955,23 @@ static void test_live_rings_wake_no_one(void **state)
 	assert_int_equal(ring_buffer__poll(rb, 0), 0);
 	assert_int_equal(got, 0);
 	assert_int_equal(ring_buffer__consume(rb), 3);
-	/* hellos of new flows until the events ring is a quarter full */
-	for (i = 0; i < HS_RINGBUF_BYTES / 4 / hl + 2; i++) {
-		struct frame_spec h = v4_spec((uint16_t)(20000 + i), 0x18);
-
-		h.payload = hello;
-		h.payload_len = hl;
-		n = frame_build(&h, frame, sizeof(frame));
-		ingress(frame, n, 0);
-	}
+	/* hellos of new flows until the events ring is a quarter full: the
+	 * one past it wakes (edge-triggered: one readiness a wakeup), the
+	 * ones after it do not while nobody reads */
+	epfd = epoll_create1(0);
+	assert_true(epfd >= 0);
+	assert_int_equal(
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, bpf_map__fd(live->maps.events), &ev),
+	    0);
+	for (i = 0; i < HS_RINGBUF_BYTES / 4 / hl + 2; i++)
+		new_hello_flow(hello, hl, (uint16_t)(20000 + i));
 	usleep(20000);
+	assert_int_equal(epoll_wait(epfd, &ev, 1, 0), 1);
+	for (i = 0; i < 8; i++)
+		new_hello_flow(hello, hl, (uint16_t)(30000 + i));
+	usleep(20000);
+	assert_int_equal(epoll_wait(epfd, &ev, 1, 0), 0);
+	close(epfd);
 	got = 0;
 	assert_true(ring_buffer__poll(rb, 0) > 0);
 	ring_buffer__free(rb);
