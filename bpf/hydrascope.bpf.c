@@ -42,7 +42,6 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 				       struct hs_stats *st)
 {
 	struct hs_tcp_sig sig;
-	struct hs_source *src;
 	struct hs_flow *f;
 	__u64 id = 0;
 
@@ -74,21 +73,17 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	f->last_ns = now;
 	f->pkts_in = 1;
 	f->bytes_in = p->payload_len;
+	/* the source sees the SYN with the handshake's ACK (a forged SYN
+	 * never reaches one: see handshake_unproven) */
+	f->src_pkts = 1;
+	f->src_bytes = p->payload_len;
 	st->syn++;
-
-	src = source_get(&key->client, now, st);
-	if (!src)
-		return;
-	src->last_sig_id = id;
-	src->last_ns = now;
-	src->pkts_in++;
 	/* a hello in the SYN (TCP Fast Open): not walked, but a TLS flow
 	 * marked unfingerprintable, never "non-TLS" */
 	if (p->payload_len && payload_is_hello(ctx, p)) {
 		f->flags |= HS_F_TLS | HS_F_HELLO_DONE;
 		f->hello_seq = p->seq + 1;
 		f->hello_end = f->cli_next;
-		src->tls_flows++;
 		st->tls_flows++;
 		mark_unfp(f, HS_U_TFO, st);
 	}
@@ -266,9 +261,10 @@ __noinline int hs_ingress_tcp(struct xdp_md *ctx, struct pkt *p)
 		f->src_pkts++;
 		f->src_bytes += p->payload_len;
 		cadence_update(&f->cad, now, p->payload_len);
-	} else if (opened || p->payload_len ||
-		   p->flags & (TCPF_FIN | TCPF_RST) ||
-		   (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) {
+	} else if ((opened || p->payload_len ||
+		    p->flags & (TCPF_FIN | TCPF_RST) ||
+		    (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK) &&
+		   !handshake_unproven(f, p)) {
 		/* a pure ACK touches the flow only (see struct hs_source) */
 		src = source_get(&key.client, now, st);
 		if (!src) {

@@ -223,41 +223,68 @@ static __always_inline void flow_report(const struct hs_flow_key *k,
 					__u64 now, struct hs_stats *st)
 {
 	__u32 why = f->flags & ~old_flags & HS_FLOW_MILESTONES;
-	struct hs_flow_event ev;
+	struct hs_flow_event *ev;
+	__u64 wake;
 
 	/* signed: capture times may step back */
 	if (old_last && (__s64)(now - old_last) >= (__s64)HS_FLOW_IDLE_NS)
 		why |= HS_EV_RESUMED;
 	if (!why || !(f->flags & HS_F_ACK || why & HS_F_FIN))
 		return;
-	ev.hdr.type = HS_EV_FLOW;
-	ev.hdr.len = sizeof(ev) - sizeof(ev.hdr);
-	ev.key = *k;
-	ev.flags = f->flags;
-	ev.why = why;
-	if (bpf_ringbuf_output(
-		&flow_events, &ev, sizeof(ev),
-		ring_wakeup(&flow_events, HS_FLOW_EVENTS_BYTES, sizeof(ev))))
+	/* written in place: no copy, and no event on the packet path's
+	 * stack (its deepest chain is near the verifier's 512 bytes) */
+	wake = ring_wakeup(&flow_events, HS_FLOW_EVENTS_BYTES, sizeof(*ev));
+	ev = bpf_ringbuf_reserve(&flow_events, sizeof(*ev), 0);
+	if (!ev) {
 		st->flow_event_drops++;
-	else
-		st->flow_events++;
+		return;
+	}
+	ev->hdr.type = HS_EV_FLOW;
+	ev->hdr.len = sizeof(*ev) - sizeof(ev->hdr);
+	ev->key = *k;
+	ev->flags = f->flags;
+	ev->why = why;
+	bpf_ringbuf_submit(ev, wake);
+	st->flow_events++;
 }
 
-/* Client's ACK of our SYN-ACK: the TCP round trip (Karn: no sample if the
- * SYN-ACK was retransmitted). ECN/CWR/PSH bits do not matter here. */
+/* Is this the client's ACK of the SYN-ACK (alone or on data; ECN/CWR/PSH
+ * bits do not matter)? A forged address never sees the SYN-ACK. */
+static __always_inline bool handshake_acked(const struct hs_flow *f,
+					    const struct pkt *p)
+{
+	return (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK &&
+	       p->flags & TCPF_ACK && !(p->flags & (TCPF_SYN | TCPF_RST)) &&
+	       p->ack == f->srv_isn + 1;
+}
+
+/* A client packet of a flow whose SYN-ACK went out and that the client has
+ * not acknowledged, which does not acknowledge it either: forged (a blind
+ * sender cannot know the server's sequence number) or premature. It counts
+ * on the flow only: no source is made or moved for it, so that forged
+ * SYNs and what follows them cannot evict sources or write over them. */
+static __always_inline bool handshake_unproven(const struct hs_flow *f,
+					       const struct pkt *p)
+{
+	return (f->flags & (HS_F_SYNACK | HS_F_ACK)) == HS_F_SYNACK &&
+	       !handshake_acked(f, p);
+}
+
+/* Client's ACK of our SYN-ACK: the connection reaches its source (with
+ * its SYN's packet, signature and a TLS hello the SYN carried), and the
+ * TCP round trip (Karn: no sample if the SYN-ACK was retransmitted). */
 static __always_inline void track_handshake_ack(struct hs_flow *f,
 						struct hs_source *src,
 						const struct pkt *p, __u64 now,
 						struct hs_stats *st)
 {
-	if ((f->flags & (HS_F_SYNACK | HS_F_ACK)) != HS_F_SYNACK)
-		return;
-	if (!(p->flags & TCPF_ACK) || p->flags & (TCPF_SYN | TCPF_RST))
-		return;
-	if (p->ack != f->srv_isn + 1)
+	if (!handshake_acked(f, p))
 		return;
 	f->flags |= HS_F_ACK;
 	src->flows++; /* a connection, not a forged SYN */
+	src->last_sig_id = f->sig_id;
+	if (f->flags & HS_F_TLS) /* TCP Fast Open: the hello was in the SYN */
+		src->tls_flows++;
 	f->ack_us = flow_stamp_us(f, now);
 	if (f->flags & HS_F_SYNACK_RTX) {
 		f->rtt_discards++;

@@ -832,6 +832,78 @@ static void test_mid_burst_source(void **state)
 	}
 }
 
+/* A forged SYN (the server's SYN-ACK goes to the address, which never
+ * sees it) and forged packets after it make no source and write nothing
+ * over a real one: only the ACK of the SYN-ACK brings a flow, its SYN's
+ * packet and its signature to the source. */
+static void test_forged_handshake_makes_no_source(void **state)
+{
+	static const uint8_t victim[4] = {198, 18, 7, 9};
+	static const uint8_t mac_opts[4] = {2, 4, 0x05, 0x78}; /* MSS only */
+	static const uint8_t req[100];
+	struct frame_spec s = v4_spec(50400, 0), r;
+	struct hs_flow_key k;
+	struct hs_source src;
+	struct hs_flow f;
+	uint64_t t = 50000 * MS;
+	size_t n;
+	int fd = bpf_map__fd(skel->maps.sources);
+
+	(void)state;
+	s.src = victim;
+	k = key_of(&s);
+	s.flags = 0x02; /* forged SYN, and the server's answer */
+	s.seq = 7000;
+	s.opts = mac_opts;
+	s.opts_len = sizeof(mac_opts);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t);
+	r = reverse(s);
+	r.opts = NULL;
+	r.opts_len = 0;
+	r.flags = 0x12;
+	r.seq = 9000;
+	r.ack = 7001;
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, t += MS);
+	s.opts = NULL;
+	s.opts_len = 0;
+	s.seq = 7001;
+	s.ack = 12345; /* a blind guess */
+	s.flags = 0x10;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	client_data(&s, req, sizeof(req), 12345, t += MS);
+	s.flags = 0x11;
+	s.payload_len = 0;
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(f.pkts_in, 4);
+	assert_false(f.flags & HS_F_ACK);
+	assert_int_not_equal(bpf_map_lookup_elem(fd, &k.client, &src), 0);
+
+	/* a real connection from the address makes it, with its own SYN */
+	s = v4_spec(50401, 0);
+	s.src = victim;
+	open_flow(&s, &t);
+	assert_int_equal(bpf_map_lookup_elem(fd, &k.client, &src), 0);
+	assert_int_equal(src.flows, 1);
+	assert_int_equal(src.pkts_in, 2); /* its SYN and ACK */
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(src.last_sig_id, f.sig_id);
+	/* another forged SYN does not write its signature over it */
+	s = v4_spec(50402, 0x02);
+	s.src = victim;
+	s.opts = mac_opts;
+	s.opts_len = sizeof(mac_opts);
+	n = frame_build(&s, frame, sizeof(frame));
+	ingress(frame, n, t += MS);
+	assert_int_equal(bpf_map_lookup_elem(fd, &k.client, &src), 0);
+	assert_int_equal(src.last_sig_id, f.sig_id);
+	assert_int_equal(src.pkts_in, 2);
+}
+
 /* Live (no replay clock): a packet that takes no stamp reads the tick
  * clock (the same time for every packet of a jiffy on a CPU), one that
  * takes a stamp reads the fine clock, even right after a tick stamp. */
@@ -2770,6 +2842,7 @@ int main(void)
 	    cmocka_unit_test(test_handshake_timing),
 	    cmocka_unit_test(test_cadence),
 	    cmocka_unit_test(test_mid_burst_source),
+	    cmocka_unit_test(test_forged_handshake_makes_no_source),
 	    cmocka_unit_test(test_live_tick_clock),
 	    cmocka_unit_test(test_live_rings_wake_no_one),
 	    cmocka_unit_test(test_prefix_blocks),
