@@ -311,7 +311,10 @@ static __always_inline int ingress_unparsed(struct xdp_md *ctx, struct pkt *p,
 		if (f->search_pkts >= HS_HELLO_SEARCH_PKTS ||
 		    !payload_is_hello(ctx, p))
 			return 0;
-		src = source_get(&key.client, now_ns(), st);
+		/* before the handshake's ACK, the ACK counts it */
+		src = handshake_unproven(f, p)
+			  ? NULL
+			  : source_get(&key.client, now_ns(), st);
 		if (src)
 			src->tls_flows++;
 		st->tls_flows++;

@@ -874,11 +874,22 @@ static void test_forged_handshake_makes_no_source(void **state)
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, t += MS);
 	client_data(&s, req, sizeof(req), 12345, t += MS);
+	{
+		static const uint16_t c[] = {0x1301, 0x1302};
+		static const uint16_t e[] = {0x002b, 0x000a};
+		static uint8_t hello[512];
+
+		hello_build(hello, sizeof(hello), c, 2, e, 2, 4);
+		s.frag = 1; /* a hello in a first fragment (counted apart) */
+		client_data(&s, hello, 200, 12345, t += MS);
+		s.frag = 0;
+	}
 	s.flags = 0x11;
 	s.payload_len = 0;
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, t += MS);
 	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TLS);
 	assert_int_equal(f.pkts_in, 4);
 	assert_false(f.flags & HS_F_ACK);
 	assert_int_not_equal(bpf_map_lookup_elem(fd, &k.client, &src), 0);
