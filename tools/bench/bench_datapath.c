@@ -274,9 +274,11 @@ static int load_prog(const char *path, bool required)
 	return bpf_program__fd(bpf_object__next_program(o, NULL));
 }
 
-static struct hydrascope *load_hs(bool enforce, uint32_t flows, uint16_t decap)
+static struct hydrascope *load_hs(bool enforce, uint32_t flows, uint16_t decap,
+				  bool percpu_lru)
 {
 	struct load_opts o = {.flows = flows,
+			      .flows_percpu_lru = percpu_lru,
 			      .sources = 65536,
 			      .sigs = 4096,
 			      .blocks = 1024,
@@ -308,8 +310,8 @@ int main(int argc, char **argv)
 	const char *pass_obj = argc > 2 ? argv[2] : "build/bench_pass.bpf.o";
 	const char *xf_obj = argc > 3 ? argv[3] : NULL;
 	uint16_t ciphers[400], exts[300];
-	struct hydrascope *hs, *enf, *full, *dc;
-	struct progs p, pe, pf, pd;
+	struct hydrascope *hs, *enf, *full, *dc, *pl;
+	struct progs p, pe, pf, pd, ppl;
 	struct result r[16] = {0};
 	int n = 0;
 	size_t len;
@@ -318,12 +320,15 @@ int main(int argc, char **argv)
 	libbpf_set_print(quiet); /* xdp-tools' objects have sections libbpf
 				  * skips, and says so */
 	/* room for every flow the stateful cases open: no eviction */
-	hs = load_hs(false, 1u << 20, 0);
-	enf = load_hs(true, 65536, 0);
+	hs = load_hs(false, 1u << 20, 0, false);
+	enf = load_hs(true, 65536, 0, false);
 	/* a small table kept full: every new flow evicts one */
-	full = load_hs(false, 4096, 0);
+	full = load_hs(false, 4096, 0, false);
 	/* every encapsulation opened (--decap ipip,gre,gue:6080) */
-	dc = load_hs(false, 65536, HS_DECAP_IPIP | HS_DECAP_GRE | HS_DECAP_GUE);
+	dc = load_hs(false, 65536, HS_DECAP_IPIP | HS_DECAP_GRE | HS_DECAP_GUE,
+		     false);
+	/* the same table with per-CPU LRU lists (BPF_F_NO_COMMON_LRU) */
+	pl = load_hs(false, 1u << 20, 0, true);
 	p = (struct progs){bpf_program__fd(hs->progs.xdp_ingress),
 			   load_prog(pass_obj, true), load_prog(xf_obj, false)};
 	pe = (struct progs){bpf_program__fd(enf->progs.xdp_ingress), p.pass,
@@ -332,6 +337,8 @@ int main(int argc, char **argv)
 			    p.xf};
 	pd = (struct progs){bpf_program__fd(dc->progs.xdp_ingress), p.pass,
 			    p.xf};
+	ppl = (struct progs){bpf_program__fd(pl->progs.xdp_ingress), p.pass,
+			     p.xf};
 
 	for (int i = 0; i < 400; i++)
 		ciphers[i] = (uint16_t)(0x0100 + i);
@@ -407,6 +414,8 @@ int main(int argc, char **argv)
 	r[n].name = "SYN (new flow)";
 	r[n].target = 150;
 	stateful(&p, prep_syn, &r[n++]);
+	r[n].name = "SYN (new flow, per-CPU LRU lists)";
+	stateful(&ppl, prep_syn, &r[n++]);
 	/* fill the small table past its size, then time new flows in it */
 	for (int i = 0; i < 3 * 4096; i++) {
 		len = tcp_frame((uint16_t)(1024 + i % 60000), 0x02,
@@ -520,5 +529,7 @@ int main(int argc, char **argv)
 	hydrascope__destroy(hs);
 	hydrascope__destroy(enf);
 	hydrascope__destroy(full);
+	hydrascope__destroy(dc);
+	hydrascope__destroy(pl);
 	return 0;
 }

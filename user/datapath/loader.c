@@ -144,6 +144,14 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 		hydrascope__destroy(skel);
 		return NULL;
 	}
+	if (o->flows_percpu_lru &&
+	    bpf_map__set_map_flags(skel->maps.flows,
+				   bpf_map__map_flags(skel->maps.flows) |
+				       BPF_F_NO_COMMON_LRU)) {
+		snprintf(err, errlen, "cannot set the flows map's flags");
+		hydrascope__destroy(skel);
+		return NULL;
+	}
 	if (o->ringbuf_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes)) {
 		snprintf(err, errlen, "cannot size the ring buffer");

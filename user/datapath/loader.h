@@ -21,6 +21,9 @@ struct load_opts {
 	bool reuse_pins;   /* reuse pinned maps of a previous instance (run) */
 	bool replay;	   /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
 	uint32_t ringbuf_bytes; /* the events ring buffer, 0: the default */
+	/* LRU lists per CPU for flows (BPF_F_NO_COMMON_LRU): what `make
+	 * bench` compares with the common list the datapath runs with */
+	bool flows_percpu_lru;
 };
 
 enum xdp_mode_req { XDP_MODE_AUTO = 0, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
