@@ -184,7 +184,7 @@ handle_client_data(struct xdp_md *ctx, const struct hs_flow_key *key,
 		hello = hello_search(ctx, key, f, src, p, now, st);
 	else if (!(f->flags & HS_F_HELLO_DONE))
 		hello_segment(ctx, key, f, src, p, now, st, NULL);
-	else if (f->hello_end && seq_before(p->seq, f->hello_end))
+	else if (client_hello_again(f, p))
 		hello_resend(ctx, key, f, p, now, st);
 	else {
 		track_client_flight(ctx, f, src, p, now, st);

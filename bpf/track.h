@@ -21,6 +21,30 @@ static __always_inline bool seq_before(__u32 a, __u32 b)
 	return (__s32)(a - b) < 0;
 }
 
+/* Is seq in [lo, hi)? By its offset from lo, so that a stream 2 GiB past
+ * the range (where seq_before turns over) is not in it. */
+static __always_inline bool seq_within(__u32 seq, __u32 lo, __u32 hi)
+{
+	return seq - lo < hi - lo;
+}
+
+/* How far before the hello a resent segment may start (one segment that
+ * repacketises the bytes before it, as after a CONNECT, with the hello). */
+#define HS_RESEND_LEAD 0x10000
+/* Client bytes after which no segment is the hello again: the server's
+ * window (at most 1 GiB, RFC 7323) took the hello long before, and the
+ * stream's sequence numbers come round to the hello's every 4 GiB. */
+#define HS_RESEND_BYTES_MAX (1ULL << 31)
+
+/* Is this client segment of a flow whose hello is done the hello again
+ * (a retransmission, or other bytes sent in its place, hello_resend)? */
+static __always_inline bool client_hello_again(const struct hs_flow *f,
+					       const struct pkt *p)
+{
+	return f->hello_end && f->bytes_in < HS_RESEND_BYTES_MAX &&
+	       seq_within(p->seq, f->hello_seq - HS_RESEND_LEAD, f->hello_end);
+}
+
 /* Microseconds since the flow's first packet, saturating, never 0 so that
  * 0 can mean "not stamped". */
 static __always_inline __u32 flow_stamp_us(const struct hs_flow *f, __u64 now)
@@ -90,7 +114,8 @@ static __always_inline bool client_hello_open(const struct hs_flow *f,
 	if (f->flags & HS_F_TLS)
 		return !(f->flags & HS_F_HELLO_DONE);
 	return f->search_pkts < HS_HELLO_SEARCH_PKTS ||
-	       seq_before(p->seq, f->cli_next);
+	       (f->flags & HS_F_SYN &&
+		seq_within(p->seq, f->cli_isn + 1, f->cli_next));
 }
 
 /* Does this client packet of a known flow take a stamp (the handshake
@@ -133,8 +158,7 @@ static __always_inline bool client_quiet(const struct hs_flow *f,
 	    f->src_pkts == 0xff)
 		return false;
 	if (f->flags & HS_F_TLS &&
-	    (!(f->flags & HS_F_RETRY_DONE) ||
-	     (f->hello_end && seq_before(p->seq, f->hello_end))))
+	    (!(f->flags & HS_F_RETRY_DONE) || client_hello_again(f, p)))
 		return false;
 	return now >> HS_SRC_SYNC_SHIFT ==
 	       f->cad.last_data_ns >> HS_SRC_SYNC_SHIFT;

@@ -1757,6 +1757,72 @@ static void test_hello_conflict(void **state)
 	collector_free(coll);
 }
 
+/* A stream 2 GiB past its hello, where seq_before turns over: its data
+ * is not the hello again (no resend counted, captured or flagged as a
+ * conflict), nor after 4 GiB, where the sequence numbers come round to the
+ * hello's; a flow that is not TLS keeps its quiet path there (fails on
+ * 367ced7: every segment was a resend, the 64th flagged the flow, and the
+ * non-TLS flow looked its source up on every packet). */
+static void test_stream_past_2gib(void **state)
+{
+	uint16_t c[] = {0x1301, 0x1302};
+	uint16_t e[] = {0x002b, 0x000a};
+	static uint8_t hello[512];
+	static const uint8_t req[1000];
+	const uint64_t slot = 1ull << 22, at0 = (50000 * MS / slot + 1) * slot;
+	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2);
+	struct frame_spec s = v4_spec(50200, 0);
+	struct hs_flow_key key = key_of(&s);
+	uint64_t t = 45000 * MS;
+	struct hs_stats a, z;
+	struct hs_flow f;
+
+	(void)state;
+	open_flow(&s, &t);
+	send_segments(&s, hello, len, NULL, 0, &t);
+	server_acks(&s, s.seq, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_HELLO_DONE);
+	a = stats();
+	for (int k = 0; k < 3; k++) { /* the server's ACKs follow the stream */
+		s.seq += 0x30000000u;
+		server_acks(&s, s.seq, &t);
+	}
+	for (int k = 0; k < HS_HELLO_MAX_SEGS + 6; k++) {
+		server_acks(&s, s.seq, &t);
+		client_data(&s, req, sizeof(req), 5001, t += MS);
+	}
+	z = stats();
+	assert_int_equal(z.hello_rtx, a.hello_rtx);
+	assert_int_equal(z.hello_conflict, a.hello_conflict);
+	assert_true(flow_get(&s, &f));
+	assert_false(f.flags & HS_F_HELLO_CONFLICT);
+
+	/* 4 GiB on: the hello's own sequence numbers */
+	f.bytes_in = 5ull << 30;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flows),
+					     &key, &f, BPF_EXIST),
+			 0);
+	s.seq = 1001;
+	server_acks(&s, s.seq, &t);
+	client_data(&s, req, sizeof(req), 5001, t += MS);
+	assert_int_equal(stats().hello_rtx, a.hello_rtx);
+
+	/* not TLS, its search over, 2 GiB on: mid-burst data waits */
+	s = v4_spec(50201, 0);
+	t = 46000 * MS;
+	open_flow(&s, &t);
+	for (int k = 0; k < HS_HELLO_SEARCH_PKTS; k++)
+		client_data(&s, req, sizeof(req), 5001, t += 1000 * MS);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_NONTLS);
+	s.seq += 0x80000000u + 1000;
+	client_data(&s, req, sizeof(req), 5001, at0);
+	client_data(&s, req, sizeof(req), 5001, at0 + MS);
+	assert_true(flow_get(&s, &f));
+	assert_int_equal(f.src_pkts, 1);
+}
+
 /* The server's first answer: a ServerHello record at seq 5001. */
 static void server_hello(const struct frame_spec *s, uint64_t *t)
 {
@@ -2862,6 +2928,7 @@ int main(void)
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_conflict),
+	    cmocka_unit_test(test_stream_past_2gib),
 	    cmocka_unit_test(test_hello_unseen),
 	    cmocka_unit_test(test_tfo_data_not_taken),
 	    cmocka_unit_test(test_hello_in_fragments),
