@@ -41,6 +41,7 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 				       const struct pkt *p, __u64 now,
 				       struct hs_stats *st)
 {
+	struct hs_source *src;
 	struct hs_tcp_sig sig;
 	struct hs_flow *f;
 	__u64 id = 0;
@@ -50,6 +51,14 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 		f->last_ns = now; /* retransmitted SYN */
 		f->pkts_in++;
 		return;
+	}
+	/* a reused 5-tuple: the old connection's waiting client packets reach
+	 * its source before the reset (not an unproven one's, see
+	 * handshake_unproven) */
+	if (f && f->src_pkts && f->flags & HS_F_ACK) {
+		src = bpf_map_lookup_elem(&sources, &key->client);
+		if (src)
+			source_sync(f, src);
 	}
 	f = flow_create(key, f != NULL, now, st);
 	if (!f)

@@ -726,8 +726,9 @@ static void client_data(struct frame_spec *s, const uint8_t *d, size_t len,
 
 /* A mid-burst data packet of a measured TLS flow does not look its source
  * up: its packet and bytes wait in the flow until the next packet that
- * does (a burst start, a new 4.2 ms slot, a FIN), and the source's counters
- * and burst sizes come out as if every packet had gone to it. */
+ * does (a burst start, a new 4.2 ms slot, a FIN, a new SYN on the
+ * 5-tuple), and the source's counters and burst sizes come out as if every
+ * packet had gone to it. */
 static void test_mid_burst_source(void **state)
 {
 	uint16_t c[] = {0x1301, 0x1302};
@@ -809,6 +810,34 @@ static void test_mid_burst_source(void **state)
 	assert_int_equal(a.cad.size_mean, f.cad.size_mean);
 	assert_int_equal(a.cad.size_var, f.cad.size_var);
 	assert_int_equal(a.cad.bursts, f.cad.bursts);
+
+	/* a new connection on the 5-tuple (no FIN): the old one's waiting
+	 * packets reach the source first (fails on e5a7a58: lost) */
+	{
+		uint64_t at = at0 + 5 * 256 * slot;
+
+		s.seq = 200000;
+		client_data(&s, req, sizeof(req), ack, at);
+		client_data(&s, req, sizeof(req), ack, at + MS);
+		client_data(&s, req, sizeof(req), ack, at + 2 * MS);
+		b = source_of(&s);
+		assert_true(flow_get(&s, &f));
+		assert_int_equal(f.src_pkts, 2);
+		s.flags = 0x02;
+		s.seq = 900000;
+		s.payload_len = 0;
+		s.opts = linux_opts;
+		s.opts_len = sizeof(linux_opts);
+		n = frame_build(&s, frame, sizeof(frame));
+		ingress(frame, n, at + 3 * MS);
+		s.opts = NULL;
+		s.opts_len = 0;
+		a = source_of(&s);
+		assert_int_equal(a.pkts_in, b.pkts_in + 2);
+		assert_int_equal(a.bytes_in, b.bytes_in + 2 * sizeof(req));
+		assert_true(flow_get(&s, &f));
+		assert_int_equal(f.src_pkts, 1); /* the new SYN waits */
+	}
 
 	/* a flow that is not TLS, once its hello search is over */
 	{
