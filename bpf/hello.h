@@ -224,8 +224,13 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 		}
 		return 1;
 	}
-	w->records++;
 	rlen = (w->rh[3] << 8) | w->rh[4];
+	if (!rlen || rlen > HS_TLS_RECORD_MAX) {
+		/* a length no handshake record has: rejected as above */
+		w->phase = HS_W_BAD;
+		return 1;
+	}
+	w->records++;
 	w->rec_end = c->base + c->pos + rlen;
 	w->hs_seen += rlen;
 	walk_msg_end(w);

@@ -44,6 +44,11 @@
  * kernel copies to userspace, over however many segments it spans. Post-
  * quantum Chrome/Firefox hellos are ~1.8 KB; 4 KB leaves headroom. */
 #define HS_HELLO_CAP 4096
+/* A handshake record's length: at least 1 (RFC 8446 5.1: no zero-length
+ * handshake fragments), at most 2^14 (a longer one is record_overflow).
+ * A server's TLS rejects any other, so a hello in one has no ids, in the
+ * kernel's walk as in userspace. */
+#define HS_TLS_RECORD_MAX 16384
 /* In-sequence client data packets of a flow inspected for a hello: the
  * hello may follow a SOCKS greeting or an HTTP CONNECT exchange on a
  * relayed connection. Segments the server's TCP would discard (no ACK,

@@ -2078,6 +2078,47 @@ static void test_hello_message_bounds(void **state)
 		assert_true(f.flags & HS_F_UNFP);
 		assert_int_equal(f.unfp_reason, HS_U_BAD);
 	}
+	/* records no server takes (HS_TLS_RECORD_MAX): an empty one ahead
+	 * of the hello's, sent in a 1-byte segment first (k 0); the hello's
+	 * record claiming 16,895 bytes, past the 2^14 a record holds (k 1);
+	 * an empty one between the hello's two records (k 2). Neither side
+	 * has ids (fails on 54a25da: the kernel walked over them, and
+	 * userspace took k 1 and 2; fuzz_hello_ids found k 0) */
+	for (k = 0; k < 3; k++) {
+		static const uint8_t empty[5] = {0x16, 0x03, 0x01, 0x00, 0x00};
+		size_t cut[1] = {1}, half = 5 + (len - 5) / 2;
+
+		n = 0;
+		if (k == 0) {
+			memcpy(bad, empty, 5);
+			memcpy(bad + 5, hello, len);
+			n = len + 5;
+		} else if (k == 1) {
+			memcpy(bad, hello, len);
+			bad[3] = 0x41;
+			bad[4] = 0xff;
+			n = len;
+		} else { /* hello[0..half) as a record, empty, the rest */
+			memcpy(bad, hello, half);
+			bad[3] = (uint8_t)((half - 5) >> 8);
+			bad[4] = (uint8_t)(half - 5);
+			memcpy(bad + half, empty, 5);
+			memcpy(bad + half + 5, hello, 5);
+			bad[half + 5 + 3] = (uint8_t)((len - half) >> 8);
+			bad[half + 5 + 4] = (uint8_t)(len - half);
+			memcpy(bad + half + 10, hello + half, len - half);
+			n = len + 10;
+		}
+		assert_int_not_equal(hello_parse(bad, n, h), HELLO_OK);
+		s = v4_spec((uint16_t)(56305 + k), 0);
+		open_flow(&s, &t);
+		send_segments(&s, bad, n, k ? NULL : cut, k ? 0 : 1, &t);
+		assert_true(flow_get(&s, &f));
+		assert_true(f.flags & HS_F_TLS);
+		assert_false(f.flags & HS_F_TUPLE);
+		assert_true(f.flags & HS_F_UNFP);
+		assert_int_equal(f.unfp_reason, HS_U_BAD);
+	}
 	free(h);
 }
 

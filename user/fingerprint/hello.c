@@ -93,6 +93,8 @@ static size_t join_records(const uint8_t *buf, size_t len, uint8_t *out,
 	while (off + REC_HDR <= len && buf[off] == 0x16) {
 		size_t rlen = rd16(buf + off + 3), take;
 
+		if (!rlen || rlen > HS_TLS_RECORD_MAX)
+			break; /* a record the server rejects: incomplete */
 		if (rec > 0)
 			*multi = true;
 		take = rlen;
@@ -136,6 +138,8 @@ size_t hello_needed(const uint8_t *buf, size_t len)
 	while (off + REC_HDR <= len && buf[off] == 0x16) {
 		size_t rlen = rd16(buf + off + 3), i;
 
+		if (!rlen || rlen > HS_TLS_RECORD_MAX)
+			return 0; /* a record the server rejects */
 		for (i = 0; i < rlen && hn < HS_HDR && off + REC_HDR + i < len;
 		     i++)
 			hh[hn++] = buf[off + REC_HDR + i];
