@@ -203,6 +203,67 @@ static void test_reconcile(void **state)
 
 /* A map smaller than the desired set: failures are counted and the
  * entries retried once there is room. */
+/* A block renewed every round is not written every round: the datapath's
+ * copy keeps its expiry until that comes within half the TTL (the lead:
+ * 50 s here, above two 10 s rounds), then takes the renewed one, and never
+ * lapses while the block is desired (fails on 010edce: one LPM write a
+ * renewal). */
+static void test_renewal_writes_late(void **state)
+{
+	struct enforce_fds fds;
+	struct enforce_stats es;
+	struct blocking_maps m;
+	struct policy *p;
+	struct enforcer *e;
+	struct hs_lpm_key k = {.prefixlen = 128};
+	struct hs_block b;
+	struct hs_addr a = addr_n(4242);
+	const uint64_t s = HS_NS_PER_SEC, t0 = 2000 * s;
+	uint64_t t;
+
+	(void)state;
+	blocking_maps_open(&m, 1024);
+	fds = (struct enforce_fds){m.block, m.rules, m.hint, m.allow, -1};
+	p = new_policy(1000, &m);
+	e = enforcer_new(&fds);
+	assert_non_null(e);
+	memcpy(k.addr, a.b, 16);
+	block_at(p, &a, t0);
+	enforcer_reconcile(e, p, t0, false);
+	discard_records(p);
+	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
+	assert_int_equal(b.expires_ns, t0 + 100 * s);
+	for (t = t0 + 10 * s; t <= t0 + 50 * s; t += 10 * s) {
+		block_at(p, &a, t);
+		enforcer_reconcile(e, p, t, false);
+		discard_records(p);
+		assert_true(policy_block_written(p, &k));
+	}
+	enforcer_get_stats(e, &es);
+	assert_int_equal(es.writes, 1);
+	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
+	assert_int_equal(b.expires_ns, t0 + 100 * s);
+	/* 40 s left of the datapath's copy: under the lead, rewritten with
+	 * the last renewal's expiry even in a round without one */
+	t = t0 + 60 * s;
+	enforcer_reconcile(e, p, t, false);
+	enforcer_get_stats(e, &es);
+	assert_int_equal(es.writes, 2);
+	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
+	assert_int_equal(b.expires_ns, t0 + 150 * s);
+	/* no renewal since: it lapses when the policy's block does */
+	for (t = t0 + 70 * s; t < t0 + 150 * s; t += 10 * s) {
+		enforcer_reconcile(e, p, t, false);
+		assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
+		assert_true(b.expires_ns > t);
+	}
+	enforcer_get_stats(e, &es);
+	assert_int_equal(es.writes, 2);
+	enforcer_free(e);
+	policy_free(p);
+	blocking_maps_close(&m);
+}
+
 static void test_full_map(void **state)
 {
 	struct enforce_fds fds;
@@ -368,6 +429,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cut_sweep),
 	    cmocka_unit_test(test_reconcile),
+	    cmocka_unit_test(test_renewal_writes_late),
 	    cmocka_unit_test(test_full_map),
 	    cmocka_unit_test(test_million),
 	};

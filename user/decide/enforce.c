@@ -151,7 +151,19 @@ static void flush_block_writes(struct enforcer *e, struct policy *p, size_t n)
 	}
 }
 
-static void write_blocks(struct enforcer *e, struct policy *p)
+/* A block the datapath holds, renewed since it was written: written again
+ * once the datapath's expiry comes within the policy's lead. */
+static bool rewrite_due(struct enforcer *e, struct policy *p,
+			const struct block_key *bk,
+			const struct desired_block *d, uint64_t now)
+{
+	const struct written *w = table_get(e->blocks, bk);
+
+	return w && w->expires_ns && d->expires_ns > w->expires_ns &&
+	       w->expires_ns < now + policy_rewrite_lead_ns(p, d);
+}
+
+static void write_blocks(struct enforcer *e, struct policy *p, uint64_t now)
 {
 	size_t pos = 0, n = 0;
 	const void *k;
@@ -161,7 +173,7 @@ static void write_blocks(struct enforcer *e, struct policy *p)
 		const struct block_key *bk = k;
 		struct desired_block *d = v;
 
-		if (d->state == DS_WRITTEN)
+		if (d->state == DS_WRITTEN && !rewrite_due(e, p, bk, d, now))
 			continue;
 		if (policy_allowlisted(p, &bk->k)) {
 			d->state = DS_FAILED; /* never written; lifted on
@@ -487,7 +499,7 @@ void enforcer_reconcile(struct enforcer *e, struct policy *p, uint64_t now_ns,
 	e->st.rounds++;
 	policy_expire(p, now_ns);
 	delete_blocks(e, p, verify);
-	write_blocks(e, p);
+	write_blocks(e, p, now_ns);
 	delete_rules(e, p, verify);
 	write_rules(e, p);
 	if (verify) {

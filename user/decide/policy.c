@@ -465,7 +465,11 @@ static void block(struct policy *p, const struct indicator *ind,
 		    now + (uint64_t)d->ttl_s * HS_NS_PER_SEC +
 		    jitter_ns(cfg, (uint64_t)d->ttl_s * HS_NS_PER_SEC,
 			      key_seed(&bk, sizeof(bk)));
-		d->state = DS_PENDING;
+		/* a block the datapath holds stays held: the enforcer writes
+		 * the new expiry once the old one nears
+		 * (policy_rewrite_lead_ns) */
+		if (d->state != DS_WRITTEN)
+			d->state = DS_PENDING;
 		p->st.renewals++;
 		if (say && ind->fresh)
 			record_block(p, ind, &bk, d, true);
@@ -761,6 +765,15 @@ void policy_flush(struct policy *p, struct record_out *out)
 	p->round++;
 	p->round_new = 0;
 	p->weak_round.valid = false;
+}
+
+uint64_t policy_rewrite_lead_ns(const struct policy *p,
+				const struct desired_block *d)
+{
+	uint64_t half = (uint64_t)d->ttl_s * HS_NS_PER_SEC / 2;
+	uint64_t rounds = 2ull * p->cfg.eval_interval_s * HS_NS_PER_SEC;
+
+	return half > rounds ? half : rounds;
 }
 
 struct table *policy_blocks(struct policy *p)
