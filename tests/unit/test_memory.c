@@ -213,7 +213,7 @@ static void test_fp_raw_matches(void **state)
 			    "29-23-24,0-1");
 	assert_memory_equal(full.ja4, "t13d0506h2_", 11);
 	assert_int_equal(
-	    fp_compute_hashed(h, &hashed, (uint8_t *)packed, &plen), 0);
+	    fp_compute_hashed(h, &hashed, (uint8_t *)packed, &plen, NULL), 0);
 	assert_string_equal(hashed.ja3, full.ja3);
 	assert_string_equal(hashed.ja4, full.ja4);
 	assert_string_equal(hashed.ja4_o, full.ja4_o);

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "hydrascope/tuple.h"
+#include "lib/siphash.h"
 
 static void digest_hex(const EVP_MD *md, const char *s, char *out, size_t nhex)
 {
@@ -398,11 +399,63 @@ char *fp_raw(const uint8_t *packed, size_t len, const char *ja4,
 	return o.p;
 }
 
+#define FP_MEMO_SLOTS 64
+#define FP_MEMO_FIELDS 1024 /* longer fields are hashed every time */
+
+struct fp_memo_slot {
+	uint16_t len; /* of fields; 0: empty */
+	char prefix[16];
+	char ja3[33];
+	char ja4[JA4_LEN];
+	char ja4_o[JA4_LEN];
+	uint8_t fields[FP_MEMO_FIELDS];
+};
+
+struct fp_memo {
+	struct hs_sipkey key;
+	uint64_t hits;
+	struct fp_memo_slot slot[FP_MEMO_SLOTS];
+};
+
+struct fp_memo *fp_memo_new(void)
+{
+	/* the slots' spread only: equal bytes decide, not the hash */
+	static const struct hs_sipkey key = {0x6670, 0x6d656d6f};
+	struct fp_memo *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->key = key;
+	return m;
+}
+
+void fp_memo_free(struct fp_memo *m)
+{
+	free(m);
+}
+
+uint64_t fp_memo_hits(const struct fp_memo *m)
+{
+	return m->hits;
+}
+
+static struct fp_memo_slot *memo_slot(struct fp_memo *m, const char *prefix,
+				      const uint8_t *packed, size_t len)
+{
+	uint64_t h;
+
+	if (!m || len > FP_MEMO_FIELDS)
+		return NULL;
+	h = hs_siphash24(&m->key, packed, len) ^
+	    hs_siphash24(&m->key, prefix, strlen(prefix));
+	return &m->slot[h % FP_MEMO_SLOTS];
+}
+
 int fp_compute_hashed(const struct tls_hello *h, struct tls_fp *fp,
-		      uint8_t *packed, size_t *packed_len)
+		      uint8_t *packed, size_t *packed_len, struct fp_memo *memo)
 {
 	size_t nc = 0, ne = 0, i;
 	char prefix[16], alpn[3], *j3;
+	struct fp_memo_slot *ms;
 	struct fields f;
 	int rc = 0;
 
@@ -410,12 +463,6 @@ int fp_compute_hashed(const struct tls_hello *h, struct tls_fp *fp,
 	*packed_len = fp_fields_pack(h, packed);
 	if (!fields_view(packed, *packed_len, &f))
 		return -1;
-	j3 = ja3_string(&f);
-	if (!j3)
-		rc = -1;
-	else
-		digest_hex(EVP_md5(), j3, fp->ja3, 32);
-	free(j3);
 	for (i = 0; i < h->n_ciphers; i++)
 		nc += !hs_is_grease(h->ciphers[i]);
 	for (i = 0; i < h->n_exts; i++)
@@ -426,10 +473,33 @@ int fp_compute_hashed(const struct tls_hello *h, struct tls_fp *fp,
 	snprintf(prefix, sizeof(prefix), "t%s%c%02zu%02zu%s", fp->tls_version,
 		 h->has_sni ? 'd' : 'i', nc > 99 ? 99 : nc, ne > 99 ? 99 : ne,
 		 alpn);
+	ms = memo_slot(memo, prefix, packed, *packed_len);
+	if (ms && ms->len == *packed_len && !strcmp(ms->prefix, prefix) &&
+	    !memcmp(ms->fields, packed, *packed_len)) {
+		memcpy(fp->ja3, ms->ja3, sizeof(fp->ja3));
+		memcpy(fp->ja4, ms->ja4, sizeof(fp->ja4));
+		memcpy(fp->ja4_o, ms->ja4_o, sizeof(fp->ja4_o));
+		memo->hits++;
+		return 0;
+	}
+	j3 = ja3_string(&f);
+	if (!j3)
+		rc = -1;
+	else
+		digest_hex(EVP_md5(), j3, fp->ja3, 32);
+	free(j3);
 	if (rc || ja4_hashed(&f, prefix, true, fp->ja4) ||
 	    ja4_hashed(&f, prefix, false, fp->ja4_o)) {
 		memset(fp, 0, sizeof(*fp));
 		return -1;
+	}
+	if (ms && *packed_len) {
+		ms->len = (uint16_t)*packed_len;
+		memcpy(ms->prefix, prefix, sizeof(ms->prefix));
+		memcpy(ms->ja3, fp->ja3, sizeof(ms->ja3));
+		memcpy(ms->ja4, fp->ja4, sizeof(ms->ja4));
+		memcpy(ms->ja4_o, fp->ja4_o, sizeof(ms->ja4_o));
+		memcpy(ms->fields, packed, *packed_len);
 	}
 	return 0;
 }
@@ -439,7 +509,7 @@ int fp_compute(const struct tls_hello *h, struct tls_fp *fp)
 	uint16_t packed[FP_FIELDS_MAX / 2]; /* u16: lists read in place */
 	size_t len;
 
-	if (fp_compute_hashed(h, fp, (uint8_t *)packed, &len))
+	if (fp_compute_hashed(h, fp, (uint8_t *)packed, &len, NULL))
 		return -1;
 	fp->ja3_str = fp_raw((uint8_t *)packed, len, fp->ja4, FP_JA3_STR);
 	fp->ja4_r = fp_raw((uint8_t *)packed, len, fp->ja4, FP_JA4_R);

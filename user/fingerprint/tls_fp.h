@@ -34,11 +34,23 @@ enum fp_raw_kind {
 	FP_JA4_RO,  /* JA4_ro */
 };
 
+/* Recent hashed forms by their packed fields and JA4 prefix: a client
+ * stack sends the same fields on every connection (a farm's thousands, a
+ * browser's tabs), so most hellos need no MD5 and SHA-256. A fixed number
+ * of slots; a slot is used only when its bytes are equal. */
+struct fp_memo;
+struct fp_memo *fp_memo_new(void);
+void fp_memo_free(struct fp_memo *m);
+/* Hellos the memo answered. */
+uint64_t fp_memo_hits(const struct fp_memo *m);
+
 /* The hashed forms (ja3, ja4, ja4_o, tls_version; the raw pointers stay
  * NULL) and the packed fields into packed (FP_FIELDS_MAX bytes, 2-byte
- * aligned), their length in *packed_len. Returns 0 or -1 (fp empty). */
+ * aligned), their length in *packed_len; through memo if not NULL.
+ * Returns 0 or -1 (fp empty). */
 int fp_compute_hashed(const struct tls_hello *h, struct tls_fp *fp,
-		      uint8_t *packed, size_t *packed_len);
+		      uint8_t *packed, size_t *packed_len,
+		      struct fp_memo *memo);
 /* Pack the fields only; returns their length. */
 size_t fp_fields_pack(const struct tls_hello *h, uint8_t *packed);
 /* One raw form from packed fields (2-byte aligned) and the flow's JA4 (for

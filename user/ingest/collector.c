@@ -68,6 +68,7 @@ struct collector {
 	struct strpool *recs;	/* struct fp_rec, by content */
 	struct strpool *alpns;	/* ALPN lists of the records */
 	struct strpool *strs;	/* SNI, packed fields: budgeted */
+	struct fp_memo *memo;	/* hashed forms of recent fields */
 	struct collector_stats st;
 };
 
@@ -126,8 +127,9 @@ struct collector *collector_new(size_t max_flows, size_t max_inflight)
 	c->recs = strpool_new(SIZE_MAX);
 	c->alpns = strpool_new(SIZE_MAX);
 	c->strs = strpool_new(COLLECTOR_FP_BUDGET);
+	c->memo = fp_memo_new();
 	if (!c->inflight || !c->kept || !c->fps || !c->recs || !c->alpns ||
-	    !c->strs) {
+	    !c->strs || !c->memo) {
 		collector_free(c);
 		return NULL;
 	}
@@ -145,6 +147,7 @@ void collector_free(struct collector *c)
 	strpool_free(c->recs);
 	strpool_free(c->alpns);
 	strpool_free(c->strs);
+	fp_memo_free(c->memo);
 	free(c);
 }
 
@@ -201,7 +204,7 @@ static void parse_into(struct collector *c, const struct reasm *r,
 	out->segments = r->segments;
 	err = hello_parse(r->buf, r->contig, h);
 	if (err == HELLO_OK &&
-	    fp_compute_hashed(h, &fp, (uint8_t *)packed, &plen))
+	    fp_compute_hashed(h, &fp, (uint8_t *)packed, &plen, c->memo))
 		err = HELLO_INCOMPLETE;
 	if (err == HELLO_OK) {
 		out->rec = rec_intern(c, h, &fp, (uint8_t *)packed, plen);
