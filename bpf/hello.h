@@ -204,9 +204,13 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 		return 1; /* the rest of the header is in the next segment */
 	}
 	w->rh_len = 0;
-	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03)) {
-		/* not a handshake record where the message goes on: the
-		 * server's TLS rejects it, userspace finds it incomplete */
+	rlen = (w->rh[3] << 8) | w->rh[4];
+	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03) || !rlen ||
+	    rlen > HS_TLS_RECORD_MAX) {
+		/* not a handshake record where the message goes on, or one
+		 * of a length no record has (HS_TLS_RECORD_MAX): the
+		 * server's TLS rejects it, userspace finds it incomplete
+		 * (also at the record bound below) */
 		w->phase = HS_W_BAD;
 		return 1;
 	}
@@ -222,12 +226,6 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 			w->phase = HS_W_GIVEUP;
 			w->give_up = HS_U_RECORDS;
 		}
-		return 1;
-	}
-	rlen = (w->rh[3] << 8) | w->rh[4];
-	if (!rlen || rlen > HS_TLS_RECORD_MAX) {
-		/* a length no handshake record has: rejected as above */
-		w->phase = HS_W_BAD;
 		return 1;
 	}
 	w->records++;
@@ -606,7 +604,7 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 		/* walk state gone (evicted, or never stored) */
 		if (!(f->flags & HS_F_TUPLE))
 			mark_unfp(f, HS_U_STATE, st);
-		if (!(f->flags & HS_F_TUPLE) || !f->hello_end ||
+		if (!(f->flags & HS_F_TUPLE) || !(f->flags & HS_F_HELLO_END) ||
 		    !seq_before(p->seq + p->payload_len, f->hello_end))
 			hello_over(key, f, false);
 		return;
@@ -640,8 +638,10 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	    w->hs_seen >= w->hs_want && off + wc.pos > w->msg_end)
 		w->phase = HS_W_BAD;
 	w->next_off = off + len;
-	if (w->msg_end)
+	if (w->msg_end) {
 		f->hello_end = f->hello_seq + w->msg_end;
+		f->flags |= HS_F_HELLO_END;
+	}
 	if (w->phase < HS_W_DONE && w->next_off >= HS_HELLO_CAP) {
 		w->capped = 1; /* the rest lies beyond what we capture */
 		w->phase = HS_W_DONE;
@@ -660,8 +660,10 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 			src->last_tuple_id = f->tuple_id;
 	}
 	if (over) {
-		if (!f->hello_end)
+		if (!(f->flags & HS_F_HELLO_END)) {
 			f->hello_end = f->hello_seq + w->next_off;
+			f->flags |= HS_F_HELLO_END;
+		}
 		hello_over(key, f, !first);
 	} else if (first &&
 		   bpf_map_update_elem(&hello_walk, key, first, BPF_ANY)) {
@@ -759,7 +761,7 @@ static __always_inline void retry_search(struct xdp_md *ctx, struct hs_flow *f,
 	__u32 want = f->retry_seq ? f->retry_seq : f->hello_end, at = 0, n;
 	__u8 b[6] = {};
 
-	if (!f->hello_end || seq_before(p->seq, want))
+	if (!(f->flags & HS_F_HELLO_END) || seq_before(p->seq, want))
 		return; /* the first hello again (retransmitted) */
 	if (p->seq != want || ++f->retry_segs > HS_RETRY_MAX_SEGS ||
 	    p->payload_off > 0x7fff)

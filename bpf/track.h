@@ -31,17 +31,22 @@ static __always_inline bool seq_within(__u32 seq, __u32 lo, __u32 hi)
 /* How far before the hello a resent segment may start (one segment that
  * repacketises the bytes before it, as after a CONNECT, with the hello). */
 #define HS_RESEND_LEAD 0x10000
-/* Client bytes after which no segment is the hello again: the server's
- * window (at most 1 GiB, RFC 7323) took the hello long before, and the
- * stream's sequence numbers come round to the hello's every 4 GiB. */
+/* Where no server packet is seen (a one-sided capture, no egress program),
+ * client bytes after which no segment is the hello again: the stream's
+ * sequence numbers come round to the hello's every 4 GiB. With the
+ * server's packets, HS_F_HELLO_TAKEN ends it instead: a count of bytes
+ * the client sends, discarded ones too, is the client's to inflate. */
 #define HS_RESEND_BYTES_MAX (1ULL << 31)
 
 /* Is this client segment of a flow whose hello is done the hello again
- * (a retransmission, or other bytes sent in its place, hello_resend)? */
+ * (a retransmission, or other bytes sent in its place, hello_resend)?
+ * Not once the server took the whole hello. */
 static __always_inline bool client_hello_again(const struct hs_flow *f,
 					       const struct pkt *p)
 {
-	return f->hello_end && f->bytes_in < HS_RESEND_BYTES_MAX &&
+	return (f->flags & (HS_F_HELLO_END | HS_F_HELLO_TAKEN)) ==
+		   HS_F_HELLO_END &&
+	       (f->srv_ack || f->bytes_in < HS_RESEND_BYTES_MAX) &&
 	       seq_within(p->seq, f->hello_seq - HS_RESEND_LEAD, f->hello_end);
 }
 
@@ -377,6 +382,10 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 	if (p->flags & TCPF_ACK &&
 	    (!f->srv_ack || seq_before(f->srv_ack, p->ack)))
 		f->srv_ack = p->ack;
+	if ((f->flags & (HS_F_HELLO_END | HS_F_HELLO_TAKEN)) ==
+		HS_F_HELLO_END &&
+	    f->srv_ack && !seq_before(f->srv_ack, f->hello_end))
+		f->flags |= HS_F_HELLO_TAKEN;
 	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
 		if (f->flags & HS_F_SYNACK) {
 			f->flags |= HS_F_SYNACK_RTX;

@@ -199,6 +199,12 @@ enum hs_flow_flags {
 	 * HS_F_RETRY_DONE */
 	HS_F_RETRY = 1 << 18,
 	HS_F_RETRY_DONE = 1 << 19, /* ... its search or capture is over */
+	/* hello_end holds where the hello ends (0 is a sequence number like
+	 * any other: the client picks its ISN) */
+	HS_F_HELLO_END = 1 << 20,
+	/* the server acknowledged the whole hello: bytes for its range are
+	 * old to the server's TCP, no resend to compare */
+	HS_F_HELLO_TAKEN = 1 << 21,
 };
 
 enum hs_unfp_reason {

@@ -204,10 +204,11 @@ static void test_reconcile(void **state)
 /* A map smaller than the desired set: failures are counted and the
  * entries retried once there is room. */
 /* A block renewed every round is not written every round: the datapath's
- * copy keeps its expiry until that comes within half the TTL (the lead:
- * 50 s here, above two 10 s rounds), then takes the renewed one, and never
- * lapses while the block is desired (fails on 010edce: one LPM write a
- * renewal). */
+ * copy keeps its expiry until that comes within 7/8 of the TTL (the lead:
+ * 87.5 s of 100 here, above two 10 s rounds), then takes the renewed one,
+ * so that it trails the decision by at most an eighth of the TTL, and it
+ * never lapses while the block is desired (fails on 010edce: one LPM
+ * write a renewal). */
 static void test_renewal_writes_late(void **state)
 {
 	struct enforce_fds fds;
@@ -231,34 +232,29 @@ static void test_renewal_writes_late(void **state)
 	block_at(p, &a, t0);
 	enforcer_reconcile(e, p, t0, false);
 	discard_records(p);
-	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
-	assert_int_equal(b.expires_ns, t0 + 100 * s);
-	for (t = t0 + 10 * s; t <= t0 + 50 * s; t += 10 * s) {
+	/* renewed every 10 s: written every other round (20 s > 12.5 s) */
+	for (t = t0 + 10 * s; t <= t0 + 60 * s; t += 10 * s) {
 		block_at(p, &a, t);
 		enforcer_reconcile(e, p, t, false);
 		discard_records(p);
 		assert_true(policy_block_written(p, &k));
+		assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
+		assert_true(b.expires_ns + 100 * s / 8 >= t + 100 * s);
+		assert_int_equal(b.expires_ns, (t - t0) % (20 * s)
+						   ? t + 90 * s
+						   : t + 100 * s);
 	}
 	enforcer_get_stats(e, &es);
-	assert_int_equal(es.writes, 1);
-	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
-	assert_int_equal(b.expires_ns, t0 + 100 * s);
-	/* 40 s left of the datapath's copy: under the lead, rewritten with
-	 * the last renewal's expiry even in a round without one */
-	t = t0 + 60 * s;
-	enforcer_reconcile(e, p, t, false);
-	enforcer_get_stats(e, &es);
-	assert_int_equal(es.writes, 2);
-	assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
-	assert_int_equal(b.expires_ns, t0 + 150 * s);
-	/* no renewal since: it lapses when the policy's block does */
-	for (t = t0 + 70 * s; t < t0 + 150 * s; t += 10 * s) {
+	assert_int_equal(es.writes, 4); /* 0, 20, 40, 60 s */
+	/* no renewal since: the copy holds the last one's expiry (160 s)
+	 * and lapses with the decision */
+	for (t = t0 + 70 * s; t < t0 + 160 * s; t += 10 * s) {
 		enforcer_reconcile(e, p, t, false);
 		assert_int_equal(bpf_map_lookup_elem(m.block, &k, &b), 0);
-		assert_true(b.expires_ns > t);
+		assert_int_equal(b.expires_ns, t0 + 160 * s);
 	}
 	enforcer_get_stats(e, &es);
-	assert_int_equal(es.writes, 2);
+	assert_int_equal(es.writes, 4);
 	enforcer_free(e);
 	policy_free(p);
 	blocking_maps_close(&m);

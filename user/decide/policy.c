@@ -770,10 +770,10 @@ void policy_flush(struct policy *p, struct record_out *out)
 uint64_t policy_rewrite_lead_ns(const struct policy *p,
 				const struct desired_block *d)
 {
-	uint64_t half = (uint64_t)d->ttl_s * HS_NS_PER_SEC / 2;
+	uint64_t ttl = (uint64_t)d->ttl_s * HS_NS_PER_SEC;
 	uint64_t rounds = 2ull * p->cfg.eval_interval_s * HS_NS_PER_SEC;
 
-	return half > rounds ? half : rounds;
+	return ttl - ttl / 8 > rounds ? ttl - ttl / 8 : rounds;
 }
 
 struct table *policy_blocks(struct policy *p)

@@ -127,9 +127,10 @@ void policy_flush(struct policy *p, struct record_out *out);
 
 struct table *policy_blocks(struct policy *p); /* block_key -> desired_block */
 /* How long before the datapath's copy of a block lapses it is written
- * again when the block was renewed meanwhile: half its TTL, and at least
- * two rounds. Renewals between are not written (a block that fires every
- * round would otherwise go into the LPM trie every round). */
+ * again when the block was renewed meanwhile: 7/8 of its TTL, and at
+ * least two rounds. Renewals between are not written (a block that fires
+ * every round would otherwise go into the LPM trie every round); the
+ * copy's expiry trails the decision's by at most an eighth of the TTL. */
 uint64_t policy_rewrite_lead_ns(const struct policy *p,
 				const struct desired_block *d);
 struct table *policy_rules(struct policy *p); /* u64 -> desired_rule */
