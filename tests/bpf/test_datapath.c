@@ -426,13 +426,14 @@ static void test_tcp_option_garbage(void **state)
 
 /* Open a flow (SYN, SYN-ACK, ACK) and send payload in segments cut at
  * the given offsets. Returns the flow. */
-static void open_flow(struct frame_spec *s, uint64_t *t)
+/* SYN (client ISN isn), SYN-ACK (ISN 5000), ACK. */
+static void open_flow_isn(struct frame_spec *s, uint32_t isn, uint64_t *t)
 {
 	struct frame_spec r;
 	size_t n;
 
 	s->flags = 0x02;
-	s->seq = 1000;
+	s->seq = isn;
 	s->opts = linux_opts;
 	s->opts_len = sizeof(linux_opts);
 	n = frame_build(s, frame, sizeof(frame));
@@ -440,16 +441,21 @@ static void open_flow(struct frame_spec *s, uint64_t *t)
 	r = reverse(*s);
 	r.flags = 0x12;
 	r.seq = 5000;
-	r.ack = 1001;
+	r.ack = isn + 1;
 	n = frame_build(&r, frame, sizeof(frame));
 	egress(frame, n, *t += MS);
 	s->flags = 0x10;
-	s->seq = 1001;
+	s->seq = isn + 1;
 	s->ack = 5001;
 	s->opts = NULL;
 	s->opts_len = 0;
 	n = frame_build(s, frame, sizeof(frame));
 	ingress(frame, n, *t += 10 * MS);
+}
+
+static void open_flow(struct frame_spec *s, uint64_t *t)
+{
+	open_flow_isn(s, 1000, t);
 }
 
 static void send_segments(struct frame_spec *s, const uint8_t *data, size_t len,
@@ -1930,41 +1936,21 @@ static void test_hello_ending_at_zero(void **state)
 	static uint8_t hello[2048], decoy[512];
 	uint16_t dc[] = {0x0005, 0x000a}, de[] = {0x0000};
 	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
-	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1), n;
+	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1);
 	struct collector *coll = collector_new(64, 64);
 	struct ring_buffer *rb = ring_buffer__new(
 	    bpf_map__fd(skel->maps.events), collector_on_event, coll, NULL);
 	uint32_t isn = 0u - 1u - (uint32_t)dl;
 	uint64_t t = 340000 * MS;
+	struct frame_spec s = v4_spec(57020, 0);
 	struct hs_flow_key key;
-	struct frame_spec s, r;
 	struct hs_stats a, z;
 	struct fp_view v;
 	struct hs_flow f;
 
 	(void)state;
 	ring_buffer__consume(rb);
-	s = v4_spec(57020, 0x02);
-	s.seq = isn;
-	s.opts = linux_opts;
-	s.opts_len = sizeof(linux_opts);
-	n = frame_build(&s, frame, sizeof(frame));
-	ingress(frame, n, t);
-	r = reverse(s);
-	r.flags = 0x12;
-	r.seq = 5000;
-	r.ack = isn + 1;
-	r.opts = NULL;
-	r.opts_len = 0;
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, t += MS);
-	s.flags = 0x10;
-	s.seq = isn + 1;
-	s.ack = 5001;
-	s.opts = NULL;
-	s.opts_len = 0;
-	n = frame_build(&s, frame, sizeof(frame));
-	ingress(frame, n, t += 10 * MS);
+	open_flow_isn(&s, isn, &t);
 	send_segments(&s, decoy, dl, NULL, 0, &t);
 	assert_true(flow_get(&s, &f));
 	assert_int_equal(f.hello_end, 0);

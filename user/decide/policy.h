@@ -126,6 +126,7 @@ void policy_expire(struct policy *p, uint64_t now_ns);
 void policy_flush(struct policy *p, struct record_out *out);
 
 struct table *policy_blocks(struct policy *p); /* block_key -> desired_block */
+struct table *policy_rules(struct policy *p);  /* u64 -> desired_rule */
 /* How long before the datapath's copy of a block lapses it is written
  * again when the block was renewed meanwhile: 7/8 of its TTL, and at
  * least two rounds. Renewals between are not written (a block that fires
@@ -133,7 +134,6 @@ struct table *policy_blocks(struct policy *p); /* block_key -> desired_block */
  * copy's expiry trails the decision's by at most an eighth of the TTL. */
 uint64_t policy_rewrite_lead_ns(const struct policy *p,
 				const struct desired_block *d);
-struct table *policy_rules(struct policy *p); /* u64 -> desired_rule */
 /* Take over a block the datapath already holds (restart). */
 void policy_adopt_block(struct policy *p, const struct hs_lpm_key *k,
 			const struct hs_block *b, uint64_t now_ns);
