@@ -638,8 +638,10 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 	    w->hs_seen >= w->hs_want && off + wc.pos > w->msg_end)
 		w->phase = HS_W_BAD;
 	w->next_off = off + len;
-	if (w->msg_end)
-		hello_end_set(f, f->hello_seq + w->msg_end);
+	if (w->msg_end) {
+		f->hello_end = f->hello_seq + w->msg_end;
+		f->flags |= HS_F_HELLO_END;
+	}
 	if (w->phase < HS_W_DONE && w->next_off >= HS_HELLO_CAP) {
 		w->capped = 1; /* the rest lies beyond what we capture */
 		w->phase = HS_W_DONE;
@@ -658,8 +660,10 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 			src->last_tuple_id = f->tuple_id;
 	}
 	if (over) {
-		if (!(f->flags & HS_F_HELLO_END))
-			hello_end_set(f, f->hello_seq + w->next_off);
+		if (!(f->flags & HS_F_HELLO_END)) {
+			f->hello_end = f->hello_seq + w->next_off;
+			f->flags |= HS_F_HELLO_END;
+		}
 		hello_over(key, f, !first);
 	} else if (first &&
 		   bpf_map_update_elem(&hello_walk, key, first, BPF_ANY)) {

@@ -90,9 +90,9 @@ static __always_inline void handle_syn(struct xdp_md *ctx,
 	/* a hello in the SYN (TCP Fast Open): not walked, but a TLS flow
 	 * marked unfingerprintable, never "non-TLS" */
 	if (p->payload_len && payload_is_hello(ctx, p)) {
-		f->flags |= HS_F_TLS | HS_F_HELLO_DONE;
+		f->flags |= HS_F_TLS | HS_F_HELLO_DONE | HS_F_HELLO_END;
 		f->hello_seq = p->seq + 1;
-		hello_end_set(f, f->cli_next);
+		f->hello_end = f->cli_next;
 		st->tls_flows++;
 		mark_unfp(f, HS_U_TFO, st);
 	}

@@ -38,29 +38,14 @@ static __always_inline bool seq_within(__u32 seq, __u32 lo, __u32 hi)
  * the client sends, discarded ones too, is the client's to inflate. */
 #define HS_RESEND_BYTES_MAX (1ULL << 31)
 
-/* Where the hello ends: hello_end and the flag that says it is known (0
- * is a sequence number too). */
-static __always_inline void hello_end_set(struct hs_flow *f, __u32 end)
-{
-	f->hello_end = end;
-	f->flags |= HS_F_HELLO_END;
-}
-
-/* The hello's end is known and the server has not acknowledged all of it:
- * bytes for its range may still be a resend. */
-static __always_inline bool hello_untaken(const struct hs_flow *f)
-{
-	return (f->flags & (HS_F_HELLO_END | HS_F_HELLO_TAKEN)) ==
-	       HS_F_HELLO_END;
-}
-
 /* Is this client segment of a flow whose hello is done the hello again
  * (a retransmission, or other bytes sent in its place, hello_resend)?
  * Not once the server took the whole hello. */
 static __always_inline bool client_hello_again(const struct hs_flow *f,
 					       const struct pkt *p)
 {
-	return hello_untaken(f) &&
+	return (f->flags & (HS_F_HELLO_END | HS_F_HELLO_TAKEN)) ==
+		   HS_F_HELLO_END &&
 	       (f->srv_ack || f->bytes_in < HS_RESEND_BYTES_MAX) &&
 	       seq_within(p->seq, f->hello_seq - HS_RESEND_LEAD, f->hello_end);
 }
@@ -397,8 +382,9 @@ static __always_inline void track_server_packet(struct hs_flow *f,
 	if (p->flags & TCPF_ACK &&
 	    (!f->srv_ack || seq_before(f->srv_ack, p->ack)))
 		f->srv_ack = p->ack;
-	if (hello_untaken(f) && f->srv_ack &&
-	    !seq_before(f->srv_ack, f->hello_end))
+	if ((f->flags & (HS_F_HELLO_END | HS_F_HELLO_TAKEN)) ==
+		HS_F_HELLO_END &&
+	    f->srv_ack && !seq_before(f->srv_ack, f->hello_end))
 		f->flags |= HS_F_HELLO_TAKEN;
 	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
 		if (f->flags & HS_F_SYNACK) {
