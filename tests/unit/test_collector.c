@@ -139,11 +139,73 @@ static void test_collector_two_hellos(void **state)
 	free(ev);
 }
 
+/* Hellos that no bytes to come can complete (an empty record ahead of
+ * the hello's, a record past 2^14 bytes, another record type before the
+ * message ends) are parsed at once and reported with their error: they do
+ * not wait in the in-flight table, where they pushed out a real hello
+ * waiting for its second segment (fails before hello_needed said
+ * HELLO_NEVER). */
+static void test_collector_never_hello(void **state)
+{
+	static const uint16_t ciphers[] = {0x1301, 0x1302};
+	static const uint16_t exts[] = {0x000a, 0x000d};
+	static const uint8_t empty[5] = {0x16, 0x03, 0x01, 0x00, 0x00};
+	struct hs_hello_seg *ev = calloc(1, sizeof(*ev));
+	struct collector *c = collector_new(16, 1);
+	struct collector_stats st;
+	uint8_t hello[512], bad[600];
+	size_t n = hello_build(hello, sizeof(hello), ciphers, 2, exts, 2, 4);
+	char want[JA4_LEN];
+	struct fp_view v;
+	size_t bn = 0;
+	int k;
+
+	(void)state;
+	assert_non_null(ev);
+	assert_non_null(c);
+	ja4_of(hello, n, want);
+	/* a real hello's first 20 bytes: it waits for the rest */
+	ev->key.sport = 100;
+	feed(c, ev, HS_SEG_FIRST, hello, 0, 20);
+	for (k = 0; k < 3; k++) {
+		if (k == 0) { /* an empty record, then the hello */
+			memcpy(bad, empty, 5);
+			memcpy(bad + 5, hello, n);
+			bn = n + 5;
+		} else if (k == 1) { /* its record claims 16,895 bytes */
+			memcpy(bad, hello, n);
+			bad[3] = 0x41;
+			bad[4] = 0xff;
+			bn = n;
+		} else { /* the message claims 256 bytes more, then data */
+			memcpy(bad, hello, n);
+			bad[7]++;
+			memcpy(bad + n, "\x17\x03\x03\x00\x02hi", 7);
+			bn = n + 7;
+		}
+		ev->key.sport = (uint16_t)(200 + k);
+		feed(c, ev, HS_SEG_FIRST, bad, 0, bn);
+		assert_true(collector_view(c, &ev->key, &v));
+		assert_int_not_equal(v.err, HELLO_OK);
+	}
+	collector_get_stats(c, &st);
+	assert_int_equal(st.reasm_evictions, 0);
+	/* the waiting hello completes */
+	ev->key.sport = 100;
+	feed(c, ev, 0, hello, 20, n);
+	assert_true(collector_view(c, &ev->key, &v));
+	assert_int_equal(v.err, HELLO_OK);
+	assert_string_equal(v.ja4, want);
+	collector_free(c);
+	free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_collector_bounded),
 	    cmocka_unit_test(test_collector_two_hellos),
+	    cmocka_unit_test(test_collector_never_hello),
 	};
 
 	return cmocka_run_group_tests_name("collector", tests, NULL, NULL);

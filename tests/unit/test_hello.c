@@ -82,9 +82,27 @@ static void test_hello_multi_record(void **state)
 	two[9 + split] = (uint8_t)(body - split);
 	memcpy(two + 10 + split, one + 5 + split, body - split);
 	assert_int_equal(hello_needed(two, 8), 0);	/* not known yet */
+	assert_int_equal(hello_needed(two, 9), 0);	/* nor here */
 	assert_int_equal(hello_needed(two, 16), n + 5); /* now it is */
 	assert_int_equal(hello_needed(two, n + 5), n + 5);
 	assert_int_equal(hello_parse(two, n + 5, h), HELLO_OK);
+	/* what no bytes to come complete (the collector parses it at once):
+	 * another record type before the message ends, known from its
+	 * first byte; an empty record; one past 2^14 bytes */
+	two[5 + split] = 0x17;
+	assert_int_equal(hello_needed(two, 9), HELLO_NEVER);
+	two[5 + split] = 0x16;
+	two[8 + split] = 0;
+	two[9 + split] = 0;
+	assert_int_equal(hello_needed(two, 16), HELLO_NEVER);
+	two[8 + split] = 0x40;
+	two[9 + split] = 0x01;
+	assert_int_equal(hello_needed(two, 16), HELLO_NEVER);
+	assert_int_equal(hello_needed((const uint8_t *)"\x17", 1), HELLO_NEVER);
+	assert_int_equal(hello_needed((const uint8_t *)"\x16\x03\x01", 3), 0);
+	assert_int_equal(
+	    hello_needed((const uint8_t *)"\x16\x03\x01\x00\x04\x02", 6),
+	    HELLO_NEVER); /* a handshake, not a ClientHello */
 	free(h);
 }
 

@@ -131,15 +131,22 @@ size_t hello_needed(const uint8_t *buf, size_t len)
 	size_t off = 0, have = 0, want = 0, hn = 0;
 	uint8_t hh[HS_HDR];
 
-	if (len < REC_HDR + 1 || buf[0] != 0x16 || buf[5] != 0x01)
+	if (len && buf[0] != 0x16)
+		return HELLO_NEVER;
+	if (len < REC_HDR + 1)
 		return 0;
+	if (buf[5] != 0x01)
+		return HELLO_NEVER;
 	/* walk records until the handshake message is covered; its header
 	 * (and so its length) may itself be split over records */
-	while (off + REC_HDR <= len && buf[off] == 0x16) {
+	while (off + REC_HDR <= len) {
 		size_t rlen = rd16(buf + off + 3), i;
 
+		if (buf[off] != 0x16)
+			return HELLO_NEVER; /* another record type mid-message
+					     */
 		if (!rlen || rlen > HS_TLS_RECORD_MAX)
-			return 0; /* a record the server rejects */
+			return HELLO_NEVER; /* a record the server rejects */
 		for (i = 0; i < rlen && hn < HS_HDR && off + REC_HDR + i < len;
 		     i++)
 			hh[hn++] = buf[off + REC_HDR + i];
@@ -147,13 +154,15 @@ size_t hello_needed(const uint8_t *buf, size_t len)
 			want = HS_HDR + ((size_t)hh[1] << 16 |
 					 (size_t)hh[2] << 8 | hh[3]);
 			if (want > MAX_HS_LEN)
-				return 0;
+				return HELLO_NEVER;
 		}
 		have += rlen;
 		off += REC_HDR + rlen;
 		if (want && have >= want)
 			return off - (have - want);
 	}
+	if (off < len && buf[off] != 0x16)
+		return HELLO_NEVER;
 	/* unknown yet, or more records needed: at least one more header */
 	return want ? off + REC_HDR + (want - have) : 0;
 }

@@ -69,6 +69,7 @@ struct collector {
 	struct strpool *alpns;	/* ALPN lists of the records */
 	struct strpool *strs;	/* SNI, packed fields: budgeted */
 	struct fp_memo *memo;	/* hashed forms of recent fields */
+	struct reasm *whole;	/* a hello whole in its first segment */
 	struct collector_stats st;
 };
 
@@ -128,8 +129,9 @@ struct collector *collector_new(size_t max_flows, size_t max_inflight)
 	c->alpns = strpool_new(SIZE_MAX);
 	c->strs = strpool_new(COLLECTOR_FP_BUDGET);
 	c->memo = fp_memo_new();
+	c->whole = malloc(sizeof(*c->whole));
 	if (!c->inflight || !c->kept || !c->fps || !c->recs || !c->alpns ||
-	    !c->strs || !c->memo) {
+	    !c->strs || !c->memo || !c->whole) {
 		collector_free(c);
 		return NULL;
 	}
@@ -148,6 +150,7 @@ void collector_free(struct collector *c)
 	strpool_free(c->alpns);
 	strpool_free(c->strs);
 	fp_memo_free(c->memo);
+	free(c->whole);
 	free(c);
 }
 
@@ -314,11 +317,21 @@ static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
 		f->first.conflict = r->conflict;
 }
 
+/* Are the contiguous bytes a whole hello, or bytes no more can make one
+ * (see hello_needed), or all the collector keeps? Then they are parsed. */
+static bool hello_ends(const uint8_t *buf, size_t contig)
+{
+	size_t need = hello_needed(buf, contig);
+
+	return need == HELLO_NEVER || (need && contig >= need) ||
+	       contig >= HS_HELLO_CAP;
+}
+
 int collector_on_event(void *ctx, void *data, size_t len)
 {
 	struct collector *c = ctx;
 	const struct hs_hello_seg *ev = data;
-	size_t hdr = offsetof(struct hs_hello_seg, data), n, need;
+	size_t hdr = offsetof(struct hs_hello_seg, data), n;
 	struct hs_flow_key key;
 	struct reasm *r;
 	bool created;
@@ -350,29 +363,37 @@ int collector_on_event(void *ctx, void *data, size_t len)
 		}
 		key.pad = RETRY_KEY_PAD;
 	}
-	r = table_get_or_add(c->inflight, &key, &created);
-	if (!r)
-		return 0;
 	if (ev->flags & HS_SEG_FIRST) {
 		/* a new connection on the same addresses and ports: what
 		 * was kept of the previous one's hellos no longer applies */
 		struct hs_flow_key rk = key;
 
-		if (!created)
-			memset(r, 0, sizeof(*r));
+		table_del(c->inflight, &key);
 		table_del(c->kept, &key);
 		rk.pad = RETRY_KEY_PAD;
 		table_del(c->inflight, &rk);
-		created = true;
+		/* most hellos are whole in their first segment (or can never
+		 * be one): parsed from there, they neither take nor push out
+		 * an entry of the bounded in-flight table */
+		if (!ev->offset && hello_ends(ev->data, n)) {
+			r = c->whole;
+			memset(r, 0, sizeof(*r));
+			r->ts_ns = ev->ts_ns;
+			r->segments = 1;
+			store(r, 0, ev->data, (uint32_t)n, true);
+			finish(c, &key, r);
+			return 0;
+		}
 	}
+	r = table_get_or_add(c->inflight, &key, &created);
+	if (!r)
+		return 0;
 	if (created)
 		r->ts_ns = ev->ts_ns;
 	r->segments++;
 	if (store(r, ev->offset, ev->data, (uint32_t)n, true))
 		note_conflict(c, r);
-	need = hello_needed(r->buf, r->contig);
-	if ((need && r->contig >= need) || r->contig >= HS_HELLO_CAP ||
-	    (r->contig >= 6 && !need && (r->buf[0] != 0x16 || r->buf[5] != 1)))
+	if (hello_ends(r->buf, r->contig))
 		finish(c, &key, r);
 	return 0;
 }
