@@ -26,32 +26,37 @@ struct opt_walk {
 	struct hs_tcp_sig *sig;
 	__u32 i;
 	__u32 olen;
+	bool eol; /* past EOL: the bytes left are padding */
 	bool bad;
 };
 
-/* bpf_loop callback: one option per call (each consumes >= 1 byte), so the
- * verifier checks the body once instead of every path of 40 iterations. */
+/* bpf_loop callback: one option, or one padding byte after EOL, per call
+ * (each consumes >= 1 byte), so the verifier checks the body once instead
+ * of every path of 40 iterations (a loop over the padding in here would
+ * be checked for every start it may have). */
 static long opt_step(__u32 n __attribute__((unused)), void *ctx)
 {
 	struct opt_walk *ow = ctx;
 	struct hs_tcp_sig *s = ow->sig;
-	__u32 i = ow->i, j;
+	__u32 i = ow->i;
 	__u8 *o = ow->buf;
 	__u8 kind, len;
 
 	if (i >= ow->olen)
 		return 1;
 	kind = o[i & 63];
-	if (kind == 0) { /* EOL: count the padding, flag non-zero bytes */
+	if (ow->eol) {
+		if (kind)
+			s->quirks |= HS_Q_OPT_EOL_NZ;
+		ow->i = i + 1;
+		return 0;
+	}
+	if (kind == 0) { /* EOL: count the padding, then look at it */
 		sig_add_opt(s, HS_OPT_EOL);
 		s->eol_pad = ow->olen - i - 1;
-		for (j = i + 1; j < TCP_MAX_OPT_BYTES; j++) {
-			if (j >= ow->olen)
-				break;
-			if (o[j & 63])
-				s->quirks |= HS_Q_OPT_EOL_NZ;
-		}
-		return 1;
+		ow->eol = true;
+		ow->i = i + 1;
+		return 0;
 	}
 	if (kind == 1) {
 		sig_add_opt(s, HS_OPT_NOP);

@@ -395,15 +395,21 @@ static void test_tcp_option_garbage(void **state)
 	    {0, 1, 1, 0, 0, 0, 0, 0},	 /* EOL then non-zero (opt+) */
 	    {8, 10, 0, 0, 0, 0, 0, 0},	 /* truncated timestamp */
 	    {1, 1, 1, 1, 1, 1, 1, 1},	 /* all NOPs */
+	    {2, 4, 5, 0xb4, 0, 0, 0, 0}, /* MSS, EOL, 3 bytes zero padding */
 	};
-	const unsigned expect[] = {HS_Q_OPT_BAD,    HS_Q_OPT_BAD, HS_Q_OPT_EXWS,
-				   HS_Q_OPT_EOL_NZ, HS_Q_OPT_BAD, 0};
+	const unsigned expect[] = {HS_Q_OPT_BAD,
+				   HS_Q_OPT_BAD,
+				   HS_Q_OPT_EXWS,
+				   HS_Q_OPT_EOL_NZ,
+				   HS_Q_OPT_BAD,
+				   0,
+				   0};
+	struct hs_tcp_sig sig;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct frame_spec s = v4_spec((uint16_t)(46000 + i), 0x02);
-		struct hs_tcp_sig sig;
 		struct hs_flow f;
 		size_t n;
 
@@ -422,6 +428,11 @@ static void test_tcp_option_garbage(void **state)
 			assert_int_equal(
 			    sig.quirks & (HS_Q_OPT_BAD | HS_Q_OPT_EOL_NZ), 0);
 	}
+	/* the last case: the walk stops at EOL and counts its padding */
+	assert_int_equal(sig.opt_cnt, 2);
+	assert_int_equal(sig.opts[1], HS_OPT_EOL);
+	assert_int_equal(sig.eol_pad, 3);
+	assert_int_equal(sig.mss, 0x5b4);
 }
 
 /* Open a flow (SYN, SYN-ACK, ACK) and send payload in segments cut at
