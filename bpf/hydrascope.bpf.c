@@ -443,16 +443,32 @@ __noinline int hs_decap_xdp(struct xdp_md *ctx, struct pkt *p,
 			   p, decap_cfg(), n);
 }
 
+__noinline int hs_l3_xdp(struct xdp_md *ctx, struct pkt *p,
+			 struct encap_note *n, __u32 l3, __u32 len)
+{
+	if (!p || !n)
+		return PARSE_ERR_ETH;
+	return parse_l3((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			l3, len, p, decap_cfg(), n);
+}
+
 __noinline int hs_parse_xdp(struct xdp_md *ctx, struct pkt *p, __u32 len)
 {
 	struct encap_note n = {};
 	struct hs_stats *st;
+	__u32 l3 = 0;
 	int ret;
 
 	if (!p)
 		return PARSE_ERR_ETH;
-	ret = parse_packet((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			   len, p, decap_cfg(), &n);
+	ret = parse_eth((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			&l3);
+	if (ret == PARSE_OK && L3_OFF(l3) == sizeof(struct ethhdr))
+		ret = parse_l3((void *)(long)ctx->data,
+			       (void *)(long)ctx->data_end, l3, len, p,
+			       decap_cfg(), &n);
+	else if (ret == PARSE_OK)
+		ret = hs_l3_xdp(ctx, p, &n, l3, len);
 	if (ret == PARSE_DECAP)
 		ret = hs_decap_xdp(ctx, p, &n);
 	if (n.state && (st = get_stats()))
@@ -469,17 +485,33 @@ __noinline int hs_decap_skb(struct __sk_buff *skb, struct pkt *p,
 			   p, decap_cfg(), n);
 }
 
+__noinline int hs_l3_skb(struct __sk_buff *skb, struct pkt *p,
+			 struct encap_note *n, __u32 l3)
+{
+	if (!p || !n)
+		return PARSE_ERR_ETH;
+	return parse_l3((void *)(long)skb->data, (void *)(long)skb->data_end,
+			l3, skb->len, p, decap_cfg(), n);
+}
+
 /* Egress: the same parse (a tunnel both ways is opened both ways);
  * counted at ingress only. */
 __noinline int hs_parse_skb(struct __sk_buff *skb, struct pkt *p)
 {
 	struct encap_note n = {};
+	__u32 l3 = 0;
 	int ret;
 
 	if (!p)
 		return PARSE_ERR_ETH;
-	ret = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end,
-			   skb->len, p, decap_cfg(), &n);
+	ret = parse_eth((void *)(long)skb->data, (void *)(long)skb->data_end,
+			&l3);
+	if (ret == PARSE_OK && L3_OFF(l3) == sizeof(struct ethhdr))
+		ret = parse_l3((void *)(long)skb->data,
+			       (void *)(long)skb->data_end, l3, skb->len, p,
+			       decap_cfg(), &n);
+	else if (ret == PARSE_OK)
+		ret = hs_l3_skb(skb, p, &n, l3);
 	return ret == PARSE_DECAP ? hs_decap_skb(skb, p, &n) : ret;
 }
 

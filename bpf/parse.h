@@ -314,13 +314,15 @@ static __always_inline int parse_l3_tcp(void *data, void *data_end, __u32 off,
 	return ret;
 }
 
-/* Ethernet, up to HS_MAX_VLAN VLAN tags (802.1Q / 802.1ad), IPv4 or IPv6,
- * TCP; PARSE_DECAP when an encapsulation is to be opened (parse_inner).
- * Headers must lie in the linear part (data..data_end); length fields are
- * checked against the whole frame (total, which includes XDP fragments). */
-static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
-					struct pkt *p, struct decap_cfg dc,
-					struct encap_note *n)
+/* Where the network layer starts, as one value: its offset (at most
+ * HS_L3_MAX_OFF) and its ethertype (big endian) above it. */
+#define HS_L3_MAX_OFF (sizeof(struct ethhdr) + HS_MAX_VLAN * 4)
+#define L3_AT(off, proto) ((__u32)(proto) << 16 | (off))
+#define L3_OFF(l3) ((l3) & 0xffff)
+
+/* Ethernet and up to HS_MAX_VLAN VLAN tags (802.1Q / 802.1ad): PARSE_OK
+ * and *l3 (L3_AT), or why not. */
+static __always_inline int parse_eth(void *data, void *data_end, __u32 *l3)
 {
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth);
@@ -342,10 +344,29 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 total,
 	}
 	if (proto == ETH_P_8021Q_BE || proto == ETH_P_8021AD_BE)
 		return PARSE_VLAN_LIMIT; /* more tags than we walk */
-	return parse_l3_tcp(data, data_end, off, total, proto, p, dc, n, false);
+	*l3 = L3_AT(off, proto);
+	return PARSE_OK;
 }
 
-/* The packet inside the encapsulation parse_packet found open (n->at; p
+/* IPv4 or IPv6, TCP, after parse_eth (l3); PARSE_DECAP when an
+ * encapsulation is to be opened (parse_inner). Headers must lie in the
+ * linear part (data..data_end); length fields are checked against the
+ * whole frame (total, which includes XDP fragments). Its callers are
+ * global functions taking l3 as an argument: the verifier checks this
+ * once with the offset a bounded unknown, not once per number of tags. */
+static __always_inline int parse_l3(void *data, void *data_end, __u32 l3,
+				    __u32 total, struct pkt *p,
+				    struct decap_cfg dc, struct encap_note *n)
+{
+	__u32 off = L3_OFF(l3);
+
+	if (off > HS_L3_MAX_OFF)
+		return PARSE_ERR_ETH;
+	return parse_l3_tcp(data, data_end, off, total, l3 >> 16, p, dc, n,
+			    false);
+}
+
+/* The packet inside the encapsulation parse_l3 found open (n->at; p
  * still holds the outer IP layer): the outer addresses and quirks are
  * dropped, so that the inner source is the one looked up and fingerprinted
  * and the outer (the balancer) is never blocked; the inner packet must fit

@@ -3151,6 +3151,35 @@ static void test_lru_eviction(void **state)
 	hydrascope__destroy(small);
 }
 
+/* Whole handshakes behind one VLAN tag and behind the most the parser
+ * walks, IPv4 and IPv6: both directions reach the flow (tagged frames take
+ * the parser's global L3 function, untagged ones its inline copy). */
+static void test_vlan_handshakes(void **state)
+{
+	(void)state;
+	for (int tags = 1; tags <= HS_MAX_VLAN; tags += HS_MAX_VLAN - 1) {
+		for (int v6 = 0; v6 <= 1; v6++) {
+			struct frame_spec s =
+			    v4_spec((uint16_t)(58000 + tags * 2 + v6), 0x02);
+			uint64_t t = 360000 * MS;
+			struct hs_flow f;
+
+			s.vlan_tags = tags;
+			if (v6) {
+				s.ipv6 = 1;
+				s.src = cli6;
+				s.dst = srv6;
+			}
+			open_flow(&s, &t);
+			assert_true(flow_get(&s, &f));
+			assert_true(f.flags & HS_F_SYNACK);
+			assert_true(f.flags & HS_F_ACK);
+			assert_int_equal(f.srv_isn, 5000);
+			assert_int_not_equal(f.sig_id, 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3181,6 +3210,7 @@ int main(void)
 	    cmocka_unit_test(test_resend_after_junk),
 	    cmocka_unit_test(test_hello_ending_at_zero),
 	    cmocka_unit_test(test_record_bound_then_empty_record),
+	    cmocka_unit_test(test_vlan_handshakes),
 	    cmocka_unit_test(test_hello_unseen),
 	    cmocka_unit_test(test_tfo_data_not_taken),
 	    cmocka_unit_test(test_hello_in_fragments),
