@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -274,6 +275,26 @@ static int load_prog(const char *path, bool required)
 	return bpf_program__fd(bpf_object__next_program(o, NULL));
 }
 
+/* Instructions the verifier walked for a loaded program (its work, which
+ * is most of the load time of every start, replay or live). */
+static unsigned verified_insns(int fd)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.verified_insns;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static struct hydrascope *load_hs(bool enforce, uint32_t flows, uint16_t decap,
 				  bool percpu_lru)
 {
@@ -313,6 +334,7 @@ int main(int argc, char **argv)
 	struct hydrascope *hs, *enf, *full, *dc, *pl;
 	struct progs p, pe, pf, pd, ppl;
 	struct result r[16] = {0};
+	double load_ms;
 	int n = 0;
 	size_t len;
 	FILE *js;
@@ -320,7 +342,9 @@ int main(int argc, char **argv)
 	libbpf_set_print(quiet); /* xdp-tools' objects have sections libbpf
 				  * skips, and says so */
 	/* room for every flow the stateful cases open: no eviction */
+	load_ms = mono_ms();
 	hs = load_hs(false, 1u << 20, 0, false);
+	load_ms = mono_ms() - load_ms;
 	enf = load_hs(true, 65536, 0, false);
 	/* a small table kept full: every new flow evicts one */
 	full = load_hs(false, 4096, 0, false);
@@ -515,14 +539,25 @@ int main(int argc, char **argv)
 		double fe = bpf_map__max_entries(hs->maps.flows);
 		double se = bpf_map__max_entries(hs->maps.sources);
 
+		unsigned vx =
+		    verified_insns(bpf_program__fd(hs->progs.xdp_ingress));
+		unsigned vt =
+		    verified_insns(bpf_program__fd(hs->progs.tc_egress));
+
 		printf("kernel map memory: %.0f B/flow (flows, %.0f entries), "
 		       "%.0f B/source\n",
 		       (double)fl / fe, fe, (double)so / se);
+		printf("program load: %.0f ms (maps included), verifier walked "
+		       "%u instructions of xdp_ingress, %u of tc_egress\n",
+		       load_ms, vx, vt);
 		if (js)
 			fprintf(js,
 				"],\"bytes_per_flow\":%.0f,\"bytes_per_"
-				"source\":%.0f}\n",
-				(double)fl / fe, (double)so / se);
+				"source\":%.0f,\"load_ms\":%.0f,"
+				"\"verified_insns_xdp\":%u,"
+				"\"verified_insns_tc\":%u}\n",
+				(double)fl / fe, (double)so / se, load_ms, vx,
+				vt);
 	}
 	if (js)
 		fclose(js);
