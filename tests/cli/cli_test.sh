@@ -5,8 +5,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
-pass=0
-fail=0
+# shellcheck source=tests/lib/checks.sh
+. tests/lib/checks.sh
 
 # expect_usage_error "description" args...: exit 2, exactly one stderr line
 expect_usage_error() {
@@ -16,10 +16,9 @@ expect_usage_error() {
 	rc=$?
 	lines=$(printf '%s\n' "$err" | grep -c .)
 	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && [ ! -e /sys/fs/bpf/hydrascope ]; then
-		pass=$((pass + 1))
+		ok
 	else
-		fail=$((fail + 1))
-		echo "FAIL $what: rc=$rc stderr=[$err]"
+		flunk "$what: rc=$rc stderr=[$err]"
 	fi
 }
 
@@ -74,17 +73,14 @@ rc=$?
 after=$(ip -n "$ns" -d link show hs-a | grep -o 'prog/xdp id [0-9]*')
 if [ -n "$before" ] && [ "$rc" -ne 0 ] && [ "$before" = "$after" ] &&
 	printf '%s' "$out" | grep -q "already has an XDP program (xdp_ingress)"; then
-	pass=$((pass + 1))
+	ok
 else
-	fail=$((fail + 1))
-	echo "FAIL foreign XDP program: rc=$rc before=[$before] after=[$after] out=[$out]"
+	flunk "foreign XDP program: rc=$rc before=[$before] after=[$after] out=[$out]"
 fi
 if ip netns exec "$ns" bash -c "ls /sys/fs/bpf/hydrascope" >/dev/null 2>&1; then
-	fail=$((fail + 1))
-	echo "FAIL pins left after a refused attach"
+	flunk "pins left after a refused attach"
 else
-	pass=$((pass + 1))
+	ok
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

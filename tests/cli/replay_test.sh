@@ -10,19 +10,8 @@ cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
 T=$(mktemp -d /tmp/hs-replay-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-check() {
-	local what=$1
-	shift
-	if "$@" > /dev/null 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL $what"
-	fi
-}
+# shellcheck source=tests/lib/checks.sh
+. tests/lib/checks.sh
 
 # one_line_naming "what" needle args...: exit 2, one stderr line with needle
 one_line_naming() {
@@ -31,10 +20,9 @@ one_line_naming() {
 	err=$("$HS" "$@" 2>&1 > /dev/null)
 	rc=$?
 	if [ "$rc" -eq 2 ] && [ "$(grep -c . <<< "$err")" -eq 1 ] && grep -qF -- "$needle" <<< "$err"; then
-		pass=$((pass + 1))
+		ok
 	else
-		fail=$((fail + 1))
-		echo "FAIL $what: rc=$rc stderr=[$err]"
+		flunk "$what: rc=$rc stderr=[$err]"
 	fi
 }
 
@@ -43,38 +31,37 @@ one_line_naming "a directory" "$T" replay "$T"
 head -c 100 tests/data/demo.pcap > "$T/cut.pcap"
 # a capture cut inside a record: it opens, then its reader names it
 err=$("$HS" replay "$T/cut.pcap" 2>&1 > /dev/null)
-check "a cut capture is named" grep -qF "$T/cut.pcap" <<< "$err"
+check_quiet "a cut capture is named" grep -qF "$T/cut.pcap" <<< "$err"
 
 "$HS" replay tests/data/demo.pcap --local-net 10.99.0.0/16 --local-net 198.18.77.1/32 \
 	> /dev/null 2> "$T/ln.err"
-check "--local-net that matched nothing: warned, by name" \
+check_quiet "--local-net that matched nothing: warned, by name" \
 	grep -q 'warning: --local-net 10.99.0.0/16 matched no packet' "$T/ln.err"
-check "--local-net that matched: no warning" bash -c "! grep -q 198.18.77.1/32 '$T/ln.err'"
+check_quiet "--local-net that matched: no warning" bash -c "! grep -q 198.18.77.1/32 '$T/ln.err'"
 
 tcpdump -r tests/data/demo.pcap -w "$T/nosyn.pcap" 'ip and not (tcp[tcpflags] & tcp-syn != 0)' 2> /dev/null
 "$HS" replay "$T/nosyn.pcap" > /dev/null 2> "$T/nosyn.err"
-check "capture without SYN: warned" grep -q "warning: no TCP SYN in $T/nosyn.pcap" "$T/nosyn.err"
+check_quiet "capture without SYN: warned" grep -q "warning: no TCP SYN in $T/nosyn.pcap" "$T/nosyn.err"
 "$HS" replay tests/data/demo.pcap > /dev/null 2> "$T/demo.err"
-check "the demo capture: no warning" test ! -s "$T/demo.err"
+check_quiet "the demo capture: no warning" test ! -s "$T/demo.err"
 
 printf '[tcp:request]\n; nothing here\n' > "$T/empty.fp"
 "$HS" replay tests/data/demo.pcap --p0f-db "$T/empty.fp" > /dev/null 2> "$T/fp.err"
-check "p0f file without signatures: warned, by name" \
+check_quiet "p0f file without signatures: warned, by name" \
 	grep -q "warning: p0f file $T/empty.fp has no \[tcp:request\] signature" "$T/fp.err"
 
 # streaming: the records come before the replay line and the report
 "$HS" replay tests/data/demo.pcap > "$T/demo.txt"
-check "text: records first, then the replay line" \
+check_quiet "text: records first, then the replay line" \
 	bash -c "head -1 '$T/demo.txt' | grep -q '^indicators and decisions' &&
 		grep -n '^replay ' '$T/demo.txt' | grep -qv '^1:'"
 
 # progress: on a terminal (script gives one), not on a pipe
 python3 tools/gen-scenario.py "$T/big.pcap" --span 120 > /dev/null 2>&1
 script -qec "$HS replay $T/big.pcap --no-flows --no-sources > /dev/null" /dev/null > "$T/tty.out" 2>&1
-check "progress on a terminal" grep -qa "replay $T/big.pcap: [0-9]* packets ([0-9]*%)" "$T/tty.out"
-check "... erased at the end" bash -c "tail -c 8 '$T/tty.out' | grep -qa \$'\\r\\033\\[K'"
+check_quiet "progress on a terminal" grep -qa "replay $T/big.pcap: [0-9]* packets ([0-9]*%)" "$T/tty.out"
+check_quiet "... erased at the end" bash -c "tail -c 8 '$T/tty.out' | grep -qa \$'\\r\\033\\[K'"
 "$HS" replay "$T/big.pcap" --no-flows --no-sources > /dev/null 2> "$T/pipe.err"
-check "no progress on a pipe" bash -c "! grep -qa packets '$T/pipe.err'"
+check_quiet "no progress on a pipe" bash -c "! grep -qa packets '$T/pipe.err'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -15,8 +15,8 @@ cd "$(dirname "$0")/../.."
 HS=$PWD/build/hydrascope
 T=$(mktemp -d /tmp/hs-replay-threads.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+# shellcheck source=tests/lib/checks.sh
+. tests/lib/checks.sh
 
 # same A B what: equal outputs once the notes' timestamps are out
 same() {
@@ -42,10 +42,9 @@ if len(a) != len(b):
     sys.exit("%d lines against %d" % (len(a), len(b)))
 EOF
 	); then
-		pass=$((pass + 1))
+		ok
 	else
-		fail=$((fail + 1))
-		echo "FAIL $what: $msg"
+		flunk "$what: $msg"
 	fi
 }
 
@@ -54,15 +53,14 @@ replays() {
 	local name=$1 t=$2
 	shift 2
 	if ! "$HS" replay "$@" --seed 11 --threads "$t" > "$T/$name.t$t" 2> "$T/$name.t$t.err"; then
-		fail=$((fail + 1))
-		echo "FAIL replay $name --threads $t: $(head -3 "$T/$name.t$t.err")"
+		flunk "replay $name --threads $t: $(head -3 "$T/$name.t$t.err")"
 	fi
 }
 
 python3 tools/gen-scenario.py "$T/scenario.pcap" --seed 11 > /dev/null &&
 	perl tools/gen-asn-db.pl "$T/scenario.pcap.networks.json" "$T/networks.mmdb" &&
 	python3 tools/gen-hostile.py "$T/hostile.pcap" > /dev/null ||
-	{ echo "FAIL capture generation"; fail=$((fail + 1)); }
+	{ flunk "capture generation"; }
 
 # the same seed, one thread, twice: the baseline is reproducible at all
 # (the correlator folds in time order, not in the maps' hash order)
@@ -93,10 +91,9 @@ same "$T/hostile.t1" "$T/hostile.t2" "hostile corpus, --threads 2"
 # dropped, on flows every thread saw
 if grep -q '"type":"decision"' "$T/enforce.t1" &&
 	grep '"type":"replay"' "$T/enforce.t1" | grep -qv '"dropped":0,'; then
-	pass=$((pass + 1))
+	ok
 else
-	fail=$((fail + 1))
-	echo "FAIL the enforce replay took no decision or dropped nothing"
+	flunk "the enforce replay took no decision or dropped nothing"
 fi
 
 # refused WHAT MESSAGE ARGS...: replay of the demo capture with ARGS exits
@@ -107,10 +104,9 @@ refused() {
 	"$HS" replay tests/data/demo.pcap "$@" > /dev/null 2> "$T/refused.err"
 	rc=$?
 	if [ "$rc" -eq 2 ] && grep -q -- "$msg" "$T/refused.err"; then
-		pass=$((pass + 1))
+		ok
 	else
-		fail=$((fail + 1))
-		echo "FAIL $what: rc=$rc $(cat "$T/refused.err")"
+		flunk "$what: rc=$rc $(cat "$T/refused.err")"
 	fi
 }
 
@@ -122,5 +118,4 @@ refused "--decap with --threads 2" \
 	'--threads 2: a replay with --decap runs on one thread' \
 	--decap ipip --threads 2
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -13,8 +13,8 @@ REPO=$PWD
 HS=$REPO/build/hydrascope
 D=$(mktemp -d /tmp/hs-install.XXXXXX)
 W=$(mktemp -d /tmp/hs-install-cwd.XXXXXX)
-pass=0
-fail=0
+# shellcheck source=tests/lib/checks.sh
+. tests/lib/checks.sh
 ns=
 cleanup() {
 	[ -n "$ns" ] && ip netns del "$ns" 2> /dev/null
@@ -22,24 +22,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	local what=$1
-	shift
-	if "$@" > /dev/null 2>&1; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL $what"
-	fi
-}
-
 # A build directory of its own: PREFIX is compiled in, and build/ stays
 # as the other suites use it. MAKEFLAGS of an outer make (make test) would
 # hand this one a jobserver it cannot reach.
 B=$W/build
 inst() { env -u MAKEFLAGS -u MAKELEVEL make -s -j2 BUILD="$B" install PREFIX=/usr DESTDIR="$D"; }
 inst > "$W/make.log" 2>&1
-check "make install PREFIX=/usr DESTDIR=..." test $? -eq 0
+check_quiet "make install PREFIX=/usr DESTDIR=..." test $? -eq 0
 [ -s "$D/usr/sbin/hydrascope" ] || tail -5 "$W/make.log"
 SB=$D/usr/sbin/hydrascope
 for f in usr/sbin/hydrascope usr/share/hydrascope/p0f/hydrascope.fp \
@@ -47,15 +36,15 @@ for f in usr/sbin/hydrascope usr/share/hydrascope/p0f/hydrascope.fp \
 	usr/share/man/man8/hydrascope.8 usr/share/bash-completion/completions/hydrascope \
 	usr/lib/systemd/system/hydrascope@.service etc/logrotate.d/hydrascope \
 	etc/hydrascope/hydrascope.conf etc/hydrascope/hydrascope.env; do
-	check "installed $f" test -s "$D/$f"
+	check_quiet "installed $f" test -s "$D/$f"
 done
-check "installed binary: --version is the Makefile's" \
+check_quiet "installed binary: --version is the Makefile's" \
 	test "$("$SB" --version)" = "hydrascope $(env -u MAKEFLAGS make -s print-version)"
 
 # configuration the operator edited survives a reinstall
 echo "# edited" >> "$D/etc/hydrascope/hydrascope.conf"
 inst > /dev/null 2>&1
-check "reinstall keeps /etc/hydrascope/hydrascope.conf" \
+check_quiet "reinstall keeps /etc/hydrascope/hydrascope.conf" \
 	grep -q '^# edited' "$D/etc/hydrascope/hydrascope.conf"
 
 # ---- data found without the working directory
@@ -68,18 +57,18 @@ for l in sys.stdin:
         print(r["client"], r["cport"], r.get("os"), r.get("os_class"))'
 }
 "$HS" replay tests/data/demo.pcap --format json | labels > "$W/root.labels"
-check "demo capture has OS labels" grep -q 's:unix:Linux' "$W/root.labels"
+check_quiet "demo capture has OS labels" grep -q 's:unix:Linux' "$W/root.labels"
 (cd "$W" && "$HS" replay "$REPO/tests/data/demo.pcap" --format json) | labels > "$W/build.labels"
-check "build binary from another directory: same OS labels" cmp "$W/root.labels" "$W/build.labels"
+check_quiet "build binary from another directory: same OS labels" cmp "$W/root.labels" "$W/build.labels"
 # the installed binary looks in /usr/share/hydrascope: here it is under
 # DESTDIR, so it is pointed there
 (cd "$W" && HYDRASCOPE_DATADIR=$D/usr/share/hydrascope \
 	"$SB" replay "$REPO/tests/data/demo.pcap" --format json) | labels > "$W/inst.labels"
-check "installed binary from another directory: same OS labels" cmp "$W/root.labels" "$W/inst.labels"
+check_quiet "installed binary from another directory: same OS labels" cmp "$W/root.labels" "$W/inst.labels"
 if [ ! -e /usr/share/hydrascope/p0f/hydrascope.fp ]; then
 	err=$(cd "$W" && "$SB" replay "$REPO/tests/data/demo.pcap" 2>&1 > /dev/null)
 	rc=$?
-	check "missing supplement: exit 2 naming /usr/share/hydrascope/p0f/hydrascope.fp" \
+	check_quiet "missing supplement: exit 2 naming /usr/share/hydrascope/p0f/hydrascope.fp" \
 		bash -c "[ $rc -eq 2 ] && grep -q '/usr/share/hydrascope/p0f/hydrascope.fp' <<< \"\$1\"" _ "$err"
 fi
 
@@ -89,23 +78,23 @@ for k in 'Type=notify' 'RestartPreventExitStatus=2' 'NoNewPrivileges=yes' \
 	'ProtectSystem=strict' 'ReadWritePaths=/sys/fs/bpf' 'LogsDirectory=hydrascope' \
 	'RuntimeDirectory=hydrascope' 'CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_PERFMON' \
 	'EnvironmentFile=/etc/hydrascope/hydrascope.env' 'ExecStart=/usr/sbin/hydrascope run --iface %i'; do
-	check "unit has $k" grep -qF "$k" "$U"
+	check_quiet "unit has $k" grep -qF "$k" "$U"
 done
 # verify checks that ExecStart exists on this host: point it at the
 # DESTDIR copy, and man at the DESTDIR man page; nothing else changes
 mkdir -p "$W/units"
 sed "s|/usr/sbin/hydrascope|$SB|" "$U" > "$W/units/hydrascope@lo.service"
 out=$(MANPATH=$D/usr/share/man systemd-analyze verify "$W/units/hydrascope@lo.service" 2>&1)
-check "systemd-analyze verify: clean" test -z "$out"
+check_quiet "systemd-analyze verify: clean" test -z "$out"
 [ -z "$out" ] || echo "$out" | head -5
 sec=$(systemd-analyze security --offline=yes --root="$D" hydrascope@eth0.service 2>&1)
 score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<< "$sec")
 echo "systemd-analyze security --offline=yes: exposure ${score:-?}"
-check "systemd-analyze security: exposure <= 3.0" \
+check_quiet "systemd-analyze security: exposure <= 3.0" \
 	awk -v s="${score:-99}" 'BEGIN { exit !(s <= 3.0) }'
 
 # ---- man page and completion come from the option tables
-check "man page renders without warnings" \
+check_quiet "man page renders without warnings" \
 	bash -c "[ -z \"\$(groff -man -ww -z '$D/usr/share/man/man8/hydrascope.8' 2>&1)\" ]"
 missing=
 for c in run replay flows sources stats status clusters block allow tuple detach; do
@@ -114,11 +103,11 @@ for c in run replay flows sources stats status clusters block allow tuple detach
 		grep -qF -- "$o" deploy/completion/hydrascope || missing="$missing $c:$o(completion)"
 	done
 done
-check "every option of --help is in the man page and the completion" test -z "$missing"
+check_quiet "every option of --help is in the man page and the completion" test -z "$missing"
 [ -z "$missing" ] || echo "missing:$missing"
-check "deploy/completion/hydrascope is what the tables generate (make completion)" \
+check_quiet "deploy/completion/hydrascope is what the tables generate (make completion)" \
 	cmp deploy/completion/hydrascope <("$HS" --help-completion)
-check "completion is valid bash" bash -n deploy/completion/hydrascope
+check_quiet "completion is valid bash" bash -n deploy/completion/hydrascope
 # the completion's words, with bash-completion's two helpers stubbed
 complete_words() {
 	bash -c '
@@ -127,11 +116,11 @@ _filedir() { COMPREPLY=(FILE); }
 source deploy/completion/hydrascope
 COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hydrascope; echo "${COMPREPLY[*]}"' _ "$@"
 }
-check "completion: commands" grep -qw replay <<< "$(complete_words hydrascope re)"
-check "completion: replay --fo -> --format" test "$(complete_words hydrascope replay --fo)" = "--format"
-check "completion: --format values" test "$(complete_words hydrascope run --format '')" = "text json"
-check "completion: block actions" test "$(complete_words hydrascope block '')" = "list add del"
-check "completion: replay FILE" test "$(complete_words hydrascope replay '')" = "FILE"
+check_quiet "completion: commands" grep -qw replay <<< "$(complete_words hydrascope re)"
+check_quiet "completion: replay --fo -> --format" test "$(complete_words hydrascope replay --fo)" = "--format"
+check_quiet "completion: --format values" test "$(complete_words hydrascope run --format '')" = "text json"
+check_quiet "completion: block actions" test "$(complete_words hydrascope block '')" = "list add del"
+check_quiet "completion: replay FILE" test "$(complete_words hydrascope replay '')" = "FILE"
 
 # ---- --opt=value and --opt value
 # (flow and replay records: the summary's cluster representative is not
@@ -140,7 +129,7 @@ a=$("$HS" replay tests/data/demo.pcap --format=json --local-net=198.18.77.1/32 \
 	--local-net=fd00:77::1/128 | grep -E '"type":"(flow|replay)"' | md5sum)
 b=$("$HS" replay tests/data/demo.pcap --format json --local-net 198.18.77.1/32 \
 	--local-net fd00:77::1/128 | grep -E '"type":"(flow|replay)"' | md5sum)
-check "--opt=value equals --opt value" test "$a" = "$b"
+check_quiet "--opt=value equals --opt value" test "$a" = "$b"
 
 # ---- live: READY=1 after attach, --log reopened on SIGHUP (root only;
 # run it under the live-test lock: it uses the global pin directory)
@@ -184,10 +173,10 @@ finally:
     p.send_signal(signal.SIGINT)
     p.wait(timeout=20)
 PY
-	check "live, with CAP_BPF CAP_NET_ADMIN CAP_PERFMON only: READY=1 on \$NOTIFY_SOCKET once attached" \
+	check_quiet "live, with CAP_BPF CAP_NET_ADMIN CAP_PERFMON only: READY=1 on \$NOTIFY_SOCKET once attached" \
 		grep -qx READY "$W/live.out"
-	check "live: --log reopened under its name on SIGHUP" grep -qx REOPENED "$W/live.out"
-	check "live: SIGHUP does not stop run" grep -qx ALIVE "$W/live.out"
+	check_quiet "live: --log reopened under its name on SIGHUP" grep -qx REOPENED "$W/live.out"
+	check_quiet "live: SIGHUP does not stop run" grep -qx ALIVE "$W/live.out"
 	grep -q '^READY$' "$W/live.out" || { cat "$W/live.out" "$W/run.err" | head -10; }
 	# every system call a run makes (load, attach, pin, metrics scraped,
 	# SIGHUP, detach) passes the unit's SystemCallFilter= lines
@@ -234,11 +223,10 @@ used.discard("execve")
 print("used %d, outside the filter: %s" % (len(used), " ".join(sorted(used - allowed)) or "none"))
 PY
 	cat "$W/syscalls.out"
-	check "live: the traced run attached" grep -q 'attached to hs-i0' "$W/strace-run.err"
-	check "live: every system call of run passes SystemCallFilter=" \
+	check_quiet "live: the traced run attached" grep -q 'attached to hs-i0' "$W/strace-run.err"
+	check_quiet "live: every system call of run passes SystemCallFilter=" \
 		grep -q 'outside the filter: none' "$W/syscalls.out"
 	ip netns exec "$ns" "$HS" detach --all > /dev/null 2>&1
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary
