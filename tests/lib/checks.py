@@ -1,7 +1,13 @@
 """Pass/fail bookkeeping of the Python test scripts: check() each
 assertion (a failure prints one FAIL line), summary() prints the
 "N passed, N failed" line the test runner reads and returns the exit
-status (failing, too, when nothing was checked at all)."""
+status (failing, too, when nothing was checked at all); workdir() gives a
+test its scratch directory and removes it."""
+import contextlib
+import os
+import shutil
+import tempfile
+
 passed = 0
 failed = 0
 
@@ -18,3 +24,16 @@ def check(ok, what):
 def summary():
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or not passed else 0
+
+
+@contextlib.contextmanager
+def workdir(name):
+    """A scratch directory for a test's captures and outputs (tens of MB),
+    removed when the test ends however it ends; kept when HS_KEEP=1, to
+    look at a failure."""
+    d = tempfile.mkdtemp(prefix="hs-%s-" % name)
+    try:
+        yield d
+    finally:
+        if not os.environ.get("HS_KEEP"):
+            shutil.rmtree(d, ignore_errors=True)

@@ -12,10 +12,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
@@ -43,7 +42,11 @@ def by_case(recs, cases):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-adversarial-")
+    with workdir("adversarial") as d:
+        return run(d)
+
+
+def run(d):
     cap = os.path.join(d, "adversarial.pcap")
     subprocess.run([sys.executable, "tools/gen-adversarial.py", cap], check=True)
     exp = json.load(open(cap + ".expect.json"))

@@ -14,27 +14,20 @@ the records' own story (relay farms name their exits' stacks, rules are on
 the farm's TLS id with the relay test). Ends with "N passed, N failed"."""
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "bench"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 import bench_detect  # noqa: E402
 
 SEED = 5
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-detect-")
-    try:
+    with workdir("detect") as d:
         return run(d)
-    finally:
-        # the capture is ~40 MB: kept only when asked (HS_KEEP=1)
-        if not os.environ.get("HS_KEEP"):
-            shutil.rmtree(d, ignore_errors=True)
 
 
 def run(d):

@@ -9,10 +9,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 PARSE = ("non_ip", "err_eth", "err_vlan", "vlan_limit", "err_ipv4", "err_ipv6", "ipv6_ext_limit",
@@ -20,7 +19,11 @@ PARSE = ("non_ip", "err_eth", "err_vlan", "vlan_limit", "err_ipv4", "err_ipv6", 
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-hostile-")
+    with workdir("hostile") as d:
+        return run(d)
+
+
+def run(d):
     cap = os.path.join(d, "hostile.pcap")
     subprocess.run([sys.executable, "tools/gen-hostile.py", cap], check=True)
     exp = json.load(open(cap + ".expect.json"))

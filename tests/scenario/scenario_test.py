@@ -16,10 +16,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
@@ -66,7 +65,11 @@ def none_of(cov, pops):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-scenario-")
+    with workdir("scenario") as d:
+        return run(d)
+
+
+def run(d):
     cap = os.path.join(d, "scenario.pcap")
     subprocess.run([sys.executable, "tools/gen-scenario.py", cap, "--seed", "11"], check=True)
     meta = json.load(open(cap + ".labels.json"))

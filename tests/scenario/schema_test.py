@@ -13,10 +13,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
@@ -30,7 +29,11 @@ def replay(*args):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-schema-")
+    with workdir("schema") as d:
+        return run(d)
+
+
+def run(d):
     check(set(records_schema.VALIDATORS) >= {"flow", "source", "stats", "indicator", "decision", "note",
                                              "replay", "summary", "status", "block", "allow",
                                              "tuple_rule"},

@@ -19,10 +19,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from checks import check, summary  # noqa: E402
+from checks import check, summary, workdir  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 SPOOFED = 3000
@@ -54,7 +53,11 @@ def listed(recs, labels):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="hs-spoof-")
+    with workdir("spoof") as d:
+        return run(d)
+
+
+def run(d):
     cap = os.path.join(d, "spoof.pcap")
     subprocess.run([sys.executable, "tools/gen-spoof.py", cap, "--spoofed", str(SPOOFED)],
                    check=True)
