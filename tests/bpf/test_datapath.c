@@ -159,6 +159,44 @@ static bool flow_get(const struct frame_spec *s, struct hs_flow *f)
 	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, f) == 0;
 }
 
+/* s's flow is TLS and marked unfingerprintable for reason: no ids, and
+ * never left as non-TLS. */
+static void assert_unfp(const struct frame_spec *s, uint8_t reason)
+{
+	struct hs_flow f;
+
+	assert_true(flow_get(s, &f));
+	assert_true(f.flags & HS_F_TLS);
+	assert_false(f.flags & (HS_F_NONTLS | HS_F_TUPLE));
+	assert_true(f.flags & HS_F_UNFP);
+	assert_int_equal(f.unfp_reason, reason);
+}
+
+/* The server's segment of s's flow from its sequence 5001, 1 ms on:
+ * len bytes of d (none: a pure ACK), acknowledging the client to ack. */
+static void server_data(const struct frame_spec *s, uint32_t ack,
+			const uint8_t *d, size_t len, uint64_t *t)
+{
+	struct frame_spec r = reverse(*s);
+	size_t n;
+
+	r.flags = len ? 0x18 : 0x10;
+	r.seq = 5001;
+	r.ack = ack;
+	r.v6_ext = 0;
+	r.frag = 0;
+	r.payload = d;
+	r.payload_len = len;
+	n = frame_build(&r, frame, sizeof(frame));
+	egress(frame, n, *t += MS);
+}
+
+/* The server acknowledges the client's bytes up to ack. */
+static void server_acks(const struct frame_spec *s, uint32_t ack, uint64_t *t)
+{
+	server_data(s, ack, NULL, 0, t);
+}
+
 static void test_syn_signature(void **state)
 {
 	struct frame_spec s = v4_spec(40001, 0x02);
@@ -615,7 +653,7 @@ static void test_handshake_timing(void **state)
 	uint16_t e[] = {0x002b, 0x000a};
 	static uint8_t hello[512];
 	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n;
-	struct frame_spec s = v4_spec(49000, 0), r;
+	struct frame_spec s = v4_spec(49000, 0);
 	uint64_t t = 5000 * MS;
 	static const uint8_t srv_flight[300], cli_flight[80];
 	struct hs_flow f;
@@ -625,14 +663,7 @@ static void test_handshake_timing(void **state)
 		  &t); /* SYN t0, SYN-ACK t0+1ms, ACK t0+11ms: TCP RTT 10ms */
 	t += 2 * MS;   /* ACK -> hello: 2.1 ms (send_segments adds 0.1) */
 	send_segments(&s, hello, len, NULL, 0, &t);
-	r = reverse(s);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = srv_flight;
-	r.payload_len = sizeof(srv_flight);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, t += MS);
+	server_data(&s, s.seq, srv_flight, sizeof(srv_flight), &t);
 	/* client's ECN/CWR-flagged pure ACK does not count as its flight */
 	s.ack = 5001 + sizeof(srv_flight); /* it acknowledges the flight */
 	s.flags = 0x90;
@@ -755,7 +786,7 @@ static void test_mid_burst_source(void **state)
 	const uint64_t slot = 1ull << 22, at0 = (40000 * MS / slot + 1) * slot;
 	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n;
 	static const uint8_t own[4] = {198, 18, 7, 2}; /* a source of its own */
-	struct frame_spec s = v4_spec(50100, 0), r;
+	struct frame_spec s = v4_spec(50100, 0);
 	struct hs_source a, b;
 	uint64_t t = 30000 * MS;
 	struct hs_flow f;
@@ -765,14 +796,7 @@ static void test_mid_burst_source(void **state)
 	s.src = own;
 	open_flow(&s, &t);
 	send_segments(&s, hello, len, NULL, 0, &t);
-	r = reverse(s);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = srv_flight;
-	r.payload_len = sizeof(srv_flight);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, t += MS);
+	server_data(&s, s.seq, srv_flight, sizeof(srv_flight), &t);
 	ack = 5001 + sizeof(srv_flight);
 	client_data(&s, req, 80, ack, t += 5 * MS); /* its second flight */
 	assert_true(flow_get(&s, &f));
@@ -1208,24 +1232,14 @@ static int farm_flow(const uint8_t src[4], uint16_t port, const uint8_t *hello,
 		     struct hs_flow *f)
 {
 	static const uint8_t flight[200], fin[64];
-	struct frame_spec s = {.src = src,
-			       .dst = srv4,
-			       .sport = port,
-			       .dport = 443},
-			  r;
+	struct frame_spec s = {
+	    .src = src, .dst = srv4, .sport = port, .dport = 443};
 	size_t n;
 	int rc;
 
 	open_flow(&s, t); /* TCP RTT 10 ms */
 	send_segments(&s, hello, len, NULL, 0, t);
-	r = reverse(s);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = flight;
-	r.payload_len = sizeof(flight);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, *t += MS);
+	server_data(&s, s.seq, flight, sizeof(flight), t);
 	s.flags = 0x18;
 	s.ack = 5001 + sizeof(flight); /* acknowledges the server's flight */
 	s.payload = fin;
@@ -1404,12 +1418,7 @@ static void test_hello_records_and_segments(void **state)
 		s = v4_spec(51004, 0);
 		open_flow(&s, &t);
 		send_segments(&s, stream, sl, NULL, 0, &t);
-		assert_true(flow_get(&s, &f));
-		assert_false(f.flags & HS_F_TUPLE);
-		assert_true(f.flags & HS_F_TLS);
-		assert_false(f.flags & HS_F_NONTLS);
-		assert_true(f.flags & HS_F_UNFP);
-		assert_int_equal(f.unfp_reason, HS_U_RECORDS);
+		assert_unfp(&s, HS_U_RECORDS);
 		assert_int_equal(stats().hello_rec_limit,
 				 a.hello_rec_limit + 1);
 		assert_int_equal(stats().hello_unfp, a.hello_unfp + 1);
@@ -1447,20 +1456,13 @@ static void ccs_case(uint16_t port, const uint8_t *const *segs,
 	uint16_t e[] = {0x002b, 0x000a};
 	static uint8_t hello[512];
 	size_t len = hello_build(hello, sizeof(hello), c, 2, e, 2, 2), n, i;
-	struct frame_spec s = v4_spec(port, 0), r;
+	struct frame_spec s = v4_spec(port, 0);
 	uint64_t t0;
 
 	open_flow(&s, t);
 	send_segments(&s, hello, len, NULL, 0, t);
-	r = reverse(s);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = srv_flight;
-	r.payload_len = sizeof(srv_flight);
-	n = frame_build(&r, frame, sizeof(frame));
-	t0 = *t += MS;
-	egress(frame, n, t0);
+	server_data(&s, s.seq, srv_flight, sizeof(srv_flight), t);
+	t0 = *t;
 	for (i = 0; i < nseg; i++) {
 		s.flags = 0x18;
 		s.ack = ack_flight ? 5001 + sizeof(srv_flight) : 5001;
@@ -1524,6 +1526,29 @@ static void drain(struct collector *c)
 	ring_buffer__free(rb);
 	if (!c)
 		collector_free(sink);
+}
+
+/* s's next segments, from seq, are hello, for the range of a decoy the
+ * kernel took (the events before the decoy drained): it keeps the decoy's
+ * ids and sends the hello up as a resend, where the collector flags the
+ * conflict. */
+static void hello_conflicts(struct frame_spec *s, uint32_t seq,
+			    const uint8_t *hello, size_t len, uint64_t *t)
+{
+	struct collector *coll = collector_new(64, 64);
+	struct hs_stats a = stats();
+	struct hs_flow_key key;
+	struct fp_view v;
+
+	assert_non_null(coll);
+	s->seq = seq;
+	send_segments(s, hello, len, NULL, 0, t);
+	assert_int_equal(stats().hello_rtx, a.hello_rtx + 1);
+	drain(coll);
+	key = key_of(s);
+	assert_true(collector_view(coll, &key, &v));
+	assert_true(v.conflict);
+	collector_free(coll);
 }
 
 /* A HelloRetryRequest: the client answers the server's first flight with
@@ -1612,14 +1637,7 @@ static void test_hello_retry(void **state)
 	s = v4_spec(54101, 0);
 	open_flow(&s, &t);
 	send_segments(&s, hello1, n1, NULL, 0, &t);
-	r = reverse(s);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = sh;
-	r.payload_len = sizeof(sh);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, t += MS);
+	server_data(&s, s.seq, sh, sizeof(sh), &t);
 	memcpy(seg1, ccs, sizeof(ccs));
 	memcpy(seg1 + sizeof(ccs), fin, sizeof(fin));
 	client_data(&s, seg1, sizeof(ccs) + sizeof(fin), 5001 + sizeof(sh),
@@ -1687,26 +1705,8 @@ static void test_hello_decoys(void **state)
 	n = frame_build(&s, frame, sizeof(frame));
 	a = stats();
 	ingress(frame, n, t += MS);
-	assert_true(flow_get(&s, &f));
-	assert_true(f.flags & HS_F_TLS);
-	assert_true(f.flags & HS_F_UNFP);
-	assert_int_equal(f.unfp_reason, HS_U_TFO);
+	assert_unfp(&s, HS_U_TFO);
 	assert_int_equal(stats().hello_tfo, a.hello_tfo + 1);
-}
-
-/* The server acknowledges the client's bytes up to ack. */
-static void server_acks(const struct frame_spec *s, uint32_t ack, uint64_t *t)
-{
-	struct frame_spec r = reverse(*s);
-	size_t n;
-
-	r.flags = 0x10;
-	r.seq = 5001;
-	r.ack = ack;
-	r.payload = NULL;
-	r.payload_len = 0;
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, *t += MS);
 }
 
 /* Row 5: a decoy the server's TCP discards (a bad checksum, a stale
@@ -1727,8 +1727,6 @@ static void test_hello_conflict(void **state)
 	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
 	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1), n;
 	struct collector *coll = collector_new(64, 64);
-	struct ring_buffer *rb = ring_buffer__new(
-	    bpf_map__fd(skel->maps.events), collector_on_event, coll, NULL);
 	uint64_t t = 310000 * MS;
 	struct hs_flow_key key;
 	struct frame_spec s;
@@ -1739,8 +1737,7 @@ static void test_hello_conflict(void **state)
 
 	(void)state;
 	assert_non_null(coll);
-	assert_non_null(rb);
-	ring_buffer__consume(rb); /* what earlier tests left */
+	drain(NULL); /* what earlier tests left */
 	a = stats();
 	for (k = 0; k < 2; k++) { /* one junk segment; more than the search */
 		s = v4_spec((uint16_t)(56000 + k), 0);
@@ -1793,13 +1790,12 @@ static void test_hello_conflict(void **state)
 		assert_int_equal(z.hello_rtx, a.hello_rtx + (k < 2));
 		assert_true(flow_get(&s, &f));
 		assert_int_equal(f.tuple_id, user_tuple(decoy, dl, f.sig_id));
-		ring_buffer__consume(rb);
+		drain(coll);
 		key = key_of(&s);
 		assert_true(collector_view(coll, &key, &v));
 		assert_int_equal(v.err, HELLO_OK);
 		assert_int_equal(v.conflict, k == 0);
 	}
-	ring_buffer__free(rb);
 	collector_free(coll);
 }
 
@@ -1900,18 +1896,12 @@ static void test_resend_after_junk(void **state)
 	uint16_t dc[] = {0x0005, 0x000a}, de[] = {0x0000};
 	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
 	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1), n;
-	struct collector *coll = collector_new(64, 64);
-	struct ring_buffer *rb = ring_buffer__new(
-	    bpf_map__fd(skel->maps.events), collector_on_event, coll, NULL);
 	uint64_t t = 330000 * MS;
-	struct hs_flow_key key;
 	struct frame_spec s;
-	struct hs_stats a, z;
-	struct fp_view v;
 	struct hs_flow f;
 
 	(void)state;
-	ring_buffer__consume(rb);
+	drain(NULL);
 	s = v4_spec(57010, 0);
 	open_flow(&s, &t);
 	send_segments(&s, decoy, dl, NULL, 0, &t); /* the server drops it */
@@ -1925,17 +1915,7 @@ static void test_resend_after_junk(void **state)
 	run_repeat(frame, n, t += MS, (1u << 31) / sizeof(junk) + 1);
 	assert_true(flow_get(&s, &f));
 	assert_true(f.bytes_in > 1ull << 31);
-	a = stats();
-	s.seq = 1001; /* the real hello, for the decoy's range */
-	send_segments(&s, hello, len, NULL, 0, &t);
-	z = stats();
-	ring_buffer__consume(rb);
-	key = key_of(&s);
-	assert_true(collector_view(coll, &key, &v));
-	assert_int_equal(z.hello_rtx, a.hello_rtx + 1);
-	assert_true(v.conflict);
-	ring_buffer__free(rb);
-	collector_free(coll);
+	hello_conflicts(&s, 1001, hello, len, &t); /* the real hello */
 }
 
 /* The client picks its ISN so that the hello ends at sequence number 0
@@ -1948,35 +1928,19 @@ static void test_hello_ending_at_zero(void **state)
 	uint16_t dc[] = {0x0005, 0x000a}, de[] = {0x0000};
 	size_t len = hello_build(hello, sizeof(hello), adv_c, 10, adv_e, 15, 9);
 	size_t dl = hello_build(decoy, sizeof(decoy), dc, 2, de, 1, 1);
-	struct collector *coll = collector_new(64, 64);
-	struct ring_buffer *rb = ring_buffer__new(
-	    bpf_map__fd(skel->maps.events), collector_on_event, coll, NULL);
 	uint32_t isn = 0u - 1u - (uint32_t)dl;
 	uint64_t t = 340000 * MS;
 	struct frame_spec s = v4_spec(57020, 0);
-	struct hs_flow_key key;
-	struct hs_stats a, z;
-	struct fp_view v;
 	struct hs_flow f;
 
 	(void)state;
-	ring_buffer__consume(rb);
+	drain(NULL);
 	open_flow_isn(&s, isn, &t);
 	send_segments(&s, decoy, dl, NULL, 0, &t);
 	assert_true(flow_get(&s, &f));
 	assert_int_equal(f.hello_end, 0);
 	assert_true(f.flags & HS_F_HELLO_END);
-	a = stats();
-	s.seq = isn + 1;
-	send_segments(&s, hello, len, NULL, 0, &t);
-	z = stats();
-	ring_buffer__consume(rb);
-	key = key_of(&s);
-	assert_true(collector_view(coll, &key, &v));
-	assert_int_equal(z.hello_rtx, a.hello_rtx + 1);
-	assert_true(v.conflict);
-	ring_buffer__free(rb);
-	collector_free(coll);
+	hello_conflicts(&s, isn + 1, hello, len, &t);
 }
 
 /* 32 records, then a 33rd header of length 0, at the walker's record
@@ -2035,18 +1999,8 @@ static void test_record_bound_then_empty_record(void **state)
 static void server_hello(const struct frame_spec *s, uint64_t *t)
 {
 	static const uint8_t sh[64] = {0x16, 0x03, 0x03, 0x00, 0x3b, 0x02};
-	struct frame_spec r = reverse(*s);
-	size_t n;
 
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s->seq;
-	r.v6_ext = 0;
-	r.frag = 0;
-	r.payload = sh;
-	r.payload_len = sizeof(sh);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, *t += MS);
+	server_data(s, s->seq, sh, sizeof(sh), t);
 }
 
 /* Row 5: hellos the parser cannot see: a first IPv4 fragment that holds
@@ -2094,10 +2048,7 @@ static void test_hello_unseen(void **state)
 		assert_false(f.flags & (HS_F_TLS | HS_F_NONTLS));
 		s.seq += 300;
 		server_hello(&s, &t);
-		assert_true(flow_get(&s, &f));
-		assert_true(f.flags & HS_F_TLS);
-		assert_true(f.flags & HS_F_UNFP);
-		assert_int_equal(f.unfp_reason, HS_U_UNSEEN);
+		assert_unfp(&s, HS_U_UNSEEN);
 		assert_int_equal(stats().hello_unseen, a.hello_unseen + 1);
 	}
 }
@@ -2154,7 +2105,6 @@ static void test_hello_in_fragments(void **state)
 	static uint8_t hello[2048];
 	uint64_t t = 85000 * MS;
 	struct frame_spec s = v4_spec(53500, 0);
-	struct hs_flow f;
 	struct hs_stats a;
 	size_t n;
 
@@ -2168,12 +2118,8 @@ static void test_hello_in_fragments(void **state)
 	s.payload_len = 200;
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, t += MS);
-	assert_true(flow_get(&s, &f));
-	assert_true(f.flags & HS_F_TLS);
-	assert_false(f.flags & HS_F_NONTLS);
 	assert_int_equal(stats().ip_frag, a.ip_frag + 1);
-	assert_true(f.flags & HS_F_UNFP);
-	assert_int_equal(f.unfp_reason, HS_U_FRAG);
+	assert_unfp(&s, HS_U_FRAG);
 	assert_int_equal(stats().hello_frag, a.hello_frag + 1);
 }
 
@@ -2185,7 +2131,6 @@ static void test_hello_behind_v6_chain(void **state)
 	static uint8_t hello[2048];
 	uint64_t t = 86000 * MS;
 	struct frame_spec s = v4_spec(53600, 0);
-	struct hs_flow f;
 	struct hs_stats a;
 	size_t n;
 
@@ -2203,10 +2148,7 @@ static void test_hello_behind_v6_chain(void **state)
 	n = frame_build(&s, frame, sizeof(frame));
 	ingress(frame, n, t += MS);
 	assert_int_equal(stats().ipv6_ext_limit, a.ipv6_ext_limit + 1);
-	assert_true(flow_get(&s, &f));
-	assert_true(f.flags & HS_F_TLS);
-	assert_true(f.flags & HS_F_UNFP);
-	assert_int_equal(f.unfp_reason, HS_U_V6EXT);
+	assert_unfp(&s, HS_U_V6EXT);
 	assert_int_equal(stats().hello_v6ext, a.hello_v6ext + 1);
 }
 
@@ -2252,10 +2194,7 @@ static void test_hello_message_bounds(void **state)
 		s = v4_spec((uint16_t)(56301 + k), 0);
 		open_flow(&s, &t);
 		send_segments(&s, bad, n, NULL, 0, &t);
-		assert_true(flow_get(&s, &f));
-		assert_false(f.flags & HS_F_TUPLE);
-		assert_true(f.flags & HS_F_UNFP);
-		assert_int_equal(f.unfp_reason, HS_U_BAD);
+		assert_unfp(&s, HS_U_BAD);
 	}
 	/* records no server takes (HS_TLS_RECORD_MAX): an empty one ahead
 	 * of the hello's, sent in a 1-byte segment first (k 0); the hello's
@@ -2292,11 +2231,7 @@ static void test_hello_message_bounds(void **state)
 		s = v4_spec((uint16_t)(56305 + k), 0);
 		open_flow(&s, &t);
 		send_segments(&s, bad, n, k ? NULL : cut, k ? 0 : 1, &t);
-		assert_true(flow_get(&s, &f));
-		assert_true(f.flags & HS_F_TLS);
-		assert_false(f.flags & HS_F_TUPLE);
-		assert_true(f.flags & HS_F_UNFP);
-		assert_int_equal(f.unfp_reason, HS_U_BAD);
+		assert_unfp(&s, HS_U_BAD);
 	}
 	free(h);
 }
@@ -2738,13 +2673,7 @@ static int stack_flow(const uint8_t src[4], uint16_t port, const uint8_t *opts,
 	ingress(frame, n, *t += 10 * MS);
 	*t += ack_hello_ms * MS - MS / 10;
 	send_segments(&s, hello, len, NULL, 0, t);
-	r.flags = 0x18;
-	r.seq = 5001;
-	r.ack = s.seq;
-	r.payload = flight;
-	r.payload_len = sizeof(flight);
-	n = frame_build(&r, frame, sizeof(frame));
-	egress(frame, n, *t += MS);
+	server_data(&s, s.seq, flight, sizeof(flight), t);
 	s.flags = 0x18;
 	s.ack = 5001 + sizeof(flight);
 	s.payload = fin;
