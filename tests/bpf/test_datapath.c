@@ -1545,6 +1545,7 @@ static void hello_conflicts(struct frame_spec *s, uint32_t seq,
 	send_segments(s, hello, len, NULL, 0, t);
 	assert_int_equal(stats().hello_rtx, a.hello_rtx + 1);
 	drain(coll);
+	collector_flush(coll); /* nothing left in flight replaces it */
 	key = key_of(s);
 	assert_true(collector_view(coll, &key, &v));
 	assert_true(v.conflict);
@@ -1941,6 +1942,37 @@ static void test_hello_ending_at_zero(void **state)
 	assert_int_equal(f.hello_end, 0);
 	assert_true(f.flags & HS_F_HELLO_END);
 	hello_conflicts(&s, isn + 1, hello, len, &t);
+}
+
+/* A decoy whose handshake header claims more than 64 KiB (userspace
+ * parses it at once: no bytes can complete it there) over two segments
+ * the server drops, then the real hello for its range: the kernel walked
+ * the decoy and read on, and the collector compares the resend with what
+ * it kept (fails on 979ecb7: the second segment opened an entry without
+ * the first bytes, the resend was compared with that, and at the flush it
+ * replaced the flow's record; found by a helper's review). */
+static void test_decoy_claims_64k(void **state)
+{
+	static uint8_t hello[2048], decoy[2048], tail[6 * 32];
+	uint16_t hc[] = {0x0005, 0x000a}, he[] = {0x0000};
+	size_t dl = hello_build(decoy, sizeof(decoy), adv_c, 10, adv_e, 15, 9);
+	size_t len = hello_build(hello, sizeof(hello), hc, 2, he, 1, 1), i;
+	uint64_t t = 370000 * MS;
+	struct frame_spec s = v4_spec(58100, 0);
+	struct hs_flow f;
+
+	(void)state;
+	drain(NULL);
+	decoy[6] = 0x01; /* handshake length 0x01xxxx: over 64 KiB */
+	assert_int_equal(hello_needed(decoy, dl), HELLO_NEVER);
+	for (i = 0; i < 32; i++) /* 1-byte handshake records */
+		memcpy(tail + 6 * i, "\x16\x03\x03\x00\x01\x00", 6);
+	open_flow(&s, &t);
+	send_segments(&s, decoy, dl, NULL, 0, &t); /* dropped by the server */
+	send_segments(&s, tail, sizeof(tail), NULL, 0, &t);
+	assert_true(flow_get(&s, &f));
+	assert_true(f.flags & HS_F_TUPLE); /* the decoy's ids */
+	hello_conflicts(&s, 1001, hello, len, &t);
 }
 
 /* 32 records, then a 33rd header of length 0, at the walker's record
@@ -3138,6 +3170,7 @@ int main(void)
 	    cmocka_unit_test(test_stream_past_2gib),
 	    cmocka_unit_test(test_resend_after_junk),
 	    cmocka_unit_test(test_hello_ending_at_zero),
+	    cmocka_unit_test(test_decoy_claims_64k),
 	    cmocka_unit_test(test_record_bound_then_empty_record),
 	    cmocka_unit_test(test_vlan_handshakes),
 	    cmocka_unit_test(test_hello_unseen),

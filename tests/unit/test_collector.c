@@ -144,7 +144,11 @@ static void test_collector_two_hellos(void **state)
  * message ends) are parsed at once and reported with their error: they do
  * not wait in the in-flight table, where they pushed out a real hello
  * waiting for its second segment (fails before hello_needed said
- * HELLO_NEVER). */
+ * HELLO_NEVER). The segments the kernel still sends them go with their
+ * finished copy, where a resend is compared with them (fails on 979ecb7:
+ * they opened an entry without the first bytes, which pushed the waiting
+ * hello out, and a resend was compared with nothing; found by a helper's
+ * review). */
 static void test_collector_never_hello(void **state)
 {
 	static const uint16_t ciphers[] = {0x1301, 0x1302};
@@ -153,7 +157,7 @@ static void test_collector_never_hello(void **state)
 	struct hs_hello_seg *ev = calloc(1, sizeof(*ev));
 	struct collector *c = collector_new(16, 1);
 	struct collector_stats st;
-	uint8_t hello[512], bad[600];
+	uint8_t hello[512], bad[700];
 	size_t n = hello_build(hello, sizeof(hello), ciphers, 2, exts, 2, 4);
 	char want[JA4_LEN];
 	struct fp_view v;
@@ -183,13 +187,26 @@ static void test_collector_never_hello(void **state)
 			memcpy(bad + n, "\x17\x03\x03\x00\x02hi", 7);
 			bn = n + 7;
 		}
+		memset(bad + bn, 0x16, 50);
 		ev->key.sport = (uint16_t)(200 + k);
 		feed(c, ev, HS_SEG_FIRST, bad, 0, bn);
 		assert_true(collector_view(c, &ev->key, &v));
 		assert_int_not_equal(v.err, HELLO_OK);
+		/* the kernel's walk reads on: its next segment goes with
+		 * the finished copy, not into an entry of its own */
+		feed(c, ev, 0, bad, bn, bn + 50);
+		assert_true(collector_view(c, &ev->key, &v));
+		assert_int_not_equal(v.err, HELLO_OK);
+		assert_false(v.conflict);
 	}
 	collector_get_stats(c, &st);
 	assert_int_equal(st.reasm_evictions, 0);
+	assert_int_equal(st.late_segments, 3);
+	/* other bytes resent for that segment's range: a conflict */
+	memset(bad + bn, 0x17, 50);
+	feed(c, ev, HS_SEG_RESEND, bad, bn, bn + 50);
+	assert_true(collector_view(c, &ev->key, &v));
+	assert_true(v.conflict);
 	/* the waiting hello completes */
 	ev->key.sport = 100;
 	feed(c, ev, 0, hello, 20, n);

@@ -317,6 +317,34 @@ static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
 		f->first.conflict = r->conflict;
 }
 
+/* A segment of a first hello the collector has finished, which the kernel
+ * still captures: the collector parses a stream at once when no bytes can
+ * make it a hello (hello_needed), where the kernel's walk may read on.
+ * The bytes go to the finished hello's copy, compared and taken there, so
+ * that a resend of their range is checked against them (as with a hello
+ * in progress); they never open an entry without the hello's first bytes,
+ * which could not complete and would replace the flow's record. Returns
+ * false when the flow has no finished first hello. */
+static bool late_segment(struct collector *c, const struct hs_flow_key *k,
+			 const struct hs_hello_seg *ev, size_t n)
+{
+	struct flow_fp *f;
+	struct reasm *kept;
+
+	if (table_get(c->inflight, k))
+		return false;
+	f = table_get(c->fps, k);
+	if (!f || !f->first.seen)
+		return false;
+	c->st.late_segments++;
+	kept = table_get(c->kept, k);
+	if (kept && store(kept, ev->offset, ev->data, (uint32_t)n, true)) {
+		note_conflict(c, kept);
+		f->first.conflict = 1;
+	}
+	return true;
+}
+
 /* Are the contiguous bytes a whole hello, or bytes no more can make one
  * (see hello_needed), or all the collector keeps? Then they are parsed. */
 static bool hello_ends(const uint8_t *buf, size_t contig)
@@ -385,6 +413,9 @@ int collector_on_event(void *ctx, void *data, size_t len)
 			return 0;
 		}
 	}
+	if (!(ev->flags & HS_SEG_FIRST) && !key.pad &&
+	    late_segment(c, &key, ev, n))
+		return 0;
 	r = table_get_or_add(c->inflight, &key, &created);
 	if (!r)
 		return 0;

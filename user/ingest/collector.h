@@ -53,6 +53,9 @@ struct collector_stats {
 	uint64_t hellos;       /* parsed ClientHellos */
 	uint64_t retry_hellos; /* ... of them second ones (HelloRetryRequest) */
 	uint64_t retry_late;   /* second-hello bytes after it was parsed */
+	/* first-hello bytes after it was parsed (the kernel read on where
+	 * the collector saw the end): compared and kept with its copy */
+	uint64_t late_segments;
 	uint64_t hello_errors[HELLO_ERR_MAX];
 	uint64_t reasm_evictions; /* hellos in progress pushed out */
 	uint64_t kept_evictions;  /* finished hellos' bytes pushed out */

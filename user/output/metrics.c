@@ -368,6 +368,10 @@ static void render_userspace(struct sbuf *sb, const struct metrics_snapshot *s)
 	       "segments marked as a flow's second hello after it was "
 	       "parsed: dropped");
 	put(sb, "hydrascope_retry_hello_late_events_total", cs->retry_late);
+	metric(sb, "hydrascope_hello_late_segments_total", "counter",
+	       "segments of a first hello after userspace parsed it (the "
+	       "kernel read on): kept with its copy for resends");
+	put(sb, "hydrascope_hello_late_segments_total", cs->late_segments);
 	metric(sb, "hydrascope_hello_errors_total", "counter",
 	       "ClientHellos rejected, by reason");
 	for (i = 1; i < HELLO_ERR_MAX; i++)

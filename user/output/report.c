@@ -571,6 +571,7 @@ void report_stats(const struct report_ctx *r, const struct hs_stats *st)
 		json_set_u64(o, "hellos_parsed", cs.hellos);
 		json_set_u64(o, "retry_hellos_parsed", cs.retry_hellos);
 		json_set_u64(o, "retry_hello_late_events", cs.retry_late);
+		json_set_u64(o, "hello_late_segments", cs.late_segments);
 		for (i = 1; i < HELLO_ERR_MAX; i++) {
 			char k[64];
 
