@@ -28,8 +28,13 @@
  * in 1-byte segments); the walk rejects it later if the rest disagrees. */
 static __always_inline bool bytes_are_hello(const __u8 b[6], __u32 n)
 {
+	/* an empty handshake record first: a server's TLS skips it (OpenSSL
+	 * takes up to 32), so the hello's message starts in the next one */
+	bool empty = n >= 5 && !b[3] && !b[4];
+
 	return b[0] == 0x16 && (n < 2 || b[1] == 0x03) &&
-	       (n < 3 || b[2] <= 0x04) && (n < 6 || b[5] == 0x01);
+	       (n < 3 || b[2] <= 0x04) &&
+	       (n < 6 || b[5] == (empty ? 0x16 : 0x01));
 }
 
 static __always_inline bool payload_is_hello(struct xdp_md *ctx,
@@ -205,12 +210,14 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 	}
 	w->rh_len = 0;
 	rlen = (w->rh[3] << 8) | w->rh[4];
-	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03) || !rlen ||
+	if (w->rh[0] != 0x16 || (!w->records && w->rh[1] != 0x03) ||
 	    rlen > HS_TLS_RECORD_MAX) {
 		/* not a handshake record where the message goes on, or one
-		 * of a length no record has (HS_TLS_RECORD_MAX): the
+		 * longer than a record can be (HS_TLS_RECORD_MAX): the
 		 * server's TLS rejects it, userspace finds it incomplete
-		 * (also at the record bound below) */
+		 * (also at the record bound below). An empty record is
+		 * walked past, as a server's TLS skips it; it counts
+		 * towards the bound. */
 		w->phase = HS_W_BAD;
 		return 1;
 	}

@@ -25,6 +25,10 @@ conflict), never as a silent or non-TLS flow:
                                                               fingerprinted
   junk_many        12 junk segments off sequence, then the hello
                                                               fingerprinted
+  empty_records    the hello behind an empty handshake record, and its
+                   message in two records with another empty one between
+                   (a server's TLS skips them: OpenSSL takes 32 in a row)
+                                                              fingerprinted
   frag4            the hello in two IPv4 fragments            flagged 8
   frag4_tiny       the first IPv4 fragment holds 8 bytes of TCP header;
                    the server answers with a ServerHello      flagged 10
@@ -195,6 +199,14 @@ def main():
     for i in range(12):
         f.hello(b"\x16\x03\x01junk" + bytes(20), seq=f.isn + 1 + 100000 * (i + 1))
     f.hello()
+
+    empty = b"\x16\x03\x01\x00\x00"
+    half = (len(FARM) - 5) // 2
+    split = (FARM[:3] + struct.pack(">H", half) + FARM[5:5 + half] + empty +
+             FARM[:3] + struct.pack(">H", len(FARM) - 5 - half) + FARM[5 + half:])
+    f = Flow(c, "empty_records", cli(14), 42014)
+    f.handshake()
+    f.hello(empty + split)
 
     f = Flow(c, "frag4", cli(7), 42007)
     f.handshake()

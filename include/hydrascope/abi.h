@@ -44,10 +44,11 @@
  * kernel copies to userspace, over however many segments it spans. Post-
  * quantum Chrome/Firefox hellos are ~1.8 KB; 4 KB leaves headroom. */
 #define HS_HELLO_CAP 4096
-/* A handshake record's length: at least 1 (RFC 8446 5.1: no zero-length
- * handshake fragments), at most 2^14 (a longer one is record_overflow).
- * A server's TLS rejects any other, so a hello in one has no ids, in the
- * kernel's walk as in userspace. */
+/* A handshake record's length: at most 2^14 (a longer one is
+ * record_overflow). A server's TLS rejects a longer one, so a hello in one
+ * has no ids, in the kernel's walk as in userspace. Empty ones, which RFC
+ * 8446 5.1 forbids a client to send, a server may skip (OpenSSL takes 32
+ * in a row): both walks skip them, or one would hide the hello. */
 #define HS_TLS_RECORD_MAX 16384
 /* In-sequence client data packets of a flow inspected for a hello: the
  * hello may follow a SOCKS greeting or an HTTP CONNECT exchange on a

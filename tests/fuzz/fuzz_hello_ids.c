@@ -103,7 +103,9 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /* The record's handshake message cut into records at the given message
- * offsets (a malformed record goes as it is). Returns the stream length. */
+ * offsets (a malformed record goes as it is); a cut at 0 or at the offset
+ * of another makes an empty record, which a server's TLS skips. Returns
+ * the stream length. */
 static size_t records(const uint8_t *rec, size_t len, size_t *at, size_t nat,
 		      uint8_t *out)
 {
@@ -118,13 +120,11 @@ static size_t records(const uint8_t *rec, size_t len, size_t *at, size_t nat,
 	}
 	body = len - 5;
 	for (i = 0; i < nat; i++)
-		at[i] = 1 + at[i] % (body - 1 ? body - 1 : 1);
+		at[i] %= body;
 	qsort(at, nat, sizeof(*at), cmp_size);
 	for (i = 0; i <= nat; i++) {
 		size_t end = i < nat ? at[i] : body;
 
-		if (end <= start)
-			continue;
 		memcpy(out + o, rec, 3);
 		out[o + 3] = (uint8_t)((end - start) >> 8);
 		out[o + 4] = (uint8_t)(end - start);

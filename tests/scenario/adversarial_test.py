@@ -19,7 +19,7 @@ import records_schema  # noqa: E402
 
 HS = os.environ.get("HYDRASCOPE", "build/hydrascope")
 FINGERPRINTED = ("plain", "decoy_junk", "decoy_noack", "decoy_window", "junk_many",
-                 "tfo_not_taken", "ipip", "gre", "gue")
+                 "tfo_not_taken", "empty_records", "ipip", "gre", "gue")
 FLAGGED = {"frag4": 8, "frag4_tiny": 10, "frag6": 8, "v6ext_12": 9, "v6ext_80": 10, "tfo": 7}
 CONFLICT = ("decoy_junk", "decoy_hello")
 

@@ -139,8 +139,8 @@ static void test_collector_two_hellos(void **state)
 	free(ev);
 }
 
-/* Hellos that no bytes to come can complete (an empty record ahead of
- * the hello's, a record past 2^14 bytes, another record type before the
+/* Hellos that no bytes to come can complete (a message longer than any
+ * hello, a record past 2^14 bytes, another record type before the
  * message ends) are parsed at once and reported with their error: they do
  * not wait in the in-flight table, where they pushed out a real hello
  * waiting for its second segment (fails before hello_needed said
@@ -172,10 +172,10 @@ static void test_collector_never_hello(void **state)
 	ev->key.sport = 100;
 	feed(c, ev, HS_SEG_FIRST, hello, 0, 20);
 	for (k = 0; k < 3; k++) {
-		if (k == 0) { /* an empty record, then the hello */
-			memcpy(bad, empty, 5);
-			memcpy(bad + 5, hello, n);
-			bn = n + 5;
+		if (k == 0) { /* the message claims more than 64 KiB */
+			memcpy(bad, hello, n);
+			bad[6] = 0x01;
+			bn = n;
 		} else if (k == 1) { /* its record claims 16,895 bytes */
 			memcpy(bad, hello, n);
 			bad[3] = 0x41;
@@ -207,6 +207,15 @@ static void test_collector_never_hello(void **state)
 	feed(c, ev, HS_SEG_RESEND, bad, bn, bn + 50);
 	assert_true(collector_view(c, &ev->key, &v));
 	assert_true(v.conflict);
+	/* an empty record ahead of the hello's is skipped, as a server's TLS
+	 * does: the hello's own fingerprint */
+	memcpy(bad, empty, 5);
+	memcpy(bad + 5, hello, n);
+	ev->key.sport = 210;
+	feed(c, ev, HS_SEG_FIRST, bad, 0, n + 5);
+	assert_true(collector_view(c, &ev->key, &v));
+	assert_int_equal(v.err, HELLO_OK);
+	assert_string_equal(v.ja4, want);
 	/* the waiting hello completes */
 	ev->key.sport = 100;
 	feed(c, ev, 0, hello, 20, n);

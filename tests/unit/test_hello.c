@@ -43,12 +43,15 @@ static void test_hello_errors(void **state)
 }
 
 /* A hello spread over two TLS records is joined; its needed length counts
- * both record headers, also when the handshake header is the split. */
+ * both record headers, also when the handshake header is the split, and
+ * empty records around them, which a server's TLS skips (fails on
+ * 5e4b1e9: no ids, the kernel's walk as userspace; found by a helper's
+ * review, OpenSSL 3.0 answering such a hello). */
 static void test_hello_multi_record(void **state)
 {
 	static const uint16_t c[] = {0x1301, 0x1302};
 	static const uint16_t e[] = {0x000a, 0x002b};
-	uint8_t one[512], two[600];
+	uint8_t one[512], two[600], three[620];
 	struct tls_hello *h = malloc(sizeof(*h));
 	size_t n = hello_build(one, sizeof(one), c, 2, e, 2, 3), body = n - 5;
 	size_t split = body / 2;
@@ -86,15 +89,21 @@ static void test_hello_multi_record(void **state)
 	assert_int_equal(hello_needed(two, 16), n + 5); /* now it is */
 	assert_int_equal(hello_needed(two, n + 5), n + 5);
 	assert_int_equal(hello_parse(two, n + 5, h), HELLO_OK);
+	memcpy(three, "\x16\x03\x01\x00\x00", 5);
+	memcpy(three + 5, two, 5 + split);
+	memcpy(three + 10 + split, "\x16\x03\x01\x00\x00", 5);
+	memcpy(three + 15 + split, two + 5 + split, n - split);
+	assert_int_equal(hello_needed(three, 10), 0);
+	assert_int_equal(hello_needed(three, n + 15), n + 15);
+	assert_int_equal(hello_parse(three, n + 15, h), HELLO_OK);
+	assert_int_equal(h->n_ciphers, 2);
+	assert_int_equal(h->n_exts, 2);
 	/* what no bytes to come complete (the collector parses it at once):
 	 * another record type before the message ends, known from its
-	 * first byte; an empty record; one past 2^14 bytes */
+	 * first byte; a record past 2^14 bytes */
 	two[5 + split] = 0x17;
 	assert_int_equal(hello_needed(two, 9), HELLO_NEVER);
 	two[5 + split] = 0x16;
-	two[8 + split] = 0;
-	two[9 + split] = 0;
-	assert_int_equal(hello_needed(two, 16), HELLO_NEVER);
 	two[8 + split] = 0x40;
 	two[9 + split] = 0x01;
 	assert_int_equal(hello_needed(two, 16), HELLO_NEVER);

@@ -93,7 +93,7 @@ static size_t join_records(const uint8_t *buf, size_t len, uint8_t *out,
 	while (off + REC_HDR <= len && buf[off] == 0x16) {
 		size_t rlen = rd16(buf + off + 3), take;
 
-		if (!rlen || rlen > HS_TLS_RECORD_MAX)
+		if (rlen > HS_TLS_RECORD_MAX)
 			break; /* a record the server rejects: incomplete */
 		if (rec > 0)
 			*multi = true;
@@ -133,23 +133,22 @@ size_t hello_needed(const uint8_t *buf, size_t len)
 
 	if (len && buf[0] != 0x16)
 		return HELLO_NEVER;
-	if (len < REC_HDR + 1)
-		return 0;
-	if (buf[5] != 0x01)
-		return HELLO_NEVER;
 	/* walk records until the handshake message is covered; its header
-	 * (and so its length) may itself be split over records */
+	 * (and so its length) may itself be split over records, and empty
+	 * records (which a server's TLS skips) may come between */
 	while (off + REC_HDR <= len) {
 		size_t rlen = rd16(buf + off + 3), i;
 
 		if (buf[off] != 0x16)
 			return HELLO_NEVER; /* another record type mid-message
 					     */
-		if (!rlen || rlen > HS_TLS_RECORD_MAX)
+		if (rlen > HS_TLS_RECORD_MAX)
 			return HELLO_NEVER; /* a record the server rejects */
 		for (i = 0; i < rlen && hn < HS_HDR && off + REC_HDR + i < len;
 		     i++)
 			hh[hn++] = buf[off + REC_HDR + i];
+		if (hn && hh[0] != 0x01)
+			return HELLO_NEVER; /* not a ClientHello */
 		if (!want && hn == HS_HDR) {
 			want = HS_HDR + ((size_t)hh[1] << 16 |
 					 (size_t)hh[2] << 8 | hh[3]);
@@ -349,14 +348,16 @@ enum hello_err hello_parse(const uint8_t *buf, size_t len, struct tls_hello *h)
 		return len && buf[0] != 0x16 ? HELLO_NOT_TLS : HELLO_INCOMPLETE;
 	if (buf[0] != 0x16 || buf[1] != 0x03)
 		return HELLO_NOT_TLS;
-	if (buf[5] != 0x01)
-		return HELLO_NOT_CH;
 	hs = malloc(MAX_HS_LEN);
 	if (!hs)
 		return HELLO_INCOMPLETE;
+	/* the message type is its first byte, after any empty records */
 	n = join_records(buf, len, hs, MAX_HS_LEN, &complete, &multi, h);
 	h->multi_record = multi;
-	err = complete ? parse_handshake(hs, n, h) : HELLO_INCOMPLETE;
+	if (n && hs[0] != 0x01)
+		err = HELLO_NOT_CH;
+	else
+		err = complete ? parse_handshake(hs, n, h) : HELLO_INCOMPLETE;
 	free(hs);
 	return err;
 }

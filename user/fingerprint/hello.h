@@ -64,8 +64,8 @@ const char *hello_strerror(enum hello_err e);
 /* Bytes of record stream needed to hold the complete ClientHello; 0 if
  * unknown yet (its handshake header, which may span records, not all
  * there); HELLO_NEVER if no bytes to come can complete one (not a hello, a
- * record of a length or type no server takes mid-message, a message
- * longer than any hello): parse it as it is. */
+ * record longer than 2^14 or of another type mid-message, a message longer
+ * than any hello): parse it as it is. Empty records are skipped. */
 #define HELLO_NEVER SIZE_MAX
 size_t hello_needed(const uint8_t *buf, size_t len);
 
