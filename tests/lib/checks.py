@@ -6,6 +6,8 @@ test its scratch directory and removes it."""
 import contextlib
 import os
 import shutil
+import signal
+import sys
 import tempfile
 
 passed = 0
@@ -29,11 +31,15 @@ def summary():
 @contextlib.contextmanager
 def workdir(name):
     """A scratch directory for a test's captures and outputs (tens of MB),
-    removed when the test ends however it ends; kept when HS_KEEP=1, to
+    removed when the test ends however it ends, the runner's timeout
+    (SIGTERM) included: the signal becomes an exit that unwinds (and
+    subprocess.run kills the child it waits for); kept when HS_KEEP=1, to
     look at a failure."""
     d = tempfile.mkdtemp(prefix="hs-%s-" % name)
+    old = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         yield d
     finally:
-        if not os.environ.get("HS_KEEP"):
+        signal.signal(signal.SIGTERM, old)
+        if os.environ.get("HS_KEEP") != "1":
             shutil.rmtree(d, ignore_errors=True)
