@@ -88,7 +88,7 @@ run_script cli timeout 60 tests/cli/cli_test.sh
 run_script replay-messages timeout 120 tests/cli/replay_test.sh
 run_script replay-threads timeout 300 tests/cli/replay_threads_test.sh
 run_script thresholds timeout 60 tests/docs/thresholds_test.sh
-run_script workdir timeout 60 tests/lib/workdir_test.sh
+run_script cleanup timeout 60 tests/lib/cleanup_test.sh
 run_script install timeout 300 tests/install/install_test.sh
 run_script scenario timeout 300 python3 tests/scenario/scenario_test.py
 run_script detect timeout 120 python3 tests/scenario/detect_test.py

@@ -37,7 +37,9 @@ testbed_down() {
 }
 
 testbed_up() {
-	trap testbed_down EXIT
+	# INT and TERM ignored while it runs: a second signal (a timeout
+	# signals the whole process group) must not cut it short
+	trap "trap '' INT TERM; testbed_down" EXIT
 	ip netns add "$TB_SRV" && ip netns add "$TB_CLI" || return 1
 	ip link add "$TB_SIF" netns "$TB_SRV" type veth peer name "$TB_CIF" netns "$TB_CLI" || return 1
 	tb_srv ip link set lo up

@@ -61,7 +61,7 @@ cleanup() {
 		if [ -L "$d" ]; then rm -f "$d"; else rmdir "$d/globals" "$d" 2>/dev/null; fi
 	done
 }
-trap cleanup EXIT
+clean_up_on_exit cleanup
 ip netns add "$ns"
 ip -n "$ns" link add hs-a type veth peer name hs-b
 ip -n "$ns" link set hs-a up

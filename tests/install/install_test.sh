@@ -20,7 +20,7 @@ cleanup() {
 	[ -n "$ns" ] && ip netns del "$ns" 2> /dev/null
 	rm -rf "$D" "$W"
 }
-trap cleanup EXIT
+clean_up_on_exit cleanup
 
 # A build directory of its own: PREFIX is compiled in, and build/ stays
 # as the other suites use it. MAKEFLAGS of an outer make (make test) would

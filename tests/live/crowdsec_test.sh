@@ -45,7 +45,7 @@ cs_down() {
 	ip netns del "$PEER" 2> /dev/null
 	[ -n "${TB_KEEP_DIR:-}" ] || rm -rf "$R"
 }
-trap cs_down EXIT
+clean_up_on_exit cs_down
 
 for tool in crowdsec cscli nsenter python3 promtool; do
 	command -v "$tool" > /dev/null ||

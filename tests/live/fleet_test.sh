@@ -61,7 +61,7 @@ fleet_down() {
 	ip netns del "$RDS" 2>/dev/null
 	[ -n "${TB_KEEP_DIR:-}" ] || rm -rf "$R"
 }
-trap fleet_down EXIT
+clean_up_on_exit fleet_down
 
 for tool in microsocks nginx redis-server redis-cli nsenter "$PWD/build/delaylink"; do
 	command -v "$tool" > /dev/null ||

@@ -35,7 +35,7 @@ if [ -e "$PIDFILE" ] || [ -e "$STATUS" ]; then
 	finish true
 fi
 testbed_start
-trap cleanup EXIT
+clean_up_on_exit cleanup
 mkdir -p /run/hydrascope
 
 # ---- stale pid file pointing at an unrelated process

@@ -17,5 +17,5 @@ testbed_start() {
 		flunk "test bed did not come up"
 		finish
 	fi
-	trap testbed_down EXIT
+	clean_up_on_exit testbed_down
 }

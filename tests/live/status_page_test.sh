@@ -82,7 +82,7 @@ page_down() {
 	[ -s "$R/hs.pid" ] && kill "$(cat "$R/hs.pid")" 2> /dev/null
 	testbed_down
 }
-trap page_down EXIT
+clean_up_on_exit page_down
 
 URL="https://$TB_SRV4:$TB_PORT/"
 # a relayed request takes ~0.3 s; a cut or blocked one is given up at 3 s

@@ -31,7 +31,8 @@ down() {
 	[ -n "$RPID" ] && kill "$RPID" 2> /dev/null && wait "$RPID" 2> /dev/null
 	rm -rf "$D"
 }
-trap down EXIT
+# the clean-up ignores INT and TERM: a second signal must not cut it short
+trap "trap '' INT TERM; down" EXIT
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 cat > "$D/redis.conf" <<CONF

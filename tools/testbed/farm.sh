@@ -67,7 +67,8 @@ down() {
 	"$HS" detach --all > /dev/null 2>&1
 	rm -rf "$W"
 }
-trap down EXIT
+# the clean-up ignores INT and TERM: a second signal must not cut it short
+trap "trap '' INT TERM; down" EXIT
 trap 'exit 1' INT TERM
 
 mkns() {
