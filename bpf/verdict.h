@@ -94,18 +94,18 @@ static __always_inline struct hs_tuple_rule *rule_get(__u64 id, __u8 kind,
 }
 
 /* Enter a cut flow in the cuts map, where a flood of new flows cannot
- * evict it. Not inlined, and its value written in place: no stack on the
- * packet path's deepest chain. */
+ * evict it: why is the rule's reason, its kind in bits 32-39 (five
+ * arguments at most). Not inlined, and its value written in place: no
+ * stack on the packet path's deepest chain. */
 static const struct hs_cut cut_init;
 
-static __noinline void cut_enter(const struct hs_flow_key *k,
-				 const struct hs_tuple_rule *r, __u64 id,
-				 __u64 now, struct hs_stats *st)
+static __noinline void cut_enter(const struct hs_flow_key *k, __u64 id,
+				 __u64 why, __u64 now, struct hs_stats *st)
 {
 	struct hs_block_hint *hint = get_hint();
 	struct hs_cut *c;
 
-	if (!k || !r || !st)
+	if (!k || !st)
 		return;
 	if (hint && !hint->cuts)
 		hint->cuts = 1; /* before the entry: never an unseen cut */
@@ -120,9 +120,38 @@ static __noinline void cut_enter(const struct hs_flow_key *k,
 	}
 	c->expires_ns = now + HS_CUT_TTL_NS;
 	c->rule_id = id;
-	c->reason = r->reason;
-	c->kind = r->kind;
+	c->reason = (__u32)why;
+	c->kind = (__u8)(why >> 32);
 	st->cut_inserts++;
+}
+
+/* Cut the flow (an allowlisted client is spared): its packets drop from
+ * now on (enforce), and it goes into the cuts map. */
+static __always_inline void cut_flow(struct hs_flow *f,
+				     const struct hs_flow_key *k, __u64 id,
+				     __u32 reason, __u8 kind, __u64 now,
+				     struct hs_stats *st)
+{
+	if (allowlisted(&k->client)) {
+		st->allow_hits++;
+		f->flags |= HS_F_CUT_SPARED;
+		return;
+	}
+	f->flags |= HS_F_CUT;
+	cut_enter(k, id, (__u64)kind << 32 | reason, now, st);
+}
+
+/* A hello no TLS stack sends: more records or segments than the walk
+ * follows, or more items than its budget. Only a client hiding its
+ * fingerprint shapes one, and the server still takes it, so the flow
+ * would go unrecognised; cut like a rule's match (cfg.cut_evasive).
+ * Shapes a benign client can make (IP fragments, a hole, TFO) are
+ * flagged, never cut. */
+static __always_inline bool hello_evasive(const struct hs_flow *f)
+{
+	return f->flags & HS_F_UNFP &&
+	       (f->unfp_reason == HS_U_RECORDS || f->unfp_reason == HS_U_SEGS ||
+		f->unfp_reason == HS_U_BUDGET);
 }
 
 /* Is this client packet's flow in the cuts map? Pushes its expiry on. */
@@ -150,7 +179,8 @@ static __always_inline bool cut_lookup(const struct hs_flow_key *k, __u64 now,
 /* Once the ids are known: does a rule cut this flow? A tuple-id rule is
  * looked up first, then a TLS-id rule. Unconditional rules decide at
  * once; relay-conditional ones when the TLS round trip is measured (the
- * client's second flight, before its first request). */
+ * client's second flight, before its first request). A flow whose hello
+ * is evasive (no ids to match) is cut by that alone. */
 static __always_inline void tuple_check(struct hs_flow *f,
 					const struct hs_flow_key *k, __u64 now,
 					struct hs_stats *st)
@@ -160,7 +190,15 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	__u64 id;
 	int relay;
 
-	if (!(f->flags & HS_F_TUPLE) || f->flags & (HS_F_CUT | HS_F_CUT_SPARED))
+	if (f->flags & (HS_F_CUT | HS_F_CUT_SPARED))
+		return;
+	if (cfg.cut_evasive && hello_evasive(f)) {
+		cut_flow(f, k, f->unfp_reason, 0, HS_RULE_EVASIVE, now, st);
+		if (f->flags & HS_F_CUT)
+			st->evasive_cuts++;
+		return;
+	}
+	if (!(f->flags & HS_F_TUPLE))
 		return;
 	hint = get_hint();
 	if (hint && (!hint->rules || hint->rules == f->rule_gen))
@@ -188,14 +226,9 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	}
 	if (r->kind == HS_RULE_TLS)
 		st->tls_rule_hits++;
-	if (allowlisted(&k->client)) {
-		st->allow_hits++;
-		f->flags |= HS_F_CUT_SPARED;
-		return;
-	}
-	f->flags |= HS_F_CUT;
-	st->tuple_cuts++;
-	cut_enter(k, r, id, now, st);
+	cut_flow(f, k, id, r->reason, r->kind, now, st);
+	if (f->flags & HS_F_CUT)
+		st->tuple_cuts++;
 }
 
 /* Verdict for a client packet of a cut flow. */

@@ -356,6 +356,7 @@ struct hs_source {
 	X(tuple_would_drop) /* dry-run: would have been dropped (tuple) */     \
 	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */    \
 	X(tls_rule_hits)    /* flows matched by a TLS-id rule */               \
+	X(evasive_cuts)	    /* flows cut for a hello no TLS stack sends */     \
 	X(cut_inserts)	    /* cut flows entered in the cuts map */            \
 	X(cut_insert_fail)  /* ... not entered: cuts map full */               \
 	X(cut_hits)    /* client packets of flows found in the cuts map */     \
@@ -527,6 +528,9 @@ struct hs_block_hint {
 enum hs_rule_kind {
 	HS_RULE_TUPLE = 0, /* key is a tuple id (TLS id + SYN class) */
 	HS_RULE_TLS = 1,   /* key is a TLS id (any SYN stack) */
+	/* no rule: the flow's hello is one no TLS stack sends, shaped to
+	 * hide its fingerprint (a cut's rule_id is then its unfp reason) */
+	HS_RULE_EVASIVE = 2,
 };
 
 struct hs_tuple_rule {
@@ -582,7 +586,8 @@ struct hs_config {
 	/* 1: BPF_PROG_TEST_RUN replay: each packet's time comes with it
 	 * (XDP metadata, the skb's tstamp), and the ring buffer wakes no one */
 	__u32 replay;
-	__u32 pad;
+	/* 1: cut flows whose hello no TLS stack sends (hello_evasive) */
+	__u32 cut_evasive;
 };
 
 #endif /* HYDRASCOPE_ABI_H */

@@ -293,7 +293,7 @@ static void test_empty(void **state)
 	has(h, "No cluster yet");
 	has(h, "None raised.");
 	has(h, "Prefix blocks (0; 0 manual ones");
-	has(h, "No flow cut by a tuple rule.");
+	has(h, "No flow cut.");
 	lacks(h, "more</div>");
 	lacks(h, "<table>");
 	free(h);

@@ -227,6 +227,13 @@ int common_opt_p0f_db(void *ctx, const char *val)
 	return 0;
 }
 
+static int opt_allow_evasive(void *ctx, const char *val)
+{
+	(void)val;
+	((struct common_opts *)ctx)->load.allow_evasive = true;
+	return 0;
+}
+
 static int opt_no_default_p0f(void *ctx, const char *val)
 {
 	(void)val;
@@ -256,6 +263,11 @@ const struct cli_option common_options[] = {
      "profile the inner packet: ipip, gre, gue:PORT\n"
      "(comma-separated; default: none, counted)",
      opt_decap},
+    {"allow-evasive-hellos", NULL,
+     "flag, but do not cut, flows whose ClientHello no TLS\n"
+     "stack sends (over 32 records or 64 segments, past the\n"
+     "walk's budget), shaped to hide its fingerprint",
+     opt_allow_evasive},
     {"fp-budget", "MB",
      "memory for SNIs and raw fingerprint strings;\n"
      "past it they are dropped and counted (default 64)",

@@ -168,6 +168,7 @@ struct hydrascope *loader_open_load(const struct load_opts *o, char *err,
 	skel->rodata->cfg.decap = o->decap;
 	skel->rodata->cfg.gue_port = o->gue_port;
 	skel->rodata->cfg.replay = o->replay;
+	skel->rodata->cfg.cut_evasive = !o->allow_evasive;
 	if (o->reuse_pins && reuse_pinned(skel, err, errlen)) {
 		hydrascope__destroy(skel);
 		return NULL;

@@ -20,6 +20,9 @@ struct load_opts {
 	bool enforce;	   /* drop; default is dry-run */
 	bool reuse_pins;   /* reuse pinned maps of a previous instance (run) */
 	bool replay;	   /* packets come from BPF_PROG_TEST_RUN (testrun.h) */
+	/* flag, never cut, flows whose hello no TLS stack sends (the
+	 * datapath's hello_evasive); default: cut them */
+	bool allow_evasive;
 	uint32_t ringbuf_bytes; /* the events ring buffer, 0: the default */
 	/* LRU lists per CPU for flows (BPF_F_NO_COMMON_LRU): what `make
 	 * bench` compares with the common list the datapath runs with */

@@ -216,6 +216,7 @@ static void add_blocking(json_object *o, const struct status_page *p)
 	json_set_u64(b, "would_drop_prefix", p->block_would_drop);
 	json_set_u64(b, "would_drop_tuple", p->tuple_would_drop);
 	json_set_u64(b, "flows_cut", p->tuple_cuts);
+	json_set_u64(b, "flows_cut_evasive", p->evasive_cuts);
 	json_set_u64(b, "flows_spared", p->tuple_gap_spared);
 	json_object_object_add(o, "blocking", b);
 	for (size_t i = 0; i < p->n_cuts; i++) {

@@ -140,7 +140,11 @@ const char *status_state_name(bool enforce, uint8_t state)
 
 const char *status_rule_on(uint8_t kind)
 {
-	return kind == HS_RULE_TLS ? "tls_id" : "tuple_id";
+	switch (kind) {
+	case HS_RULE_TLS: return "tls_id";
+	case HS_RULE_EVASIVE: return "evasive_hello"; /* id: unfp_reason */
+	}
+	return "tuple_id";
 }
 
 static void put_state(struct render *r, uint8_t state)
@@ -460,8 +464,7 @@ static void put_cuts(struct render *r)
 	char c[ADDR_STRLEN], s[ADDR_STRLEN];
 
 	if (!p->n_cuts) {
-		sb_printf(r->sb, "<p class=\"muted\">No flow cut by a tuple "
-				 "rule.</p>");
+		sb_printf(r->sb, "<p class=\"muted\">No flow cut.</p>");
 		return;
 	}
 	sb_printf(r->sb, "<table><tr><th>client</th><th>server</th><th>rule"
@@ -516,8 +519,9 @@ static void put_dropped(struct render *r)
 			  p->rules_total - p->rules_pending);
 	sb_printf(r->sb,
 		  "%" PRIu64 " flows cut by a rule, %" PRIu64
-		  " spared by its relay test.</p>",
-		  p->tuple_cuts, p->tuple_gap_spared);
+		  " spared by its relay test, %" PRIu64
+		  " cut for a hello no TLS stack sends.</p>",
+		  p->tuple_cuts, p->tuple_gap_spared, p->evasive_cuts);
 	if (p->blocks_pending || p->rules_pending)
 		sb_printf(r->sb,
 			  "<p class=\"warn\">Desired but not in the datapath "

@@ -95,7 +95,7 @@ struct status_page {
 	size_t n_rules, rules_total, rules_pending;
 	/* the blocking layer: packets dropped or (dry-run) counted */
 	uint64_t block_drops, block_would_drop, tuple_drops, tuple_would_drop;
-	uint64_t tuple_cuts, tuple_gap_spared;
+	uint64_t tuple_cuts, tuple_gap_spared, evasive_cuts;
 	struct status_cut cuts[STATUS_CUTS];
 	size_t n_cuts, cuts_total;
 	uint64_t evidence_omitted; /* evidence longer than its room, left out */

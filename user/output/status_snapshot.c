@@ -276,6 +276,7 @@ static void add_datapath(struct status_page *out, const struct pipeline *pl,
 		out->tuple_would_drop = st.tuple_would_drop;
 		out->tuple_cuts = st.tuple_cuts;
 		out->tuple_gap_spared = st.tuple_gap_spared;
+		out->evasive_cuts = st.evasive_cuts;
 	}
 	/* the cuts map is bounded (16384): one batched walk a round */
 	if (in->cuts_fd > 0)
