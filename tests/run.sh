@@ -128,6 +128,7 @@ else
 fi
 run_script live timeout 180 tests/live/live_test.sh
 run_script relay timeout 240 tests/live/relay_test.sh
+run_script evasive timeout 120 tests/live/evasive_test.sh
 run_script fault timeout 240 tests/live/fault_test.sh
 run_script prometheus timeout 180 tests/live/prometheus_test.sh
 run_script hardening timeout 180 tests/live/hardening_test.sh
