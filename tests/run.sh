@@ -84,20 +84,20 @@ else
 	total_fail=$((total_fail + 1))
 fi
 run_script peer python3 tests/peer/peer_check.py "${caps[@]}"
-run_script cli timeout 60 tests/cli/cli_test.sh
-run_script replay-messages timeout 120 tests/cli/replay_test.sh
-run_script replay-threads timeout 300 tests/cli/replay_threads_test.sh
-run_script thresholds timeout 60 tests/docs/thresholds_test.sh
-run_script cleanup timeout 60 tests/lib/cleanup_test.sh
-run_script install timeout 300 tests/install/install_test.sh
-run_script scenario timeout 300 python3 tests/scenario/scenario_test.py
-run_script detect timeout 120 python3 tests/scenario/detect_test.py
-run_script hostile timeout 120 python3 tests/scenario/hostile_test.py
-run_script hostile-memory timeout 300 python3 tests/scenario/hostile_memory_test.py
-run_script spoof timeout 120 python3 tests/scenario/spoof_test.py
-run_script adversarial timeout 120 python3 tests/scenario/adversarial_test.py
-run_script schema timeout 300 python3 tests/scenario/schema_test.py
-run_script sanitized timeout 300 tests/scenario/sanitized_replay.sh
+run_script cli timeout -k 15 60 tests/cli/cli_test.sh
+run_script replay-messages timeout -k 15 120 tests/cli/replay_test.sh
+run_script replay-threads timeout -k 15 300 tests/cli/replay_threads_test.sh
+run_script thresholds timeout -k 15 60 tests/docs/thresholds_test.sh
+run_script cleanup timeout -k 15 60 tests/lib/cleanup_test.sh
+run_script install timeout -k 15 300 tests/install/install_test.sh
+run_script scenario timeout -k 15 300 python3 tests/scenario/scenario_test.py
+run_script detect timeout -k 15 120 python3 tests/scenario/detect_test.py
+run_script hostile timeout -k 15 120 python3 tests/scenario/hostile_test.py
+run_script hostile-memory timeout -k 15 300 python3 tests/scenario/hostile_memory_test.py
+run_script spoof timeout -k 15 120 python3 tests/scenario/spoof_test.py
+run_script adversarial timeout -k 15 120 python3 tests/scenario/adversarial_test.py
+run_script schema timeout -k 15 300 python3 tests/scenario/schema_test.py
+run_script sanitized timeout -k 15 300 tests/scenario/sanitized_replay.sh
 
 # libFuzzer targets, FUZZ_SECONDS each from the seed corpus: one test each,
 # failed on any crash, leak or sanitizer report.
@@ -126,16 +126,16 @@ else
 	echo "FAIL promtool test rules:"
 	tail -20 build/test-logs/rules.log
 fi
-run_script live timeout 180 tests/live/live_test.sh
-run_script relay timeout 240 tests/live/relay_test.sh
-run_script evasive timeout 120 tests/live/evasive_test.sh
-run_script fault timeout 240 tests/live/fault_test.sh
-run_script prometheus timeout 180 tests/live/prometheus_test.sh
-run_script hardening timeout 180 tests/live/hardening_test.sh
-run_script metrics_slowloris timeout 180 tests/live/metrics_slowloris_test.sh
-run_script status_page timeout 90 tests/live/status_page_test.sh
-run_script fleet timeout 150 tests/live/fleet_test.sh
-run_script crowdsec timeout 120 tests/live/crowdsec_test.sh
+run_script live timeout -k 15 180 tests/live/live_test.sh
+run_script relay timeout -k 15 240 tests/live/relay_test.sh
+run_script evasive timeout -k 15 120 tests/live/evasive_test.sh
+run_script fault timeout -k 15 240 tests/live/fault_test.sh
+run_script prometheus timeout -k 15 180 tests/live/prometheus_test.sh
+run_script hardening timeout -k 15 180 tests/live/hardening_test.sh
+run_script metrics_slowloris timeout -k 15 180 tests/live/metrics_slowloris_test.sh
+run_script status_page timeout -k 15 90 tests/live/status_page_test.sh
+run_script fleet timeout -k 15 150 tests/live/fleet_test.sh
+run_script crowdsec timeout -k 15 120 tests/live/crowdsec_test.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -40,6 +40,9 @@ def workdir(name):
     try:
         yield d
     finally:
-        signal.signal(signal.SIGTERM, old)
+        # the timeout signals the whole process group again: the
+        # removal goes on through it
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if os.environ.get("HS_KEEP") != "1":
             shutil.rmtree(d, ignore_errors=True)
+        signal.signal(signal.SIGTERM, old)
