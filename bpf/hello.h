@@ -221,21 +221,18 @@ static __always_inline long walk_rec_hdr(struct walk_ctx *c,
 		w->phase = HS_W_BAD;
 		return 1;
 	}
-	if (w->records >= HS_HELLO_MAX_RECORDS) {
-		if (w->phase == HS_W_DONE ||
-		    (w->phase == HS_W_EXT && !w->remain)) {
-			/* ids are done (at most the last body was left to
-			 * skip), only the capture end was sought: end it
-			 * here */
-			w->phase = HS_W_DONE;
-			w->msg_end = w->rec_end;
-		} else {
-			w->phase = HS_W_GIVEUP;
-			w->give_up = HS_U_RECORDS;
-		}
+	/* past the bound, only once the ids are done (at most the last body
+	 * was left to skip): the walk follows record headers to the message
+	 * end, so that the capture ends there, as userspace finds it (the
+	 * step budget and the capture bound its cost) */
+	if (w->records >= HS_HELLO_MAX_RECORDS && w->phase != HS_W_DONE &&
+	    (w->phase != HS_W_EXT || w->remain)) {
+		w->phase = HS_W_GIVEUP;
+		w->give_up = HS_U_RECORDS;
 		return 1;
 	}
-	w->records++;
+	if (w->records < 0xff)
+		w->records++;
 	w->rec_end = c->base + c->pos + rlen;
 	w->hs_seen += rlen;
 	walk_msg_end(w);
@@ -616,7 +613,12 @@ hello_segment(struct xdp_md *ctx, const struct hs_flow_key *key,
 			hello_over(key, f, false);
 		return;
 	}
-	if (off != w->next_off) {
+	/* a segment from before the next byte that brings new ones (sent
+	 * again, repacketised): the walk takes its new tail, as the server's
+	 * TCP does (and userspace, which keeps the first bytes it got) */
+	if (off < w->next_off && w->next_off - off < len)
+		wc.pos = w->next_off - off;
+	else if (off != w->next_off) {
 		/* retransmission (before) or a gap (after): the walk needs
 		 * bytes in order, so it stops; userspace reassembles. */
 		st->hello_ooo++;

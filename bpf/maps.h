@@ -98,10 +98,11 @@ struct {
 	__type(value, struct hs_tuple_rule);
 } tuple_rules SEC(".maps");
 
-/* Flows cut by a tuple rule, apart from the LRU flows map: a plain hash
- * (no eviction) of bounded size whose entries lapse by kernel time. Only a
- * completed handshake that matched a rule enters it, so a SYN flood cannot
- * fill it; a full map is counted (the flow stays cut in `flows`). */
+/* Flows cut by a tuple rule or for an evasive hello, apart from the LRU
+ * flows map: a plain hash (no eviction) of bounded size whose entries
+ * lapse by kernel time. Only a flow whose handshake completed enters it
+ * (cut_flow), so forged packets cannot fill it; a full map is counted
+ * (the flow stays cut in `flows`). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HS_DEFAULT_CUTS);

@@ -125,13 +125,21 @@ static __noinline void cut_enter(const struct hs_flow_key *k, __u64 id,
 	st->cut_inserts++;
 }
 
-/* Cut the flow (an allowlisted client is spared): its packets drop from
- * now on (enforce), and it goes into the cuts map. */
+/* Cut the flow: its packets drop from now on (enforce), and it goes into
+ * the cuts map. Spared: an allowlisted client, and a flow whose handshake
+ * was not seen completed (opened mid-stream), which one forged packet can
+ * make: it would cut the address's real connection on that 5-tuple later
+ * and fill the cuts map, one packet an entry. */
 static __always_inline void cut_flow(struct hs_flow *f,
 				     const struct hs_flow_key *k, __u64 id,
 				     __u32 reason, __u8 kind, __u64 now,
 				     struct hs_stats *st)
 {
+	if (!(f->flags & HS_F_ACK)) {
+		st->cut_unproven++;
+		f->flags |= HS_F_CUT_SPARED;
+		return;
+	}
 	if (allowlisted(&k->client)) {
 		st->allow_hits++;
 		f->flags |= HS_F_CUT_SPARED;

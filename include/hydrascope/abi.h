@@ -357,6 +357,7 @@ struct hs_source {
 	X(tuple_gap_spared) /* tuple matched, relay gap below the rule's */    \
 	X(tls_rule_hits)    /* flows matched by a TLS-id rule */               \
 	X(evasive_cuts)	    /* flows cut for a hello no TLS stack sends */     \
+	X(cut_unproven)	    /* ... not cut: no handshake seen (mid-stream) */  \
 	X(cut_inserts)	    /* cut flows entered in the cuts map */            \
 	X(cut_insert_fail)  /* ... not entered: cuts map full */               \
 	X(cut_hits)    /* client packets of flows found in the cuts map */     \

@@ -1495,6 +1495,64 @@ static void test_evasive_hello_cut(void **state)
 		hydrascope__destroy(skel);
 	}
 	skel = saved;
+	/* its first byte alone, then all of it again from that byte (as a
+	 * repacketised retransmission): the walk takes the new tail and the
+	 * flow is cut all the same (fails on 0320898: the walk skipped the
+	 * segment, the next looked like a hole, flagged and not cut; found
+	 * by a helper's review) */
+	s = v4_spec(58310, 0);
+	open_flow(&s, &t);
+	s.flags = 0x18;
+	s.payload = stream;
+	for (i = 0; i < 2; i++) {
+		s.payload_len = i ? sl : 1;
+		n = frame_build(&s, frame, sizeof(frame));
+		assert_int_equal(run_at(frame, n, false, t += MS), XDP_PASS_RC);
+	}
+	assert_unfp(&s, HS_U_RECORDS);
+}
+
+/* Forged packets cut nothing: a packet of a flow whose handshake was not
+ * seen (any address, any sequence numbers) with a hello that gives up at
+ * the record bound is flagged, but enters no cut; the address's real
+ * connection on that 5-tuple later passes (fails on 0320898: every
+ * forged packet entered an hour-long cut, which dropped that connection
+ * and filled the cuts map; found by a helper's review). */
+static void test_forged_hello_cuts_nothing(void **state)
+{
+	static const uint8_t victim[4] = {203, 0, 113, 9};
+	static uint8_t st[5 * 33];
+	struct hydrascope *saved = skel;
+	uint64_t t = 395000 * MS;
+	struct hs_stats a, z;
+	struct frame_spec s;
+	size_t n, i;
+
+	(void)state;
+	skel = load_mode(true, false);
+	assert_non_null(skel);
+	for (i = 0; i < 33; i++) /* 33 empty records: past the bound */
+		memcpy(st + 5 * i, "\x16\x03\x01\x00\x00", 5);
+	a = stats();
+	for (i = 0; i < 100; i++) {
+		s = v4_spec((uint16_t)(40000 + i), 0x18);
+		s.src = victim;
+		s.seq = 0xdead0000u + (uint32_t)i;
+		s.ack = 0x1234;
+		s.payload = st;
+		s.payload_len = sizeof(st);
+		n = frame_build(&s, frame, sizeof(frame));
+		assert_int_equal(run_at(frame, n, false, t += MS), XDP_PASS_RC);
+	}
+	z = stats();
+	assert_int_equal(z.cut_unproven, a.cut_unproven + 100);
+	assert_int_equal(z.cut_inserts, a.cut_inserts);
+	assert_int_equal(z.evasive_cuts, a.evasive_cuts);
+	s = v4_spec(40000, 0); /* the address's own connection */
+	s.src = victim;
+	open_flow(&s, &t); /* its packets pass (ingress asserts it) */
+	hydrascope__destroy(skel);
+	skel = saved;
 }
 
 /* One server flight, then what the client sends: returns the flow. The
@@ -1999,10 +2057,11 @@ static void test_hello_ending_at_zero(void **state)
 /* A decoy whose handshake header claims more than 64 KiB (userspace
  * parses it at once: no bytes can complete it there) over two segments
  * the server drops, then the real hello for its range: the kernel walked
- * the decoy and read on, and the collector compares the resend with what
- * it kept (fails on 979ecb7: the second segment opened an entry without
- * the first bytes, the resend was compared with that, and at the flush it
- * replaced the flow's record; found by a helper's review). */
+ * the decoy and reads on (its ids are done, its message not), and the
+ * collector compares the real bytes with what it kept (fails on 979ecb7:
+ * the second segment opened an entry without the first bytes, the real
+ * ones were compared with that, and at the flush it replaced the flow's
+ * record; found by a helper's review). */
 static void test_decoy_claims_64k(void **state)
 {
 	static uint8_t hello[2048], decoy[2048], tail[6 * 32];
@@ -2011,6 +2070,10 @@ static void test_decoy_claims_64k(void **state)
 	size_t len = hello_build(hello, sizeof(hello), hc, 2, he, 1, 1), i;
 	uint64_t t = 370000 * MS;
 	struct frame_spec s = v4_spec(58100, 0);
+	struct collector_stats cs;
+	struct collector *coll;
+	struct hs_flow_key key;
+	struct fp_view v;
 	struct hs_flow f;
 
 	(void)state;
@@ -2022,9 +2085,20 @@ static void test_decoy_claims_64k(void **state)
 	open_flow(&s, &t);
 	send_segments(&s, decoy, dl, NULL, 0, &t); /* dropped by the server */
 	send_segments(&s, tail, sizeof(tail), NULL, 0, &t);
+	s.seq = 1001; /* the real hello, for the decoy's range */
+	send_segments(&s, hello, len, NULL, 0, &t);
 	assert_true(flow_get(&s, &f));
-	assert_true(f.flags & HS_F_TUPLE); /* the decoy's ids */
-	hello_conflicts(&s, 1001, hello, len, &t);
+	assert_false(f.flags & HS_F_HELLO_DONE); /* still reading on */
+	coll = collector_new(64, 64);
+	assert_non_null(coll);
+	drain(coll);
+	collector_flush(coll);
+	key = key_of(&s);
+	assert_true(collector_view(coll, &key, &v));
+	assert_true(v.conflict);
+	collector_get_stats(coll, &cs);
+	assert_int_equal(cs.late_segments, 2); /* the tail, the hello */
+	collector_free(coll);
 }
 
 /* 32 records, then a 33rd header of length 0, at the walker's record
@@ -3237,6 +3311,7 @@ int main(void)
 	    cmocka_unit_test(test_tuple_rules),
 	    cmocka_unit_test(test_hello_records_and_segments),
 	    cmocka_unit_test(test_evasive_hello_cut),
+	    cmocka_unit_test(test_forged_hello_cuts_nothing),
 	    cmocka_unit_test(test_early_ccs),
 	    cmocka_unit_test(test_hello_decoys),
 	    cmocka_unit_test(test_hello_conflict),

@@ -308,8 +308,11 @@ static enum hello_err parse_handshake(const uint8_t *hs, size_t n,
 	cur_sub(&c, cur_u8(&c)); /* compression methods */
 	if (c.bad)
 		return HELLO_BAD_LENGTH;
-	if (c.off == c.len)
+	if (c.off == c.len) {
+		h->fixed_end = (uint32_t)c.len - 1;
 		return HELLO_OK; /* no extensions (SSLv3-style) */
+	}
+	h->fixed_end = (uint32_t)c.off + 1;
 	exts = cur_sub(&c, cur_u16(&c));
 	if (exts.bad)
 		return HELLO_BAD_LENGTH;

@@ -29,6 +29,10 @@ struct tls_hello {
 	size_t n_records; /* records the message spans (may exceed the map) */
 	uint32_t rec_join[HELLO_MAX_RECMAP], rec_stream[HELLO_MAX_RECMAP];
 	uint32_t cs_off; /* joined offset of the first cipher suite */
+	/* joined offset of the last byte before the extension headers (the
+	 * extensions' length; with none, the message's last byte): the walk
+	 * reads that far before its ids can be done */
+	uint32_t fixed_end;
 	/* the first ALPN extension's body, as the TLS id takes it */
 	uint8_t alpn_raw[HS_ALPN_BYTES];
 	size_t alpn_raw_len;

@@ -563,6 +563,12 @@ bool fp_tuple_acc(const struct tls_hello *h, struct hs_tuple_acc *acc)
 		if (!hs_tuple_add_cipher(acc, h->ciphers[i]))
 			return true;
 	}
+	/* the walk also reads the fields between the items (compression,
+	 * the extensions' length, a message without extensions to its end):
+	 * where they lie past the record bound, it gives up there */
+	take = kernel_takes(h, h->fixed_end);
+	if (take <= 0)
+		return take == 0;
 	for (i = 0; i < h->n_exts; i++) {
 		take = kernel_takes(h, h->exts[i].offset + 3);
 		if (take <= 0)

@@ -338,7 +338,17 @@ static bool late_segment(struct collector *c, const struct hs_flow_key *k,
 		return false;
 	c->st.late_segments++;
 	kept = table_get(c->kept, k);
-	if (kept && store(kept, ev->offset, ev->data, (uint32_t)n, true)) {
+	if (!kept) {
+		/* pushed out: the bytes cannot be checked, and are flagged
+		 * all the same (as resend() does), or a sender would only
+		 * have to push its decoy's copy out first. Only streams that
+		 * were never a well-formed hello get here. */
+		if (!f->first.conflict)
+			c->st.hello_resends_unchecked++;
+		f->first.conflict = 1;
+		return true;
+	}
+	if (store(kept, ev->offset, ev->data, (uint32_t)n, true)) {
 		note_conflict(c, kept);
 		f->first.conflict = 1;
 	}
