@@ -20,6 +20,8 @@ TB_PORT=8443
 TB_FAR=hs-far-$TB_ID
 TB_DIR=${TB_DIR:-$(mktemp -d /tmp/hydrascope-tb.XXXXXX)}
 TB_PIDS=()
+# shellcheck source=tools/cleanup.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cleanup.sh"
 
 tb_srv() { ip netns exec "$TB_SRV" "$@"; }
 tb_cli() { ip netns exec "$TB_CLI" "$@"; }
@@ -37,9 +39,7 @@ testbed_down() {
 }
 
 testbed_up() {
-	# INT and TERM ignored while it runs: a second signal (a timeout
-	# signals the whole process group) must not cut it short
-	trap "trap '' INT TERM; testbed_down" EXIT
+	clean_up_on_exit testbed_down
 	ip netns add "$TB_SRV" && ip netns add "$TB_CLI" || return 1
 	ip link add "$TB_SIF" netns "$TB_SRV" type veth peer name "$TB_CIF" netns "$TB_CLI" || return 1
 	tb_srv ip link set lo up

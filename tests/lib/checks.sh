@@ -29,14 +29,9 @@ check_quiet() {
 	if "$@" > /dev/null 2>&1; then ok; else flunk "$what"; fi
 }
 
-# clean_up_on_exit FUNC: run FUNC when the test ends, however it ends. The
-# runner's timeout signals the whole process group, so a second SIGTERM
-# can come while FUNC runs and cut it short (namespaces, pins and daemons
-# left behind): FUNC runs with INT and TERM ignored, and so do the
-# commands it starts.
-clean_up_on_exit() {
-	trap "trap '' INT TERM; $1" EXIT
-}
+# clean_up_on_exit FUNC (tools/cleanup.sh)
+# shellcheck source=tools/cleanup.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/cleanup.sh"
 
 # summary: print the line; the status is the verdict (a test that checked
 # nothing has not passed)

@@ -10,6 +10,7 @@
 #               three
 set -u
 cd "$(dirname "$0")/../.."
+. tools/cleanup.sh
 HS=$PWD/build/hydrascope
 B=$PWD/build/bench_fleet
 ID=$$
@@ -31,8 +32,7 @@ down() {
 	[ -n "$RPID" ] && kill "$RPID" 2> /dev/null && wait "$RPID" 2> /dev/null
 	rm -rf "$D"
 }
-# the clean-up ignores INT and TERM: a second signal must not cut it short
-trap "trap '' INT TERM; down" EXIT
+clean_up_on_exit down
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 cat > "$D/redis.conf" <<CONF

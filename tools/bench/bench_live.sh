@@ -11,7 +11,7 @@ NB=$PWD/build/netblast
 SECS=5
 . tools/testbed.sh
 testbed_up > /dev/null || { echo '{"error":"test bed did not come up"}'; exit 1; }
-trap "trap '' INT TERM; testbed_down" EXIT
+clean_up_on_exit testbed_down
 
 measure() {
 	local udp tcp

@@ -23,6 +23,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+. tools/cleanup.sh
 HS=$ROOT/build/hydrascope
 SECONDS_RUN=150
 SEED=1
@@ -67,8 +68,7 @@ down() {
 	"$HS" detach --all > /dev/null 2>&1
 	rm -rf "$W"
 }
-# the clean-up ignores INT and TERM: a second signal must not cut it short
-trap "trap '' INT TERM; down" EXIT
+clean_up_on_exit down
 trap 'exit 1' INT TERM
 
 mkns() {
