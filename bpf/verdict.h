@@ -129,8 +129,8 @@ static __noinline void cut_enter(const struct hs_flow_key *k, __u64 id,
  * the cuts map. Spared: an allowlisted client, and a flow whose handshake
  * was not seen completed (opened mid-stream), which one forged packet can
  * make: it would cut the address's real connection on that 5-tuple later
- * and fill the cuts map, one packet an entry. */
-static __always_inline void cut_flow(struct hs_flow *f,
+ * and fill the cuts map, one packet an entry. Returns whether it cut. */
+static __always_inline bool cut_flow(struct hs_flow *f,
 				     const struct hs_flow_key *k, __u64 id,
 				     __u32 reason, __u8 kind, __u64 now,
 				     struct hs_stats *st)
@@ -138,15 +138,16 @@ static __always_inline void cut_flow(struct hs_flow *f,
 	if (!(f->flags & HS_F_ACK)) {
 		st->cut_unproven++;
 		f->flags |= HS_F_CUT_SPARED;
-		return;
+		return false;
 	}
 	if (allowlisted(&k->client)) {
 		st->allow_hits++;
 		f->flags |= HS_F_CUT_SPARED;
-		return;
+		return false;
 	}
 	f->flags |= HS_F_CUT;
 	cut_enter(k, id, (__u64)kind << 32 | reason, now, st);
+	return true;
 }
 
 /* A hello no TLS stack sends: more records or segments than the walk
@@ -201,8 +202,7 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	if (f->flags & (HS_F_CUT | HS_F_CUT_SPARED))
 		return;
 	if (cfg.cut_evasive && hello_evasive(f)) {
-		cut_flow(f, k, f->unfp_reason, 0, HS_RULE_EVASIVE, now, st);
-		if (f->flags & HS_F_CUT)
+		if (cut_flow(f, k, f->unfp_reason, 0, HS_RULE_EVASIVE, now, st))
 			st->evasive_cuts++;
 		return;
 	}
@@ -234,8 +234,7 @@ static __always_inline void tuple_check(struct hs_flow *f,
 	}
 	if (r->kind == HS_RULE_TLS)
 		st->tls_rule_hits++;
-	cut_flow(f, k, id, r->reason, r->kind, now, st);
-	if (f->flags & HS_F_CUT)
+	if (cut_flow(f, k, id, r->reason, r->kind, now, st))
 		st->tuple_cuts++;
 }
 

@@ -291,11 +291,19 @@ static void note_conflict(struct collector *c, struct reasm *r)
 	r->conflict = 1;
 }
 
+/* Bytes for a hello whose copy was pushed out of its bounded table cannot
+ * be checked: flagged all the same, or a sender would only have to push
+ * its decoy's copy out first. */
+static void flag_unchecked(struct collector *c, struct flow_fp *f)
+{
+	if (!f->first.conflict)
+		c->st.hello_resends_unchecked++;
+	f->first.conflict = 1;
+}
+
 /* The hello's range sent again after the kernel's capture ended: compared
  * with the bytes taken (the hello in progress, or the copy kept after it
- * was finished), never taken. When neither is left (pushed out of its
- * bounded table), the bytes cannot be checked: flagged all the same, or a
- * sender would only have to push its decoy's copy out first. */
+ * was finished), never taken; when neither is left, flag_unchecked. */
 static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
 {
 	struct reasm *r = table_get(c->inflight, &ev->key);
@@ -305,10 +313,8 @@ static void resend(struct collector *c, const struct hs_hello_seg *ev, size_t n)
 	if (!r)
 		r = table_get(c->kept, &ev->key);
 	if (!r) {
-		if (f && !f->first.conflict) {
-			c->st.hello_resends_unchecked++;
-			f->first.conflict = 1;
-		}
+		if (f)
+			flag_unchecked(c, f);
 		return;
 	}
 	if (store(r, ev->offset, ev->data, (uint32_t)n, false))
@@ -338,14 +344,8 @@ static bool late_segment(struct collector *c, const struct hs_flow_key *k,
 		return false;
 	c->st.late_segments++;
 	kept = table_get(c->kept, k);
-	if (!kept) {
-		/* pushed out: the bytes cannot be checked, and are flagged
-		 * all the same (as resend() does), or a sender would only
-		 * have to push its decoy's copy out first. Only streams that
-		 * were never a well-formed hello get here. */
-		if (!f->first.conflict)
-			c->st.hello_resends_unchecked++;
-		f->first.conflict = 1;
+	if (!kept) { /* only streams that were never a well-formed hello */
+		flag_unchecked(c, f);
 		return true;
 	}
 	if (store(kept, ev->offset, ev->data, (uint32_t)n, true)) {
